@@ -1,0 +1,90 @@
+import {
+  GenerateServiceLastAccessedDetailsCommand,
+  GetServiceLastAccessedDetailsCommand,
+  type GetServiceLastAccessedDetailsCommandOutput,
+  type IAMClient,
+} from '@aws-sdk/client-iam'
+import type { ServiceUsage } from '../domain/types.js'
+import { AccessAdvisorError } from '../errors.js'
+
+export interface PollSettings {
+  /** Wait before the first poll; jobs rarely finish sooner, so polling earlier only spends calls. */
+  initialDelayMs: number
+  maxDelayMs: number
+  /** Give up (and change nothing for the user) after this long. */
+  timeoutMs: number
+}
+
+export type Sleep = (ms: number) => Promise<void>
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Runs an Access Advisor job for one principal and returns every page of its report. A FAILED job, a
+ * timeout or a truncated page without a marker throws AccessAdvisorError: missing data is never "unused".
+ */
+export async function readServiceUsage(
+  iam: IAMClient,
+  principalArn: string,
+  poll: PollSettings,
+  sleep: Sleep = realSleep,
+): Promise<ServiceUsage[]> {
+  const started = await iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: principalArn }))
+  const jobId = started.JobId
+  if (!jobId) throw new AccessAdvisorError(`no JobId for ${principalArn}`)
+
+  let page = await waitForCompletion(iam, jobId, principalArn, poll, sleep)
+  const usage: ServiceUsage[] = []
+  for (;;) {
+    for (const s of page.ServicesLastAccessed ?? []) {
+      if (!s.ServiceNamespace)
+        throw new AccessAdvisorError(`report for ${principalArn} has a row without namespace`)
+      usage.push({
+        namespace: s.ServiceNamespace,
+        ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),
+      })
+    }
+    if (!page.IsTruncated) return usage
+    if (!page.Marker) throw new AccessAdvisorError(`report for ${principalArn} is truncated without a marker`)
+    page = await getPage(iam, jobId, page.Marker)
+    if (page.JobStatus !== 'COMPLETED') {
+      throw new AccessAdvisorError(`report for ${principalArn} changed to ${page.JobStatus} while paging`)
+    }
+  }
+}
+
+async function waitForCompletion(
+  iam: IAMClient,
+  jobId: string,
+  principalArn: string,
+  poll: PollSettings,
+  sleep: Sleep,
+): Promise<GetServiceLastAccessedDetailsCommandOutput> {
+  let waited = 0
+  let delay = poll.initialDelayMs
+  for (;;) {
+    await sleep(delay)
+    waited += delay
+    const page = await getPage(iam, jobId)
+    switch (page.JobStatus) {
+      case 'COMPLETED':
+        return page
+      case 'FAILED':
+        throw new AccessAdvisorError(
+          `job for ${principalArn} FAILED: ${page.Error?.Message ?? 'no reason given'}`,
+        )
+      case 'IN_PROGRESS':
+        break
+      default:
+        throw new AccessAdvisorError(`job for ${principalArn} has unknown status ${String(page.JobStatus)}`)
+    }
+    if (waited >= poll.timeoutMs) {
+      throw new AccessAdvisorError(`job for ${principalArn} still IN_PROGRESS after ${waited} ms`)
+    }
+    delay = Math.min(Math.max(delay * 2, 50), poll.maxDelayMs)
+  }
+}
+
+function getPage(iam: IAMClient, jobId: string, marker?: string) {
+  // 1000 is the largest page IAM serves: an administrator's 400+ services come back in one call.
+  return iam.send(new GetServiceLastAccessedDetailsCommand({ JobId: jobId, MaxItems: 1000, Marker: marker }))
+}

@@ -1,0 +1,28 @@
+/** Sorts AWS SDK errors by their `name`, the one place that knows AWS's error codes. */
+export type AwsErrorKind =
+  | 'throttled'
+  | 'not-found'
+  | 'access-denied'
+  | 'limit-exceeded'
+  | 'already-exists'
+  | 'other'
+
+const KINDS: Record<string, AwsErrorKind> = {
+  Throttling: 'throttled',
+  ThrottlingException: 'throttled',
+  TooManyRequestsException: 'throttled',
+  RequestLimitExceeded: 'throttled',
+  NoSuchEntity: 'not-found',
+  NoSuchEntityException: 'not-found',
+  AccessDenied: 'access-denied',
+  AccessDeniedException: 'access-denied',
+  LimitExceeded: 'limit-exceeded',
+  LimitExceededException: 'limit-exceeded',
+  EntityAlreadyExists: 'already-exists',
+  EntityAlreadyExistsException: 'already-exists',
+}
+
+export function awsErrorKind(error: unknown): AwsErrorKind {
+  const name = error instanceof Error ? error.name : undefined
+  return (name && KINDS[name]) || 'other'
+}

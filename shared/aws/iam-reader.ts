@@ -1,0 +1,105 @@
+import {
+  GetAccountSummaryCommand,
+  type IAMClient,
+  type ManagedPolicyDetail,
+  paginateGetAccountAuthorizationDetails,
+  type UserDetail,
+} from '@aws-sdk/client-iam'
+import { DEFAULT_POLICY_SIZE } from '../domain/deny-policy.js'
+import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
+import { UnexpectedReplyError } from '../errors.js'
+
+export interface AccountSnapshot {
+  users: IamUser[]
+  /** Customer-managed policies whose name starts with the project's prefix, whatever their path. */
+  candidatePolicies: ManagedPolicy[]
+}
+
+/**
+ * Reads every user (tags, attached policies) and the customer-managed policies that could be ours, in
+ * one paginated GetAccountAuthorizationDetails call: no per-user listing calls, and the live documents
+ * of our policies come with it.
+ */
+export async function readAccountSnapshot(
+  iam: IAMClient,
+  policyNamePrefix: string,
+): Promise<AccountSnapshot> {
+  const users: IamUser[] = []
+  const candidatePolicies: ManagedPolicy[] = []
+  const prefix = policyNamePrefix.toLowerCase()
+  const pages = paginateGetAccountAuthorizationDetails(
+    { client: iam, pageSize: 1000 },
+    { Filter: ['User', 'LocalManagedPolicy'] },
+  )
+  for await (const page of pages) {
+    for (const detail of page.UserDetailList ?? []) users.push(toUser(detail))
+    for (const detail of page.Policies ?? []) {
+      if (detail.PolicyName?.toLowerCase().startsWith(prefix)) candidatePolicies.push(toPolicy(detail))
+    }
+  }
+  return { users, candidatePolicies }
+}
+
+/** Reads the account's real limits; IAM's documented defaults stand in for any key the reply leaves out. */
+export async function readQuotas(iam: IAMClient): Promise<AccountQuotas> {
+  const reply = await iam.send(new GetAccountSummaryCommand({}))
+  const map = reply.SummaryMap
+  if (!map) throw new UnexpectedReplyError('GetAccountSummary returned no SummaryMap')
+  return {
+    attachedPoliciesPerUser: map.AttachedPoliciesPerUserQuota ?? 10,
+    versionsPerPolicy: map.VersionsPerPolicyQuota ?? 5,
+    policySize: map.PolicySizeQuota ?? DEFAULT_POLICY_SIZE,
+  }
+}
+
+/** IAM returns policy documents URL-encoded; compact JSON makes "unchanged" a string comparison. */
+export function decodePolicyDocument(encoded: string): string {
+  const text = decodeURIComponent(encoded)
+  try {
+    return JSON.stringify(JSON.parse(text))
+  } catch {
+    return text
+  }
+}
+
+function toUser(detail: UserDetail): IamUser {
+  const { UserName, UserId, Arn, CreateDate } = detail
+  if (!UserName || !UserId || !Arn || !CreateDate) {
+    throw new UnexpectedReplyError(
+      `GetAccountAuthorizationDetails returned a user without name, id, ARN or date`,
+    )
+  }
+  return {
+    name: UserName,
+    id: UserId,
+    arn: Arn,
+    path: detail.Path ?? '/',
+    createDate: CreateDate,
+    tags: Object.fromEntries((detail.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    attachedPolicyArns: (detail.AttachedManagedPolicies ?? []).flatMap((p) =>
+      p.PolicyArn ? [p.PolicyArn] : [],
+    ),
+  }
+}
+
+function toPolicy(detail: ManagedPolicyDetail): ManagedPolicy {
+  const { Arn, PolicyName } = detail
+  if (!Arn || !PolicyName)
+    throw new UnexpectedReplyError('GetAccountAuthorizationDetails returned a policy without ARN')
+  return {
+    arn: Arn,
+    name: PolicyName,
+    path: detail.Path ?? '/',
+    versions: (detail.PolicyVersionList ?? []).map((v) => {
+      if (!v.VersionId || v.Document === undefined || !v.CreateDate) {
+        throw new UnexpectedReplyError(`policy ${Arn} has a version without id, document or date`)
+      }
+      return {
+        versionId: v.VersionId,
+        isDefault: v.IsDefaultVersion === true,
+        createDate: v.CreateDate,
+        document: decodePolicyDocument(v.Document),
+      }
+    }),
+  }
+}

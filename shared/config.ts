@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import { MAX_PREFIX_LENGTH } from './domain/policy-naming.js'
+import { ConfigError } from './errors.js'
+
+const namespace = z.string().regex(/^[a-z0-9-]+$/, 'a service namespace such as s3 or ec2')
+
+/** Engine settings for one account. Every field has a default; unknown keys are rejected. */
+export const engineConfigSchema = z
+  .object({
+    /** `plan` reports only; `enforce` writes. Plan is the default so that nothing changes by accident. */
+    mode: z.enum(['plan', 'enforce']).default('plan'),
+    /** A service unused for this many days is denied. Access Advisor tracks 400 days at most. */
+    windowDays: z.number().int().min(1).max(400).default(90),
+    /** Services never denied, whatever their use. */
+    neverDeny: z.array(namespace).default([]),
+    /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */
+    exemptTags: z
+      .array(
+        z
+          .object({ key: z.string().min(1).max(128), values: z.array(z.string().max(256)).min(1).optional() })
+          .strict(),
+      )
+      .default([{ key: 'least-privilege-exempt', values: ['true'] }]),
+    /** IAM path of every policy the project owns; ownership is decided by this path. */
+    policyPath: z
+      .string()
+      .max(512)
+      .regex(/^\/([\u0021-\u007E]*\/)?$/, 'starts and ends with /, printable ASCII')
+      .refine((p) => p !== '/', 'must not be / : the project needs a path of its own')
+      .default('/least-privilege/'),
+    /** Policy names are `<prefix>.<part>.<user>`. */
+    policyNamePrefix: z
+      .string()
+      .min(1)
+      .max(MAX_PREFIX_LENGTH)
+      .regex(/^[A-Za-z0-9+=,.@_-]+$/, 'letters, digits and +=,.@_- only')
+      .default('LeastPrivilegeDeny'),
+    /** Users processed at once within an account. */
+    userConcurrency: z.number().int().min(1).max(64).default(4),
+    accessAdvisor: z
+      .object({
+        initialDelayMs: z.number().int().min(0).max(60_000).default(1_000),
+        maxDelayMs: z.number().int().min(1).max(60_000).default(8_000),
+        timeoutMs: z.number().int().min(1).max(900_000).default(120_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+
+export type EngineConfig = z.infer<typeof engineConfigSchema>
+
+/** Parses with a schema and throws ConfigError naming every bad field. */
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  throw new ConfigError(`invalid ${what}: ${problems.join('; ')}`)
+}
+
+export function parseEngineConfig(input: unknown): EngineConfig {
+  return parseWith(engineConfigSchema, input, 'engine configuration')
+}

@@ -1,0 +1,146 @@
+import { PolicyLayoutError } from '../errors.js'
+
+/** IAM's own default; the account summary's PolicySizeQuota overrides it. */
+export const DEFAULT_POLICY_SIZE = 6144
+
+const VERSION = '2012-10-17'
+const SID_SERVICES = 'DenyUnusedServices'
+const SID_IAM_OTHERS = 'DenyUnusedIamOnOthers'
+const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
+
+/**
+ * What a user may still do to their own user and MFA resources when `iam` is denied: AWS's documented
+ * self-management set, so that a password change at expiry, an access key rotation or an MFA reset works.
+ * Attaching or editing policies on oneself is not in it.
+ */
+export const SELF_SERVICE_ACTIONS: readonly string[] = [
+  'iam:*AccessKey*',
+  'iam:*LoginProfile',
+  'iam:*MFADevice*',
+  'iam:*SSHPublicKey*',
+  'iam:*ServiceSpecificCredential*',
+  'iam:*SigningCertificate*',
+  'iam:ChangePassword',
+  'iam:GetUser',
+]
+
+export interface RenderedPart {
+  /** 1-based part number; part 1 also carries the `iam` statements. */
+  part: number
+  services: string[]
+  document: string
+}
+
+interface Statement {
+  Sid: string
+  Effect: 'Deny'
+  Action?: string | string[]
+  NotAction?: string[]
+  Resource?: string | string[]
+  NotResource?: string[]
+}
+
+/** Characters IAM counts against the size quota: everything but white space. */
+export function policySize(document: string): number {
+  return document.replace(/\s/g, '').length
+}
+
+/**
+ * Renders the deny set into as few documents as fit the size quota, packing services in sorted order.
+ * The output is a pure function of its input, so an unchanged deny set renders to identical text and
+ * "unchanged" is a string comparison with the live default version.
+ */
+export function renderDenyPolicies(
+  deny: readonly string[],
+  userArn: string,
+  maxSize: number = DEFAULT_POLICY_SIZE,
+): RenderedPart[] {
+  const services = [...new Set(deny)].filter((ns) => ns !== 'iam').sort()
+  const iamStatements = deny.includes('iam') ? iamDenyStatements(userArn) : []
+  const parts: RenderedPart[] = []
+  let current: string[] = []
+  let fixed: Statement[] = iamStatements
+
+  const flush = () => {
+    if (current.length === 0 && fixed.length === 0) return
+    parts.push({ part: parts.length + 1, services: current, document: toDocument(current, fixed) })
+    current = []
+    fixed = []
+  }
+  for (const ns of services) {
+    if (policySize(toDocument([...current, ns], fixed)) > maxSize) {
+      if (current.length === 0) {
+        throw new PolicyLayoutError(`service ${ns} alone does not fit a policy of ${maxSize} characters`)
+      }
+      flush()
+    }
+    current.push(ns)
+  }
+  flush()
+  if (iamStatements.length > 0) parts[0]?.services.unshift('iam')
+  return parts
+}
+
+/**
+ * Reads back the services a document rendered by this project denies. Returns undefined when the text is
+ * not one of ours (edited by hand, or not JSON): the caller then treats the policy as needing a rewrite.
+ */
+export function deniedServicesOf(document: string): string[] | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(document)
+  } catch {
+    return undefined
+  }
+  if (!isRecord(parsed) || !Array.isArray(parsed.Statement)) return undefined
+  const services: string[] = []
+  for (const statement of parsed.Statement) {
+    if (!isRecord(statement)) return undefined
+    if (statement.Sid === SID_SERVICES && Array.isArray(statement.Action)) {
+      for (const action of statement.Action) {
+        const match = typeof action === 'string' ? /^([a-z0-9-]+):\*$/.exec(action) : null
+        if (!match?.[1]) return undefined
+        services.push(match[1])
+      }
+    } else if (statement.Sid === SID_IAM_OTHERS) {
+      services.push('iam')
+    } else if (statement.Sid !== SID_IAM_SELF) {
+      return undefined
+    }
+  }
+  return services.sort()
+}
+
+/** The two resources a user manages their own credentials on: their user and their virtual MFA device. */
+export function ownCredentialResources(userArn: string): string[] {
+  const match = /^arn:([^:]+):iam::(\d{12}):user\/(?:.*\/)?([^/]+)$/.exec(userArn)
+  if (!match) throw new PolicyLayoutError(`not an IAM user ARN: ${userArn}`)
+  const [, partition, account, name] = match
+  return [userArn, `arn:${partition}:iam::${account}:mfa/${name}`]
+}
+
+function iamDenyStatements(userArn: string): Statement[] {
+  const own = ownCredentialResources(userArn)
+  return [
+    { Sid: SID_IAM_OTHERS, Effect: 'Deny', Action: 'iam:*', NotResource: own },
+    { Sid: SID_IAM_SELF, Effect: 'Deny', NotAction: [...SELF_SERVICE_ACTIONS], Resource: own },
+  ]
+}
+
+function toDocument(services: readonly string[], fixed: readonly Statement[]): string {
+  const statements: Statement[] = []
+  if (services.length > 0) {
+    statements.push({
+      Sid: SID_SERVICES,
+      Effect: 'Deny',
+      Action: services.map((ns) => `${ns}:*`),
+      Resource: '*',
+    })
+  }
+  statements.push(...fixed)
+  return JSON.stringify({ Version: VERSION, Statement: statements })
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

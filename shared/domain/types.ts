@@ -1,0 +1,44 @@
+/** An IAM user as read from GetAccountAuthorizationDetails. */
+export interface IamUser {
+  name: string
+  id: string
+  arn: string
+  path: string
+  createDate: Date
+  /** Tag keys are case-sensitive in IAM, so they are kept as given. */
+  tags: Readonly<Record<string, string>>
+  /** ARNs of the managed policies attached directly to the user (these count against the quota). */
+  attachedPolicyArns: readonly string[]
+}
+
+export interface PolicyVersion {
+  versionId: string
+  isDefault: boolean
+  createDate: Date
+  /** Decoded JSON text. */
+  document: string
+}
+
+/** A customer-managed policy with all of its versions. */
+export interface ManagedPolicy {
+  arn: string
+  name: string
+  path: string
+  versions: readonly PolicyVersion[]
+}
+
+/** One row of an Access Advisor report: a service the user's policies grant. */
+export interface ServiceUsage {
+  namespace: string
+  /** Absent when the service was not used within Access Advisor's tracking period. */
+  lastAuthenticated?: Date
+}
+
+/** The limits that govern what may be written for one account, read from GetAccountSummary. */
+export interface AccountQuotas {
+  attachedPoliciesPerUser: number
+  versionsPerPolicy: number
+  policySize: number
+}
+
+export type Mode = 'plan' | 'enforce'

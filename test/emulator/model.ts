@@ -1,0 +1,89 @@
+/** In-memory state of the emulated organization. */
+
+export interface Tag {
+  Key: string
+  Value: string
+}
+
+export interface EmPolicyVersion {
+  VersionId: string
+  Document: string
+  IsDefaultVersion: boolean
+  CreateDate: Date
+}
+
+export interface EmPolicy {
+  arn: string
+  name: string
+  id: string
+  path: string
+  description?: string
+  tags: Tag[]
+  versions: EmPolicyVersion[]
+  nextVersion: number
+  createDate: Date
+  updateDate: Date
+}
+
+export interface EmUser {
+  name: string
+  id: string
+  arn: string
+  path: string
+  createDate: Date
+  tags: Tag[]
+  attached: string[]
+  inline: { name: string; document: string }[]
+  groups: string[]
+  /** When each service was last used; absent means not used within the tracking period. */
+  lastUsed: Record<string, Date>
+  /** Access Advisor jobs for this user fail. */
+  accessAdvisorFails: boolean
+}
+
+export interface EmGroup {
+  name: string
+  attached: string[]
+  inline: { name: string; document: string }[]
+}
+
+export interface EmJob {
+  id: string
+  principalArn: string
+  createdAt: number
+  completesAt: number
+  fails: boolean
+}
+
+export interface EmAccount {
+  id: string
+  name: string
+  email: string
+  /** ACTIVE, SUSPENDED, ...: Organizations' view of the account. */
+  state: string
+  users: Map<string, EmUser>
+  groups: Map<string, EmGroup>
+  policies: Map<string, EmPolicy>
+  jobs: Map<string, EmJob>
+  attachedPoliciesPerUserQuota: number
+  /** Whether the spoke role exists (AssumeRole into it succeeds). */
+  spokeRole: boolean
+}
+
+export interface EmState {
+  managementAccountId: string
+  accounts: Map<string, EmAccount>
+  /** AWS managed policies, shared by every account. */
+  awsPolicies: Map<string, EmPolicy>
+}
+
+export function findPolicy(state: EmState, account: EmAccount, arn: string): EmPolicy | undefined {
+  return account.policies.get(arn) ?? state.awsPolicies.get(arn)
+}
+
+export function attachmentCount(account: EmAccount, arn: string): number {
+  let n = 0
+  for (const u of account.users.values()) if (u.attached.includes(arn)) n++
+  for (const g of account.groups.values()) if (g.attached.includes(arn)) n++
+  return n
+}

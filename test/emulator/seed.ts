@@ -1,0 +1,207 @@
+/** Builds emulator state from a declarative description of an organization. */
+import { randomBytes } from 'node:crypto'
+import type { EmAccount, EmPolicy, EmState, EmUser } from './model.js'
+
+const DAY_MS = 86_400_000
+
+export interface PolicySeed {
+  name: string
+  path?: string
+  document: object
+}
+
+export interface UserSeed {
+  name: string
+  path?: string
+  createdDaysAgo?: number
+  tags?: Record<string, string>
+  /** Managed policies to attach: names of this account's policies, or `aws:<Name>` for AWS managed ones. */
+  policies?: string[]
+  groups?: string[]
+  inline?: object[]
+  /** Days since each service was last used; services not listed were never used. */
+  lastUsedDaysAgo?: Record<string, number>
+  accessAdvisorFails?: boolean
+}
+
+export interface AccountSeed {
+  id: string
+  name?: string
+  state?: string
+  attachedPoliciesPerUserQuota?: number
+  policies?: PolicySeed[]
+  groups?: { name: string; policies?: string[] }[]
+  users?: UserSeed[]
+  /** Whether the spoke role is deployed (default true). */
+  spokeRole?: boolean
+}
+
+export interface OrgSeed {
+  /** Defaults to the first account. */
+  managementAccountId?: string
+  accounts: AccountSeed[]
+}
+
+/** AWS managed policies every emulated account can attach. */
+const AWS_MANAGED: Record<string, object> = {
+  AdministratorAccess: {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  },
+  PowerUserAccess: {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', NotAction: ['iam:*', 'organizations:*', 'account:*'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['iam:CreateServiceLinkedRole', 'iam:ListRoles', 'organizations:DescribeOrganization'],
+        Resource: '*',
+      },
+    ],
+  },
+  AmazonS3FullAccess: {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*' }],
+  },
+  AmazonEC2FullAccess: {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['ec2:*', 'elasticloadbalancing:*', 'cloudwatch:*', 'autoscaling:*'],
+        Resource: '*',
+      },
+    ],
+  },
+  AmazonDynamoDBFullAccess: {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:*',
+          'dax:*',
+          'application-autoscaling:*',
+          'cloudwatch:*',
+          'kms:DescribeKey',
+          'lambda:*',
+          'sns:*',
+        ],
+        Resource: '*',
+      },
+    ],
+  },
+  ReadOnlyAccess: {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'ec2:Describe*',
+          's3:Get*',
+          's3:List*',
+          'iam:Get*',
+          'iam:List*',
+          'cloudtrail:LookupEvents',
+          'logs:Get*',
+          'rds:Describe*',
+        ],
+        Resource: '*',
+      },
+    ],
+  },
+}
+
+export function awsPolicyArn(name: string): string {
+  return `arn:aws:iam::aws:policy/${name}`
+}
+
+function newPolicy(arn: string, name: string, path: string, document: object, created: Date): EmPolicy {
+  return {
+    arn,
+    name,
+    id: `ANPA${randomBytes(8).toString('hex').toUpperCase()}`,
+    path,
+    tags: [],
+    versions: [
+      { VersionId: 'v1', Document: JSON.stringify(document), IsDefaultVersion: true, CreateDate: created },
+    ],
+    nextVersion: 2,
+    createDate: created,
+    updateDate: created,
+  }
+}
+
+export function buildState(seed: OrgSeed, now: Date): EmState {
+  const awsPolicies = new Map(
+    Object.entries(AWS_MANAGED).map(([name, doc]) => [
+      awsPolicyArn(name),
+      newPolicy(awsPolicyArn(name), name, '/', doc, new Date(0)),
+    ]),
+  )
+  const accounts = new Map<string, EmAccount>()
+  for (const a of seed.accounts) accounts.set(a.id, buildAccount(a, now))
+  const managementAccountId = seed.managementAccountId ?? seed.accounts[0]?.id
+  if (!managementAccountId) throw new Error('an organization needs at least one account')
+  return { managementAccountId, accounts, awsPolicies }
+}
+
+function buildAccount(seed: AccountSeed, now: Date): EmAccount {
+  if (!/^\d{12}$/.test(seed.id)) throw new Error(`account id ${seed.id} is not 12 digits`)
+  const account: EmAccount = {
+    id: seed.id,
+    name: seed.name ?? `account-${seed.id}`,
+    email: `aws+${seed.id}@example.com`,
+    state: seed.state ?? 'ACTIVE',
+    users: new Map(),
+    groups: new Map(),
+    policies: new Map(),
+    jobs: new Map(),
+    attachedPoliciesPerUserQuota: seed.attachedPoliciesPerUserQuota ?? 10,
+    spokeRole: seed.spokeRole ?? true,
+  }
+  const resolve = (name: string) => {
+    if (name.startsWith('aws:')) return awsPolicyArn(name.slice(4))
+    const policy = [...account.policies.values()].find((p) => p.name === name)
+    if (!policy) throw new Error(`seed of ${seed.id} names unknown policy ${name}`)
+    return policy.arn
+  }
+  for (const p of seed.policies ?? []) {
+    const path = p.path ?? '/'
+    const arn = `arn:aws:iam::${seed.id}:policy${path}${p.name}`
+    account.policies.set(
+      arn,
+      newPolicy(arn, p.name, path, p.document, new Date(now.getTime() - 400 * DAY_MS)),
+    )
+  }
+  for (const g of seed.groups ?? []) {
+    account.groups.set(g.name.toLowerCase(), {
+      name: g.name,
+      attached: (g.policies ?? []).map(resolve),
+      inline: [],
+    })
+  }
+  for (const u of seed.users ?? []) {
+    const path = u.path ?? '/'
+    const user: EmUser = {
+      name: u.name,
+      id: `AIDA${randomBytes(8).toString('hex').toUpperCase()}`,
+      arn: `arn:aws:iam::${seed.id}:user${path}${u.name}`,
+      path,
+      createDate: new Date(now.getTime() - (u.createdDaysAgo ?? 365) * DAY_MS),
+      tags: Object.entries(u.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      attached: (u.policies ?? []).map(resolve),
+      inline: (u.inline ?? []).map((doc, i) => ({ name: `inline-${i + 1}`, document: JSON.stringify(doc) })),
+      groups: u.groups ?? [],
+      lastUsed: Object.fromEntries(
+        Object.entries(u.lastUsedDaysAgo ?? {}).map(([ns, days]) => [
+          ns,
+          new Date(now.getTime() - days * DAY_MS),
+        ]),
+      ),
+      accessAdvisorFails: u.accessAdvisorFails ?? false,
+    }
+    account.users.set(u.name.toLowerCase(), user)
+  }
+  return account
+}

@@ -1,0 +1,216 @@
+/**
+ * A local stand-in for AWS IAM (and, through the same port, the other services the hub calls), speaking
+ * the real wire protocols so that the real SDK clients, their pagination, retries and error parsing run
+ * unchanged. Point the SDK at it with AWS_ENDPOINT_URL.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serviceCatalog } from './grants.js'
+import { handleIam, IAM_WRITE_ACTIONS } from './iam-api.js'
+import type { EmAccount, EmState } from './model.js'
+import { buildState, type OrgSeed } from './seed.js'
+import { AwsFault, IAM_XMLNS, xmlError, xmlResponse } from './wire.js'
+
+export interface EmulatorOptions {
+  /** Added to every reply. */
+  latencyMs?: number
+  /** How long an Access Advisor job stays IN_PROGRESS. */
+  accessAdvisorLatencyMs?: number
+  /** Per-account request rate; beyond it requests fail with Throttling, as AWS does. */
+  rateLimitPerSecond?: number
+  /** Leave explicitly denied services out of Access Advisor reports. */
+  hideDeniedServices?: boolean
+  /** The clock the seed's relative dates are taken from. */
+  now?: Date
+}
+
+export interface RequestRecord {
+  service: string
+  action: string
+  account: string
+  status: number
+  write: boolean
+}
+
+export interface Fault {
+  action: string
+  account?: string
+  /** How many requests fail; Infinity for all. */
+  times: number
+  code: string
+  message?: string
+}
+
+export interface Credentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}
+
+/** Long-term keys of an administrator in each seeded account. */
+export function credentialsFor(accountId: string): Credentials {
+  return { accessKeyId: `AKIAEMU${accountId}`, secretAccessKey: 'emulator-secret' }
+}
+
+interface Identity {
+  account: EmAccount
+}
+
+export class Emulator {
+  readonly requests: RequestRecord[] = []
+  private readonly faults: Fault[] = []
+  private readonly buckets = new Map<string, { tokens: number; at: number }>()
+  private readonly sessions = new Map<string, string>()
+  private server?: Server
+  url = ''
+
+  constructor(
+    readonly state: EmState,
+    readonly options: EmulatorOptions = {},
+  ) {}
+
+  async start(): Promise<this> {
+    const catalog = await serviceCatalog()
+    this.server = createServer((req, res) => {
+      this.handle(req, res, catalog).catch((error: unknown) => {
+        res.statusCode = 500
+        res.end(String(error))
+      })
+    })
+    this.server.keepAliveTimeout = 1000
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+    return this
+  }
+
+  async close(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  injectFault(fault: Fault): void {
+    this.faults.push(fault)
+  }
+
+  /** Temporary credentials (from AssumeRole) that act in `accountId`. */
+  issueSession(accountId: string, accessKeyId: string): void {
+    this.sessions.set(accessKeyId, accountId)
+  }
+
+  count(filter: { action?: string; account?: string; writes?: boolean; service?: string } = {}): number {
+    return this.requests.filter(
+      (r) =>
+        (filter.action === undefined || r.action === filter.action) &&
+        (filter.account === undefined || r.account === filter.account) &&
+        (filter.service === undefined || r.service === filter.service) &&
+        (filter.writes === undefined || r.write === filter.writes),
+    ).length
+  }
+
+  resetCounts(): void {
+    this.requests.length = 0
+  }
+
+  private identify(req: IncomingMessage): { identity: Identity; service: string } {
+    const auth = req.headers.authorization ?? ''
+    const match = /Credential=([^/]+)\/\d{8}\/[^/]+\/([^/]+)\//.exec(auth)
+    if (!match?.[1] || !match[2])
+      throw new AwsFault('MissingAuthenticationToken', 'Request is missing Authentication Token')
+    const keyId = match[1]
+    const accountId = this.sessions.get(keyId) ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
+    const account = accountId ? this.state.accounts.get(accountId) : undefined
+    if (!account)
+      throw new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.')
+    return { identity: { account }, service: match[2] }
+  }
+
+  private throttled(accountId: string): boolean {
+    const rate = this.options.rateLimitPerSecond
+    if (!rate) return false
+    const now = Date.now()
+    const bucket = this.buckets.get(accountId) ?? { tokens: rate, at: now }
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate)
+    bucket.at = now
+    this.buckets.set(accountId, bucket)
+    if (bucket.tokens < 1) return true
+    bucket.tokens -= 1
+    return false
+  }
+
+  private takeFault(action: string, accountId: string): Fault | undefined {
+    const fault = this.faults.find(
+      (f) => f.times > 0 && f.action === action && (f.account === undefined || f.account === accountId),
+    )
+    if (fault) fault.times -= 1
+    return fault
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    catalog: Awaited<ReturnType<typeof serviceCatalog>>,
+  ) {
+    const body = await readBody(req)
+    const params = new URLSearchParams(body)
+    const action = params.get('Action') ?? ''
+    let service = 'unknown'
+    let accountId = ''
+    let status = 200
+    let reply: string
+    try {
+      const who = this.identify(req)
+      service = who.service
+      accountId = who.identity.account.id
+      if (this.options.latencyMs) await sleep(this.options.latencyMs)
+      if (this.throttled(accountId)) throw new AwsFault('Throttling', 'Rate exceeded')
+      const fault = this.takeFault(action, accountId)
+      if (fault) throw new AwsFault(fault.code, fault.message ?? `injected ${fault.code}`)
+      if (service !== 'iam') throw new AwsFault('InvalidAction', `service ${service} is not emulated`)
+      const result = handleIam(
+        {
+          state: this.state,
+          account: who.identity.account,
+          catalog,
+          now: () => new Date(),
+          accessAdvisorLatencyMs: this.options.accessAdvisorLatencyMs ?? 0,
+          hideDeniedServices: this.options.hideDeniedServices ?? false,
+        },
+        action,
+        params,
+      )
+      reply = xmlResponse(action, result, IAM_XMLNS)
+    } catch (error) {
+      const fault = error instanceof AwsFault ? error : new AwsFault('ServiceFailure', String(error), 500)
+      status = fault.status
+      reply = xmlError(fault, IAM_XMLNS)
+    }
+    this.requests.push({
+      service,
+      action,
+      account: accountId,
+      status,
+      write: status === 200 && IAM_WRITE_ACTIONS.has(action),
+    })
+    res.writeHead(status, { 'content-type': 'text/xml' })
+    res.end(reply)
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export async function startEmulator(seed: OrgSeed, options: EmulatorOptions = {}): Promise<Emulator> {
+  return new Emulator(buildState(seed, options.now ?? new Date()), options).start()
+}
