@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { sweepAccount } from '../../shared/engine/sweep-account.js'
+import { statusAccount, testConfig } from '../support/fixtures.js'
+import { memoryLogger, startHarness } from '../support/harness.js'
+
+const THROTTLED = '333333333333'
+const HIDDEN = '444444444444'
+const { emulator, iamFor } = await startHarness(
+  { accounts: [statusAccount(THROTTLED)] },
+  { rateLimitPerSecond: 40, accessAdvisorLatencyMs: 30 },
+)
+
+describe('throttling', () => {
+  it('is retried and the run still converges', async () => {
+    for (const action of [
+      'GenerateServiceLastAccessedDetails',
+      'CreatePolicy',
+      'AttachUserPolicy',
+      'GetAccountSummary',
+    ]) {
+      emulator.injectFault({ action, times: 2, code: 'Throttling', message: 'Rate exceeded' })
+    }
+    const deps = { iam: iamFor(THROTTLED), log: memoryLogger().log, now: new Date() }
+    const config = testConfig({ mode: 'enforce', userConcurrency: 8 })
+    const first = await sweepAccount(deps, THROTTLED, config)
+    expect(
+      emulator.count({ account: THROTTLED }) - emulator.requests.filter((r) => r.status === 200).length,
+    ).toBeGreaterThan(0)
+    const statuses = Object.fromEntries(first.decisions.map((d) => [d.userName, d.status]))
+    expect(statuses).toMatchObject({
+      bob: 'enforced',
+      alice: 'enforced',
+      frank: 'error',
+      quinn: 'quota-blocked',
+    })
+
+    emulator.resetCounts()
+    const second = await sweepAccount(deps, THROTTLED, config)
+    expect(second.decisions.filter((d) => d.status === 'enforced')).toEqual([])
+    expect(emulator.count({ writes: true })).toBe(0)
+  })
+})
+
+describe('Access Advisor leaving out explicitly denied services', () => {
+  it('keeps denying them: no flapping between sweeps', async () => {
+    const hidden = await startHarness({ accounts: [statusAccount(HIDDEN)] }, { hideDeniedServices: true })
+    const deps = { iam: hidden.iamFor(HIDDEN), log: memoryLogger().log, now: new Date() }
+    const config = testConfig({ mode: 'enforce' })
+    const first = await sweepAccount(deps, HIDDEN, config)
+    const bob = first.decisions.find((d) => d.userName === 'bob')
+    expect(bob?.status).toBe('enforced')
+
+    hidden.emulator.resetCounts()
+    const second = await sweepAccount(deps, HIDDEN, config)
+    expect(hidden.emulator.count({ writes: true })).toBe(0)
+    expect(second.decisions.find((d) => d.userName === 'bob')).toMatchObject({
+      status: 'unchanged',
+      denied: bob?.denied,
+    })
+  })
+})
