@@ -1,4 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam'
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import { OrganizationsClient } from '@aws-sdk/client-organizations'
+import { STSClient } from '@aws-sdk/client-sts'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 
 export interface ClientSettings {
   /** Credentials of an assumed role; the SDK's default chain when absent. */
@@ -7,15 +12,35 @@ export interface ClientSettings {
   maxAttempts: number
 }
 
+/** IAM and Organizations are global; the commercial partition signs them for us-east-1. */
+function region(): string {
+  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
+}
+
 /**
- * IAM is global: requests are signed for us-east-1 in the commercial partition unless the environment
- * names a region. Endpoints come only from the SDK's standard settings (AWS_ENDPOINT_URL_IAM, ...).
+ * Every SDK client the project makes, in one place. Endpoints come only from the SDK's standard
+ * settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_IAM, ...), credentials from the default chain or an
+ * assumed role.
  */
 export function createIamClient(settings: ClientSettings): IAMClient {
   return new IAMClient({
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: region(),
     retryMode: 'adaptive',
     maxAttempts: settings.maxAttempts,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
 }
+
+export function createHubClients(maxAttempts: number) {
+  const common = { region: region(), retryMode: 'adaptive', maxAttempts }
+  return {
+    organizations: new OrganizationsClient(common),
+    sts: new STSClient(common),
+    lambda: new LambdaClient({ region: region(), maxAttempts }),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  }
+}
+
+export type HubClients = ReturnType<typeof createHubClients>

@@ -11,6 +11,8 @@ export type DecisionStatus =
   | 'quota-blocked'
   | 'not-owned-conflict'
   | 'error'
+  /** An operator removed the project's policies with `rollback` (the next enforce sweep re-applies). */
+  | 'rolled-back'
 
 /** What the sweep decided for one user, and why: the unit of audit. */
 export interface UserDecision {

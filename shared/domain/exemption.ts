@@ -28,3 +28,30 @@ const DAY_MS = 86_400_000
 export function isTooYoung(user: IamUser, now: Date, windowDays: number): boolean {
   return now.getTime() - user.createDate.getTime() < windowDays * DAY_MS
 }
+
+/** An operator's time-limited exemption of a user, or of one service for that user. */
+export interface TemporaryExemption {
+  userName: string
+  service?: string
+  until: string
+}
+
+/** The exemptions in force for a user now; expired ones are ignored even before TTL removes them. */
+export function activeExemptions(
+  userName: string,
+  exemptions: readonly TemporaryExemption[],
+  now: Date,
+): { exemptServices: string[]; exemptUntil?: string } {
+  const live = exemptions.filter(
+    (e) => e.userName.toLowerCase() === userName.toLowerCase() && Date.parse(e.until) > now.getTime(),
+  )
+  const whole = live
+    .filter((e) => !e.service)
+    .map((e) => e.until)
+    .sort()
+    .at(-1)
+  return {
+    exemptServices: [...new Set(live.flatMap((e) => (e.service ? [e.service] : [])))].sort(),
+    ...(whole ? { exemptUntil: whole } : {}),
+  }
+}

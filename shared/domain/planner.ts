@@ -21,7 +21,14 @@ export interface PlanInput {
   exemptServices: ReadonlySet<string>
 }
 
-export type ChangeReason = 'unused' | 'never-used' | 'used' | 'never-deny' | 'exempt' | 'no-longer-granted'
+export type ChangeReason =
+  | 'unused'
+  | 'never-used'
+  | 'used'
+  | 'never-deny'
+  | 'exempt'
+  | 'no-longer-granted'
+  | 'rolled-back'
 
 export interface ServiceChange {
   namespace: string

@@ -7,18 +7,22 @@ import type { EngineConfig } from '../config.js'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import { renderDenyPolicies } from '../domain/deny-policy.js'
 import { exemptionFor, isTooYoung } from '../domain/exemption.js'
+import { userPolicies } from '../domain/ownership.js'
 import { type DenyPlan, planDenySet } from '../domain/planner.js'
-import { partOf, policyArn, policyName } from '../domain/policy-naming.js'
+import { policyArn, policyName } from '../domain/policy-naming.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
-import { currentServices, type OwnedPart, planWrites } from '../domain/write-plan.js'
+import { currentServices, planWrites } from '../domain/write-plan.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 
-/** What earlier sweeps learned about a user; absent on the first sweep. */
+/** What earlier sweeps and operators recorded about a user. */
 export interface PriorUserState {
-  firstSeen: Record<string, string>
+  /** Absent until a report has been read for the user (see planDenySet). */
+  firstSeen?: Record<string, string>
   /** Services temporarily exempted for this user. */
   exemptServices?: readonly string[]
+  /** The whole user is temporarily exempt until this ISO date. */
+  exemptUntil?: string
 }
 
 export interface AccountSweepDeps {
@@ -88,13 +92,7 @@ async function decideUser(
   user: IamUser,
   candidates: readonly ManagedPolicy[],
 ): Promise<UserDecision> {
-  const mine = candidates.flatMap((policy) => {
-    const part = partOf(config.policyNamePrefix, user.name, policy.name)
-    return part === undefined ? [] : [{ part, policy }]
-  })
-  const owned: OwnedPart[] = mine
-    .filter((m) => m.policy.path === config.policyPath)
-    .map((m) => ({ ...m, attached: user.attachedPolicyArns.includes(m.policy.arn) }))
+  const { owned, foreign } = userPolicies(user, candidates, config.policyNamePrefix, config.policyPath)
   const currentlyDenied = new Set(owned.flatMap(currentServices))
   const base = {
     accountId,
@@ -109,7 +107,8 @@ async function decideUser(
 
   try {
     const prior = deps.priorState?.(user.name)
-    const exemptBy = exemptionFor(user, config.exemptTags)
+    const tag = exemptionFor(user, config.exemptTags)
+    const exemptBy = tag ? `exempt by tag ${tag}` : prior?.exemptUntil && `exempt until ${prior.exemptUntil}`
     let plan: DenyPlan
     let status: DecisionStatus | undefined
     let reason: string | undefined
@@ -122,7 +121,7 @@ async function decideUser(
         firstSeen: {},
       }
       status = 'exempt'
-      reason = `exempt by tag ${exemptBy}`
+      reason = exemptBy
     } else if (isTooYoung(user, deps.now, config.windowDays)) {
       return {
         ...base,
@@ -154,9 +153,7 @@ async function decideUser(
       const name = policyName(config.policyNamePrefix, part, user.name)
       return { name, arn: policyArn(user.arn, config.policyPath, name) }
     }
-    const taken = mine.find(
-      (m) => m.policy.path !== config.policyPath && desired.some((d) => d.part === m.part),
-    )
+    const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
     if (taken) {
       return {
         ...withPlan,

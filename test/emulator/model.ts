@@ -68,6 +68,8 @@ export interface EmAccount {
   attachedPoliciesPerUserQuota: number
   /** Whether the spoke role exists (AssumeRole into it succeeds). */
   spokeRole: boolean
+  /** Organizations reports only the legacy `Status` field for this account. */
+  legacyStatusOnly: boolean
 }
 
 export interface EmState {

@@ -34,6 +34,8 @@ export interface AccountSeed {
   users?: UserSeed[]
   /** Whether the spoke role is deployed (default true). */
   spokeRole?: boolean
+  /** Organizations reports only the legacy `Status` field for this account. */
+  legacyStatusOnly?: boolean
 }
 
 export interface OrgSeed {
@@ -159,6 +161,7 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
     jobs: new Map(),
     attachedPoliciesPerUserQuota: seed.attachedPoliciesPerUserQuota ?? 10,
     spokeRole: seed.spokeRole ?? true,
+    legacyStatusOnly: seed.legacyStatusOnly ?? false,
   }
   const resolve = (name: string) => {
     if (name.startsWith('aws:')) return awsPolicyArn(name.slice(4))

@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net'
 import { serviceCatalog } from './grants.js'
 import { handleIam, IAM_WRITE_ACTIONS } from './iam-api.js'
 import type { EmAccount, EmState } from './model.js'
+import { handleOrganizations } from './organizations-api.js'
 import { buildState, type OrgSeed } from './seed.js'
+import { handleSts, STS_XMLNS } from './sts-api.js'
 import { AwsFault, IAM_XMLNS, xmlError, xmlResponse } from './wire.js'
 
 export interface EmulatorOptions {
@@ -22,10 +24,19 @@ export interface EmulatorOptions {
   hideDeniedServices?: boolean
   /** The clock the seed's relative dates are taken from. */
   now?: Date
+  /** Name of the spoke role that AssumeRole accepts (default LeastPrivilegeSpoke). */
+  spokeRoleName?: string
+  /** ExternalId the spoke role's trust policy requires (default emulator-external-id). */
+  externalId?: string
 }
+
+export const EMULATOR_SPOKE_ROLE = 'LeastPrivilegeSpoke'
+export const EMULATOR_EXTERNAL_ID = 'emulator-external-id'
 
 export interface RequestRecord {
   service: string
+  /** Role name for requests made with an assumed-role session. */
+  role?: string
   action: string
   account: string
   status: number
@@ -54,13 +65,16 @@ export function credentialsFor(accountId: string): Credentials {
 
 interface Identity {
   account: EmAccount
+  role?: string
 }
 
 export class Emulator {
   readonly requests: RequestRecord[] = []
+  /** Asynchronous Lambda invocations received (the hub's continuations). */
+  readonly invocations: { functionName: string; payload: unknown }[] = []
   private readonly faults: Fault[] = []
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  private readonly sessions = new Map<string, string>()
+  private readonly sessions = new Map<string, { accountId: string; role: string }>()
   private server?: Server
   url = ''
 
@@ -94,11 +108,6 @@ export class Emulator {
     this.faults.push(fault)
   }
 
-  /** Temporary credentials (from AssumeRole) that act in `accountId`. */
-  issueSession(accountId: string, accessKeyId: string): void {
-    this.sessions.set(accessKeyId, accountId)
-  }
-
   count(filter: { action?: string; account?: string; writes?: boolean; service?: string } = {}): number {
     return this.requests.filter(
       (r) =>
@@ -119,11 +128,12 @@ export class Emulator {
     if (!match?.[1] || !match[2])
       throw new AwsFault('MissingAuthenticationToken', 'Request is missing Authentication Token')
     const keyId = match[1]
-    const accountId = this.sessions.get(keyId) ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
+    const session = this.sessions.get(keyId)
+    const accountId = session?.accountId ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
     const account = accountId ? this.state.accounts.get(accountId) : undefined
     if (!account)
       throw new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.')
-    return { identity: { account }, service: match[2] }
+    return { identity: { account, ...(session ? { role: session.role } : {}) }, service: match[2] }
   }
 
   private throttled(accountId: string): boolean {
@@ -153,48 +163,117 @@ export class Emulator {
     catalog: Awaited<ReturnType<typeof serviceCatalog>>,
   ) {
     const body = await readBody(req)
-    const params = new URLSearchParams(body)
-    const action = params.get('Action') ?? ''
+    const target = req.headers['x-amz-target']
+    const json = typeof target === 'string'
+    const params = new URLSearchParams(json ? '' : body)
+    const lambdaPath = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '')
+    const action = lambdaPath
+      ? 'Invoke'
+      : json
+        ? (target.split('.').pop() ?? '')
+        : (params.get('Action') ?? '')
     let service = 'unknown'
     let accountId = ''
+    let role: string | undefined
     let status = 200
     let reply: string
+    const xmlns = () => (service === 'sts' ? STS_XMLNS : IAM_XMLNS)
     try {
       const who = this.identify(req)
       service = who.service
       accountId = who.identity.account.id
+      role = who.identity.role
       if (this.options.latencyMs) await sleep(this.options.latencyMs)
-      if (this.throttled(accountId)) throw new AwsFault('Throttling', 'Rate exceeded')
+      if (this.throttled(accountId))
+        throw new AwsFault(json ? 'TooManyRequestsException' : 'Throttling', 'Rate exceeded')
       const fault = this.takeFault(action, accountId)
       if (fault) throw new AwsFault(fault.code, fault.message ?? `injected ${fault.code}`)
-      if (service !== 'iam') throw new AwsFault('InvalidAction', `service ${service} is not emulated`)
-      const result = handleIam(
-        {
-          state: this.state,
-          account: who.identity.account,
-          catalog,
-          now: () => new Date(),
-          accessAdvisorLatencyMs: this.options.accessAdvisorLatencyMs ?? 0,
-          hideDeniedServices: this.options.hideDeniedServices ?? false,
-        },
-        action,
-        params,
-      )
-      reply = xmlResponse(action, result, IAM_XMLNS)
+      if (lambdaPath?.[1]) {
+        if (req.headers['x-amz-invocation-type'] !== 'Event')
+          throw new AwsFault('InvalidParameterValueException', 'only Event invocations are emulated')
+        this.invocations.push({
+          functionName: decodeURIComponent(lambdaPath[1]),
+          payload: JSON.parse(body) as unknown,
+        })
+        status = 202
+        reply = ''
+      } else {
+        reply = this.dispatch(service, action, params, body, who.identity, catalog)
+      }
     } catch (error) {
       const fault = error instanceof AwsFault ? error : new AwsFault('ServiceFailure', String(error), 500)
       status = fault.status
-      reply = xmlError(fault, IAM_XMLNS)
+      reply =
+        json || lambdaPath
+          ? JSON.stringify({ __type: fault.code, message: fault.message })
+          : xmlError(fault, xmlns())
     }
     this.requests.push({
       service,
       action,
       account: accountId,
+      ...(role ? { role } : {}),
       status,
       write: status === 200 && IAM_WRITE_ACTIONS.has(action),
     })
-    res.writeHead(status, { 'content-type': 'text/xml' })
+    res.writeHead(status, { 'content-type': json || lambdaPath ? 'application/x-amz-json-1.1' : 'text/xml' })
     res.end(reply)
+  }
+
+  private dispatch(
+    service: string,
+    action: string,
+    params: URLSearchParams,
+    body: string,
+    identity: Identity,
+    catalog: Awaited<ReturnType<typeof serviceCatalog>>,
+  ): string {
+    switch (service) {
+      case 'iam': {
+        const result = handleIam(
+          {
+            state: this.state,
+            account: identity.account,
+            catalog,
+            now: () => new Date(),
+            accessAdvisorLatencyMs: this.options.accessAdvisorLatencyMs ?? 0,
+            hideDeniedServices: this.options.hideDeniedServices ?? false,
+          },
+          action,
+          params,
+        )
+        return xmlResponse(action, result, IAM_XMLNS)
+      }
+      case 'sts': {
+        const result = handleSts(
+          {
+            state: this.state,
+            callerAccountId: identity.account.id,
+            spokeRoleName: this.options.spokeRoleName ?? EMULATOR_SPOKE_ROLE,
+            externalId: this.options.externalId ?? EMULATOR_EXTERNAL_ID,
+            issueSession: (keyId, accountId, roleName) =>
+              this.sessions.set(keyId, { accountId, role: roleName }),
+          },
+          action,
+          params,
+        )
+        return xmlResponse(action, result, STS_XMLNS)
+      }
+      case 'organizations': {
+        const legacy = new Set(
+          [...this.state.accounts.values()].filter((a) => a.legacyStatusOnly).map((a) => a.id),
+        )
+        const input = body ? (JSON.parse(body) as Record<string, unknown>) : {}
+        const result = handleOrganizations(
+          { state: this.state, callerAccountId: identity.account.id, legacyStatusAccounts: legacy },
+          action,
+          input,
+        )
+        return JSON.stringify(result)
+      }
+      default:
+        throw new AwsFault('InvalidAction', `service ${service} is not emulated`)
+    }
   }
 }
 

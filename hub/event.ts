@@ -1,0 +1,57 @@
+import { z } from 'zod'
+import { parseWith } from '../shared/config.js'
+import type { HubConfig } from './config.js'
+import type { SweepRequest } from './sweep.js'
+
+const accountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')
+
+/** EventBridge's scheduled event: its id is stable across Lambda's retries of the same delivery. */
+const scheduled = z.looseObject({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  id: z.string().min(1),
+  time: z.string().min(1),
+})
+
+/** A sweep started by hand (console test event, `aws lambda invoke`). */
+const manual = z
+  .object({
+    mode: z.enum(['plan', 'enforce']).optional(),
+    accounts: z.array(accountId).min(1).optional(),
+  })
+  .strict()
+
+/** Sent by the hub to itself when an invocation runs out of time. */
+const continuation = z
+  .object({
+    continuation: z
+      .object({ sweepId: z.string().regex(/^[\w.-]{1,100}$/), accounts: z.array(accountId).min(1) })
+      .strict(),
+  })
+  .strict()
+
+export type ContinuationEvent = z.infer<typeof continuation>
+
+/** Turns any accepted event into a sweep request; anything else fails naming the field. */
+export function parseEvent(event: unknown, config: HubConfig): SweepRequest {
+  if (typeof event === 'object' && event !== null && 'continuation' in event) {
+    const { continuation: c } = parseWith(continuation, event, 'continuation event')
+    return { kind: 'continuation', sweepId: c.sweepId, accounts: c.accounts }
+  }
+  if (typeof event === 'object' && event !== null && 'source' in event) {
+    const e = parseWith(scheduled, event, 'scheduled event')
+    return {
+      kind: 'new',
+      mode: config.mode,
+      trigger: 'schedule',
+      sweepId: `sched-${e.time.replace(/[-:]/g, '')}-${e.id.slice(0, 8)}`,
+    }
+  }
+  const e = parseWith(manual, event ?? {}, 'manual event')
+  return {
+    kind: 'new',
+    mode: e.mode ?? config.mode,
+    trigger: 'manual',
+    ...(e.accounts ? { accounts: e.accounts } : {}),
+  }
+}

@@ -1,0 +1,28 @@
+import type { Exemption, StateStore } from '../shared/aws/state-store.js'
+import { ConfigError } from '../shared/errors.js'
+
+/** Records a temporary exemption; sweeps honour it until it expires, with no further step. */
+export async function addExemption(
+  store: StateStore,
+  input: { accountId: string; userName: string; service?: string; days: number; reason: string; now: Date },
+): Promise<Exemption> {
+  if (!/^\d{12}$/.test(input.accountId))
+    throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
+  if (!/^[\w+=,.@-]{1,64}$/.test(input.userName))
+    throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)
+  if (input.service !== undefined && !/^[a-z0-9-]+$/.test(input.service)) {
+    throw new ConfigError(`service: ${input.service} is not a service namespace such as s3 or ec2`)
+  }
+  if (!Number.isInteger(input.days) || input.days < 1 || input.days > 365)
+    throw new ConfigError('days: a whole number from 1 to 365')
+  const exemption: Exemption = {
+    accountId: input.accountId,
+    userName: input.userName,
+    ...(input.service ? { service: input.service } : {}),
+    until: new Date(input.now.getTime() + input.days * 86_400_000).toISOString(),
+    reason: input.reason,
+    createdAt: input.now.toISOString(),
+  }
+  await store.putExemption(exemption)
+  return exemption
+}

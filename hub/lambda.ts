@@ -1,0 +1,39 @@
+import { invokeSelfAsync } from '../shared/aws/self-invoke.js'
+import { createLogger } from '../shared/logger.js'
+import { type HubConfig, loadHubConfig } from './config.js'
+import type { ContinuationEvent } from './event.js'
+import { parseEvent } from './event.js'
+import { createRuntime, type Runtime } from './runtime.js'
+import { runSweep, type SweepReport } from './sweep.js'
+
+/** The part of Lambda's context object the hub uses. */
+export interface LambdaContext {
+  invokedFunctionArn: string
+  getRemainingTimeInMillis(): number
+}
+
+const log = createLogger()
+let cached: { config: HubConfig; runtime: Runtime } | undefined
+
+/** Built once per cold start: configuration errors fail every invocation with the same clear message. */
+function setup() {
+  if (!cached) {
+    const config = loadHubConfig(process.env)
+    cached = { config, runtime: createRuntime(config, log) }
+  }
+  return cached
+}
+
+/** Scheduled, manual and continuation events all run the same sweep. */
+export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport> {
+  const { config, runtime } = setup()
+  const request = parseEvent(event, config)
+  const deps = runtime.sweepDeps({
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    continueWith: (next) => {
+      const payload: ContinuationEvent = { continuation: next }
+      return invokeSelfAsync(runtime.clients.lambda, context.invokedFunctionArn, payload)
+    },
+  })
+  return runSweep(deps, config, request)
+}

@@ -1,0 +1,93 @@
+import { readAccountSnapshot, readQuotas } from '../shared/aws/iam-reader.js'
+import { executeWrites } from '../shared/aws/iam-writer.js'
+import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
+import { userPolicies } from '../shared/domain/ownership.js'
+import { currentServices, planWrites } from '../shared/domain/write-plan.js'
+import { ConfigError } from '../shared/errors.js'
+import type { HubConfig } from './config.js'
+import { newSweepId, type SweepDeps } from './sweep.js'
+
+export interface RollbackResult {
+  userName: string
+  removedPolicies: string[]
+  /** Services no longer denied. */
+  released: string[]
+}
+
+/**
+ * Removes the project's deny policies from one user or every user of an account, and records it.
+ * Detach comes first, then the policy's old versions and the policy itself (planWrites' removal order).
+ */
+export async function rollback(
+  deps: Pick<SweepDeps, 'sts' | 'store' | 'iamFor' | 'log' | 'now'>,
+  config: HubConfig,
+  target: { accountId: string; userName?: string; dryRun?: boolean },
+): Promise<RollbackResult[]> {
+  const runId = `rollback-${newSweepId(deps.now())}`
+  const credentials = await assumeSpokeRole(
+    deps.sts,
+    target.accountId,
+    { roleName: config.spokeRoleName, externalId: config.externalId },
+    runId,
+  )
+  const iam = deps.iamFor(credentials)
+  const [snapshot, quotas] = await Promise.all([
+    readAccountSnapshot(iam, config.policyNamePrefix),
+    readQuotas(iam),
+  ])
+  const users = target.userName
+    ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
+    : snapshot.users
+  if (target.userName && users.length === 0)
+    throw new ConfigError(`user: no IAM user ${target.userName} in ${target.accountId}`)
+
+  const results: RollbackResult[] = []
+  const past = await deps.store.loadAccount(target.accountId)
+  for (const user of users) {
+    const { owned } = userPolicies(
+      user,
+      snapshot.candidatePolicies,
+      config.policyNamePrefix,
+      config.policyPath,
+    )
+    if (owned.length === 0) continue
+    const released = [...new Set(owned.flatMap(currentServices))].sort()
+    const plan = planWrites({
+      desired: [],
+      owned,
+      attachedCount: user.attachedPolicyArns.length,
+      quotas,
+      nameOf: () => ({ name: '', arn: '' }),
+    })
+    if (plan.kind !== 'writes') continue
+    const removedPolicies = owned.map((o) => o.policy.arn)
+    results.push({ userName: user.name, removedPolicies, released })
+    if (target.dryRun) continue
+    await executeWrites(iam, user.name, config.policyPath, plan.ops)
+    const now = deps.now()
+    const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
+    await deps.store.saveDecision(
+      past.users.get(user.name),
+      {
+        accountId: target.accountId,
+        userName: user.name,
+        userArn: user.arn,
+        status: 'rolled-back',
+        denied: [],
+        added: [],
+        removed: released.map((namespace) => ({ namespace, reason: 'rolled-back' as const })),
+        reason,
+        policyArns: [],
+        writes: plan.ops.length,
+      },
+      runId,
+      'enforce',
+      now,
+    )
+    deps.log.info(
+      { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
+      reason,
+    )
+  }
+  return results
+}

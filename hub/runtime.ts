@@ -1,0 +1,23 @@
+import { createHubClients, createIamClient } from '../shared/aws/clients.js'
+import { StateStore } from '../shared/aws/state-store.js'
+import type { Logger } from '../shared/logger.js'
+import type { HubConfig } from './config.js'
+import type { SweepDeps } from './sweep.js'
+
+/** Clients and store built once per process (Lambda cold start, CLI run) from validated config. */
+export function createRuntime(config: HubConfig, log: Logger) {
+  const clients = createHubClients(config.maxAttempts)
+  const store = new StateStore(clients.dynamo, config.tableName, config.historyRetentionDays)
+  const sweepDeps = (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>): SweepDeps => ({
+    organizations: clients.organizations,
+    sts: clients.sts,
+    store,
+    iamFor: (credentials) => createIamClient({ credentials, maxAttempts: config.maxAttempts }),
+    log,
+    now: () => new Date(),
+    ...extra,
+  })
+  return { clients, store, sweepDeps }
+}
+
+export type Runtime = ReturnType<typeof createRuntime>

@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto'
+import type { IAMClient } from '@aws-sdk/client-iam'
+import type { OrganizationsClient } from '@aws-sdk/client-organizations'
+import type { STSClient } from '@aws-sdk/client-sts'
+import pLimit from 'p-limit'
+import type { Sleep } from '../shared/aws/access-advisor.js'
+import { awsErrorKind } from '../shared/aws/aws-errors.js'
+import { listAccounts } from '../shared/aws/organizations.js'
+import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
+import type { AccountOutcome, StateStore, SweepSummary } from '../shared/aws/state-store.js'
+import { activeExemptions } from '../shared/domain/exemption.js'
+import type { Mode } from '../shared/domain/types.js'
+import { sweepAccount } from '../shared/engine/sweep-account.js'
+import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
+import type { Logger } from '../shared/logger.js'
+import type { HubConfig } from './config.js'
+
+export interface SweepDeps {
+  organizations: OrganizationsClient
+  sts: STSClient
+  store: StateStore
+  iamFor: (credentials: TemporaryCredentials) => IAMClient
+  log: Logger
+  now: () => Date
+  /** Time left in this invocation; Infinity outside Lambda. */
+  remainingMs: () => number
+  /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
+  continueWith?: (next: { sweepId: string; accounts: string[] }) => Promise<void>
+  sleep?: Sleep
+}
+
+export type SweepRequest =
+  /** A new sweep; `sweepId` is given when the trigger has a stable id (a retried schedule resumes it). */
+  | { kind: 'new'; mode: Mode; trigger: string; accounts?: string[]; sweepId?: string }
+  | { kind: 'continuation'; sweepId: string; accounts: string[] }
+
+export interface SweepReport {
+  sweepId: string
+  mode: Mode
+  /** completed: this invocation finished the sweep; continued: handed on; in-progress: others still at work. */
+  status: 'completed' | 'continued' | 'in-progress'
+  /** Accounts this invocation swept. */
+  accounts: AccountOutcome[]
+  /** Accounts handed to the next invocation. */
+  deferred: string[]
+  summary?: SweepSummary
+}
+
+export function newSweepId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`
+}
+
+/**
+ * The org-wide sweep: the one place that orchestrates accounts. Every account is claimed with a
+ * conditional write before it is swept, so a retried or duplicated invocation never sweeps an account
+ * twice in one sweep; one account's failure is its outcome, never the sweep's.
+ */
+export async function runSweep(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: SweepRequest,
+): Promise<SweepReport> {
+  const sweep = request.kind === 'new' ? await begin(deps, config, request) : await resume(deps, request)
+  const log = deps.log.child({ sweepId: sweep.sweepId })
+  const targets = request.kind === 'continuation' ? request.accounts : sweep.accounts
+  log.info({ event: 'sweep.invocation', mode: sweep.mode, accounts: targets.length }, 'sweeping')
+
+  const limit = pLimit(config.accountConcurrency)
+  const outcomes: AccountOutcome[] = []
+  const deferred: string[] = []
+  await Promise.all(
+    targets.map((accountId) =>
+      limit(async () => {
+        if (deps.remainingMs() < config.continuationThresholdMs) {
+          deferred.push(accountId)
+          return
+        }
+        if (!(await deps.store.claimAccount(sweep.sweepId, accountId, deps.now(), config.accountLeaseMs))) {
+          log.info({ event: 'account.skipped', accountId }, 'already claimed in this sweep')
+          return
+        }
+        const outcome = await sweepOneAccount(deps, config, sweep, log.child({ accountId }), accountId)
+        await deps.store.completeAccount(sweep.sweepId, outcome)
+        outcomes.push(outcome)
+      }),
+    ),
+  )
+
+  if (deferred.length > 0) {
+    if (!deps.continueWith)
+      throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
+    deferred.sort()
+    await deps.store.recordContinuation(sweep.sweepId, deferred)
+    await deps.continueWith({ sweepId: sweep.sweepId, accounts: deferred })
+    log.info({ event: 'sweep.continued', deferred: deferred.length }, 'handed the rest to a new invocation')
+    return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'continued', accounts: outcomes, deferred }
+  }
+  const summary = await finish(deps, sweep, log)
+  return {
+    sweepId: sweep.sweepId,
+    mode: sweep.mode,
+    status: summary ? 'completed' : 'in-progress',
+    accounts: outcomes,
+    deferred,
+    ...(summary ? { summary } : {}),
+  }
+}
+
+async function begin(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: Extract<SweepRequest, { kind: 'new' }>,
+): Promise<SweepSummary> {
+  const org = await listAccounts(deps.organizations)
+  const active = org
+    .filter((a) => a.state === 'ACTIVE' && !config.excludedAccounts.includes(a.id))
+    .map((a) => a.id)
+  let accounts = active
+  if (request.accounts) {
+    const unknown = request.accounts.filter((id) => !active.includes(id))
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        `accounts: ${unknown.join(', ')} not an active, non-excluded account of the organization`,
+      )
+    }
+    accounts = [...new Set(request.accounts)]
+  }
+  const now = deps.now()
+  const summary: SweepSummary = {
+    sweepId: request.sweepId ?? newSweepId(now),
+    mode: request.mode,
+    trigger: request.trigger,
+    startedAt: now.toISOString(),
+    status: 'running',
+    accounts: accounts.sort(),
+    invocations: 1,
+  }
+  if (await deps.store.startSweep(summary)) return summary
+  // The same trigger delivered twice: carry on with the sweep already recorded.
+  return resume(deps, { sweepId: summary.sweepId })
+}
+
+async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
+  const sweep = await deps.store.getSweep(request.sweepId)
+  if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
+  return sweep
+}
+
+async function sweepOneAccount(
+  deps: SweepDeps,
+  config: HubConfig,
+  sweep: SweepSummary,
+  log: Logger,
+  accountId: string,
+): Promise<AccountOutcome> {
+  const started = Date.now()
+  const now = deps.now()
+  const past = await deps.store.loadAccount(accountId)
+  const record = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
+    const reason = errorMessage(error)
+    log.warn({ event: `account.${outcome}`, reason }, `account ${outcome}`)
+    await deps.store.saveAccountState(past.account, {
+      accountId,
+      name: past.account?.name ?? accountId,
+      status: outcome,
+      reason,
+      sweepId: sweep.sweepId,
+      updatedAt: now.toISOString(),
+    })
+    return { accountId, outcome, reason, users: 0, counts: {}, writes: 0, durationMs: Date.now() - started }
+  }
+
+  let credentials: TemporaryCredentials
+  try {
+    credentials = await assumeSpokeRole(
+      deps.sts,
+      accountId,
+      { roleName: config.spokeRoleName, externalId: config.externalId },
+      sweep.sweepId,
+    )
+  } catch (error) {
+    // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
+    return record(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error)
+  }
+
+  try {
+    const result = await sweepAccount(
+      {
+        iam: deps.iamFor(credentials),
+        log,
+        now,
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        priorState: (userName) => ({
+          ...(past.users.get(userName)?.firstSeen ? { firstSeen: past.users.get(userName)?.firstSeen } : {}),
+          ...activeExemptions(userName, past.exemptions, now),
+        }),
+      },
+      accountId,
+      { ...config, mode: sweep.mode },
+    )
+    const seen = new Set<string>()
+    const counts: Record<string, number> = {}
+    let writes = 0
+    for (const decision of result.decisions) {
+      seen.add(decision.userName)
+      counts[decision.status] = (counts[decision.status] ?? 0) + 1
+      writes += decision.writes
+      await deps.store.saveDecision(
+        past.users.get(decision.userName),
+        decision,
+        sweep.sweepId,
+        sweep.mode,
+        now,
+      )
+    }
+    for (const userName of past.users.keys())
+      if (!seen.has(userName)) await deps.store.forgetUser(accountId, userName)
+    await deps.store.saveAccountState(past.account, {
+      accountId,
+      name: past.account?.name ?? accountId,
+      status: 'reachable',
+      reason: '',
+      sweepId: sweep.sweepId,
+      updatedAt: now.toISOString(),
+    })
+    log.info({ event: 'account.swept', counts, writes }, 'account swept')
+    return {
+      accountId,
+      outcome: 'swept',
+      reason: '',
+      users: result.decisions.length,
+      counts,
+      writes,
+      durationMs: Date.now() - started,
+    }
+  } catch (error) {
+    return record('failed', error)
+  }
+}
+
+/** Closes the sweep once every target account is done; only one invocation wins the conditional write. */
+async function finish(deps: SweepDeps, sweep: SweepSummary, log: Logger): Promise<SweepSummary | undefined> {
+  const rows = await deps.store.sweepAccounts(sweep.sweepId)
+  const done = rows.filter((r) => r.state === 'done')
+  if (done.length < sweep.accounts.length) return undefined
+  const counts: Record<string, number> = {}
+  for (const row of done)
+    for (const [status, n] of Object.entries(row.counts ?? {})) counts[status] = (counts[status] ?? 0) + n
+  const finishedAt = deps.now()
+  const summary: SweepSummary = {
+    ...sweep,
+    status: 'completed',
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - Date.parse(sweep.startedAt),
+    counts,
+    accountsSwept: done.filter((r) => r.outcome === 'swept').length,
+    accountsUnreachable: done.filter((r) => r.outcome === 'unreachable').length,
+    accountsFailed: done.filter((r) => r.outcome === 'failed').length,
+  }
+  delete summary.cursor
+  if (!(await deps.store.finishSweep(summary))) {
+    // A duplicated invocation finished it first: report what it recorded.
+    const recorded = await deps.store.getSweep(sweep.sweepId)
+    return recorded?.status === 'completed' ? recorded : undefined
+  }
+  log.info({ event: 'sweep.completed', counts, durationMs: summary.durationMs }, 'sweep completed')
+  return summary
+}

@@ -1,0 +1,25 @@
+/**
+ * The single DynamoDB table's shape: generic keys, one status index, TTL on `expiresAt`.
+ * The hub template declares the same; a test checks they agree.
+ */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  statusIndex: { name: 'status-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  ttlAttribute: 'expiresAt',
+} as const
+
+export const keys = {
+  account: (accountId: string) => `ACCOUNT#${accountId}`,
+  user: (userName: string) => `USER#${userName}`,
+  accountRow: 'ACCOUNT',
+  exemption: (userName: string, service?: string) => `EXEMPTION#${userName}#${service ?? '*'}`,
+  history: (accountId: string, userName: string) => `ACCOUNT#${accountId}#USER#${userName}`,
+  change: (at: string, sweepId: string) => `CHANGE#${at}#${sweepId}`,
+  sweep: (sweepId: string) => `SWEEP#${sweepId}`,
+  summary: 'SUMMARY',
+  sweepAccount: (accountId: string) => `ACCOUNT#${accountId}`,
+  userStatus: (status: string) => `USER_STATUS#${status}`,
+  accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
+  sweeps: 'SWEEPS',
+}

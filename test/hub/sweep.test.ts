@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest'
+import { addExemption } from '../../hub/exemptions.js'
+import { rollback } from '../../hub/rollback.js'
+import { runSweep, type SweepReport } from '../../hub/sweep.js'
+import type { AccountSeed } from '../emulator/seed.js'
+import { PATH, PREFIX, statusAccount } from '../support/fixtures.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+const MGMT = '100000000001'
+const MEMBER = '100000000002'
+const NO_ROLE = '100000000003'
+const SUSPENDED = '100000000004'
+const LEGACY = '100000000005'
+const LEGACY_SUSPENDED = '100000000006'
+const EXCLUDED = '100000000007'
+const small = (id: string, extra: Partial<AccountSeed> = {}): AccountSeed => ({
+  id,
+  users: [{ name: 'dev', policies: ['aws:AmazonS3FullAccess'], lastUsedDaysAgo: { s3: 1 } }],
+  ...extra,
+})
+// 25 accounts: more than one page of ListAccounts (20 per page).
+const fillers = Array.from({ length: 18 }, (_, i) => small(String(200000000000 + i)))
+
+const h = await startOrgHarness({
+  managementAccountId: MGMT,
+  accounts: [
+    small(MGMT),
+    statusAccount(MEMBER),
+    small(NO_ROLE, { spokeRole: false }),
+    small(SUSPENDED, { state: 'SUSPENDED' }),
+    small(LEGACY, { legacyStatusOnly: true }),
+    small(LEGACY_SUSPENDED, { legacyStatusOnly: true, state: 'SUSPENDED' }),
+    small(EXCLUDED),
+    ...fillers,
+  ],
+})
+const config = h.config({ excludedAccounts: [EXCLUDED] })
+const sweep = (mode: 'plan' | 'enforce', accounts?: string[]) =>
+  runSweep(h.deps(), config, { kind: 'new', mode, trigger: 'test', ...(accounts ? { accounts } : {}) })
+const outcome = (r: SweepReport, id: string) => r.accounts.find((a) => a.accountId === id)
+
+describe('the org-wide sweep', () => {
+  let first: SweepReport
+
+  it('sweeps every ACTIVE account across ListAccounts pages, reading State or the legacy Status', async () => {
+    first = await sweep('enforce')
+    const swept = first.accounts.map((a) => a.accountId).sort()
+    expect(swept).toContain(MGMT)
+    expect(swept).toContain(LEGACY)
+    expect(swept).not.toContain(SUSPENDED)
+    expect(swept).not.toContain(LEGACY_SUSPENDED)
+    expect(swept).not.toContain(EXCLUDED)
+    expect(swept).toHaveLength(22)
+    expect(h.emulator.count({ action: 'ListAccounts' })).toBe(2)
+  })
+
+  it('isolates an account whose spoke role cannot be assumed, and completes the rest', async () => {
+    expect(outcome(first, NO_ROLE)).toMatchObject({
+      outcome: 'unreachable',
+      reason: expect.stringContaining('AccessDenied'),
+    })
+    expect(outcome(first, MEMBER)).toMatchObject({ outcome: 'swept', users: 8 })
+    expect(first.status).toBe('completed')
+    expect(first.summary).toMatchObject({ accountsSwept: 21, accountsUnreachable: 1, accountsFailed: 0 })
+    expect(first.summary?.finishedAt).toBeDefined()
+  })
+
+  it('records current state and history per user', async () => {
+    const bob = await h.store.getUser(MEMBER, 'bob')
+    expect(bob).toMatchObject({
+      status: 'enforced',
+      denied: ['autoscaling', 'ec2', 'elasticloadbalancing', 's3-object-lambda'],
+    })
+    expect(bob?.firstSeen?.s3).toBeDefined()
+    const history = await h.store.userHistory(MEMBER, 'bob', 10)
+    expect(history).toHaveLength(1)
+    expect(history[0]).toMatchObject({ status: 'enforced', mode: 'enforce', sweepId: first.sweepId })
+    expect(history[0]?.added.map((c) => c.namespace)).toEqual([
+      'autoscaling',
+      'ec2',
+      'elasticloadbalancing',
+      's3-object-lambda',
+    ])
+  })
+
+  it('a second sweep over an unchanged org writes only the sweep records', async () => {
+    h.dynamo.reset()
+    h.emulator.resetCounts()
+    const second = await sweep('enforce')
+    expect(second.status).toBe('completed')
+    expect(h.emulator.count({ writes: true })).toBe(0)
+    // Summary start + finish, and a claim + outcome per account: no user, history or account-state row.
+    expect(h.dynamo.writes()).toBe(2 + 2 * 22)
+  })
+
+  it('answers audit queries without a scan', async () => {
+    h.dynamo.reset()
+    expect((await h.store.usersByStatus('exempt')).map((u) => `${u.accountId}/${u.userName}`)).toEqual([
+      `${MEMBER}/erin`,
+    ])
+    expect((await h.store.usersByStatus('quota-blocked')).map((u) => u.userName)).toEqual(['quinn'])
+    expect((await h.store.usersByStatus('error')).map((u) => u.userName)).toEqual(['frank'])
+    expect((await h.store.accountsByStatus('unreachable')).map((a) => a.accountId)).toEqual([NO_ROLE])
+    const sweeps = await h.store.recentSweeps(2)
+    expect(sweeps).toHaveLength(2)
+    expect((sweeps[0]?.startedAt ?? '') >= (sweeps[1]?.startedAt ?? '')).toBe(true)
+    expect(sweeps[0]).toMatchObject({
+      status: 'completed',
+      counts: expect.objectContaining({ unchanged: expect.any(Number) }),
+    })
+    expect(h.dynamo.operations).not.toContain('Scan')
+  })
+
+  it('sweeps only the requested accounts, and names an unknown one', async () => {
+    const only = await sweep('plan', [MEMBER])
+    expect(only.accounts.map((a) => a.accountId)).toEqual([MEMBER])
+    await expect(sweep('plan', ['999999999999'])).rejects.toThrow(/accounts: 999999999999/)
+    await expect(sweep('plan', [SUSPENDED])).rejects.toThrow(/not an active/)
+  })
+
+  it('rollback detaches and deletes the deny policy and records it', async () => {
+    const results = await rollback(h.deps(), config, { accountId: MEMBER, userName: 'bob' })
+    expect(results).toEqual([
+      expect.objectContaining({ userName: 'bob', released: expect.arrayContaining(['ec2']) }),
+    ])
+    const account = h.emulator.state.accounts.get(MEMBER)
+    expect(account?.policies.has(`arn:aws:iam::${MEMBER}:policy${PATH}${PREFIX}.1.bob`)).toBe(false)
+    expect(account?.users.get('bob')?.attached.some((a) => a.includes(PREFIX))).toBe(false)
+    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({ status: 'rolled-back', denied: [] })
+    expect((await h.store.userHistory(MEMBER, 'bob', 1))[0]).toMatchObject({
+      status: 'rolled-back',
+      previousStatus: 'enforced',
+    })
+  })
+
+  it('honours a temporary exemption until it expires by itself', async () => {
+    await addExemption(h.store, {
+      accountId: MEMBER,
+      userName: 'bob',
+      days: 2,
+      reason: 'incident 42',
+      now: new Date(),
+    })
+    await addExemption(h.store, {
+      accountId: MEMBER,
+      userName: 'alice',
+      service: 'lambda',
+      days: 2,
+      reason: 'migration',
+      now: new Date(),
+    })
+    const during = await runSweep(h.deps(), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [MEMBER],
+    })
+    expect(during.accounts[0]?.counts.exempt).toBe(2) // erin (tag) and bob (temporary)
+    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({
+      status: 'exempt',
+      reason: expect.stringMatching(/^exempt until /),
+    })
+    expect((await h.store.getUser(MEMBER, 'alice'))?.denied).not.toContain('lambda')
+
+    const later = new Date(Date.now() + 3 * 86_400_000)
+    await runSweep(h.deps({ now: () => later }), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [MEMBER],
+    })
+    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    expect((await h.store.getUser(MEMBER, 'alice'))?.denied).toContain('lambda')
+  })
+
+  it('forgets users that no longer exist, keeping their history', async () => {
+    h.emulator.state.accounts.get(MEMBER)?.users.delete('carl')
+    await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test', accounts: [MEMBER] })
+    expect(await h.store.getUser(MEMBER, 'carl')).toBeUndefined()
+    expect((await h.store.userHistory(MEMBER, 'carl', 5)).length).toBeGreaterThan(0)
+  })
+
+  it('logs carry the sweep id, the account and the user', () => {
+    const decision = h.logs.lines().find((l) => l.event === 'user.decision' && l.userName === 'bob')
+    expect(decision).toMatchObject({ sweepId: expect.any(String), accountId: MEMBER, userName: 'bob' })
+  })
+})
