@@ -64,15 +64,32 @@ const NUMBERS = new Set<keyof HubConfig>([
   'historyRetentionDays',
 ])
 
+/** What audit and exemption commands need: the table, not the spoke role. */
+export const storeConfigSchema = z.object({
+  tableName: z.string().regex(/^[\w.-]{3,255}$/),
+  maxAttempts: z.number().int().min(1).max(20).default(8),
+  historyRetentionDays: z.number().int().min(0).max(3650).default(0),
+})
+export type StoreConfig = z.infer<typeof storeConfigSchema>
+
+export function loadStoreConfig(env: NodeJS.ProcessEnv, overrides: Partial<StoreConfig> = {}): StoreConfig {
+  return loadWith(storeConfigSchema, env, overrides)
+}
+
 /**
  * Reads the configuration from environment variables (lists comma-separated, EXEMPT_TAGS as JSON),
  * overlaid with explicit overrides (CLI flags). Errors name the variable.
  */
 export function loadHubConfig(env: NodeJS.ProcessEnv, overrides: Partial<HubConfig> = {}): HubConfig {
+  return loadWith(hubConfigSchema, env, overrides)
+}
+
+function loadWith<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv, overrides: object): z.infer<T> {
+  const wanted = new Set(Object.keys(schema.shape))
   const raw: Record<string, unknown> = {}
   for (const [name, key] of Object.entries(ENV_NAMES)) {
     const value = env[name]
-    if (value === undefined || value === '') continue
+    if (value === undefined || value === '' || !wanted.has(key)) continue
     raw[key] = convert(name, key, value)
   }
   const input = {
@@ -80,7 +97,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv, overrides: Partial<HubConf
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   }
   try {
-    return parseWith(hubConfigSchema, input, 'configuration')
+    return parseWith(schema, input, 'configuration')
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     const named = Object.entries(ENV_NAMES).reduce(

@@ -1,8 +1,16 @@
 import { createHubClients, createIamClient } from '../shared/aws/clients.js'
 import { StateStore } from '../shared/aws/state-store.js'
 import type { Logger } from '../shared/logger.js'
-import type { HubConfig } from './config.js'
+import type { HubConfig, StoreConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
+
+export function createStore(config: StoreConfig): StateStore {
+  return new StateStore(
+    createHubClients(config.maxAttempts).dynamo,
+    config.tableName,
+    config.historyRetentionDays,
+  )
+}
 
 /** Clients and store built once per process (Lambda cold start, CLI run) from validated config. */
 export function createRuntime(config: HubConfig, log: Logger) {

@@ -26,6 +26,8 @@ export interface SweepDeps {
   remainingMs: () => number
   /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
   continueWith?: (next: { sweepId: string; accounts: string[] }) => Promise<void>
+  /** Called as each account is done (the CLI's progress bar). */
+  onAccountDone?: (outcome: AccountOutcome, total: number) => void
   sleep?: Sleep
 }
 
@@ -82,6 +84,7 @@ export async function runSweep(
         const outcome = await sweepOneAccount(deps, config, sweep, log.child({ accountId }), accountId)
         await deps.store.completeAccount(sweep.sweepId, outcome)
         outcomes.push(outcome)
+        deps.onAccountDone?.(outcome, targets.length)
       }),
     ),
   )

@@ -12,7 +12,7 @@ import { type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
 import { currentServices, planWrites } from '../domain/write-plan.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, LeastPrivilegeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
 /** What earlier sweeps and operators recorded about a user. */
@@ -201,7 +201,9 @@ async function decideUser(
       reason: reason ?? `applied ${writes.ops.map((o) => o.op).join(', ')}`,
     }
   } catch (error) {
-    log.warn({ event: 'user.error', err: error }, 'user left unchanged')
+    // Expected failures (a FAILED job, throttling after retries) need no stack trace; the rest keep one.
+    const detail = error instanceof LeastPrivilegeError ? { reason: errorMessage(error) } : { err: error }
+    log.warn({ event: 'user.error', ...detail }, 'user left unchanged')
     return { ...base, status: 'error', reason: `${errorMessage(error)}; nothing changed for this user` }
   }
 }

@@ -1,6 +1,6 @@
 /** Seeded accounts shared by the engine tests and the demo: one user for every decision status. */
 import { type EngineConfig, parseEngineConfig } from '../../shared/config.js'
-import type { AccountSeed } from '../emulator/seed.js'
+import type { AccountSeed, OrgSeed } from '../emulator/seed.js'
 
 export const PREFIX = 'LeastPrivilegeDeny'
 export const PATH = '/least-privilege/'
@@ -61,4 +61,92 @@ export function testConfig(overrides: Partial<EngineConfig> = {}): EngineConfig 
     accessAdvisor: { initialDelayMs: 5, maxDelayMs: 50, timeoutMs: 5_000 },
     ...overrides,
   })
+}
+
+export const DEMO_ACCOUNTS = {
+  management: '111111111111',
+  production: '222222222222',
+  development: '333333333333',
+  sandbox: '444444444444',
+  suspended: '555555555555',
+}
+
+const DEV_SERVICES = ['s3', 'ec2', 'lambda', 'dynamodb', 'logs', 'cloudwatch', 'sqs', 'sns', 'ecr', 'ecs']
+
+/**
+ * The demo organization: a management account, a production account with one user per decision
+ * status, a development account of power users, a sandbox without the spoke role (unreachable) and a
+ * suspended account (not swept). 30 users in all.
+ */
+export function demoOrg(): OrgSeed {
+  const { management, production, development, sandbox, suspended } = DEMO_ACCOUNTS
+  return {
+    managementAccountId: management,
+    accounts: [
+      {
+        id: management,
+        name: 'management',
+        policies: [
+          {
+            name: 'ci-deploy',
+            document: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: ['cloudformation:*', 's3:*', 'lambda:*', 'iam:PassRole'],
+                  Resource: '*',
+                },
+              ],
+            },
+          },
+        ],
+        users: [
+          {
+            name: 'breakglass',
+            policies: ['aws:AdministratorAccess'],
+            tags: { 'least-privilege-exempt': 'true' },
+          },
+          {
+            name: 'ci-deploy',
+            policies: ['ci-deploy'],
+            lastUsedDaysAgo: { cloudformation: 1, s3: 1, lambda: 1, iam: 2 },
+          },
+          {
+            name: 'auditor',
+            policies: ['aws:ReadOnlyAccess'],
+            lastUsedDaysAgo: { cloudtrail: 3, iam: 3, s3: 20 },
+          },
+        ],
+      },
+      { ...statusAccount(production), name: 'production' },
+      {
+        id: development,
+        name: 'development',
+        users: Array.from({ length: 12 }, (_, i) => ({
+          name: `dev${String(i + 1).padStart(2, '0')}`,
+          policies: ['aws:PowerUserAccess'],
+          createdDaysAgo: i === 11 ? 30 : 300,
+          lastUsedDaysAgo: Object.fromEntries(
+            DEV_SERVICES.filter((_s, j) => (i + j) % 3 !== 0).map((s, j) => [s, (i * 7 + j * 11) % 150]),
+          ),
+        })),
+      },
+      {
+        id: sandbox,
+        name: 'sandbox',
+        spokeRole: false,
+        users: [
+          { name: 'experimenter', policies: ['aws:AdministratorAccess'] },
+          { name: 'intern', policies: ['aws:AmazonS3FullAccess'] },
+        ],
+      },
+      {
+        id: suspended,
+        name: 'closed-project',
+        state: 'SUSPENDED',
+        users: [{ name: 'old', policies: ['aws:AdministratorAccess'] }],
+      },
+    ],
+  }
 }

@@ -1,0 +1,92 @@
+import Table from 'cli-table3'
+import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../shared/aws/state-store.js'
+import type { UserState } from '../shared/domain/user-state.js'
+import type { RollbackResult } from './rollback.js'
+import type { SweepReport } from './sweep.js'
+
+/** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
+function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true })
+  t.push(...rows.map((r) => r.map(String)))
+  return t.toString()
+}
+
+const list = (items: readonly string[], max = 8) =>
+  items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
+
+const countsText = (counts: Record<string, number> = {}) =>
+  Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+
+export function sweepTable(report: SweepReport): string {
+  const rows = [...report.accounts]
+    .sort((a, b) => a.accountId.localeCompare(b.accountId))
+    .map((a: AccountOutcome) => [
+      a.accountId,
+      a.outcome,
+      a.users,
+      countsText(a.counts),
+      a.writes,
+      a.reason.slice(0, 80),
+    ])
+  const head = `sweep ${report.sweepId} (${report.mode}): ${report.status}`
+  const totals = report.summary
+    ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}`
+    : ''
+  return `${head}\n${table(['account', 'outcome', 'users', 'decisions', 'IAM writes', 'reason'], rows)}${totals}`
+}
+
+export function usersTable(users: readonly UserState[]): string {
+  return table(
+    ['account', 'user', 'status', 'denied', 'reason', 'updated'],
+    users.map((u) => [u.accountId, u.userName, u.status, list(u.denied), u.reason.slice(0, 70), u.updatedAt]),
+  )
+}
+
+export function historyTable(changes: readonly ChangeRecord[]): string {
+  return table(
+    ['at', 'sweep', 'mode', 'status', 'added', 'removed', 'reason'],
+    changes.map((c) => [
+      c.at,
+      c.sweepId,
+      c.mode,
+      c.previousStatus ? `${c.previousStatus} → ${c.status}` : c.status,
+      list(c.added.map((a) => a.namespace)),
+      list(c.removed.map((r) => r.namespace)),
+      c.reason.slice(0, 60),
+    ]),
+  )
+}
+
+export function accountsTable(accounts: readonly AccountState[]): string {
+  return table(
+    ['account', 'status', 'reason', 'since sweep', 'updated'],
+    accounts.map((a) => [a.accountId, a.status, a.reason.slice(0, 90), a.sweepId, a.updatedAt]),
+  )
+}
+
+export function sweepsTable(sweeps: readonly SweepSummary[]): string {
+  return table(
+    ['sweep', 'mode', 'trigger', 'status', 'started', 'duration ms', 'accounts', 'unreachable', 'decisions'],
+    sweeps.map((s) => [
+      s.sweepId,
+      s.mode,
+      s.trigger,
+      s.status,
+      s.startedAt,
+      s.durationMs ?? '',
+      s.accounts.length,
+      s.accountsUnreachable ?? '',
+      countsText(s.counts),
+    ]),
+  )
+}
+
+export function rollbackTable(results: readonly RollbackResult[]): string {
+  return table(
+    ['user', 'policies removed', 'services released'],
+    results.map((r) => [r.userName, r.removedPolicies.length, list(r.released)]),
+  )
+}

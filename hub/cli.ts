@@ -1,0 +1,276 @@
+import { Bar, Presets } from 'cli-progress'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { ConfigError, errorMessage } from '../shared/errors.js'
+import { createLogger } from '../shared/logger.js'
+import * as out from './cli-output.js'
+import { ENV_NAMES, type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
+import { addExemption } from './exemptions.js'
+import { rollback } from './rollback.js'
+import { createRuntime, createStore } from './runtime.js'
+import { runSweep } from './sweep.js'
+
+const USER_STATUSES = [
+  'enforced',
+  'planned',
+  'unchanged',
+  'exempt',
+  'too-young',
+  'quota-blocked',
+  'not-owned-conflict',
+  'error',
+  'rolled-back',
+]
+
+function int(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    return n
+  }
+}
+
+function accountId(value: string, previous: string[] = []): string[] {
+  if (!/^\d{12}$/.test(value)) throw new InvalidArgumentError(`${value} is not a 12-digit account id`)
+  return [...previous, value]
+}
+
+const single = (value: string) => accountId(value)[0] ?? value
+
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+}
+
+/**
+ * The command-line tool. Every command runs the same code as the Lambda; options fall back to the
+ * environment variables the Lambda reads (see `least-privilege --help`).
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('least-privilege')
+    .description('Keeps every IAM user in an AWS Organization at least privilege.')
+    .option('--table <name>', 'state table (TABLE_NAME)')
+    .option('--external-id <id>', 'ExternalId the spoke role requires (EXTERNAL_ID)')
+    .option('--role-name <name>', 'spoke role name (SPOKE_ROLE_NAME, default LeastPrivilegeSpoke)')
+    .option(
+      '--window-days <n>',
+      'unused window in days (WINDOW_DAYS, default 90)',
+      int('window-days', 1, 400),
+    )
+    .option(
+      '--account-concurrency <n>',
+      'accounts at once (ACCOUNT_CONCURRENCY, default 8)',
+      int('account-concurrency', 1, 64),
+    )
+    .option(
+      '--user-concurrency <n>',
+      'users at once per account (USER_CONCURRENCY, default 4)',
+      int('user-concurrency', 1, 64),
+    )
+    .option('--log-level <level>', 'pino level for the JSON logs on stderr', 'warn')
+    .addHelpText(
+      'after',
+      `\nEnvironment variables: ${Object.keys(ENV_NAMES).join(', ')}; AWS settings from the SDK's standard ones.`,
+    )
+    .showHelpAfterError()
+
+  const globals = () =>
+    program.opts<{
+      table?: string
+      externalId?: string
+      roleName?: string
+      windowDays?: number
+      accountConcurrency?: number
+      userConcurrency?: number
+      logLevel: string
+    }>()
+  const log = () => createLogger({ level: globals().logLevel, destination: io.stderr })
+  const hubConfig = (overrides: Partial<HubConfig> = {}) => {
+    const g = globals()
+    return loadHubConfig(io.env, {
+      tableName: g.table,
+      externalId: g.externalId,
+      spokeRoleName: g.roleName,
+      windowDays: g.windowDays,
+      accountConcurrency: g.accountConcurrency,
+      userConcurrency: g.userConcurrency,
+      ...overrides,
+    } as Partial<HubConfig>)
+  }
+  const store = () =>
+    createStore(loadStoreConfig(io.env, { ...(globals().table ? { tableName: globals().table } : {}) }))
+  const print = (json: boolean | undefined, data: unknown, text: () => string) =>
+    io.stdout(json ? JSON.stringify(data, null, 2) : text())
+
+  program
+    .command('sweep')
+    .description('sweep the organization (or some accounts) now')
+    .addOption(new Option('--plan', 'report only (default)').conflicts('enforce'))
+    .addOption(new Option('--enforce', 'apply the deny policies'))
+    .option('--account <id>', 'sweep only this account (repeatable)', accountId)
+    .option('--json', 'print the sweep report as JSON')
+    .action(async (o: { plan?: boolean; enforce?: boolean; account?: string[]; json?: boolean }) => {
+      const config = hubConfig()
+      const runtime = createRuntime(config, log())
+      const bar =
+        io.stderr.isTTY && !o.json
+          ? new Bar({ format: 'accounts {bar} {value}/{total}', stream: io.stderr }, Presets.shades_classic)
+          : undefined
+      let done = 0
+      const report = await runSweep(
+        runtime.sweepDeps({
+          remainingMs: () => Number.POSITIVE_INFINITY,
+          onAccountDone: (_outcome, total) => {
+            if (done++ === 0) bar?.start(total, 0)
+            bar?.update(done)
+          },
+        }),
+        config,
+        {
+          kind: 'new',
+          mode: o.enforce ? 'enforce' : 'plan',
+          trigger: 'cli',
+          ...(o.account ? { accounts: o.account } : {}),
+        },
+      )
+      bar?.stop()
+      print(o.json, report, () => out.sweepTable(report))
+    })
+
+  const audit = program.command('audit').description('query the recorded state (no AWS call but DynamoDB)')
+  audit
+    .command('user')
+    .description('current state of one user')
+    .requiredOption('--account <id>', 'account id', single)
+    .requiredOption('--user <name>', 'IAM user name')
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; user: string; json?: boolean }) => {
+      const user = await store().getUser(o.account, o.user)
+      if (!user) throw new ConfigError(`user: no recorded state for ${o.user} in ${o.account}`)
+      print(
+        o.json,
+        user,
+        () => `${out.usersTable([user])}\nfirst seen: ${JSON.stringify(user.firstSeen ?? {})}`,
+      )
+    })
+  audit
+    .command('history')
+    .description('change history of one user, newest first')
+    .requiredOption('--account <id>', 'account id', single)
+    .requiredOption('--user <name>', 'IAM user name')
+    .option('--limit <n>', 'rows', int('limit', 1, 1000), 20)
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; user: string; limit: number; json?: boolean }) => {
+      const history = await store().userHistory(o.account, o.user, o.limit)
+      print(o.json, history, () => out.historyTable(history))
+    })
+  audit
+    .command('status')
+    .description('every user in a status across the organization')
+    .addArgument(new Command().createArgument('<status>', 'user status').choices(USER_STATUSES))
+    .option('--json', 'JSON output')
+    .action(async (status: string, o: { json?: boolean }) => {
+      const users = await store().usersByStatus(status)
+      print(o.json, users, () => out.usersTable(users))
+    })
+  audit
+    .command('accounts')
+    .description('accounts by reachability (default: unreachable)')
+    .addOption(
+      new Option('--status <status>', 'account status')
+        .choices(['unreachable', 'failed', 'reachable'])
+        .default('unreachable'),
+    )
+    .option('--json', 'JSON output')
+    .action(async (o: { status: 'unreachable' | 'failed' | 'reachable'; json?: boolean }) => {
+      const accounts = await store().accountsByStatus(o.status)
+      print(o.json, accounts, () => out.accountsTable(accounts))
+    })
+  audit
+    .command('sweeps')
+    .description('the last sweeps with their counts and durations')
+    .option('--limit <n>', 'how many', int('limit', 1, 100), 10)
+    .option('--json', 'JSON output')
+    .action(async (o: { limit: number; json?: boolean }) => {
+      const sweeps = await store().recentSweeps(o.limit)
+      print(o.json, sweeps, () => out.sweepsTable(sweeps))
+    })
+
+  program
+    .command('rollback')
+    .description("remove the project's deny policies from a user or a whole account, and record it")
+    .requiredOption('--account <id>', 'account id', single)
+    .option('--user <name>', 'only this user')
+    .option('--dry-run', 'show what would be removed')
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; user?: string; dryRun?: boolean; json?: boolean }) => {
+      const config = hubConfig()
+      const runtime = createRuntime(config, log())
+      const results = await rollback(
+        runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
+        config,
+        {
+          accountId: o.account,
+          ...(o.user ? { userName: o.user } : {}),
+          ...(o.dryRun ? { dryRun: true } : {}),
+        },
+      )
+      print(
+        o.json,
+        results,
+        () =>
+          `${out.rollbackTable(results)}\nThe next enforce sweep re-applies the deny unless the user is exempted (see: exempt).`,
+      )
+    })
+
+  program
+    .command('exempt')
+    .description('exempt a user (or one service of a user) for some days; expires by itself')
+    .requiredOption('--account <id>', 'account id', single)
+    .requiredOption('--user <name>', 'IAM user name')
+    .option('--service <namespace>', 'only this service (e.g. s3)')
+    .requiredOption('--days <n>', 'how long', int('days', 1, 365))
+    .option('--reason <text>', 'why, for the audit trail', 'not given')
+    .option('--json', 'JSON output')
+    .action(
+      async (o: {
+        account: string
+        user: string
+        service?: string
+        days: number
+        reason: string
+        json?: boolean
+      }) => {
+        const exemption = await addExemption(store(), {
+          accountId: o.account,
+          userName: o.user,
+          ...(o.service ? { service: o.service } : {}),
+          days: o.days,
+          reason: o.reason,
+          now: new Date(),
+        })
+        print(
+          o.json,
+          exemption,
+          () =>
+            `exempted ${o.user}${o.service ? ` from denies of ${o.service}` : ''} in ${o.account} until ${exemption.until}`,
+        )
+      },
+    )
+  return program
+}
+
+/** Runs the CLI; returns the exit code (2 for bad input, 1 for failures). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io).exitOverride()
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (error) {
+    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number')
+      return error.exitCode
+    io.stderr.write(`error: ${errorMessage(error)}\n`)
+    return error instanceof ConfigError ? 2 : 1
+  }
+}
