@@ -74,6 +74,8 @@ export function buildProgram(io: CliIo): Command {
       `\nEnvironment variables: ${Object.keys(ENV_NAMES).join(', ')}; AWS settings from the SDK's standard ones.`,
     )
     .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
 
   const globals = () =>
     program.opts<{
@@ -263,7 +265,7 @@ export function buildProgram(io: CliIo): Command {
 
 /** Runs the CLI; returns the exit code (2 for bad input, 1 for failures). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io).exitOverride()
+  const program = buildProgram(io)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return 0

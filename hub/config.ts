@@ -35,7 +35,7 @@ export type HubConfig = z.infer<typeof hubConfigSchema>
 
 /** Environment variable for each setting; the Lambda and the CLI read the same names. */
 export const ENV_NAMES: Record<string, keyof HubConfig> = {
-  MODE: 'mode',
+  SWEEP_MODE: 'mode',
   WINDOW_DAYS: 'windowDays',
   NEVER_DENY: 'neverDeny',
   EXEMPT_TAGS: 'exemptTags',

@@ -12,14 +12,13 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number
 }
 
-const log = createLogger()
 let cached: { config: HubConfig; runtime: Runtime } | undefined
 
 /** Built once per cold start: configuration errors fail every invocation with the same clear message. */
 function setup() {
   if (!cached) {
     const config = loadHubConfig(process.env)
-    cached = { config, runtime: createRuntime(config, log) }
+    cached = { config, runtime: createRuntime(config, createLogger()) }
   }
   return cached
 }

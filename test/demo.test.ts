@@ -1,0 +1,14 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { expect, it } from 'vitest'
+
+it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state sweep', async () => {
+  const { stdout } = await promisify(execFile)('npx', ['tsx', 'test/demo/demo.ts'], {
+    timeout: 60_000,
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  })
+  expect(stdout).toMatch(/IAM writes during the plan sweep: 0/)
+  expect(stdout).toMatch(/\(enforce\): completed/)
+  expect(stdout).toMatch(/IAM writes: 0; DynamoDB writes: 10 \(sweep records only\)/)
+  expect(stdout).toMatch(/Demo finished in [\d.]+ s\.$/m)
+}, 90_000)

@@ -1,0 +1,127 @@
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../../hub/cli.js'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+
+await startOrgHarness(demoOrg())
+const s = hubTestSettings()
+const env = {
+  ...process.env,
+  TABLE_NAME: s.tableName,
+  EXTERNAL_ID: s.externalId,
+  POLICY_PATH: s.policyPath,
+  POLICY_NAME_PREFIX: s.policyNamePrefix,
+  USER_CONCURRENCY: '8',
+}
+
+async function cli(...argv: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      stderr += String(chunk)
+      done()
+    },
+  })
+  const code = await runCli(argv, {
+    stdout: (t) => {
+      stdout += `${t}\n`
+    },
+    stderr: sink,
+    env,
+  })
+  return { code, stdout, stderr }
+}
+
+describe('the command-line tool', () => {
+  it('sweeps in plan mode by default and prints the report as JSON', async () => {
+    const { code, stdout } = await cli('sweep', '--account', DEMO_ACCOUNTS.production, '--json')
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toMatchObject({
+      mode: 'plan',
+      status: 'completed',
+      accounts: [{ accountId: DEMO_ACCOUNTS.production }],
+    })
+  })
+
+  it('prints a summary table for an enforce sweep, then answers audit queries', async () => {
+    const sweep = await cli('sweep', '--enforce')
+    expect(sweep.code).toBe(0)
+    expect(sweep.stdout).toMatch(/\(enforce\): completed/)
+    expect(sweep.stdout).toMatch(/444444444444.*unreachable/)
+    const user = await cli('audit', 'user', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
+    expect(JSON.parse(user.stdout)).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    const history = await cli(
+      'audit',
+      'history',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--json',
+    )
+    expect(JSON.parse(history.stdout)[0]).toMatchObject({ status: 'enforced' })
+    const errors = await cli('audit', 'status', 'error', '--json')
+    expect(JSON.parse(errors.stdout).map((u: { userName: string }) => u.userName)).toEqual(['frank'])
+    const accounts = await cli('audit', 'accounts')
+    expect(accounts.stdout).toMatch(/444444444444/)
+    const sweeps = await cli('audit', 'sweeps', '--limit', '1', '--json')
+    expect(JSON.parse(sweeps.stdout)[0]).toMatchObject({ mode: 'enforce', status: 'completed' })
+  })
+
+  it('exempts and rolls back through the same code as the Lambda', async () => {
+    const exempt = await cli(
+      'exempt',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--service',
+      'ec2',
+      '--days',
+      '3',
+      '--json',
+    )
+    expect(JSON.parse(exempt.stdout)).toMatchObject({ userName: 'bob', service: 'ec2' })
+    const preview = await cli(
+      'rollback',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--dry-run',
+      '--json',
+    )
+    expect(JSON.parse(preview.stdout)).toEqual([expect.objectContaining({ userName: 'bob' })])
+    const done = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
+    expect(done.code).toBe(0)
+    const after = await cli('audit', 'user', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
+    expect(JSON.parse(after.stdout)).toMatchObject({ status: 'rolled-back' })
+  })
+
+  it.each([
+    [['sweep', '--plan', '--enforce'], /cannot be used with option '--enforce'/],
+    [['sweep', '--account', '12'], /12 is not a 12-digit account id/],
+    [
+      ['exempt', '--account', '222222222222', '--user', 'bob', '--days', '0'],
+      /days must be a whole number from 1 to 365/,
+    ],
+    [
+      ['exempt', '--account', '222222222222', '--user', 'bob', '--days', '2', '--service', 'S3!'],
+      /service: S3! is not a service namespace/,
+    ],
+    [['audit', 'status', 'happy'], /Allowed choices are/],
+    [['audit', 'user', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],
+    [['rollback', '--account', '222222222222', '--user', 'nobody'], /no IAM user nobody/],
+    [['sweep', '--window-days', '0'], /window-days must be a whole number/],
+    [['frobnicate'], /unknown command/],
+  ])('%j fails with a clear message', async (argv, message) => {
+    const { code, stderr } = await cli(...argv)
+    expect(code).toBeGreaterThan(0)
+    expect(stderr).toMatch(message)
+  })
+})

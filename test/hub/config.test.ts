@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { loadHubConfig, loadStoreConfig } from '../../hub/config.js'
+import { parseEngineConfig } from '../../shared/config.js'
+import { ConfigError } from '../../shared/errors.js'
+
+const base = { TABLE_NAME: 'state', EXTERNAL_ID: 'abc-123' }
+
+describe('configuration', () => {
+  it('has documented defaults, plan mode first', () => {
+    const config = loadHubConfig(base)
+    expect(config).toMatchObject({
+      mode: 'plan',
+      windowDays: 90,
+      policyPath: '/least-privilege/',
+      spokeRoleName: 'LeastPrivilegeSpoke',
+      accountConcurrency: 8,
+    })
+  })
+
+  it('reads lists, numbers and JSON from the environment', () => {
+    const config = loadHubConfig({
+      ...base,
+      SWEEP_MODE: 'enforce',
+      WINDOW_DAYS: '30',
+      NEVER_DENY: 'sts, signin',
+      EXCLUDED_ACCOUNTS: '111111111111,222222222222',
+      EXEMPT_TAGS: '[{"key":"breakglass"}]',
+    })
+    expect(config).toMatchObject({
+      mode: 'enforce',
+      windowDays: 30,
+      neverDeny: ['sts', 'signin'],
+      excludedAccounts: ['111111111111', '222222222222'],
+      exemptTags: [{ key: 'breakglass' }],
+    })
+  })
+
+  it.each([
+    [{ ...base, WINDOW_DAYS: 'ninety' }, 'windowDays (WINDOW_DAYS): not a number'],
+    [{ ...base, WINDOW_DAYS: '401' }, 'windowDays (WINDOW_DAYS)'],
+    [{ ...base, SWEEP_MODE: 'apply' }, 'mode (SWEEP_MODE)'],
+    [{ EXTERNAL_ID: 'abc-123' }, 'tableName (TABLE_NAME)'],
+    [{ TABLE_NAME: 'state' }, 'externalId (EXTERNAL_ID)'],
+    [{ ...base, EXCLUDED_ACCOUNTS: '1234' }, 'excludedAccounts (EXCLUDED_ACCOUNTS).0'],
+    [{ ...base, EXEMPT_TAGS: 'breakglass' }, 'exemptTags (EXEMPT_TAGS): not JSON'],
+    [{ ...base, EXEMPT_TAGS: '[{"kee":"x"}]' }, 'exemptTags (EXEMPT_TAGS).0'],
+    [{ ...base, POLICY_PATH: '/' }, 'policyPath (POLICY_PATH)'],
+    [{ ...base, POLICY_PATH: 'least-privilege' }, 'policyPath (POLICY_PATH)'],
+    [{ ...base, POLICY_NAME_PREFIX: 'has space' }, 'policyNamePrefix (POLICY_NAME_PREFIX)'],
+    [{ ...base, NEVER_DENY: 'S3' }, 'neverDeny (NEVER_DENY).0'],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => loadHubConfig(env)).toThrow(ConfigError)
+    expect(() => loadHubConfig(env)).toThrow(message)
+  })
+
+  it('rejects unknown engine settings', () => {
+    expect(() => parseEngineConfig({ windowDayz: 30 })).toThrow(/windowDayz/)
+  })
+
+  it('audit commands need only the table', () => {
+    expect(loadStoreConfig({ TABLE_NAME: 'state' })).toMatchObject({ tableName: 'state', maxAttempts: 8 })
+  })
+})

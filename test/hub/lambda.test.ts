@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { handler } from '../../hub/lambda.js'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+
+const h = await startOrgHarness(demoOrg())
+const settings = hubTestSettings()
+Object.assign(process.env, {
+  TABLE_NAME: settings.tableName,
+  EXTERNAL_ID: settings.externalId,
+  POLICY_PATH: settings.policyPath,
+  POLICY_NAME_PREFIX: settings.policyNamePrefix,
+  ACCOUNT_CONCURRENCY: '1',
+  USER_CONCURRENCY: '8',
+  CONTINUATION_THRESHOLD_MS: '60000',
+  LOG_LEVEL: 'silent',
+})
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
+/** A Lambda context with plenty of time for `accounts` account starts, then too little. */
+function context(accounts = Number.POSITIVE_INFINITY) {
+  let calls = 0
+  return {
+    invokedFunctionArn: FUNCTION_ARN,
+    getRemainingTimeInMillis: () => (calls++ < accounts ? 800_000 : 5_000),
+  }
+}
+
+describe('the Lambda handler', () => {
+  it('runs a manual plan sweep of chosen accounts and returns the summary', async () => {
+    const report = await handler({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }, context())
+    expect(report).toMatchObject({ mode: 'plan', status: 'completed', summary: { accountsSwept: 1 } })
+  })
+
+  it('continues in a fresh asynchronous invocation when time runs short', async () => {
+    const first = await handler({ mode: 'plan' }, context(1))
+    expect(first.status).toBe('continued')
+    expect(first.accounts).toHaveLength(1)
+    const invocation = h.emulator.invocations.at(-1)
+    expect(invocation?.functionName).toBe(FUNCTION_ARN)
+    expect(invocation?.payload).toEqual({
+      continuation: { sweepId: first.sweepId, accounts: first.deferred },
+    })
+    const second = await handler(invocation?.payload, context())
+    expect(second).toMatchObject({
+      sweepId: first.sweepId,
+      status: 'completed',
+      summary: { accountsSwept: 3, accountsUnreachable: 1 },
+    })
+  })
+
+  it('turns a scheduled event into one sweep, even when EventBridge delivers it twice', async () => {
+    const event = {
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+      id: 'a1b2c3d4-0000',
+      time: '2026-11-25T06:00:00Z',
+      detail: {},
+    }
+    const first = await handler(event, context())
+    const again = await handler(event, context())
+    expect(first.sweepId).toBe('sched-20261125T060000Z-a1b2c3d4')
+    expect(first.mode).toBe('plan') // the configured default
+    expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
+  })
+
+  it.each([
+    [{ mode: 'apply' }, /mode/],
+    [{ accounts: ['12345'] }, /accounts\.0: a 12-digit AWS account id/],
+    [{ accounts: [] }, /accounts/],
+    [{ mode: 'plan', force: true }, /force/],
+    [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
+    [{ continuation: { sweepId: 'x' } }, /continuation.accounts/],
+    [{ continuation: { sweepId: 'nope', accounts: ['111111111111'] } }, /no sweep nope/],
+    [{ mode: 'plan', accounts: ['999999999999'] }, /999999999999 not an active/],
+  ])('rejects %j naming what is wrong', async (event, message) => {
+    await expect(handler(event, context())).rejects.toThrow(message)
+  })
+})
