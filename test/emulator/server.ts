@@ -28,6 +28,8 @@ export interface EmulatorOptions {
   spokeRoleName?: string
   /** ExternalId the spoke role's trust policy requires (default emulator-external-id). */
   externalId?: string
+  /** Port on 127.0.0.1; a free one when absent. */
+  port?: number
 }
 
 export const EMULATOR_SPOKE_ROLE = 'LeastPrivilegeSpoke'
@@ -92,7 +94,7 @@ export class Emulator {
       })
     })
     this.server.keepAliveTimeout = 1000
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve))
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
     return this
   }

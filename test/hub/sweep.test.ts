@@ -176,6 +176,23 @@ describe('the org-wide sweep', () => {
     expect((await h.store.getUser(MEMBER, 'alice'))?.denied).toContain('lambda')
   })
 
+  it('gives a newly granted service the full window before denying it', async () => {
+    const alice = h.emulator.state.accounts.get(MEMBER)?.users.get('alice')
+    const carl = h.emulator.state.accounts.get(MEMBER)?.users.get('carl')
+    if (!carl || !alice) throw new Error('seed changed')
+    await runSweep(h.deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
+    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual([])
+    carl.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess') // never used: unused "forever"
+    await runSweep(h.deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
+    const granted = await h.store.getUser(MEMBER, 'carl')
+    expect(granted?.denied).toEqual([])
+    expect(Date.parse(granted?.firstSeen?.ec2 ?? '')).toBeGreaterThan(Date.now() - 60_000)
+
+    const afterWindow = new Date(Date.now() + 91 * 86_400_000)
+    await runSweep(h.deps({ now: () => afterWindow }), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
+    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(expect.arrayContaining(['ec2', 'autoscaling']))
+  })
+
   it('forgets users that no longer exist, keeping their history', async () => {
     h.emulator.state.accounts.get(MEMBER)?.users.delete('carl')
     await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test', accounts: [MEMBER] })

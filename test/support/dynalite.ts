@@ -23,14 +23,14 @@ export interface LocalDynamo {
   close: () => Promise<void>
 }
 
-export async function startDynalite(): Promise<LocalDynamo> {
+export async function startDynalite(port = 0): Promise<LocalDynamo> {
   const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
   const operations: string[] = []
   server.on('request', (req) => {
     const target = req.headers['x-amz-target']
     if (typeof target === 'string') operations.push(target.split('.').pop() ?? target)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     url,

@@ -123,10 +123,10 @@ export function demoOrg(): OrgSeed {
       {
         id: development,
         name: 'development',
-        users: Array.from({ length: 12 }, (_, i) => ({
+        users: Array.from({ length: 16 }, (_, i) => ({
           name: `dev${String(i + 1).padStart(2, '0')}`,
           policies: ['aws:PowerUserAccess'],
-          createdDaysAgo: i === 11 ? 30 : 300,
+          createdDaysAgo: i === 15 ? 30 : 300,
           lastUsedDaysAgo: Object.fromEntries(
             DEV_SERVICES.filter((_s, j) => (i + j) % 3 !== 0).map((s, j) => [s, (i * 7 + j * 11) % 150]),
           ),
