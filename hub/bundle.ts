@@ -14,7 +14,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'build')
 
 /** ESM bundles still meet CommonJS dependencies that call require(); give them one. */
-const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+const REQUIRE_SHIM =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 
 export interface BundleResult {
   zipPath: string
@@ -52,7 +53,9 @@ function packagesOf(meta: Metafile): string[] {
 }
 
 async function devOnlyPackages(): Promise<Set<string>> {
-  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> }
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>
+  }
   return new Set(Object.keys(pkg.devDependencies ?? {}))
 }
 

@@ -189,8 +189,15 @@ describe('the org-wide sweep', () => {
     expect(Date.parse(granted?.firstSeen?.ec2 ?? '')).toBeGreaterThan(Date.now() - 60_000)
 
     const afterWindow = new Date(Date.now() + 91 * 86_400_000)
-    await runSweep(h.deps({ now: () => afterWindow }), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
-    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(expect.arrayContaining(['ec2', 'autoscaling']))
+    await runSweep(h.deps({ now: () => afterWindow }), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [MEMBER],
+    })
+    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(
+      expect.arrayContaining(['ec2', 'autoscaling']),
+    )
   })
 
   it('forgets users that no longer exist, keeping their history', async () => {

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type BundleResult, buildAll } from '../../hub/bundle.js'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+
+await startOrgHarness(demoOrg())
+let built: BundleResult
+beforeAll(async () => {
+  built = await buildAll()
+}, 60_000)
+
+describe('npm run package', () => {
+  it('zips the Lambda as index.mjs and keeps dev-only and GPL-family code out', async () => {
+    const zip = await readFile(built.zipPath)
+    expect(zip.subarray(0, 4).toString('hex')).toBe('504b0304') // a zip file
+    expect(zip.includes(Buffer.from('index.mjs'))).toBe(true)
+    expect(built.packages).not.toContain('@cloud-copilot/iam-simulate')
+    for (const name of built.packages) {
+      const manifest = JSON.parse(await readFile(join('node_modules', name, 'package.json'), 'utf8')) as {
+        license?: string
+      }
+      expect(manifest.license ?? '', name).not.toMatch(/GPL/)
+    }
+  })
+
+  it('starts: the bundled handler sweeps the emulated organization', async () => {
+    const s = hubTestSettings()
+    Object.assign(process.env, {
+      TABLE_NAME: s.tableName,
+      EXTERNAL_ID: s.externalId,
+      POLICY_PATH: s.policyPath,
+      POLICY_NAME_PREFIX: s.policyNamePrefix,
+      USER_CONCURRENCY: '8',
+      LOG_LEVEL: 'silent',
+    })
+    const bundle = (await import(pathToFileURL(join(built.zipPath, '..', 'lambda', 'index.mjs')).href)) as {
+      handler: (
+        event: unknown,
+        context: unknown,
+      ) => Promise<{ status: string; summary?: { accountsSwept: number } }>
+    }
+    const report = await bundle.handler(
+      { mode: 'plan', accounts: [DEMO_ACCOUNTS.production] },
+      {
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:hub',
+        getRemainingTimeInMillis: () => 900_000,
+      },
+    )
+    expect(report).toMatchObject({ status: 'completed', summary: { accountsSwept: 1 } })
+  })
+})

@@ -1,0 +1,254 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate'
+import { describe, expect, it } from 'vitest'
+import { loadTemplate, resolve, type Template } from '../support/cloudformation.js'
+import { codeCalls } from '../support/code-calls.js'
+
+const HUB_ACCOUNT = '111111111111'
+const MEMBER = '222222222222'
+const PATH = '/least-privilege/'
+const SPOKE = 'LeastPrivilegeSpoke'
+const STACK = 'least-privilege'
+const calls = codeCalls(process.cwd())
+const iamCalls = [...calls].filter((a) => a.startsWith('iam:')).sort()
+const hubCalls = [...calls].filter((a) => !a.startsWith('iam:')).sort()
+
+type Statement = {
+  Effect: string
+  Action: string | string[]
+  Resource: string | string[]
+  Condition?: unknown
+}
+type Policy = { Version: string; Statement: Statement[] }
+
+function rolePolicy(template: Template, resource: string, values: Record<string, string>): Policy {
+  const props = resolve(template.Resources[resource]?.Properties, values) as {
+    Policies: { PolicyDocument: Policy }[]
+  }
+  expect(props.Policies).toHaveLength(1)
+  return props.Policies[0]?.PolicyDocument as Policy
+}
+const actionsOf = (policy: Policy) =>
+  policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort()
+
+const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml'), 'SpokeRole', {
+  'AWS::Partition': 'aws',
+  'AWS::AccountId': MEMBER,
+  HubAccountId: HUB_ACCOUNT,
+  HubRoleName: `${STACK}-hub`,
+  RoleName: SPOKE,
+  ExternalId: 'external-id',
+  PolicyPath: PATH,
+})
+const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
+const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
+const hubPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', {
+  'AWS::Partition': 'aws',
+  'AWS::AccountId': HUB_ACCOUNT,
+  'AWS::Region': 'us-east-1',
+  'AWS::StackName': STACK,
+  SpokeRoleName: SPOKE,
+  'StateTable.Arn': TABLE_ARN,
+  'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
+})
+
+const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
+const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
+const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
+const BOB = `arn:aws:iam::${MEMBER}:user/bob`
+
+/** A representative request for every call the code makes with the spoke role. */
+const SPOKE_REQUESTS: Record<string, { resource: string; context?: Record<string, string> }> = {
+  'iam:GetAccountAuthorizationDetails': { resource: '*' },
+  'iam:GetAccountSummary': { resource: '*' },
+  'iam:GetServiceLastAccessedDetails': { resource: '*' },
+  'iam:GenerateServiceLastAccessedDetails': { resource: BOB },
+  'iam:CreatePolicy': { resource: OUR_POLICY },
+  'iam:TagPolicy': { resource: OUR_POLICY },
+  'iam:CreatePolicyVersion': { resource: OUR_POLICY },
+  'iam:DeletePolicyVersion': { resource: OUR_POLICY },
+  'iam:DeletePolicy': { resource: OUR_POLICY },
+  'iam:AttachUserPolicy': { resource: BOB, context: { 'iam:PolicyARN': OUR_POLICY } },
+  'iam:DetachUserPolicy': { resource: BOB, context: { 'iam:PolicyARN': OUR_POLICY } },
+}
+const HUB_REQUESTS: Record<string, string> = {
+  'organizations:ListAccounts': '*',
+  'sts:AssumeRole': `arn:aws:iam::${MEMBER}:role/${SPOKE}`,
+  'dynamodb:GetItem': TABLE_ARN,
+  'dynamodb:PutItem': TABLE_ARN,
+  'dynamodb:UpdateItem': TABLE_ARN,
+  'dynamodb:DeleteItem': TABLE_ARN,
+  'dynamodb:Query': `${TABLE_ARN}/index/status-index`,
+  'lambda:InvokeFunction': FUNCTION_ARN,
+}
+
+const trustPolicy = resolve(
+  loadTemplate('spoke-role-template/spoke-role.yaml').Resources.SpokeRole?.Properties
+    ?.AssumeRolePolicyDocument,
+  {
+    'AWS::Partition': 'aws',
+    HubAccountId: HUB_ACCOUNT,
+    HubRoleName: `${STACK}-hub`,
+    ExternalId: 'external-id',
+  },
+) as { Statement: { Condition: Record<string, Record<string, string>> }[] }
+
+async function verdict(
+  policy: Policy,
+  principal: string,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  resourcePolicy?: unknown,
+) {
+  const result = await runSimulation(
+    {
+      identityPolicies: [{ name: 'role', policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      request: {
+        action,
+        principal,
+        // A request on "*" is in the caller's own account.
+        resource: { resource, accountId: resource.split(':')[4] || principal.split(':')[4] || MEMBER },
+        contextVariables: context,
+      },
+    },
+    {},
+  )
+  if (result.resultType === 'error')
+    throw new Error(`${action} on ${resource}: ${JSON.stringify(result.errors)}`)
+  return result.overallResult
+}
+
+describe('the spoke role grants exactly what the engine calls', () => {
+  it('lists the same IAM actions as the code calls, no more, no fewer', () => {
+    expect(actionsOf(spokePolicy)).toEqual(iamCalls)
+    expect(Object.keys(SPOKE_REQUESTS).sort()).toEqual(iamCalls)
+  })
+
+  it.each(Object.entries(SPOKE_REQUESTS))('allows %s', async (action, request) => {
+    expect(await verdict(spokePolicy, spokePrincipal, action, request.resource, request.context)).toBe(
+      'Allowed',
+    )
+  })
+
+  it.each([
+    [
+      'attaching AdministratorAccess',
+      'iam:AttachUserPolicy',
+      BOB,
+      { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+    ],
+    [
+      'attaching a customer policy outside the path',
+      'iam:AttachUserPolicy',
+      BOB,
+      { 'iam:PolicyARN': `arn:aws:iam::${MEMBER}:policy/team-policy` },
+    ],
+    [
+      "detaching the user's own policies",
+      'iam:DetachUserPolicy',
+      BOB,
+      { 'iam:PolicyARN': `arn:aws:iam::${MEMBER}:policy/team-policy` },
+    ],
+    [
+      'editing a policy outside the path',
+      'iam:CreatePolicyVersion',
+      `arn:aws:iam::${MEMBER}:policy/team-policy`,
+      {},
+    ],
+    ['creating a policy outside the path', 'iam:CreatePolicy', `arn:aws:iam::${MEMBER}:policy/Anything`, {}],
+    [
+      'deleting a policy outside the path',
+      'iam:DeletePolicy',
+      `arn:aws:iam::${MEMBER}:policy/team-policy`,
+      {},
+    ],
+    ['switching a default version (never needed)', 'iam:SetDefaultPolicyVersion', OUR_POLICY, {}],
+    ['inline policies on users', 'iam:PutUserPolicy', BOB, {}],
+    ['creating users', 'iam:CreateUser', `arn:aws:iam::${MEMBER}:user/mallory`, {}],
+    ['creating access keys', 'iam:CreateAccessKey', BOB, {}],
+    ['creating login profiles', 'iam:CreateLoginProfile', BOB, {}],
+    ['changing role trust', 'iam:UpdateAssumeRolePolicy', `arn:aws:iam::${MEMBER}:role/Admin`, {}],
+    ['attaching policies to roles', 'iam:AttachRolePolicy', `arn:aws:iam::${MEMBER}:role/Admin`, {}],
+    ['assuming roles', 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/Admin`, {}],
+    ['reading data', 's3:GetObject', 'arn:aws:s3:::secrets/key', {}],
+  ])('denies %s', async (_name, action, resource, context) => {
+    expect(await verdict(spokePolicy, spokePrincipal, action, resource, context)).not.toBe('Allowed')
+  })
+})
+
+describe('the hub role grants exactly what the hub calls', () => {
+  it('lists the same actions as the code calls, plus only the runtime log writes', () => {
+    expect(actionsOf(hubPolicy)).toEqual([...hubCalls, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort())
+    expect(Object.keys(HUB_REQUESTS).sort()).toEqual(hubCalls)
+  })
+
+  it.each(Object.entries(HUB_REQUESTS))('allows %s', async (action, resource) => {
+    // AssumeRole is cross-account: the spoke role's trust policy must agree too.
+    const assume = action === 'sts:AssumeRole'
+    const context: Record<string, string> = assume
+      ? { 'sts:ExternalId': 'external-id', 'aws:PrincipalArn': hubPrincipal }
+      : {}
+    expect(
+      await verdict(hubPolicy, hubPrincipal, action, resource, context, assume ? trustPolicy : undefined),
+    ).toBe('Allowed')
+  })
+
+  it('cannot assume the spoke role without the ExternalId, or as another principal', async () => {
+    const spoke = HUB_REQUESTS['sts:AssumeRole'] ?? ''
+    const noExternalId = { 'aws:PrincipalArn': hubPrincipal }
+    expect(
+      await verdict(hubPolicy, hubPrincipal, 'sts:AssumeRole', spoke, noExternalId, trustPolicy),
+    ).not.toBe('Allowed')
+    const admin = `arn:aws:iam::${HUB_ACCOUNT}:role/Admin`
+    const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
+    const other = { 'sts:ExternalId': 'external-id', 'aws:PrincipalArn': admin }
+    expect(await verdict(allowAll, admin, 'sts:AssumeRole', spoke, other, trustPolicy)).not.toBe('Allowed')
+  })
+
+  it.each([
+    [
+      'assuming the organization admin role',
+      'sts:AssumeRole',
+      `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`,
+    ],
+    [
+      'any IAM change in the management account',
+      'iam:CreateUser',
+      `arn:aws:iam::${HUB_ACCOUNT}:user/mallory`,
+    ],
+    [
+      'attaching policies in the management account',
+      'iam:AttachUserPolicy',
+      `arn:aws:iam::${HUB_ACCOUNT}:user/bob`,
+    ],
+    ['changing the organization', 'organizations:CreateAccount', '*'],
+    ['another table', 'dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/payments`],
+    ['scanning the table', 'dynamodb:Scan', TABLE_ARN],
+    ['deleting the table', 'dynamodb:DeleteTable', TABLE_ARN],
+    [
+      'invoking other functions',
+      'lambda:InvokeFunction',
+      `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:payments`,
+    ],
+    [
+      'reading any secret',
+      'secretsmanager:GetSecretValue',
+      `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:db-AbCdEf`,
+    ],
+  ])('denies %s', async (_name, action, resource) => {
+    expect(await verdict(hubPolicy, hubPrincipal, action, resource)).not.toBe('Allowed')
+  })
+})
+
+describe('the spoke role trust', () => {
+  it('admits only the hub role, and only with the ExternalId', () => {
+    expect(trustPolicy.Statement).toHaveLength(1)
+    expect(trustPolicy.Statement[0]?.Condition).toEqual({
+      StringEquals: { 'sts:ExternalId': 'external-id' },
+      ArnEquals: { 'aws:PrincipalArn': hubPrincipal },
+    })
+  })
+})

@@ -1,0 +1,200 @@
+import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
+import type { SpecDatabase } from '@aws-cdk/service-spec-types'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ENV_NAMES } from '../../hub/config.js'
+import { STATE_TABLE } from '../../shared/aws/state-table.js'
+import { loadTemplate, PSEUDO, references, type Template } from '../support/cloudformation.js'
+
+const TEMPLATES: Record<string, Template> = {
+  'hub/template.yaml': loadTemplate('hub/template.yaml'),
+  'spoke-role-template/spoke-role.yaml': loadTemplate('spoke-role-template/spoke-role.yaml'),
+}
+
+let db: SpecDatabase
+beforeAll(async () => {
+  db = await loadAwsServiceSpec()
+})
+
+type PropertyType = {
+  type: string
+  reference?: { $ref: string }
+  element?: PropertyType
+  types?: PropertyType[]
+}
+type Property = { type: PropertyType; required?: boolean }
+
+const isIntrinsic = (v: unknown) =>
+  !!v &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.keys(v).length === 1 &&
+  /^(Ref|Fn::|Condition)/.test(Object.keys(v)[0] ?? '')
+
+/** Checks a value against CloudFormation's published schema; returns the problems found. */
+function check(value: unknown, type: PropertyType, path: string): string[] {
+  if (isIntrinsic(value)) return []
+  switch (type.type) {
+    case 'ref': {
+      const def = db.get('typeDefinition', type.reference?.$ref ?? '') as unknown as {
+        properties: Record<string, Property>
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return [`${path}: expected an object`]
+      return checkProperties(value as Record<string, unknown>, def.properties, path)
+    }
+    case 'array':
+      return Array.isArray(value)
+        ? value.flatMap((v, i) => check(v, type.element as PropertyType, `${path}[${i}]`))
+        : [`${path}: expected a list`]
+    case 'map':
+      return value && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => check(v, type.element as PropertyType, `${path}.${k}`))
+        : [`${path}: expected a map`]
+    case 'union':
+      return (type.types ?? []).some((t) => check(value, t, path).length === 0)
+        ? []
+        : [`${path}: matches none of the allowed types`]
+    case 'string':
+    case 'date-time':
+      return typeof value === 'string' ? [] : [`${path}: expected a string`]
+    case 'integer':
+    case 'number':
+      return typeof value === 'number' || /^\d+$/.test(String(value)) ? [] : [`${path}: expected a number`]
+    case 'boolean':
+      return typeof value === 'boolean' || value === 'true' || value === 'false'
+        ? []
+        : [`${path}: expected a boolean`]
+    default:
+      return [] // json, tag and null: anything goes
+  }
+}
+
+function checkProperties(
+  value: Record<string, unknown>,
+  properties: Record<string, Property>,
+  path: string,
+): string[] {
+  const problems: string[] = []
+  for (const [name, v] of Object.entries(value)) {
+    const property = properties[name]
+    if (!property) problems.push(`${path}.${name}: no such property`)
+    else problems.push(...check(v, property.type, `${path}.${name}`))
+  }
+  for (const [name, property] of Object.entries(properties)) {
+    if (property.required && !(name in value)) problems.push(`${path}.${name}: required`)
+  }
+  return problems
+}
+
+describe.each(Object.entries(TEMPLATES))('%s', (_file, template) => {
+  it("matches CloudFormation's published resource schemas", () => {
+    const problems: string[] = []
+    for (const [name, resource] of Object.entries(template.Resources)) {
+      const spec = db.lookup('resource', 'cloudFormationType', 'equals', resource.Type)
+      if (spec.length !== 1) {
+        problems.push(`${name}: unknown resource type ${resource.Type}`)
+        continue
+      }
+      const properties = (spec.only() as unknown as { properties: Record<string, Property> }).properties
+      problems.push(...checkProperties(resource.Properties ?? {}, properties, name))
+    }
+    expect(problems).toEqual([])
+  })
+
+  it('every !Ref, !GetAtt and !Sub target exists', () => {
+    const params = Object.keys(template.Parameters ?? {})
+    const resources = Object.keys(template.Resources)
+    const { ref, getAtt, sub } = references(template)
+    const missing: string[] = []
+    for (const r of ref)
+      if (!params.includes(r) && !resources.includes(r) && !PSEUDO.includes(r)) missing.push(`Ref ${r}`)
+    for (const [resource, attribute] of getAtt) {
+      const type = template.Resources[resource ?? '']?.Type
+      if (!type) {
+        missing.push(`GetAtt ${resource}`)
+        continue
+      }
+      const attributes = (
+        db.lookup('resource', 'cloudFormationType', 'equals', type).only() as unknown as {
+          attributes: Record<string, unknown>
+        }
+      ).attributes
+      if (!attribute || !(attribute in attributes)) missing.push(`GetAtt ${resource}.${attribute}`)
+    }
+    for (const s of sub) {
+      const [head, attribute] = s.split('.')
+      if (PSEUDO.includes(s) || params.includes(s)) continue
+      if (head && resources.includes(head) && (attribute === undefined || attribute === 'Arn')) continue
+      missing.push(`Sub \${${s}}`)
+    }
+    expect(missing).toEqual([])
+  })
+
+  it('gives every parameter without a default a description or a pattern', () => {
+    for (const [name, p] of Object.entries(template.Parameters ?? {})) {
+      expect(p.Default !== undefined || 'Description' in p || 'AllowedPattern' in p, name).toBe(true)
+    }
+  })
+})
+
+describe('hub template', () => {
+  const hub = TEMPLATES['hub/template.yaml'] as Template
+  const props = (name: string) => hub.Resources[name]?.Properties ?? {}
+
+  it('declares the state table exactly as the code uses it, with PITR, deletion protection and TTL', () => {
+    const table = props('StateTable') as Record<string, unknown>
+    expect(table.KeySchema).toEqual([
+      { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+    ])
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        IndexName: STATE_TABLE.statusIndex.name,
+        KeySchema: [
+          { AttributeName: STATE_TABLE.statusIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.statusIndex.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    ])
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+    })
+  })
+
+  it('runs nodejs22.x from the bundle in S3, for the longest Lambda time', () => {
+    expect(props('HubFunction')).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Timeout: 900,
+    })
+  })
+
+  it('sets only environment variables the hub reads, and every required one', () => {
+    const env = (props('HubFunction').Environment as { Variables: Record<string, unknown> }).Variables
+    for (const name of Object.keys(env)) expect(Object.keys(ENV_NAMES), name).toContain(name)
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EXTERNAL_ID', 'SWEEP_MODE']))
+  })
+
+  it('defaults to plan mode', () => {
+    expect(hub.Parameters?.SweepMode?.Default).toBe('plan')
+  })
+
+  it('onboards new accounts through a service-managed StackSet with auto-deployment', () => {
+    expect(props('SpokeStackSet')).toMatchObject({
+      PermissionModel: 'SERVICE_MANAGED',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+    })
+  })
+
+  it('deploys the spoke role into the management account itself, with the same parameters', () => {
+    const stackSetParams = (props('SpokeStackSet').Parameters as { ParameterKey: string }[])
+      .map((p) => p.ParameterKey)
+      .sort()
+    expect(Object.keys(props('ManagementAccountSpoke').Parameters as object).sort()).toEqual(stackSetParams)
+    const spokeParams = Object.keys(TEMPLATES['spoke-role-template/spoke-role.yaml']?.Parameters ?? {}).sort()
+    expect(stackSetParams).toEqual(spokeParams)
+  })
+})
