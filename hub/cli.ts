@@ -6,7 +6,7 @@ import * as out from './cli-output.js'
 import { ENV_NAMES, type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
 import { addExemption } from './exemptions.js'
 import { rollback } from './rollback.js'
-import { createRuntime, createStore } from './runtime.js'
+import { createRuntime, createStore, slackNotifier } from './runtime.js'
 import { runSweep } from './sweep.js'
 
 const USER_STATUSES = [
@@ -36,6 +36,15 @@ function accountId(value: string, previous: string[] = []): string[] {
 }
 
 const single = (value: string) => accountId(value)[0] ?? value
+
+interface SweepFlags {
+  plan?: boolean
+  enforce?: boolean
+  account?: string[]
+  confirmLargeChange?: boolean
+  slackWebhookUrl?: string
+  json?: boolean
+}
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -111,10 +120,17 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--plan', 'report only (default)').conflicts('enforce'))
     .addOption(new Option('--enforce', 'apply the deny policies'))
     .option('--account <id>', 'sweep only this account (repeatable)', accountId)
+    .option('--confirm-large-change', 'let an intended large change through the blast-radius brake')
+    .option(
+      '--slack-webhook-url <url>',
+      'post the digest here (SLACK_WEBHOOK_URL; else SLACK_WEBHOOK_SECRET_ARN)',
+    )
     .option('--json', 'print the sweep report as JSON')
-    .action(async (o: { plan?: boolean; enforce?: boolean; account?: string[]; json?: boolean }) => {
+    .action(async (o: SweepFlags) => {
       const config = hubConfig()
       const runtime = createRuntime(config, log())
+      const webhookUrl = o.slackWebhookUrl ?? io.env.SLACK_WEBHOOK_URL
+      const notify = slackNotifier(runtime, { webhookUrl, secretArn: config.slackWebhookSecretArn })
       const bar =
         io.stderr.isTTY && !o.json
           ? new Bar({ format: 'accounts {bar} {value}/{total}', stream: io.stderr }, Presets.shades_classic)
@@ -123,6 +139,7 @@ export function buildProgram(io: CliIo): Command {
       const report = await runSweep(
         runtime.sweepDeps({
           remainingMs: () => Number.POSITIVE_INFINITY,
+          ...(notify ? { notify } : {}),
           onAccountDone: (_outcome, total) => {
             if (done++ === 0) bar?.start(total, 0)
             bar?.update(done)
@@ -134,6 +151,7 @@ export function buildProgram(io: CliIo): Command {
           mode: o.enforce ? 'enforce' : 'plan',
           trigger: 'cli',
           ...(o.account ? { accounts: o.account } : {}),
+          ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
         },
       )
       bar?.stop()

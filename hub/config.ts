@@ -28,13 +28,18 @@ export const hubConfigSchema = engineConfigSchema
     accountLeaseMs: z.number().int().min(60_000).max(86_400_000).default(960_000),
     /** Days to keep history rows (DynamoDB TTL); 0 keeps them forever. */
     historyRetentionDays: z.number().int().min(0).max(3650).default(0),
+    /** Secrets Manager secret holding the Slack incoming-webhook URL; no digest when absent. */
+    slackWebhookSecretArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN')
+      .optional(),
   })
   .strict()
 
 export type HubConfig = z.infer<typeof hubConfigSchema>
 
 /** Environment variable for each setting; the Lambda and the CLI read the same names. */
-export const ENV_NAMES: Record<string, keyof HubConfig> = {
+export const ENV_NAMES: Record<string, string> = {
   SWEEP_MODE: 'mode',
   WINDOW_DAYS: 'windowDays',
   NEVER_DENY: 'neverDeny',
@@ -51,10 +56,15 @@ export const ENV_NAMES: Record<string, keyof HubConfig> = {
   CONTINUATION_THRESHOLD_MS: 'continuationThresholdMs',
   ACCOUNT_LEASE_MS: 'accountLeaseMs',
   HISTORY_RETENTION_DAYS: 'historyRetentionDays',
+  BRAKE_MAX_USER_SHARE: 'brake.maxUserShare',
+  BRAKE_MAX_SERVICE_SHARE: 'brake.maxServiceShare',
+  SLACK_WEBHOOK_SECRET_ARN: 'slackWebhookSecretArn',
 }
 
-const LISTS = new Set<keyof HubConfig>(['neverDeny', 'excludedAccounts'])
-const NUMBERS = new Set<keyof HubConfig>([
+const LISTS = new Set(['neverDeny', 'excludedAccounts'])
+const NUMBERS = new Set([
+  'brake.maxUserShare',
+  'brake.maxServiceShare',
   'windowDays',
   'userConcurrency',
   'accountConcurrency',
@@ -89,8 +99,10 @@ function loadWith<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv, over
   const raw: Record<string, unknown> = {}
   for (const [name, key] of Object.entries(ENV_NAMES)) {
     const value = env[name]
-    if (value === undefined || value === '' || !wanted.has(key)) continue
-    raw[key] = convert(name, key, value)
+    const [head = '', nested] = key.split('.')
+    if (value === undefined || value === '' || !wanted.has(head)) continue
+    const converted = convert(name, key, value)
+    raw[head] = nested ? { ...(raw[head] as object | undefined), [nested]: converted } : converted
   }
   const input = {
     ...raw,
@@ -101,14 +113,15 @@ function loadWith<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv, over
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     const named = Object.entries(ENV_NAMES).reduce(
-      (msg, [name, key]) => msg.replace(new RegExp(`(^|; |: )${key}(\\.|:)`, 'g'), `$1${key} (${name})$2`),
+      (msg, [name, key]) =>
+        msg.replace(new RegExp(`(^|; |: )${key.replace('.', '\\.')}(\\.|:)`, 'g'), `$1${key} (${name})$2`),
       error.message,
     )
     throw new ConfigError(named, { cause: error })
   }
 }
 
-function convert(name: string, key: keyof HubConfig, value: string): unknown {
+function convert(name: string, key: string, value: string): unknown {
   if (LISTS.has(key))
     return value
       .split(',')

@@ -18,6 +18,8 @@ const manual = z
   .object({
     mode: z.enum(['plan', 'enforce']).optional(),
     accounts: z.array(accountId).min(1).optional(),
+    /** Lets an intended large change through the blast-radius brake. */
+    confirmLargeChange: z.boolean().optional(),
   })
   .strict()
 

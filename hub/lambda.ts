@@ -3,7 +3,7 @@ import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
 import type { ContinuationEvent } from './event.js'
 import { parseEvent } from './event.js'
-import { createRuntime, type Runtime } from './runtime.js'
+import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
 import { runSweep, type SweepReport } from './sweep.js'
 
 /** The part of Lambda's context object the hub uses. */
@@ -12,23 +12,25 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number
 }
 
-let cached: { config: HubConfig; runtime: Runtime } | undefined
+let cached: { config: HubConfig; runtime: Runtime; notify: ReturnType<typeof slackNotifier> } | undefined
 
 /** Built once per cold start: configuration errors fail every invocation with the same clear message. */
 function setup() {
   if (!cached) {
     const config = loadHubConfig(process.env)
-    cached = { config, runtime: createRuntime(config, createLogger()) }
+    const runtime = createRuntime(config, createLogger())
+    cached = { config, runtime, notify: slackNotifier(runtime, { secretArn: config.slackWebhookSecretArn }) }
   }
   return cached
 }
 
 /** Scheduled, manual and continuation events all run the same sweep. */
 export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport> {
-  const { config, runtime } = setup()
+  const { config, runtime, notify } = setup()
   const request = parseEvent(event, config)
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
+    ...(notify ? { notify } : {}),
     continueWith: (next) => {
       const payload: ContinuationEvent = { continuation: next }
       return invokeSelfAsync(runtime.clients.lambda, context.invokedFunctionArn, payload)

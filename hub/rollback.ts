@@ -78,6 +78,7 @@ export async function rollback(
         removed: released.map((namespace) => ({ namespace, reason: 'rolled-back' as const })),
         reason,
         policyArns: [],
+        policyDigests: [],
         writes: plan.ops.length,
       },
       runId,

@@ -1,6 +1,8 @@
 import { createHubClients, createIamClient } from '../shared/aws/clients.js'
+import { readSecretString } from '../shared/aws/secrets.js'
 import { StateStore } from '../shared/aws/state-store.js'
 import type { Logger } from '../shared/logger.js'
+import { postToSlack, webhookUrlFromSecret } from '../shared/slack/webhook.js'
 import type { HubConfig, StoreConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
 
@@ -29,3 +31,26 @@ export function createRuntime(config: HubConfig, log: Logger) {
 }
 
 export type Runtime = ReturnType<typeof createRuntime>
+
+/**
+ * The digest's destination: a webhook URL given directly (CLI), or read from Secrets Manager once per
+ * process (Lambda). Undefined when neither is configured: the sweep then posts nothing.
+ */
+export function slackNotifier(
+  runtime: Runtime,
+  source: { webhookUrl?: string | undefined; secretArn?: string | undefined },
+): SweepDeps['notify'] {
+  const { webhookUrl, secretArn } = source
+  if (webhookUrl) return (message) => postToSlack(webhookUrlFromSecret(webhookUrl), message)
+  if (!secretArn) return undefined
+  let cached: Promise<string> | undefined
+  return async (message) => {
+    cached ??= readSecretString(runtime.clients.secrets, secretArn).then(webhookUrlFromSecret)
+    try {
+      await postToSlack(await cached, message)
+    } catch (error) {
+      cached = undefined // a rotated or fixed secret is read again next time
+      throw error
+    }
+  }
+}

@@ -7,7 +7,8 @@ import type { Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
-import type { AccountOutcome, StateStore, SweepSummary } from '../shared/aws/state-store.js'
+import type { AccountOutcome, StateStore, SweepAccountRow, SweepSummary } from '../shared/aws/state-store.js'
+import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
 import type { Mode } from '../shared/domain/types.js'
 import { sweepAccount } from '../shared/engine/sweep-account.js'
@@ -26,6 +27,8 @@ export interface SweepDeps {
   remainingMs: () => number
   /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
   continueWith?: (next: { sweepId: string; accounts: string[] }) => Promise<void>
+  /** Posts the sweep's digest (Slack); absent when no webhook is configured. */
+  notify?: (message: SlackMessage) => Promise<void>
   /** Called as each account is done (the CLI's progress bar). */
   onAccountDone?: (outcome: AccountOutcome, total: number) => void
   sleep?: Sleep
@@ -33,7 +36,14 @@ export interface SweepDeps {
 
 export type SweepRequest =
   /** A new sweep; `sweepId` is given when the trigger has a stable id (a retried schedule resumes it). */
-  | { kind: 'new'; mode: Mode; trigger: string; accounts?: string[]; sweepId?: string }
+  | {
+      kind: 'new'
+      mode: Mode
+      trigger: string
+      accounts?: string[]
+      sweepId?: string
+      confirmLargeChange?: boolean
+    }
   | { kind: 'continuation'; sweepId: string; accounts: string[] }
 
 export interface SweepReport {
@@ -46,6 +56,8 @@ export interface SweepReport {
   /** Accounts handed to the next invocation. */
   deferred: string[]
   summary?: SweepSummary
+  /** What happened to the digest: sent, failed (logged as alert.digest-failed) or none configured. */
+  digest?: 'sent' | 'failed' | 'none'
 }
 
 export function newSweepId(now: Date): string {
@@ -98,14 +110,15 @@ export async function runSweep(
     log.info({ event: 'sweep.continued', deferred: deferred.length }, 'handed the rest to a new invocation')
     return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'continued', accounts: outcomes, deferred }
   }
-  const summary = await finish(deps, sweep, log)
+  const finished = await finish(deps, sweep, log)
   return {
     sweepId: sweep.sweepId,
     mode: sweep.mode,
-    status: summary ? 'completed' : 'in-progress',
+    status: finished ? 'completed' : 'in-progress',
     accounts: outcomes,
     deferred,
-    ...(summary ? { summary } : {}),
+    ...(finished ? { summary: finished.summary } : {}),
+    ...(finished?.digest ? { digest: finished.digest } : {}),
   }
 }
 
@@ -137,6 +150,7 @@ async function begin(
     status: 'running',
     accounts: accounts.sort(),
     invocations: 1,
+    ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
   }
   if (await deps.store.startSweep(summary)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
@@ -161,7 +175,7 @@ async function sweepOneAccount(
   const past = await deps.store.loadAccount(accountId)
   const record = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
     const reason = errorMessage(error)
-    log.warn({ event: `account.${outcome}`, reason }, `account ${outcome}`)
+    log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)
     await deps.store.saveAccountState(past.account, {
       accountId,
       name: past.account?.name ?? accountId,
@@ -193,13 +207,18 @@ async function sweepOneAccount(
         log,
         now,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        priorState: (userName) => ({
-          ...(past.users.get(userName)?.firstSeen ? { firstSeen: past.users.get(userName)?.firstSeen } : {}),
-          ...activeExemptions(userName, past.exemptions, now),
-        }),
+        priorState: (userName) => {
+          const state = past.users.get(userName)
+          return {
+            ...(state?.firstSeen ? { firstSeen: state.firstSeen } : {}),
+            ...(state ? { recorded: state } : {}),
+            ...activeExemptions(userName, past.exemptions, now),
+          }
+        },
       },
       accountId,
       { ...config, mode: sweep.mode },
+      { confirmLargeChange: sweep.confirmLargeChange === true },
     )
     const seen = new Set<string>()
     const counts: Record<string, number> = {}
@@ -235,14 +254,23 @@ async function sweepOneAccount(
       counts,
       writes,
       durationMs: Date.now() - started,
+      notable: notableOf(result.decisions),
+      ...(result.brake ? { brake: result.brake } : {}),
     }
   } catch (error) {
     return record('failed', error)
   }
 }
 
-/** Closes the sweep once every target account is done; only one invocation wins the conditional write. */
-async function finish(deps: SweepDeps, sweep: SweepSummary, log: Logger): Promise<SweepSummary | undefined> {
+/**
+ * Closes the sweep once every target account is done; only one invocation wins the conditional write,
+ * and only that one posts the digest. A digest that fails is logged, never fatal: the record is written.
+ */
+async function finish(
+  deps: SweepDeps,
+  sweep: SweepSummary,
+  log: Logger,
+): Promise<{ summary: SweepSummary; digest?: SweepReport['digest'] } | undefined> {
   const rows = await deps.store.sweepAccounts(sweep.sweepId)
   const done = rows.filter((r) => r.state === 'done')
   if (done.length < sweep.accounts.length) return undefined
@@ -259,13 +287,44 @@ async function finish(deps: SweepDeps, sweep: SweepSummary, log: Logger): Promis
     accountsSwept: done.filter((r) => r.outcome === 'swept').length,
     accountsUnreachable: done.filter((r) => r.outcome === 'unreachable').length,
     accountsFailed: done.filter((r) => r.outcome === 'failed').length,
+    accountsBraked: done.filter((r) => r.brake).length,
   }
   delete summary.cursor
   if (!(await deps.store.finishSweep(summary))) {
     // A duplicated invocation finished it first: report what it recorded.
     const recorded = await deps.store.getSweep(sweep.sweepId)
-    return recorded?.status === 'completed' ? recorded : undefined
+    return recorded?.status === 'completed' ? { summary: recorded } : undefined
   }
   log.info({ event: 'sweep.completed', counts, durationMs: summary.durationMs }, 'sweep completed')
-  return summary
+  return { summary, digest: await sendDigest(deps, summary, done, log) }
+}
+
+async function sendDigest(
+  deps: SweepDeps,
+  summary: SweepSummary,
+  rows: SweepAccountRow[],
+  log: Logger,
+): Promise<SweepReport['digest']> {
+  if (!deps.notify) return 'none'
+  const message = buildDigest({
+    sweepId: summary.sweepId,
+    mode: summary.mode,
+    durationMs: summary.durationMs ?? 0,
+    counts: summary.counts ?? {},
+    accounts: rows.map((r) => ({
+      accountId: r.accountId,
+      outcome: r.outcome ?? 'failed',
+      reason: r.reason ?? '',
+      ...(r.brake ? { brake: r.brake } : {}),
+      ...(r.notable ? { notable: r.notable } : {}),
+    })),
+  })
+  try {
+    await deps.notify(message)
+    log.info({ event: 'sweep.digest-sent', blocks: message.blocks.length }, 'digest posted')
+    return 'sent'
+  } catch (error) {
+    log.error({ event: 'alert.digest-failed', reason: errorMessage(error) }, 'the digest could not be posted')
+    return 'failed'
+  }
 }

@@ -37,6 +37,16 @@ export const engineConfigSchema = z
       .default('LeastPrivilegeDeny'),
     /** Users processed at once within an account. */
     userConcurrency: z.number().int().min(1).max(64).default(4),
+    /** The blast-radius brake (see shared/domain/brake.ts). */
+    brake: z
+      .object({
+        maxUserShare: z.number().min(0).max(1).default(0.3),
+        maxServiceShare: z.number().min(0).max(1).default(0.3),
+        minUsers: z.number().int().min(1).default(3),
+        minServices: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .prefault({}),
     accessAdvisor: z
       .object({
         initialDelayMs: z.number().int().min(0).max(60_000).default(1_000),

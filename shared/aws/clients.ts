@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { OrganizationsClient } from '@aws-sdk/client-organizations'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { STSClient } from '@aws-sdk/client-sts'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 
@@ -37,6 +38,7 @@ export function createHubClients(maxAttempts: number) {
     organizations: new OrganizationsClient(common),
     sts: new STSClient(common),
     lambda: new LambdaClient({ region: region(), maxAttempts }),
+    secrets: new SecretsManagerClient({ region: region(), maxAttempts }),
     dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
       marshallOptions: { removeUndefinedValues: true },
     }),

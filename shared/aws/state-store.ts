@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
+import type { Notable } from '../domain/digest.js'
 import type { ServiceChange } from '../domain/planner.js'
 import type { Mode } from '../domain/types.js'
 import { isChange, nextUserState, stateChanged, type UserState } from '../domain/user-state.js'
@@ -40,8 +41,8 @@ export interface ChangeRecord {
   userName: string
   at: string
   sweepId: string
-  mode: Mode | 'rollback'
-  status: DecisionStatus | 'rolled-back'
+  mode: Mode
+  status: DecisionStatus | 'tampered'
   previousStatus?: string
   added: ServiceChange[]
   removed: ServiceChange[]
@@ -58,6 +59,8 @@ export interface SweepSummary {
   /** Accounts this sweep targets. */
   accounts: string[]
   invocations: number
+  /** An operator confirmed a large change: the blast-radius brake does not apply to this sweep. */
+  confirmLargeChange?: boolean
   /** Accounts handed to the next invocation, when the time budget ran out. */
   cursor?: string[]
   finishedAt?: string
@@ -66,6 +69,8 @@ export interface SweepSummary {
   accountsSwept?: number
   accountsUnreachable?: number
   accountsFailed?: number
+  /** Accounts where the blast-radius brake held back every write. */
+  accountsBraked?: number
 }
 
 export interface AccountOutcome {
@@ -76,6 +81,10 @@ export interface AccountOutcome {
   counts: Record<string, number>
   writes: number
   durationMs: number
+  /** Why the blast-radius brake held back every write, when it did. */
+  brake?: string
+  /** Short lists for the digest. */
+  notable?: Notable
 }
 
 export interface SweepAccountRow extends Partial<AccountOutcome> {
@@ -236,6 +245,21 @@ export class StateStore {
     now: Date,
   ): Promise<void> {
     const next = nextUserState(prev, decision, sweepId, now)
+    if (decision.tampered?.length) {
+      await this.appendHistory({
+        accountId: next.accountId,
+        userName: next.userName,
+        at: new Date(now.getTime() - 1).toISOString(), // sorts before the change that restores it
+        sweepId,
+        mode,
+        status: 'tampered',
+        ...(prev ? { previousStatus: prev.status } : {}),
+        added: [],
+        removed: [],
+        denied: prev?.denied ?? [],
+        reason: decision.tampered.map((t) => `${t.kind}: ${t.policyArn}`).join('; '),
+      })
+    }
     if (!stateChanged(prev, next)) return
     await this.put({
       pk: keys.account(next.accountId),

@@ -1,4 +1,5 @@
 import type { ServiceChange } from './planner.js'
+import type { TamperFinding } from './tamper.js'
 
 export type DecisionStatus =
   /** Writes were made (enforce mode). */
@@ -13,6 +14,8 @@ export type DecisionStatus =
   | 'error'
   /** An operator removed the project's policies with `rollback` (the next enforce sweep re-applies). */
   | 'rolled-back'
+  /** Writes were due, but the blast-radius brake held back every write in the account. */
+  | 'braked'
 
 /** What the sweep decided for one user, and why: the unit of audit. */
 export interface UserDecision {
@@ -29,6 +32,10 @@ export interface UserDecision {
   reason: string
   /** ARNs of the project's policies for this user after the sweep. */
   policyArns: string[]
+  /** Digest of each policy's default document after the sweep, aligned with policyArns. */
+  policyDigests: string[]
+  /** Changes someone else made to the project's policies since the last sweep. */
+  tampered?: TamperFinding[]
   /** Number of IAM write calls made for this user. */
   writes: number
   /** First-seen dates to keep for the next sweep (absent when no report was read). */

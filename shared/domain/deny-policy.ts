@@ -7,6 +7,25 @@ const VERSION = '2012-10-17'
 const SID_SERVICES = 'DenyUnusedServices'
 const SID_IAM_OTHERS = 'DenyUnusedIamOnOthers'
 const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
+const SID_GUARD_POLICIES = 'ProtectTheseDenyPolicies'
+const SID_GUARD_ATTACHMENT = 'KeepTheseDenyPoliciesAttached'
+
+/** Whose deny policies these are, and where they live: what the self-protection statements name. */
+export interface PolicyTarget {
+  userArn: string
+  policyPath: string
+  policyNamePrefix: string
+}
+
+/** Every change to a managed policy that could weaken or remove it. */
+const POLICY_CHANGES = [
+  'iam:CreatePolicyVersion',
+  'iam:DeletePolicy',
+  'iam:DeletePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:TagPolicy',
+  'iam:UntagPolicy',
+]
 
 /**
  * What a user may still do to their own user and MFA resources when `iam` is denied: AWS's documented
@@ -38,6 +57,7 @@ interface Statement {
   NotAction?: string[]
   Resource?: string | string[]
   NotResource?: string[]
+  Condition?: Record<string, Record<string, string>>
 }
 
 /** Characters IAM counts against the size quota: everything but white space. */
@@ -47,22 +67,24 @@ export function policySize(document: string): number {
 
 /**
  * Renders the deny set into as few documents as fit the size quota, packing services in sorted order.
- * The output is a pure function of its input, so an unchanged deny set renders to identical text and
- * "unchanged" is a string comparison with the live default version.
+ * Part 1 also denies the user every way of detaching or altering the project's policies, whatever else
+ * they may do in IAM. The output is a pure function of its input, so an unchanged deny set renders to
+ * identical text and "unchanged" is a string comparison with the live default version.
  */
 export function renderDenyPolicies(
   deny: readonly string[],
-  userArn: string,
+  target: PolicyTarget,
   maxSize: number = DEFAULT_POLICY_SIZE,
 ): RenderedPart[] {
+  if (deny.length === 0) return []
   const services = [...new Set(deny)].filter((ns) => ns !== 'iam').sort()
-  const iamStatements = deny.includes('iam') ? iamDenyStatements(userArn) : []
+  const iamStatements = deny.includes('iam') ? iamDenyStatements(target.userArn) : []
   const parts: RenderedPart[] = []
   let current: string[] = []
-  let fixed: Statement[] = iamStatements
+  let fixed: Statement[] = [...iamStatements, ...guardStatements(target)]
 
   const flush = () => {
-    if (current.length === 0 && fixed.length === 0) return
+    if (current.length === 0 && parts.length > 0) return
     parts.push({ part: parts.length + 1, services: current, document: toDocument(current, fixed) })
     current = []
     fixed = []
@@ -104,7 +126,7 @@ export function deniedServicesOf(document: string): string[] | undefined {
       }
     } else if (statement.Sid === SID_IAM_OTHERS) {
       services.push('iam')
-    } else if (statement.Sid !== SID_IAM_SELF) {
+    } else if (![SID_IAM_SELF, SID_GUARD_POLICIES, SID_GUARD_ATTACHMENT].includes(String(statement.Sid))) {
       return undefined
     }
   }
@@ -124,6 +146,27 @@ function iamDenyStatements(userArn: string): Statement[] {
   return [
     { Sid: SID_IAM_OTHERS, Effect: 'Deny', Action: 'iam:*', NotResource: own },
     { Sid: SID_IAM_SELF, Effect: 'Deny', NotAction: [...SELF_SERVICE_ACTIONS], Resource: own },
+  ]
+}
+
+function guardStatements(target: PolicyTarget): Statement[] {
+  const [, partition, , , account, resource] = target.userArn.split(':')
+  const userName = resource?.split('/').pop() ?? ''
+  const policies = `arn:${partition}:iam::${account}:policy${target.policyPath}`
+  return [
+    {
+      Sid: SID_GUARD_POLICIES,
+      Effect: 'Deny',
+      Action: POLICY_CHANGES,
+      Resource: `${policies}${target.policyNamePrefix}.*.${userName}`,
+    },
+    {
+      Sid: SID_GUARD_ATTACHMENT,
+      Effect: 'Deny',
+      Action: 'iam:DetachUserPolicy',
+      Resource: target.userArn,
+      Condition: { ArnLike: { 'iam:PolicyARN': `${policies}*` } },
+    },
   ]
 }
 

@@ -9,6 +9,7 @@ export interface UserState {
   reason: string
   denied: string[]
   policyArns: string[]
+  policyDigests: string[]
   /** First time each granted service was seen; absent until a report has been read for the user. */
   firstSeen?: Record<string, string>
   /** Sweep that last changed this row. */
@@ -37,6 +38,7 @@ export function nextUserState(
     reason: stillEnforced ? prev.reason : decision.reason,
     denied: decision.denied,
     policyArns: decision.policyArns,
+    policyDigests: decision.policyDigests,
     ...(firstSeen ? { firstSeen } : {}),
     sweepId,
     updatedAt: now.toISOString(),

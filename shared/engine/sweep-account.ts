@@ -4,14 +4,16 @@ import { readServiceUsage, realSleep, type Sleep } from '../aws/access-advisor.j
 import { readAccountSnapshot, readQuotas } from '../aws/iam-reader.js'
 import { executeWrites } from '../aws/iam-writer.js'
 import type { EngineConfig } from '../config.js'
+import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domain/brake.js'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import { renderDenyPolicies } from '../domain/deny-policy.js'
 import { exemptionFor, isTooYoung } from '../domain/exemption.js'
 import { userPolicies } from '../domain/ownership.js'
 import { type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
+import { detectTampering, documentDigest, type RecordedPolicies } from '../domain/tamper.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
-import { currentServices, planWrites } from '../domain/write-plan.js'
+import { currentServices, defaultDocument, planWrites, type WriteOp } from '../domain/write-plan.js'
 import { errorMessage, LeastPrivilegeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
@@ -23,6 +25,8 @@ export interface PriorUserState {
   exemptServices?: readonly string[]
   /** The whole user is temporarily exempt until this ISO date. */
   exemptUntil?: string
+  /** What the last sweep left in place: the yardstick for tampering. */
+  recorded?: RecordedPolicies & { denied: readonly string[] }
 }
 
 export interface AccountSweepDeps {
@@ -33,57 +37,81 @@ export interface AccountSweepDeps {
   priorState?: (userName: string) => PriorUserState | undefined
 }
 
+export interface AccountRunOptions {
+  /** An operator confirmed a large change: the blast-radius brake does not apply. */
+  confirmLargeChange?: boolean
+}
+
 export interface AccountResult {
   accountId: string
   quotas: AccountQuotas
   decisions: UserDecision[]
+  blastRadius: BlastRadius
+  /** Set when the brake held back every write in the account. */
+  brake?: string
+}
+
+/** A user's decision before anything is written, with the writes that would carry it out. */
+interface UserPlan {
+  decision: UserDecision
+  ops: WriteOp[]
+  /** The live state after the writes. */
+  after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
+  /** Services in the user's report; undefined when no report was read. */
+  granted?: number
 }
 
 /**
- * Brings every IAM user of one account to its least-privilege deny set (or, in plan mode, reports what
- * that would take). One user's failure is recorded in its decision and never stops the others.
+ * Brings every IAM user of one account to its least-privilege deny set, or, in plan mode, reports what
+ * that would take. Every user is planned before anything is written, so that the blast-radius brake can
+ * hold back the whole account. One user's failure is recorded in its decision and never stops the others.
  */
 export async function sweepAccount(
   deps: AccountSweepDeps,
   accountId: string,
   config: EngineConfig,
+  options: AccountRunOptions = {},
 ): Promise<AccountResult> {
   const [snapshot, quotas] = await Promise.all([
     readAccountSnapshot(deps.iam, config.policyNamePrefix),
     readQuotas(deps.iam),
   ])
   const limit = pLimit(config.userConcurrency)
-  const decisions = await Promise.all(
+  const logFor = (userName: string) => deps.log.child({ userName })
+  const plans = await Promise.all(
     snapshot.users.map((user) =>
+      limit(() =>
+        planUser(deps, logFor(user.name), accountId, config, quotas, user, snapshot.candidatePolicies),
+      ),
+    ),
+  )
+
+  const blastRadius = measure(plans)
+  const brake: BrakeVerdict =
+    config.mode === 'enforce' && !options.confirmLargeChange && plans.some((p) => p.ops.length > 0)
+      ? assessBlastRadius(blastRadius, config.brake)
+      : { tripped: false }
+  if (brake.tripped) {
+    deps.log.error(
+      { event: 'alert.brake-tripped', ...blastRadius, reason: brake.reason },
+      'blast-radius brake: nothing applied',
+    )
+  }
+
+  const decisions = await Promise.all(
+    plans.map((plan) =>
       limit(async () => {
-        const log = deps.log.child({ userName: user.name })
-        const decision = await decideUser(
-          deps,
-          log,
-          accountId,
-          config,
-          quotas,
-          user,
-          snapshot.candidatePolicies,
-        )
-        log.info(
-          {
-            event: 'user.decision',
-            status: decision.status,
-            added: decision.added.map((c) => c.namespace),
-            removed: decision.removed.map((c) => c.namespace),
-            writes: decision.writes,
-          },
-          decision.reason,
-        )
+        const log = logFor(plan.decision.userName)
+        const decision = await apply(deps, log, config, plan, brake)
+        report(log, decision)
         return decision
       }),
     ),
   )
-  return { accountId, quotas, decisions }
+  return { accountId, quotas, decisions, blastRadius, ...(brake.tripped ? { brake: brake.reason } : {}) }
 }
 
-async function decideUser(
+async function planUser(
   deps: AccountSweepDeps,
   log: Logger,
   accountId: string,
@@ -91,45 +119,55 @@ async function decideUser(
   quotas: AccountQuotas,
   user: IamUser,
   candidates: readonly ManagedPolicy[],
-): Promise<UserDecision> {
+): Promise<UserPlan> {
   const { owned, foreign } = userPolicies(user, candidates, config.policyNamePrefix, config.policyPath)
-  const currentlyDenied = new Set(owned.flatMap(currentServices))
-  const base = {
+  const prior = deps.priorState?.(user.name)
+  const live = {
+    denied: [...new Set(owned.flatMap(currentServices))].sort(),
+    policyArns: owned.map((o) => o.policy.arn),
+    policyDigests: owned.map((o) => documentDigest(defaultDocument(o.policy) ?? '')),
+  }
+  const tampered = detectTampering(prior?.recorded, owned)
+  const base: UserDecision = {
     accountId,
     userName: user.name,
     userArn: user.arn,
-    denied: [...currentlyDenied].sort(),
+    status: 'unchanged',
+    reason: '',
+    ...live,
     added: [],
     removed: [],
-    policyArns: owned.map((o) => o.policy.arn),
     writes: 0,
+    ...(tampered.length > 0 ? { tampered } : {}),
+  }
+  const settled = (status: DecisionStatus, reason: string, extra: Partial<UserDecision> = {}): UserPlan => ({
+    decision: { ...base, status, reason, ...extra },
+    ops: [],
+    after: live,
+  })
+  if (tampered.length > 0) {
+    log.error(
+      { event: 'alert.tampered', findings: tampered },
+      'the project policies were changed by someone else',
+    )
   }
 
   try {
-    const prior = deps.priorState?.(user.name)
+    // What we denied stays the reference even if someone edited the live text.
+    const currentlyDenied = new Set([...live.denied, ...(prior?.recorded?.denied ?? [])])
     const tag = exemptionFor(user, config.exemptTags)
     const exemptBy = tag ? `exempt by tag ${tag}` : prior?.exemptUntil && `exempt until ${prior.exemptUntil}`
     let plan: DenyPlan
-    let status: DecisionStatus | undefined
-    let reason: string | undefined
+    let granted: number | undefined
     if (exemptBy) {
       // An exemption lifts any deny of ours: the operator asked for this user to be left alone.
-      plan = {
-        deny: [],
-        added: [],
-        removed: base.denied.map((ns) => ({ namespace: ns, reason: 'exempt' })),
-        firstSeen: {},
-      }
-      status = 'exempt'
-      reason = exemptBy
+      const removed = [...currentlyDenied].sort().map((ns) => ({ namespace: ns, reason: 'exempt' as const }))
+      plan = { deny: [], added: [], removed, firstSeen: {} }
     } else if (isTooYoung(user, deps.now, config.windowDays)) {
-      return {
-        ...base,
-        status: 'too-young',
-        reason: `created ${user.createDate.toISOString()}, within the window`,
-      }
+      return settled('too-young', `created ${user.createDate.toISOString()}, within the window`)
     } else {
       const report = await readServiceUsage(deps.iam, user.arn, config.accessAdvisor, deps.sleep ?? realSleep)
+      granted = report.length
       plan = planDenySet({
         report,
         currentlyDenied,
@@ -141,27 +179,27 @@ async function decideUser(
         exemptServices: new Set(prior?.exemptServices ?? []),
       })
     }
-    const withPlan = {
-      ...base,
+    const changes = {
       added: plan.added,
       removed: plan.removed,
       ...(exemptBy ? {} : { firstSeen: plan.firstSeen }),
     }
 
-    const desired = renderDenyPolicies(plan.deny, user.arn, quotas.policySize)
+    const target = {
+      userArn: user.arn,
+      policyPath: config.policyPath,
+      policyNamePrefix: config.policyNamePrefix,
+    }
+    const desired = renderDenyPolicies(plan.deny, target, quotas.policySize)
+    const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
+    if (taken) {
+      const reason = `policy ${taken.policy.arn} has the project's name but not its path ${config.policyPath}; left alone`
+      return settled('not-owned-conflict', reason, changes)
+    }
     const nameOf = (part: number) => {
       const name = policyName(config.policyNamePrefix, part, user.name)
       return { name, arn: policyArn(user.arn, config.policyPath, name) }
     }
-    const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
-    if (taken) {
-      return {
-        ...withPlan,
-        status: 'not-owned-conflict',
-        reason: `policy ${taken.policy.arn} has the project's name but not its path ${config.policyPath}; left alone`,
-      }
-    }
-
     const writes = planWrites({
       desired,
       owned,
@@ -170,40 +208,95 @@ async function decideUser(
       nameOf,
     })
     if (writes.kind === 'quota-blocked') {
-      return {
-        ...withPlan,
-        status: 'quota-blocked',
-        reason: `needs ${writes.needed} more attached policies, the quota leaves ${writes.available}`,
-      }
+      log.warn(
+        { event: 'alert.quota-blocked', needed: writes.needed, available: writes.available },
+        'no free policy slot',
+      )
+      const reason = `needs ${writes.needed} more attached policies, the quota leaves ${writes.available}`
+      return settled('quota-blocked', reason, changes)
     }
-    const after = { denied: plan.deny, policyArns: desired.map((d) => nameOf(d.part).arn) }
-    if (writes.ops.length === 0) {
-      return {
-        ...withPlan,
-        ...after,
-        status: status ?? 'unchanged',
-        reason: reason ?? 'deny set and policies up to date',
-      }
+    const after = {
+      denied: plan.deny,
+      policyArns: desired.map((d) => nameOf(d.part).arn),
+      policyDigests: desired.map((d) => documentDigest(d.document)),
     }
-    if (config.mode === 'plan') {
-      return {
-        ...withPlan,
-        status: status ?? 'planned',
-        reason: reason ?? `${writes.ops.length} writes pending (plan mode)`,
-      }
-    }
-    await executeWrites(deps.iam, user.name, config.policyPath, writes.ops)
+    const status: DecisionStatus = exemptBy ? 'exempt' : 'unchanged'
+    const reason = exemptBy || 'deny set and policies up to date'
     return {
-      ...withPlan,
-      ...after,
-      writes: writes.ops.length,
-      status: status ?? 'enforced',
-      reason: reason ?? `applied ${writes.ops.map((o) => o.op).join(', ')}`,
+      decision: { ...base, ...changes, status, reason },
+      ops: writes.ops,
+      after,
+      ...(granted === undefined ? {} : { granted }),
     }
   } catch (error) {
-    // Expected failures (a FAILED job, throttling after retries) need no stack trace; the rest keep one.
-    const detail = error instanceof LeastPrivilegeError ? { reason: errorMessage(error) } : { err: error }
-    log.warn({ event: 'user.error', ...detail }, 'user left unchanged')
-    return { ...base, status: 'error', reason: `${errorMessage(error)}; nothing changed for this user` }
+    logFailure(log, error)
+    return settled('error', `${errorMessage(error)}; nothing changed for this user`)
   }
+}
+
+async function apply(
+  deps: AccountSweepDeps,
+  log: Logger,
+  config: EngineConfig,
+  plan: UserPlan,
+  brake: BrakeVerdict,
+): Promise<UserDecision> {
+  const { decision, ops, after } = plan
+  if (ops.length === 0) return { ...decision, ...after }
+  const exempt = decision.status === 'exempt'
+  if (config.mode === 'plan') {
+    return {
+      ...decision,
+      status: exempt ? 'exempt' : 'planned',
+      reason: `${ops.length} writes pending (plan mode)${exempt ? `; ${decision.reason}` : ''}`,
+    }
+  }
+  if (brake.tripped) {
+    return { ...decision, status: 'braked', reason: `blast-radius brake: ${brake.reason}; nothing applied` }
+  }
+  try {
+    await executeWrites(deps.iam, decision.userName, config.policyPath, ops)
+  } catch (error) {
+    // Each write is safe on its own, so a failure part-way leaves the user no less protected; the next
+    // sweep converges. The live state is unknown until then, so the previous one is kept on record.
+    logFailure(log, error)
+    return { ...decision, status: 'error', reason: `${errorMessage(error)}; writes stopped there` }
+  }
+  const applied = ops.map((o) => o.op).join(', ')
+  return {
+    ...decision,
+    ...after,
+    writes: ops.length,
+    status: exempt ? 'exempt' : 'enforced',
+    reason: exempt ? decision.reason : `applied ${applied}`,
+  }
+}
+
+function logFailure(log: Logger, error: unknown): void {
+  // Expected failures (a FAILED job, throttling after retries) need no stack trace; the rest keep one.
+  const detail = error instanceof LeastPrivilegeError ? { reason: errorMessage(error) } : { err: error }
+  log.warn({ event: 'alert.user-error', ...detail }, 'user left unchanged')
+}
+
+function measure(plans: readonly UserPlan[]): BlastRadius {
+  const evaluated = plans.filter((p) => p.granted !== undefined)
+  return {
+    usersEvaluated: evaluated.length,
+    usersNewlyRestricted: evaluated.filter((p) => p.decision.added.length > 0).length,
+    servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
+    servicesNewlyDenied: evaluated.reduce((n, p) => n + p.decision.added.length, 0),
+  }
+}
+
+function report(log: Logger, decision: UserDecision): void {
+  log.info(
+    {
+      event: 'user.decision',
+      status: decision.status,
+      added: decision.added.map((c) => c.namespace),
+      removed: decision.removed.map((c) => c.namespace),
+      writes: decision.writes,
+    },
+    decision.reason,
+  )
 }

@@ -32,26 +32,31 @@ try {
   emulator.resetCounts()
   await cli('1. Plan sweep: what would change (no write call)', 'sweep', '--plan')
   console.log(`IAM writes during the plan sweep: ${emulator.count({ writes: true })}`)
-  await cli('2. Enforce sweep', 'sweep', '--enforce')
+  await cli(
+    '2. Enforce sweep: the first one restricts most users, so the blast-radius brake holds it back',
+    'sweep',
+    '--enforce',
+  )
+  await cli('3. The same, confirmed on purpose', 'sweep', '--enforce', '--confirm-large-change')
   emulator.resetCounts()
   dynamo.reset()
-  await cli('3. Enforce again: nothing changed, so nothing is written', 'sweep', '--enforce')
+  await cli('4. Enforce again: nothing changed, so nothing is written', 'sweep', '--enforce')
   console.log(
     `IAM writes: ${emulator.count({ writes: true })}; DynamoDB writes: ${dynamo.writes()} (sweep records only)`,
   )
-  await cli('4. The last sweeps', 'audit', 'sweeps', '--limit', '3')
+  await cli('5. The last sweeps', 'audit', 'sweeps', '--limit', '3')
   await cli(
-    '5. Unreachable accounts (spoke role not deployed)',
+    '6. Unreachable accounts (spoke role not deployed)',
     'audit',
     'accounts',
     '--status',
     'unreachable',
   )
   for (const status of ['exempt', 'quota-blocked', 'not-owned-conflict', 'error', 'too-young']) {
-    await cli(`6. Users ${status}`, 'audit', 'status', status)
+    await cli(`7. Users ${status}`, 'audit', 'status', status)
   }
   await cli(
-    '7. One user: current state and history',
+    '8. One user: current state and history',
     'audit',
     'history',
     '--account',
@@ -60,7 +65,7 @@ try {
     'bob',
   )
   await cli(
-    '8. Exempt bob from s3 denies for 7 days',
+    '9. Exempt bob from s3 denies for 7 days',
     'exempt',
     '--account',
     DEMO_ACCOUNTS.production,
@@ -74,7 +79,7 @@ try {
     'demo',
   )
   await cli(
-    '9. Rollback preview for the production account',
+    '10. Rollback preview for the production account',
     'rollback',
     '--account',
     DEMO_ACCOUNTS.production,

@@ -20,8 +20,13 @@ type Statement = {
 }
 type Policy = { Version: string; Statement: Statement[] }
 
-function rolePolicy(template: Template, resource: string, values: Record<string, string>): Policy {
-  const props = resolve(template.Resources[resource]?.Properties, values) as {
+function rolePolicy(
+  template: Template,
+  resource: string,
+  values: Record<string, string>,
+  conditions = {},
+): Policy {
+  const props = resolve(template.Resources[resource]?.Properties, values, conditions) as {
     Policies: { PolicyDocument: Policy }[]
   }
   expect(props.Policies).toHaveLength(1)
@@ -39,17 +44,24 @@ const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml
   ExternalId: 'external-id',
   PolicyPath: PATH,
 })
+const SLACK_SECRET = `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:least-privilege/slack-AbCdEf`
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
-const hubPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', {
-  'AWS::Partition': 'aws',
-  'AWS::AccountId': HUB_ACCOUNT,
-  'AWS::Region': 'us-east-1',
-  'AWS::StackName': STACK,
-  SpokeRoleName: SPOKE,
-  'StateTable.Arn': TABLE_ARN,
-  'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
-})
+const hubPolicy = rolePolicy(
+  loadTemplate('hub/template.yaml'),
+  'HubRole',
+  {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': HUB_ACCOUNT,
+    'AWS::Region': 'us-east-1',
+    'AWS::StackName': STACK,
+    SpokeRoleName: SPOKE,
+    'StateTable.Arn': TABLE_ARN,
+    'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
+    SlackWebhookSecretArn: SLACK_SECRET,
+  },
+  { HasSlackWebhook: true },
+)
 
 const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
@@ -79,6 +91,7 @@ const HUB_REQUESTS: Record<string, string> = {
   'dynamodb:DeleteItem': TABLE_ARN,
   'dynamodb:Query': `${TABLE_ARN}/index/status-index`,
   'lambda:InvokeFunction': FUNCTION_ARN,
+  'secretsmanager:GetSecretValue': SLACK_SECRET,
 }
 
 const trustPolicy = resolve(
@@ -240,6 +253,24 @@ describe('the hub role grants exactly what the hub calls', () => {
     ],
   ])('denies %s', async (_name, action, resource) => {
     expect(await verdict(hubPolicy, hubPrincipal, action, resource)).not.toBe('Allowed')
+  })
+})
+
+describe('without a Slack secret', () => {
+  it('the hub role may read no secret at all', () => {
+    const values = {
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': HUB_ACCOUNT,
+      'AWS::Region': 'us-east-1',
+      'AWS::StackName': STACK,
+      SpokeRoleName: SPOKE,
+      'StateTable.Arn': TABLE_ARN,
+      'HubLogGroup.Arn': 'arn:aws:logs:us-east-1:111111111111:log-group:x',
+    }
+    const policy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', values, {
+      HasSlackWebhook: false,
+    })
+    expect(actionsOf(policy).filter((a) => a.startsWith('secretsmanager:'))).toEqual([])
   })
 })
 

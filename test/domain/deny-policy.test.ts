@@ -12,6 +12,7 @@ import { sampleRequests, simulate } from '../support/simulate.js'
 
 const ACCOUNT = '111122223333'
 const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/engineering/alice`
+const TARGET = { userArn: USER_ARN, policyPath: '/least-privilege/', policyNamePrefix: 'LeastPrivilegeDeny' }
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
 /** Actions a user must keep on their own user and MFA device even when `iam` is denied. */
@@ -42,7 +43,7 @@ beforeAll(async () => {
 
 describe('renderDenyPolicies', () => {
   it('renders nothing for an empty deny set', () => {
-    expect(renderDenyPolicies([], USER_ARN)).toEqual([])
+    expect(renderDenyPolicies([], TARGET)).toEqual([])
   })
 
   it.each([
@@ -51,31 +52,31 @@ describe('renderDenyPolicies', () => {
     { deny: ['iam'], parts: 1, services: [['iam']] },
     { deny: ['sqs', 'iam', 'ec2'], parts: 1, services: [['iam', 'ec2', 'sqs']] },
   ])('renders $deny as $parts part(s)', ({ deny, parts, services }) => {
-    const rendered = renderDenyPolicies(deny, USER_ARN)
+    const rendered = renderDenyPolicies(deny, TARGET)
     expect(rendered).toHaveLength(parts)
     expect(rendered.map((r) => r.services)).toEqual(services)
   })
 
   it('renders the same text for the same set in any order', () => {
-    expect(renderDenyPolicies(['s3', 'ec2', 'iam'], USER_ARN)).toEqual(
-      renderDenyPolicies(['iam', 'ec2', 's3'], USER_ARN),
+    expect(renderDenyPolicies(['s3', 'ec2', 'iam'], TARGET)).toEqual(
+      renderDenyPolicies(['iam', 'ec2', 's3'], TARGET),
     )
   })
 
   it('splits the full AWS service list into documents that each fit', () => {
-    const parts = renderDenyPolicies(allServices, USER_ARN)
+    const parts = renderDenyPolicies(allServices, TARGET)
     expect(parts.length).toBeGreaterThan(1)
     for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(DEFAULT_POLICY_SIZE)
     expect(parts.flatMap((p) => p.services).sort()).toEqual(allServices)
   })
 
   it('fits a smaller size quota by using more parts', () => {
-    const parts = renderDenyPolicies(allServices, USER_ARN, 2048)
+    const parts = renderDenyPolicies(allServices, TARGET, 2048)
     for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(2048)
   })
 
   it('reads back exactly what it rendered', () => {
-    for (const p of renderDenyPolicies(allServices, USER_ARN))
+    for (const p of renderDenyPolicies(allServices, TARGET))
       expect(deniedServicesOf(p.document)).toEqual([...p.services].sort())
   })
 
@@ -98,7 +99,7 @@ describe('renderDenyPolicies', () => {
   })
 
   it('keeps self-service credential actions allowed when iam is denied', async () => {
-    const docs = renderDenyPolicies(['iam', 's3'], USER_ARN).map((p) => JSON.parse(p.document) as object)
+    const docs = renderDenyPolicies(['iam', 's3'], TARGET).map((p) => JSON.parse(p.document) as object)
     const [user, mfa] = ownCredentialResources(USER_ARN)
     for (const [action, kind] of SELF_SERVICE) {
       const resource = kind === 'user' ? user : mfa
@@ -129,10 +130,31 @@ describe('renderDenyPolicies', () => {
     ).toBe('ExplicitlyDenied')
   })
 
+  it('keeps the user from detaching or altering their deny policies, even when they still use IAM', async () => {
+    const docs = renderDenyPolicies(['s3'], TARGET).map((p) => JSON.parse(p.document) as object)
+    const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.alice`
+    const request = (action: string, resource: string, context = {}) =>
+      simulate([ADMIN, ...docs], { action, resource, principal: USER_ARN, context })
+    expect(await request('iam:DetachUserPolicy', USER_ARN, { 'iam:PolicyARN': own })).toBe('ExplicitlyDenied')
+    for (const action of [
+      'iam:CreatePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+    ]) {
+      expect(await request(action, own), action).toBe('ExplicitlyDenied')
+    }
+    // The rest of IAM stays as the user's own policies allow: only the deny policies are off limits.
+    expect(await request('iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/new-hire`)).toBe('Allowed')
+    const teamPolicy = `arn:aws:iam::${ACCOUNT}:policy/team-policy`
+    expect(await request('iam:DetachUserPolicy', USER_ARN, { 'iam:PolicyARN': teamPolicy })).toBe('Allowed')
+    expect(await request('iam:CreatePolicyVersion', teamPolicy)).toBe('Allowed')
+  })
+
   it('for random subsets of every AWS service: fits, denies the denied, allows the rest', async () => {
     await fc.assert(
       fc.asyncProperty(fc.subarray(allServices), async (deny) => {
-        const parts = renderDenyPolicies(deny, USER_ARN)
+        const parts = renderDenyPolicies(deny, TARGET)
         for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(DEFAULT_POLICY_SIZE)
         const policies = [ADMIN, ...parts.map((p) => JSON.parse(p.document) as object)]
         const denied = new Set(deny)
@@ -141,6 +163,16 @@ describe('renderDenyPolicies', () => {
           expect(verdict, `${sample.action} on ${sample.resource}`).toBe(
             denied.has(ns) ? 'ExplicitlyDenied' : 'Allowed',
           )
+        }
+        if (deny.length > 0) {
+          const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.alice`
+          const detach = {
+            action: 'iam:DetachUserPolicy',
+            resource: USER_ARN,
+            principal: USER_ARN,
+            context: { 'iam:PolicyARN': own },
+          }
+          expect(await simulate(policies, detach)).toBe('ExplicitlyDenied')
         }
         if (denied.has('iam')) {
           const [user] = ownCredentialResources(USER_ARN)

@@ -5,6 +5,7 @@ import { type OwnedPart, planWrites, type WriteOp } from '../../shared/domain/wr
 import { PolicyLayoutError } from '../../shared/errors.js'
 
 const USER_ARN = 'arn:aws:iam::111122223333:user/alice'
+const TARGET = { userArn: USER_ARN, policyPath: '/lp/', policyNamePrefix: 'P' }
 const QUOTAS: AccountQuotas = { attachedPoliciesPerUser: 10, versionsPerPolicy: 5, policySize: 6144 }
 const nameOf = (part: number) => ({
   name: `P.${part}.alice`,
@@ -45,13 +46,13 @@ function servicesFor(n: number): string[] {
 
 describe('planWrites', () => {
   it('creates and attaches a missing policy', () => {
-    const desired = renderDenyPolicies(['s3'], USER_ARN)
+    const desired = renderDenyPolicies(['s3'], TARGET)
     const plan = planWrites({ desired, owned: [], attachedCount: 2, quotas: QUOTAS, nameOf })
     expect(summary(ops(plan))).toEqual(['createPolicy#1@1', 'attachUserPolicy@1'])
   })
 
   it('writes nothing when the live default version is the rendered text', () => {
-    const desired = renderDenyPolicies(['s3'], USER_ARN)
+    const desired = renderDenyPolicies(['s3'], TARGET)
     const plan = planWrites({
       desired,
       owned: [owned(1, desired[0]?.document ?? '')],
@@ -63,8 +64,8 @@ describe('planWrites', () => {
   })
 
   it('adds a new default version for a changed set, never detach/delete', () => {
-    const before = renderDenyPolicies(['s3'], USER_ARN)[0]?.document ?? ''
-    const desired = renderDenyPolicies(['ec2', 's3'], USER_ARN)
+    const before = renderDenyPolicies(['s3'], TARGET)[0]?.document ?? ''
+    const desired = renderDenyPolicies(['ec2', 's3'], TARGET)
     const plan = planWrites({
       desired,
       owned: [owned(1, before, { versions: 2 })],
@@ -76,7 +77,7 @@ describe('planWrites', () => {
   })
 
   it('deletes the oldest non-default version first when at 5 versions', () => {
-    const desired = renderDenyPolicies(['ec2'], USER_ARN)
+    const desired = renderDenyPolicies(['ec2'], TARGET)
     const plan = planWrites({
       desired,
       owned: [owned(1, '{}', { versions: 5 })],
@@ -88,7 +89,7 @@ describe('planWrites', () => {
   })
 
   it('honours a lower version quota', () => {
-    const desired = renderDenyPolicies(['ec2'], USER_ARN)
+    const desired = renderDenyPolicies(['ec2'], TARGET)
     const quotas = { ...QUOTAS, versionsPerPolicy: 3 }
     const plan = planWrites({
       desired,
@@ -106,7 +107,7 @@ describe('planWrites', () => {
   })
 
   it('re-attaches a detached policy whose text is right', () => {
-    const desired = renderDenyPolicies(['s3'], USER_ARN)
+    const desired = renderDenyPolicies(['s3'], TARGET)
     const plan = planWrites({
       desired,
       owned: [owned(1, desired[0]?.document ?? '', { attached: false })],
@@ -141,7 +142,7 @@ describe('planWrites', () => {
   ])(
     'with $attachedCount attached of a quota of $quota: blocked=$blocked',
     ({ attachedCount, quota, blocked }) => {
-      const desired = renderDenyPolicies(['s3'], USER_ARN)
+      const desired = renderDenyPolicies(['s3'], TARGET)
       const plan = planWrites({
         desired,
         owned: [],
@@ -154,24 +155,24 @@ describe('planWrites', () => {
   )
 
   it('does not need a free slot to update an attached policy at quota', () => {
-    const desired = renderDenyPolicies(['ec2'], USER_ARN)
+    const desired = renderDenyPolicies(['ec2'], TARGET)
     const plan = planWrites({ desired, owned: [owned(1, '{}')], attachedCount: 10, quotas: QUOTAS, nameOf })
     expect(plan.kind).toBe('writes')
   })
 
   it('needs a slot for every new part', () => {
-    const desired = renderDenyPolicies(servicesFor(90), USER_ARN, 400)
+    const desired = renderDenyPolicies(servicesFor(200), TARGET, 800)
     expect(desired.length).toBeGreaterThan(2)
     const plan = planWrites({ desired, owned: [], attachedCount: 9, quotas: QUOTAS, nameOf })
     expect(plan).toMatchObject({ kind: 'quota-blocked', needed: desired.length, available: 1 })
   })
 
   describe('write order across parts (no service is ever left undenied)', () => {
-    const size = 400
+    const size = 800
     it('writes the later part first when a service shifts right', () => {
-      const before = renderDenyPolicies(servicesFor(30), USER_ARN, size)
+      const before = renderDenyPolicies(servicesFor(120), TARGET, size)
       // A service sorting first pushes every part's last service into the next part.
-      const after = renderDenyPolicies(['aaa', ...servicesFor(30)], USER_ARN, size)
+      const after = renderDenyPolicies(['aaa', ...servicesFor(120)], TARGET, size)
       const plan = planWrites({
         desired: after,
         owned: before.map((p) => owned(p.part, p.document)),
@@ -185,8 +186,8 @@ describe('planWrites', () => {
     })
 
     it('writes the earlier part first when a service shifts left, removing the emptied part last', () => {
-      const before = renderDenyPolicies(servicesFor(30), USER_ARN, size)
-      const after = renderDenyPolicies(servicesFor(30).slice(1, 20), USER_ARN, size)
+      const before = renderDenyPolicies(servicesFor(120), TARGET, size)
+      const after = renderDenyPolicies(servicesFor(120).slice(1, 60), TARGET, size)
       const plan = planWrites({
         desired: after,
         owned: before.map((p) => owned(p.part, p.document)),
@@ -199,10 +200,10 @@ describe('planWrites', () => {
     })
 
     it('refuses a layout it cannot rewrite without a window', () => {
-      const p1 = renderDenyPolicies(['zzz'], USER_ARN)[0]?.document ?? ''
-      const p2 = renderDenyPolicies(['aaa'], USER_ARN)[0]?.document ?? ''
+      const p1 = renderDenyPolicies(['zzz'], TARGET)[0]?.document ?? ''
+      const p2 = renderDenyPolicies(['aaa'], TARGET)[0]?.document ?? ''
       // Hand-edited: part 1 holds what belongs in part 2 and vice versa.
-      const desired = renderDenyPolicies(['aaa', ...servicesFor(20), 'zzz'], USER_ARN, 300)
+      const desired = renderDenyPolicies(['aaa', ...servicesFor(40), 'zzz'], TARGET, 700)
       expect(desired.map((d) => d.part)).toEqual([1, 2])
       expect(() =>
         planWrites({

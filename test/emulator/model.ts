@@ -77,6 +77,8 @@ export interface EmState {
   accounts: Map<string, EmAccount>
   /** AWS managed policies, shared by every account. */
   awsPolicies: Map<string, EmPolicy>
+  /** Secrets Manager secrets by ARN (string values). */
+  secrets: Map<string, string>
 }
 
 export function findPolicy(state: EmState, account: EmAccount, arn: string): EmPolicy | undefined {

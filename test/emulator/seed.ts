@@ -42,6 +42,8 @@ export interface OrgSeed {
   /** Defaults to the first account. */
   managementAccountId?: string
   accounts: AccountSeed[]
+  /** Secrets Manager secrets (ARN to string value), readable from their own account. */
+  secrets?: Record<string, string>
 }
 
 /** AWS managed policies every emulated account can attach. */
@@ -145,7 +147,7 @@ export function buildState(seed: OrgSeed, now: Date): EmState {
   for (const a of seed.accounts) accounts.set(a.id, buildAccount(a, now))
   const managementAccountId = seed.managementAccountId ?? seed.accounts[0]?.id
   if (!managementAccountId) throw new Error('an organization needs at least one account')
-  return { managementAccountId, accounts, awsPolicies }
+  return { managementAccountId, accounts, awsPolicies, secrets: new Map(Object.entries(seed.secrets ?? {})) }
 }
 
 function buildAccount(seed: AccountSeed, now: Date): EmAccount {

@@ -273,6 +273,28 @@ export class Emulator {
         )
         return JSON.stringify(result)
       }
+      case 'secretsmanager': {
+        const { SecretId } = (body ? JSON.parse(body) : {}) as { SecretId?: string }
+        const value = SecretId ? this.state.secrets.get(SecretId) : undefined
+        if (
+          action !== 'GetSecretValue' ||
+          !SecretId ||
+          value === undefined ||
+          SecretId.split(':')[4] !== identity.account.id
+        ) {
+          throw new AwsFault(
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret.",
+            400,
+          )
+        }
+        return JSON.stringify({
+          ARN: SecretId,
+          Name: SecretId.split(':').pop(),
+          SecretString: value,
+          VersionId: 'v1',
+        })
+      }
       default:
         throw new AwsFault('InvalidAction', `service ${service} is not emulated`)
     }

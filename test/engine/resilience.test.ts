@@ -22,7 +22,7 @@ describe('throttling', () => {
     }
     const deps = { iam: iamFor(THROTTLED), log: memoryLogger().log, now: new Date() }
     const config = testConfig({ mode: 'enforce', userConcurrency: 8 })
-    const first = await sweepAccount(deps, THROTTLED, config)
+    const first = await sweepAccount(deps, THROTTLED, config, { confirmLargeChange: true })
     expect(
       emulator.count({ account: THROTTLED }) - emulator.requests.filter((r) => r.status === 200).length,
     ).toBeGreaterThan(0)
@@ -35,7 +35,7 @@ describe('throttling', () => {
     })
 
     emulator.resetCounts()
-    const second = await sweepAccount(deps, THROTTLED, config)
+    const second = await sweepAccount(deps, THROTTLED, config, { confirmLargeChange: true })
     expect(second.decisions.filter((d) => d.status === 'enforced')).toEqual([])
     expect(emulator.count({ writes: true })).toBe(0)
   })
@@ -46,12 +46,12 @@ describe('Access Advisor leaving out explicitly denied services', () => {
     const hidden = await startHarness({ accounts: [statusAccount(HIDDEN)] }, { hideDeniedServices: true })
     const deps = { iam: hidden.iamFor(HIDDEN), log: memoryLogger().log, now: new Date() }
     const config = testConfig({ mode: 'enforce' })
-    const first = await sweepAccount(deps, HIDDEN, config)
+    const first = await sweepAccount(deps, HIDDEN, config, { confirmLargeChange: true })
     const bob = first.decisions.find((d) => d.userName === 'bob')
     expect(bob?.status).toBe('enforced')
 
     hidden.emulator.resetCounts()
-    const second = await sweepAccount(deps, HIDDEN, config)
+    const second = await sweepAccount(deps, HIDDEN, config, { confirmLargeChange: true })
     expect(hidden.emulator.count({ writes: true })).toBe(0)
     expect(second.decisions.find((d) => d.userName === 'bob')).toMatchObject({
       status: 'unchanged',

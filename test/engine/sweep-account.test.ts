@@ -14,12 +14,10 @@ const user = (name: string) => account().users.get(name) ?? (undefined as never)
 const policyArn = (name: string, part = 1, path = PATH) =>
   `arn:aws:iam::${A}:policy${path}${PREFIX}.${part}.${name}`
 
+/** The first enforce run is a large change by design: these tests confirm it (the brake has its own tests). */
 async function sweep(mode: 'plan' | 'enforce', overrides = {}): Promise<AccountResult> {
-  return sweepAccount(
-    { iam, log: memoryLogger().log, now: new Date() },
-    A,
-    testConfig({ mode, ...overrides }),
-  )
+  const deps = { iam, log: memoryLogger().log, now: new Date() }
+  return sweepAccount(deps, A, testConfig({ mode, ...overrides }), { confirmLargeChange: true })
 }
 const byUser = (r: AccountResult) =>
   Object.fromEntries(r.decisions.map((d) => [d.userName, d])) as Record<string, UserDecision>

@@ -46,7 +46,7 @@ describe('the command-line tool', () => {
   })
 
   it('prints a summary table for an enforce sweep, then answers audit queries', async () => {
-    const sweep = await cli('sweep', '--enforce')
+    const sweep = await cli('sweep', '--enforce', '--confirm-large-change')
     expect(sweep.code).toBe(0)
     expect(sweep.stdout).toMatch(/\(enforce\): completed/)
     expect(sweep.stdout).toMatch(/444444444444.*unreachable/)

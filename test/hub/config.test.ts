@@ -17,6 +17,15 @@ describe('configuration', () => {
     })
   })
 
+  it('reads the brake thresholds into the engine settings', () => {
+    expect(loadHubConfig({ ...base, BRAKE_MAX_USER_SHARE: '0.5' }).brake).toEqual({
+      maxUserShare: 0.5,
+      maxServiceShare: 0.3,
+      minUsers: 3,
+      minServices: 20,
+    })
+  })
+
   it('reads lists, numbers and JSON from the environment', () => {
     const config = loadHubConfig({
       ...base,
@@ -48,6 +57,15 @@ describe('configuration', () => {
     [{ ...base, POLICY_PATH: 'least-privilege' }, 'policyPath (POLICY_PATH)'],
     [{ ...base, POLICY_NAME_PREFIX: 'has space' }, 'policyNamePrefix (POLICY_NAME_PREFIX)'],
     [{ ...base, NEVER_DENY: 'S3' }, 'neverDeny (NEVER_DENY).0'],
+    [{ ...base, BRAKE_MAX_USER_SHARE: '1.5' }, 'brake.maxUserShare (BRAKE_MAX_USER_SHARE)'],
+    [
+      { ...base, BRAKE_MAX_SERVICE_SHARE: 'half' },
+      'brake.maxServiceShare (BRAKE_MAX_SERVICE_SHARE): not a number',
+    ],
+    [
+      { ...base, SLACK_WEBHOOK_SECRET_ARN: 'https://hooks.slack.com/x' },
+      'slackWebhookSecretArn (SLACK_WEBHOOK_SECRET_ARN)',
+    ],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadHubConfig(env)).toThrow(ConfigError)
     expect(() => loadHubConfig(env)).toThrow(message)

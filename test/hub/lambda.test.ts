@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { handler } from '../../hub/lambda.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+import { startSlackStandIn } from '../support/slack-server.js'
 
-const h = await startOrgHarness(demoOrg())
+const slack = await startSlackStandIn()
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:least-privilege/slack-AbCdEf'
+const h = await startOrgHarness({
+  ...demoOrg(),
+  secrets: { [SECRET_ARN]: JSON.stringify({ url: slack.url }) },
+})
 const settings = hubTestSettings()
 Object.assign(process.env, {
   TABLE_NAME: settings.tableName,
@@ -14,6 +20,7 @@ Object.assign(process.env, {
   USER_CONCURRENCY: '8',
   CONTINUATION_THRESHOLD_MS: '60000',
   LOG_LEVEL: 'silent',
+  SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
 })
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
 /** A Lambda context with plenty of time for `accounts` account starts, then too little. */
@@ -28,7 +35,14 @@ function context(accounts = Number.POSITIVE_INFINITY) {
 describe('the Lambda handler', () => {
   it('runs a manual plan sweep of chosen accounts and returns the summary', async () => {
     const report = await handler({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }, context())
-    expect(report).toMatchObject({ mode: 'plan', status: 'completed', summary: { accountsSwept: 1 } })
+    expect(report).toMatchObject({
+      mode: 'plan',
+      status: 'completed',
+      summary: { accountsSwept: 1 },
+      digest: 'sent',
+    })
+    // The webhook URL came from Secrets Manager.
+    expect(JSON.stringify(slack.messages.at(-1))).toContain(report.sweepId)
   })
 
   it('continues in a fresh asynchronous invocation when time runs short', async () => {
@@ -68,6 +82,7 @@ describe('the Lambda handler', () => {
     [{ accounts: ['12345'] }, /accounts\.0: a 12-digit AWS account id/],
     [{ accounts: [] }, /accounts/],
     [{ mode: 'plan', force: true }, /force/],
+    [{ mode: 'enforce', confirmLargeChange: 'yes' }, /confirmLargeChange/],
     [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
     [{ continuation: { sweepId: 'x' } }, /continuation.accounts/],
     [{ continuation: { sweepId: 'nope', accounts: ['111111111111'] } }, /no sweep nope/],

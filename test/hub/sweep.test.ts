@@ -35,8 +35,15 @@ const h = await startOrgHarness({
   ],
 })
 const config = h.config({ excludedAccounts: [EXCLUDED] })
+// Enforce sweeps here confirm the large first change; the brake has its own tests.
 const sweep = (mode: 'plan' | 'enforce', accounts?: string[]) =>
-  runSweep(h.deps(), config, { kind: 'new', mode, trigger: 'test', ...(accounts ? { accounts } : {}) })
+  runSweep(h.deps(), config, {
+    kind: 'new',
+    mode,
+    trigger: 'test',
+    confirmLargeChange: true,
+    ...(accounts ? { accounts } : {}),
+  })
 const outcome = (r: SweepReport, id: string) => r.accounts.find((a) => a.accountId === id)
 
 describe('the org-wide sweep', () => {
@@ -153,6 +160,7 @@ describe('the org-wide sweep', () => {
       kind: 'new',
       mode: 'enforce',
       trigger: 'test',
+      confirmLargeChange: true,
       accounts: [MEMBER],
     })
     expect(during.accounts[0]?.counts.exempt).toBe(2) // erin (tag) and bob (temporary)
@@ -167,6 +175,7 @@ describe('the org-wide sweep', () => {
       kind: 'new',
       mode: 'enforce',
       trigger: 'test',
+      confirmLargeChange: true,
       accounts: [MEMBER],
     })
     expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({
@@ -180,10 +189,22 @@ describe('the org-wide sweep', () => {
     const alice = h.emulator.state.accounts.get(MEMBER)?.users.get('alice')
     const carl = h.emulator.state.accounts.get(MEMBER)?.users.get('carl')
     if (!carl || !alice) throw new Error('seed changed')
-    await runSweep(h.deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
+    await runSweep(h.deps(), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [MEMBER],
+      confirmLargeChange: true,
+    })
     expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual([])
     carl.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess') // never used: unused "forever"
-    await runSweep(h.deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', accounts: [MEMBER] })
+    await runSweep(h.deps(), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [MEMBER],
+      confirmLargeChange: true,
+    })
     const granted = await h.store.getUser(MEMBER, 'carl')
     expect(granted?.denied).toEqual([])
     expect(Date.parse(granted?.firstSeen?.ec2 ?? '')).toBeGreaterThan(Date.now() - 60_000)
@@ -193,6 +214,7 @@ describe('the org-wide sweep', () => {
       kind: 'new',
       mode: 'enforce',
       trigger: 'test',
+      confirmLargeChange: true,
       accounts: [MEMBER],
     })
     expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(

@@ -39,6 +39,7 @@ function toJs(value: unknown): unknown {
 }
 
 export interface Template {
+  Conditions?: Record<string, unknown>
   Parameters?: Record<string, { Type: string; Default?: unknown }>
   Resources: Record<
     string,
@@ -82,18 +83,34 @@ export function references(
   return out
 }
 
-/** Replaces Ref / Fn::Sub / Fn::GetAtt with concrete values, as CloudFormation would at deploy time. */
-export function resolve(node: unknown, values: Record<string, string>): unknown {
-  if (Array.isArray(node)) return node.map((n) => resolve(n, values))
+const NO_VALUE = Symbol('AWS::NoValue')
+
+/**
+ * Replaces Ref / Fn::Sub / Fn::GetAtt / Fn::If with concrete values, as CloudFormation would at deploy
+ * time; `conditions` gives each condition's outcome.
+ */
+export function resolve(
+  node: unknown,
+  values: Record<string, string>,
+  conditions: Record<string, boolean> = {},
+): unknown {
+  const inner = (n: unknown): unknown => resolve(n, values, conditions)
+  if (Array.isArray(node)) return node.map(inner).filter((n) => n !== NO_VALUE)
   if (node && typeof node === 'object') {
     const entries = Object.entries(node)
     const [key, value] = entries[0] ?? []
+    if (entries.length === 1 && key === 'Ref' && value === 'AWS::NoValue') return NO_VALUE
+    if (entries.length === 1 && key === 'Fn::If') {
+      const [condition, yes, no] = value as [string, unknown, unknown]
+      if (!(condition in conditions)) throw new Error(`no outcome given for condition ${condition}`)
+      return inner(conditions[condition] ? yes : no)
+    }
     if (entries.length === 1 && key === 'Ref') return lookup(values, String(value))
     if (entries.length === 1 && key === 'Fn::GetAtt') return lookup(values, (value as string[]).join('.'))
     if (entries.length === 1 && key === 'Fn::Sub') {
       return String(value).replace(/\$\{([^}!]+)\}/g, (_m, name: string) => lookup(values, name))
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v, values)]))
+    return Object.fromEntries(entries.map(([k, v]) => [k, inner(v)]).filter(([, v]) => v !== NO_VALUE))
   }
   return node
 }

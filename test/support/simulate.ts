@@ -13,6 +13,7 @@ export interface Request {
   action: string
   resource: string
   principal: string
+  context?: Record<string, string>
 }
 
 export async function simulate(policies: readonly object[], request: Request): Promise<Verdict> {
@@ -26,7 +27,7 @@ export async function simulate(policies: readonly object[], request: Request): P
         action: request.action,
         principal: request.principal,
         resource: { resource: request.resource, accountId },
-        contextVariables: {},
+        contextVariables: request.context ?? {},
       },
     },
     {},

@@ -1,0 +1,188 @@
+import type { UserDecision } from './decision.js'
+
+/** What an account's sweep leaves for the digest: short lists, with the full counts. */
+export interface Notable {
+  restricted: { userName: string; added: string[] }[]
+  tampered: { userName: string; kinds: string[] }[]
+  quotaBlocked: string[]
+  errors: { userName: string; reason: string }[]
+  /** Full counts, since the lists are cut at NOTABLE_LIMIT entries. */
+  totals: { restricted: number; tampered: number; quotaBlocked: number; errors: number }
+}
+
+/** Entries kept per list and account: enough for a digest, small enough for one DynamoDB item. */
+export const NOTABLE_LIMIT = 25
+
+export function notableOf(decisions: readonly UserDecision[]): Notable {
+  const restricted = decisions
+    .filter(
+      (d) =>
+        d.added.length > 0 && (d.status === 'enforced' || d.status === 'planned' || d.status === 'braked'),
+    )
+    .map((d) => ({ userName: d.userName, added: d.added.map((c) => c.namespace) }))
+  const tampered = decisions
+    .filter((d) => (d.tampered?.length ?? 0) > 0)
+    .map((d) => ({ userName: d.userName, kinds: [...new Set(d.tampered?.map((t) => t.kind))] }))
+  const quotaBlocked = decisions.filter((d) => d.status === 'quota-blocked').map((d) => d.userName)
+  const errors = decisions
+    .filter((d) => d.status === 'error')
+    .map((d) => ({ userName: d.userName, reason: d.reason.slice(0, 200) }))
+  return {
+    restricted: restricted.slice(0, NOTABLE_LIMIT),
+    tampered: tampered.slice(0, NOTABLE_LIMIT),
+    quotaBlocked: quotaBlocked.slice(0, NOTABLE_LIMIT),
+    errors: errors.slice(0, NOTABLE_LIMIT),
+    totals: {
+      restricted: restricted.length,
+      tampered: tampered.length,
+      quotaBlocked: quotaBlocked.length,
+      errors: errors.length,
+    },
+  }
+}
+
+export interface DigestAccount {
+  accountId: string
+  outcome: string
+  reason: string
+  brake?: string
+  notable?: Notable
+}
+
+export interface DigestInput {
+  sweepId: string
+  mode: string
+  durationMs: number
+  counts: Record<string, number>
+  accounts: readonly DigestAccount[]
+}
+
+type Text = { type: 'mrkdwn' | 'plain_text'; text: string }
+export type Block =
+  | { type: 'header'; text: Text }
+  | { type: 'section'; text: Text }
+  | { type: 'context'; elements: Text[] }
+  | { type: 'divider' }
+
+export interface SlackMessage {
+  /** Notification fallback. */
+  text: string
+  blocks: Block[]
+}
+
+/** Slack's documented limits for a message. */
+export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, headerText: 150, totalText: 12_000 }
+
+/**
+ * One digest per sweep, in Block Kit. Every list is cut to fit Slack's limits with a count of what
+ * was left out, so the message is always accepted whatever the size of the organization.
+ */
+export function buildDigest(input: DigestInput): SlackMessage {
+  const sections: string[][] = []
+  const braked = input.accounts.filter((a) => a.brake)
+  if (braked.length > 0) {
+    sections.push([
+      `:octagonal_sign: *Blast-radius brake tripped in ${braked.length} account(s): nothing applied there.*`,
+      ...braked.map((a) => `• ${a.accountId}: ${a.brake}`),
+      'If the change is intended, sweep again with `--confirm-large-change` (CLI) or `"confirmLargeChange": true` (event).',
+    ])
+  }
+  const tampered = input.accounts.flatMap((a) =>
+    (a.notable?.tampered ?? []).map((t) => `• ${a.accountId} ${t.userName}: ${t.kinds.join(', ')}`),
+  )
+  const tamperedTotal = sum(input.accounts, (n) => n.totals.tampered)
+  if (tamperedTotal > 0) {
+    const verb = input.mode === 'enforce' ? 'restored' : 'found (plan mode: not restored)'
+    sections.push([
+      `:rotating_light: *Deny policies changed by someone else, ${verb}: ${tamperedTotal} user(s)*`,
+      ...tampered,
+    ])
+  }
+  for (const a of input.accounts) {
+    const n = a.notable
+    if (!n || n.totals.restricted === 0) continue
+    const verb = input.mode === 'enforce' && !a.brake ? 'newly restricted' : 'would be newly restricted'
+    sections.push([
+      `*${a.accountId}*: ${n.totals.restricted} user(s) ${verb}`,
+      ...n.restricted.map((r) => `• ${r.userName}: ${list(r.added, 8)}`),
+      ...(n.totals.restricted > n.restricted.length
+        ? [`…and ${n.totals.restricted - n.restricted.length} more users`]
+        : []),
+    ])
+  }
+  const quota = input.accounts.flatMap((a) =>
+    (a.notable?.quotaBlocked ?? []).map((u) => `• ${a.accountId} ${u}`),
+  )
+  if (quota.length > 0)
+    sections.push([
+      `*Quota-blocked (no free policy slot): ${sum(input.accounts, (n) => n.totals.quotaBlocked)}*`,
+      ...quota,
+    ])
+  const errors = input.accounts.flatMap((a) =>
+    (a.notable?.errors ?? []).map((e) => `• ${a.accountId} ${e.userName}: ${e.reason}`),
+  )
+  if (errors.length > 0)
+    sections.push([`*Errors (left unchanged): ${sum(input.accounts, (n) => n.totals.errors)}*`, ...errors])
+  const unreachable = input.accounts.filter((a) => a.outcome === 'unreachable' || a.outcome === 'failed')
+  if (unreachable.length > 0) {
+    sections.push([
+      `*Accounts not swept: ${unreachable.length}*`,
+      ...unreachable.map((a) => `• ${a.accountId} (${a.outcome}): ${a.reason.slice(0, 160)}`),
+    ])
+  }
+
+  const title = `IAM least privilege: ${input.mode} sweep ${input.sweepId}`.slice(0, SLACK_LIMITS.headerText)
+  const summary = `*Decisions:* ${countsText(input.counts) || 'none'}`
+  const context = `${input.accounts.length} accounts in ${(input.durationMs / 1000).toFixed(1)} s`
+  const fixed = 4 // header, summary, divider, context
+  const room = SLACK_LIMITS.blocks - fixed
+  const kept = sections.length > room ? sections.slice(0, room - 1) : sections
+  const perSection = Math.min(
+    SLACK_LIMITS.sectionText,
+    Math.floor(SLACK_LIMITS.totalText / Math.max(1, kept.length + 1)),
+  )
+  const bodies = kept.map((lines) => clampLines(lines, perSection))
+  if (kept.length < sections.length)
+    bodies.push(`…and ${sections.length - kept.length} more sections (see \`least-privilege audit\`)`)
+
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: title } },
+    { type: 'section', text: { type: 'mrkdwn', text: clampLines([summary], SLACK_LIMITS.sectionText) } },
+    { type: 'divider' },
+    ...bodies.map((text): Block => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
+  ]
+  return { text: `${title}: ${countsText(input.counts)}`.slice(0, 3000), blocks }
+}
+
+/** Joins lines up to `max` characters, ending with a count of the lines left out. */
+export function clampLines(lines: readonly string[], max: number): string {
+  const out: string[] = []
+  let length = 0
+  for (const [i, line] of lines.entries()) {
+    const more = `…and ${lines.length - i} more`
+    const clipped = line.length > max - more.length - 1 ? `${line.slice(0, max - more.length - 2)}…` : line
+    if (length + clipped.length + 1 + more.length + 1 > max && i < lines.length) {
+      out.push(more)
+      return out.join('\n')
+    }
+    out.push(clipped)
+    length += clipped.length + 1
+  }
+  return out.join('\n')
+}
+
+function list(items: readonly string[], max: number): string {
+  return items.length > max ? `${items.slice(0, max).join(', ')} (+${items.length - max})` : items.join(', ')
+}
+
+function sum(accounts: readonly DigestAccount[], pick: (n: Notable) => number): number {
+  return accounts.reduce((total, a) => total + (a.notable ? pick(a.notable) : 0), 0)
+}
+
+function countsText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+}

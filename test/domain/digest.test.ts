@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import type { UserDecision } from '../../shared/domain/decision.js'
+import {
+  buildDigest,
+  clampLines,
+  type DigestAccount,
+  NOTABLE_LIMIT,
+  notableOf,
+  SLACK_LIMITS,
+} from '../../shared/domain/digest.js'
+
+function decision(userName: string, status: UserDecision['status'], added: string[] = []): UserDecision {
+  return {
+    accountId: '111111111111',
+    userName,
+    userArn: `arn:aws:iam::111111111111:user/${userName}`,
+    status,
+    denied: added,
+    added: added.map((namespace) => ({ namespace, reason: 'never-used' as const })),
+    removed: [],
+    reason: `${status} reason`,
+    policyArns: [],
+    policyDigests: [],
+    writes: 0,
+  }
+}
+
+describe('notableOf', () => {
+  it('keeps short lists and the full counts', () => {
+    const decisions = Array.from({ length: 60 }, (_, i) => decision(`u${i}`, 'enforced', ['s3']))
+    const n = notableOf([...decisions, decision('q', 'quota-blocked'), decision('e', 'error')])
+    expect(n.restricted).toHaveLength(NOTABLE_LIMIT)
+    expect(n.totals).toEqual({ restricted: 60, tampered: 0, quotaBlocked: 1, errors: 1 })
+  })
+})
+
+describe('buildDigest', () => {
+  it('fits Slack limits for a very large organization, saying how much was left out', () => {
+    const services = Array.from({ length: 400 }, (_, i) => `service-${i}`)
+    const accounts: DigestAccount[] = Array.from({ length: 2000 }, (_, a) => ({
+      accountId: String(100000000000 + a),
+      outcome: a % 50 === 0 ? 'unreachable' : 'swept',
+      reason: a % 50 === 0 ? 'AccessDenied: '.repeat(30) : '',
+      ...(a % 100 === 1 ? { brake: 'too much' } : {}),
+      notable: notableOf(
+        Array.from({ length: 40 }, (_, u) =>
+          decision(`user-with-a-long-name-${u}`, u % 9 === 0 ? 'error' : 'enforced', services),
+        ),
+      ),
+    }))
+    const message = buildDigest({
+      sweepId: 'x',
+      mode: 'enforce',
+      durationMs: 1,
+      counts: { enforced: 72_000 },
+      accounts,
+    })
+    expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks)
+    let total = 0
+    for (const block of message.blocks) {
+      if (block.type === 'section') {
+        expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText)
+        total += block.text.text.length
+      }
+      if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText)
+    }
+    expect(total).toBeLessThanOrEqual(SLACK_LIMITS.totalText)
+    expect(JSON.stringify(message)).toMatch(/…and \d+ more/)
+    expect(JSON.stringify(message)).toMatch(/more sections/)
+  })
+
+  it('says nothing of empty categories', () => {
+    const message = buildDigest({
+      sweepId: 'x',
+      mode: 'plan',
+      durationMs: 1500,
+      counts: { unchanged: 3 },
+      accounts: [{ accountId: '1', outcome: 'swept', reason: '' }],
+    })
+    expect(message.blocks.map((b) => b.type)).toEqual(['header', 'section', 'divider', 'context'])
+    expect(message.text).toMatch(/unchanged 3/)
+  })
+})
+
+describe('clampLines', () => {
+  it.each([
+    [['a', 'b', 'c'], 100, 'a\nb\nc'],
+    [['aaaa', 'bbbb', 'cccc'], 20, 'aaaa\n…and 2 more'],
+  ])('fits %j into %i characters', (lines, max, expected) => {
+    const out = clampLines(lines, max)
+    expect(out).toBe(expected)
+    expect(out.length).toBeLessThanOrEqual(max)
+  })
+})
