@@ -69,12 +69,12 @@ export function buildProgram(io: CliIo): Command {
     )
     .option(
       '--account-concurrency <n>',
-      'accounts at once (ACCOUNT_CONCURRENCY, default 8)',
+      'accounts at once (ACCOUNT_CONCURRENCY, default 32)',
       int('account-concurrency', 1, 64),
     )
     .option(
       '--user-concurrency <n>',
-      'users at once per account (USER_CONCURRENCY, default 4)',
+      'users at once per account (USER_CONCURRENCY, default 10)',
       int('user-concurrency', 1, 64),
     )
     .option('--log-level <level>', 'pino level for the JSON logs on stderr', 'warn')

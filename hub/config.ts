@@ -17,7 +17,7 @@ export const hubConfigSchema = engineConfigSchema
     /** Accounts never swept. */
     excludedAccounts: z.array(accountId).default([]),
     /** Accounts swept at once. */
-    accountConcurrency: z.number().int().min(1).max(64).default(8),
+    accountConcurrency: z.number().int().min(1).max(64).default(32),
     /** The state table. */
     tableName: z.string().regex(/^[\w.-]{3,255}$/),
     /** SDK attempts per call (adaptive retries for throttling). */
@@ -59,10 +59,16 @@ export const ENV_NAMES: Record<string, string> = {
   BRAKE_MAX_USER_SHARE: 'brake.maxUserShare',
   BRAKE_MAX_SERVICE_SHARE: 'brake.maxServiceShare',
   SLACK_WEBHOOK_SECRET_ARN: 'slackWebhookSecretArn',
+  ACCESS_ADVISOR_INITIAL_DELAY_MS: 'accessAdvisor.initialDelayMs',
+  ACCESS_ADVISOR_MAX_DELAY_MS: 'accessAdvisor.maxDelayMs',
+  ACCESS_ADVISOR_TIMEOUT_MS: 'accessAdvisor.timeoutMs',
 }
 
 const LISTS = new Set(['neverDeny', 'excludedAccounts'])
 const NUMBERS = new Set([
+  'accessAdvisor.initialDelayMs',
+  'accessAdvisor.maxDelayMs',
+  'accessAdvisor.timeoutMs',
   'brake.maxUserShare',
   'brake.maxServiceShare',
   'windowDays',

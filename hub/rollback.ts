@@ -31,64 +31,68 @@ export async function rollback(
     runId,
   )
   const iam = deps.iamFor(credentials)
-  const [snapshot, quotas] = await Promise.all([
-    readAccountSnapshot(iam, config.policyNamePrefix),
-    readQuotas(iam),
-  ])
-  const users = target.userName
-    ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
-    : snapshot.users
-  if (target.userName && users.length === 0)
-    throw new ConfigError(`user: no IAM user ${target.userName} in ${target.accountId}`)
+  try {
+    const [snapshot, quotas] = await Promise.all([
+      readAccountSnapshot(iam, config.policyNamePrefix),
+      readQuotas(iam),
+    ])
+    const users = target.userName
+      ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
+      : snapshot.users
+    if (target.userName && users.length === 0)
+      throw new ConfigError(`user: no IAM user ${target.userName} in ${target.accountId}`)
 
-  const results: RollbackResult[] = []
-  const past = await deps.store.loadAccount(target.accountId)
-  for (const user of users) {
-    const { owned } = userPolicies(
-      user,
-      snapshot.candidatePolicies,
-      config.policyNamePrefix,
-      config.policyPath,
-    )
-    if (owned.length === 0) continue
-    const released = [...new Set(owned.flatMap(currentServices))].sort()
-    const plan = planWrites({
-      desired: [],
-      owned,
-      attachedCount: user.attachedPolicyArns.length,
-      quotas,
-      nameOf: () => ({ name: '', arn: '' }),
-    })
-    if (plan.kind !== 'writes') continue
-    const removedPolicies = owned.map((o) => o.policy.arn)
-    results.push({ userName: user.name, removedPolicies, released })
-    if (target.dryRun) continue
-    await executeWrites(iam, user.name, config.policyPath, plan.ops)
-    const now = deps.now()
-    const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
-    await deps.store.saveDecision(
-      past.users.get(user.name),
-      {
-        accountId: target.accountId,
-        userName: user.name,
-        userArn: user.arn,
-        status: 'rolled-back',
-        denied: [],
-        added: [],
-        removed: released.map((namespace) => ({ namespace, reason: 'rolled-back' as const })),
+    const results: RollbackResult[] = []
+    const past = await deps.store.loadAccount(target.accountId)
+    for (const user of users) {
+      const { owned } = userPolicies(
+        user,
+        snapshot.candidatePolicies,
+        config.policyNamePrefix,
+        config.policyPath,
+      )
+      if (owned.length === 0) continue
+      const released = [...new Set(owned.flatMap(currentServices))].sort()
+      const plan = planWrites({
+        desired: [],
+        owned,
+        attachedCount: user.attachedPolicyArns.length,
+        quotas,
+        nameOf: () => ({ name: '', arn: '' }),
+      })
+      if (plan.kind !== 'writes') continue
+      const removedPolicies = owned.map((o) => o.policy.arn)
+      results.push({ userName: user.name, removedPolicies, released })
+      if (target.dryRun) continue
+      await executeWrites(iam, user.name, config.policyPath, plan.ops)
+      const now = deps.now()
+      const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
+      await deps.store.saveDecision(
+        past.users.get(user.name),
+        {
+          accountId: target.accountId,
+          userName: user.name,
+          userArn: user.arn,
+          status: 'rolled-back',
+          denied: [],
+          added: [],
+          removed: released.map((namespace) => ({ namespace, reason: 'rolled-back' as const })),
+          reason,
+          policyArns: [],
+          policyDigests: [],
+          writes: plan.ops.length,
+        },
+        runId,
+        'enforce',
+        now,
+      )
+      deps.log.info(
+        { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
         reason,
-        policyArns: [],
-        policyDigests: [],
-        writes: plan.ops.length,
-      },
-      runId,
-      'enforce',
-      now,
-    )
-    deps.log.info(
-      { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
-      reason,
-    )
+      )
+    }
+    return results
+  } finally {
+    iam.destroy()
   }
-  return results
 }

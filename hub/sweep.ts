@@ -10,6 +10,7 @@ import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-
 import type { AccountOutcome, StateStore, SweepAccountRow, SweepSummary } from '../shared/aws/state-store.js'
 import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
+import { JobDurations } from '../shared/domain/poll-schedule.js'
 import type { Mode } from '../shared/domain/types.js'
 import { sweepAccount } from '../shared/engine/sweep-account.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
@@ -80,6 +81,7 @@ export async function runSweep(
   log.info({ event: 'sweep.invocation', mode: sweep.mode, accounts: targets.length }, 'sweeping')
 
   const limit = pLimit(config.accountConcurrency)
+  const jobDurations = new JobDurations()
   const outcomes: AccountOutcome[] = []
   const deferred: string[] = []
   await Promise.all(
@@ -93,7 +95,14 @@ export async function runSweep(
           log.info({ event: 'account.skipped', accountId }, 'already claimed in this sweep')
           return
         }
-        const outcome = await sweepOneAccount(deps, config, sweep, log.child({ accountId }), accountId)
+        const outcome = await sweepOneAccount(
+          deps,
+          config,
+          sweep,
+          log.child({ accountId }),
+          accountId,
+          jobDurations,
+        )
         await deps.store.completeAccount(sweep.sweepId, outcome)
         outcomes.push(outcome)
         deps.onAccountDone?.(outcome, targets.length)
@@ -169,6 +178,7 @@ async function sweepOneAccount(
   sweep: SweepSummary,
   log: Logger,
   accountId: string,
+  jobDurations: JobDurations,
 ): Promise<AccountOutcome> {
   const started = Date.now()
   const now = deps.now()
@@ -200,12 +210,16 @@ async function sweepOneAccount(
     return record(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error)
   }
 
+  // One client per account, closed when the account is done: sockets and memory stay flat however
+  // many accounts the sweep covers.
+  const iam = deps.iamFor(credentials)
   try {
     const result = await sweepAccount(
       {
-        iam: deps.iamFor(credentials),
+        iam,
         log,
         now,
+        jobDurations,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         priorState: (userName) => {
           const state = past.users.get(userName)
@@ -259,6 +273,8 @@ async function sweepOneAccount(
     }
   } catch (error) {
     return record('failed', error)
+  } finally {
+    iam.destroy()
   }
 }
 

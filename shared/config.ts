@@ -36,7 +36,7 @@ export const engineConfigSchema = z
       .regex(/^[A-Za-z0-9+=,.@_-]+$/, 'letters, digits and +=,.@_- only')
       .default('LeastPrivilegeDeny'),
     /** Users processed at once within an account. */
-    userConcurrency: z.number().int().min(1).max(64).default(4),
+    userConcurrency: z.number().int().min(1).max(64).default(10),
     /** The blast-radius brake (see shared/domain/brake.ts). */
     brake: z
       .object({

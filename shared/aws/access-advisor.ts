@@ -4,6 +4,7 @@ import {
   type GetServiceLastAccessedDetailsCommandOutput,
   type IAMClient,
 } from '@aws-sdk/client-iam'
+import { JobDurations } from '../domain/poll-schedule.js'
 import type { ServiceUsage } from '../domain/types.js'
 import { AccessAdvisorError } from '../errors.js'
 
@@ -27,12 +28,16 @@ export async function readServiceUsage(
   principalArn: string,
   poll: PollSettings,
   sleep: Sleep = realSleep,
+  durations: JobDurations = new JobDurations(),
 ): Promise<ServiceUsage[]> {
   const started = await iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: principalArn }))
   const jobId = started.JobId
   if (!jobId) throw new AccessAdvisorError(`no JobId for ${principalArn}`)
 
-  let page = await waitForCompletion(iam, jobId, principalArn, poll, sleep)
+  let page = await waitForCompletion(iam, jobId, principalArn, poll, sleep, durations)
+  if (page.JobCreationDate && page.JobCompletionDate) {
+    durations.record(page.JobCompletionDate.getTime() - page.JobCreationDate.getTime())
+  }
   const usage: ServiceUsage[] = []
   for (;;) {
     for (const s of page.ServicesLastAccessed ?? []) {
@@ -58,12 +63,13 @@ async function waitForCompletion(
   principalArn: string,
   poll: PollSettings,
   sleep: Sleep,
+  durations: JobDurations,
 ): Promise<GetServiceLastAccessedDetailsCommandOutput> {
   let waited = 0
-  let delay = poll.initialDelayMs
-  for (;;) {
-    await sleep(delay)
-    waited += delay
+  for (let attempt = 0; ; attempt++) {
+    const at = durations.pollAt(attempt, { initialDelayMs: poll.initialDelayMs, maxDelayMs: poll.maxDelayMs })
+    await sleep(Math.max(0, at - waited))
+    waited = Math.max(waited, at)
     const page = await getPage(iam, jobId)
     switch (page.JobStatus) {
       case 'COMPLETED':
@@ -80,7 +86,6 @@ async function waitForCompletion(
     if (waited >= poll.timeoutMs) {
       throw new AccessAdvisorError(`job for ${principalArn} still IN_PROGRESS after ${waited} ms`)
     }
-    delay = Math.min(Math.max(delay * 2, 50), poll.maxDelayMs)
   }
 }
 

@@ -89,14 +89,21 @@ export function renderDenyPolicies(
     current = []
     fixed = []
   }
+  // Sizes are added up rather than re-rendered per service: `"ns:*",` is the namespace plus 5.
+  let size = 0
   for (const ns of services) {
-    if (policySize(toDocument([...current, ns], fixed)) > maxSize) {
+    let next = current.length === 0 ? policySize(toDocument([ns], fixed)) : size + ns.length + 5
+    if (next > maxSize) {
       if (current.length === 0) {
         throw new PolicyLayoutError(`service ${ns} alone does not fit a policy of ${maxSize} characters`)
       }
       flush()
+      next = policySize(toDocument([ns], fixed))
+      if (next > maxSize)
+        throw new PolicyLayoutError(`service ${ns} alone does not fit a policy of ${maxSize} characters`)
     }
     current.push(ns)
+    size = next
   }
   flush()
   if (iamStatements.length > 0) parts[0]?.services.unshift('iam')

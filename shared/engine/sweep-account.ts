@@ -11,6 +11,7 @@ import { exemptionFor, isTooYoung } from '../domain/exemption.js'
 import { userPolicies } from '../domain/ownership.js'
 import { type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
+import type { JobDurations } from '../domain/poll-schedule.js'
 import { detectTampering, documentDigest, type RecordedPolicies } from '../domain/tamper.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
 import { currentServices, defaultDocument, planWrites, type WriteOp } from '../domain/write-plan.js'
@@ -34,6 +35,8 @@ export interface AccountSweepDeps {
   log: Logger
   now: Date
   sleep?: Sleep
+  /** Access Advisor job durations seen so far in this sweep (shared across accounts). */
+  jobDurations?: JobDurations
   priorState?: (userName: string) => PriorUserState | undefined
 }
 
@@ -166,7 +169,13 @@ async function planUser(
     } else if (isTooYoung(user, deps.now, config.windowDays)) {
       return settled('too-young', `created ${user.createDate.toISOString()}, within the window`)
     } else {
-      const report = await readServiceUsage(deps.iam, user.arn, config.accessAdvisor, deps.sleep ?? realSleep)
+      const report = await readServiceUsage(
+        deps.iam,
+        user.arn,
+        config.accessAdvisor,
+        deps.sleep ?? realSleep,
+        deps.jobDurations,
+      )
       granted = report.length
       plan = planDenySet({
         report,

@@ -70,6 +70,21 @@ describe('renderDenyPolicies', () => {
     expect(parts.flatMap((p) => p.services).sort()).toEqual(allServices)
   })
 
+  it('packs greedily: no part could have taken the next service', () => {
+    const parts = renderDenyPolicies(allServices, TARGET)
+    for (const [i, part] of parts.slice(0, -1).entries()) {
+      const next = parts[i + 1]?.services.find((ns) => ns !== 'iam') ?? ''
+      const parsed = JSON.parse(part.document) as { Statement: { Sid: string; Action: string[] }[] }
+      const withNext = {
+        ...parsed,
+        Statement: parsed.Statement.map((st) =>
+          st.Sid === 'DenyUnusedServices' ? { ...st, Action: [...st.Action, `${next}:*`] } : st,
+        ),
+      }
+      expect(policySize(JSON.stringify(withNext))).toBeGreaterThan(DEFAULT_POLICY_SIZE)
+    }
+  })
+
   it('fits a smaller size quota by using more parts', () => {
     const parts = renderDenyPolicies(allServices, TARGET, 2048)
     for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(2048)

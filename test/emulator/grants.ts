@@ -58,7 +58,25 @@ function namespacesOf(pattern: string, all: readonly string[]): string[] {
  * Services granted by Allow statements. With `hideDenied`, services whose every action is denied on every
  * resource are left out (AWS's behaviour here is not documented; the planner must cope with both).
  */
+const memo = new Map<string, Set<string>>()
+
+/** Users share policies, so large seeded organizations compute each combination once. */
 export function grantedServices(
+  documents: readonly string[],
+  all: readonly string[],
+  hideDenied: boolean,
+): Set<string> {
+  const key = `${hideDenied}\u0000${documents.join('\u0000')}`
+  let granted = memo.get(key)
+  if (!granted) {
+    granted = computeGranted(documents, all, hideDenied)
+    if (memo.size > 10_000) memo.clear()
+    memo.set(key, granted)
+  }
+  return granted
+}
+
+function computeGranted(
   documents: readonly string[],
   all: readonly string[],
   hideDenied: boolean,

@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   latencyMs?: number
   /** How long an Access Advisor job stays IN_PROGRESS. */
   accessAdvisorLatencyMs?: number
+  /** A random extra of up to this many ms per job, as real jobs vary. */
+  accessAdvisorJitterMs?: number
   /** Per-account request rate; beyond it requests fail with Throttling, as AWS does. */
   rateLimitPerSecond?: number
   /** Leave explicitly denied services out of Access Advisor reports. */
@@ -93,7 +95,8 @@ export class Emulator {
         res.end(String(error))
       })
     })
-    this.server.keepAliveTimeout = 1000
+    // Node's agent drops a socket 1 s before the server's keep-alive ends: leave room, as AWS does.
+    this.server.keepAliveTimeout = 60_000
     await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve))
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
     return this
@@ -108,6 +111,14 @@ export class Emulator {
 
   injectFault(fault: Fault): void {
     this.faults.push(fault)
+  }
+
+  /** Requests per `service:Action`, for the benchmark's per-operation breakdown. */
+  countsByAction(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const r of this.requests)
+      counts[`${r.service}:${r.action}`] = (counts[`${r.service}:${r.action}`] ?? 0) + 1
+    return counts
   }
 
   count(filter: { action?: string; account?: string; writes?: boolean; service?: string } = {}): number {
@@ -238,7 +249,9 @@ export class Emulator {
             account: identity.account,
             catalog,
             now: () => new Date(),
-            accessAdvisorLatencyMs: this.options.accessAdvisorLatencyMs ?? 0,
+            accessAdvisorLatencyMs:
+              (this.options.accessAdvisorLatencyMs ?? 0) +
+              Math.random() * (this.options.accessAdvisorJitterMs ?? 0),
             hideDeniedServices: this.options.hideDeniedServices ?? false,
           },
           action,

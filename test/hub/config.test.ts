@@ -13,7 +13,7 @@ describe('configuration', () => {
       windowDays: 90,
       policyPath: '/least-privilege/',
       spokeRoleName: 'LeastPrivilegeSpoke',
-      accountConcurrency: 8,
+      accountConcurrency: 32,
     })
   })
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { JobDurations, pollTimes } from '../../shared/domain/poll-schedule.js'
+
+const PRIOR = { initialDelayMs: 1000, maxDelayMs: 8000 }
+
+describe('pollTimes', () => {
+  it.each([
+    [0, 1000],
+    [1, 3000],
+    [2, 7000],
+    [3, 15000],
+    [4, 23000], // capped at maxDelayMs between polls
+  ])('before any duration is known, poll %i is at %i ms (doubling back-off)', (attempt, at) => {
+    expect(pollTimes([], attempt, PRIOR)).toBe(at)
+  })
+
+  it('once durations are known, polls just after most jobs finish, then after nearly all, then the slowest', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => 2000 + i * 20) // 2.0 s to 3.98 s
+    const times = [0, 1, 2, 3].map((a) => pollTimes(sorted, a, PRIOR))
+    expect(times[0]).toBeGreaterThanOrEqual(3500)
+    expect(times[0]).toBeLessThan(3800)
+    expect(times[1]).toBeGreaterThan(times[0] ?? 0)
+    expect(times[2]).toBeGreaterThanOrEqual(3980)
+    expect(times[3]).toBeGreaterThan(times[2] ?? 0) // then back-off
+  })
+
+  it('is strictly increasing, so a poll never waits a negative time', () => {
+    const sorted = [500, 500, 500, 500]
+    const times = [0, 1, 2, 3, 4].map((a) => pollTimes(sorted, a, PRIOR))
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1] ?? 0)
+  })
+})
+
+describe('JobDurations', () => {
+  it('learns from completed jobs and ignores nonsense', () => {
+    const d = new JobDurations()
+    expect(d.pollAt(0, PRIOR)).toBe(1000)
+    d.record(-5)
+    d.record(Number.NaN)
+    for (let i = 0; i < 10; i++) d.record(300)
+    expect(d.pollAt(0, PRIOR)).toBe(Math.ceil(300 * 1.05) + 1)
+  })
+})
