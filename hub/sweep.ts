@@ -104,8 +104,11 @@ export async function runSweep(
           jobDurations,
         )
         await deps.store.completeAccount(sweep.sweepId, outcome)
-        outcomes.push(outcome)
-        deps.onAccountDone?.(outcome, targets.length)
+        // The digest's lists live in the table; the report keeps only the counts, so memory and the
+        // Lambda's response stay flat in the number of accounts.
+        const { notable: _lists, ...slim } = outcome
+        outcomes.push(slim)
+        deps.onAccountDone?.(slim, targets.length)
       }),
     ),
   )

@@ -2,7 +2,8 @@ import type { UserDecision } from './decision.js'
 
 /** What an account's sweep leaves for the digest: short lists, with the full counts. */
 export interface Notable {
-  restricted: { userName: string; added: string[] }[]
+  /** `added` holds the first SERVICES_LIMIT services; `addedCount` all of them. */
+  restricted: { userName: string; added: string[]; addedCount: number }[]
   tampered: { userName: string; kinds: string[] }[]
   quotaBlocked: string[]
   errors: { userName: string; reason: string }[]
@@ -10,8 +11,9 @@ export interface Notable {
   totals: { restricted: number; tampered: number; quotaBlocked: number; errors: number }
 }
 
-/** Entries kept per list and account: enough for a digest, small enough for one DynamoDB item. */
+/** Entries kept per list and account, and services per user: enough for a digest, small enough to keep. */
 export const NOTABLE_LIMIT = 25
+export const SERVICES_LIMIT = 10
 
 export function notableOf(decisions: readonly UserDecision[]): Notable {
   const restricted = decisions
@@ -19,7 +21,11 @@ export function notableOf(decisions: readonly UserDecision[]): Notable {
       (d) =>
         d.added.length > 0 && (d.status === 'enforced' || d.status === 'planned' || d.status === 'braked'),
     )
-    .map((d) => ({ userName: d.userName, added: d.added.map((c) => c.namespace) }))
+    .map((d) => ({
+      userName: d.userName,
+      added: d.added.slice(0, SERVICES_LIMIT).map((c) => c.namespace),
+      addedCount: d.added.length,
+    }))
   const tampered = decisions
     .filter((d) => (d.tampered?.length ?? 0) > 0)
     .map((d) => ({ userName: d.userName, kinds: [...new Set(d.tampered?.map((t) => t.kind))] }))
@@ -104,7 +110,7 @@ export function buildDigest(input: DigestInput): SlackMessage {
     const verb = input.mode === 'enforce' && !a.brake ? 'newly restricted' : 'would be newly restricted'
     sections.push([
       `*${a.accountId}*: ${n.totals.restricted} user(s) ${verb}`,
-      ...n.restricted.map((r) => `• ${r.userName}: ${list(r.added, 8)}`),
+      ...n.restricted.map((r) => `• ${r.userName}: ${list(r.added, r.addedCount, 8)}`),
       ...(n.totals.restricted > n.restricted.length
         ? [`…and ${n.totals.restricted - n.restricted.length} more users`]
         : []),
@@ -172,8 +178,9 @@ export function clampLines(lines: readonly string[], max: number): string {
   return out.join('\n')
 }
 
-function list(items: readonly string[], max: number): string {
-  return items.length > max ? `${items.slice(0, max).join(', ')} (+${items.length - max})` : items.join(', ')
+function list(items: readonly string[], total: number, max: number): string {
+  const shown = items.slice(0, max)
+  return total > shown.length ? `${shown.join(', ')} (+${total - shown.length})` : shown.join(', ')
 }
 
 function sum(accounts: readonly DigestAccount[], pick: (n: Notable) => number): number {

@@ -32,6 +32,13 @@ describe('notableOf', () => {
     expect(n.restricted).toHaveLength(NOTABLE_LIMIT)
     expect(n.totals).toEqual({ restricted: 60, tampered: 0, quotaBlocked: 1, errors: 1 })
   })
+
+  it('keeps at most 10 services per user, with the full count', () => {
+    const many = Array.from({ length: 450 }, (_, i) => `svc${i}`)
+    const [entry] = notableOf([decision('admin', 'enforced', many)]).restricted
+    expect(entry?.added).toHaveLength(10)
+    expect(entry?.addedCount).toBe(450)
+  })
 })
 
 describe('buildDigest', () => {
