@@ -6,8 +6,8 @@
 import { runCli } from '../../hub/cli.js'
 import { startEmulator } from '../emulator/server.js'
 import { startDynalite } from '../support/dynalite.js'
-import { DEMO_ACCOUNTS, demoOrg, PATH, PREFIX } from '../support/fixtures.js'
-import { hubTestSettings, pointSdkAt, TABLE } from '../support/org-harness.js'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestEnv, pointSdkAt, TABLE } from '../support/org-harness.js'
 
 const started = Date.now()
 const emulator = await startEmulator(demoOrg(), { accessAdvisorLatencyMs: 200 })
@@ -16,14 +16,7 @@ let failures = 0
 try {
   await dynamo.createTable(TABLE)
   pointSdkAt(emulator.url, dynamo.url, DEMO_ACCOUNTS.management)
-  const env = {
-    ...process.env,
-    TABLE_NAME: TABLE,
-    EXTERNAL_ID: hubTestSettings().externalId,
-    POLICY_PATH: PATH,
-    POLICY_NAME_PREFIX: PREFIX,
-    USER_CONCURRENCY: '8',
-  }
+  const env = { ...process.env, ...hubTestEnv() }
   const cli = async (title: string, ...argv: string[]) => {
     console.log(`\n━━ ${title}\n$ least-privilege ${argv.join(' ')}`)
     const code = await runCli(argv, { stdout: (t) => console.log(t), stderr: process.stderr, env })

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
 
 await startOrgHarness(demoOrg())
 let built: BundleResult
@@ -27,13 +27,8 @@ describe('npm run package', () => {
   })
 
   it('starts: the bundled handler sweeps the emulated organization', async () => {
-    const s = hubTestSettings()
     Object.assign(process.env, {
-      TABLE_NAME: s.tableName,
-      EXTERNAL_ID: s.externalId,
-      POLICY_PATH: s.policyPath,
-      POLICY_NAME_PREFIX: s.policyNamePrefix,
-      USER_CONCURRENCY: '8',
+      ...hubTestEnv(),
       LOG_LEVEL: 'silent',
     })
     const bundle = (await import(pathToFileURL(join(built.zipPath, '..', 'lambda', 'index.mjs')).href)) as {

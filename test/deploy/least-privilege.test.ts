@@ -47,21 +47,20 @@ const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml
 const SLACK_SECRET = `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:least-privilege/slack-AbCdEf`
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
-const hubPolicy = rolePolicy(
-  loadTemplate('hub/template.yaml'),
-  'HubRole',
-  {
-    'AWS::Partition': 'aws',
-    'AWS::AccountId': HUB_ACCOUNT,
-    'AWS::Region': 'us-east-1',
-    'AWS::StackName': STACK,
-    SpokeRoleName: SPOKE,
-    'StateTable.Arn': TABLE_ARN,
-    'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
-    SlackWebhookSecretArn: SLACK_SECRET,
-  },
-  { HasSlackWebhook: true },
-)
+/** What CloudFormation substitutes in the hub template for a stack named least-privilege. */
+const HUB_VALUES = {
+  'AWS::Partition': 'aws',
+  'AWS::AccountId': HUB_ACCOUNT,
+  'AWS::Region': 'us-east-1',
+  'AWS::StackName': STACK,
+  SpokeRoleName: SPOKE,
+  'StateTable.Arn': TABLE_ARN,
+  'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
+  SlackWebhookSecretArn: SLACK_SECRET,
+}
+const hubPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', HUB_VALUES, {
+  HasSlackWebhook: true,
+})
 
 const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
@@ -258,16 +257,7 @@ describe('the hub role grants exactly what the hub calls', () => {
 
 describe('without a Slack secret', () => {
   it('the hub role may read no secret at all', () => {
-    const values = {
-      'AWS::Partition': 'aws',
-      'AWS::AccountId': HUB_ACCOUNT,
-      'AWS::Region': 'us-east-1',
-      'AWS::StackName': STACK,
-      SpokeRoleName: SPOKE,
-      'StateTable.Arn': TABLE_ARN,
-      'HubLogGroup.Arn': 'arn:aws:logs:us-east-1:111111111111:log-group:x',
-    }
-    const policy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', values, {
+    const policy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', HUB_VALUES, {
       HasSlackWebhook: false,
     })
     expect(actionsOf(policy).filter((a) => a.startsWith('secretsmanager:'))).toEqual([])

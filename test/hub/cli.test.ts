@@ -2,18 +2,10 @@ import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../../hub/cli.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
 
 await startOrgHarness(demoOrg())
-const s = hubTestSettings()
-const env = {
-  ...process.env,
-  TABLE_NAME: s.tableName,
-  EXTERNAL_ID: s.externalId,
-  POLICY_PATH: s.policyPath,
-  POLICY_NAME_PREFIX: s.policyNamePrefix,
-  USER_CONCURRENCY: '8',
-}
+const env = { ...process.env, ...hubTestEnv() }
 
 async function cli(...argv: string[]) {
   let stdout = ''

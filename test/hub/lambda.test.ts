@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { handler } from '../../hub/lambda.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestSettings, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
 const slack = await startSlackStandIn()
@@ -10,14 +10,9 @@ const h = await startOrgHarness({
   ...demoOrg(),
   secrets: { [SECRET_ARN]: JSON.stringify({ url: slack.url }) },
 })
-const settings = hubTestSettings()
 Object.assign(process.env, {
-  TABLE_NAME: settings.tableName,
-  EXTERNAL_ID: settings.externalId,
-  POLICY_PATH: settings.policyPath,
-  POLICY_NAME_PREFIX: settings.policyNamePrefix,
+  ...hubTestEnv(),
   ACCOUNT_CONCURRENCY: '1',
-  USER_CONCURRENCY: '8',
   CONTINUATION_THRESHOLD_MS: '60000',
   LOG_LEVEL: 'silent',
   SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,

@@ -44,6 +44,15 @@ const sweep = (mode: 'plan' | 'enforce', accounts?: string[]) =>
     confirmLargeChange: true,
     ...(accounts ? { accounts } : {}),
   })
+/** An enforce sweep of the member account alone, at a given time. */
+const enforceMember = (now = new Date()) =>
+  runSweep(h.deps({ now: () => now }), config, {
+    kind: 'new',
+    mode: 'enforce',
+    trigger: 'test',
+    confirmLargeChange: true,
+    accounts: [MEMBER],
+  })
 const outcome = (r: SweepReport, id: string) => r.accounts.find((a) => a.accountId === id)
 
 describe('the org-wide sweep', () => {
@@ -156,13 +165,7 @@ describe('the org-wide sweep', () => {
       reason: 'migration',
       now: new Date(),
     })
-    const during = await runSweep(h.deps(), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      confirmLargeChange: true,
-      accounts: [MEMBER],
-    })
+    const during = await enforceMember()
     expect(during.accounts[0]?.counts.exempt).toBe(2) // erin (tag) and bob (temporary)
     expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({
       status: 'exempt',
@@ -171,13 +174,7 @@ describe('the org-wide sweep', () => {
     expect((await h.store.getUser(MEMBER, 'alice'))?.denied).not.toContain('lambda')
 
     const later = new Date(Date.now() + 3 * 86_400_000)
-    await runSweep(h.deps({ now: () => later }), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      confirmLargeChange: true,
-      accounts: [MEMBER],
-    })
+    await enforceMember(later)
     expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({
       status: 'enforced',
       denied: expect.arrayContaining(['ec2']),
@@ -186,37 +183,18 @@ describe('the org-wide sweep', () => {
   })
 
   it('gives a newly granted service the full window before denying it', async () => {
-    const alice = h.emulator.state.accounts.get(MEMBER)?.users.get('alice')
     const carl = h.emulator.state.accounts.get(MEMBER)?.users.get('carl')
-    if (!carl || !alice) throw new Error('seed changed')
-    await runSweep(h.deps(), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      accounts: [MEMBER],
-      confirmLargeChange: true,
-    })
+    if (!carl) throw new Error('seed changed')
+    await enforceMember()
     expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual([])
     carl.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess') // never used: unused "forever"
-    await runSweep(h.deps(), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      accounts: [MEMBER],
-      confirmLargeChange: true,
-    })
+    await enforceMember()
     const granted = await h.store.getUser(MEMBER, 'carl')
     expect(granted?.denied).toEqual([])
     expect(Date.parse(granted?.firstSeen?.ec2 ?? '')).toBeGreaterThan(Date.now() - 60_000)
 
     const afterWindow = new Date(Date.now() + 91 * 86_400_000)
-    await runSweep(h.deps({ now: () => afterWindow }), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      confirmLargeChange: true,
-      accounts: [MEMBER],
-    })
+    await enforceMember(afterWindow)
     expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(
       expect.arrayContaining(['ec2', 'autoscaling']),
     )

@@ -57,3 +57,15 @@ export function hubTestSettings(): Partial<HubConfig> {
     accessAdvisor: { initialDelayMs: 5, maxDelayMs: 50, timeoutMs: 5_000 },
   }
 }
+
+/** The environment variables the Lambda and the CLI read, set for the emulated organization. */
+export function hubTestEnv(): Record<string, string> {
+  const s = hubTestSettings()
+  return {
+    TABLE_NAME: s.tableName ?? TABLE,
+    EXTERNAL_ID: s.externalId ?? EMULATOR_EXTERNAL_ID,
+    POLICY_PATH: s.policyPath ?? PATH,
+    POLICY_NAME_PREFIX: s.policyNamePrefix ?? PREFIX,
+    USER_CONCURRENCY: '8',
+  }
+}
