@@ -31,20 +31,24 @@ export class JobDurations {
   }
 }
 
-/** Pure: the poll times for sorted samples; with none, the prior's doubling back-off. */
+/**
+ * Pure: the poll times for sorted samples. With none yet (the first jobs of a sweep), polls come every
+ * `initialDelayMs` for four rounds, so a job is read at most one step after it ends, then back off.
+ */
 export function pollTimes(sorted: readonly number[], attempt: number, prior: PollPrior): number {
+  const step = Math.max(prior.initialDelayMs, 50)
   const targets =
     sorted.length === 0
-      ? [prior.initialDelayMs]
+      ? [1, 2, 3, 4].map((n) => n * step)
       : [...new Set([quantile(sorted, 0.75), quantile(sorted, 0.95), sorted.at(-1) ?? 0])].map(
           (t) => Math.ceil(t * 1.05) + 1,
         )
-  if (attempt < targets.length) return targets[attempt] ?? prior.initialDelayMs
-  let at = targets.at(-1) ?? prior.initialDelayMs
-  let step = Math.max(prior.initialDelayMs, 50)
+  if (attempt < targets.length) return targets[attempt] ?? step
+  let at = targets.at(-1) ?? step
+  let wait = step
   for (let i = targets.length; i <= attempt; i++) {
-    step = Math.min(step * 2, prior.maxDelayMs)
-    at += step
+    wait = Math.min(wait * 2, prior.maxDelayMs)
+    at += wait
   }
   return at
 }

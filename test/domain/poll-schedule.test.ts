@@ -6,11 +6,14 @@ const PRIOR = { initialDelayMs: 1000, maxDelayMs: 8000 }
 describe('pollTimes', () => {
   it.each([
     [0, 1000],
-    [1, 3000],
-    [2, 7000],
-    [3, 15000],
-    [4, 23000], // capped at maxDelayMs between polls
-  ])('before any duration is known, poll %i is at %i ms (doubling back-off)', (attempt, at) => {
+    [1, 2000],
+    [2, 3000],
+    [3, 4000],
+    [4, 6000],
+    [5, 10000],
+    [6, 18000],
+    [7, 26000], // capped at maxDelayMs between polls
+  ])('before any duration is known, poll %i is at %i ms (steady steps, then back-off)', (attempt, at) => {
     expect(pollTimes([], attempt, PRIOR)).toBe(at)
   })
 
