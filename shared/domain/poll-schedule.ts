@@ -40,8 +40,9 @@ export function pollTimes(sorted: readonly number[], attempt: number, prior: Pol
   const targets =
     sorted.length === 0
       ? [1, 2, 3, 4].map((n) => n * step)
-      : [...new Set([quantile(sorted, 0.75), quantile(sorted, 0.95), sorted.at(-1) ?? 0])].map(
-          (t) => Math.ceil(t * 1.05) + 1,
+      : // No margin: the wait starts when Generate returns, already after the job's creation time.
+        [...new Set([quantile(sorted, 0.75), quantile(sorted, 0.95), sorted.at(-1) ?? 0])].map(
+          (t) => Math.ceil(t) + 1,
         )
   if (attempt < targets.length) return targets[attempt] ?? step
   let at = targets.at(-1) ?? step

@@ -185,7 +185,8 @@ for (const accounts of sizes) {
     firstCallsPerUser: Number(perUser(first.counts, users).toFixed(2)),
     steadyCallsPerUser: Number(perUser(steady.counts, users).toFixed(2)),
     steadyDynamoWrites: steady.measurement.dynamoWrites,
-    throttled: first.counts.throttled + steady.counts.throttled,
+    firstThrottled: first.counts.throttled,
+    steadyThrottled: steady.counts.throttled,
     peakRssMb: Math.round(Math.max(first.measurement.maxRssMb, steady.measurement.maxRssMb)),
     msPerAccount: Math.round(steady.measurement.wallMs / accounts),
   }

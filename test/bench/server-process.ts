@@ -32,7 +32,7 @@ process.send?.({ ready: true, emulatorUrl: emulator.url, dynamoUrl: dynamo.url }
 
 process.on('message', async (message: ServerCommand) => {
   if (message.cmd === 'counts') {
-    const throttled = emulator.requests.filter((r) => r.status === 400 && r.action !== '').length
+    const throttled = emulator.throttledCount()
     process.send?.({ counts: emulator.countsByAction(), throttled, dynamoWrites: dynamo.writes() })
   } else if (message.cmd === 'reset') {
     emulator.resetCounts()

@@ -45,6 +45,7 @@ export interface RequestRecord {
   account: string
   status: number
   write: boolean
+  throttled?: boolean
 }
 
 export interface Fault {
@@ -113,6 +114,11 @@ export class Emulator {
     this.faults.push(fault)
   }
 
+  /** Requests refused with a throttling error since the last reset. */
+  throttledCount(): number {
+    return this.requests.filter((r) => r.throttled).length
+  }
+
   /** Requests per `service:Action`, for the benchmark's per-operation breakdown. */
   countsByAction(): Record<string, number> {
     const counts: Record<string, number> = {}
@@ -149,7 +155,7 @@ export class Emulator {
     return { identity: { account, ...(session ? { role: session.role } : {}) }, service: match[2] }
   }
 
-  private throttled(accountId: string): boolean {
+  private overRateLimit(accountId: string): boolean {
     const rate = this.options.rateLimitPerSecond
     if (!rate) return false
     const now = Date.now()
@@ -189,6 +195,7 @@ export class Emulator {
     let accountId = ''
     let role: string | undefined
     let status = 200
+    let throttled = false
     let reply: string
     const xmlns = () => (service === 'sts' ? STS_XMLNS : IAM_XMLNS)
     try {
@@ -197,7 +204,7 @@ export class Emulator {
       accountId = who.identity.account.id
       role = who.identity.role
       if (this.options.latencyMs) await sleep(this.options.latencyMs)
-      if (this.throttled(accountId))
+      if (this.overRateLimit(accountId))
         throw new AwsFault(json ? 'TooManyRequestsException' : 'Throttling', 'Rate exceeded')
       const fault = this.takeFault(action, accountId)
       if (fault) throw new AwsFault(fault.code, fault.message ?? `injected ${fault.code}`)
@@ -216,6 +223,7 @@ export class Emulator {
     } catch (error) {
       const fault = error instanceof AwsFault ? error : new AwsFault('ServiceFailure', String(error), 500)
       status = fault.status
+      throttled = fault.code === 'Throttling' || fault.code === 'TooManyRequestsException'
       reply =
         json || lambdaPath
           ? JSON.stringify({ __type: fault.code, message: fault.message })
@@ -228,6 +236,7 @@ export class Emulator {
       ...(role ? { role } : {}),
       status,
       write: status === 200 && IAM_WRITE_ACTIONS.has(action),
+      ...(throttled ? { throttled } : {}),
     })
     res.writeHead(status, { 'content-type': json || lambdaPath ? 'application/x-amz-json-1.1' : 'text/xml' })
     res.end(reply)
