@@ -81,7 +81,7 @@ export async function runSweep(
   log.info({ event: 'sweep.invocation', mode: sweep.mode, accounts: targets.length }, 'sweeping')
 
   const limit = pLimit(config.accountConcurrency)
-  const jobDurations = new JobDurations()
+  const jobDurations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
   const outcomes: AccountOutcome[] = []
   const deferred: string[] = []
   await Promise.all(
@@ -117,12 +117,12 @@ export async function runSweep(
     if (!deps.continueWith)
       throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
     deferred.sort()
-    await deps.store.recordContinuation(sweep.sweepId, deferred)
+    await deps.store.recordContinuation(sweep.sweepId, deferred, jobDurations.snapshot())
     await deps.continueWith({ sweepId: sweep.sweepId, accounts: deferred })
     log.info({ event: 'sweep.continued', deferred: deferred.length }, 'handed the rest to a new invocation')
     return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'continued', accounts: outcomes, deferred }
   }
-  const finished = await finish(deps, sweep, log)
+  const finished = await finish(deps, { ...sweep, jobDurationsMs: jobDurations.snapshot() }, log)
   return {
     sweepId: sweep.sweepId,
     mode: sweep.mode,
@@ -167,6 +167,12 @@ async function begin(
   if (await deps.store.startSweep(summary)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
   return resume(deps, { sweepId: summary.sweepId })
+}
+
+/** The last completed sweep's job durations: today's jobs take about as long as yesterday's. */
+async function previousDurations(store: StateStore): Promise<number[]> {
+  const recent = await store.recentSweeps(5)
+  return recent.find((s) => s.status === 'completed' && s.jobDurationsMs?.length)?.jobDurationsMs ?? []
 }
 
 async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {

@@ -71,6 +71,8 @@ export interface SweepSummary {
   accountsFailed?: number
   /** Accounts where the blast-radius brake held back every write. */
   accountsBraked?: number
+  /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
+  jobDurationsMs?: number[]
 }
 
 export interface AccountOutcome {
@@ -176,15 +178,15 @@ export class StateStore {
     })
   }
 
-  async recordContinuation(sweepId: string, cursor: string[]): Promise<void> {
+  async recordContinuation(sweepId: string, cursor: string[], jobDurationsMs: number[]): Promise<void> {
     this.counter.writes++
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: keys.sweep(sweepId), sk: keys.summary },
-        UpdateExpression: 'SET #cursor = :c, invocations = invocations + :one',
+        UpdateExpression: 'SET #cursor = :c, jobDurationsMs = :d, invocations = invocations + :one',
         ExpressionAttributeNames: { '#cursor': 'cursor' },
-        ExpressionAttributeValues: { ':c': cursor, ':one': 1 },
+        ExpressionAttributeValues: { ':c': cursor, ':d': jobDurationsMs, ':one': 1 },
       }),
     )
   }

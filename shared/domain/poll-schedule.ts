@@ -13,7 +13,17 @@ export interface PollPrior {
 const KEPT = 64
 
 export class JobDurations {
-  private readonly samples: number[] = []
+  private readonly samples: number[]
+
+  /** Starts from an earlier sweep's durations, so a new sweep's first jobs need not poll blind. */
+  constructor(seed: readonly number[] = []) {
+    this.samples = seed.filter((ms) => Number.isFinite(ms) && ms >= 0).slice(-KEPT)
+  }
+
+  /** The durations kept, to hand to the next sweep or invocation. */
+  snapshot(): number[] {
+    return [...this.samples]
+  }
 
   record(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) return

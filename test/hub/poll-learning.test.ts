@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { runSweep } from '../../hub/sweep.js'
+import type { AccountSeed } from '../emulator/seed.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+const account = (id: string): AccountSeed => ({
+  id,
+  users: Array.from({ length: 12 }, (_, i) => ({
+    name: `user${i}`,
+    policies: ['aws:AmazonS3FullAccess'],
+    lastUsedDaysAgo: { s3: 1 },
+  })),
+})
+const IDS = ['600000000001', '600000000002']
+// Jobs take 80 ms; with a 10 ms first step, a sweep that knows nothing polls several times per job.
+const h = await startOrgHarness({ accounts: IDS.map(account) }, { accessAdvisorLatencyMs: 80 })
+const config = h.config({ accessAdvisor: { initialDelayMs: 10, maxDelayMs: 100, timeoutMs: 5_000 } })
+const reads = () => h.emulator.count({ action: 'GetServiceLastAccessedDetails' })
+
+describe('Access Advisor polling learns job durations', () => {
+  it('records the durations it saw in the sweep record, and the next sweep reads each job about once', async () => {
+    const first = await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
+    const firstReads = reads()
+    expect(firstReads).toBeGreaterThan(1.5 * 24) // the first jobs poll blind: 10, 20, 30, 40, 60... ms
+    const recorded = (await h.store.getSweep(first.sweepId))?.jobDurationsMs ?? []
+    expect(recorded.length).toBeGreaterThan(0)
+    expect(Math.min(...recorded)).toBeGreaterThanOrEqual(75)
+
+    h.emulator.resetCounts()
+    await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
+    expect(reads()).toBeLessThanOrEqual(Math.ceil(24 * 1.3))
+  })
+
+  it('a continuation starts from the durations its first invocation saw', async () => {
+    let calls = 0
+    const handedOn: { sweepId: string; accounts: string[] }[] = []
+    const first = await runSweep(
+      h.deps({
+        remainingMs: () => (calls++ < 1 ? 600_000 : 1_000),
+        continueWith: async (next) => void handedOn.push(next),
+      }),
+      h.config({
+        accountConcurrency: 1,
+        continuationThresholdMs: 60_000,
+        accessAdvisor: config.accessAdvisor,
+      }),
+      { kind: 'new', mode: 'plan', trigger: 'test' },
+    )
+    expect(first.status).toBe('continued')
+    expect((await h.store.getSweep(first.sweepId))?.jobDurationsMs?.length).toBeGreaterThan(0)
+  })
+})
