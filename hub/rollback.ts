@@ -1,8 +1,8 @@
-import { readAccountSnapshot, readQuotas } from '../shared/aws/iam-reader.js'
+import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
 import { executeWrites } from '../shared/aws/iam-writer.js'
 import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
 import { userPolicies } from '../shared/domain/ownership.js'
-import { currentServices, planWrites } from '../shared/domain/write-plan.js'
+import { currentServices, planRemoval } from '../shared/domain/write-plan.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 import { newSweepId, type SweepDeps } from './sweep.js'
@@ -16,7 +16,7 @@ export interface RollbackResult {
 
 /**
  * Removes the project's deny policies from one user or every user of an account, and records it.
- * Detach comes first, then the policy's old versions and the policy itself (planWrites' removal order).
+ * Detach comes first, then the policy's old versions and the policy itself (see planRemoval).
  */
 export async function rollback(
   deps: Pick<SweepDeps, 'sts' | 'store' | 'iamFor' | 'log' | 'now'>,
@@ -32,10 +32,7 @@ export async function rollback(
   )
   const iam = deps.iamFor(credentials)
   try {
-    const [snapshot, quotas] = await Promise.all([
-      readAccountSnapshot(iam, config.policyNamePrefix),
-      readQuotas(iam),
-    ])
+    const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix)
     const users = target.userName
       ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
       : snapshot.users
@@ -53,18 +50,11 @@ export async function rollback(
       )
       if (owned.length === 0) continue
       const released = [...new Set(owned.flatMap(currentServices))].sort()
-      const plan = planWrites({
-        desired: [],
-        owned,
-        attachedCount: user.attachedPolicyArns.length,
-        quotas,
-        nameOf: () => ({ name: '', arn: '' }),
-      })
-      if (plan.kind !== 'writes') continue
+      const ops = planRemoval(owned)
       const removedPolicies = owned.map((o) => o.policy.arn)
       results.push({ userName: user.name, removedPolicies, released })
       if (target.dryRun) continue
-      await executeWrites(iam, user.name, config.policyPath, plan.ops)
+      await executeWrites(iam, user.name, config.policyPath, ops)
       const now = deps.now()
       const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
       await deps.store.saveDecision(
@@ -80,7 +70,7 @@ export async function rollback(
           reason,
           policyArns: [],
           policyDigests: [],
-          writes: plan.ops.length,
+          writes: ops.length,
         },
         runId,
         'enforce',

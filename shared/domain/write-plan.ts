@@ -77,6 +77,11 @@ function writePart(want: RenderedPart, have: OwnedPart | undefined, input: Write
   return ops
 }
 
+/** Every write that removes the project's policies from a user: detach, old versions, the policy. */
+export function planRemoval(owned: readonly OwnedPart[]): WriteOp[] {
+  return owned.flatMap(removePart)
+}
+
 function removePart(have: OwnedPart): WriteOp[] {
   const policyArn = have.policy.arn
   return [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.js'
 import type { AccountQuotas, ManagedPolicy } from '../../shared/domain/types.js'
-import { type OwnedPart, planWrites, type WriteOp } from '../../shared/domain/write-plan.js'
+import { type OwnedPart, planRemoval, planWrites, type WriteOp } from '../../shared/domain/write-plan.js'
 import { PolicyLayoutError } from '../../shared/errors.js'
 
 const USER_ARN = 'arn:aws:iam::111122223333:user/alice'
@@ -131,6 +131,16 @@ describe('planWrites', () => {
       'deletePolicyVersion:v1@1',
       'deletePolicyVersion:v2@1',
       'deletePolicy@1',
+    ])
+  })
+
+  it('planRemoval removes every part, each detached first and its old versions before the policy', () => {
+    const ops = planRemoval([owned(1, '{}', { versions: 2 }), owned(2, '{}', { attached: false })])
+    expect(summary(ops)).toEqual([
+      'detachUserPolicy@1',
+      'deletePolicyVersion:v1@1',
+      'deletePolicy@1',
+      'deletePolicy@2',
     ])
   })
 
