@@ -39,8 +39,6 @@ export const EMULATOR_EXTERNAL_ID = 'emulator-external-id'
 
 export interface RequestRecord {
   service: string
-  /** Role name for requests made with an assumed-role session. */
-  role?: string
   action: string
   account: string
   status: number
@@ -70,7 +68,6 @@ export function credentialsFor(accountId: string): Credentials {
 
 interface Identity {
   account: EmAccount
-  role?: string
 }
 
 export class Emulator {
@@ -79,7 +76,7 @@ export class Emulator {
   readonly invocations: { functionName: string; payload: unknown }[] = []
   private readonly faults: Fault[] = []
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  private readonly sessions = new Map<string, { accountId: string; role: string }>()
+  private readonly sessions = new Map<string, string>()
   private server?: Server
   url = ''
 
@@ -147,12 +144,11 @@ export class Emulator {
     if (!match?.[1] || !match[2])
       throw new AwsFault('MissingAuthenticationToken', 'Request is missing Authentication Token')
     const keyId = match[1]
-    const session = this.sessions.get(keyId)
-    const accountId = session?.accountId ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
+    const accountId = this.sessions.get(keyId) ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
     const account = accountId ? this.state.accounts.get(accountId) : undefined
     if (!account)
       throw new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.')
-    return { identity: { account, ...(session ? { role: session.role } : {}) }, service: match[2] }
+    return { identity: { account }, service: match[2] }
   }
 
   private overRateLimit(accountId: string): boolean {
@@ -193,7 +189,6 @@ export class Emulator {
         : (params.get('Action') ?? '')
     let service = 'unknown'
     let accountId = ''
-    let role: string | undefined
     let status = 200
     let throttled = false
     let reply: string
@@ -202,7 +197,6 @@ export class Emulator {
       const who = this.identify(req)
       service = who.service
       accountId = who.identity.account.id
-      role = who.identity.role
       if (this.options.latencyMs) await sleep(this.options.latencyMs)
       if (this.overRateLimit(accountId))
         throw new AwsFault(json ? 'TooManyRequestsException' : 'Throttling', 'Rate exceeded')
@@ -233,7 +227,6 @@ export class Emulator {
       service,
       action,
       account: accountId,
-      ...(role ? { role } : {}),
       status,
       write: status === 200 && IAM_WRITE_ACTIONS.has(action),
       ...(throttled ? { throttled } : {}),
@@ -275,8 +268,9 @@ export class Emulator {
             callerAccountId: identity.account.id,
             spokeRoleName: this.options.spokeRoleName ?? EMULATOR_SPOKE_ROLE,
             externalId: this.options.externalId ?? EMULATOR_EXTERNAL_ID,
-            issueSession: (keyId, accountId, roleName) =>
-              this.sessions.set(keyId, { accountId, role: roleName }),
+            issueSession: (keyId, accountId) => {
+              this.sessions.set(keyId, accountId)
+            },
           },
           action,
           params,

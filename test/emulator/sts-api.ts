@@ -11,7 +11,7 @@ export interface StsContext {
   spokeRoleName: string
   externalId: string
   /** Records the new session so that later requests signed with it act in the target account. */
-  issueSession: (accessKeyId: string, accountId: string, roleName: string) => void
+  issueSession: (accessKeyId: string, accountId: string) => void
 }
 
 export function handleSts(ctx: StsContext, action: string, p: Params): object {
@@ -41,7 +41,7 @@ export function handleSts(ctx: StsContext, action: string, p: Params): object {
   if (p.get('ExternalId') !== ctx.externalId) throw denied()
 
   const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`
-  ctx.issueSession(accessKeyId, target.id, ctx.spokeRoleName)
+  ctx.issueSession(accessKeyId, target.id)
   return {
     Credentials: {
       AccessKeyId: accessKeyId,
