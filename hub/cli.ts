@@ -77,7 +77,11 @@ export function buildProgram(io: CliIo): Command {
       'users at once per account (USER_CONCURRENCY, default 10)',
       int('user-concurrency', 1, 64),
     )
-    .option('--log-level <level>', 'pino level for the JSON logs on stderr', 'warn')
+    .addOption(
+      new Option('--log-level <level>', 'pino level for the JSON logs on stderr')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('warn'),
+    )
     .addHelpText(
       'after',
       `\nEnvironment variables: ${Object.keys(ENV_NAMES).join(', ')}; AWS settings from the SDK's standard ones.`,

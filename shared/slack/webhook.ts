@@ -58,7 +58,12 @@ export async function postToSlack(
 export function webhookUrlFromSecret(secret: string): string {
   let value = secret.trim()
   if (value.startsWith('{')) {
-    const parsed = JSON.parse(value) as { url?: unknown; webhookUrl?: unknown }
+    let parsed: { url?: unknown; webhookUrl?: unknown }
+    try {
+      parsed = JSON.parse(value) as typeof parsed
+    } catch {
+      throw new SlackError('the Slack webhook secret starts with { but is not JSON')
+    }
     value = String(parsed.url ?? parsed.webhookUrl ?? '')
   }
   try {

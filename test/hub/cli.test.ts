@@ -111,6 +111,7 @@ describe('the command-line tool', () => {
     [['rollback', '--account', '222222222222', '--user', 'nobody'], /no IAM user nobody/],
     [['sweep', '--window-days', '0'], /window-days must be a whole number/],
     [['frobnicate'], /unknown command/],
+    [['--log-level', 'loud', 'audit', 'sweeps'], /Allowed choices are fatal, error, warn/],
   ])('%j fails with a clear message', async (argv, message) => {
     const { code, stderr } = await cli(...argv)
     expect(code).toBeGreaterThan(0)
