@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../shared/aws/state-store.js'
 import type { UserState } from '../shared/domain/user-state.js'
+import type { ReleaseResult } from './release.js'
 import type { RollbackResult } from './rollback.js'
 import type { SweepReport } from './sweep.js'
 
@@ -89,4 +90,28 @@ export function rollbackTable(results: readonly RollbackResult[]): string {
     ['user', 'policies removed', 'services released'],
     results.map((r) => [r.userName, r.removedPolicies.length, list(r.released)]),
   )
+}
+
+export function attemptsTable(attempts: readonly ChangeRecord[]): string {
+  return table(
+    ['attempt at', 'account', 'user', 'service', 'region', 'recorded by sweep'],
+    attempts.map((a) => [
+      a.attempt?.at ?? '',
+      a.accountId,
+      a.userName,
+      a.attempt?.namespace ?? '',
+      a.attempt?.region ?? '',
+      a.sweepId,
+    ]),
+  )
+}
+
+export function releaseText(result: ReleaseResult): string {
+  const d = result.decision
+  const released = d.removed.map((r) => r.namespace).join(', ')
+  const head =
+    result.mode === 'enforce' && d.status === 'released'
+      ? `released ${released} for ${d.userName} in ${d.accountId}`
+      : `would release ${released} for ${d.userName} in ${d.accountId} (plan: add --enforce to apply)`
+  return `${head}\nstill denied: ${list(d.denied) || 'nothing'}\nstatus: ${d.status}; ${d.reason}`
 }

@@ -1,25 +1,15 @@
 import { Bar, Presets } from 'cli-progress'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
 import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import * as out from './cli-output.js'
 import { ENV_NAMES, type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
 import { addExemption } from './exemptions.js'
+import { releaseDeny } from './release.js'
 import { rollback } from './rollback.js'
 import { createRuntime, createStore, slackNotifier } from './runtime.js'
 import { runSweep } from './sweep.js'
-
-const USER_STATUSES = [
-  'enforced',
-  'planned',
-  'unchanged',
-  'exempt',
-  'too-young',
-  'quota-blocked',
-  'not-owned-conflict',
-  'error',
-  'rolled-back',
-]
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -36,6 +26,18 @@ function accountId(value: string, previous: string[] = []): string[] {
 }
 
 const single = (value: string) => accountId(value)[0] ?? value
+
+function namespace(value: string, previous: string[] = []): string[] {
+  if (!/^[a-z0-9-]+$/.test(value))
+    throw new InvalidArgumentError(`${value} is not a service namespace such as s3 or ec2`)
+  return [...previous, value]
+}
+
+function isoDate(value: string): string {
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) throw new InvalidArgumentError(`${value} is not a date such as 2026-11-01`)
+  return new Date(time).toISOString()
+}
 
 interface SweepFlags {
   plan?: boolean
@@ -180,19 +182,33 @@ export function buildProgram(io: CliIo): Command {
     })
   audit
     .command('history')
-    .description('change history of one user, newest first')
+    .description('change history of one user, newest first (it follows renames)')
     .requiredOption('--account <id>', 'account id', single)
-    .requiredOption('--user <name>', 'IAM user name')
+    .addOption(new Option('--user <name>', 'IAM user name').conflicts('userId'))
+    .option('--user-id <id>', "the user's UserId (for a deleted user)")
     .option('--limit <n>', 'rows', int('limit', 1, 1000), 20)
     .option('--json', 'JSON output')
-    .action(async (o: { account: string; user: string; limit: number; json?: boolean }) => {
-      const history = await store().userHistory(o.account, o.user, o.limit)
+    .action(async (o: { account: string; user?: string; userId?: string; limit: number; json?: boolean }) => {
+      const who = o.userId ? { id: o.userId } : o.user ? { name: o.user } : undefined
+      if (!who) throw new ConfigError('user: give --user NAME or --user-id ID')
+      const history = await store().userHistory(o.account, who, o.limit)
       print(o.json, history, () => out.historyTable(history))
+    })
+  audit
+    .command('attempts')
+    .description('attempts on denied services across the organization, oldest first')
+    .option('--account <id>', 'only this account', single)
+    .option('--since <date>', 'from this date on (default: 7 days ago)', isoDate)
+    .option('--json', 'JSON output')
+    .action(async (o: { account?: string; since?: string; json?: boolean }) => {
+      const since = o.since ?? new Date(Date.now() - 7 * 86_400_000).toISOString()
+      const attempts = await store().attemptsSince(since, o.account)
+      print(o.json, attempts, () => out.attemptsTable(attempts))
     })
   audit
     .command('status')
     .description('every user in a status across the organization')
-    .addArgument(new Command().createArgument('<status>', 'user status').choices(USER_STATUSES))
+    .addArgument(new Command().createArgument('<status>', 'user status').choices(DECISION_STATUS_NAMES))
     .option('--json', 'JSON output')
     .action(async (status: string, o: { json?: boolean }) => {
       const users = await store().usersByStatus(status)
@@ -244,9 +260,44 @@ export function buildProgram(io: CliIo): Command {
         o.json,
         results,
         () =>
-          `${out.rollbackTable(results)}\nThe next enforce sweep re-applies the deny unless the user is exempted (see: exempt).`,
+          `${out.rollbackTable(results)}\nEach released service's clock restarts: it is denied again only after a full window without use.`,
       )
     })
+
+  program
+    .command('release')
+    .description('lift a deny on purpose; the service is denied again only after a full window unused')
+    .requiredOption('--account <id>', 'account id', single)
+    .requiredOption('--user <name>', 'IAM user name')
+    .requiredOption('--service <namespace>', 'the denied service to release (repeatable)', namespace)
+    .option('--reason <text>', 'why, for the audit trail', 'not given')
+    .option('--enforce', 'apply it (default: show the plan only)')
+    .option('--json', 'JSON output')
+    .action(
+      async (o: {
+        account: string
+        user: string
+        service: string[]
+        reason: string
+        enforce?: boolean
+        json?: boolean
+      }) => {
+        const config = hubConfig()
+        const runtime = createRuntime(config, log())
+        const result = await releaseDeny(
+          runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
+          config,
+          {
+            accountId: o.account,
+            userName: o.user,
+            services: o.service,
+            reason: o.reason,
+            enforce: o.enforce === true,
+          },
+        )
+        print(o.json, result, () => out.releaseText(result))
+      },
+    )
 
   program
     .command('exempt')

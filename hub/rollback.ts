@@ -1,7 +1,9 @@
 import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
 import { executeWrites } from '../shared/aws/iam-writer.js'
 import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
-import { userPolicies } from '../shared/domain/ownership.js'
+import { priorStateOf } from '../shared/aws/state-store.js'
+import { classifyPolicies } from '../shared/domain/ownership.js'
+import { liftDenies } from '../shared/domain/planner.js'
 import { currentServices, planRemoval } from '../shared/domain/write-plan.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
@@ -16,7 +18,8 @@ export interface RollbackResult {
 
 /**
  * Removes the project's deny policies from one user or every user of an account, and records it.
- * Detach comes first, then the policy's old versions and the policy itself (see planRemoval).
+ * Detach comes first, then the policy's old versions and the policy itself (see planRemoval). Each
+ * lifted service's clock restarts, as with any lift.
  */
 export async function rollback(
   deps: Pick<SweepDeps, 'sts' | 'store' | 'iamFor' | 'log' | 'now'>,
@@ -39,34 +42,40 @@ export async function rollback(
     if (target.userName && users.length === 0)
       throw new ConfigError(`user: no IAM user ${target.userName} in ${target.accountId}`)
 
+    const policies = classifyPolicies(
+      snapshot.users,
+      snapshot.candidatePolicies,
+      config.policyNamePrefix,
+      config.policyPath,
+    )
     const results: RollbackResult[] = []
     const past = await deps.store.loadAccount(target.accountId)
     for (const user of users) {
-      const { owned } = userPolicies(
-        user,
-        snapshot.candidatePolicies,
-        config.policyNamePrefix,
-        config.policyPath,
-      )
-      if (owned.length === 0) continue
-      const released = [...new Set(owned.flatMap(currentServices))].sort()
-      const ops = planRemoval(owned)
-      const removedPolicies = owned.map((o) => o.policy.arn)
+      const { owned, stale } = policies.forUser(user)
+      const parts = [...owned, ...stale]
+      if (parts.length === 0) continue
+      const released = [...new Set(parts.flatMap(currentServices))].sort()
+      const ops = planRemoval(parts)
+      const removedPolicies = parts.map((o) => o.policy.arn)
       results.push({ userName: user.name, removedPolicies, released })
       if (target.dryRun) continue
-      await executeWrites(iam, user.name, config.policyPath, ops)
+      await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
       const now = deps.now()
+      const prev = priorStateOf(past, user)
+      const lift = liftDenies(new Set(released), new Set(released), 'rolled-back', prev?.firstSeen, now)
       const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
       await deps.store.saveDecision(
-        past.users.get(user.name),
+        prev,
         {
           accountId: target.accountId,
           userName: user.name,
+          userId: user.id,
           userArn: user.arn,
           status: 'rolled-back',
           denied: [],
           added: [],
-          removed: released.map((namespace) => ({ namespace, reason: 'rolled-back' as const })),
+          removed: lift.removed,
+          firstSeen: lift.firstSeen,
           reason,
           policyArns: [],
           policyDigests: [],

@@ -7,12 +7,19 @@ import type { Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
-import type { AccountOutcome, StateStore, SweepAccountRow, SweepSummary } from '../shared/aws/state-store.js'
+import {
+  type AccountOutcome,
+  type AccountSnapshotState,
+  priorStateOf,
+  type StateStore,
+  type SweepAccountRow,
+  type SweepSummary,
+} from '../shared/aws/state-store.js'
 import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
 import { JobDurations } from '../shared/domain/poll-schedule.js'
-import type { Mode } from '../shared/domain/types.js'
-import { sweepAccount } from '../shared/engine/sweep-account.js'
+import type { IamUser, Mode } from '../shared/domain/types.js'
+import { type PriorUserState, sweepAccount } from '../shared/engine/sweep-account.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { HubConfig } from './config.js'
@@ -230,14 +237,7 @@ async function sweepOneAccount(
         now,
         jobDurations,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        priorState: (userName) => {
-          const state = past.users.get(userName)
-          return {
-            ...(state?.firstSeen ? { firstSeen: state.firstSeen } : {}),
-            ...(state ? { recorded: state } : {}),
-            ...activeExemptions(userName, past.exemptions, now),
-          }
-        },
+        priorState: (user) => priorFor(past, user, now),
       },
       accountId,
       { ...config, mode: sweep.mode },
@@ -251,7 +251,7 @@ async function sweepOneAccount(
       counts[decision.status] = (counts[decision.status] ?? 0) + 1
       writes += decision.writes
       await deps.store.saveDecision(
-        past.users.get(decision.userName),
+        priorStateOf(past, { name: decision.userName, id: decision.userId }),
         decision,
         sweep.sweepId,
         sweep.mode,
@@ -277,13 +277,27 @@ async function sweepOneAccount(
       counts,
       writes,
       durationMs: Date.now() - started,
-      notable: notableOf(result.decisions),
+      notable: notableOf(result.decisions, result.orphans),
       ...(result.brake ? { brake: result.brake } : {}),
     }
   } catch (error) {
     return record('failed', error)
   } finally {
     iam.destroy()
+  }
+}
+
+/** What the engine needs to know of a user's past: recorded state (by UserId) and live exemptions. */
+export function priorFor(past: AccountSnapshotState, user: IamUser, now: Date): PriorUserState {
+  const state = priorStateOf(past, user)
+  return {
+    ...(state?.firstSeen ? { firstSeen: state.firstSeen } : {}),
+    ...(state ? { recorded: state } : {}),
+    ...(state?.deniedSince ? { deniedSince: state.deniedSince } : {}),
+    ...(state?.lastAttempts ? { lastAttempts: state.lastAttempts } : {}),
+    ...(state?.pastDenies ? { pastDenies: state.pastDenies } : {}),
+    ...(state?.exemptTag ? { exemptTag: state.exemptTag } : {}),
+    ...activeExemptions(user.name, past.exemptions, now),
   }
 }
 

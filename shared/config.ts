@@ -44,6 +44,7 @@ export const engineConfigSchema = z
         maxServiceShare: z.number().min(0).max(1).default(0.3),
         minUsers: z.number().int().min(1).default(3),
         minServices: z.number().int().min(1).default(20),
+        maxLiftShare: z.number().min(0).max(1).default(0.3),
       })
       .strict()
       .prefault({}),

@@ -46,6 +46,7 @@ export async function readServiceUsage(
       usage.push({
         namespace: s.ServiceNamespace,
         ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),
+        ...(s.LastAuthenticatedRegion ? { lastRegion: s.LastAuthenticatedRegion } : {}),
       })
     }
     if (!page.IsTruncated) return usage

@@ -6,6 +6,7 @@ import {
   type UserDetail,
 } from '@aws-sdk/client-iam'
 import { DEFAULT_POLICY_SIZE } from '../domain/deny-policy.js'
+import { pathAndNameOf } from '../domain/policy-naming.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
 import { UnexpectedReplyError } from '../errors.js'
 
@@ -34,7 +35,8 @@ export async function readAccountSnapshot(
   for await (const page of pages) {
     for (const detail of page.UserDetailList ?? []) users.push(toUser(detail))
     for (const detail of page.Policies ?? []) {
-      if (detail.PolicyName?.toLowerCase().startsWith(prefix)) candidatePolicies.push(toPolicy(detail))
+      const policy = toPolicy(detail)
+      if (policy.name.toLowerCase().startsWith(prefix)) candidatePolicies.push(policy)
     }
   }
   return { users, candidatePolicies }
@@ -82,14 +84,18 @@ function toUser(detail: UserDetail): IamUser {
   }
 }
 
+/** The ARN is the policy's identity: path and name come from it, whatever other fields say or omit. */
 function toPolicy(detail: ManagedPolicyDetail): ManagedPolicy {
-  const { Arn, PolicyName } = detail
-  if (!Arn || !PolicyName)
-    throw new UnexpectedReplyError('GetAccountAuthorizationDetails returned a policy without ARN')
+  const { Arn } = detail
+  const where = Arn ? pathAndNameOf(Arn) : undefined
+  if (!Arn || !where)
+    throw new UnexpectedReplyError(
+      `GetAccountAuthorizationDetails returned a policy without a valid ARN: ${String(Arn)}`,
+    )
   return {
     arn: Arn,
-    name: PolicyName,
-    path: detail.Path ?? '/',
+    ...where,
+    ...(detail.AttachmentCount === undefined ? {} : { attachmentCount: detail.AttachmentCount }),
     versions: (detail.PolicyVersionList ?? []).map((v) => {
       if (!v.VersionId || v.Document === undefined || !v.CreateDate) {
         throw new UnexpectedReplyError(`policy ${Arn} has a version without id, document or date`)

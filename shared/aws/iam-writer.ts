@@ -11,6 +11,8 @@ import type { WriteOp } from '../domain/write-plan.js'
 
 /** Tag set on every policy the project creates, so that a person browsing IAM knows who owns it. */
 export const OWNER_TAG = { Key: 'managed-by', Value: 'iam-least-privilege' } as const
+/** Tag naming the UserId a policy belongs to (the name carries it too; see policy-naming.ts). */
+export const OWNER_ID_TAG_KEY = 'least-privilege-owner-id'
 
 /**
  * Executes planned writes in order. Each op is safe on its own, so a failure part-way leaves the user no
@@ -18,10 +20,15 @@ export const OWNER_TAG = { Key: 'managed-by', Value: 'iam-least-privilege' } as 
  */
 export async function executeWrites(
   iam: IAMClient,
-  userName: string,
+  /** The user the ops are for; undefined for ops that touch no user (deleting an orphan). */
+  user: { name: string; id: string } | undefined,
   policyPath: string,
   ops: readonly WriteOp[],
 ): Promise<void> {
+  const userName = () => {
+    if (!user) throw new Error('a user write was planned without a user')
+    return user.name
+  }
   for (const op of ops) {
     switch (op.op) {
       case 'createPolicy':
@@ -30,8 +37,8 @@ export async function executeWrites(
             PolicyName: op.policyName,
             Path: policyPath,
             PolicyDocument: op.document,
-            Description: `Denies services ${userName} has not used recently. Managed automatically; do not edit.`,
-            Tags: [OWNER_TAG],
+            Description: `Denies services ${userName()} (${user?.id}) has not used recently. Managed automatically; do not edit.`,
+            Tags: [OWNER_TAG, { Key: OWNER_ID_TAG_KEY, Value: user?.id ?? '' }],
           }),
         )
         break
@@ -48,10 +55,10 @@ export async function executeWrites(
         await iam.send(new DeletePolicyVersionCommand({ PolicyArn: op.policyArn, VersionId: op.versionId }))
         break
       case 'attachUserPolicy':
-        await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: op.policyArn }))
+        await iam.send(new AttachUserPolicyCommand({ UserName: userName(), PolicyArn: op.policyArn }))
         break
       case 'detachUserPolicy':
-        await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: op.policyArn }))
+        await iam.send(new DetachUserPolicyCommand({ UserName: userName(), PolicyArn: op.policyArn }))
         break
       case 'deletePolicy':
         await iam.send(new DeletePolicyCommand({ PolicyArn: op.policyArn }))

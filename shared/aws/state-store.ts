@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import type { Notable } from '../domain/digest.js'
-import type { ServiceChange } from '../domain/planner.js'
+import type { Attempt, ServiceChange } from '../domain/planner.js'
 import type { Mode } from '../domain/types.js'
 import { isChange, nextUserState, stateChanged, type UserState } from '../domain/user-state.js'
 import { keys, STATE_TABLE } from './state-table.js'
@@ -39,15 +39,22 @@ export interface Exemption {
 export interface ChangeRecord {
   accountId: string
   userName: string
+  /** Absent only in rows written before the UserId was kept. */
+  userId?: string
   at: string
   sweepId: string
   mode: Mode
-  status: DecisionStatus | 'tampered'
+  /** `attempt`: activity on a denied service (one row per service and attempt time). */
+  status: DecisionStatus | 'tampered' | 'attempt'
   previousStatus?: string
   added: ServiceChange[]
   removed: ServiceChange[]
   denied: string[]
   reason: string
+  /** The attempt, on `attempt` rows. */
+  attempt?: Attempt
+  /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
+  actor?: string
 }
 
 export interface SweepSummary {
@@ -96,9 +103,26 @@ export interface SweepAccountRow extends Partial<AccountOutcome> {
 }
 
 export interface AccountSnapshotState {
+  /** Current-state rows by user name. */
   users: Map<string, UserState>
+  /** The same rows by UserId (rows that carry one). */
+  usersById: Map<string, UserState>
   exemptions: Exemption[]
   account?: AccountState
+}
+
+/**
+ * The recorded state of an IAM user, found by its UserId. A row from before the UserId was kept is
+ * matched by name; a row naming another UserId belongs to a deleted user whose name was reused.
+ */
+export function priorStateOf(
+  past: AccountSnapshotState,
+  user: { name: string; id: string },
+): UserState | undefined {
+  const byId = past.usersById.get(user.id)
+  if (byId) return byId
+  const byName = past.users.get(user.name)
+  return byName && byName.userId === undefined ? byName : undefined
 }
 
 /** Counts of write requests made, so that tests and the benchmark can measure them. */
@@ -235,31 +259,54 @@ export class StateStore {
       else if (sk.startsWith('EXEMPTION#')) exemptions.push(strip<Exemption>(row))
       else if (sk === keys.accountRow) account = strip<AccountState>(row)
     }
-    return { users, exemptions, ...(account ? { account } : {}) }
+    const usersById = new Map<string, UserState>()
+    for (const row of users.values()) if (row.userId) usersById.set(row.userId, row)
+    return { users, usersById, exemptions, ...(account ? { account } : {}) }
   }
 
-  /** Writes the user's state row and a history row, each only when something changed. */
+  /**
+   * Writes the user's state row and a history row, each only when something changed, plus a row per
+   * tampering found and per new attempt on a denied service. A renamed user's row moves to the new
+   * name (the caller forgets the old one); its history stays under the UserId.
+   */
   async saveDecision(
     prev: UserState | undefined,
     decision: UserDecision,
     sweepId: string,
     mode: Mode,
     now: Date,
+    actor?: string,
   ): Promise<void> {
     const next = nextUserState(prev, decision, sweepId, now)
+    const row = {
+      accountId: next.accountId,
+      userName: next.userName,
+      userId: decision.userId,
+      sweepId,
+      mode,
+      ...(prev ? { previousStatus: prev.status } : {}),
+    }
     if (decision.tampered?.length) {
       await this.appendHistory({
-        accountId: next.accountId,
-        userName: next.userName,
+        ...row,
         at: new Date(now.getTime() - 1).toISOString(), // sorts before the change that restores it
-        sweepId,
-        mode,
         status: 'tampered',
-        ...(prev ? { previousStatus: prev.status } : {}),
         added: [],
         removed: [],
         denied: prev?.denied ?? [],
         reason: decision.tampered.map((t) => `${t.kind}: ${t.policyArn}`).join('; '),
+      })
+    }
+    for (const attempt of decision.attempts ?? []) {
+      await this.appendHistory({
+        ...row,
+        at: now.toISOString(),
+        status: 'attempt',
+        added: [],
+        removed: [],
+        denied: next.denied,
+        attempt,
+        reason: `tried denied service ${attempt.namespace} at ${attempt.at}${attempt.region ? ` in ${attempt.region}` : ''}; the deny stays`,
       })
     }
     if (!stateChanged(prev, next)) return
@@ -272,17 +319,17 @@ export class StateStore {
     })
     if (isChange(prev, next)) {
       await this.appendHistory({
-        accountId: next.accountId,
-        userName: next.userName,
+        ...row,
         at: now.toISOString(),
-        sweepId,
-        mode,
         status: next.status,
-        ...(prev ? { previousStatus: prev.status } : {}),
         added: decision.added,
         removed: decision.removed,
         denied: next.denied,
-        reason: next.reason,
+        reason:
+          prev && prev.userName !== next.userName
+            ? `${next.reason} (renamed from ${prev.userName})`
+            : next.reason,
+        ...(actor ? { actor } : {}),
       })
     }
   }
@@ -292,9 +339,19 @@ export class StateStore {
       this.historyRetentionDays > 0
         ? { expiresAt: Math.floor(Date.parse(change.at) / 1000) + this.historyRetentionDays * 86_400 }
         : {}
+    const attempt = change.attempt
     await this.put({
-      pk: keys.history(change.accountId, change.userName),
-      sk: keys.change(change.at, change.sweepId),
+      pk: change.userId
+        ? keys.history(change.accountId, change.userId)
+        : keys.legacyHistory(change.accountId, change.userName),
+      sk: keys.change(change.at, change.sweepId, attempt ? `attempt#${attempt.namespace}` : undefined),
+      // Attempts across the organization are one index query, newest last, from any date on.
+      ...(attempt
+        ? {
+            gsi1pk: keys.attempts,
+            gsi1sk: `${attempt.at}#${change.accountId}#${change.userName}#${attempt.namespace}`,
+          }
+        : {}),
       ...change,
       ...ttl,
     })
@@ -344,17 +401,45 @@ export class StateStore {
     return reply.Item ? strip<UserState>(reply.Item) : undefined
   }
 
-  async userHistory(accountId: string, userName: string, limit: number): Promise<ChangeRecord[]> {
+  /**
+   * A user's history, newest first: by UserId when given, else through the user's current-state row
+   * (history follows renames). A user with no current row (deleted) is found by `userId`.
+   */
+  async userHistory(
+    accountId: string,
+    user: { name: string } | { id: string },
+    limit: number,
+  ): Promise<ChangeRecord[]> {
+    let pk: string
+    if ('id' in user) pk = keys.history(accountId, user.id)
+    else {
+      const row = await this.getUser(accountId, user.name)
+      pk = row?.userId ? keys.history(accountId, row.userId) : keys.legacyHistory(accountId, user.name)
+    }
     const reply = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        ExpressionAttributeValues: { ':pk': keys.history(accountId, userName), ':sk': 'CHANGE#' },
+        ExpressionAttributeValues: { ':pk': pk, ':sk': 'CHANGE#' },
         ScanIndexForward: false,
         Limit: limit,
       }),
     )
     return (reply.Items ?? []).map((i) => strip<ChangeRecord>(i))
+  }
+
+  /** Attempts on denied services across the organization since a date, oldest first. */
+  async attemptsSince(since: string, accountId?: string): Promise<ChangeRecord[]> {
+    return this.queryAll<ChangeRecord>({
+      IndexName: STATE_TABLE.statusIndex.name,
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :since',
+      ExpressionAttributeValues: {
+        ':pk': keys.attempts,
+        ':since': since,
+        ...(accountId ? { ':account': accountId } : {}),
+      },
+      ...(accountId ? { FilterExpression: 'accountId = :account' } : {}),
+    })
   }
 
   async usersByStatus(status: string): Promise<UserState[]> {

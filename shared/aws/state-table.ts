@@ -14,12 +14,17 @@ export const keys = {
   user: (userName: string) => `USER#${userName}`,
   accountRow: 'ACCOUNT',
   exemption: (userName: string, service?: string) => `EXEMPTION#${userName}#${service ?? '*'}`,
-  history: (accountId: string, userName: string) => `ACCOUNT#${accountId}#USER#${userName}`,
-  change: (at: string, sweepId: string) => `CHANGE#${at}#${sweepId}`,
+  /** History is kept under the UserId, so it follows a renamed user and a reused name starts afresh. */
+  history: (accountId: string, userId: string) => `ACCOUNT#${accountId}#USERID#${userId}`,
+  /** Rows written before the UserId was kept. */
+  legacyHistory: (accountId: string, userName: string) => `ACCOUNT#${accountId}#USER#${userName}`,
+  change: (at: string, sweepId: string, detail?: string) =>
+    `CHANGE#${at}#${sweepId}${detail ? `#${detail}` : ''}`,
   sweep: (sweepId: string) => `SWEEP#${sweepId}`,
   summary: 'SUMMARY',
   sweepAccount: (accountId: string) => `ACCOUNT#${accountId}`,
   userStatus: (status: string) => `USER_STATUS#${status}`,
   accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
   sweeps: 'SWEEPS',
+  attempts: 'ATTEMPTS',
 }

@@ -1,26 +1,31 @@
-import type { ServiceChange } from './planner.js'
+import type { Attempt, ServiceChange } from './planner.js'
 import type { TamperFinding } from './tamper.js'
 
-export type DecisionStatus =
-  /** Writes were made (enforce mode). */
-  | 'enforced'
-  /** Writes would be made (plan mode). */
-  | 'planned'
-  | 'unchanged'
-  | 'exempt'
-  | 'too-young'
-  | 'quota-blocked'
-  | 'not-owned-conflict'
-  | 'error'
-  /** An operator removed the project's policies with `rollback` (the next enforce sweep re-applies). */
-  | 'rolled-back'
-  /** Writes were due, but the blast-radius brake held back every write in the account. */
-  | 'braked'
+/** Every status a user's decision can have, with what it means: the one list the CLI and docs use. */
+export const DECISION_STATUSES = {
+  enforced: 'the deny policies are in force (writes were made, or nothing needed changing)',
+  planned: 'writes would be made (plan mode)',
+  unchanged: 'nothing to change',
+  exempt: 'exempt by tag or by a temporary exemption; every deny lifted',
+  'too-young': 'created within the window: not judged yet',
+  'quota-blocked': 'no free managed-policy slot for the deny policy',
+  'not-owned-conflict': "a policy with the project's name but not its path exists; left alone",
+  error: 'something failed; nothing changed for this user',
+  'rolled-back': "an operator removed the project's policies with rollback",
+  released: 'an operator lifted denied services with release; their clocks restart',
+  braked: 'writes were due, but the blast-radius brake held back every write in the account',
+} as const
+
+export type DecisionStatus = keyof typeof DECISION_STATUSES
+
+export const DECISION_STATUS_NAMES = Object.keys(DECISION_STATUSES) as DecisionStatus[]
 
 /** What the sweep decided for one user, and why: the unit of audit. */
 export interface UserDecision {
   accountId: string
   userName: string
+  /** The user's identity: stable across renames, never reused. */
+  userId: string
   userArn: string
   status: DecisionStatus
   /** Services the project denies this user once the sweep is done (what is live in IAM). */
@@ -36,6 +41,12 @@ export interface UserDecision {
   policyDigests: string[]
   /** Changes someone else made to the project's policies since the last sweep. */
   tampered?: TamperFinding[]
+  /** New attempts on services the project denies this user. */
+  attempts?: Attempt[]
+  /** The exemption tag (`key=value`) when the user is exempt by tag. */
+  exemptTag?: string
+  /** Set when the user became exempt by tag since the last sweep: someone tagged them. */
+  newlyExemptTag?: string
   /** Number of IAM write calls made for this user. */
   writes: number
   /** First-seen dates to keep for the next sweep (absent when no report was read). */

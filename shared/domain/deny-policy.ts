@@ -9,12 +9,17 @@ const SID_IAM_OTHERS = 'DenyUnusedIamOnOthers'
 const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
 const SID_GUARD_POLICIES = 'ProtectTheseDenyPolicies'
 const SID_GUARD_ATTACHMENT = 'KeepTheseDenyPoliciesAttached'
+const SID_GUARD_EXEMPTION = 'NoSelfExemption'
 
 /** Whose deny policies these are, and where they live: what the self-protection statements name. */
 export interface PolicyTarget {
   userArn: string
+  /** The owner's UserId: the policies are named after it (see policy-naming.ts). */
+  userId: string
   policyPath: string
   policyNamePrefix: string
+  /** Tag keys that exempt a user: the user may never set or remove them on themselves. */
+  exemptTagKeys: readonly string[]
 }
 
 /** Every change to a managed policy that could weaken or remove it. */
@@ -57,7 +62,7 @@ interface Statement {
   NotAction?: string[]
   Resource?: string | string[]
   NotResource?: string[]
-  Condition?: Record<string, Record<string, string>>
+  Condition?: Record<string, Record<string, string | string[]>>
 }
 
 /** Characters IAM counts against the size quota: everything but white space. */
@@ -133,7 +138,11 @@ export function deniedServicesOf(document: string): string[] | undefined {
       }
     } else if (statement.Sid === SID_IAM_OTHERS) {
       services.push('iam')
-    } else if (![SID_IAM_SELF, SID_GUARD_POLICIES, SID_GUARD_ATTACHMENT].includes(String(statement.Sid))) {
+    } else if (
+      ![SID_IAM_SELF, SID_GUARD_POLICIES, SID_GUARD_ATTACHMENT, SID_GUARD_EXEMPTION].includes(
+        String(statement.Sid),
+      )
+    ) {
       return undefined
     }
   }
@@ -156,16 +165,21 @@ function iamDenyStatements(userArn: string): Statement[] {
   ]
 }
 
+/**
+ * Statements that hold whatever else the user may do in IAM: they cannot alter or detach the project's
+ * policies, nor tag or untag themselves with an exemption key (a self-granted exemption would lift every
+ * deny at the next sweep). Keys are compared ignoring case, so no spelling slips past.
+ */
 function guardStatements(target: PolicyTarget): Statement[] {
-  const [, partition, , , account, resource] = target.userArn.split(':')
-  const userName = resource?.split('/').pop() ?? ''
+  const [, partition, , , account] = target.userArn.split(':')
   const policies = `arn:${partition}:iam::${account}:policy${target.policyPath}`
+  const exemptKeys = [...new Set(target.exemptTagKeys)].sort()
   return [
     {
       Sid: SID_GUARD_POLICIES,
       Effect: 'Deny',
       Action: POLICY_CHANGES,
-      Resource: `${policies}${target.policyNamePrefix}.*.${userName}`,
+      Resource: `${policies}${target.policyNamePrefix}.*.${target.userId}`,
     },
     {
       Sid: SID_GUARD_ATTACHMENT,
@@ -174,6 +188,17 @@ function guardStatements(target: PolicyTarget): Statement[] {
       Resource: target.userArn,
       Condition: { ArnLike: { 'iam:PolicyARN': `${policies}*` } },
     },
+    ...(exemptKeys.length === 0
+      ? []
+      : [
+          {
+            Sid: SID_GUARD_EXEMPTION,
+            Effect: 'Deny' as const,
+            Action: ['iam:TagUser', 'iam:UntagUser'],
+            Resource: target.userArn,
+            Condition: { 'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': exemptKeys } },
+          },
+        ]),
   ]
 }
 

@@ -7,15 +7,28 @@ export interface Notable {
   tampered: { userName: string; kinds: string[] }[]
   quotaBlocked: string[]
   errors: { userName: string; reason: string }[]
+  /** Attempts on denied services: one entry per user and service, the latest attempt. */
+  attempts: { userName: string; namespace: string; at: string }[]
+  /** Users who became exempt by tag since the last sweep, with the tag. */
+  newlyExempt: { userName: string; tag: string }[]
+  /** Policies of deleted users, removed (enforce) or to remove (plan). */
+  orphans: number
   /** Full counts, since the lists are cut at NOTABLE_LIMIT entries. */
-  totals: { restricted: number; tampered: number; quotaBlocked: number; errors: number }
+  totals: {
+    restricted: number
+    tampered: number
+    quotaBlocked: number
+    errors: number
+    attempts: number
+    newlyExempt: number
+  }
 }
 
 /** Entries kept per list and account, and services per user: enough for a digest, small enough to keep. */
 export const NOTABLE_LIMIT = 25
 export const SERVICES_LIMIT = 10
 
-export function notableOf(decisions: readonly UserDecision[]): Notable {
+export function notableOf(decisions: readonly UserDecision[], orphans: readonly string[] = []): Notable {
   const restricted = decisions
     .filter(
       (d) =>
@@ -33,16 +46,27 @@ export function notableOf(decisions: readonly UserDecision[]): Notable {
   const errors = decisions
     .filter((d) => d.status === 'error')
     .map((d) => ({ userName: d.userName, reason: d.reason.slice(0, 200) }))
+  const attempts = decisions.flatMap((d) =>
+    (d.attempts ?? []).map((a) => ({ userName: d.userName, namespace: a.namespace, at: a.at })),
+  )
+  const newlyExempt = decisions.flatMap((d) =>
+    d.newlyExemptTag ? [{ userName: d.userName, tag: d.newlyExemptTag }] : [],
+  )
   return {
     restricted: restricted.slice(0, NOTABLE_LIMIT),
     tampered: tampered.slice(0, NOTABLE_LIMIT),
     quotaBlocked: quotaBlocked.slice(0, NOTABLE_LIMIT),
     errors: errors.slice(0, NOTABLE_LIMIT),
+    attempts: attempts.slice(0, NOTABLE_LIMIT),
+    newlyExempt: newlyExempt.slice(0, NOTABLE_LIMIT),
+    orphans: orphans.length,
     totals: {
       restricted: restricted.length,
       tampered: tampered.length,
       quotaBlocked: quotaBlocked.length,
       errors: errors.length,
+      attempts: attempts.length,
+      newlyExempt: newlyExempt.length,
     },
   }
 }
@@ -104,6 +128,27 @@ export function buildDigest(input: DigestInput): SlackMessage {
       ...tampered,
     ])
   }
+  const attempts = input.accounts.flatMap((a) =>
+    (a.notable?.attempts ?? []).map(
+      (t) =>
+        `• ${a.accountId} ${t.userName}: ${t.namespace}, last tried ${t.at}. To release: \`${releaseCommand(a.accountId, t.userName, t.namespace)}\``,
+    ),
+  )
+  if (attempts.length > 0) {
+    sections.push([
+      `:warning: *Tried denied services (the denies stay): ${sum(input.accounts, (n) => n.totals.attempts)}*`,
+      ...attempts,
+    ])
+  }
+  const newlyExempt = input.accounts.flatMap((a) =>
+    (a.notable?.newlyExempt ?? []).map((e) => `• ${a.accountId} ${e.userName}: tagged ${e.tag}`),
+  )
+  if (newlyExempt.length > 0) {
+    sections.push([
+      `:eyes: *Newly exempt by tag, every deny lifted: ${sum(input.accounts, (n) => n.totals.newlyExempt)}*`,
+      ...newlyExempt,
+    ])
+  }
   for (const a of input.accounts) {
     const n = a.notable
     if (!n || n.totals.restricted === 0) continue
@@ -129,6 +174,11 @@ export function buildDigest(input: DigestInput): SlackMessage {
   )
   if (errors.length > 0)
     sections.push([`*Errors (left unchanged): ${sum(input.accounts, (n) => n.totals.errors)}*`, ...errors])
+  const orphans = sum(input.accounts, (n) => n.orphans ?? 0)
+  if (orphans > 0) {
+    const verb = input.mode === 'enforce' ? 'deleted' : 'to delete (plan mode)'
+    sections.push([`*Policies of deleted users ${verb}: ${orphans}*`])
+  }
   const unreachable = input.accounts.filter((a) => a.outcome === 'unreachable' || a.outcome === 'failed')
   if (unreachable.length > 0) {
     sections.push([
@@ -159,6 +209,11 @@ export function buildDigest(input: DigestInput): SlackMessage {
     { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
   ]
   return { text: `${title}: ${countsText(input.counts)}`.slice(0, 3000), blocks }
+}
+
+/** The exact command an operator runs to lift one deny on purpose. */
+export function releaseCommand(accountId: string, userName: string, namespace: string): string {
+  return `least-privilege release --account ${accountId} --user ${userName} --service ${namespace} --reason "..." --enforce`
 }
 
 /** Joins lines up to `max` characters, ending with a count of the lines left out. */

@@ -7,6 +7,12 @@ export interface PlanInput {
   report: readonly ServiceUsage[]
   /** Services the project's live deny policies deny right now. */
   currentlyDenied: ReadonlySet<string>
+  /** When the project's live policy started denying each service (ISO); absent means "from now". */
+  deniedSince: Readonly<Record<string, string>>
+  /** The latest attempt on each denied service already recorded (ISO), so each is reported once. */
+  lastAttempts: Readonly<Record<string, string>>
+  /** For services no longer denied: the last period they were (ISO bounds). Activity then was an attempt. */
+  pastDenies?: Readonly<Record<string, DenyPeriod>>
   /**
    * First time each granted service was seen for this user (ISO dates), from the previous sweep.
    * Undefined when the user has never been swept: then each service counts as granted since the
@@ -21,20 +27,30 @@ export interface PlanInput {
   exemptServices: ReadonlySet<string>
 }
 
-export type ChangeReason =
-  | 'unused'
-  | 'never-used'
-  | 'used'
-  | 'never-deny'
-  | 'exempt'
-  | 'no-longer-granted'
-  | 'rolled-back'
+export interface DenyPeriod {
+  from: string
+  to: string
+}
+
+/** Why a service became denied. */
+export type AddReason = 'unused' | 'never-used'
+/** Why a deny was lifted: only a person's decision ever lifts one. */
+export type LiftReason = 'never-deny' | 'exempt' | 'released' | 'rolled-back'
+export type ChangeReason = AddReason | LiftReason
 
 export interface ServiceChange {
   namespace: string
   reason: ChangeReason
-  /** When the service was last used, for `unused` and `used`. */
+  /** When the service was last used, for `unused`. */
   lastUsed?: string
+}
+
+/** Activity on a service the project denies: Access Advisor counts denied calls, so it is an attempt. */
+export interface Attempt {
+  namespace: string
+  /** Time of the attempt (ISO). */
+  at: string
+  region?: string
 }
 
 export interface DenyPlan {
@@ -44,21 +60,31 @@ export interface DenyPlan {
   removed: ServiceChange[]
   /** First-seen dates to persist for the next sweep. */
   firstSeen: Record<string, string>
+  /** New attempts on denied services, each reported once. */
+  attempts: Attempt[]
 }
 
 /**
  * Decides which services to deny. Pure: the same inputs always give the same plan.
  *
- * A service is denied when the report shows it granted, it was not used within the window, and it has
- * been granted for at least the window. A service already denied that the report no longer lists stays
- * denied: Access Advisor may leave explicitly denied services out, and dropping the deny would open a
- * service the user may still be granted. Never-deny and exempt services are never denied.
+ * A deny stays until a person lifts it (never-deny, exemption, release). Activity on a denied service
+ * is never evidence of use: Access Advisor counts denied calls, and the self-service carve-out keeps
+ * `iam` calls on the user's own credentials succeeding. Such activity later than the deny is an attempt.
+ * A service not denied is denied when the report shows it granted, unused within the window, and
+ * granted for at least the window; activity inside a past deny period was an attempt, never use.
+ *
+ * Lifts differ in what follows them. A release or rollback restarts the service's clock (its first-seen
+ * date becomes now): it is denied again only after a full window without use. An exemption or a
+ * never-deny setting suspends the deny: once it ends, the deny comes back unless the service was used
+ * while it was allowed.
  */
 export function planDenySet(input: PlanInput): DenyPlan {
   const windowStart = input.now.getTime() - input.windowDays * DAY_MS
+  const nowIso = input.now.toISOString()
   const firstSeen: Record<string, string> = {}
   const deny = new Set<string>()
-  const reasonFor = new Map<string, ServiceChange>()
+  const added: ServiceChange[] = []
+  const attempts: Attempt[] = []
 
   for (const usage of dedupe(input.report)) {
     const ns = usage.namespace
@@ -66,40 +92,86 @@ export function planDenySet(input: PlanInput): DenyPlan {
     firstSeen[ns] = seen
     const lastUsed = usage.lastAuthenticated?.toISOString()
 
-    if (input.neverDeny.has(ns)) {
-      reasonFor.set(ns, { namespace: ns, reason: 'never-deny' })
-    } else if (input.exemptServices.has(ns)) {
-      reasonFor.set(ns, { namespace: ns, reason: 'exempt' })
-    } else if (usage.lastAuthenticated && usage.lastAuthenticated.getTime() >= windowStart) {
-      reasonFor.set(ns, { namespace: ns, reason: 'used', ...(lastUsed ? { lastUsed } : {}) })
-    } else if (input.currentlyDenied.has(ns) || Date.parse(seen) <= windowStart) {
-      deny.add(ns)
-      reasonFor.set(
-        ns,
-        lastUsed ? { namespace: ns, reason: 'unused', lastUsed } : { namespace: ns, reason: 'never-used' },
-      )
+    if (input.currentlyDenied.has(ns)) {
+      const attempt = newAttempt(usage, input.deniedSince[ns] ?? nowIso, input.lastAttempts[ns])
+      if (attempt) attempts.push(attempt)
+      continue // kept or lifted below, whatever the report says
     }
-    // Otherwise: granted too recently to judge; neither denied nor a change.
+    if (input.neverDeny.has(ns) || input.exemptServices.has(ns)) continue
+    const used = usedAt(usage, input.pastDenies?.[ns])
+    if (used && used.getTime() >= windowStart) continue
+    if (Date.parse(seen) > windowStart) continue // granted too recently to judge
+    deny.add(ns)
+    if (used) added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString() })
+    else added.push(lastUsed ? { namespace: ns, reason: 'unused' } : { namespace: ns, reason: 'never-used' })
   }
 
-  for (const ns of input.currentlyDenied) {
-    if (reasonFor.has(ns)) continue
-    if (input.neverDeny.has(ns)) reasonFor.set(ns, { namespace: ns, reason: 'never-deny' })
-    else if (input.exemptServices.has(ns)) reasonFor.set(ns, { namespace: ns, reason: 'exempt' })
-    else deny.add(ns)
+  const removed: ServiceChange[] = []
+  for (const ns of [...input.currentlyDenied].sort()) {
+    const lift = liftReason(input, ns)
+    if (lift) {
+      removed.push({ namespace: ns, reason: lift })
+    } else {
+      deny.add(ns)
+      const known = input.firstSeen?.[ns]
+      if (known && !firstSeen[ns]) firstSeen[ns] = known
+    }
   }
 
-  const sorted = [...deny].sort()
-  const added = sorted.filter((ns) => !input.currentlyDenied.has(ns)).map((ns) => reasonOf(reasonFor, ns))
-  const removed = [...input.currentlyDenied]
-    .filter((ns) => !deny.has(ns))
-    .sort()
-    .map((ns) => reasonFor.get(ns) ?? { namespace: ns, reason: 'no-longer-granted' as const })
-  return { deny: sorted, added, removed, firstSeen }
+  return {
+    deny: [...deny].sort(),
+    added: added.sort((a, b) => a.namespace.localeCompare(b.namespace)),
+    removed,
+    firstSeen,
+    attempts,
+  }
 }
 
-function reasonOf(reasons: Map<string, ServiceChange>, ns: string): ServiceChange {
-  return reasons.get(ns) ?? { namespace: ns, reason: 'never-used' }
+/**
+ * Lifts some denies for one reason without a report (a whole-user exemption, a release, a rollback):
+ * the rest stay denied. A person's release or rollback restarts each lifted service's clock.
+ */
+export function liftDenies(
+  currentlyDenied: ReadonlySet<string>,
+  lifted: ReadonlySet<string>,
+  reason: LiftReason,
+  priorFirstSeen: Readonly<Record<string, string>> | undefined,
+  now: Date,
+): DenyPlan {
+  const all = [...currentlyDenied].sort()
+  const removed = all.filter((ns) => lifted.has(ns)).map((namespace) => ({ namespace, reason }))
+  const firstSeen = { ...priorFirstSeen }
+  if (reason === 'released' || reason === 'rolled-back')
+    for (const { namespace } of removed) firstSeen[namespace] = now.toISOString()
+  return { deny: all.filter((ns) => !lifted.has(ns)), added: [], removed, firstSeen, attempts: [] }
+}
+
+/** A planner-side lift: the configuration or an exemption says so. Releases go through liftDenies. */
+function liftReason(input: PlanInput, ns: string): LiftReason | undefined {
+  if (input.neverDeny.has(ns)) return 'never-deny'
+  if (input.exemptServices.has(ns)) return 'exempt'
+  return undefined
+}
+
+/** The last use the report proves: activity inside the last deny period was an attempt, not use. */
+function usedAt(usage: ServiceUsage, period: DenyPeriod | undefined): Date | undefined {
+  const at = usage.lastAuthenticated
+  if (!at || !period) return at
+  const t = at.getTime()
+  return t >= Date.parse(period.from) && t <= Date.parse(period.to) ? undefined : at
+}
+
+/** Activity later than both the deny and the last attempt already reported. */
+function newAttempt(usage: ServiceUsage, deniedSince: string, lastReported: string | undefined) {
+  const at = usage.lastAuthenticated
+  if (!at) return undefined
+  const after = Math.max(Date.parse(deniedSince), lastReported ? Date.parse(lastReported) : 0)
+  if (at.getTime() <= after) return undefined
+  return {
+    namespace: usage.namespace,
+    at: at.toISOString(),
+    ...(usage.lastRegion ? { region: usage.lastRegion } : {}),
+  }
 }
 
 /** Keeps the most recent use when a report lists a namespace twice (it should not, but it costs nothing). */

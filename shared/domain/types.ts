@@ -24,14 +24,21 @@ export interface ManagedPolicy {
   arn: string
   name: string
   path: string
+  /** Users, groups and roles holding the policy, when the reply says (IAM's AttachmentCount). */
+  attachmentCount?: number
   versions: readonly PolicyVersion[]
 }
 
 /** One row of an Access Advisor report: a service the user's policies grant. */
 export interface ServiceUsage {
   namespace: string
-  /** Absent when the service was not used within Access Advisor's tracking period. */
+  /**
+   * The last attempt to call the service, allowed or denied (Access Advisor counts both). Absent when
+   * there was none within Access Advisor's tracking period.
+   */
   lastAuthenticated?: Date
+  /** Region of that last attempt, when the report gives it. */
+  lastRegion?: string
 }
 
 /** The limits that govern what may be written for one account, read from GetAccountSummary. */

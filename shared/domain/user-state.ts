@@ -1,13 +1,24 @@
 import type { DecisionStatus, UserDecision } from './decision.js'
+import type { DenyPeriod } from './planner.js'
 
 /** The current state kept per user between sweeps (the audit's "where does this user stand"). */
 export interface UserState {
   accountId: string
   userName: string
+  /** The user's identity; absent only in rows written before it was kept. */
+  userId?: string
   userArn: string
   status: DecisionStatus
   reason: string
   denied: string[]
+  /** When the live policy started denying each denied service (ISO). */
+  deniedSince?: Record<string, string>
+  /** The latest attempt recorded on each denied service (ISO). */
+  lastAttempts?: Record<string, string>
+  /** For services no longer denied: the last period they were, so attempts then never count as use. */
+  pastDenies?: Record<string, DenyPeriod>
+  /** The tag that exempts the user, when one does. */
+  exemptTag?: string
   policyArns: string[]
   policyDigests: string[]
   /** First time each granted service was seen; absent until a report has been read for the user. */
@@ -20,7 +31,9 @@ export interface UserState {
 /**
  * The state a decision leads to. First-seen dates survive sweeps that read no report (exempt, error,
  * too-young), so that a grant's age is never reset by a failure. `unchanged` is an event, not a
- * standing: a user whose enforced deny is still exactly in force stays `enforced`.
+ * standing: a user whose enforced deny is still exactly in force stays `enforced`. A deny's start date
+ * is kept for as long as the service stays denied, and set the first time it is seen live; when the
+ * deny is lifted, its period is kept.
  */
 export function nextUserState(
   prev: UserState | undefined,
@@ -29,20 +42,51 @@ export function nextUserState(
   now: Date,
 ): UserState {
   const firstSeen = decision.firstSeen ?? prev?.firstSeen
-  const stillEnforced = decision.status === 'unchanged' && prev?.status === 'enforced'
+  const standing = standingOf(prev, decision)
+  const attemptAt = new Map((decision.attempts ?? []).map((a) => [a.namespace, a.at]))
+  const deniedSince: Record<string, string> = {}
+  const lastAttempts: Record<string, string> = {}
+  for (const ns of decision.denied) {
+    deniedSince[ns] = prev?.deniedSince?.[ns] ?? now.toISOString()
+    const latest = [prev?.lastAttempts?.[ns], attemptAt.get(ns)]
+      .filter((t): t is string => !!t)
+      .sort()
+      .at(-1)
+    if (latest) lastAttempts[ns] = latest
+  }
+  const pastDenies: Record<string, DenyPeriod> = {}
+  for (const [ns, period] of Object.entries(prev?.pastDenies ?? {}))
+    if (!deniedSince[ns]) pastDenies[ns] = period
+  for (const ns of prev?.denied ?? []) {
+    if (deniedSince[ns]) continue
+    const from = prev?.deniedSince?.[ns] ?? prev?.updatedAt ?? now.toISOString()
+    pastDenies[ns] = { from, to: now.toISOString() }
+  }
   return {
     accountId: decision.accountId,
     userName: decision.userName,
+    userId: decision.userId,
     userArn: decision.userArn,
-    status: stillEnforced ? prev.status : decision.status,
-    reason: stillEnforced ? prev.reason : decision.reason,
+    ...standing,
     denied: decision.denied,
+    deniedSince,
+    lastAttempts,
+    ...(Object.keys(pastDenies).length > 0 ? { pastDenies } : {}),
+    ...(decision.exemptTag ? { exemptTag: decision.exemptTag } : {}),
     policyArns: decision.policyArns,
     policyDigests: decision.policyDigests,
     ...(firstSeen ? { firstSeen } : {}),
     sweepId,
     updatedAt: now.toISOString(),
   }
+}
+
+function standingOf(prev: UserState | undefined, decision: UserDecision) {
+  if (decision.status !== 'unchanged' || !prev) return { status: decision.status, reason: decision.reason }
+  if (prev.status === 'enforced') return { status: prev.status, reason: prev.reason }
+  if (prev.status === 'released' && decision.denied.length > 0)
+    return { status: 'enforced' as DecisionStatus, reason: decision.reason }
+  return { status: decision.status, reason: decision.reason }
 }
 
 /** Whether anything an auditor cares about differs (the sweep id and timestamp alone do not count). */
@@ -53,9 +97,14 @@ export function stateChanged(prev: UserState | undefined, next: UserState): bool
   return canonical(a) !== canonical(b)
 }
 
-/** A history row is due when the deny set or the status changed. */
+/** A history row is due when the deny set, the status or the user's name changed. */
 export function isChange(prev: UserState | undefined, next: UserState): boolean {
-  return !prev || prev.status !== next.status || prev.denied.join(',') !== next.denied.join(',')
+  return (
+    !prev ||
+    prev.status !== next.status ||
+    prev.userName !== next.userName ||
+    prev.denied.join(',') !== next.denied.join(',')
+  )
 }
 
 function canonical(value: unknown): string {

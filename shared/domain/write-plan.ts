@@ -1,5 +1,6 @@
 import { PolicyLayoutError } from '../errors.js'
 import { deniedServicesOf, type RenderedPart } from './deny-policy.js'
+import type { StalePart } from './ownership.js'
 import type { AccountQuotas, ManagedPolicy } from './types.js'
 
 /** One of the project's policies for a user, found under the project's path. */
@@ -24,6 +25,8 @@ export type WritePlan =
 export interface WritePlanInput {
   desired: readonly RenderedPart[]
   owned: readonly OwnedPart[]
+  /** Policies of ours on the user under another owner's name: detached after the user's own parts are written. */
+  stale?: readonly StalePart[]
   /** Managed policies attached to the user right now, ours included. */
   attachedCount: number
   quotas: AccountQuotas
@@ -53,6 +56,7 @@ export function planWrites(input: WritePlanInput): WritePlan {
     if (want) ops.push(...writePart(want, have, input))
     else if (have) ops.push(...removePart(have))
   }
+  for (const part of input.stale ?? []) ops.push(...removePart(part))
   return { kind: 'writes', ops }
 }
 
@@ -78,14 +82,17 @@ function writePart(want: RenderedPart, have: OwnedPart | undefined, input: Write
 }
 
 /** Every write that removes the project's policies from a user: detach, old versions, the policy. */
-export function planRemoval(owned: readonly OwnedPart[]): WriteOp[] {
-  return owned.flatMap(removePart)
+export function planRemoval(parts: readonly (OwnedPart | StalePart)[]): WriteOp[] {
+  return parts.flatMap(removePart)
 }
 
-function removePart(have: OwnedPart): WriteOp[] {
+/** Detaches a part; deletes it too unless it is a stale part someone else still owns or holds. */
+function removePart(have: OwnedPart | StalePart): WriteOp[] {
   const policyArn = have.policy.arn
+  const detach = have.attached ? [{ op: 'detachUserPolicy' as const, policyArn }] : []
+  if ('deletable' in have && !have.deletable) return detach
   return [
-    ...(have.attached ? [{ op: 'detachUserPolicy' as const, policyArn }] : []),
+    ...detach,
     ...oldestNonDefault(have.policy).map((v) => ({
       op: 'deletePolicyVersion' as const,
       policyArn,
@@ -130,6 +137,11 @@ function writeOrder(desired: readonly RenderedPart[], owned: readonly OwnedPart[
 export function currentServices(part: OwnedPart): string[] {
   const doc = defaultDocument(part.policy)
   return doc === undefined ? [] : (deniedServicesOf(doc) ?? [])
+}
+
+/** Every write that deletes a detached policy of ours that no user owns any more. */
+export function planOrphanRemoval(policy: ManagedPolicy): WriteOp[] {
+  return removePart({ part: 0, policy, attached: false })
 }
 
 export function defaultDocument(policy: ManagedPolicy): string | undefined {

@@ -8,14 +8,20 @@ import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domai
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import { renderDenyPolicies } from '../domain/deny-policy.js'
 import { exemptionFor, isTooYoung } from '../domain/exemption.js'
-import { userPolicies } from '../domain/ownership.js'
-import { type DenyPlan, planDenySet } from '../domain/planner.js'
+import { classifyPolicies, type UserPolicies } from '../domain/ownership.js'
+import { type DenyPeriod, type DenyPlan, liftDenies, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import { detectTampering, documentDigest, type RecordedPolicies } from '../domain/tamper.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
-import { currentServices, defaultDocument, planWrites, type WriteOp } from '../domain/write-plan.js'
-import { errorMessage, LeastPrivilegeError } from '../errors.js'
+import {
+  currentServices,
+  defaultDocument,
+  planOrphanRemoval,
+  planWrites,
+  type WriteOp,
+} from '../domain/write-plan.js'
+import { ConfigError, errorMessage, LeastPrivilegeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
 /** What earlier sweeps and operators recorded about a user. */
@@ -28,6 +34,14 @@ export interface PriorUserState {
   exemptUntil?: string
   /** What the last sweep left in place: the yardstick for tampering. */
   recorded?: RecordedPolicies & { denied: readonly string[] }
+  /** When each live deny started (ISO), to tell an attempt from a use before the deny. */
+  deniedSince?: Readonly<Record<string, string>>
+  /** The latest attempt already reported per denied service (ISO). */
+  lastAttempts?: Readonly<Record<string, string>>
+  /** The last deny period of services no longer denied. */
+  pastDenies?: Readonly<Record<string, DenyPeriod>>
+  /** The exemption tag recorded at the last sweep. */
+  exemptTag?: string
 }
 
 export interface AccountSweepDeps {
@@ -37,12 +51,18 @@ export interface AccountSweepDeps {
   sleep?: Sleep
   /** Access Advisor job durations seen so far in this sweep (shared across accounts). */
   jobDurations?: JobDurations
-  priorState?: (userName: string) => PriorUserState | undefined
+  /** What earlier sweeps recorded about this user, found by its UserId. */
+  priorState?: (user: IamUser) => PriorUserState | undefined
 }
 
 export interface AccountRunOptions {
   /** An operator confirmed a large change: the blast-radius brake does not apply. */
   confirmLargeChange?: boolean
+  /**
+   * An operator lifts these denied services of one user (`release`): only that user is read and
+   * written, with no Access Advisor read, and the brake does not apply to a person's explicit lift.
+   */
+  release?: { userName: string; services: readonly string[] }
 }
 
 export interface AccountResult {
@@ -52,6 +72,8 @@ export interface AccountResult {
   blastRadius: BlastRadius
   /** Set when the brake held back every write in the account. */
   brake?: string
+  /** Policies of ours whose owner no longer exists: deleted in enforce mode, listed in plan mode. */
+  orphans: string[]
 }
 
 /** A user's decision before anything is written, with the writes that would carry it out. */
@@ -62,6 +84,8 @@ interface UserPlan {
   after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   /** Services in the user's report; undefined when no report was read. */
   granted?: number
+  /** Services denied live before the sweep. */
+  activeDenies: number
 }
 
 /**
@@ -81,17 +105,32 @@ export async function sweepAccount(
   ])
   const limit = pLimit(config.userConcurrency)
   const logFor = (userName: string) => deps.log.child({ userName })
+  const policies = classifyPolicies(
+    snapshot.users,
+    snapshot.candidatePolicies,
+    config.policyNamePrefix,
+    config.policyPath,
+  )
+  const release = options.release
+  const users = release
+    ? snapshot.users.filter((u) => u.name.toLowerCase() === release.userName.toLowerCase())
+    : snapshot.users
+  if (release && users.length === 0)
+    throw new ConfigError(`user: no IAM user ${release.userName} in ${accountId}`)
   const plans = await Promise.all(
-    snapshot.users.map((user) =>
+    users.map((user) =>
       limit(() =>
-        planUser(deps, logFor(user.name), accountId, config, quotas, user, snapshot.candidatePolicies),
+        planUser(deps, logFor(user.name), accountId, config, quotas, user, policies.forUser(user), release),
       ),
     ),
   )
 
   const blastRadius = measure(plans)
   const brake: BrakeVerdict =
-    config.mode === 'enforce' && !options.confirmLargeChange && plans.some((p) => p.ops.length > 0)
+    config.mode === 'enforce' &&
+    !options.confirmLargeChange &&
+    !release &&
+    plans.some((p) => p.ops.length > 0)
       ? assessBlastRadius(blastRadius, config.brake)
       : { tripped: false }
   if (brake.tripped) {
@@ -111,7 +150,41 @@ export async function sweepAccount(
       }),
     ),
   )
-  return { accountId, quotas, decisions, blastRadius, ...(brake.tripped ? { brake: brake.reason } : {}) }
+  const orphans = release ? [] : await removeOrphans(deps, config, policies.orphans, brake)
+  return {
+    accountId,
+    quotas,
+    decisions,
+    blastRadius,
+    orphans,
+    ...(brake.tripped ? { brake: brake.reason } : {}),
+  }
+}
+
+/**
+ * Deletes the policies of users that no longer exist: detached, they protect no one and only use the
+ * account's policy quota. Listed in plan mode or when the brake holds the account.
+ */
+async function removeOrphans(
+  deps: AccountSweepDeps,
+  config: EngineConfig,
+  orphans: readonly ManagedPolicy[],
+  brake: BrakeVerdict,
+): Promise<string[]> {
+  for (const policy of orphans) {
+    const log = deps.log.child({ policyArn: policy.arn })
+    if (config.mode !== 'enforce' || brake.tripped) {
+      log.info({ event: 'policy.orphan' }, 'policy of a deleted user; would be deleted')
+      continue
+    }
+    try {
+      await executeWrites(deps.iam, undefined, config.policyPath, planOrphanRemoval(policy))
+      log.info({ event: 'policy.orphan-deleted' }, 'deleted the policy of a deleted user')
+    } catch (error) {
+      logFailure(log, error)
+    }
+  }
+  return orphans.map((p) => p.arn)
 }
 
 async function planUser(
@@ -121,19 +194,22 @@ async function planUser(
   config: EngineConfig,
   quotas: AccountQuotas,
   user: IamUser,
-  candidates: readonly ManagedPolicy[],
+  policies: UserPolicies,
+  release: AccountRunOptions['release'],
 ): Promise<UserPlan> {
-  const { owned, foreign } = userPolicies(user, candidates, config.policyNamePrefix, config.policyPath)
-  const prior = deps.priorState?.(user.name)
+  const { owned, stale, foreign } = policies
+  const prior = deps.priorState?.(user)
   const live = {
-    denied: [...new Set(owned.flatMap(currentServices))].sort(),
+    denied: [...new Set([...owned, ...stale].flatMap(currentServices))].sort(),
     policyArns: owned.map((o) => o.policy.arn),
     policyDigests: owned.map((o) => documentDigest(defaultDocument(o.policy) ?? '')),
   }
-  const tampered = detectTampering(prior?.recorded, owned)
+  const tampered = detectTampering(prior?.recorded, [...owned, ...stale])
+  const tag = exemptionFor(user, config.exemptTags)
   const base: UserDecision = {
     accountId,
     userName: user.name,
+    userId: user.id,
     userArn: user.arn,
     status: 'unchanged',
     reason: '',
@@ -142,11 +218,14 @@ async function planUser(
     removed: [],
     writes: 0,
     ...(tampered.length > 0 ? { tampered } : {}),
+    ...(tag ? { exemptTag: tag } : {}),
+    ...(tag && prior?.recorded && prior.exemptTag !== tag ? { newlyExemptTag: tag } : {}),
   }
   const settled = (status: DecisionStatus, reason: string, extra: Partial<UserDecision> = {}): UserPlan => ({
     decision: { ...base, status, reason, ...extra },
     ops: [],
     after: live,
+    activeDenies: live.denied.length,
   })
   if (tampered.length > 0) {
     log.error(
@@ -154,18 +233,27 @@ async function planUser(
       'the project policies were changed by someone else',
     )
   }
+  if (base.newlyExemptTag) {
+    log.error(
+      { event: 'alert.newly-exempt', tag: base.newlyExemptTag },
+      'the user became exempt by tag since the last sweep; every deny of theirs is lifted',
+    )
+  }
 
   try {
     // What we denied stays the reference even if someone edited the live text.
     const currentlyDenied = new Set([...live.denied, ...(prior?.recorded?.denied ?? [])])
-    const tag = exemptionFor(user, config.exemptTags)
     const exemptBy = tag ? `exempt by tag ${tag}` : prior?.exemptUntil && `exempt until ${prior.exemptUntil}`
     let plan: DenyPlan
     let granted: number | undefined
-    if (exemptBy) {
+    if (release) {
+      const unknown = release.services.filter((ns) => !currentlyDenied.has(ns))
+      if (unknown.length > 0)
+        throw new ConfigError(`service: ${unknown.join(', ')} is not denied for ${user.name} in ${accountId}`)
+      plan = liftDenies(currentlyDenied, new Set(release.services), 'released', prior?.firstSeen, deps.now)
+    } else if (exemptBy) {
       // An exemption lifts any deny of ours: the operator asked for this user to be left alone.
-      const removed = [...currentlyDenied].sort().map((ns) => ({ namespace: ns, reason: 'exempt' as const }))
-      plan = { deny: [], added: [], removed, firstSeen: {} }
+      plan = liftDenies(currentlyDenied, currentlyDenied, 'exempt', prior?.firstSeen, deps.now)
     } else if (isTooYoung(user, deps.now, config.windowDays)) {
       return settled('too-young', `created ${user.createDate.toISOString()}, within the window`)
     } else {
@@ -180,6 +268,9 @@ async function planUser(
       plan = planDenySet({
         report,
         currentlyDenied,
+        deniedSince: prior?.deniedSince ?? {},
+        lastAttempts: prior?.lastAttempts ?? {},
+        ...(prior?.pastDenies ? { pastDenies: prior.pastDenies } : {}),
         firstSeen: prior?.firstSeen,
         userCreateDate: user.createDate,
         now: deps.now,
@@ -187,17 +278,26 @@ async function planUser(
         neverDeny: new Set(config.neverDeny),
         exemptServices: new Set(prior?.exemptServices ?? []),
       })
+      for (const attempt of plan.attempts) {
+        log.warn(
+          { event: 'alert.denied-attempt', ...attempt },
+          `activity on denied service ${attempt.namespace}: an attempt, the deny stays`,
+        )
+      }
     }
     const changes = {
       added: plan.added,
       removed: plan.removed,
-      ...(exemptBy ? {} : { firstSeen: plan.firstSeen }),
+      firstSeen: plan.firstSeen,
+      ...(plan.attempts.length > 0 ? { attempts: plan.attempts } : {}),
     }
 
     const target = {
       userArn: user.arn,
+      userId: user.id,
       policyPath: config.policyPath,
       policyNamePrefix: config.policyNamePrefix,
+      exemptTagKeys: config.exemptTags.map((t) => t.key),
     }
     const desired = renderDenyPolicies(plan.deny, target, quotas.policySize)
     const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
@@ -206,12 +306,13 @@ async function planUser(
       return settled('not-owned-conflict', reason, changes)
     }
     const nameOf = (part: number) => {
-      const name = policyName(config.policyNamePrefix, part, user.name)
+      const name = policyName(config.policyNamePrefix, part, user.id)
       return { name, arn: policyArn(user.arn, config.policyPath, name) }
     }
     const writes = planWrites({
       desired,
       owned,
+      stale,
       attachedCount: user.attachedPolicyArns.length,
       quotas,
       nameOf,
@@ -229,15 +330,19 @@ async function planUser(
       policyArns: desired.map((d) => nameOf(d.part).arn),
       policyDigests: desired.map((d) => documentDigest(d.document)),
     }
-    const status: DecisionStatus = exemptBy ? 'exempt' : 'unchanged'
-    const reason = exemptBy || 'deny set and policies up to date'
+    const status: DecisionStatus = release ? 'released' : exemptBy ? 'exempt' : 'unchanged'
+    const reason = release
+      ? `released ${release.services.join(', ')}`
+      : exemptBy || 'deny set and policies up to date'
     return {
       decision: { ...base, ...changes, status, reason },
       ops: writes.ops,
       after,
+      activeDenies: live.denied.length,
       ...(granted === undefined ? {} : { granted }),
     }
   } catch (error) {
+    if (release) throw error
     logFailure(log, error)
     return settled('error', `${errorMessage(error)}; nothing changed for this user`)
   }
@@ -253,18 +358,19 @@ async function apply(
   const { decision, ops, after } = plan
   if (ops.length === 0) return { ...decision, ...after }
   const exempt = decision.status === 'exempt'
+  const released = decision.status === 'released'
   if (config.mode === 'plan') {
     return {
       ...decision,
       status: exempt ? 'exempt' : 'planned',
-      reason: `${ops.length} writes pending (plan mode)${exempt ? `; ${decision.reason}` : ''}`,
+      reason: `${ops.length} writes pending (plan mode)${exempt || released ? `; ${decision.reason}` : ''}`,
     }
   }
   if (brake.tripped) {
     return { ...decision, status: 'braked', reason: `blast-radius brake: ${brake.reason}; nothing applied` }
   }
   try {
-    await executeWrites(deps.iam, decision.userName, config.policyPath, ops)
+    await executeWrites(deps.iam, { name: decision.userName, id: decision.userId }, config.policyPath, ops)
   } catch (error) {
     // Each write is safe on its own, so a failure part-way leaves the user no less protected; the next
     // sweep converges. The live state is unknown until then, so the previous one is kept on record.
@@ -276,8 +382,8 @@ async function apply(
     ...decision,
     ...after,
     writes: ops.length,
-    status: exempt ? 'exempt' : 'enforced',
-    reason: exempt ? decision.reason : `applied ${applied}`,
+    status: exempt || released ? decision.status : 'enforced',
+    reason: exempt || released ? decision.reason : `applied ${applied}`,
   }
 }
 
@@ -289,11 +395,15 @@ function logFailure(log: Logger, error: unknown): void {
 
 function measure(plans: readonly UserPlan[]): BlastRadius {
   const evaluated = plans.filter((p) => p.granted !== undefined)
+  const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,
     usersNewlyRestricted: evaluated.filter((p) => p.decision.added.length > 0).length,
     servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
     servicesNewlyDenied: evaluated.reduce((n, p) => n + p.decision.added.length, 0),
+    activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
+    usersLifted: lifting.length,
+    servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),
   }
 }
 
@@ -304,6 +414,7 @@ function report(log: Logger, decision: UserDecision): void {
       status: decision.status,
       added: decision.added.map((c) => c.namespace),
       removed: decision.removed.map((c) => c.namespace),
+      attempts: decision.attempts?.length ?? 0,
       writes: decision.writes,
     },
     decision.reason,

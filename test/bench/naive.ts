@@ -63,6 +63,8 @@ export async function naiveSweep(
         const plan = planDenySet({
           report,
           currentlyDenied: new Set(),
+          deniedSince: {},
+          lastAttempts: {},
           firstSeen: undefined,
           userCreateDate: user.CreateDate ?? new Date(0),
           now: new Date(),
@@ -72,11 +74,13 @@ export async function naiveSweep(
         })
         const target = {
           userArn: arn,
+          userId: user.UserId ?? name,
           policyPath: config.policyPath,
           policyNamePrefix: config.policyNamePrefix,
+          exemptTagKeys: config.exemptTags.map((t) => t.key),
         }
         for (const part of renderDenyPolicies(plan.deny, target)) {
-          const policyNameOf = policyName(config.policyNamePrefix, part.part, name)
+          const policyNameOf = policyName(config.policyNamePrefix, part.part, user.UserId ?? name)
           const policy = policyArn(arn, config.policyPath, policyNameOf)
           if (attached.includes(policy)) await deleteAndDetach(iam, name, policy)
           await iam.send(

@@ -12,7 +12,13 @@ import { sampleRequests, simulate } from '../support/simulate.js'
 
 const ACCOUNT = '111122223333'
 const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/engineering/alice`
-const TARGET = { userArn: USER_ARN, policyPath: '/least-privilege/', policyNamePrefix: 'LeastPrivilegeDeny' }
+const TARGET = {
+  userArn: USER_ARN,
+  userId: 'AIDAEXAMPLEUSERID0001',
+  policyPath: '/least-privilege/',
+  policyNamePrefix: 'LeastPrivilegeDeny',
+  exemptTagKeys: ['least-privilege-exempt'],
+}
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
 /** Actions a user must keep on their own user and MFA device even when `iam` is denied. */
@@ -147,7 +153,7 @@ describe('renderDenyPolicies', () => {
 
   it('keeps the user from detaching or altering their deny policies, even when they still use IAM', async () => {
     const docs = renderDenyPolicies(['s3'], TARGET).map((p) => JSON.parse(p.document) as object)
-    const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.alice`
+    const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.${TARGET.userId}`
     const request = (action: string, resource: string, context = {}) =>
       simulate([ADMIN, ...docs], { action, resource, principal: USER_ARN, context })
     expect(await request('iam:DetachUserPolicy', USER_ARN, { 'iam:PolicyARN': own })).toBe('ExplicitlyDenied')
@@ -166,6 +172,38 @@ describe('renderDenyPolicies', () => {
     expect(await request('iam:CreatePolicyVersion', teamPolicy)).toBe('Allowed')
   })
 
+  it.each([
+    ['while they still use IAM', ['s3']],
+    ['when iam is denied too', ['iam', 's3']],
+  ])('keeps a user from tagging themselves exempt %s, and their credentials working', async (_when, deny) => {
+    const docs = renderDenyPolicies(deny, TARGET).map((p) => JSON.parse(p.document) as object)
+    const request = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+      simulate([ADMIN, ...docs], { action, resource, principal: USER_ARN, context })
+    for (const key of ['least-privilege-exempt', 'Least-Privilege-Exempt']) {
+      for (const action of ['iam:TagUser', 'iam:UntagUser']) {
+        expect(await request(action, USER_ARN, { 'aws:TagKeys': [key] }), `${action} ${key}`).toBe(
+          'ExplicitlyDenied',
+        )
+        expect(await request(action, USER_ARN, { 'aws:TagKeys': ['team', key] }), action).toBe(
+          'ExplicitlyDenied',
+        )
+      }
+    }
+    const [user, mfa] = ownCredentialResources(USER_ARN)
+    for (const [action, kind] of SELF_SERVICE) {
+      const resource = (kind === 'user' ? user : mfa) ?? ''
+      expect(await request(action, resource), action).toBe('Allowed')
+    }
+    if (!deny.includes('iam')) {
+      // Other tags on oneself, and the exemption tag on someone else, stay as the user's policies say.
+      expect(await request('iam:TagUser', USER_ARN, { 'aws:TagKeys': ['team'] })).toBe('Allowed')
+      const other = `arn:aws:iam::${ACCOUNT}:user/bob`
+      expect(await request('iam:TagUser', other, { 'aws:TagKeys': ['least-privilege-exempt'] })).toBe(
+        'Allowed',
+      )
+    }
+  })
+
   it('for random subsets of every AWS service: fits, denies the denied, allows the rest', async () => {
     await fc.assert(
       fc.asyncProperty(fc.subarray(allServices), async (deny) => {
@@ -180,7 +218,7 @@ describe('renderDenyPolicies', () => {
           )
         }
         if (deny.length > 0) {
-          const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.alice`
+          const own = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.${TARGET.userId}`
           const detach = {
             action: 'iam:DetachUserPolicy',
             resource: USER_ARN,

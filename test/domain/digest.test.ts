@@ -13,6 +13,7 @@ function decision(userName: string, status: UserDecision['status'], added: strin
   return {
     accountId: '111111111111',
     userName,
+    userId: `AIDA${userName.toUpperCase()}`,
     userArn: `arn:aws:iam::111111111111:user/${userName}`,
     status,
     denied: added,
@@ -30,7 +31,14 @@ describe('notableOf', () => {
     const decisions = Array.from({ length: 60 }, (_, i) => decision(`u${i}`, 'enforced', ['s3']))
     const n = notableOf([...decisions, decision('q', 'quota-blocked'), decision('e', 'error')])
     expect(n.restricted).toHaveLength(NOTABLE_LIMIT)
-    expect(n.totals).toEqual({ restricted: 60, tampered: 0, quotaBlocked: 1, errors: 1 })
+    expect(n.totals).toEqual({
+      restricted: 60,
+      tampered: 0,
+      quotaBlocked: 1,
+      errors: 1,
+      attempts: 0,
+      newlyExempt: 0,
+    })
   })
 
   it('keeps at most 10 services per user, with the full count', () => {

@@ -5,7 +5,13 @@ import { type OwnedPart, planRemoval, planWrites, type WriteOp } from '../../sha
 import { PolicyLayoutError } from '../../shared/errors.js'
 
 const USER_ARN = 'arn:aws:iam::111122223333:user/alice'
-const TARGET = { userArn: USER_ARN, policyPath: '/lp/', policyNamePrefix: 'P' }
+const TARGET = {
+  userArn: USER_ARN,
+  userId: 'AIDAALICE',
+  policyPath: '/lp/',
+  policyNamePrefix: 'P',
+  exemptTagKeys: [],
+}
 const QUOTAS: AccountQuotas = { attachedPoliciesPerUser: 10, versionsPerPolicy: 5, policySize: 6144 }
 const nameOf = (part: number) => ({
   name: `P.${part}.alice`,

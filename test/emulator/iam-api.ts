@@ -211,6 +211,7 @@ const handlers: Record<string, Handler> = {
       ServiceNamespace: ns,
       LastAuthenticated: u.lastUsed[ns],
       LastAuthenticatedEntity: u.lastUsed[ns] ? u.arn : undefined,
+      LastAuthenticatedRegion: u.lastUsed[ns] ? 'us-east-1' : undefined,
       TotalAuthenticatedEntities: u.lastUsed[ns] ? 1 : 0,
     }))
     const pg = page(rows, p)
@@ -383,6 +384,66 @@ const handlers: Record<string, Handler> = {
     }
   },
 
+  CreateUser: (ctx, p) => {
+    const name = required(p, 'UserName')
+    const path = p.get('Path') ?? '/'
+    if (!/^[\w+=,.@-]{1,64}$/.test(name))
+      throw new AwsFault('ValidationError', 'The specified value for userName is invalid.')
+    if (ctx.account.users.has(name.toLowerCase()))
+      throw new AwsFault('EntityAlreadyExists', `User with name ${name} already exists.`)
+    const u: EmUser = {
+      name,
+      id: `AIDA${randomUUID().replace(/-/g, '').slice(0, 17).toUpperCase()}`,
+      arn: `arn:aws:iam::${ctx.account.id}:user${path}${name}`,
+      path,
+      createDate: ctx.now(),
+      tags: tagList(p),
+      attached: [],
+      inline: [],
+      groups: [],
+      lastUsed: {},
+      accessAdvisorFails: false,
+    }
+    ctx.account.users.set(name.toLowerCase(), u)
+    return { User: { Path: u.path, UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: u.createDate } }
+  },
+
+  /** A rename keeps the UserId, the attachments and the tags; only the name and ARN change. */
+  UpdateUser: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    const newName = p.get('NewUserName')
+    if (newName) {
+      if (ctx.account.users.has(newName.toLowerCase()))
+        throw new AwsFault('EntityAlreadyExists', `User with name ${newName} already exists.`)
+      ctx.account.users.delete(u.name.toLowerCase())
+      u.name = newName
+      u.arn = `arn:aws:iam::${ctx.account.id}:user${u.path}${newName}`
+      ctx.account.users.set(newName.toLowerCase(), u)
+    }
+    return undefined
+  },
+
+  DeleteUser: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    if (u.attached.length > 0 || u.inline.length > 0 || u.groups.length > 0)
+      throw new AwsFault('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409)
+    ctx.account.users.delete(u.name.toLowerCase())
+    return undefined
+  },
+
+  TagUser: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    for (const t of tagList(p)) u.tags = [...u.tags.filter((x) => x.Key !== t.Key), t]
+    return undefined
+  },
+
+  UntagUser: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    const keys = memberList(p, 'TagKeys')
+    u.tags = u.tags.filter((t) => !keys.includes(t.Key))
+    return undefined
+  },
+
   ListUserTags: (ctx, p) => {
     const u = user(ctx, required(p, 'UserName'))
     const pg = page(u.tags, p)
@@ -414,6 +475,11 @@ export const IAM_WRITE_ACTIONS = new Set([
   'AttachUserPolicy',
   'DetachUserPolicy',
   'TagPolicy',
+  'CreateUser',
+  'UpdateUser',
+  'DeleteUser',
+  'TagUser',
+  'UntagUser',
 ])
 
 export function handleIam(ctx: IamContext, action: string, params: Params): object | undefined {

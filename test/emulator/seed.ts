@@ -1,5 +1,5 @@
 /** Builds emulator state from a declarative description of an organization. */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { EmAccount, EmPolicy, EmState, EmUser } from './model.js'
 
 const DAY_MS = 86_400_000
@@ -12,6 +12,8 @@ export interface PolicySeed {
 
 export interface UserSeed {
   name: string
+  /** The UserId; derived from account and name when absent (see seededUserId). */
+  id?: string
   path?: string
   createdDaysAgo?: number
   tags?: Record<string, string>
@@ -136,6 +138,12 @@ function newPolicy(arn: string, name: string, path: string, document: object, cr
   }
 }
 
+/** Seeded users get a UserId derived from account and name, so that fixtures can name their policies. */
+export function seededUserId(accountId: string, userName: string): string {
+  const hash = createHash('sha256').update(`${accountId}/${userName}`).digest('hex')
+  return `AIDA${hash.slice(0, 17).toUpperCase()}`
+}
+
 export function buildState(seed: OrgSeed, now: Date): EmState {
   const awsPolicies = new Map(
     Object.entries(AWS_MANAGED).map(([name, doc]) => [
@@ -190,7 +198,7 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
     const path = u.path ?? '/'
     const user: EmUser = {
       name: u.name,
-      id: `AIDA${randomBytes(8).toString('hex').toUpperCase()}`,
+      id: u.id ?? seededUserId(seed.id, u.name),
       arn: `arn:aws:iam::${seed.id}:user${path}${u.name}`,
       path,
       createDate: new Date(now.getTime() - (u.createdDaysAgo ?? 365) * DAY_MS),

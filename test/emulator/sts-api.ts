@@ -15,6 +15,14 @@ export interface StsContext {
 }
 
 export function handleSts(ctx: StsContext, action: string, p: Params): object {
+  if (action === 'GetCallerIdentity') {
+    // The emulator's long-term keys belong to each account's administrator user.
+    return {
+      UserId: `AIDAEMU${ctx.callerAccountId}`,
+      Account: ctx.callerAccountId,
+      Arn: `arn:aws:iam::${ctx.callerAccountId}:user/administrator`,
+    }
+  }
   if (action !== 'AssumeRole') throw new AwsFault('InvalidAction', `Could not find operation ${action}`)
   const roleArn = required(p, 'RoleArn')
   const sessionName = required(p, 'RoleSessionName')

@@ -21,6 +21,7 @@ describe('configuration', () => {
     expect(loadHubConfig({ ...base, BRAKE_MAX_USER_SHARE: '0.5' }).brake).toEqual({
       maxUserShare: 0.5,
       maxServiceShare: 0.3,
+      maxLiftShare: 0.3,
       minUsers: 3,
       minServices: 20,
     })

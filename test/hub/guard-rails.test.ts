@@ -9,7 +9,7 @@ import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep, type SweepDeps, type SweepRequest } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { credentialsFor } from '../emulator/server.js'
-import { PATH, PREFIX, statusAccount } from '../support/fixtures.js'
+import { ourPolicyArn, statusAccount } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
@@ -27,7 +27,7 @@ const enforce = (extra: Partial<Extract<SweepRequest, { kind: 'new' }>> = {}) =>
   runSweep(deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', ...extra })
 const admin = createIamClient({ credentials: credentialsFor(MEMBER), maxAttempts: 1 })
 const account = () => h.emulator.state.accounts.get(MEMBER) ?? (undefined as never)
-const bobPolicy = `arn:aws:iam::${MEMBER}:policy${PATH}${PREFIX}.1.bob`
+const bobPolicy = ourPolicyArn(MEMBER, 'bob')
 const allText = (m: { blocks?: unknown[] }) => JSON.stringify(m.blocks)
 /** The digest's lists are kept in the sweep's per-account rows, not in the report. */
 const notableOf = async (sweepId: string) =>
@@ -74,7 +74,7 @@ describe('tamper detection', () => {
     await admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: bobPolicy }))
     const report = await enforce()
     expect(account().users.get('bob')?.attached).toContain(bobPolicy)
-    const history = await h.store.userHistory(MEMBER, 'bob', 5)
+    const history = await h.store.userHistory(MEMBER, { name: 'bob' }, 5)
     expect(history.map((c) => c.status)).toContain('tampered')
     expect(history.find((c) => c.status === 'tampered')?.reason).toMatch(/^detached: /)
     expect((await notableOf(report.sweepId))?.tampered).toEqual([{ userName: 'bob', kinds: ['detached'] }])
@@ -96,7 +96,7 @@ describe('tamper detection', () => {
     expect(current).toContain('DenyUnusedServices')
     expect(current).toContain('"ec2:*"')
     expect(
-      (await h.store.userHistory(MEMBER, 'bob', 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.userHistory(MEMBER, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^modified: /)
   })
 
@@ -112,7 +112,7 @@ describe('tamper detection', () => {
     expect(account().policies.has(bobPolicy)).toBe(true)
     expect(account().users.get('bob')?.attached).toContain(bobPolicy)
     expect(
-      (await h.store.userHistory(MEMBER, 'bob', 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.userHistory(MEMBER, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^deleted: /)
   })
 

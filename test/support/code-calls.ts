@@ -26,6 +26,9 @@ const ACTION_NAME: Record<string, string> = {
   'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
 }
 
+/** Calls that need no permission: "No permissions are required to perform this operation" (STS reference). */
+const NO_PERMISSION = new Set(['sts:GetCallerIdentity'])
+
 /** Actions IAM checks in addition to the call's own (documented per API). */
 const IMPLIED: Record<string, string[]> = {
   // CreatePolicy with Tags also needs iam:TagPolicy (the writer always tags).
@@ -57,7 +60,7 @@ export function codeCalls(root: string): Set<string> {
         if (!operation || raw.trim().startsWith('type ')) continue
         if (!new RegExp(`\\b${name}\\b`).test(text.replace(m[0], ''))) continue // imported but unused
         const action = ACTION_NAME[`${prefix}:${operation}`] ?? `${prefix}:${operation}`
-        actions.add(action)
+        if (!NO_PERMISSION.has(action)) actions.add(action)
         for (const implied of IMPLIED[action] ?? []) actions.add(implied)
       }
     }

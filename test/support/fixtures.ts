@@ -1,6 +1,6 @@
 /** Seeded accounts shared by the engine tests and the demo: one user for every decision status. */
 import { type EngineConfig, parseEngineConfig } from '../../shared/config.js'
-import type { AccountSeed, OrgSeed } from '../emulator/seed.js'
+import { type AccountSeed, type OrgSeed, seededUserId } from '../emulator/seed.js'
 
 export const PREFIX = 'LeastPrivilegeDeny'
 export const PATH = '/least-privilege/'
@@ -17,7 +17,8 @@ export function statusAccount(id: string): AccountSeed {
     policies: [
       ...tenPolicies,
       {
-        name: `${PREFIX}.1.gina`,
+        // Named after gina's UserId but outside the project's path: not ours.
+        name: `${PREFIX}.1.${seededUserId(id, 'gina')}`,
         document: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }] },
       },
     ],
@@ -149,4 +150,9 @@ export function demoOrg(): OrgSeed {
       },
     ],
   }
+}
+
+/** The ARN of a seeded user's deny policy: named after the user's UserId, under the project's path. */
+export function ourPolicyArn(accountId: string, userName: string, part = 1): string {
+  return `arn:aws:iam::${accountId}:policy${PATH}${PREFIX}.${part}.${seededUserId(accountId, userName)}`
 }

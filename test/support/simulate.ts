@@ -13,7 +13,7 @@ export interface Request {
   action: string
   resource: string
   principal: string
-  context?: Record<string, string>
+  context?: Record<string, string | string[]>
 }
 
 export async function simulate(policies: readonly object[], request: Request): Promise<Verdict> {

@@ -1,0 +1,72 @@
+import { callerArn } from '../shared/aws/caller.js'
+import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
+import { priorStateOf } from '../shared/aws/state-store.js'
+import type { UserDecision } from '../shared/domain/decision.js'
+import { sweepAccount } from '../shared/engine/sweep-account.js'
+import type { HubConfig } from './config.js'
+import { newSweepId, priorFor, type SweepDeps } from './sweep.js'
+
+export interface ReleaseRequest {
+  accountId: string
+  userName: string
+  services: string[]
+  reason: string
+  /** Without it, the release is only shown as a plan. */
+  enforce: boolean
+}
+
+export interface ReleaseResult {
+  /** The operator, from sts:GetCallerIdentity. */
+  actor: string
+  mode: 'plan' | 'enforce'
+  decision: UserDecision
+}
+
+/**
+ * Lifts denied services of one user on purpose, through the same engine path as a sweep (render, write
+ * plan, executor), and records who did it and why. Each released service's clock restarts: it is denied
+ * again only after a full window without use.
+ */
+export async function releaseDeny(
+  deps: Pick<SweepDeps, 'sts' | 'store' | 'iamFor' | 'log' | 'now'>,
+  config: HubConfig,
+  request: ReleaseRequest,
+): Promise<ReleaseResult> {
+  const actor = await callerArn(deps.sts)
+  const now = deps.now()
+  const runId = `release-${newSweepId(now)}`
+  const mode = request.enforce ? 'enforce' : 'plan'
+  const log = deps.log.child({ sweepId: runId, accountId: request.accountId, actor })
+  const credentials = await assumeSpokeRole(
+    deps.sts,
+    request.accountId,
+    { roleName: config.spokeRoleName, externalId: config.externalId },
+    runId,
+  )
+  const iam = deps.iamFor(credentials)
+  try {
+    const past = await deps.store.loadAccount(request.accountId)
+    const result = await sweepAccount(
+      { iam, log, now, priorState: (user) => priorFor(past, user, now) },
+      request.accountId,
+      { ...config, mode },
+      { release: { userName: request.userName, services: request.services } },
+    )
+    const [found] = result.decisions
+    if (!found) throw new Error(`release of ${request.userName} produced no decision`)
+    const decision = { ...found, reason: `${found.reason} by ${actor}: ${request.reason}` }
+    if (mode === 'enforce' && decision.status === 'released') {
+      const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
+      await deps.store.saveDecision(prev, decision, runId, mode, now, actor)
+      if (prev && prev.userName !== decision.userName)
+        await deps.store.forgetUser(request.accountId, prev.userName)
+      log.info(
+        { event: 'user.released', userName: decision.userName, services: request.services },
+        decision.reason,
+      )
+    }
+    return { actor, mode, decision }
+  } finally {
+    iam.destroy()
+  }
+}
