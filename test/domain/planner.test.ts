@@ -201,11 +201,11 @@ describe('planDenySet', () => {
 
   it('after an exemption ends, attempts made while denied are not use; use while exempt is', () => {
     const pastDenies = { s3: { from: daysAgo(60).toISOString(), to: daysAgo(2).toISOString() } }
-    const after = (lastUsed: Date) =>
+    const planAt = (lastUsed: Date) =>
       planDenySet(input({ pastDenies, report: [{ namespace: 's3', lastAuthenticated: lastUsed }] }))
-    expect(after(daysAgo(10)).deny).toEqual(['s3']) // tried while denied
-    expect(after(daysAgo(10)).added).toEqual([{ namespace: 's3', reason: 'unused' }])
-    expect(after(daysAgo(1)).deny).toEqual([]) // used while exempt
+    expect(planAt(daysAgo(10)).deny).toEqual(['s3']) // tried while denied
+    expect(planAt(daysAgo(10)).added).toEqual([{ namespace: 's3', reason: 'unused' }])
+    expect(planAt(daysAgo(1)).deny).toEqual([]) // used while exempt
   })
 
   it('restarts the clock of a released service: not denied again before a full window unused', () => {
