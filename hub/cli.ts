@@ -1,5 +1,5 @@
 import { Bar, Presets } from 'cli-progress'
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
 import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
@@ -343,8 +343,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await program.parseAsync(argv, { from: 'user' })
     return 0
   } catch (error) {
-    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number')
-      return error.exitCode
+    // Commander's own errors are bad usage (2); its help and version exits are successes (0).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
     io.stderr.write(`error: ${errorMessage(error)}\n`)
     return error instanceof ConfigError ? 2 : 1
   }

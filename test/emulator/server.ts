@@ -9,7 +9,7 @@ import { serviceCatalog } from './grants.js'
 import { handleIam, IAM_WRITE_ACTIONS } from './iam-api.js'
 import type { EmAccount, EmState } from './model.js'
 import { handleOrganizations } from './organizations-api.js'
-import { buildState, type OrgSeed } from './seed.js'
+import { type AccountSeed, buildState, type OrgSeed } from './seed.js'
 import { handleSts, STS_XMLNS } from './sts-api.js'
 import { AwsFault, IAM_XMLNS, xmlError, xmlResponse } from './wire.js'
 
@@ -105,6 +105,14 @@ export class Emulator {
     if (!server) return
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  /** Adds an account to the organization (a test's own world inside a shared emulator). */
+  addAccount(seed: AccountSeed, now = new Date()): EmAccount {
+    const account = buildState({ accounts: [seed] }, now).accounts.get(seed.id)
+    if (!account) throw new Error(`seed of account ${seed.id} built nothing`)
+    this.state.accounts.set(seed.id, account)
+    return account
   }
 
   injectFault(fault: Fault): void {

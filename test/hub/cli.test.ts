@@ -1,30 +1,12 @@
-import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../hub/cli.js'
+import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
 
 await startOrgHarness(demoOrg())
 const env = { ...process.env, ...hubTestEnv() }
 
-async function cli(...argv: string[]) {
-  let stdout = ''
-  let stderr = ''
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      stderr += String(chunk)
-      done()
-    },
-  })
-  const code = await runCli(argv, {
-    stdout: (t) => {
-      stdout += `${t}\n`
-    },
-    stderr: sink,
-    env,
-  })
-  return { code, stdout, stderr }
-}
+const cli = cliRunner(env)
 
 describe('the command-line tool', () => {
   it('sweeps in plan mode by default and prints the report as JSON', async () => {

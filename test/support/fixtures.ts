@@ -156,3 +156,16 @@ export function demoOrg(): OrgSeed {
 export function ourPolicyArn(accountId: string, userName: string, part = 1): string {
   return `arn:aws:iam::${accountId}:policy${PATH}${PREFIX}.${part}.${seededUserId(accountId, userName)}`
 }
+
+let accountCounter = 0
+/** A fresh account id per call, so that each test can add an account of its own to a shared emulator. */
+export function freshAccountId(): string {
+  accountCounter++
+  return `7${String(process.pid % 100_000).padStart(5, '0')}${String(accountCounter).padStart(6, '0')}`
+}
+
+/** Fails with a message naming what is missing, instead of a cast. */
+export function must<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`missing fixture: ${what}`)
+  return value
+}

@@ -1,0 +1,277 @@
+/**
+ * The rules that keep a deny in place against the users it restricts: attempts are reported, never
+ * taken as use; only a person lifts a deny; identity is the UserId. Each test adds an account of its own.
+ */
+import {
+  CreateUserCommand,
+  DeleteUserCommand,
+  DetachUserPolicyCommand,
+  TagUserCommand,
+  UpdateUserCommand,
+} from '@aws-sdk/client-iam'
+import { describe, expect, it } from 'vitest'
+import type { HubConfig } from '../../hub/config.js'
+import { slackNotifier } from '../../hub/runtime.js'
+import { runSweep } from '../../hub/sweep.js'
+import { createIamClient } from '../../shared/aws/clients.js'
+import type { AccountSeed, UserSeed } from '../emulator/seed.js'
+import { credentialsFor } from '../emulator/server.js'
+import { cliRunner } from '../support/cli-runner.js'
+import { freshAccountId, must, ourPolicyArn, PATH, PREFIX } from '../support/fixtures.js'
+import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
+import { startSlackStandIn } from '../support/slack-server.js'
+
+const MGMT = '600000000001'
+const h = await startOrgHarness({ managementAccountId: MGMT, accounts: [{ id: MGMT, users: [] }] })
+const slack = await startSlackStandIn()
+const notify = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
+const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+const DAY = 86_400_000
+const T0 = new Date()
+const day = (n: number) => new Date(T0.getTime() + n * DAY)
+
+/** A user who uses S3 daily and has not touched EC2 and the rest of EC2's policy for months. */
+const s3User = (name: string, extra: Partial<UserSeed> = {}): UserSeed => ({
+  name,
+  policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess'],
+  lastUsedDaysAgo: { s3: 1, ec2: 200 },
+  ...extra,
+})
+
+function givenAccount(users: UserSeed[], extra: Partial<AccountSeed> = {}) {
+  const id = freshAccountId()
+  const account = h.emulator.addAccount({ id, users, ...extra })
+  const admin = createIamClient({ credentials: credentialsFor(id), maxAttempts: 1 })
+  const user = (name: string) => must(account.users.get(name.toLowerCase()), `user ${name}`)
+  return { id, account, admin, user }
+}
+
+/** An enforce sweep of one account at a given time; the first large change is confirmed unless told. */
+function enforce(
+  accountId: string,
+  now: Date,
+  options: { confirm?: boolean; config?: Partial<HubConfig> } = {},
+) {
+  return runSweep(h.deps({ now: () => now, notify }), h.config(options.config), {
+    kind: 'new',
+    mode: 'enforce',
+    trigger: 'test',
+    accounts: [accountId],
+    ...(options.confirm === false ? {} : { confirmLargeChange: true }),
+  })
+}
+
+async function givenEnforced(users: UserSeed[], extra: Partial<AccountSeed> = {}) {
+  const world = givenAccount(users, extra)
+  await enforce(world.id, T0)
+  return world
+}
+
+const lastDigest = () => JSON.stringify(slack.messages.at(-1)?.blocks ?? [])
+const alerts = (event: string, accountId: string) =>
+  h.logs.lines().filter((l) => l.event === event && l.accountId === accountId)
+const defaultDocument = (
+  account: { policies: Map<string, { versions: { IsDefaultVersion: boolean; Document: string }[] }> },
+  arn: string,
+) =>
+  must(
+    account.policies.get(arn)?.versions.find((v) => v.IsDefaultVersion)?.Document,
+    `default version of ${arn}`,
+  )
+
+describe('denies that hold', () => {
+  it('keeps a deny the user tries, and reports the attempt once: history, log, digest and audit', async () => {
+    const { id, user } = await givenEnforced([s3User('mallory')])
+    expect(await h.store.getUser(id, 'mallory')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    const tried = new Date(T0.getTime() + 3_600_000) // a stolen key tries EC2 an hour after the deny
+    user('mallory').lastUsed.ec2 = tried
+
+    h.emulator.resetCounts()
+    await enforce(id, day(1))
+    expect(h.emulator.count({ account: id, writes: true })).toBe(0)
+    expect(await h.store.getUser(id, 'mallory')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    const attempt = { namespace: 'ec2', at: tried.toISOString(), region: 'us-east-1' }
+    expect(await h.store.attemptsSince(T0.toISOString(), id)).toEqual([
+      expect.objectContaining({ userName: 'mallory', status: 'attempt', attempt }),
+    ])
+    expect(alerts('alert.denied-attempt', id)).toEqual([
+      expect.objectContaining({ userName: 'mallory', namespace: 'ec2', at: tried.toISOString() }),
+    ])
+    expect(lastDigest()).toMatch(/Tried denied services/)
+    expect(lastDigest()).toContain(
+      `least-privilege release --account ${id} --user mallory --service ec2 --reason \\"...\\" --enforce`,
+    )
+
+    await enforce(id, day(2)) // the same attempt is not news the next day
+    expect(await h.store.attemptsSince(T0.toISOString(), id)).toHaveLength(1)
+    const audit = await cli('audit', 'attempts', '--account', id, '--since', T0.toISOString(), '--json')
+    expect(audit.code).toBe(0)
+    expect(JSON.parse(audit.stdout)).toEqual([expect.objectContaining({ userName: 'mallory', attempt })])
+    const table = await cli('audit', 'attempts', '--account', id, '--since', T0.toISOString())
+    expect(table.stdout).toMatch(/mallory.*ec2.*us-east-1/)
+  })
+
+  it('release lifts one deny on purpose, recorded with the operator; re-denied only after a full window unused', async () => {
+    const { id } = await givenEnforced([s3User('rel')])
+    h.emulator.resetCounts()
+    const args = [
+      'release',
+      '--account',
+      id,
+      '--user',
+      'rel',
+      '--service',
+      'ec2',
+      '--reason',
+      'migration',
+      '--json',
+    ]
+    const plan = await cli(...args)
+    expect(plan.code, plan.stderr).toBe(0)
+    expect(JSON.parse(plan.stdout)).toMatchObject({
+      mode: 'plan',
+      decision: { status: 'planned', removed: [{ namespace: 'ec2', reason: 'released' }] },
+    })
+    expect(h.emulator.count({ account: id, writes: true })).toBe(0)
+
+    const done = await cli(...args, '--enforce')
+    expect(done.code, done.stderr).toBe(0)
+    const actor = `arn:aws:iam::${MGMT}:user/administrator`
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      mode: 'enforce',
+      actor,
+      decision: { status: 'released' },
+    })
+    const state = await h.store.getUser(id, 'rel')
+    expect(state?.status).toBe('released')
+    expect(state?.denied).not.toContain('ec2')
+    expect(state?.denied.length).toBeGreaterThan(0)
+    const [latest] = await h.store.userHistory(id, { name: 'rel' }, 1)
+    expect(latest).toMatchObject({
+      status: 'released',
+      actor,
+      removed: [{ namespace: 'ec2', reason: 'released' }],
+    })
+    expect(latest?.reason).toMatch(/migration/)
+
+    await enforce(id, day(1))
+    expect(await h.store.getUser(id, 'rel')).toMatchObject({ status: 'enforced' })
+    expect((await h.store.getUser(id, 'rel'))?.denied).not.toContain('ec2')
+    await enforce(id, day(89))
+    expect((await h.store.getUser(id, 'rel'))?.denied).not.toContain('ec2')
+    await enforce(id, day(91))
+    expect((await h.store.getUser(id, 'rel'))?.denied).toContain('ec2')
+  })
+
+  it('release names what is wrong: a service that is not denied, an unknown user', async () => {
+    const { id } = await givenEnforced([s3User('rel2')])
+    const notDenied = await cli('release', '--account', id, '--user', 'rel2', '--service', 's3', '--enforce')
+    expect(notDenied.code).toBe(2)
+    expect(notDenied.stderr).toMatch(/service: s3 is not denied for rel2/)
+    const ghost = await cli('release', '--account', id, '--user', 'ghost', '--service', 'ec2')
+    expect(ghost.code).toBe(2)
+    expect(ghost.stderr).toMatch(/no IAM user ghost/)
+    const bad = await cli('release', '--account', id, '--user', 'rel2', '--service', 'EC2!')
+    expect(bad.code).toBe(2)
+  })
+
+  it('alerts when a user becomes exempt by tag, once, and says so in the digest', async () => {
+    const { id, admin } = await givenEnforced([s3User('tagged')])
+    await admin.send(
+      new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
+    )
+    await enforce(id, day(1))
+    expect(await h.store.getUser(id, 'tagged')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(alerts('alert.newly-exempt', id)).toEqual([
+      expect.objectContaining({ userName: 'tagged', tag: 'least-privilege-exempt=true' }),
+    ])
+    expect(lastDigest()).toMatch(/Newly exempt by tag/)
+    expect(lastDigest()).toContain(`${id} tagged: tagged least-privilege-exempt=true`)
+    await enforce(id, day(2))
+    expect(alerts('alert.newly-exempt', id)).toHaveLength(1)
+  })
+
+  it('follows a renamed user: same policies, re-rendered for the new ARN, history kept', async () => {
+    const readsIam = { policies: ['aws:AmazonS3FullAccess', 'aws:ReadOnlyAccess'] }
+    const { id, admin, account } = await givenEnforced([s3User('old-name', readsIam)])
+    const policy = ourPolicyArn(id, 'old-name')
+    expect(defaultDocument(account, policy)).toContain('mfa/old-name') // the self-service carve-out
+    await admin.send(new UpdateUserCommand({ UserName: 'old-name', NewUserName: 'new-name' }))
+
+    await enforce(id, day(1))
+    expect(account.users.get('new-name')?.attached).toContain(policy)
+    expect(defaultDocument(account, policy)).toContain('user/new-name')
+    expect(defaultDocument(account, policy)).toContain('mfa/new-name')
+    expect(defaultDocument(account, policy)).not.toContain('old-name')
+    expect(await h.store.getUser(id, 'old-name')).toBeUndefined()
+    expect(await h.store.getUser(id, 'new-name')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    const history = await h.store.userHistory(id, { name: 'new-name' }, 10)
+    expect(history.map((c) => c.status)).not.toContain('tampered')
+    expect(history.at(-1)?.userName).toBe('old-name') // the first enforce, before the rename
+    expect(history[0]?.reason).toMatch(/renamed from old-name/)
+  })
+
+  it("never lets a new user inherit a deleted user's policies, and deletes those orphans", async () => {
+    const { id, admin, account, user } = await givenEnforced([s3User('reused')])
+    const oldPolicy = ourPolicyArn(id, 'reused')
+    const oldId = user('reused').id
+    for (const arn of [...user('reused').attached])
+      await admin.send(new DetachUserPolicyCommand({ UserName: 'reused', PolicyArn: arn }))
+    await admin.send(new DeleteUserCommand({ UserName: 'reused' }))
+    await admin.send(new CreateUserCommand({ UserName: 'reused' }))
+    expect(user('reused').id).not.toBe(oldId)
+
+    const report = await enforce(id, day(1))
+    expect(account.policies.has(oldPolicy)).toBe(false)
+    expect(user('reused').attached).toEqual([])
+    expect(await h.store.getUser(id, 'reused')).toMatchObject({ userId: user('reused').id, denied: [] })
+    const rows = await h.store.sweepAccounts(report.sweepId)
+    expect(rows.find((r) => r.accountId === id)?.notable?.orphans).toBe(1)
+  })
+
+  it('moves a policy named after the user name to one named after the UserId, with no window', async () => {
+    const legacyName = `${PREFIX}.1.legacy`
+    const legacyArn = (id: string) => `arn:aws:iam::${id}:policy${PATH}${legacyName}`
+    const deny = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'DenyUnusedServices', Effect: 'Deny', Action: ['ec2:*'], Resource: '*' }],
+    }
+    const { id, account } = givenAccount(
+      [s3User('legacy', { policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess', legacyName] })],
+      {
+        policies: [{ name: legacyName, path: PATH, document: deny }],
+      },
+    )
+    h.emulator.resetCounts()
+    await enforce(id, T0)
+    const writes = h.emulator.requests.filter((r) => r.account === id && r.write).map((r) => r.action)
+    expect(writes.indexOf('AttachUserPolicy')).toBeLessThan(writes.indexOf('DetachUserPolicy'))
+    expect(account.policies.has(legacyArn(id))).toBe(false)
+    expect(account.users.get('legacy')?.attached).toContain(ourPolicyArn(id, 'legacy'))
+    expect((await h.store.getUser(id, 'legacy'))?.denied).toContain('ec2')
+  })
+
+  it('holds an account when a sweep would lift a large share of its denies', async () => {
+    const names = ['u1', 'u2', 'u3', 'u4']
+    const { id } = await givenEnforced(names.map((n) => s3User(n)))
+    const denied = must((await h.store.getUser(id, 'u1'))?.denied, 'u1 denies')
+    h.emulator.resetCounts()
+    const config = { neverDeny: denied }
+    const held = await enforce(id, day(1), { confirm: false, config })
+    expect(h.emulator.count({ account: id, writes: true })).toBe(0)
+    expect(held.accounts[0]?.brake).toMatch(/active denies .* would be lifted/)
+    expect(await h.store.getUser(id, 'u1')).toMatchObject({ status: 'braked', denied })
+
+    await enforce(id, day(1), { config })
+    expect(await h.store.getUser(id, 'u1')).toMatchObject({ denied: [] })
+  })
+})
