@@ -71,8 +71,31 @@ try {
     '--reason',
     'demo',
   )
+  const bob = emulator.state.accounts.get(DEMO_ACCOUNTS.production)?.users.get('bob')
+  if (bob) bob.lastUsed.ec2 = new Date() // someone with bob's keys tries EC2
   await cli(
-    '10. Rollback preview for the production account',
+    '10. bob tries EC2, which is denied: the deny stays and the attempt is reported',
+    'sweep',
+    '--enforce',
+    '--account',
+    DEMO_ACCOUNTS.production,
+  )
+  await cli('11. Attempts on denied services', 'audit', 'attempts')
+  await cli(
+    '12. An operator releases EC2 for bob on purpose (recorded with who and why)',
+    'release',
+    '--account',
+    DEMO_ACCOUNTS.production,
+    '--user',
+    'bob',
+    '--service',
+    'ec2',
+    '--reason',
+    'demo: bob needs EC2 again',
+    '--enforce',
+  )
+  await cli(
+    '13. Rollback preview for the production account',
     'rollback',
     '--account',
     DEMO_ACCOUNTS.production,
