@@ -4,7 +4,6 @@ import { statusAccount, testConfig } from '../support/fixtures.js'
 import { memoryLogger, startHarness } from '../support/harness.js'
 
 const THROTTLED = '333333333333'
-const HIDDEN = '444444444444'
 const { emulator, iamFor } = await startHarness(
   { accounts: [statusAccount(THROTTLED)] },
   { rateLimitPerSecond: 40, accessAdvisorLatencyMs: 30 },
@@ -38,24 +37,5 @@ describe('throttling', () => {
     const second = await sweepAccount(deps, THROTTLED, config, { confirmLargeChange: true })
     expect(second.decisions.filter((d) => d.status === 'enforced')).toEqual([])
     expect(emulator.count({ writes: true })).toBe(0)
-  })
-})
-
-describe('Access Advisor leaving out explicitly denied services', () => {
-  it('keeps denying them: no flapping between sweeps', async () => {
-    const hidden = await startHarness({ accounts: [statusAccount(HIDDEN)] }, { hideDeniedServices: true })
-    const deps = { iam: hidden.iamFor(HIDDEN), log: memoryLogger().log, now: new Date() }
-    const config = testConfig({ mode: 'enforce' })
-    const first = await sweepAccount(deps, HIDDEN, config, { confirmLargeChange: true })
-    const bob = first.decisions.find((d) => d.userName === 'bob')
-    expect(bob?.status).toBe('enforced')
-
-    hidden.emulator.resetCounts()
-    const second = await sweepAccount(deps, HIDDEN, config, { confirmLargeChange: true })
-    expect(hidden.emulator.count({ writes: true })).toBe(0)
-    expect(second.decisions.find((d) => d.userName === 'bob')).toMatchObject({
-      status: 'unchanged',
-      denied: bob?.denied,
-    })
   })
 })

@@ -3,13 +3,15 @@ import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
 
-await startOrgHarness(demoOrg())
-const env = { ...process.env, ...hubTestEnv() }
-
-const cli = cliRunner(env)
+/** The demo organization, new for each test, and the CLI pointed at it. */
+async function givenDemoOrg() {
+  await startOrgHarness(demoOrg(), {}, 'test')
+  return cliRunner({ ...process.env, ...hubTestEnv() })
+}
 
 describe('the command-line tool', () => {
   it('sweeps in plan mode by default and prints the report as JSON', async () => {
+    const cli = await givenDemoOrg()
     const { code, stdout } = await cli('sweep', '--account', DEMO_ACCOUNTS.production, '--json')
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toMatchObject({
@@ -20,6 +22,7 @@ describe('the command-line tool', () => {
   })
 
   it('prints a summary table for an enforce sweep, then answers audit queries', async () => {
+    const cli = await givenDemoOrg()
     const sweep = await cli('sweep', '--enforce', '--confirm-large-change')
     expect(sweep.code).toBe(0)
     expect(sweep.stdout).toMatch(/\(enforce\): completed/)
@@ -48,6 +51,8 @@ describe('the command-line tool', () => {
   })
 
   it('exempts and rolls back through the same code as the Lambda', async () => {
+    const cli = await givenDemoOrg()
+    await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
     const exempt = await cli(
       'exempt',
       '--account',
@@ -95,6 +100,7 @@ describe('the command-line tool', () => {
     [['frobnicate'], /unknown command/],
     [['--log-level', 'loud', 'audit', 'sweeps'], /Allowed choices are fatal, error, warn/],
   ])('%j fails with a clear message', async (argv, message) => {
+    const cli = await givenDemoOrg()
     const { code, stderr } = await cli(...argv)
     expect(code).toBeGreaterThan(0)
     expect(stderr).toMatch(message)

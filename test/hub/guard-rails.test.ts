@@ -6,177 +6,219 @@ import {
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
 import { slackNotifier } from '../../hub/runtime.js'
-import { runSweep, type SweepDeps, type SweepRequest } from '../../hub/sweep.js'
+import { runSweep, type SweepDeps } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
+import type { SlackMessage } from '../../shared/domain/digest.js'
+import type { Mode } from '../../shared/domain/types.js'
 import { credentialsFor } from '../emulator/server.js'
-import { ourPolicyArn, statusAccount } from '../support/fixtures.js'
+import { freshAccountId, must, ourPolicyArn, statusAccount } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
 const MGMT = '500000000001'
-const MEMBER = '500000000002'
-const h = await startOrgHarness({
-  managementAccountId: MGMT,
-  accounts: [{ id: MGMT, users: [] }, statusAccount(MEMBER)],
-})
-const slack = await startSlackStandIn()
+const h = await startOrgHarness({ managementAccountId: MGMT, accounts: [{ id: MGMT, users: [] }] })
 const config = h.config()
-const notify = slackNotifier(h.runtime, { webhookUrl: slack.url })
-const deps = (extra: Partial<SweepDeps> = {}) => h.deps({ ...(notify ? { notify } : {}), ...extra })
-const enforce = (extra: Partial<Extract<SweepRequest, { kind: 'new' }>> = {}) =>
-  runSweep(deps(), config, { kind: 'new', mode: 'enforce', trigger: 'test', ...extra })
-const admin = createIamClient({ credentials: credentialsFor(MEMBER), maxAttempts: 1 })
-const account = () => h.emulator.state.accounts.get(MEMBER) ?? (undefined as never)
-const bobPolicy = ourPolicyArn(MEMBER, 'bob')
-const allText = (m: { blocks?: unknown[] }) => JSON.stringify(m.blocks)
-/** The digest's lists are kept in the sweep's per-account rows, not in the report. */
-const notableOf = async (sweepId: string) =>
-  (await h.store.sweepAccounts(sweepId)).find((r) => r.accountId === MEMBER)?.notable
+
+/**
+ * A fresh account with one user per decision status, swept on its own. Digests are collected in memory
+ * unless the test brings its own notifier (the Slack stand-in).
+ */
+function givenAccount(notifier?: SweepDeps['notify']) {
+  const id = freshAccountId()
+  const account = h.emulator.addAccount(statusAccount(id))
+  const admin = createIamClient({ credentials: credentialsFor(id), maxAttempts: 1 })
+  const digests: SlackMessage[] = []
+  const notify: SweepDeps['notify'] =
+    notifier ??
+    (async (message) => {
+      digests.push(message)
+    })
+  const sweep = (mode: Mode, options: { confirm?: boolean; now?: Date } = {}) =>
+    runSweep(h.deps({ notify, ...(options.now ? { now: () => options.now as Date } : {}) }), config, {
+      kind: 'new',
+      mode,
+      trigger: 'test',
+      accounts: [id],
+      ...(options.confirm ? { confirmLargeChange: true } : {}),
+    })
+  const writesDuring = async <T>(run: () => Promise<T>) => {
+    const before = h.emulator.count({ account: id, writes: true })
+    const result = await run()
+    return { result, writes: h.emulator.count({ account: id, writes: true }) - before }
+  }
+  return {
+    id,
+    account,
+    admin,
+    sweep,
+    writesDuring,
+    bob: () => must(account.users.get('bob'), 'bob'),
+    bobPolicy: ourPolicyArn(id, 'bob'),
+    lastDigest: () => JSON.stringify(digests.at(-1)?.blocks ?? []),
+    notable: async (sweepId: string) =>
+      (await h.store.sweepAccounts(sweepId)).find((r) => r.accountId === id)?.notable,
+    alerts: (event: string) => h.logs.lines().filter((l) => l.event === event && l.accountId === id),
+  }
+}
+
+async function givenEnforced(notifier?: SweepDeps['notify']) {
+  const world = givenAccount(notifier)
+  await world.sweep('enforce', { confirm: true })
+  return world
+}
 
 describe('blast-radius brake', () => {
   it('holds back a first enforce sweep that would restrict most users, and says so', async () => {
-    h.emulator.resetCounts()
-    const report = await enforce()
-    expect(h.emulator.count({ writes: true })).toBe(0)
-    const member = report.accounts.find((a) => a.accountId === MEMBER)
+    const w = givenAccount()
+    const { result: report, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(writes).toBe(0)
+    const member = report.accounts.find((a) => a.accountId === w.id)
     expect(member?.brake).toMatch(/would be newly (restricted|denied)/)
     expect(member?.counts.braked).toBeGreaterThan(0)
     expect(report.summary?.accountsBraked).toBe(1)
-    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({ status: 'braked', denied: [] })
-    expect(h.logs.lines().some((l) => l.event === 'alert.brake-tripped' && l.accountId === MEMBER)).toBe(true)
-    expect(allText(slack.messages.at(-1) ?? {})).toMatch(/Blast-radius brake tripped/)
+    expect(await h.store.getUser(w.id, 'bob')).toMatchObject({ status: 'braked', denied: [] })
+    expect(w.alerts('alert.brake-tripped')).toHaveLength(1)
+    expect(w.lastDigest()).toMatch(/Blast-radius brake tripped/)
   })
 
   it('lets the same change through when an operator confirms it', async () => {
-    const report = await enforce({ confirmLargeChange: true })
-    expect(report.accounts.find((a) => a.accountId === MEMBER)?.brake).toBeUndefined()
-    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({ status: 'enforced' })
+    const w = givenAccount()
+    await w.sweep('enforce')
+    const report = await w.sweep('enforce', { confirm: true })
+    expect(report.accounts.find((a) => a.accountId === w.id)?.brake).toBeUndefined()
+    expect(await h.store.getUser(w.id, 'bob')).toMatchObject({ status: 'enforced' })
   })
 
   it('trips on a simulated Access Advisor outage ("nothing was used")', async () => {
-    const users = [...account().users.values()]
+    const w = await givenEnforced()
+    const users = [...w.account.users.values()]
     const saved = users.map((u) => ({ ...u.lastUsed }))
     for (const u of users) u.lastUsed = {}
-    h.emulator.resetCounts()
-    const report = await enforce()
-    expect(h.emulator.count({ writes: true })).toBe(0)
-    expect(report.accounts.find((a) => a.accountId === MEMBER)?.brake).toBeDefined()
+    const { result: report, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(writes).toBe(0)
+    expect(report.accounts.find((a) => a.accountId === w.id)?.brake).toBeDefined()
     users.forEach((u, i) => {
       u.lastUsed = saved[i] ?? {}
     })
-    const after = await enforce()
-    expect(after.accounts.find((a) => a.accountId === MEMBER)?.brake).toBeUndefined()
+    const after = await w.sweep('enforce')
+    expect(after.accounts.find((a) => a.accountId === w.id)?.brake).toBeUndefined()
   })
 })
 
 describe('tamper detection', () => {
   it('restores a policy someone detached, and records it', async () => {
-    await admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: bobPolicy }))
-    const report = await enforce()
-    expect(account().users.get('bob')?.attached).toContain(bobPolicy)
-    const history = await h.store.userHistory(MEMBER, { name: 'bob' }, 5)
-    expect(history.map((c) => c.status)).toContain('tampered')
+    const w = await givenEnforced()
+    await w.admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: w.bobPolicy }))
+    const report = await w.sweep('enforce')
+    expect(w.bob().attached).toContain(w.bobPolicy)
+    const history = await h.store.userHistory(w.id, { name: 'bob' }, 5)
     expect(history.find((c) => c.status === 'tampered')?.reason).toMatch(/^detached: /)
-    expect((await notableOf(report.sweepId))?.tampered).toEqual([{ userName: 'bob', kinds: ['detached'] }])
-    expect(allText(slack.messages.at(-1) ?? {})).toMatch(/changed by someone else, restored/)
-    expect(h.logs.lines().some((l) => l.event === 'alert.tampered' && l.userName === 'bob')).toBe(true)
+    expect((await w.notable(report.sweepId))?.tampered).toEqual([{ userName: 'bob', kinds: ['detached'] }])
+    expect(w.lastDigest()).toMatch(/changed by someone else, restored/)
+    expect(w.alerts('alert.tampered')).toEqual([expect.objectContaining({ userName: 'bob' })])
   })
 
   it('restores a default version someone else wrote', async () => {
+    const w = await givenEnforced()
     const loose = JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Deny', Action: 'ec2:RunInstances', Resource: '*' }],
     })
-    await admin.send(
-      new CreatePolicyVersionCommand({ PolicyArn: bobPolicy, PolicyDocument: loose, SetAsDefault: true }),
+    await w.admin.send(
+      new CreatePolicyVersionCommand({ PolicyArn: w.bobPolicy, PolicyDocument: loose, SetAsDefault: true }),
     )
-    await enforce()
-    const policy = account().policies.get(bobPolicy)
-    const current = policy?.versions.find((v) => v.IsDefaultVersion)?.Document ?? ''
+    await w.sweep('enforce')
+    const policy = must(w.account.policies.get(w.bobPolicy), "bob's policy")
+    const current = policy.versions.find((v) => v.IsDefaultVersion)?.Document ?? ''
     expect(current).toContain('DenyUnusedServices')
     expect(current).toContain('"ec2:*"')
     expect(
-      (await h.store.userHistory(MEMBER, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.userHistory(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^modified: /)
   })
 
   it('re-creates a policy someone deleted', async () => {
-    await admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: bobPolicy }))
-    for (const v of account()
-      .policies.get(bobPolicy)
-      ?.versions.filter((x) => !x.IsDefaultVersion) ?? []) {
-      await admin.send(new DeletePolicyVersionCommand({ PolicyArn: bobPolicy, VersionId: v.VersionId }))
+    const w = await givenEnforced()
+    await w.admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: w.bobPolicy }))
+    const policy = must(w.account.policies.get(w.bobPolicy), "bob's policy")
+    for (const v of policy.versions.filter((x) => !x.IsDefaultVersion)) {
+      await w.admin.send(new DeletePolicyVersionCommand({ PolicyArn: w.bobPolicy, VersionId: v.VersionId }))
     }
-    await admin.send(new DeletePolicyCommand({ PolicyArn: bobPolicy }))
-    await enforce()
-    expect(account().policies.has(bobPolicy)).toBe(true)
-    expect(account().users.get('bob')?.attached).toContain(bobPolicy)
+    await w.admin.send(new DeletePolicyCommand({ PolicyArn: w.bobPolicy }))
+    await w.sweep('enforce')
+    expect(w.account.policies.has(w.bobPolicy)).toBe(true)
+    expect(w.bob().attached).toContain(w.bobPolicy)
     expect(
-      (await h.store.userHistory(MEMBER, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.userHistory(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^deleted: /)
   })
 
   it('in plan mode reports tampering without restoring it', async () => {
-    await admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: bobPolicy }))
-    const report = await runSweep(deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
-    expect(account().users.get('bob')?.attached).not.toContain(bobPolicy)
-    expect((await notableOf(report.sweepId))?.tampered).toHaveLength(1)
-    expect(allText(slack.messages.at(-1) ?? {})).toMatch(/plan mode: not restored/)
-    await enforce()
-    expect(account().users.get('bob')?.attached).toContain(bobPolicy)
+    const w = await givenEnforced()
+    await w.admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: w.bobPolicy }))
+    const report = await w.sweep('plan')
+    expect(w.bob().attached).not.toContain(w.bobPolicy)
+    expect((await w.notable(report.sweepId))?.tampered).toHaveLength(1)
+    expect(w.lastDigest()).toMatch(/plan mode: not restored/)
+    await w.sweep('enforce')
+    expect(w.bob().attached).toContain(w.bobPolicy)
   })
 
   it('an unchanged sweep finds nothing to report', async () => {
-    const report = await enforce()
-    expect((await notableOf(report.sweepId))?.totals.tampered).toBe(0)
+    const w = await givenEnforced()
+    const report = await w.sweep('enforce')
+    expect((await w.notable(report.sweepId))?.totals.tampered).toBe(0)
   })
 })
 
 describe('the Slack digest', () => {
   it('lists counts, newly restricted users with their services, quota-blocked and errored users', async () => {
+    const w = await givenEnforced()
     const later = new Date(Date.now() + 91 * 86_400_000) // carl last used S3 3 days ago: then 94
-    const before = slack.messages.length
-    await runSweep(deps({ now: () => later }), config, {
-      kind: 'new',
-      mode: 'enforce',
-      trigger: 'test',
-      confirmLargeChange: true,
-    })
-    expect(slack.messages.length).toBe(before + 1)
-    const text = allText(slack.messages.at(-1) ?? {})
+    await w.sweep('enforce', { confirm: true, now: later })
+    const text = w.lastDigest()
     expect(text).toMatch(/Decisions:/)
-    expect(text).toMatch(new RegExp(`${MEMBER}\\*: \\d+ user\\(s\\) newly restricted`))
+    expect(text).toMatch(new RegExp(`${w.id}\\*: \\d+ user\\(s\\) newly restricted`))
     expect(text).toMatch(/carl: s3, s3-object-lambda/)
     expect(text).toMatch(/Quota-blocked.*quinn/)
     expect(text).toMatch(/Errors.*frank.*FAILED/)
   })
 
   it('waits out a 429 with Retry-After and delivers', async () => {
+    const slack = await startSlackStandIn()
+    const w = givenAccount(slackNotifier(h.runtime, { webhookUrl: slack.url }))
     slack.script.push({ status: 429, retryAfter: 1, body: 'rate_limited' })
-    const before = slack.requests
-    const report = await runSweep(deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
+    const report = await w.sweep('plan')
     expect(report.digest).toBe('sent')
-    expect(slack.requests - before).toBe(2)
+    expect(slack.requests).toBe(2)
+    expect(slack.messages).toHaveLength(1)
   })
 
   it('a Slack failure never fails the sweep or loses its record, and is logged as an alert', async () => {
+    const slack = await startSlackStandIn()
+    const w = givenAccount(slackNotifier(h.runtime, { webhookUrl: slack.url }))
     slack.script.push({ status: 500, body: 'boom' }, { status: 500 }, { status: 500 }, { status: 500 })
-    const report = await runSweep(deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
-    slack.script.length = 0
+    const report = await w.sweep('plan')
     expect(report.status).toBe('completed')
     expect(report.digest).toBe('failed')
     expect((await h.store.getSweep(report.sweepId))?.status).toBe('completed')
-    expect(
-      h.logs.lines().some((l) => l.event === 'alert.digest-failed' && String(l.reason).includes('HTTP 500')),
-    ).toBe(true)
+    const failed = h.logs
+      .lines()
+      .filter((l) => l.event === 'alert.digest-failed' && l.sweepId === report.sweepId)
+    expect(failed).toEqual([expect.objectContaining({ reason: expect.stringContaining('HTTP 500') })])
   })
 
-  it('no log line carries the webhook URL or any credential', () => {
+  it('no log line carries the webhook URL or any credential', async () => {
+    const slack = await startSlackStandIn()
+    const w = await givenEnforced(slackNotifier(h.runtime, { webhookUrl: slack.url }))
+    slack.script.push({ status: 500, body: 'boom' }, { status: 500 }, { status: 500 }, { status: 500 })
+    await w.sweep('plan')
     const text = h.logs
       .lines()
       .map((l) => JSON.stringify(l))
       .join('\n')
-    expect(text.length).toBeGreaterThan(1000)
+    expect(text).toContain(w.id)
+    expect(text).toContain('alert.digest-failed')
     expect(text).not.toContain('s3cr3tW3bh00kT0k3n')
     expect(text).not.toContain('/services/T0000')
     expect(text).not.toContain(credentialsFor(MGMT).secretAccessKey)

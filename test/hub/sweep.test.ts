@@ -3,7 +3,7 @@ import { addExemption } from '../../hub/exemptions.js'
 import { rollback } from '../../hub/rollback.js'
 import { runSweep, type SweepReport } from '../../hub/sweep.js'
 import { type AccountSeed, seededUserId } from '../emulator/seed.js'
-import { ourPolicyArn, PREFIX, statusAccount } from '../support/fixtures.js'
+import { must, ourPolicyArn, PREFIX, statusAccount } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const MGMT = '100000000001'
@@ -21,45 +21,54 @@ const small = (id: string, extra: Partial<AccountSeed> = {}): AccountSeed => ({
 // 25 accounts: more than one page of ListAccounts (20 per page).
 const fillers = Array.from({ length: 18 }, (_, i) => small(String(200000000000 + i)))
 
-const h = await startOrgHarness({
-  managementAccountId: MGMT,
-  accounts: [
-    small(MGMT),
-    statusAccount(MEMBER),
-    small(NO_ROLE, { spokeRole: false }),
-    small(SUSPENDED, { state: 'SUSPENDED' }),
-    small(LEGACY, { legacyStatusOnly: true }),
-    small(LEGACY_SUSPENDED, { legacyStatusOnly: true, state: 'SUSPENDED' }),
-    small(EXCLUDED),
-    ...fillers,
-  ],
-})
-const config = h.config({ excludedAccounts: [EXCLUDED] })
-// Enforce sweeps here confirm the large first change; the brake has its own tests.
-const sweep = (mode: 'plan' | 'enforce', accounts?: string[]) =>
-  runSweep(h.deps(), config, {
-    kind: 'new',
-    mode,
-    trigger: 'test',
-    confirmLargeChange: true,
-    ...(accounts ? { accounts } : {}),
-  })
-/** An enforce sweep of the member account alone, at a given time. */
-const enforceMember = (now = new Date()) =>
-  runSweep(h.deps({ now: () => now }), config, {
-    kind: 'new',
-    mode: 'enforce',
-    trigger: 'test',
-    confirmLargeChange: true,
-    accounts: [MEMBER],
-  })
+/** The whole organization, new for each test: every test here builds the world it needs. */
+async function givenOrg() {
+  const h = await startOrgHarness(
+    {
+      managementAccountId: MGMT,
+      accounts: [
+        small(MGMT),
+        statusAccount(MEMBER),
+        small(NO_ROLE, { spokeRole: false }),
+        small(SUSPENDED, { state: 'SUSPENDED' }),
+        small(LEGACY, { legacyStatusOnly: true }),
+        small(LEGACY_SUSPENDED, { legacyStatusOnly: true, state: 'SUSPENDED' }),
+        small(EXCLUDED),
+        ...fillers,
+      ],
+    },
+    {},
+    'test',
+  )
+  const config = h.config({ excludedAccounts: [EXCLUDED] })
+  // Enforce sweeps here confirm the large first change; the brake has its own tests.
+  const sweep = (mode: 'plan' | 'enforce', accounts?: string[]) =>
+    runSweep(h.deps(), config, {
+      kind: 'new',
+      mode,
+      trigger: 'test',
+      confirmLargeChange: true,
+      ...(accounts ? { accounts } : {}),
+    })
+  /** An enforce sweep of the member account alone, at a given time. */
+  const enforceMember = (now = new Date()) =>
+    runSweep(h.deps({ now: () => now }), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      confirmLargeChange: true,
+      accounts: [MEMBER],
+    })
+  const member = h.emulator.state.accounts.get(MEMBER)
+  const user = (name: string) => must(member?.users.get(name), `user ${name}`)
+  return { h, config, sweep, enforceMember, user, member }
+}
 const outcome = (r: SweepReport, id: string) => r.accounts.find((a) => a.accountId === id)
 
 describe('the org-wide sweep', () => {
-  let first: SweepReport
-
   it('sweeps every ACTIVE account across ListAccounts pages, reading State or the legacy Status', async () => {
-    first = await sweep('enforce')
+    const { h, sweep } = await givenOrg()
+    const first = await sweep('enforce')
     const swept = first.accounts.map((a) => a.accountId).sort()
     expect(swept).toContain(MGMT)
     expect(swept).toContain(LEGACY)
@@ -71,6 +80,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('isolates an account whose spoke role cannot be assumed, and completes the rest', async () => {
+    const { sweep } = await givenOrg()
+    const first = await sweep('enforce')
     expect(outcome(first, NO_ROLE)).toMatchObject({
       outcome: 'unreachable',
       reason: expect.stringContaining('AccessDenied'),
@@ -82,6 +93,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('records current state and history per user', async () => {
+    const { h, sweep } = await givenOrg()
+    const first = await sweep('enforce')
     const bob = await h.store.getUser(MEMBER, 'bob')
     expect(bob).toMatchObject({
       status: 'enforced',
@@ -100,6 +113,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('a second sweep over an unchanged org writes only the sweep records', async () => {
+    const { h, sweep } = await givenOrg()
+    await sweep('enforce')
     h.dynamo.reset()
     h.emulator.resetCounts()
     const second = await sweep('enforce')
@@ -110,6 +125,9 @@ describe('the org-wide sweep', () => {
   })
 
   it('answers audit queries without a scan', async () => {
+    const { h, sweep } = await givenOrg()
+    await sweep('enforce')
+    await sweep('enforce')
     h.dynamo.reset()
     expect((await h.store.usersByStatus('exempt')).map((u) => `${u.accountId}/${u.userName}`)).toEqual([
       `${MEMBER}/erin`,
@@ -128,6 +146,7 @@ describe('the org-wide sweep', () => {
   })
 
   it('sweeps only the requested accounts, and names an unknown one', async () => {
+    const { sweep } = await givenOrg()
     const only = await sweep('plan', [MEMBER])
     expect(only.accounts.map((a) => a.accountId)).toEqual([MEMBER])
     await expect(sweep('plan', ['999999999999'])).rejects.toThrow(/accounts: 999999999999/)
@@ -135,6 +154,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('rollback detaches and deletes the deny policy and records it', async () => {
+    const { h, config, enforceMember } = await givenOrg()
+    await enforceMember()
     const results = await rollback(h.deps(), config, { accountId: MEMBER, userName: 'bob' })
     expect(results).toEqual([
       expect.objectContaining({ userName: 'bob', released: expect.arrayContaining(['ec2']) }),
@@ -150,6 +171,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('honours a temporary exemption until it expires by itself', async () => {
+    const { h, enforceMember } = await givenOrg()
+    await enforceMember()
     await addExemption(h.store, {
       accountId: MEMBER,
       userName: 'alice',
@@ -183,8 +206,8 @@ describe('the org-wide sweep', () => {
   })
 
   it('gives a newly granted service the full window before denying it', async () => {
-    const carl = h.emulator.state.accounts.get(MEMBER)?.users.get('carl')
-    if (!carl) throw new Error('seed changed')
+    const { h, enforceMember, user } = await givenOrg()
+    const carl = user('carl')
     await enforceMember()
     expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual([])
     carl.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess') // never used: unused "forever"
@@ -201,7 +224,9 @@ describe('the org-wide sweep', () => {
   })
 
   it('forgets users that no longer exist, keeping their history', async () => {
-    h.emulator.state.accounts.get(MEMBER)?.users.delete('carl')
+    const { h, config, enforceMember, member } = await givenOrg()
+    await enforceMember()
+    member?.users.delete('carl')
     await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test', accounts: [MEMBER] })
     expect(await h.store.getUser(MEMBER, 'carl')).toBeUndefined()
     expect(
@@ -209,7 +234,9 @@ describe('the org-wide sweep', () => {
     ).toBeGreaterThan(0)
   })
 
-  it('logs carry the sweep id, the account and the user', () => {
+  it('logs carry the sweep id, the account and the user', async () => {
+    const { h, enforceMember } = await givenOrg()
+    await enforceMember()
     const decision = h.logs.lines().find((l) => l.event === 'user.decision' && l.userName === 'bob')
     expect(decision).toMatchObject({ sweepId: expect.any(String), accountId: MEMBER, userName: 'bob' })
   })

@@ -1,5 +1,5 @@
 /** The emulator plus dynalite, with the SDK's standard settings pointing at both, for hub tests. */
-import { afterAll } from 'vitest'
+import { afterAll, onTestFinished } from 'vitest'
 import { type HubConfig, loadHubConfig } from '../../hub/config.js'
 import { createRuntime } from '../../hub/runtime.js'
 import type { SweepDeps } from '../../hub/sweep.js'
@@ -16,14 +16,24 @@ import { memoryLogger } from './harness.js'
 
 export const TABLE = 'least-privilege-state'
 
-export async function startOrgHarness(seed: OrgSeed, options: EmulatorOptions = {}) {
+/**
+ * Starts an organization of its own. Called at a file's top level it lives for the file; called inside a
+ * test (`scope: 'test'`) it is that test's whole world and closes when the test ends.
+ */
+export async function startOrgHarness(
+  seed: OrgSeed,
+  options: EmulatorOptions = {},
+  scope: 'file' | 'test' = 'file',
+) {
   const emulator = await startEmulator(seed, options)
   const dynamo = await startDynalite()
   await dynamo.createTable(TABLE)
-  afterAll(async () => {
+  const close = async () => {
     await emulator.close()
     await dynamo.close()
-  })
+  }
+  if (scope === 'test') onTestFinished(close)
+  else afterAll(close)
   pointSdkAt(emulator.url, dynamo.url, emulator.state.managementAccountId)
   const config = (overrides: Partial<HubConfig> = {}) =>
     loadHubConfig({}, { ...hubTestSettings(), ...overrides } as Partial<HubConfig>)
