@@ -297,7 +297,7 @@ export function priorFor(past: AccountSnapshotState, user: IamUser, now: Date): 
     ...(state?.lastAttempts ? { lastAttempts: state.lastAttempts } : {}),
     ...(state?.pastDenies ? { pastDenies: state.pastDenies } : {}),
     ...(state?.exemptTag ? { exemptTag: state.exemptTag } : {}),
-    ...activeExemptions(user.name, past.exemptions, now),
+    ...activeExemptions(user, past.exemptions, now),
   }
 }
 

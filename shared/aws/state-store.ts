@@ -28,6 +28,8 @@ export interface AccountState {
 export interface Exemption {
   accountId: string
   userName: string
+  /** The UserId the exemption was granted to (from the user's recorded state). */
+  userId?: string
   /** A single service, or undefined for the whole user. */
   service?: string
   /** ISO date the exemption ends. */

@@ -7,9 +7,9 @@ const VERSION = '2012-10-17'
 const SID_SERVICES = 'DenyUnusedServices'
 const SID_IAM_OTHERS = 'DenyUnusedIamOnOthers'
 const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
-const SID_GUARD_POLICIES = 'ProtectTheseDenyPolicies'
-const SID_GUARD_ATTACHMENT = 'KeepTheseDenyPoliciesAttached'
-const SID_GUARD_EXEMPTION = 'NoSelfExemption'
+const SID_GUARD_POLICIES = 'ProtectTheProjectPolicies'
+const SID_GUARD_ATTACHMENT = 'KeepTheProjectPoliciesWhereTheyAre'
+const SID_GUARD_EXEMPTION = 'NoExemptionTags'
 
 /** Whose deny policies these are, and where they live: what the self-protection statements name. */
 export interface PolicyTarget {
@@ -22,14 +22,25 @@ export interface PolicyTarget {
   exemptTagKeys: readonly string[]
 }
 
-/** Every change to a managed policy that could weaken or remove it. */
+/** Every change to a managed policy that could weaken or remove it, and taking one of its names first. */
 const POLICY_CHANGES = [
+  'iam:CreatePolicy',
   'iam:CreatePolicyVersion',
   'iam:DeletePolicy',
   'iam:DeletePolicyVersion',
   'iam:SetDefaultPolicyVersion',
   'iam:TagPolicy',
   'iam:UntagPolicy',
+]
+
+/** Putting a policy on a principal or taking it off. */
+const ATTACHMENT_CHANGES = [
+  'iam:AttachGroupPolicy',
+  'iam:AttachRolePolicy',
+  'iam:AttachUserPolicy',
+  'iam:DetachGroupPolicy',
+  'iam:DetachRolePolicy',
+  'iam:DetachUserPolicy',
 ]
 
 /**
@@ -166,26 +177,29 @@ function iamDenyStatements(userArn: string): Statement[] {
 }
 
 /**
- * Statements that hold whatever else the user may do in IAM: they cannot alter or detach the project's
- * policies, nor tag or untag themselves with an exemption key (a self-granted exemption would lift every
- * deny at the next sweep). Keys are compared ignoring case, so no spelling slips past.
+ * Statements that hold whatever else the user may do in IAM. The user cannot create, alter, attach or
+ * detach any policy of the project (under its path, or with its name prefix anywhere, so a name cannot be
+ * taken first), nor set or remove an exemption tag on any user (a self-granted exemption would lift every
+ * deny at the next sweep). None of it names the user's own ARN, so a rename does not switch it off. Tag
+ * keys are compared ignoring case, so no spelling slips past. Only the spoke role manages these.
  */
 function guardStatements(target: PolicyTarget): Statement[] {
   const [, partition, , , account] = target.userArn.split(':')
-  const policies = `arn:${partition}:iam::${account}:policy${target.policyPath}`
+  const iam = `arn:${partition}:iam::${account}`
+  const policies = `${iam}:policy${target.policyPath}`
   const exemptKeys = [...new Set(target.exemptTagKeys)].sort()
   return [
     {
       Sid: SID_GUARD_POLICIES,
       Effect: 'Deny',
       Action: POLICY_CHANGES,
-      Resource: `${policies}${target.policyNamePrefix}.*.${target.userId}`,
+      Resource: [`${policies}*`, `${iam}:policy/*${target.policyNamePrefix}.*`],
     },
     {
       Sid: SID_GUARD_ATTACHMENT,
       Effect: 'Deny',
-      Action: 'iam:DetachUserPolicy',
-      Resource: target.userArn,
+      Action: ATTACHMENT_CHANGES,
+      Resource: '*',
       Condition: { ArnLike: { 'iam:PolicyARN': `${policies}*` } },
     },
     ...(exemptKeys.length === 0
@@ -195,7 +209,7 @@ function guardStatements(target: PolicyTarget): Statement[] {
             Sid: SID_GUARD_EXEMPTION,
             Effect: 'Deny' as const,
             Action: ['iam:TagUser', 'iam:UntagUser'],
-            Resource: target.userArn,
+            Resource: `${iam}:user/*`,
             Condition: { 'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': exemptKeys } },
           },
         ]),

@@ -32,19 +32,22 @@ export function isTooYoung(user: IamUser, now: Date, windowDays: number): boolea
 /** An operator's time-limited exemption of a user, or of one service for that user. */
 export interface TemporaryExemption {
   userName: string
+  /** The UserId it was granted to; absent in rows written before it was kept (matched by name). */
+  userId?: string
   service?: string
   until: string
 }
 
 /** The exemptions in force for a user now; expired ones are ignored even before TTL removes them. */
 export function activeExemptions(
-  userName: string,
+  user: { name: string; id: string },
   exemptions: readonly TemporaryExemption[],
   now: Date,
 ): { exemptServices: string[]; exemptUntil?: string } {
-  const live = exemptions.filter(
-    (e) => e.userName.toLowerCase() === userName.toLowerCase() && Date.parse(e.until) > now.getTime(),
-  )
+  // An exemption follows the UserId it was granted to: taking that user's name by a rename gets nothing.
+  const isFor = (e: TemporaryExemption) =>
+    e.userId ? e.userId === user.id : e.userName.toLowerCase() === user.name.toLowerCase()
+  const live = exemptions.filter((e) => isFor(e) && Date.parse(e.until) > now.getTime())
   const whole = live
     .filter((e) => !e.service)
     .map((e) => e.until)

@@ -6,6 +6,11 @@ import type { OwnedPart } from './write-plan.js'
 export interface StalePart extends OwnedPart {
   /** No current user owns it and nothing else holds it: deleted after the detach. */
   deletable: boolean
+  /**
+   * Named after this user's name by a version before policies carried the UserId: what it denies is this
+   * user's deny. Any other stale part was put here by someone else, and what it denies is not ours to keep.
+   */
+  legacy: boolean
 }
 
 export interface UserPolicies {
@@ -37,7 +42,9 @@ export function classifyPolicies(
   prefix: string,
   policyPath: string,
 ): AccountPolicies {
-  const userIds = new Set(users.map((u) => u.id))
+  // IAM compares policy names ignoring case, so owners are compared the same way.
+  const key = (s: string) => s.toLowerCase()
+  const userIds = new Set(users.map((u) => key(u.id)))
   const heldBy = new Map<string, number>()
   for (const u of users) for (const arn of u.attachedPolicyArns) heldBy.set(arn, (heldBy.get(arn) ?? 0) + 1)
   const ours = candidates.flatMap((policy) => {
@@ -46,7 +53,7 @@ export function classifyPolicies(
   })
 
   const orphans = ours
-    .filter(({ policy, owner }) => policy.path === policyPath && !userIds.has(owner))
+    .filter(({ policy, owner }) => policy.path === policyPath && !userIds.has(key(owner)))
     .filter(({ policy }) => !heldBy.has(policy.arn) && (policy.attachmentCount ?? 1) === 0)
     .map(({ policy }) => policy)
 
@@ -56,12 +63,13 @@ export function classifyPolicies(
     const foreign: UserPolicies['foreign'] = []
     for (const { policy, part, owner } of ours) {
       const attached = user.attachedPolicyArns.includes(policy.arn)
-      if (owner === user.id) {
+      if (key(owner) === key(user.id)) {
         if (policy.path === policyPath) owned.push({ part, policy, attached })
         else foreign.push({ part, policy })
       } else if (attached && policy.path === policyPath) {
         const holders = Math.max(heldBy.get(policy.arn) ?? 0, policy.attachmentCount ?? 0)
-        stale.push({ part, policy, attached, deletable: !userIds.has(owner) && holders <= 1 })
+        const legacy = key(owner) === key(user.name)
+        stale.push({ part, policy, attached, legacy, deletable: !userIds.has(key(owner)) && holders <= 1 })
       }
     }
     return { owned, stale, foreign }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { defaultDocument, type OwnedPart } from './write-plan.js'
 
-export type TamperKind = 'detached' | 'modified' | 'deleted'
+/** `attached-elsewhere`: a policy of the project that belongs to another user was attached to this one. */
+export type TamperKind = 'detached' | 'modified' | 'deleted' | 'attached-elsewhere'
 
 export interface TamperFinding {
   kind: TamperKind
@@ -27,9 +28,13 @@ export function documentDigest(document: string): string {
 export function detectTampering(
   recorded: RecordedPolicies | undefined,
   owned: readonly OwnedPart[],
+  attachedElsewhere: readonly OwnedPart[] = [],
 ): TamperFinding[] {
-  if (!recorded) return []
-  const findings: TamperFinding[] = []
+  const findings: TamperFinding[] = attachedElsewhere.map((p) => ({
+    kind: 'attached-elsewhere',
+    policyArn: p.policy.arn,
+  }))
+  if (!recorded) return findings
   recorded.policyArns.forEach((policyArn, i) => {
     const live = owned.find((o) => o.policy.arn === policyArn)
     if (!live) {

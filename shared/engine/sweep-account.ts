@@ -199,12 +199,15 @@ async function planUser(
 ): Promise<UserPlan> {
   const { owned, stale, foreign } = policies
   const prior = deps.priorState?.(user)
+  // Another user's policy attached here is tampering, and what it denies is not this user's deny.
+  const legacy = stale.filter((s) => s.legacy)
+  const planted = stale.filter((s) => !s.legacy)
   const live = {
-    denied: [...new Set([...owned, ...stale].flatMap(currentServices))].sort(),
+    denied: [...new Set([...owned, ...legacy].flatMap(currentServices))].sort(),
     policyArns: owned.map((o) => o.policy.arn),
     policyDigests: owned.map((o) => documentDigest(defaultDocument(o.policy) ?? '')),
   }
-  const tampered = detectTampering(prior?.recorded, [...owned, ...stale])
+  const tampered = detectTampering(prior?.recorded, [...owned, ...legacy], planted)
   const tag = exemptionFor(user, config.exemptTags)
   const base: UserDecision = {
     accountId,
@@ -303,6 +306,7 @@ async function planUser(
     const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
     if (taken) {
       const reason = `policy ${taken.policy.arn} has the project's name but not its path ${config.policyPath}; left alone`
+      log.error({ event: 'alert.policy-name-taken', policyArn: taken.policy.arn }, reason)
       return settled('not-owned-conflict', reason, changes)
     }
     const nameOf = (part: number) => {

@@ -165,6 +165,16 @@ describe('renderDenyPolicies', () => {
     ]) {
       expect(await request(action, own), action).toBe('ExplicitlyDenied')
     }
+    // Nor any other user's policy of the project, nor put one on anyone, nor take one of its names first.
+    const others = `arn:aws:iam::${ACCOUNT}:policy/least-privilege/LeastPrivilegeDeny.1.AIDAOTHERUSER0000001`
+    const bob = `arn:aws:iam::${ACCOUNT}:user/bob`
+    expect(await request('iam:DetachUserPolicy', bob, { 'iam:PolicyARN': others })).toBe('ExplicitlyDenied')
+    expect(await request('iam:AttachUserPolicy', bob, { 'iam:PolicyARN': own })).toBe('ExplicitlyDenied')
+    const role = `arn:aws:iam::${ACCOUNT}:role/r`
+    expect(await request('iam:AttachRolePolicy', role, { 'iam:PolicyARN': own })).toBe('ExplicitlyDenied')
+    expect(await request('iam:CreatePolicyVersion', others)).toBe('ExplicitlyDenied')
+    const squat = `arn:aws:iam::${ACCOUNT}:policy/LeastPrivilegeDeny.2.${TARGET.userId}`
+    expect(await request('iam:CreatePolicy', squat)).toBe('ExplicitlyDenied')
     // The rest of IAM stays as the user's own policies allow: only the deny policies are off limits.
     expect(await request('iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/new-hire`)).toBe('Allowed')
     const teamPolicy = `arn:aws:iam::${ACCOUNT}:policy/team-policy`
@@ -194,13 +204,14 @@ describe('renderDenyPolicies', () => {
       const resource = (kind === 'user' ? user : mfa) ?? ''
       expect(await request(action, resource), action).toBe('Allowed')
     }
+    // Nor anyone else's, so renaming oneself first does not help; other tags stay as the user's policies say.
+    const other = `arn:aws:iam::${ACCOUNT}:user/some/path/bob`
+    expect(await request('iam:TagUser', other, { 'aws:TagKeys': ['least-privilege-exempt'] })).toBe(
+      'ExplicitlyDenied',
+    )
     if (!deny.includes('iam')) {
-      // Other tags on oneself, and the exemption tag on someone else, stay as the user's policies say.
       expect(await request('iam:TagUser', USER_ARN, { 'aws:TagKeys': ['team'] })).toBe('Allowed')
-      const other = `arn:aws:iam::${ACCOUNT}:user/bob`
-      expect(await request('iam:TagUser', other, { 'aws:TagKeys': ['least-privilege-exempt'] })).toBe(
-        'Allowed',
-      )
+      expect(await request('iam:UpdateUser', USER_ARN)).toBe('Allowed')
     }
   })
 

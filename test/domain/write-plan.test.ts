@@ -219,7 +219,7 @@ describe('planWrites', () => {
       const p1 = renderDenyPolicies(['zzz'], TARGET)[0]?.document ?? ''
       const p2 = renderDenyPolicies(['aaa'], TARGET)[0]?.document ?? ''
       // Hand-edited: part 1 holds what belongs in part 2 and vice versa.
-      const desired = renderDenyPolicies(['aaa', ...servicesFor(40), 'zzz'], TARGET, 700)
+      const desired = renderDenyPolicies(['aaa', ...servicesFor(40), 'zzz'], TARGET, 1000)
       expect(desired.map((d) => d.part)).toEqual([1, 2])
       expect(() =>
         planWrites({

@@ -3,6 +3,8 @@
  * taken as use; only a person lifts a deny; identity is the UserId. Each test adds an account of its own.
  */
 import {
+  AttachUserPolicyCommand,
+  CreatePolicyCommand,
   CreateUserCommand,
   DeleteUserCommand,
   DetachUserPolicyCommand,
@@ -11,6 +13,7 @@ import {
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
 import type { HubConfig } from '../../hub/config.js'
+import { addExemption } from '../../hub/exemptions.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
@@ -258,6 +261,79 @@ describe('denies that hold', () => {
     expect(account.policies.has(legacyArn(id))).toBe(false)
     expect(account.users.get('legacy')?.attached).toContain(ourPolicyArn(id, 'legacy'))
     expect((await h.store.getUser(id, 'legacy'))?.denied).toContain('ec2')
+  })
+
+  it("never adopts another user's policy attached to a user: it is tampering, detached, not kept", async () => {
+    const { id, admin, account, user } = await givenEnforced([
+      s3User('mal'),
+      s3User('vic', { lastUsedDaysAgo: { s3: 1, ec2: 1 } }),
+    ])
+    const malPolicy = ourPolicyArn(id, 'mal')
+    await admin.send(new AttachUserPolicyCommand({ UserName: 'vic', PolicyArn: malPolicy }))
+    await enforce(id, day(1))
+    expect(user('vic').attached).not.toContain(malPolicy)
+    expect(account.policies.has(malPolicy)).toBe(true) // still mal's
+    expect(user('mal').attached).toContain(malPolicy)
+    expect((await h.store.getUser(id, 'vic'))?.denied).not.toContain('ec2')
+    const history = await h.store.userHistory(id, { name: 'vic' }, 5)
+    expect(history.find((c) => c.status === 'tampered')?.reason).toBe(`attached-elsewhere: ${malPolicy}`)
+    expect(alerts('alert.tampered', id)).toEqual([expect.objectContaining({ userName: 'vic' })])
+  })
+
+  it("grants a temporary exemption to the UserId: taking the exempt user's name gets nothing", async () => {
+    const { id, admin } = await givenEnforced([s3User('alice'), s3User('bob')])
+    await addExemption(h.store, {
+      accountId: id,
+      userName: 'alice',
+      days: 5,
+      reason: 'incident',
+      now: new Date(),
+    })
+    await admin.send(new UpdateUserCommand({ UserName: 'alice', NewUserName: 'alice-old' }))
+    await admin.send(new UpdateUserCommand({ UserName: 'bob', NewUserName: 'alice' }))
+    await enforce(id, day(1))
+    expect(await h.store.getUser(id, 'alice')).toMatchObject({ status: 'enforced' })
+    expect((await h.store.getUser(id, 'alice'))?.denied).toContain('ec2')
+    expect(await h.store.getUser(id, 'alice-old')).toMatchObject({ status: 'exempt', denied: [] })
+  })
+
+  it('exempt names what is wrong: an unknown user, a service the user was not granted', async () => {
+    const { id } = await givenEnforced([s3User('known')])
+    const ghost = await cli('exempt', '--account', id, '--user', 'ghost', '--days', '2')
+    expect(ghost.code).toBe(2)
+    expect(ghost.stderr).toMatch(/no recorded state for ghost/)
+    const notGranted = await cli(
+      'exempt',
+      '--account',
+      id,
+      '--user',
+      'known',
+      '--service',
+      'sagemaker',
+      '--days',
+      '2',
+    )
+    expect(notGranted.code).toBe(2)
+    expect(notGranted.stderr).toMatch(/known was not granted sagemaker/)
+  })
+
+  it('reports a policy name of the project taken outside its path, in any letter case', async () => {
+    const world = givenAccount([s3User('squatted')])
+    const taken = `${PREFIX}.1.${world.user('squatted').id.toLowerCase()}`
+    await world.admin.send(
+      new CreatePolicyCommand({
+        PolicyName: taken,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 's3:Get*', Resource: '*' }],
+        }),
+      }),
+    )
+    await enforce(world.id, T0)
+    expect(await h.store.getUser(world.id, 'squatted')).toMatchObject({ status: 'not-owned-conflict' })
+    expect(alerts('alert.policy-name-taken', world.id)).toEqual([
+      expect.objectContaining({ policyArn: `arn:aws:iam::${world.id}:policy/${taken}` }),
+    ])
   })
 
   it('holds an account when a sweep would lift a large share of its denies', async () => {
