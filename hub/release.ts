@@ -1,9 +1,9 @@
 import { callerArn } from '../shared/aws/caller.js'
-import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
 import { priorStateOf } from '../shared/aws/state-store.js'
 import type { UserDecision } from '../shared/domain/decision.js'
 import { sweepAccount } from '../shared/engine/sweep-account.js'
 import type { HubConfig } from './config.js'
+import { inSpokeAccount } from './spoke-account.js'
 import { newSweepId, priorFor, type SweepDeps } from './sweep.js'
 
 export interface ReleaseRequest {
@@ -37,14 +37,7 @@ export async function releaseDeny(
   const runId = `release-${newSweepId(now)}`
   const mode = request.enforce ? 'enforce' : 'plan'
   const log = deps.log.child({ sweepId: runId, accountId: request.accountId, actor })
-  const credentials = await assumeSpokeRole(
-    deps.sts,
-    request.accountId,
-    { roleName: config.spokeRoleName, externalId: config.externalId },
-    runId,
-  )
-  const iam = deps.iamFor(credentials)
-  try {
+  return inSpokeAccount(deps, config, request.accountId, runId, async (iam) => {
     const past = await deps.store.loadAccount(request.accountId)
     const result = await sweepAccount(
       { iam, log, now, priorState: (user) => priorFor(past, user, now) },
@@ -66,7 +59,5 @@ export async function releaseDeny(
       )
     }
     return { actor, mode, decision }
-  } finally {
-    iam.destroy()
-  }
+  })
 }

@@ -1,12 +1,12 @@
 import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
 import { executeWrites } from '../shared/aws/iam-writer.js'
-import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
 import { priorStateOf } from '../shared/aws/state-store.js'
 import { classifyPolicies } from '../shared/domain/ownership.js'
 import { liftDenies } from '../shared/domain/planner.js'
 import { currentServices, planRemoval } from '../shared/domain/write-plan.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
+import { inSpokeAccount } from './spoke-account.js'
 import { newSweepId, type SweepDeps } from './sweep.js'
 
 export interface RollbackResult {
@@ -27,14 +27,7 @@ export async function rollback(
   target: { accountId: string; userName?: string; dryRun?: boolean },
 ): Promise<RollbackResult[]> {
   const runId = `rollback-${newSweepId(deps.now())}`
-  const credentials = await assumeSpokeRole(
-    deps.sts,
-    target.accountId,
-    { roleName: config.spokeRoleName, externalId: config.externalId },
-    runId,
-  )
-  const iam = deps.iamFor(credentials)
-  try {
+  return inSpokeAccount(deps, config, target.accountId, runId, async (iam) => {
     const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix)
     const users = target.userName
       ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
@@ -91,7 +84,5 @@ export async function rollback(
       )
     }
     return results
-  } finally {
-    iam.destroy()
-  }
+  })
 }
