@@ -7,7 +7,7 @@ import { runCli } from '../../hub/cli.js'
 import { startEmulator } from '../emulator/server.js'
 import { startDynalite } from '../support/dynalite.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestEnv, pointSdkAt, TABLE } from '../support/org-harness.js'
+import { hubTestEnv, pointSdkAt, TABLE } from '../support/local-aws.js'
 
 const started = Date.now()
 const emulator = await startEmulator(demoOrg(), { accessAdvisorLatencyMs: 200 })

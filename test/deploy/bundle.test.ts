@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
 
 await startOrgHarness(demoOrg())
 let built: BundleResult

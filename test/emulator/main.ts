@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { startDynalite } from '../support/dynalite.js'
 import { DEMO_ACCOUNTS, demoOrg, PATH, PREFIX } from '../support/fixtures.js'
-import { TABLE } from '../support/org-harness.js'
+import { TABLE } from '../support/local-aws.js'
 import { credentialsFor, EMULATOR_EXTERNAL_ID, startEmulator } from './server.js'
 
 const { values } = parseArgs({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
 
 /** The demo organization, new for each test, and the CLI pointed at it. */
 async function givenDemoOrg() {

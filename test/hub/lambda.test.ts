@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { handler } from '../../hub/lambda.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
-import { hubTestEnv, startOrgHarness } from '../support/org-harness.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
 const slack = await startSlackStandIn()
