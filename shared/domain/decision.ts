@@ -3,17 +3,19 @@ import type { TamperFinding } from './tamper.js'
 
 /** Every status a user's decision can have, with what it means: the one list the CLI and docs use. */
 export const DECISION_STATUSES = {
-  enforced: 'the deny policies are in force (writes were made, or nothing needed changing)',
-  planned: 'writes would be made (plan mode)',
-  unchanged: 'nothing to change',
-  exempt: 'exempt by tag or by a temporary exemption; every deny lifted',
-  'too-young': 'created within the window: not judged yet',
-  'quota-blocked': 'no free managed-policy slot for the deny policy',
-  'not-owned-conflict': "a policy with the project's name but not its path exists; left alone",
-  error: 'something failed; nothing changed for this user',
-  'rolled-back': "an operator removed the project's policies with rollback",
-  released: 'an operator lifted denied services with release; their clocks restart',
+  planned: 'plan mode: these writes would be made',
+  enforced:
+    'the deny policies are in force: created or given a new default version (enforce mode), or already exactly right',
+  unchanged: 'the live policies already deny exactly the right set; no write call is made',
+  exempt: 'the user carries an exemption tag or holds a temporary exemption; any deny of ours is lifted',
+  'too-young': 'the user is younger than the window and has not had the chance to use what they hold',
+  'quota-blocked':
+    "the user has no free slot for the deny policy under the account's attached-policies quota",
+  'not-owned-conflict': 'a policy with our name exists outside our path: it is not ours, so it is left alone',
+  error: 'something failed (for example an Access Advisor job FAILED): nothing changes for the user',
   braked: 'writes were due, but the blast-radius brake held back every write in the account',
+  'rolled-back': "an operator removed the project's policies with `rollback`",
+  released: 'an operator lifted denied services with `release`; their clocks restart',
 } as const
 
 export type DecisionStatus = keyof typeof DECISION_STATUSES
