@@ -1,15 +1,26 @@
 import { Bar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { ACCOUNT_ID } from '../shared/config.js'
 import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
 import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import * as out from './cli-output.js'
-import { ENV_NAMES, type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
+import { type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
 import { addExemption } from './exemptions.js'
 import { releaseDeny } from './release.js'
 import { rollback } from './rollback.js'
 import { createRuntime, createStore, slackNotifier } from './runtime.js'
+import { SETTINGS } from './settings.js'
 import { runSweep } from './sweep.js'
+
+const FLAGGED = SETTINGS.filter((s) => s.key && s.flag)
+const camel = (flag: string) => flag.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())
+
+function number(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`not a number: ${value}`)
+  return n
+}
 
 function int(name: string, min: number, max: number) {
   return (value: string) => {
@@ -21,7 +32,7 @@ function int(name: string, min: number, max: number) {
 }
 
 function accountId(value: string, previous: string[] = []): string[] {
-  if (!/^\d{12}$/.test(value)) throw new InvalidArgumentError(`${value} is not a 12-digit account id`)
+  if (!ACCOUNT_ID.test(value)) throw new InvalidArgumentError(`${value} is not a 12-digit account id`)
   return [...previous, value]
 }
 
@@ -59,26 +70,15 @@ export interface CliIo {
  * environment variables the Lambda reads (see `least-privilege --help`).
  */
 export function buildProgram(io: CliIo): Command {
-  const program = new Command('least-privilege')
-    .description('Keeps every IAM user in an AWS Organization at least privilege.')
-    .option('--table <name>', 'state table (TABLE_NAME)')
-    .option('--external-id <id>', 'ExternalId the spoke role requires (EXTERNAL_ID)')
-    .option('--role-name <name>', 'spoke role name (SPOKE_ROLE_NAME, default LeastPrivilegeSpoke)')
-    .option(
-      '--window-days <n>',
-      'unused window in days (WINDOW_DAYS, default 90)',
-      int('window-days', 1, 400),
-    )
-    .option(
-      '--account-concurrency <n>',
-      'accounts at once (ACCOUNT_CONCURRENCY, default 32)',
-      int('account-concurrency', 1, 64),
-    )
-    .option(
-      '--user-concurrency <n>',
-      'users at once per account (USER_CONCURRENCY, default 10)',
-      int('user-concurrency', 1, 64),
-    )
+  const program = new Command('least-privilege').description(
+    'Keeps every IAM user in an AWS Organization at least privilege.',
+  )
+  // The configuration flags come from the settings table: the same names, help and rules as the Lambda's.
+  for (const s of FLAGGED) {
+    const option = new Option(`--${s.flag} <${s.kind === 'number' ? 'n' : 'value'}>`, `${s.help} (${s.env})`)
+    program.addOption(s.kind === 'number' ? option.argParser(number) : option)
+  }
+  program
     .addOption(
       new Option('--log-level <level>', 'pino level for the JSON logs on stderr')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -86,37 +86,24 @@ export function buildProgram(io: CliIo): Command {
     )
     .addHelpText(
       'after',
-      `\nEnvironment variables: ${Object.keys(ENV_NAMES).join(', ')}; AWS settings from the SDK's standard ones.`,
+      `\nEnvironment variables: ${SETTINGS.map((s) => s.env).join(', ')}; AWS settings from the SDK's standard ones.`,
     )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
 
-  const globals = () =>
-    program.opts<{
-      table?: string
-      externalId?: string
-      roleName?: string
-      windowDays?: number
-      accountConcurrency?: number
-      userConcurrency?: number
-      logLevel: string
-    }>()
-  const log = () => createLogger({ level: globals().logLevel, destination: io.stderr })
-  const hubConfig = (overrides: Partial<HubConfig> = {}) => {
-    const g = globals()
-    return loadHubConfig(io.env, {
-      tableName: g.table,
-      externalId: g.externalId,
-      spokeRoleName: g.roleName,
-      windowDays: g.windowDays,
-      accountConcurrency: g.accountConcurrency,
-      userConcurrency: g.userConcurrency,
-      ...overrides,
-    } as Partial<HubConfig>)
+  const log = () =>
+    createLogger({ level: program.opts<{ logLevel: string }>().logLevel, destination: io.stderr })
+  /** The configuration flags given, keyed by setting path. */
+  const flags = (): Partial<HubConfig> => {
+    const given = program.opts<Record<string, unknown>>()
+    return Object.fromEntries(FLAGGED.map((s) => [s.key, given[camel(s.flag ?? '')]]))
   }
-  const store = () =>
-    createStore(loadStoreConfig(io.env, { ...(globals().table ? { tableName: globals().table } : {}) }))
+  const hubConfig = () => loadHubConfig(io.env, flags())
+  const store = () => {
+    const { tableName, maxAttempts, historyRetentionDays } = flags()
+    return createStore(loadStoreConfig(io.env, { tableName, maxAttempts, historyRetentionDays }))
+  }
   const print = (json: boolean | undefined, data: unknown, text: () => string) =>
     io.stdout(json ? JSON.stringify(data, null, 2) : text())
 

@@ -1,9 +1,7 @@
 import { z } from 'zod'
-import { parseWith } from '../shared/config.js'
+import { accountIdSchema, parseWith } from '../shared/config.js'
 import type { HubConfig } from './config.js'
 import type { SweepRequest } from './sweep.js'
-
-const accountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')
 
 /** EventBridge's scheduled event: its id is stable across Lambda's retries of the same delivery. */
 const scheduled = z.looseObject({
@@ -17,7 +15,7 @@ const scheduled = z.looseObject({
 const manual = z
   .object({
     mode: z.enum(['plan', 'enforce']).optional(),
-    accounts: z.array(accountId).min(1).optional(),
+    accounts: z.array(accountIdSchema).min(1).optional(),
     /** Lets an intended large change through the blast-radius brake. */
     confirmLargeChange: z.boolean().optional(),
   })
@@ -27,7 +25,7 @@ const manual = z
 const continuation = z
   .object({
     continuation: z
-      .object({ sweepId: z.string().regex(/^[\w.-]{1,100}$/), accounts: z.array(accountId).min(1) })
+      .object({ sweepId: z.string().regex(/^[\w.-]{1,100}$/), accounts: z.array(accountIdSchema).min(1) })
       .strict(),
   })
   .strict()

@@ -1,4 +1,5 @@
 import type { Exemption, StateStore } from '../shared/aws/state-store.js'
+import { ACCOUNT_ID } from '../shared/config.js'
 import { ConfigError } from '../shared/errors.js'
 
 /**
@@ -10,7 +11,7 @@ export async function addExemption(
   store: StateStore,
   input: { accountId: string; userName: string; service?: string; days: number; reason: string; now: Date },
 ): Promise<Exemption> {
-  if (!/^\d{12}$/.test(input.accountId))
+  if (!ACCOUNT_ID.test(input.accountId))
     throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
   if (!/^[\w+=,.@-]{1,64}$/.test(input.userName))
     throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)

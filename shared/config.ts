@@ -4,6 +4,28 @@ import { ConfigError } from './errors.js'
 
 const namespace = z.string().regex(/^[a-z0-9-]+$/, 'a service namespace such as s3 or ec2')
 
+/** The one check of an AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/
+export const accountIdSchema = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id')
+
+export const brakeSchema = z
+  .object({
+    maxUserShare: z.number().min(0).max(1).default(0.3),
+    maxServiceShare: z.number().min(0).max(1).default(0.3),
+    minUsers: z.number().int().min(1).default(3),
+    minServices: z.number().int().min(1).default(20),
+    maxLiftShare: z.number().min(0).max(1).default(0.3),
+  })
+  .strict()
+
+export const accessAdvisorSchema = z
+  .object({
+    initialDelayMs: z.number().int().min(0).max(60_000).default(1_000),
+    maxDelayMs: z.number().int().min(1).max(60_000).default(8_000),
+    timeoutMs: z.number().int().min(1).max(900_000).default(120_000),
+  })
+  .strict()
+
 /** Engine settings for one account. Every field has a default; unknown keys are rejected. */
 export const engineConfigSchema = z
   .object({
@@ -38,24 +60,8 @@ export const engineConfigSchema = z
     /** Users processed at once within an account. */
     userConcurrency: z.number().int().min(1).max(64).default(10),
     /** The blast-radius brake (see shared/domain/brake.ts). */
-    brake: z
-      .object({
-        maxUserShare: z.number().min(0).max(1).default(0.3),
-        maxServiceShare: z.number().min(0).max(1).default(0.3),
-        minUsers: z.number().int().min(1).default(3),
-        minServices: z.number().int().min(1).default(20),
-        maxLiftShare: z.number().min(0).max(1).default(0.3),
-      })
-      .strict()
-      .prefault({}),
-    accessAdvisor: z
-      .object({
-        initialDelayMs: z.number().int().min(0).max(60_000).default(1_000),
-        maxDelayMs: z.number().int().min(1).max(60_000).default(8_000),
-        timeoutMs: z.number().int().min(1).max(900_000).default(120_000),
-      })
-      .strict()
-      .prefault({}),
+    brake: brakeSchema.prefault({}),
+    accessAdvisor: accessAdvisorSchema.prefault({}),
   })
   .strict()
 

@@ -1,6 +1,8 @@
 /** The README's reference tables are derived from the code's own lists, so they cannot drift. */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { shownDefault } from '../../hub/config.js'
+import { SETTINGS } from '../../hub/settings.js'
 import { DECISION_STATUSES } from '../../shared/domain/decision.js'
 
 const readme = readFileSync('README.md', 'utf8')
@@ -22,5 +24,10 @@ describe('the README', () => {
       ([status, meaning]) => `| \`${status}\` | ${meaning} |`,
     )
     expect(tableAfter('| status | meaning |')).toEqual(rows)
+  })
+
+  it('lists every setting with its variable, its default from the schema, and its meaning', () => {
+    const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${shownDefault(s)} | ${s.help} |`)
+    expect(tableAfter('| variable | default | meaning |')).toEqual(rows)
   })
 })

@@ -1,7 +1,7 @@
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
 import type { SpecDatabase } from '@aws-cdk/service-spec-types'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ENV_NAMES } from '../../hub/config.js'
+import { SETTINGS } from '../../hub/settings.js'
 import { STATE_TABLE } from '../../shared/aws/state-table.js'
 import { loadTemplate, PSEUDO, references, type Template } from '../support/cloudformation.js'
 
@@ -173,7 +173,11 @@ describe('hub template', () => {
 
   it('sets only environment variables the hub reads, and every required one', () => {
     const env = (props('HubFunction').Environment as { Variables: Record<string, unknown> }).Variables
-    for (const name of Object.keys(env)) expect(Object.keys(ENV_NAMES), name).toContain(name)
+    for (const name of Object.keys(env))
+      expect(
+        SETTINGS.map((s) => s.env),
+        name,
+      ).toContain(name)
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EXTERNAL_ID', 'SWEEP_MODE']))
   })
 

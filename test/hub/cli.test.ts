@@ -97,7 +97,7 @@ describe('the command-line tool', () => {
     [['audit', 'status', 'happy'], /Allowed choices are/],
     [['audit', 'user', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],
     [['rollback', '--account', '222222222222', '--user', 'nobody'], /no IAM user nobody/],
-    [['sweep', '--window-days', '0'], /window-days must be a whole number/],
+    [['sweep', '--window-days', '0'], /windowDays \(--window-days\): Too small/],
     [['frobnicate'], /unknown command/],
     [['--log-level', 'loud', 'audit', 'sweeps'], /Allowed choices are fatal, error, warn/],
   ])('%j fails with a clear message', async (argv, message) => {

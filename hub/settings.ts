@@ -1,0 +1,250 @@
+import type { z } from 'zod'
+import { ConfigError } from '../shared/errors.js'
+
+/** How an environment variable's text becomes a value. */
+export type SettingKind = 'string' | 'number' | 'list' | 'json'
+
+/** One setting: where it is read from, how it is written, and what it means. */
+export interface Setting {
+  /** Path in the configuration (`brake.maxUserShare`); absent for what is read outside it. */
+  key?: string
+  env: string
+  /** The CLI flag that overrides it (without `--`). */
+  flag?: string
+  kind: SettingKind
+  help: string
+  /** The default to show when no schema tells it (settings read outside the configuration). */
+  shownDefault?: string
+}
+
+/**
+ * Every setting of the hub, in one place: the Lambda's environment, the CLI's flags and the README's
+ * configuration table are all read from here; the schemas in config.ts hold the types and the rules.
+ */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'mode', env: 'SWEEP_MODE', kind: 'string', help: '`plan` reports only; `enforce` writes' },
+  {
+    key: 'windowDays',
+    env: 'WINDOW_DAYS',
+    flag: 'window-days',
+    kind: 'number',
+    help: "a service unused this many days is denied (1 to 400, Access Advisor's tracking period)",
+  },
+  {
+    key: 'neverDeny',
+    env: 'NEVER_DENY',
+    kind: 'list',
+    help: 'comma-separated service namespaces never denied (for example `sts,signin`)',
+  },
+  {
+    key: 'exemptTags',
+    env: 'EXEMPT_TAGS',
+    kind: 'json',
+    help: 'JSON list of tag rules that exempt a user: the key matches exactly (IAM tag keys are case-sensitive), the value ignoring case; without `values`, any value exempts',
+  },
+  {
+    key: 'policyPath',
+    env: 'POLICY_PATH',
+    kind: 'string',
+    help: "IAM path of the project's policies; ownership is decided by it",
+  },
+  {
+    key: 'policyNamePrefix',
+    env: 'POLICY_NAME_PREFIX',
+    kind: 'string',
+    help: 'policy name prefix, at most 60 characters',
+  },
+  {
+    key: 'userConcurrency',
+    env: 'USER_CONCURRENCY',
+    flag: 'user-concurrency',
+    kind: 'number',
+    help: 'users processed at once within an account',
+  },
+  {
+    key: 'accountConcurrency',
+    env: 'ACCOUNT_CONCURRENCY',
+    flag: 'account-concurrency',
+    kind: 'number',
+    help: 'accounts swept at once',
+  },
+  {
+    key: 'spokeRoleName',
+    env: 'SPOKE_ROLE_NAME',
+    flag: 'role-name',
+    kind: 'string',
+    help: 'the role the StackSet deploys into every account',
+  },
+  {
+    key: 'externalId',
+    env: 'EXTERNAL_ID',
+    flag: 'external-id',
+    kind: 'string',
+    help: "the ExternalId the spoke role's trust policy requires",
+  },
+  {
+    key: 'excludedAccounts',
+    env: 'EXCLUDED_ACCOUNTS',
+    kind: 'list',
+    help: 'comma-separated account ids never swept',
+  },
+  { key: 'tableName', env: 'TABLE_NAME', flag: 'table', kind: 'string', help: 'the state table' },
+  {
+    key: 'maxAttempts',
+    env: 'MAX_ATTEMPTS',
+    kind: 'number',
+    help: 'SDK attempts per call (adaptive retry mode)',
+  },
+  {
+    key: 'continuationThresholdMs',
+    env: 'CONTINUATION_THRESHOLD_MS',
+    kind: 'number',
+    help: 'in Lambda, stop starting accounts when less time than this is left',
+  },
+  {
+    key: 'accountLeaseMs',
+    env: 'ACCOUNT_LEASE_MS',
+    kind: 'number',
+    help: 'how long an account claim holds before another invocation may take it over',
+  },
+  {
+    key: 'historyRetentionDays',
+    env: 'HISTORY_RETENTION_DAYS',
+    kind: 'number',
+    help: 'days to keep history rows (TTL); 0 keeps them forever',
+  },
+  {
+    key: 'brake.maxUserShare',
+    env: 'BRAKE_MAX_USER_SHARE',
+    kind: 'number',
+    help: "largest share of an account's evaluated users one sweep may newly restrict",
+  },
+  {
+    key: 'brake.maxServiceShare',
+    env: 'BRAKE_MAX_SERVICE_SHARE',
+    kind: 'number',
+    help: 'largest share of their granted services one sweep may newly deny',
+  },
+  {
+    key: 'brake.maxLiftShare',
+    env: 'BRAKE_MAX_LIFT_SHARE',
+    kind: 'number',
+    help: "largest share of the account's active denies one sweep may lift (from 3 users up)",
+  },
+  {
+    key: 'slackWebhookSecretArn',
+    env: 'SLACK_WEBHOOK_SECRET_ARN',
+    kind: 'string',
+    help: 'Secrets Manager secret with the incoming-webhook URL (the bare URL, or JSON with `url`); no digest when unset',
+  },
+  {
+    env: 'SLACK_WEBHOOK_URL',
+    kind: 'string',
+    help: 'CLI only: the webhook URL itself',
+    shownDefault: '(none)',
+  },
+  { env: 'LOG_LEVEL', kind: 'string', help: 'pino level', shownDefault: '`info`' },
+  {
+    key: 'accessAdvisor.initialDelayMs',
+    env: 'ACCESS_ADVISOR_INITIAL_DELAY_MS',
+    kind: 'number',
+    help: 'poll step for the first jobs of a sweep, before any job duration is known',
+  },
+  {
+    key: 'accessAdvisor.maxDelayMs',
+    env: 'ACCESS_ADVISOR_MAX_DELAY_MS',
+    kind: 'number',
+    help: 'longest wait between two polls',
+  },
+  {
+    key: 'accessAdvisor.timeoutMs',
+    env: 'ACCESS_ADVISOR_TIMEOUT_MS',
+    kind: 'number',
+    help: 'give up on a job after this long; the user is then left unchanged (`error`)',
+  },
+]
+
+/**
+ * Reads the settings a schema holds from the environment, overlaid with explicit values (CLI flags,
+ * keyed by setting path), and validates the whole with the schema. Every problem names the setting and
+ * where its value came from: the variable, or the flag.
+ */
+export function loadSettings<T extends z.ZodObject>(
+  schema: T,
+  env: NodeJS.ProcessEnv,
+  overrides: Readonly<Record<string, unknown>>,
+): z.infer<T> {
+  const wanted = new Set(Object.keys(schema.shape))
+  const raw: Record<string, unknown> = {}
+  const source = new Map<string, string>()
+  for (const s of SETTINGS) {
+    const value = env[s.env]
+    if (!s.key || !wanted.has(head(s.key)) || value === undefined || value === '') continue
+    put(raw, s.key, convert(s.key, s.env, s.kind, value))
+    source.set(s.key, s.env)
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    put(raw, key, value)
+    const flag = SETTINGS.find((s) => s.key === key)?.flag
+    source.set(key, flag ? `--${flag}` : key)
+  }
+  const result = schema.safeParse(raw)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => `${describe(issue.path, source)}: ${issue.message}`)
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+}
+
+/** `windowDays (WINDOW_DAYS)`, `excludedAccounts (EXCLUDED_ACCOUNTS).0`: the setting, then the rest. */
+function describe(path: readonly PropertyKey[], source: ReadonlyMap<string, string>): string {
+  const dotted = path.map(String)
+  for (let n = dotted.length; n > 0; n--) {
+    const key = dotted.slice(0, n).join('.')
+    const setting = SETTINGS.find((s) => s.key === key)
+    if (!setting) continue
+    const rest = dotted
+      .slice(n)
+      .map((p) => `.${p}`)
+      .join('')
+    return `${key} (${source.get(key) ?? setting.env})${rest}`
+  }
+  return dotted.join('.') || '(root)'
+}
+
+function convert(key: string, env: string, kind: SettingKind, value: string): unknown {
+  switch (kind) {
+    case 'list':
+      return value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
+    case 'number': {
+      const n = Number(value)
+      if (!Number.isFinite(n))
+        throw new ConfigError(`invalid configuration: ${key} (${env}): not a number: ${value}`)
+      return n
+    }
+    case 'json':
+      try {
+        return JSON.parse(value) as unknown
+      } catch {
+        throw new ConfigError(`invalid configuration: ${key} (${env}): not JSON: ${value.slice(0, 80)}`)
+      }
+    case 'string':
+      return value
+  }
+}
+
+function head(key: string): string {
+  return key.split('.')[0] ?? key
+}
+
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  const [first = key, nested] = key.split('.')
+  if (!nested) {
+    target[first] = value
+    return
+  }
+  const group = target[first]
+  target[first] = { ...(typeof group === 'object' && group !== null ? group : {}), [nested]: value }
+}
