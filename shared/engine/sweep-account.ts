@@ -7,13 +7,14 @@ import type { EngineConfig } from '../config.js'
 import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domain/brake.js'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import { renderDenyPolicies } from '../domain/deny-policy.js'
-import { exemptionFor, isTooYoung } from '../domain/exemption.js'
+import { exemptionFor } from '../domain/exemption.js'
+import { BEFORE_READ, BEFORE_WRITE, firstOutcome } from '../domain/gates.js'
 import { classifyPolicies, type UserPolicies } from '../domain/ownership.js'
-import { type DenyPeriod, type DenyPlan, liftDenies, planDenySet } from '../domain/planner.js'
+import { type DenyPeriod, type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import { detectTampering, documentDigest, type RecordedPolicies } from '../domain/tamper.js'
-import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
+import type { AccountQuotas, IamUser, ManagedPolicy, ServiceUsage } from '../domain/types.js'
 import {
   currentServices,
   defaultDocument,
@@ -246,48 +247,21 @@ async function planUser(
   try {
     // What we denied stays the reference even if someone edited the live text.
     const currentlyDenied = new Set([...live.denied, ...(prior?.recorded?.denied ?? [])])
-    const exemptBy = tag ? `exempt by tag ${tag}` : prior?.exemptUntil && `exempt until ${prior.exemptUntil}`
-    let plan: DenyPlan
-    let granted: number | undefined
-    if (release) {
-      const unknown = release.services.filter((ns) => !currentlyDenied.has(ns))
-      if (unknown.length > 0)
-        throw new ConfigError(`service: ${unknown.join(', ')} is not denied for ${user.name} in ${accountId}`)
-      plan = liftDenies(currentlyDenied, new Set(release.services), 'released', prior?.firstSeen, deps.now)
-    } else if (exemptBy) {
-      // An exemption lifts any deny of ours: the operator asked for this user to be left alone.
-      plan = liftDenies(currentlyDenied, currentlyDenied, 'exempt', prior?.firstSeen, deps.now)
-    } else if (isTooYoung(user, deps.now, config.windowDays)) {
-      return settled('too-young', `created ${user.createDate.toISOString()}, within the window`)
-    } else {
-      const report = await readServiceUsage(
-        deps.iam,
-        user.arn,
-        config.accessAdvisor,
-        deps.sleep ?? realSleep,
-        deps.jobDurations,
-      )
-      granted = report.length
-      plan = planDenySet({
-        report,
-        currentlyDenied,
-        deniedSince: prior?.deniedSince ?? {},
-        lastAttempts: prior?.lastAttempts ?? {},
-        ...(prior?.pastDenies ? { pastDenies: prior.pastDenies } : {}),
-        firstSeen: prior?.firstSeen,
-        userCreateDate: user.createDate,
-        now: deps.now,
-        windowDays: config.windowDays,
-        neverDeny: new Set(config.neverDeny),
-        exemptServices: new Set(prior?.exemptServices ?? []),
-      })
-      for (const attempt of plan.attempts) {
-        log.warn(
-          { event: 'alert.denied-attempt', ...attempt },
-          `activity on denied service ${attempt.namespace}: an attempt, the deny stays`,
-        )
-      }
-    }
+    const gate = firstOutcome(BEFORE_READ, {
+      user,
+      now: deps.now,
+      windowDays: config.windowDays,
+      currentlyDenied,
+      priorFirstSeen: prior?.firstSeen,
+      exemptTag: tag,
+      exemptUntil: prior?.exemptUntil,
+      release: release?.services,
+    })
+    if (gate?.kind === 'refuse') throw new ConfigError(`${gate.reason} in ${accountId}`)
+    if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
+    const report = gate ? undefined : await readReport(deps, config, user)
+    const plan =
+      gate?.plan ?? planFromReport(log, config, deps.now, user, prior, currentlyDenied, report ?? [])
     const changes = {
       added: plan.added,
       removed: plan.removed,
@@ -303,12 +277,6 @@ async function planUser(
       exemptTagKeys: config.exemptTags.map((t) => t.key),
     }
     const desired = renderDenyPolicies(plan.deny, target, quotas.policySize)
-    const taken = foreign.find((f) => desired.some((d) => d.part === f.part))
-    if (taken) {
-      const reason = `policy ${taken.policy.arn} has the project's name but not its path ${config.policyPath}; left alone`
-      log.error({ event: 'alert.policy-name-taken', policyArn: taken.policy.arn }, reason)
-      return settled('not-owned-conflict', reason, changes)
-    }
     const nameOf = (part: number) => {
       const name = policyName(config.policyNamePrefix, part, user.id)
       return { name, arn: policyArn(user.arn, config.policyPath, name) }
@@ -321,35 +289,79 @@ async function planUser(
       quotas,
       nameOf,
     })
-    if (writes.kind === 'quota-blocked') {
-      log.warn(
-        { event: 'alert.quota-blocked', needed: writes.needed, available: writes.available },
-        'no free policy slot',
-      )
-      const reason = `needs ${writes.needed} more attached policies, the quota leaves ${writes.available}`
-      return settled('quota-blocked', reason, changes)
+    const blocked = firstOutcome(BEFORE_WRITE, {
+      desiredParts: desired.map((d) => d.part),
+      foreign: foreign.map((f) => ({ part: f.part, policyArn: f.policy.arn })),
+      policyPath: config.policyPath,
+      writes,
+    })
+    if (blocked) {
+      log[blocked.alert.level]({ event: blocked.alert.event, ...blocked.alert.fields }, blocked.reason)
+      return settled(blocked.status, blocked.reason, changes)
     }
-    const after = {
-      denied: plan.deny,
-      policyArns: desired.map((d) => nameOf(d.part).arn),
-      policyDigests: desired.map((d) => documentDigest(d.document)),
-    }
-    const status: DecisionStatus = release ? 'released' : exemptBy ? 'exempt' : 'unchanged'
-    const reason = release
-      ? `released ${release.services.join(', ')}`
-      : exemptBy || 'deny set and policies up to date'
     return {
-      decision: { ...base, ...changes, status, reason },
-      ops: writes.ops,
-      after,
+      decision: {
+        ...base,
+        ...changes,
+        status: gate?.status ?? 'unchanged',
+        reason: gate?.reason ?? 'deny set and policies up to date',
+      },
+      ops: writes.kind === 'writes' ? writes.ops : [], // the quota gate settles the other kind
+      after: {
+        denied: plan.deny,
+        policyArns: desired.map((d) => nameOf(d.part).arn),
+        policyDigests: desired.map((d) => documentDigest(d.document)),
+      },
       activeDenies: live.denied.length,
-      ...(granted === undefined ? {} : { granted }),
+      ...(report ? { granted: report.length } : {}),
     }
   } catch (error) {
     if (release) throw error
     logFailure(log, error)
     return settled('error', `${errorMessage(error)}; nothing changed for this user`)
   }
+}
+
+function readReport(deps: AccountSweepDeps, config: EngineConfig, user: IamUser) {
+  return readServiceUsage(
+    deps.iam,
+    user.arn,
+    config.accessAdvisor,
+    deps.sleep ?? realSleep,
+    deps.jobDurations,
+  )
+}
+
+/** The planner on a complete report; each new attempt on a denied service is an alert. */
+function planFromReport(
+  log: Logger,
+  config: EngineConfig,
+  now: Date,
+  user: IamUser,
+  prior: PriorUserState | undefined,
+  currentlyDenied: ReadonlySet<string>,
+  report: readonly ServiceUsage[],
+): DenyPlan {
+  const plan = planDenySet({
+    report,
+    currentlyDenied,
+    deniedSince: prior?.deniedSince ?? {},
+    lastAttempts: prior?.lastAttempts ?? {},
+    ...(prior?.pastDenies ? { pastDenies: prior.pastDenies } : {}),
+    firstSeen: prior?.firstSeen,
+    userCreateDate: user.createDate,
+    now,
+    windowDays: config.windowDays,
+    neverDeny: new Set(config.neverDeny),
+    exemptServices: new Set(prior?.exemptServices ?? []),
+  })
+  for (const attempt of plan.attempts) {
+    log.warn(
+      { event: 'alert.denied-attempt', ...attempt },
+      `activity on denied service ${attempt.namespace}: an attempt, the deny stays`,
+    )
+  }
+  return plan
 }
 
 async function apply(

@@ -1,0 +1,128 @@
+/**
+ * The judgements made about a user around the Access Advisor read, as ordered lists of small pure
+ * functions (the way Repokid's filters read). Each gate returns an outcome or nothing; the first outcome
+ * wins. A new rule is a new gate in the right list.
+ */
+import type { DecisionStatus } from './decision.js'
+import { isTooYoung } from './exemption.js'
+import { type DenyPlan, liftDenies } from './planner.js'
+import type { IamUser } from './types.js'
+import type { WritePlan } from './write-plan.js'
+
+/** What is known of a user before any Access Advisor read. */
+export interface ReadGateInput {
+  user: IamUser
+  now: Date
+  windowDays: number
+  currentlyDenied: ReadonlySet<string>
+  priorFirstSeen: Readonly<Record<string, string>> | undefined
+  /** The exemption tag the user carries (`key=value`), if any. */
+  exemptTag: string | undefined
+  /** The end of a temporary whole-user exemption, if one is in force. */
+  exemptUntil: string | undefined
+  /** Services an operator releases now (`release`). */
+  release: readonly string[] | undefined
+}
+
+export type ReadGateOutcome =
+  /** The deny set is decided without a report: what is lifted and why. */
+  | { kind: 'lift'; status: Extract<DecisionStatus, 'exempt' | 'released'>; reason: string; plan: DenyPlan }
+  /** Nothing is planned for the user. */
+  | { kind: 'settle'; status: DecisionStatus; reason: string }
+  /** A request that cannot be carried out (an operator's mistake): fails the command, names it. */
+  | { kind: 'refuse'; reason: string }
+
+export type ReadGate = (input: ReadGateInput) => ReadGateOutcome | undefined
+
+const released: ReadGate = ({ release, currentlyDenied, priorFirstSeen, now, user }) => {
+  if (!release) return undefined
+  const unknown = release.filter((ns) => !currentlyDenied.has(ns))
+  if (unknown.length > 0)
+    return { kind: 'refuse', reason: `service: ${unknown.join(', ')} is not denied for ${user.name}` }
+  const plan = liftDenies(currentlyDenied, new Set(release), 'released', priorFirstSeen, now)
+  return { kind: 'lift', status: 'released', reason: `released ${release.join(', ')}`, plan }
+}
+
+/** An exemption lifts any deny of ours: someone asked for this user to be left alone. */
+const exempt =
+  (reasonOf: (input: ReadGateInput) => string | undefined): ReadGate =>
+  (input) => {
+    const reason = reasonOf(input)
+    if (!reason) return undefined
+    const { currentlyDenied, priorFirstSeen, now } = input
+    return {
+      kind: 'lift',
+      status: 'exempt',
+      reason,
+      plan: liftDenies(currentlyDenied, currentlyDenied, 'exempt', priorFirstSeen, now),
+    }
+  }
+
+const exemptByTag = exempt(({ exemptTag }) => exemptTag && `exempt by tag ${exemptTag}`)
+const exemptUntil = exempt(({ exemptUntil: until }) => until && `exempt until ${until}`)
+
+const tooYoung: ReadGate = ({ user, now, windowDays }) =>
+  isTooYoung(user, now, windowDays)
+    ? {
+        kind: 'settle',
+        status: 'too-young',
+        reason: `created ${user.createDate.toISOString()}, within the window`,
+      }
+    : undefined
+
+/** In order: an operator's release, then exemptions, then age. */
+export const BEFORE_READ: readonly ReadGate[] = [released, exemptByTag, exemptUntil, tooYoung]
+
+/** What is known once the desired documents are rendered and their writes planned. */
+export interface WriteGateInput {
+  /** Parts the desired documents need. */
+  desiredParts: readonly number[]
+  /** Policies named after this user but outside the project's path. */
+  foreign: readonly { part: number; policyArn: string }[]
+  policyPath: string
+  writes: WritePlan
+}
+
+export interface WriteGateOutcome {
+  status: DecisionStatus
+  reason: string
+  /** The alert to raise, as a log event and its fields. */
+  alert: { event: string; level: 'warn' | 'error'; fields: Record<string, unknown> }
+}
+
+export type WriteGate = (input: WriteGateInput) => WriteGateOutcome | undefined
+
+const notOurs: WriteGate = ({ desiredParts, foreign, policyPath }) => {
+  const taken = foreign.find((f) => desiredParts.includes(f.part))
+  if (!taken) return undefined
+  return {
+    status: 'not-owned-conflict',
+    reason: `policy ${taken.policyArn} has the project's name but not its path ${policyPath}; left alone`,
+    alert: { event: 'alert.policy-name-taken', level: 'error', fields: { policyArn: taken.policyArn } },
+  }
+}
+
+const quota: WriteGate = ({ writes }) =>
+  writes.kind === 'quota-blocked'
+    ? {
+        status: 'quota-blocked',
+        reason: `needs ${writes.needed} more attached policies, the quota leaves ${writes.available}`,
+        alert: {
+          event: 'alert.quota-blocked',
+          level: 'warn',
+          fields: { needed: writes.needed, available: writes.available },
+        },
+      }
+    : undefined
+
+/** In order: a name that is not ours, then the attached-policies quota. */
+export const BEFORE_WRITE: readonly WriteGate[] = [notOurs, quota]
+
+/** The first outcome of a list of gates, or undefined when every gate lets the user through. */
+export function firstOutcome<I, O>(gates: readonly ((input: I) => O | undefined)[], input: I): O | undefined {
+  for (const gate of gates) {
+    const outcome = gate(input)
+    if (outcome) return outcome
+  }
+  return undefined
+}
