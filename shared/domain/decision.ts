@@ -11,7 +11,6 @@ export const DECISION_STATUSES = {
   'too-young': 'the user is younger than the window and has not had the chance to use what they hold',
   'quota-blocked':
     "the user has no free slot for the deny policy under the account's attached-policies quota",
-  'not-owned-conflict': 'a policy with our name exists outside our path: it is not ours, so it is left alone',
   error: 'something failed (for example an Access Advisor job FAILED): nothing changes for the user',
   braked: 'writes were due, but the blast-radius brake held back every write in the account',
   'rolled-back': "an operator removed the project's policies with `rollback`",

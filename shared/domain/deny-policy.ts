@@ -10,6 +10,7 @@ const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
 const SID_GUARD_POLICIES = 'ProtectTheProjectPolicies'
 const SID_GUARD_ATTACHMENT = 'KeepTheProjectPoliciesWhereTheyAre'
 const SID_GUARD_EXEMPTION = 'NoExemptionTags'
+const SID_GUARD_BOUNDARY = 'NoProjectPolicyAsBoundary'
 
 /** Whose deny policies these are, and where they live: what the self-protection statements name. */
 export interface PolicyTarget {
@@ -41,6 +42,14 @@ const ATTACHMENT_CHANGES = [
   'iam:DetachGroupPolicy',
   'iam:DetachRolePolicy',
   'iam:DetachUserPolicy',
+]
+
+/** Setting a permissions boundary, on an existing principal or a new one. */
+const BOUNDARY_CHANGES = [
+  'iam:CreateRole',
+  'iam:CreateUser',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutUserPermissionsBoundary',
 ]
 
 /**
@@ -150,9 +159,13 @@ export function deniedServicesOf(document: string): string[] | undefined {
     } else if (statement.Sid === SID_IAM_OTHERS) {
       services.push('iam')
     } else if (
-      ![SID_IAM_SELF, SID_GUARD_POLICIES, SID_GUARD_ATTACHMENT, SID_GUARD_EXEMPTION].includes(
-        String(statement.Sid),
-      )
+      ![
+        SID_IAM_SELF,
+        SID_GUARD_POLICIES,
+        SID_GUARD_ATTACHMENT,
+        SID_GUARD_BOUNDARY,
+        SID_GUARD_EXEMPTION,
+      ].includes(String(statement.Sid))
     ) {
       return undefined
     }
@@ -202,13 +215,21 @@ function guardStatements(target: PolicyTarget): Statement[] {
       Resource: '*',
       Condition: { ArnLike: { 'iam:PolicyARN': `${policies}*` } },
     },
+    {
+      // As a boundary, a policy of ours would lock its principal out and could no longer be deleted.
+      Sid: SID_GUARD_BOUNDARY,
+      Effect: 'Deny',
+      Action: BOUNDARY_CHANGES,
+      Resource: '*',
+      Condition: { ArnLike: { 'iam:PermissionsBoundary': `${policies}*` } },
+    },
     ...(exemptKeys.length === 0
       ? []
       : [
           {
             Sid: SID_GUARD_EXEMPTION,
             Effect: 'Deny' as const,
-            Action: ['iam:TagUser', 'iam:UntagUser'],
+            Action: ['iam:CreateUser', 'iam:TagUser', 'iam:UntagUser'],
             Resource: `${iam}:user/*`,
             Condition: { 'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': exemptKeys } },
           },

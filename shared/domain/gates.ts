@@ -75,11 +75,6 @@ export const BEFORE_READ: readonly ReadGate[] = [released, exemptByTag, exemptUn
 
 /** What is known once the desired documents are rendered and their writes planned. */
 export interface WriteGateInput {
-  /** Parts the desired documents need. */
-  desiredParts: readonly number[]
-  /** Policies named after this user but outside the project's path. */
-  foreign: readonly { part: number; policyArn: string }[]
-  policyPath: string
   writes: WritePlan
 }
 
@@ -91,16 +86,6 @@ export interface WriteGateOutcome {
 }
 
 export type WriteGate = (input: WriteGateInput) => WriteGateOutcome | undefined
-
-const notOurs: WriteGate = ({ desiredParts, foreign, policyPath }) => {
-  const taken = foreign.find((f) => desiredParts.includes(f.part))
-  if (!taken) return undefined
-  return {
-    status: 'not-owned-conflict',
-    reason: `policy ${taken.policyArn} has the project's name but not its path ${policyPath}; left alone`,
-    alert: { event: 'alert.policy-name-taken', level: 'error', fields: { policyArn: taken.policyArn } },
-  }
-}
 
 const quota: WriteGate = ({ writes }) =>
   writes.kind === 'quota-blocked'
@@ -115,8 +100,8 @@ const quota: WriteGate = ({ writes }) =>
       }
     : undefined
 
-/** In order: a name that is not ours, then the attached-policies quota. */
-export const BEFORE_WRITE: readonly WriteGate[] = [notOurs, quota]
+/** The attached-policies quota; the place for any further rule on planned writes. */
+export const BEFORE_WRITE: readonly WriteGate[] = [quota]
 
 /** The first outcome of a list of gates, or undefined when every gate lets the user through. */
 export function firstOutcome<I, O>(gates: readonly ((input: I) => O | undefined)[], input: I): O | undefined {

@@ -1,4 +1,4 @@
-import { parsePolicyName } from './policy-naming.js'
+import { namesOwner, parsePolicyName } from './policy-naming.js'
 import type { IamUser, ManagedPolicy } from './types.js'
 import type { OwnedPart } from './write-plan.js'
 
@@ -22,12 +22,12 @@ export interface UserPolicies {
    * as live for the user until the user's own parts replace them.
    */
   stale: StalePart[]
-  /** Policies named after this user's UserId but outside our path: not ours, never written. */
-  foreign: { part: number; policy: ManagedPolicy }[]
 }
 
 export interface AccountPolicies {
   forUser: (user: IamUser) => UserPolicies
+  /** Names of every candidate policy in the account, lower case: IAM compares names ignoring case. */
+  takenNames: ReadonlySet<string>
   /** Ours, but no current user owns them and nothing holds them (their user was deleted): deleted. */
   orphans: ManagedPolicy[]
 }
@@ -42,9 +42,8 @@ export function classifyPolicies(
   prefix: string,
   policyPath: string,
 ): AccountPolicies {
-  // IAM compares policy names ignoring case, so owners are compared the same way.
-  const key = (s: string) => s.toLowerCase()
-  const userIds = new Set(users.map((u) => key(u.id)))
+  const userIds = users.map((u) => u.id)
+  const ownedBySomeone = (owner: string) => userIds.some((id) => namesOwner(owner, id))
   const heldBy = new Map<string, number>()
   for (const u of users) for (const arn of u.attachedPolicyArns) heldBy.set(arn, (heldBy.get(arn) ?? 0) + 1)
   const ours = candidates.flatMap((policy) => {
@@ -53,26 +52,26 @@ export function classifyPolicies(
   })
 
   const orphans = ours
-    .filter(({ policy, owner }) => policy.path === policyPath && !userIds.has(key(owner)))
+    .filter(({ policy, owner }) => policy.path === policyPath && !ownedBySomeone(owner))
     .filter(({ policy }) => !heldBy.has(policy.arn) && (policy.attachmentCount ?? 1) === 0)
     .map(({ policy }) => policy)
 
   const forUser = (user: IamUser): UserPolicies => {
     const owned: OwnedPart[] = []
     const stale: StalePart[] = []
-    const foreign: UserPolicies['foreign'] = []
     for (const { policy, part, owner } of ours) {
+      if (policy.path !== policyPath) continue // not ours, whatever its name
       const attached = user.attachedPolicyArns.includes(policy.arn)
-      if (key(owner) === key(user.id)) {
-        if (policy.path === policyPath) owned.push({ part, policy, attached })
-        else foreign.push({ part, policy })
-      } else if (attached && policy.path === policyPath) {
+      if (namesOwner(owner, user.id)) owned.push({ part, policy, attached })
+      else if (attached) {
         const holders = Math.max(heldBy.get(policy.arn) ?? 0, policy.attachmentCount ?? 0)
-        const legacy = key(owner) === key(user.name)
-        stale.push({ part, policy, attached, legacy, deletable: !userIds.has(key(owner)) && holders <= 1 })
+        // User names are unique ignoring case in IAM.
+        const legacy = owner.toLowerCase() === user.name.toLowerCase()
+        stale.push({ part, policy, attached, legacy, deletable: !ownedBySomeone(owner) && holders <= 1 })
       }
     }
-    return { owned, stale, foreign }
+    return { owned, stale }
   }
-  return { forUser, orphans }
+  const takenNames = new Set(candidates.map((p) => p.name.toLowerCase()))
+  return { forUser, orphans, takenNames }
 }

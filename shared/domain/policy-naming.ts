@@ -8,17 +8,29 @@
  */
 export const MAX_PREFIX_LENGTH = 60 // 128 - '.' - two digits - '.' - 64 (longest IAM identifier)
 
-export function policyName(prefix: string, part: number, ownerId: string): string {
-  return `${prefix}.${part}.${ownerId}`
+/**
+ * `suffix` is used only when the plain name is already taken (IAM compares names ignoring case) by a
+ * policy outside the project's path: a name someone created first never keeps a user from their deny.
+ */
+export function policyName(prefix: string, part: number, ownerId: string, suffix?: string): string {
+  return `${prefix}.${part}.${ownerId}${suffix ? `.${suffix}` : ''}`
 }
 
-/** Splits one of the project's policy names into its part number and owner key, or undefined. */
+/**
+ * Splits a name written by policyName into its part number and the rest (the owner's UserId, maybe with a
+ * suffix; or a user name, in names from before UserIds). Exact: the prefix as configured, the part as
+ * written, so that a look-alike such as `leastprivilegedeny.01.<id>` is never read as one of ours.
+ */
 export function parsePolicyName(prefix: string, name: string): { part: number; owner: string } | undefined {
-  const head = `${prefix}.`.toLowerCase()
-  if (!name.toLowerCase().startsWith(head)) return undefined
-  const match = /^(\d+)\.(.+)$/.exec(name.slice(head.length))
+  if (!name.startsWith(`${prefix}.`)) return undefined
+  const match = /^([1-9]\d*)\.(.+)$/.exec(name.slice(prefix.length + 1))
   if (!match?.[1] || !match[2]) return undefined
   return { part: Number(match[1]), owner: match[2] }
+}
+
+/** Whether the owner part of a name names this UserId (with or without a suffix). */
+export function namesOwner(owner: string, userId: string): boolean {
+  return owner === userId || owner.startsWith(`${userId}.`)
 }
 
 export function policyArn(userArn: string, path: string, name: string): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import pLimit from 'p-limit'
 import { readServiceUsage, realSleep, type Sleep } from '../aws/access-advisor.js'
@@ -18,6 +19,7 @@ import type { AccountQuotas, IamUser, ManagedPolicy, ServiceUsage } from '../dom
 import {
   currentServices,
   defaultDocument,
+  type OwnedPart,
   planOrphanRemoval,
   planWrites,
   type WriteOp,
@@ -121,7 +123,17 @@ export async function sweepAccount(
   const plans = await Promise.all(
     users.map((user) =>
       limit(() =>
-        planUser(deps, logFor(user.name), accountId, config, quotas, user, policies.forUser(user), release),
+        planUser(
+          deps,
+          logFor(user.name),
+          accountId,
+          config,
+          quotas,
+          user,
+          policies.forUser(user),
+          policies.takenNames,
+          release,
+        ),
       ),
     ),
   )
@@ -196,9 +208,10 @@ async function planUser(
   quotas: AccountQuotas,
   user: IamUser,
   policies: UserPolicies,
+  takenNames: ReadonlySet<string>,
   release: AccountRunOptions['release'],
 ): Promise<UserPlan> {
-  const { owned, stale, foreign } = policies
+  const { owned, stale } = policies
   const prior = deps.priorState?.(user)
   // Another user's policy attached here is tampering, and what it denies is not this user's deny.
   const legacy = stale.filter((s) => s.legacy)
@@ -277,10 +290,7 @@ async function planUser(
       exemptTagKeys: config.exemptTags.map((t) => t.key),
     }
     const desired = renderDenyPolicies(plan.deny, target, quotas.policySize)
-    const nameOf = (part: number) => {
-      const name = policyName(config.policyNamePrefix, part, user.id)
-      return { name, arn: policyArn(user.arn, config.policyPath, name) }
-    }
+    const nameOf = partNames(log, config, user, owned, takenNames)
     const writes = planWrites({
       desired,
       owned,
@@ -289,12 +299,7 @@ async function planUser(
       quotas,
       nameOf,
     })
-    const blocked = firstOutcome(BEFORE_WRITE, {
-      desiredParts: desired.map((d) => d.part),
-      foreign: foreign.map((f) => ({ part: f.part, policyArn: f.policy.arn })),
-      policyPath: config.policyPath,
-      writes,
-    })
+    const blocked = firstOutcome(BEFORE_WRITE, { writes })
     if (blocked) {
       log[blocked.alert.level]({ event: blocked.alert.event, ...blocked.alert.fields }, blocked.reason)
       return settled(blocked.status, blocked.reason, changes)
@@ -319,6 +324,37 @@ async function planUser(
     if (release) throw error
     logFailure(log, error)
     return settled('error', `${errorMessage(error)}; nothing changed for this user`)
+  }
+}
+
+/**
+ * The name of each part's policy: the live one's, or for a new part the plain name, unless a policy
+ * outside the project's path already holds it (ignoring case, as IAM compares names), in which case a
+ * suffixed name is used and the squatting is alerted. Each part is named once per plan.
+ */
+function partNames(
+  log: Logger,
+  config: EngineConfig,
+  user: IamUser,
+  owned: readonly OwnedPart[],
+  takenNames: ReadonlySet<string>,
+): (part: number) => { name: string; arn: string } {
+  const names = new Map(owned.map((o) => [o.part, { name: o.policy.name, arn: o.policy.arn }]))
+  return (part) => {
+    const known = names.get(part)
+    if (known) return known
+    const plain = policyName(config.policyNamePrefix, part, user.id)
+    let name = plain
+    if (takenNames.has(plain.toLowerCase())) {
+      name = policyName(config.policyNamePrefix, part, user.id, randomBytes(4).toString('hex'))
+      log.error(
+        { event: 'alert.policy-name-taken', policyName: plain, using: name },
+        'a policy outside the project path holds this name; using another',
+      )
+    }
+    const entry = { name, arn: policyArn(user.arn, config.policyPath, name) }
+    names.set(part, entry)
+    return entry
   }
 }
 

@@ -45,7 +45,7 @@ try {
     '--status',
     'unreachable',
   )
-  for (const status of ['exempt', 'quota-blocked', 'not-owned-conflict', 'error', 'too-young']) {
+  for (const status of ['exempt', 'quota-blocked', 'error', 'too-young']) {
     await cli(`7. Users ${status}`, 'audit', 'status', status)
   }
   await cli(

@@ -177,14 +177,14 @@ describe('planWrites', () => {
   })
 
   it('needs a slot for every new part', () => {
-    const desired = renderDenyPolicies(servicesFor(200), TARGET, 800)
+    const desired = renderDenyPolicies(servicesFor(200), TARGET, 1400)
     expect(desired.length).toBeGreaterThan(2)
     const plan = planWrites({ desired, owned: [], attachedCount: 9, quotas: QUOTAS, nameOf })
     expect(plan).toMatchObject({ kind: 'quota-blocked', needed: desired.length, available: 1 })
   })
 
   describe('write order across parts (no service is ever left undenied)', () => {
-    const size = 800
+    const size = 1400
     it('writes the later part first when a service shifts right', () => {
       const before = renderDenyPolicies(servicesFor(120), TARGET, size)
       // A service sorting first pushes every part's last service into the next part.
@@ -203,7 +203,7 @@ describe('planWrites', () => {
 
     it('writes the earlier part first when a service shifts left, removing the emptied part last', () => {
       const before = renderDenyPolicies(servicesFor(120), TARGET, size)
-      const after = renderDenyPolicies(servicesFor(120).slice(1, 60), TARGET, size)
+      const after = renderDenyPolicies(servicesFor(120).slice(1, 30), TARGET, size)
       const plan = planWrites({
         desired: after,
         owned: before.map((p) => owned(p.part, p.document)),
@@ -219,7 +219,7 @@ describe('planWrites', () => {
       const p1 = renderDenyPolicies(['zzz'], TARGET)[0]?.document ?? ''
       const p2 = renderDenyPolicies(['aaa'], TARGET)[0]?.document ?? ''
       // Hand-edited: part 1 holds what belongs in part 2 and vice versa.
-      const desired = renderDenyPolicies(['aaa', ...servicesFor(40), 'zzz'], TARGET, 1000)
+      const desired = renderDenyPolicies(['aaa', ...servicesFor(40), 'zzz'], TARGET, 1250)
       expect(desired.map((d) => d.part)).toEqual([1, 2])
       expect(() =>
         planWrites({

@@ -75,7 +75,7 @@ describe('sweepAccount against the emulator', () => {
     })
     expect(d.frank?.status).toBe('error')
     expect(d.frank?.reason).toMatch(/FAILED/)
-    expect(d.gina?.status).toBe('not-owned-conflict')
+    expect(d.gina?.status).toBe('planned') // under another name: see the test on taken names
   })
 
   it('first enforce run creates and attaches the deny policies', async () => {
@@ -97,16 +97,27 @@ describe('sweepAccount against the emulator', () => {
     expect(d.alice?.denied).not.toContain('sts')
   })
 
-  it('never touches failed, conflicting, quota-blocked, exempt or young users', async () => {
-    const { user, account, policyArn } = await givenEnforced()
+  it('never touches a policy that is not ours, and uses another name when ours is taken', async () => {
+    const { user, account, policyArn, sweep } = givenAccount()
+    const d = byUser(await sweep('enforce'))
+    const foreign = must(account.policies.get(policyArn('gina', 1, '/')), "gina's look-alike policy")
+    expect(foreign.versions).toHaveLength(1)
+    expect(user('gina').attached).not.toContain(foreign.arn)
+    expect(d.gina?.status).toBe('enforced')
+    const [ours] = d.gina?.policyArns ?? []
+    expect(ours).toMatch(new RegExp(`${PATH}${PREFIX}\\.1\\.${user('gina').id}\\.[0-9a-f]{8}$`))
+    expect(user('gina').attached).toContain(ours)
+    // The next sweep recognises the suffixed policy as gina's and writes nothing.
+    const again = byUser(await sweep('enforce'))
+    expect(again.gina).toMatchObject({ status: 'unchanged', writes: 0, policyArns: [ours] })
+  })
+
+  it('never touches failed, quota-blocked, exempt or young users', async () => {
+    const { user } = await givenEnforced()
     expect(user('frank').attached).toEqual([expect.stringContaining('AmazonEC2FullAccess')])
     expect(user('quinn').attached).toHaveLength(10)
     expect(user('erin').attached).toHaveLength(1)
     expect(user('dave').attached).toHaveLength(1)
-    // gina's same-named policy outside our path is neither attached nor changed.
-    const foreign = must(account.policies.get(policyArn('gina', 1, '/')), "gina's foreign policy")
-    expect(foreign.versions).toHaveLength(1)
-    expect(user('gina').attached).not.toContain(foreign.arn)
   })
 
   it('second run with the same data makes no write call', async () => {

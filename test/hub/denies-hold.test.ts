@@ -318,7 +318,7 @@ describe('denies that hold', () => {
     expect(notGranted.stderr).toMatch(/known was not granted sagemaker/)
   })
 
-  it('reports a policy name of the project taken outside its path, in any letter case', async () => {
+  it('uses another name when a look-alike of the project policy name was created first', async () => {
     const world = givenAccount([s3User('squatted')])
     const taken = `${PREFIX}.1.${world.user('squatted').id.toLowerCase()}`
     await world.admin.send(
@@ -330,10 +330,22 @@ describe('denies that hold', () => {
         }),
       }),
     )
+    await world.admin.send(
+      new CreatePolicyCommand({
+        PolicyName: `${PREFIX}.01.${world.user('squatted').id}`, // read as part 1 by a lenient parser
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 's3:Get*', Resource: '*' }],
+        }),
+      }),
+    )
     await enforce(world.id, T0)
-    expect(await h.store.getUser(world.id, 'squatted')).toMatchObject({ status: 'not-owned-conflict' })
+    const state = await h.store.getUser(world.id, 'squatted')
+    expect(state).toMatchObject({ status: 'enforced', denied: expect.arrayContaining(['ec2']) })
+    expect(state?.policyArns[0]).toContain(`${PATH}${PREFIX}.1.${world.user('squatted').id}.`)
+    expect(world.user('squatted').attached).toContain(state?.policyArns[0])
     expect(alerts('alert.policy-name-taken', world.id)).toEqual([
-      expect.objectContaining({ policyArn: `arn:aws:iam::${world.id}:policy/${taken}` }),
+      expect.objectContaining({ policyName: `${PREFIX}.1.${world.user('squatted').id}` }),
     ])
   })
 

@@ -10,14 +10,14 @@ const tenPolicies = Array.from({ length: 10 }, (_, i) => ({
   document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: `sqs:Get*`, Resource: '*' }] },
 }))
 
-/** A member account: users covering enforced, unchanged, exempt, too-young, quota, conflict and error. */
+/** A member account: users covering enforced, unchanged, exempt, too-young, quota, a taken name and error. */
 export function statusAccount(id: string): AccountSeed {
   return {
     id,
     policies: [
       ...tenPolicies,
       {
-        // Named after gina's UserId but outside the project's path: not ours.
+        // Named like gina's deny policy but outside the project's path: not ours, never touched.
         name: `${PREFIX}.1.${seededUserId(id, 'gina')}`,
         document: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }] },
       },
