@@ -5,7 +5,7 @@ import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
 import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import * as out from './cli-output.js'
-import { type HubConfig, loadHubConfig, loadStoreConfig } from './config.js'
+import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
 import { addExemption } from './exemptions.js'
 import { releaseDeny } from './release.js'
 import { rollback } from './rollback.js'
@@ -95,7 +95,7 @@ export function buildProgram(io: CliIo): Command {
   const log = () =>
     createLogger({ level: program.opts<{ logLevel: string }>().logLevel, destination: io.stderr })
   /** The configuration flags given, keyed by setting path. */
-  const flags = (): Partial<HubConfig> => {
+  const flags = (): Overrides<HubConfig> => {
     const given = program.opts<Record<string, unknown>>()
     return Object.fromEntries(FLAGGED.map((s) => [s.key, given[camel(s.flag ?? '')]]))
   }

@@ -36,6 +36,9 @@ export const hubConfigSchema = engineConfigSchema
 
 export type HubConfig = z.infer<typeof hubConfigSchema>
 
+/** Explicit values over the environment; an undefined one leaves the environment's. */
+export type Overrides<T> = { [K in keyof T]?: T[K] | undefined }
+
 /** What audit and exemption commands need: the table, not the spoke role. */
 export const storeConfigSchema = hubConfigSchema.pick({
   tableName: true,
@@ -44,7 +47,7 @@ export const storeConfigSchema = hubConfigSchema.pick({
 })
 export type StoreConfig = z.infer<typeof storeConfigSchema>
 
-export function loadStoreConfig(env: NodeJS.ProcessEnv, overrides: Partial<StoreConfig> = {}): StoreConfig {
+export function loadStoreConfig(env: NodeJS.ProcessEnv, overrides: Overrides<StoreConfig> = {}): StoreConfig {
   return loadSettings(storeConfigSchema, env, overrides)
 }
 
@@ -52,7 +55,7 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv, overrides: Partial<Store
  * Reads the configuration from environment variables (see SETTINGS), overlaid with explicit values
  * (CLI flags). Errors name the setting and its variable or flag.
  */
-export function loadHubConfig(env: NodeJS.ProcessEnv, overrides: Partial<HubConfig> = {}): HubConfig {
+export function loadHubConfig(env: NodeJS.ProcessEnv, overrides: Overrides<HubConfig> = {}): HubConfig {
   return loadSettings(hubConfigSchema, env, overrides)
 }
 

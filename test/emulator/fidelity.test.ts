@@ -46,7 +46,7 @@ let n = 0
 const fresh = (document = doc(['s3:*'])) =>
   new CreatePolicyCommand({ PolicyName: `p${n++}`, Path: '/t/', PolicyDocument: document })
 
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number | undefined }> {
   try {
     await promise
   } catch (e) {

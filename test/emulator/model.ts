@@ -17,7 +17,7 @@ export interface EmPolicy {
   name: string
   id: string
   path: string
-  description?: string
+  description?: string | undefined
   tags: Tag[]
   versions: EmPolicyVersion[]
   nextVersion: number
