@@ -1,5 +1,5 @@
 import Table from 'cli-table3'
-import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../shared/aws/state-store.js'
+import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../shared/domain/records.js'
 import type { UserState } from '../shared/domain/user-state.js'
 import type { ReleaseResult } from './release.js'
 import type { RollbackResult } from './rollback.js'
@@ -77,10 +77,10 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
       s.trigger,
       s.status,
       s.startedAt,
-      s.durationMs ?? '',
+      s.status === 'completed' ? s.durationMs : '',
       s.accounts.length,
-      s.accountsUnreachable ?? '',
-      countsText(s.counts),
+      s.status === 'completed' ? s.accountsUnreachable : '',
+      s.status === 'completed' ? countsText(s.counts) : '',
     ]),
   )
 }

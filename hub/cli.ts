@@ -1,7 +1,7 @@
 import { Bar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { ACCOUNT_ID } from '../shared/config.js'
-import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
+import { DECISION_STATUS_NAMES, type DecisionStatus } from '../shared/domain/decision.js'
 import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import * as out from './cli-output.js'
@@ -159,7 +159,7 @@ export function buildProgram(io: CliIo): Command {
     .requiredOption('--user <name>', 'IAM user name')
     .option('--json', 'JSON output')
     .action(async (o: { account: string; user: string; json?: boolean }) => {
-      const user = await store().getUser(o.account, o.user)
+      const user = await store().audit.user(o.account, o.user)
       if (!user) throw new ConfigError(`user: no recorded state for ${o.user} in ${o.account}`)
       print(
         o.json,
@@ -178,7 +178,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (o: { account: string; user?: string; userId?: string; limit: number; json?: boolean }) => {
       const who = o.userId ? { id: o.userId } : o.user ? { name: o.user } : undefined
       if (!who) throw new ConfigError('user: give --user NAME or --user-id ID')
-      const history = await store().userHistory(o.account, who, o.limit)
+      const history = await store().audit.history(o.account, who, o.limit)
       print(o.json, history, () => out.historyTable(history))
     })
   audit
@@ -189,7 +189,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'JSON output')
     .action(async (o: { account?: string; since?: string; json?: boolean }) => {
       const since = o.since ?? new Date(Date.now() - 7 * 86_400_000).toISOString()
-      const attempts = await store().attemptsSince(since, o.account)
+      const attempts = await store().audit.attemptsSince(since, o.account)
       print(o.json, attempts, () => out.attemptsTable(attempts))
     })
   audit
@@ -197,8 +197,8 @@ export function buildProgram(io: CliIo): Command {
     .description('every user in a status across the organization')
     .addArgument(new Command().createArgument('<status>', 'user status').choices(DECISION_STATUS_NAMES))
     .option('--json', 'JSON output')
-    .action(async (status: string, o: { json?: boolean }) => {
-      const users = await store().usersByStatus(status)
+    .action(async (status: DecisionStatus, o: { json?: boolean }) => {
+      const users = await store().audit.usersByStatus(status)
       print(o.json, users, () => out.usersTable(users))
     })
   audit
@@ -211,7 +211,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option('--json', 'JSON output')
     .action(async (o: { status: 'unreachable' | 'failed' | 'reachable'; json?: boolean }) => {
-      const accounts = await store().accountsByStatus(o.status)
+      const accounts = await store().audit.accountsByStatus(o.status)
       print(o.json, accounts, () => out.accountsTable(accounts))
     })
   audit
@@ -220,7 +220,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--limit <n>', 'how many', int('limit', 1, 100), 10)
     .option('--json', 'JSON output')
     .action(async (o: { limit: number; json?: boolean }) => {
-      const sweeps = await store().recentSweeps(o.limit)
+      const sweeps = await store().sweeps.recent(o.limit)
       print(o.json, sweeps, () => out.sweepsTable(sweeps))
     })
 

@@ -1,5 +1,6 @@
-import type { Exemption, StateStore } from '../shared/aws/state-store.js'
+import type { StateStore } from '../shared/aws/state-store.js'
 import { ACCOUNT_ID } from '../shared/config.js'
+import type { Exemption } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 
 /**
@@ -20,7 +21,7 @@ export async function addExemption(
   }
   if (!Number.isInteger(input.days) || input.days < 1 || input.days > 365)
     throw new ConfigError('days: a whole number from 1 to 365')
-  const user = await store.getUser(input.accountId, input.userName)
+  const user = await store.audit.user(input.accountId, input.userName)
   if (!user) {
     throw new ConfigError(
       `user: no recorded state for ${input.userName} in ${input.accountId}; sweep the account first (a plan sweep will do)`,
@@ -39,6 +40,6 @@ export async function addExemption(
     reason: input.reason,
     createdAt: input.now.toISOString(),
   }
-  await store.putExemption(exemption)
+  await store.users.putExemption(exemption)
   return exemption
 }

@@ -38,7 +38,7 @@ export async function releaseDeny(
   const mode = request.enforce ? 'enforce' : 'plan'
   const log = deps.log.child({ sweepId: runId, accountId: request.accountId, actor })
   return inSpokeAccount(deps, config, request.accountId, runId, async (iam) => {
-    const past = await deps.store.loadAccount(request.accountId)
+    const past = await deps.store.users.loadAccount(request.accountId)
     const result = await sweepAccount(
       { iam, log, now, priorState: (user) => priorFor(past, user, now) },
       request.accountId,
@@ -50,9 +50,9 @@ export async function releaseDeny(
     const decision = { ...found, reason: `${found.reason} by ${actor}: ${request.reason}` }
     if (mode === 'enforce' && decision.status === 'released') {
       const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
-      await deps.store.saveDecision(prev, decision, runId, mode, now, actor)
+      await deps.store.users.saveDecision(prev, decision, { sweepId: runId, mode, now, actor })
       if (prev && prev.userName !== decision.userName)
-        await deps.store.forgetUser(request.accountId, prev.userName)
+        await deps.store.users.forgetUser(request.accountId, prev.userName)
       log.info(
         { event: 'user.released', userName: decision.userName, services: request.services },
         decision.reason,

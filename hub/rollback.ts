@@ -42,7 +42,7 @@ export async function rollback(
       config.policyPath,
     )
     const results: RollbackResult[] = []
-    const past = await deps.store.loadAccount(target.accountId)
+    const past = await deps.store.users.loadAccount(target.accountId)
     for (const user of users) {
       const { owned, stale } = policies.forUser(user)
       const parts = [...owned, ...stale]
@@ -57,7 +57,7 @@ export async function rollback(
       const prev = priorStateOf(past, user)
       const lift = liftDenies(new Set(released), new Set(released), 'rolled-back', prev?.firstSeen, now)
       const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
-      await deps.store.saveDecision(
+      await deps.store.users.saveDecision(
         prev,
         {
           accountId: target.accountId,
@@ -74,9 +74,7 @@ export async function rollback(
           policyDigests: [],
           writes: ops.length,
         },
-        runId,
-        'enforce',
-        now,
+        { sweepId: runId, mode: 'enforce', now },
       )
       deps.log.info(
         { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },

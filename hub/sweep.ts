@@ -7,17 +7,19 @@ import type { Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
-import {
-  type AccountOutcome,
-  type AccountSnapshotState,
-  priorStateOf,
-  type StateStore,
-  type SweepAccountRow,
-  type SweepSummary,
-} from '../shared/aws/state-store.js'
+import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
+import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
 import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
 import { JobDurations } from '../shared/domain/poll-schedule.js'
+import {
+  type AccountOutcome,
+  type CompletedSweep,
+  isDone,
+  type RunningSweep,
+  type StatusCounts,
+  type SweepSummary,
+} from '../shared/domain/records.js'
 import type { IamUser, Mode } from '../shared/domain/types.js'
 import { type PriorUserState, sweepAccount } from '../shared/engine/sweep-account.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
@@ -63,7 +65,7 @@ export interface SweepReport {
   accounts: AccountOutcome[]
   /** Accounts handed to the next invocation. */
   deferred: string[]
-  summary?: SweepSummary
+  summary?: CompletedSweep
   /** What happened to the digest: sent, failed (logged as alert.digest-failed) or none configured. */
   digest?: 'sent' | 'failed' | 'none'
 }
@@ -98,7 +100,9 @@ export async function runSweep(
           deferred.push(accountId)
           return
         }
-        if (!(await deps.store.claimAccount(sweep.sweepId, accountId, deps.now(), config.accountLeaseMs))) {
+        if (
+          !(await deps.store.sweeps.claimAccount(sweep.sweepId, accountId, deps.now(), config.accountLeaseMs))
+        ) {
           log.info({ event: 'account.skipped', accountId }, 'already claimed in this sweep')
           return
         }
@@ -110,7 +114,7 @@ export async function runSweep(
           accountId,
           jobDurations,
         )
-        await deps.store.completeAccount(sweep.sweepId, outcome)
+        await deps.store.sweeps.completeAccount(sweep.sweepId, outcome)
         // The digest's lists live in the table; the report keeps only the counts, so memory and the
         // Lambda's response stay flat in the number of accounts.
         const { notable: _lists, ...slim } = outcome
@@ -124,7 +128,7 @@ export async function runSweep(
     if (!deps.continueWith)
       throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
     deferred.sort()
-    await deps.store.recordContinuation(sweep.sweepId, deferred, jobDurations.snapshot())
+    await deps.store.sweeps.recordContinuation(sweep.sweepId, deferred, jobDurations.snapshot())
     await deps.continueWith({ sweepId: sweep.sweepId, accounts: deferred })
     log.info({ event: 'sweep.continued', deferred: deferred.length }, 'handed the rest to a new invocation')
     return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'continued', accounts: outcomes, deferred }
@@ -171,19 +175,19 @@ async function begin(
     invocations: 1,
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
   }
-  if (await deps.store.startSweep(summary)) return summary
+  if (await deps.store.sweeps.start(summary)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
   return resume(deps, { sweepId: summary.sweepId })
 }
 
 /** The last completed sweep's job durations: today's jobs take about as long as yesterday's. */
 async function previousDurations(store: StateStore): Promise<number[]> {
-  const recent = await store.recentSweeps(5)
+  const recent = await store.sweeps.recent(5)
   return recent.find((s) => s.status === 'completed' && s.jobDurationsMs?.length)?.jobDurationsMs ?? []
 }
 
 async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
-  const sweep = await deps.store.getSweep(request.sweepId)
+  const sweep = await deps.store.sweeps.get(request.sweepId)
   if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
   return sweep
 }
@@ -198,11 +202,11 @@ async function sweepOneAccount(
 ): Promise<AccountOutcome> {
   const started = Date.now()
   const now = deps.now()
-  const past = await deps.store.loadAccount(accountId)
+  const past = await deps.store.users.loadAccount(accountId)
   const record = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
     const reason = errorMessage(error)
     log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)
-    await deps.store.saveAccountState(past.account, {
+    await deps.store.users.saveAccountState(past.account, {
       accountId,
       name: past.account?.name ?? accountId,
       status: outcome,
@@ -244,23 +248,21 @@ async function sweepOneAccount(
       { confirmLargeChange: sweep.confirmLargeChange === true },
     )
     const seen = new Set<string>()
-    const counts: Record<string, number> = {}
+    const counts: StatusCounts = {}
     let writes = 0
     for (const decision of result.decisions) {
       seen.add(decision.userName)
       counts[decision.status] = (counts[decision.status] ?? 0) + 1
       writes += decision.writes
-      await deps.store.saveDecision(
+      await deps.store.users.saveDecision(
         priorStateOf(past, { name: decision.userName, id: decision.userId }),
         decision,
-        sweep.sweepId,
-        sweep.mode,
-        now,
+        { sweepId: sweep.sweepId, mode: sweep.mode, now },
       )
     }
     for (const userName of past.users.keys())
-      if (!seen.has(userName)) await deps.store.forgetUser(accountId, userName)
-    await deps.store.saveAccountState(past.account, {
+      if (!seen.has(userName)) await deps.store.users.forgetUser(accountId, userName)
+    await deps.store.users.saveAccountState(past.account, {
       accountId,
       name: past.account?.name ?? accountId,
       status: 'reachable',
@@ -309,16 +311,15 @@ async function finish(
   deps: SweepDeps,
   sweep: SweepSummary,
   log: Logger,
-): Promise<{ summary: SweepSummary; digest?: SweepReport['digest'] } | undefined> {
-  const rows = await deps.store.sweepAccounts(sweep.sweepId)
-  const done = rows.filter((r) => r.state === 'done')
+): Promise<{ summary: CompletedSweep; digest?: SweepReport['digest'] } | undefined> {
+  const rows = await deps.store.sweeps.accounts(sweep.sweepId)
+  const done = rows.filter(isDone)
   if (done.length < sweep.accounts.length) return undefined
-  const counts: Record<string, number> = {}
-  for (const row of done)
-    for (const [status, n] of Object.entries(row.counts ?? {})) counts[status] = (counts[status] ?? 0) + n
+  const counts = sumCounts(done.map((r) => r.counts))
   const finishedAt = deps.now()
-  const summary: SweepSummary = {
-    ...sweep,
+  const { cursor: _handedOn, ...started } = sweep as RunningSweep
+  const summary: CompletedSweep = {
+    ...started,
     status: 'completed',
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - Date.parse(sweep.startedAt),
@@ -328,32 +329,42 @@ async function finish(
     accountsFailed: done.filter((r) => r.outcome === 'failed').length,
     accountsBraked: done.filter((r) => r.brake).length,
   }
-  delete summary.cursor
-  if (!(await deps.store.finishSweep(summary))) {
+  if (!(await deps.store.sweeps.finish(summary))) {
     // A duplicated invocation finished it first: report what it recorded.
-    const recorded = await deps.store.getSweep(sweep.sweepId)
+    const recorded = await deps.store.sweeps.get(sweep.sweepId)
     return recorded?.status === 'completed' ? { summary: recorded } : undefined
   }
   log.info({ event: 'sweep.completed', counts, durationMs: summary.durationMs }, 'sweep completed')
   return { summary, digest: await sendDigest(deps, summary, done, log) }
 }
 
+/** Decisions per status over several accounts. */
+export function sumCounts(all: readonly StatusCounts[]): StatusCounts {
+  const total: StatusCounts = {}
+  for (const counts of all)
+    for (const status of DECISION_STATUS_NAMES) {
+      const n = counts[status]
+      if (n) total[status] = (total[status] ?? 0) + n
+    }
+  return total
+}
+
 async function sendDigest(
   deps: SweepDeps,
-  summary: SweepSummary,
-  rows: SweepAccountRow[],
+  summary: CompletedSweep,
+  rows: readonly AccountOutcome[],
   log: Logger,
 ): Promise<SweepReport['digest']> {
   if (!deps.notify) return 'none'
   const message = buildDigest({
     sweepId: summary.sweepId,
     mode: summary.mode,
-    durationMs: summary.durationMs ?? 0,
-    counts: summary.counts ?? {},
+    durationMs: summary.durationMs,
+    counts: summary.counts,
     accounts: rows.map((r) => ({
       accountId: r.accountId,
-      outcome: r.outcome ?? 'failed',
-      reason: r.reason ?? '',
+      outcome: r.outcome,
+      reason: r.reason,
       ...(r.brake ? { brake: r.brake } : {}),
       ...(r.notable ? { notable: r.notable } : {}),
     })),

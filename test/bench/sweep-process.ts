@@ -28,7 +28,7 @@ const runtime = createRuntime(config, createLogger({ level: 'silent' }))
 process.on('message', async (message: SweepCommand) => {
   if (message.cmd === 'stop') process.exit(0)
   const started = performance.now()
-  const writesBefore = runtime.store.counter.writes
+  const writesBefore = runtime.store.writeCount
   let users = 0
   let status: string | undefined
   if (message.cmd === 'ours') {
@@ -52,7 +52,7 @@ process.on('message', async (message: SweepCommand) => {
     wallMs: performance.now() - started,
     // The process's peak resident set so far, as the kernel counts it (maxRSS is in KiB).
     maxRssMb: process.resourceUsage().maxRSS / 1024,
-    dynamoWrites: runtime.store.counter.writes - writesBefore,
+    dynamoWrites: runtime.store.writeCount - writesBefore,
     users,
     ...(status ? { status } : {}),
   }

@@ -43,7 +43,10 @@ describe('continuation across invocations', () => {
       } else {
         expect(first.status).toBe('continued')
         expect(handedOn).toEqual([{ sweepId: first.sweepId, accounts: IDS.slice(cut) }])
-        expect((await h.store.getSweep(first.sweepId))?.cursor).toEqual(IDS.slice(cut))
+        expect(await h.store.sweeps.get(first.sweepId)).toMatchObject({
+          status: 'running',
+          cursor: IDS.slice(cut),
+        })
         const next = handedOn[0] ?? { sweepId: '', accounts: [] }
         const [a, b] = await Promise.all([
           runSweep(
@@ -61,13 +64,11 @@ describe('continuation across invocations', () => {
         expect([a.status, b.status]).toContain('completed')
       }
       expect(sweepsPerAccount()).toEqual(IDS.map(() => 1))
-      const summary = await h.store.getSweep(first.sweepId)
-      expect(summary).toMatchObject({
-        status: 'completed',
-        accountsSwept: IDS.length,
-      })
-      expect(Object.values(summary?.counts ?? {}).reduce((a, b) => a + b, 0)).toBe(2 * IDS.length)
-      expect(summary?.finishedAt).toBeDefined()
+      const summary = await h.store.sweeps.get(first.sweepId)
+      if (summary?.status !== 'completed') throw new Error(`sweep ${first.sweepId} is not completed`)
+      expect(summary.accountsSwept).toBe(IDS.length)
+      expect(Object.values(summary.counts).reduce((a, b) => a + b, 0)).toBe(2 * IDS.length)
+      expect(summary.finishedAt).toBeDefined()
     })
   }
 
@@ -89,7 +90,7 @@ describe('continuation across invocations', () => {
   it('takes over an account whose claim expired without an outcome (the invocation died)', async () => {
     const sweepId = 'died-mid-account'
     const start = new Date()
-    await h.store.startSweep({
+    await h.store.sweeps.start({
       sweepId,
       mode: 'plan',
       trigger: 'test',
@@ -98,7 +99,7 @@ describe('continuation across invocations', () => {
       accounts: [IDS[0] ?? ''],
       invocations: 1,
     })
-    expect(await h.store.claimAccount(sweepId, IDS[0] ?? '', start, config.accountLeaseMs)).toBe(true)
+    expect(await h.store.sweeps.claimAccount(sweepId, IDS[0] ?? '', start, config.accountLeaseMs)).toBe(true)
     const soon = await runSweep(h.deps(), config, { kind: 'continuation', sweepId, accounts: [IDS[0] ?? ''] })
     expect(soon.accounts).toEqual([]) // the lease still holds
     const later = new Date(start.getTime() + config.accountLeaseMs + 1)

@@ -17,6 +17,7 @@ import { addExemption } from '../../hub/exemptions.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
+import { isDone } from '../../shared/domain/records.js'
 import type { AccountSeed, UserSeed } from '../emulator/seed.js'
 import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
@@ -86,7 +87,7 @@ const defaultDocument = (
 describe('denies that hold', () => {
   it('keeps a deny the user tries, and reports the attempt once: history, log, digest and audit', async () => {
     const { id, user } = await givenEnforced([s3User('mallory')])
-    expect(await h.store.getUser(id, 'mallory')).toMatchObject({
+    expect(await h.store.audit.user(id, 'mallory')).toMatchObject({
       status: 'enforced',
       denied: expect.arrayContaining(['ec2']),
     })
@@ -96,12 +97,12 @@ describe('denies that hold', () => {
     h.emulator.resetCounts()
     await enforce(id, day(1))
     expect(h.emulator.count({ account: id, writes: true })).toBe(0)
-    expect(await h.store.getUser(id, 'mallory')).toMatchObject({
+    expect(await h.store.audit.user(id, 'mallory')).toMatchObject({
       status: 'enforced',
       denied: expect.arrayContaining(['ec2']),
     })
     const attempt = { namespace: 'ec2', at: tried.toISOString(), region: 'us-east-1' }
-    expect(await h.store.attemptsSince(T0.toISOString(), id)).toEqual([
+    expect(await h.store.audit.attemptsSince(T0.toISOString(), id)).toEqual([
       expect.objectContaining({ userName: 'mallory', status: 'attempt', attempt }),
     ])
     expect(alerts('alert.denied-attempt', id)).toEqual([
@@ -113,7 +114,7 @@ describe('denies that hold', () => {
     )
 
     await enforce(id, day(2)) // the same attempt is not news the next day
-    expect(await h.store.attemptsSince(T0.toISOString(), id)).toHaveLength(1)
+    expect(await h.store.audit.attemptsSince(T0.toISOString(), id)).toHaveLength(1)
     const audit = await cli('audit', 'attempts', '--account', id, '--since', T0.toISOString(), '--json')
     expect(audit.code).toBe(0)
     expect(JSON.parse(audit.stdout)).toEqual([expect.objectContaining({ userName: 'mallory', attempt })])
@@ -152,11 +153,11 @@ describe('denies that hold', () => {
       actor,
       decision: { status: 'released' },
     })
-    const state = await h.store.getUser(id, 'rel')
+    const state = await h.store.audit.user(id, 'rel')
     expect(state?.status).toBe('released')
     expect(state?.denied).not.toContain('ec2')
     expect(state?.denied.length).toBeGreaterThan(0)
-    const [latest] = await h.store.userHistory(id, { name: 'rel' }, 1)
+    const [latest] = await h.store.audit.history(id, { name: 'rel' }, 1)
     expect(latest).toMatchObject({
       status: 'released',
       actor,
@@ -165,12 +166,12 @@ describe('denies that hold', () => {
     expect(latest?.reason).toMatch(/migration/)
 
     await enforce(id, day(1))
-    expect(await h.store.getUser(id, 'rel')).toMatchObject({ status: 'enforced' })
-    expect((await h.store.getUser(id, 'rel'))?.denied).not.toContain('ec2')
+    expect(await h.store.audit.user(id, 'rel')).toMatchObject({ status: 'enforced' })
+    expect((await h.store.audit.user(id, 'rel'))?.denied).not.toContain('ec2')
     await enforce(id, day(89))
-    expect((await h.store.getUser(id, 'rel'))?.denied).not.toContain('ec2')
+    expect((await h.store.audit.user(id, 'rel'))?.denied).not.toContain('ec2')
     await enforce(id, day(91))
-    expect((await h.store.getUser(id, 'rel'))?.denied).toContain('ec2')
+    expect((await h.store.audit.user(id, 'rel'))?.denied).toContain('ec2')
   })
 
   it('release names what is wrong: a service that is not denied, an unknown user', async () => {
@@ -191,7 +192,7 @@ describe('denies that hold', () => {
       new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
     )
     await enforce(id, day(1))
-    expect(await h.store.getUser(id, 'tagged')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(await h.store.audit.user(id, 'tagged')).toMatchObject({ status: 'exempt', denied: [] })
     expect(alerts('alert.newly-exempt', id)).toEqual([
       expect.objectContaining({ userName: 'tagged', tag: 'least-privilege-exempt=true' }),
     ])
@@ -213,12 +214,12 @@ describe('denies that hold', () => {
     expect(defaultDocument(account, policy)).toContain('user/new-name')
     expect(defaultDocument(account, policy)).toContain('mfa/new-name')
     expect(defaultDocument(account, policy)).not.toContain('old-name')
-    expect(await h.store.getUser(id, 'old-name')).toBeUndefined()
-    expect(await h.store.getUser(id, 'new-name')).toMatchObject({
+    expect(await h.store.audit.user(id, 'old-name')).toBeUndefined()
+    expect(await h.store.audit.user(id, 'new-name')).toMatchObject({
       status: 'enforced',
       denied: expect.arrayContaining(['ec2']),
     })
-    const history = await h.store.userHistory(id, { name: 'new-name' }, 10)
+    const history = await h.store.audit.history(id, { name: 'new-name' }, 10)
     expect(history.map((c) => c.status)).not.toContain('tampered')
     expect(history.at(-1)?.userName).toBe('old-name') // the first enforce, before the rename
     expect(history[0]?.reason).toMatch(/renamed from old-name/)
@@ -237,9 +238,9 @@ describe('denies that hold', () => {
     const report = await enforce(id, day(1))
     expect(account.policies.has(oldPolicy)).toBe(false)
     expect(user('reused').attached).toEqual([])
-    expect(await h.store.getUser(id, 'reused')).toMatchObject({ userId: user('reused').id, denied: [] })
-    const rows = await h.store.sweepAccounts(report.sweepId)
-    expect(rows.find((r) => r.accountId === id)?.notable?.orphans).toBe(1)
+    expect(await h.store.audit.user(id, 'reused')).toMatchObject({ userId: user('reused').id, denied: [] })
+    const rows = await h.store.sweeps.accounts(report.sweepId)
+    expect(rows.filter(isDone).find((r) => r.accountId === id)?.notable?.orphans).toBe(1)
   })
 
   it('moves a policy named after the user name to one named after the UserId, with no window', async () => {
@@ -261,7 +262,7 @@ describe('denies that hold', () => {
     expect(writes.indexOf('AttachUserPolicy')).toBeLessThan(writes.indexOf('DetachUserPolicy'))
     expect(account.policies.has(legacyArn(id))).toBe(false)
     expect(account.users.get('legacy')?.attached).toContain(ourPolicyArn(id, 'legacy'))
-    expect((await h.store.getUser(id, 'legacy'))?.denied).toContain('ec2')
+    expect((await h.store.audit.user(id, 'legacy'))?.denied).toContain('ec2')
   })
 
   it("never adopts another user's policy attached to a user: it is tampering, detached, not kept", async () => {
@@ -275,8 +276,8 @@ describe('denies that hold', () => {
     expect(user('vic').attached).not.toContain(malPolicy)
     expect(account.policies.has(malPolicy)).toBe(true) // still mal's
     expect(user('mal').attached).toContain(malPolicy)
-    expect((await h.store.getUser(id, 'vic'))?.denied).not.toContain('ec2')
-    const history = await h.store.userHistory(id, { name: 'vic' }, 5)
+    expect((await h.store.audit.user(id, 'vic'))?.denied).not.toContain('ec2')
+    const history = await h.store.audit.history(id, { name: 'vic' }, 5)
     expect(history.find((c) => c.status === 'tampered')?.reason).toBe(`attached-elsewhere: ${malPolicy}`)
     expect(alerts('alert.tampered', id)).toEqual([expect.objectContaining({ userName: 'vic' })])
   })
@@ -293,9 +294,9 @@ describe('denies that hold', () => {
     await admin.send(new UpdateUserCommand({ UserName: 'alice', NewUserName: 'alice-old' }))
     await admin.send(new UpdateUserCommand({ UserName: 'bob', NewUserName: 'alice' }))
     await enforce(id, day(1))
-    expect(await h.store.getUser(id, 'alice')).toMatchObject({ status: 'enforced' })
-    expect((await h.store.getUser(id, 'alice'))?.denied).toContain('ec2')
-    expect(await h.store.getUser(id, 'alice-old')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(await h.store.audit.user(id, 'alice')).toMatchObject({ status: 'enforced' })
+    expect((await h.store.audit.user(id, 'alice'))?.denied).toContain('ec2')
+    expect(await h.store.audit.user(id, 'alice-old')).toMatchObject({ status: 'exempt', denied: [] })
   })
 
   it('exempt names what is wrong: an unknown user, a service the user was not granted', async () => {
@@ -340,7 +341,7 @@ describe('denies that hold', () => {
       }),
     )
     await enforce(world.id, T0)
-    const state = await h.store.getUser(world.id, 'squatted')
+    const state = await h.store.audit.user(world.id, 'squatted')
     expect(state).toMatchObject({ status: 'enforced', denied: expect.arrayContaining(['ec2']) })
     expect(state?.policyArns[0]).toContain(`${PATH}${PREFIX}.1.${world.user('squatted').id}.`)
     expect(world.user('squatted').attached).toContain(state?.policyArns[0])
@@ -352,15 +353,15 @@ describe('denies that hold', () => {
   it('holds an account when a sweep would lift a large share of its denies', async () => {
     const names = ['u1', 'u2', 'u3', 'u4']
     const { id } = await givenEnforced(names.map((n) => s3User(n)))
-    const denied = must((await h.store.getUser(id, 'u1'))?.denied, 'u1 denies')
+    const denied = must((await h.store.audit.user(id, 'u1'))?.denied, 'u1 denies')
     h.emulator.resetCounts()
     const config = { neverDeny: denied }
     const held = await enforce(id, day(1), { confirm: false, config })
     expect(h.emulator.count({ account: id, writes: true })).toBe(0)
     expect(held.accounts[0]?.brake).toMatch(/active denies .* would be lifted/)
-    expect(await h.store.getUser(id, 'u1')).toMatchObject({ status: 'braked', denied })
+    expect(await h.store.audit.user(id, 'u1')).toMatchObject({ status: 'braked', denied })
 
     await enforce(id, day(1), { config })
-    expect(await h.store.getUser(id, 'u1')).toMatchObject({ denied: [] })
+    expect(await h.store.audit.user(id, 'u1')).toMatchObject({ denied: [] })
   })
 })

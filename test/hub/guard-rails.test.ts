@@ -9,6 +9,7 @@ import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep, type SweepDeps } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import type { SlackMessage } from '../../shared/domain/digest.js'
+import { isDone } from '../../shared/domain/records.js'
 import type { Mode } from '../../shared/domain/types.js'
 import { credentialsFor } from '../emulator/server.js'
 import { freshAccountId, must, ourPolicyArn, statusAccount } from '../support/fixtures.js'
@@ -56,7 +57,7 @@ function givenAccount(notifier?: SweepDeps['notify']) {
     bobPolicy: ourPolicyArn(id, 'bob'),
     lastDigest: () => JSON.stringify(digests.at(-1)?.blocks ?? []),
     notable: async (sweepId: string) =>
-      (await h.store.sweepAccounts(sweepId)).find((r) => r.accountId === id)?.notable,
+      (await h.store.sweeps.accounts(sweepId)).filter(isDone).find((r) => r.accountId === id)?.notable,
     alerts: (event: string) => h.logs.lines().filter((l) => l.event === event && l.accountId === id),
   }
 }
@@ -76,7 +77,7 @@ describe('blast-radius brake', () => {
     expect(member?.brake).toMatch(/would be newly (restricted|denied)/)
     expect(member?.counts.braked).toBeGreaterThan(0)
     expect(report.summary?.accountsBraked).toBe(1)
-    expect(await h.store.getUser(w.id, 'bob')).toMatchObject({ status: 'braked', denied: [] })
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'braked', denied: [] })
     expect(w.alerts('alert.brake-tripped')).toHaveLength(1)
     expect(w.lastDigest()).toMatch(/Blast-radius brake tripped/)
   })
@@ -86,7 +87,7 @@ describe('blast-radius brake', () => {
     await w.sweep('enforce')
     const report = await w.sweep('enforce', { confirm: true })
     expect(report.accounts.find((a) => a.accountId === w.id)?.brake).toBeUndefined()
-    expect(await h.store.getUser(w.id, 'bob')).toMatchObject({ status: 'enforced' })
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'enforced' })
   })
 
   it('trips on a simulated Access Advisor outage ("nothing was used")', async () => {
@@ -111,7 +112,7 @@ describe('tamper detection', () => {
     await w.admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: w.bobPolicy }))
     const report = await w.sweep('enforce')
     expect(w.bob().attached).toContain(w.bobPolicy)
-    const history = await h.store.userHistory(w.id, { name: 'bob' }, 5)
+    const history = await h.store.audit.history(w.id, { name: 'bob' }, 5)
     expect(history.find((c) => c.status === 'tampered')?.reason).toMatch(/^detached: /)
     expect((await w.notable(report.sweepId))?.tampered).toEqual([{ userName: 'bob', kinds: ['detached'] }])
     expect(w.lastDigest()).toMatch(/changed by someone else, restored/)
@@ -133,7 +134,7 @@ describe('tamper detection', () => {
     expect(current).toContain('DenyUnusedServices')
     expect(current).toContain('"ec2:*"')
     expect(
-      (await h.store.userHistory(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.audit.history(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^modified: /)
   })
 
@@ -149,7 +150,7 @@ describe('tamper detection', () => {
     expect(w.account.policies.has(w.bobPolicy)).toBe(true)
     expect(w.bob().attached).toContain(w.bobPolicy)
     expect(
-      (await h.store.userHistory(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
+      (await h.store.audit.history(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
     ).toMatch(/^deleted: /)
   })
 
@@ -201,7 +202,7 @@ describe('the Slack digest', () => {
     const report = await w.sweep('plan')
     expect(report.status).toBe('completed')
     expect(report.digest).toBe('failed')
-    expect((await h.store.getSweep(report.sweepId))?.status).toBe('completed')
+    expect((await h.store.sweeps.get(report.sweepId))?.status).toBe('completed')
     const failed = h.logs
       .lines()
       .filter((l) => l.event === 'alert.digest-failed' && l.sweepId === report.sweepId)

@@ -22,7 +22,7 @@ describe('Access Advisor polling learns job durations', () => {
     const first = await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
     const firstReads = reads()
     expect(firstReads).toBeGreaterThan(1.5 * 24) // the first jobs poll blind: 10, 20, 30, 40, 60... ms
-    const recorded = (await h.store.getSweep(first.sweepId))?.jobDurationsMs ?? []
+    const recorded = (await h.store.sweeps.get(first.sweepId))?.jobDurationsMs ?? []
     expect(recorded.length).toBeGreaterThan(0)
     expect(Math.min(...recorded)).toBeGreaterThanOrEqual(75)
 
@@ -47,6 +47,6 @@ describe('Access Advisor polling learns job durations', () => {
       { kind: 'new', mode: 'plan', trigger: 'test' },
     )
     expect(first.status).toBe('continued')
-    expect((await h.store.getSweep(first.sweepId))?.jobDurationsMs?.length).toBeGreaterThan(0)
+    expect((await h.store.sweeps.get(first.sweepId))?.jobDurationsMs?.length).toBeGreaterThan(0)
   })
 })

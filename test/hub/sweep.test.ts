@@ -95,13 +95,13 @@ describe('the org-wide sweep', () => {
   it('records current state and history per user', async () => {
     const { h, sweep } = await givenOrg()
     const first = await sweep('enforce')
-    const bob = await h.store.getUser(MEMBER, 'bob')
+    const bob = await h.store.audit.user(MEMBER, 'bob')
     expect(bob).toMatchObject({
       status: 'enforced',
       denied: ['autoscaling', 'ec2', 'elasticloadbalancing', 's3-object-lambda'],
     })
     expect(bob?.firstSeen?.s3).toBeDefined()
-    const history = await h.store.userHistory(MEMBER, { name: 'bob' }, 10)
+    const history = await h.store.audit.history(MEMBER, { name: 'bob' }, 10)
     expect(history).toHaveLength(1)
     expect(history[0]).toMatchObject({ status: 'enforced', mode: 'enforce', sweepId: first.sweepId })
     expect(history[0]?.added.map((c) => c.namespace)).toEqual([
@@ -129,13 +129,13 @@ describe('the org-wide sweep', () => {
     await sweep('enforce')
     await sweep('enforce')
     h.dynamo.reset()
-    expect((await h.store.usersByStatus('exempt')).map((u) => `${u.accountId}/${u.userName}`)).toEqual([
+    expect((await h.store.audit.usersByStatus('exempt')).map((u) => `${u.accountId}/${u.userName}`)).toEqual([
       `${MEMBER}/erin`,
     ])
-    expect((await h.store.usersByStatus('quota-blocked')).map((u) => u.userName)).toEqual(['quinn'])
-    expect((await h.store.usersByStatus('error')).map((u) => u.userName)).toEqual(['frank'])
-    expect((await h.store.accountsByStatus('unreachable')).map((a) => a.accountId)).toEqual([NO_ROLE])
-    const sweeps = await h.store.recentSweeps(2)
+    expect((await h.store.audit.usersByStatus('quota-blocked')).map((u) => u.userName)).toEqual(['quinn'])
+    expect((await h.store.audit.usersByStatus('error')).map((u) => u.userName)).toEqual(['frank'])
+    expect((await h.store.audit.accountsByStatus('unreachable')).map((a) => a.accountId)).toEqual([NO_ROLE])
+    const sweeps = await h.store.sweeps.recent(2)
     expect(sweeps).toHaveLength(2)
     expect((sweeps[0]?.startedAt ?? '') >= (sweeps[1]?.startedAt ?? '')).toBe(true)
     expect(sweeps[0]).toMatchObject({
@@ -163,8 +163,8 @@ describe('the org-wide sweep', () => {
     const account = h.emulator.state.accounts.get(MEMBER)
     expect(account?.policies.has(ourPolicyArn(MEMBER, 'bob'))).toBe(false)
     expect(account?.users.get('bob')?.attached.some((a) => a.includes(PREFIX))).toBe(false)
-    expect(await h.store.getUser(MEMBER, 'bob')).toMatchObject({ status: 'rolled-back', denied: [] })
-    expect((await h.store.userHistory(MEMBER, { name: 'bob' }, 1))[0]).toMatchObject({
+    expect(await h.store.audit.user(MEMBER, 'bob')).toMatchObject({ status: 'rolled-back', denied: [] })
+    expect((await h.store.audit.history(MEMBER, { name: 'bob' }, 1))[0]).toMatchObject({
       status: 'rolled-back',
       previousStatus: 'enforced',
     })
@@ -190,7 +190,7 @@ describe('the org-wide sweep', () => {
     })
     const during = await enforceMember()
     expect(during.accounts[0]?.counts.exempt).toBe(2) // erin (tag) and alice (temporary)
-    expect(await h.store.getUser(MEMBER, 'alice')).toMatchObject({
+    expect(await h.store.audit.user(MEMBER, 'alice')).toMatchObject({
       status: 'exempt',
       denied: [],
       reason: expect.stringMatching(/^exempt until /),
@@ -198,27 +198,27 @@ describe('the org-wide sweep', () => {
 
     // The whole-user exemption ends: its denies come back, but lambda's exemption still holds.
     await enforceMember(new Date(Date.now() + 3 * 86_400_000))
-    const after = await h.store.getUser(MEMBER, 'alice')
+    const after = await h.store.audit.user(MEMBER, 'alice')
     expect(after).toMatchObject({ status: 'enforced', denied: expect.arrayContaining(['sqs']) })
     expect(after?.denied).not.toContain('lambda')
     await enforceMember(new Date(Date.now() + 6 * 86_400_000))
-    expect((await h.store.getUser(MEMBER, 'alice'))?.denied).toContain('lambda')
+    expect((await h.store.audit.user(MEMBER, 'alice'))?.denied).toContain('lambda')
   })
 
   it('gives a newly granted service the full window before denying it', async () => {
     const { h, enforceMember, user } = await givenOrg()
     const carl = user('carl')
     await enforceMember()
-    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual([])
+    expect((await h.store.audit.user(MEMBER, 'carl'))?.denied).toEqual([])
     carl.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess') // never used: unused "forever"
     await enforceMember()
-    const granted = await h.store.getUser(MEMBER, 'carl')
+    const granted = await h.store.audit.user(MEMBER, 'carl')
     expect(granted?.denied).toEqual([])
     expect(Date.parse(granted?.firstSeen?.ec2 ?? '')).toBeGreaterThan(Date.now() - 60_000)
 
     const afterWindow = new Date(Date.now() + 91 * 86_400_000)
     await enforceMember(afterWindow)
-    expect((await h.store.getUser(MEMBER, 'carl'))?.denied).toEqual(
+    expect((await h.store.audit.user(MEMBER, 'carl'))?.denied).toEqual(
       expect.arrayContaining(['ec2', 'autoscaling']),
     )
   })
@@ -228,9 +228,9 @@ describe('the org-wide sweep', () => {
     await enforceMember()
     member?.users.delete('carl')
     await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test', accounts: [MEMBER] })
-    expect(await h.store.getUser(MEMBER, 'carl')).toBeUndefined()
+    expect(await h.store.audit.user(MEMBER, 'carl')).toBeUndefined()
     expect(
-      (await h.store.userHistory(MEMBER, { id: seededUserId(MEMBER, 'carl') }, 5)).length,
+      (await h.store.audit.history(MEMBER, { id: seededUserId(MEMBER, 'carl') }, 5)).length,
     ).toBeGreaterThan(0)
   })
 

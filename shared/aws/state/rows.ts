@@ -1,0 +1,126 @@
+/**
+ * Rows read back from the state table are parsed, not cast: a malformed or foreign row fails with an
+ * error naming its key and what is wrong, instead of flowing on as a half-filled record.
+ */
+import { z } from 'zod'
+import { DECISION_STATUS_NAMES } from '../../domain/decision.js'
+import { UnexpectedReplyError } from '../../errors.js'
+
+const status = z.enum(DECISION_STATUS_NAMES as [string, ...string[]])
+const mode = z.enum(['plan', 'enforce'])
+const dates = z.record(z.string(), z.string())
+const counts = z.record(z.string(), z.number())
+const change = z.object({
+  namespace: z.string(),
+  reason: z.string(),
+  lastUsed: z.string().optional(),
+})
+const attempt = z.object({ namespace: z.string(), at: z.string(), region: z.string().optional() })
+
+export const userStateRow = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  userId: z.string().optional(),
+  userArn: z.string(),
+  status,
+  reason: z.string(),
+  denied: z.array(z.string()),
+  deniedSince: dates.optional(),
+  lastAttempts: dates.optional(),
+  pastDenies: z.record(z.string(), z.object({ from: z.string(), to: z.string() })).optional(),
+  exemptTag: z.string().optional(),
+  policyArns: z.array(z.string()),
+  policyDigests: z.array(z.string()),
+  firstSeen: dates.optional(),
+  sweepId: z.string(),
+  updatedAt: z.string(),
+})
+
+export const changeRow = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  userId: z.string().optional(),
+  at: z.string(),
+  sweepId: z.string(),
+  mode,
+  status: z.union([status, z.enum(['tampered', 'attempt'])]),
+  previousStatus: z.string().optional(),
+  added: z.array(change),
+  removed: z.array(change),
+  denied: z.array(z.string()),
+  reason: z.string(),
+  attempt: attempt.optional(),
+  actor: z.string().optional(),
+})
+
+export const exemptionRow = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  userId: z.string().optional(),
+  service: z.string().optional(),
+  until: z.string(),
+  reason: z.string(),
+  createdAt: z.string(),
+})
+
+export const accountStateRow = z.object({
+  accountId: z.string(),
+  name: z.string(),
+  status: z.enum(['reachable', 'unreachable', 'failed']),
+  reason: z.string(),
+  sweepId: z.string(),
+  updatedAt: z.string(),
+})
+
+const sweepBase = {
+  sweepId: z.string(),
+  mode,
+  trigger: z.string(),
+  startedAt: z.string(),
+  accounts: z.array(z.string()),
+  invocations: z.number(),
+  confirmLargeChange: z.boolean().optional(),
+  jobDurationsMs: z.array(z.number()).optional(),
+}
+
+export const sweepRow = z.discriminatedUnion('status', [
+  z.object({ ...sweepBase, status: z.literal('running'), cursor: z.array(z.string()).optional() }),
+  z.object({
+    ...sweepBase,
+    status: z.literal('completed'),
+    finishedAt: z.string(),
+    durationMs: z.number(),
+    counts,
+    accountsSwept: z.number(),
+    accountsUnreachable: z.number(),
+    accountsFailed: z.number(),
+    accountsBraked: z.number(),
+  }),
+])
+
+export const sweepAccountRow = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('claimed'), accountId: z.string(), leaseExpiresAt: z.number() }),
+  z.object({
+    state: z.literal('done'),
+    leaseExpiresAt: z.literal(0),
+    accountId: z.string(),
+    outcome: z.enum(['swept', 'unreachable', 'failed']),
+    reason: z.string(),
+    users: z.number(),
+    counts,
+    writes: z.number(),
+    durationMs: z.number(),
+    brake: z.string().optional(),
+    // The digest's short lists: written and read by this project only, kept as they are.
+    notable: z.record(z.string(), z.unknown()).optional(),
+  }),
+])
+
+/** Parses one item into its record type; the one place a row becomes a typed record. */
+export function parseRow<T>(schema: z.ZodType, item: Record<string, unknown>): T {
+  const result = schema.safeParse(item)
+  if (result.success) return result.data as T
+  const where = `${String(item.pk)} / ${String(item.sk)}`
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`)
+  throw new UnexpectedReplyError(`state table row ${where} is malformed: ${problems.join('; ')}`)
+}

@@ -1,0 +1,98 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { z } from 'zod'
+import { STATE_TABLE } from '../state-table.js'
+import { parseRow } from './rows.js'
+
+export type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>
+type Key = { pk: string; sk: string }
+
+/** The state table's plumbing, shared by the ledger, the user states and the audit queries. */
+export class StateTable {
+  /** Write requests made, so that the benchmark can measure them. */
+  writeCount = 0
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly name: string,
+  ) {}
+
+  async put(item: Key & Record<string, unknown>): Promise<void> {
+    this.writeCount++
+    await this.db.send(new PutCommand({ TableName: this.name, Item: item }))
+  }
+
+  /** A conditional put; false when the condition does not hold. */
+  async putIf(
+    item: Key & Record<string, unknown>,
+    condition: Pick<
+      ConstructorParameters<typeof PutCommand>[0],
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
+    this.writeCount++
+    try {
+      await this.db.send(new PutCommand({ TableName: this.name, Item: item, ...condition }))
+      return true
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
+      throw error
+    }
+  }
+
+  async update(
+    key: Key,
+    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ): Promise<void> {
+    this.writeCount++
+    await this.db.send(new UpdateCommand({ TableName: this.name, Key: key, ...update }))
+  }
+
+  async delete(key: Key): Promise<void> {
+    this.writeCount++
+    await this.db.send(new DeleteCommand({ TableName: this.name, Key: key }))
+  }
+
+  async get<T>(key: Key, schema: z.ZodType): Promise<T | undefined> {
+    const reply = await this.db.send(new GetCommand({ TableName: this.name, Key: key }))
+    return reply.Item ? parseRow<T>(schema, reply.Item) : undefined
+  }
+
+  /** Every page of a query, as raw items. */
+  async query(input: QueryInput): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = []
+    for await (const page of paginateQuery({ client: this.db }, { TableName: this.name, ...input })) {
+      out.push(...(page.Items ?? []))
+    }
+    return out
+  }
+
+  /** One page of a query (with a limit), parsed. */
+  async queryPage<T>(input: QueryInput, schema: z.ZodType): Promise<T[]> {
+    const { Items = [] } = await this.db.send(new QueryCommand({ TableName: this.name, ...input }))
+    return Items.map((item) => parseRow<T>(schema, item))
+  }
+
+  async queryParsed<T>(input: QueryInput, schema: z.ZodType): Promise<T[]> {
+    return (await this.query(input)).map((item) => parseRow<T>(schema, item))
+  }
+
+  /** Every row under one key of the status index. */
+  async byIndex<T>(gsi1pk: string, schema: z.ZodType): Promise<T[]> {
+    return this.queryParsed<T>(
+      {
+        IndexName: STATE_TABLE.statusIndex.name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi1pk },
+      },
+      schema,
+    )
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The records the project keeps: what the state table stores, as the domain sees it. Records whose
+ * fields depend on a status are discriminated unions on that status.
+ */
+import type { DecisionStatus } from './decision.js'
+import type { Notable } from './digest.js'
+import type { Attempt, ServiceChange } from './planner.js'
+import type { Mode } from './types.js'
+
+/** Decisions per status; a status with none is absent. */
+export type StatusCounts = Partial<Record<DecisionStatus, number>>
+
+export type AccountStatus = 'reachable' | 'unreachable' | 'failed'
+
+export interface AccountState {
+  accountId: string
+  name: string
+  status: AccountStatus
+  reason: string
+  sweepId: string
+  updatedAt: string
+}
+
+export interface Exemption {
+  accountId: string
+  userName: string
+  /** The UserId the exemption was granted to (from the user's recorded state). */
+  userId?: string
+  /** A single service, or undefined for the whole user. */
+  service?: string
+  /** ISO date the exemption ends. */
+  until: string
+  reason: string
+  createdAt: string
+}
+
+export interface ChangeRecord {
+  accountId: string
+  userName: string
+  /** Absent only in rows written before the UserId was kept. */
+  userId?: string
+  at: string
+  sweepId: string
+  mode: Mode
+  /** `attempt`: activity on a denied service (one row per service and attempt time). */
+  status: DecisionStatus | 'tampered' | 'attempt'
+  previousStatus?: string
+  added: ServiceChange[]
+  removed: ServiceChange[]
+  denied: string[]
+  reason: string
+  /** The attempt, on `attempt` rows. */
+  attempt?: Attempt
+  /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
+  actor?: string
+}
+
+interface SweepBase {
+  sweepId: string
+  mode: Mode
+  trigger: string
+  startedAt: string
+  /** Accounts this sweep targets. */
+  accounts: string[]
+  invocations: number
+  /** An operator confirmed a large change: the blast-radius brake does not apply to this sweep. */
+  confirmLargeChange?: boolean
+  /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
+  jobDurationsMs?: number[]
+}
+
+export interface RunningSweep extends SweepBase {
+  status: 'running'
+  /** Accounts handed to the next invocation, when the time budget ran out. */
+  cursor?: string[]
+}
+
+export interface CompletedSweep extends SweepBase {
+  status: 'completed'
+  finishedAt: string
+  durationMs: number
+  counts: StatusCounts
+  accountsSwept: number
+  accountsUnreachable: number
+  accountsFailed: number
+  /** Accounts where the blast-radius brake held back every write. */
+  accountsBraked: number
+}
+
+export type SweepSummary = RunningSweep | CompletedSweep
+
+export interface AccountOutcome {
+  accountId: string
+  outcome: 'swept' | Exclude<AccountStatus, 'reachable'>
+  reason: string
+  users: number
+  counts: StatusCounts
+  writes: number
+  durationMs: number
+  /** Why the blast-radius brake held back every write, when it did. */
+  brake?: string
+  /** Short lists for the digest. */
+  notable?: Notable
+}
+
+export type DoneAccountRow = { state: 'done'; leaseExpiresAt: 0 } & AccountOutcome
+
+/** An account's row in a sweep: claimed (with a lease) until its outcome is recorded. */
+export type SweepAccountRow = { state: 'claimed'; accountId: string; leaseExpiresAt: number } | DoneAccountRow
+
+export const isDone = (row: SweepAccountRow): row is DoneAccountRow => row.state === 'done'
