@@ -8,12 +8,13 @@ import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
-import { DECISION_STATUS_NAMES } from '../shared/domain/decision.js'
+import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
 import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
 import { JobDurations } from '../shared/domain/poll-schedule.js'
 import {
   type AccountOutcome,
+  type AccountState,
   type CompletedSweep,
   isDone,
   type RunningSweep,
@@ -192,6 +193,7 @@ async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<Sw
   return sweep
 }
 
+/** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
 async function sweepOneAccount(
   deps: SweepDeps,
   config: HubConfig,
@@ -203,17 +205,19 @@ async function sweepOneAccount(
   const started = Date.now()
   const now = deps.now()
   const past = await deps.store.users.loadAccount(accountId)
-  const record = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
-    const reason = errorMessage(error)
-    log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)
-    await deps.store.users.saveAccountState(past.account, {
+  const reachability = (status: AccountState['status'], reason: string) =>
+    deps.store.users.saveAccountState(past.account, {
       accountId,
       name: past.account?.name ?? accountId,
-      status: outcome,
+      status,
       reason,
       sweepId: sweep.sweepId,
       updatedAt: now.toISOString(),
     })
+  const fail = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
+    const reason = errorMessage(error)
+    log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)
+    await reachability(outcome, reason)
     return { accountId, outcome, reason, users: 0, counts: {}, writes: 0, durationMs: Date.now() - started }
   }
 
@@ -227,7 +231,7 @@ async function sweepOneAccount(
     )
   } catch (error) {
     // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
-    return record(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error)
+    return fail(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error)
   }
 
   // One client per account, closed when the account is done: sockets and memory stay flat however
@@ -247,29 +251,12 @@ async function sweepOneAccount(
       { ...config, mode: sweep.mode },
       { confirmLargeChange: sweep.confirmLargeChange === true },
     )
-    const seen = new Set<string>()
-    const counts: StatusCounts = {}
-    let writes = 0
-    for (const decision of result.decisions) {
-      seen.add(decision.userName)
-      counts[decision.status] = (counts[decision.status] ?? 0) + 1
-      writes += decision.writes
-      await deps.store.users.saveDecision(
-        priorStateOf(past, { name: decision.userName, id: decision.userId }),
-        decision,
-        { sweepId: sweep.sweepId, mode: sweep.mode, now },
-      )
-    }
-    for (const userName of past.users.keys())
-      if (!seen.has(userName)) await deps.store.users.forgetUser(accountId, userName)
-    await deps.store.users.saveAccountState(past.account, {
-      accountId,
-      name: past.account?.name ?? accountId,
-      status: 'reachable',
-      reason: '',
+    const { counts, writes } = await recordDecisions(deps.store, accountId, past, result.decisions, {
       sweepId: sweep.sweepId,
-      updatedAt: now.toISOString(),
+      mode: sweep.mode,
+      now,
     })
+    await reachability('reachable', '')
     log.info({ event: 'account.swept', counts, writes }, 'account swept')
     return {
       accountId,
@@ -283,10 +270,36 @@ async function sweepOneAccount(
       ...(result.brake ? { brake: result.brake } : {}),
     }
   } catch (error) {
-    return record('failed', error)
+    return fail('failed', error)
   } finally {
     iam.destroy()
   }
+}
+
+/** Saves each user's decision against its recorded past, and forgets users that no longer exist. */
+async function recordDecisions(
+  store: StateStore,
+  accountId: string,
+  past: AccountSnapshotState,
+  decisions: readonly UserDecision[],
+  run: { sweepId: string; mode: Mode; now: Date },
+): Promise<{ counts: StatusCounts; writes: number }> {
+  const seen = new Set<string>()
+  const counts: StatusCounts = {}
+  let writes = 0
+  for (const decision of decisions) {
+    seen.add(decision.userName)
+    counts[decision.status] = (counts[decision.status] ?? 0) + 1
+    writes += decision.writes
+    await store.users.saveDecision(
+      priorStateOf(past, { name: decision.userName, id: decision.userId }),
+      decision,
+      run,
+    )
+  }
+  for (const userName of past.users.keys())
+    if (!seen.has(userName)) await store.users.forgetUser(accountId, userName)
+  return { counts, writes }
 }
 
 /** What the engine needs to know of a user's past: recorded state (by UserId) and live exemptions. */

@@ -1,9 +1,9 @@
 import Table from 'cli-table3'
-import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../shared/domain/records.js'
-import type { UserState } from '../shared/domain/user-state.js'
-import type { ReleaseResult } from './release.js'
-import type { RollbackResult } from './rollback.js'
-import type { SweepReport } from './sweep.js'
+import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../../shared/domain/records.js'
+import type { UserState } from '../../shared/domain/user-state.js'
+import type { ReleaseResult } from '../release.js'
+import type { RollbackResult } from '../rollback.js'
+import type { SweepReport } from '../sweep.js'
 
 /** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
 function table(head: string[], rows: (string | number)[][]): string {

@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from 'commander'
+import { ACCOUNT_ID } from '../../shared/config.js'
+
+/** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
+export function number(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`not a number: ${value}`)
+  return n
+}
+
+export function int(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    return n
+  }
+}
+
+export function accountIds(value: string, previous: string[] = []): string[] {
+  if (!ACCOUNT_ID.test(value)) throw new InvalidArgumentError(`${value} is not a 12-digit account id`)
+  return [...previous, value]
+}
+
+export const accountId = (value: string) => accountIds(value)[0] ?? value
+
+export function namespaces(value: string, previous: string[] = []): string[] {
+  if (!/^[a-z0-9-]+$/.test(value))
+    throw new InvalidArgumentError(`${value} is not a service namespace such as s3 or ec2`)
+  return [...previous, value]
+}
+
+export function isoDate(value: string): string {
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) throw new InvalidArgumentError(`${value} is not a date such as 2026-11-01`)
+  return new Date(time).toISOString()
+}

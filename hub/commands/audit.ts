@@ -1,0 +1,82 @@
+import { Command, Option } from 'commander'
+import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
+import { ConfigError } from '../../shared/errors.js'
+import { accountId, int, isoDate } from './args.js'
+import type { CliContext } from './context.js'
+import * as out from './output.js'
+
+/** The audit views: DynamoDB only, no other AWS call. */
+export function addAuditCommands(program: Command, cli: CliContext): void {
+  const audit = program.command('audit').description('query the recorded state (no AWS call but DynamoDB)')
+  audit
+    .command('user')
+    .description('current state of one user')
+    .requiredOption('--account <id>', 'account id', accountId)
+    .requiredOption('--user <name>', 'IAM user name')
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; user: string; json?: boolean }) => {
+      const user = await cli.store().audit.user(o.account, o.user)
+      if (!user) throw new ConfigError(`user: no recorded state for ${o.user} in ${o.account}`)
+      cli.print(
+        o.json,
+        user,
+        () => `${out.usersTable([user])}\nfirst seen: ${JSON.stringify(user.firstSeen ?? {})}`,
+      )
+    })
+  audit
+    .command('history')
+    .description('change history of one user, newest first (it follows renames)')
+    .requiredOption('--account <id>', 'account id', accountId)
+    .addOption(new Option('--user <name>', 'IAM user name').conflicts('userId'))
+    .option('--user-id <id>', "the user's UserId (for a deleted user)")
+    .option('--limit <n>', 'rows', int('limit', 1, 1000), 20)
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; user?: string; userId?: string; limit: number; json?: boolean }) => {
+      const who = o.userId ? { id: o.userId } : o.user ? { name: o.user } : undefined
+      if (!who) throw new ConfigError('user: give --user NAME or --user-id ID')
+      const history = await cli.store().audit.history(o.account, who, o.limit)
+      cli.print(o.json, history, () => out.historyTable(history))
+    })
+  audit
+    .command('attempts')
+    .description('attempts on denied services across the organization, oldest first')
+    .option('--account <id>', 'only this account', accountId)
+    .option('--since <date>', 'from this date on (default: 7 days ago)', isoDate)
+    .option('--json', 'JSON output')
+    .action(async (o: { account?: string; since?: string; json?: boolean }) => {
+      const since = o.since ?? new Date(Date.now() - 7 * 86_400_000).toISOString()
+      const attempts = await cli.store().audit.attemptsSince(since, o.account)
+      cli.print(o.json, attempts, () => out.attemptsTable(attempts))
+    })
+  audit
+    .command('status')
+    .description('every user in a status across the organization')
+    .addArgument(new Command().createArgument('<status>', 'user status').choices(DECISION_STATUS_NAMES))
+    .option('--json', 'JSON output')
+    .action(async (status: DecisionStatus, o: { json?: boolean }) => {
+      const users = await cli.store().audit.usersByStatus(status)
+      cli.print(o.json, users, () => out.usersTable(users))
+    })
+  audit
+    .command('accounts')
+    .description('accounts by reachability (default: unreachable)')
+    .addOption(
+      new Option('--status <status>', 'account status')
+        .choices(['unreachable', 'failed', 'reachable'])
+        .default('unreachable'),
+    )
+    .option('--json', 'JSON output')
+    .action(async (o: { status: 'unreachable' | 'failed' | 'reachable'; json?: boolean }) => {
+      const accounts = await cli.store().audit.accountsByStatus(o.status)
+      cli.print(o.json, accounts, () => out.accountsTable(accounts))
+    })
+  audit
+    .command('sweeps')
+    .description('the last sweeps with their counts and durations')
+    .option('--limit <n>', 'how many', int('limit', 1, 100), 10)
+    .option('--json', 'JSON output')
+    .action(async (o: { limit: number; json?: boolean }) => {
+      const sweeps = await cli.store().sweeps.recent(o.limit)
+      cli.print(o.json, sweeps, () => out.sweepsTable(sweeps))
+    })
+}

@@ -1,0 +1,19 @@
+import type { StateStore } from '../../shared/aws/state-store.js'
+import type { Logger } from '../../shared/logger.js'
+import type { HubConfig } from '../config.js'
+
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+}
+
+/** What every command gets from the program: its I/O, and configuration read from flags and environment. */
+export interface CliContext {
+  io: CliIo
+  log: () => Logger
+  hubConfig: () => HubConfig
+  store: () => StateStore
+  /** Prints the records as JSON with `--json`, else as text. */
+  print: (json: boolean | undefined, data: unknown, text: () => string) => void
+}

@@ -1,0 +1,65 @@
+import { Bar, Presets } from 'cli-progress'
+import { type Command, Option } from 'commander'
+import { createRuntime, slackNotifier } from '../runtime.js'
+import { runSweep } from '../sweep.js'
+import { accountIds } from './args.js'
+import type { CliContext } from './context.js'
+import * as out from './output.js'
+
+interface SweepFlags {
+  plan?: boolean
+  enforce?: boolean
+  account?: string[]
+  confirmLargeChange?: boolean
+  slackWebhookUrl?: string
+  json?: boolean
+}
+
+export function addSweepCommand(program: Command, cli: CliContext): void {
+  program
+    .command('sweep')
+    .description('sweep the organization (or some accounts) now')
+    .addOption(new Option('--plan', 'report only (default)').conflicts('enforce'))
+    .addOption(new Option('--enforce', 'apply the deny policies'))
+    .option('--account <id>', 'sweep only this account (repeatable)', accountIds)
+    .option('--confirm-large-change', 'let an intended large change through the blast-radius brake')
+    .option(
+      '--slack-webhook-url <url>',
+      'post the digest here (SLACK_WEBHOOK_URL; else SLACK_WEBHOOK_SECRET_ARN)',
+    )
+    .option('--json', 'print the sweep report as JSON')
+    .action(async (o: SweepFlags) => {
+      const config = cli.hubConfig()
+      const runtime = createRuntime(config, cli.log())
+      const webhookUrl = o.slackWebhookUrl ?? cli.io.env.SLACK_WEBHOOK_URL
+      const notify = slackNotifier(runtime, { webhookUrl, secretArn: config.slackWebhookSecretArn })
+      const bar =
+        cli.io.stderr.isTTY && !o.json
+          ? new Bar(
+              { format: 'accounts {bar} {value}/{total}', stream: cli.io.stderr },
+              Presets.shades_classic,
+            )
+          : undefined
+      let done = 0
+      const report = await runSweep(
+        runtime.sweepDeps({
+          remainingMs: () => Number.POSITIVE_INFINITY,
+          ...(notify ? { notify } : {}),
+          onAccountDone: (_outcome, total) => {
+            if (done++ === 0) bar?.start(total, 0)
+            bar?.update(done)
+          },
+        }),
+        config,
+        {
+          kind: 'new',
+          mode: o.enforce ? 'enforce' : 'plan',
+          trigger: 'cli',
+          ...(o.account ? { accounts: o.account } : {}),
+          ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
+        },
+      )
+      bar?.stop()
+      cli.print(o.json, report, () => out.sweepTable(report))
+    })
+}
