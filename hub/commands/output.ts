@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import { countsText } from '../../shared/domain/digest.js'
 import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../../shared/domain/records.js'
 import type { UserState } from '../../shared/domain/user-state.js'
 import type { ReleaseResult } from '../release.js'
@@ -14,12 +15,6 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 const list = (items: readonly string[], max = 8) =>
   items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
-
-const countsText = (counts: Record<string, number> = {}) =>
-  Object.entries(counts)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')
 
 export function sweepTable(report: SweepReport): string {
   const rows = [...report.accounts]

@@ -1,4 +1,5 @@
-import type { UserDecision } from './decision.js'
+import { DECISION_STATUS_NAMES, type UserDecision } from './decision.js'
+import type { StatusCounts } from './records.js'
 
 /** What an account's sweep leaves for the digest: short lists, with the full counts. */
 export interface Notable {
@@ -83,7 +84,7 @@ export interface DigestInput {
   sweepId: string
   mode: string
   durationMs: number
-  counts: Record<string, number>
+  counts: StatusCounts
   accounts: readonly DigestAccount[]
 }
 
@@ -242,9 +243,9 @@ function sum(accounts: readonly DigestAccount[], pick: (n: Notable) => number): 
   return accounts.reduce((total, a) => total + (a.notable ? pick(a.notable) : 0), 0)
 }
 
-function countsText(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')
+/** `enforced 3, exempt 1`: decisions per status, in the order of the status list. */
+export function countsText(counts: StatusCounts): string {
+  return DECISION_STATUS_NAMES.flatMap((status) =>
+    counts[status] ? [`${status} ${counts[status]}`] : [],
+  ).join(', ')
 }
