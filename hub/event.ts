@@ -53,5 +53,6 @@ export function parseEvent(event: unknown, config: HubConfig): SweepRequest {
     mode: e.mode ?? config.mode,
     trigger: 'manual',
     ...(e.accounts ? { accounts: e.accounts } : {}),
+    ...(e.confirmLargeChange ? { confirmLargeChange: true } : {}),
   }
 }

@@ -41,6 +41,18 @@ describe('the Lambda handler', () => {
     expect(JSON.stringify(slack.messages.at(-1))).toContain(report.sweepId)
   })
 
+  it('lets an operator confirm a large change with "confirmLargeChange": true, as the digest says', async () => {
+    const event = { mode: 'enforce', accounts: [DEMO_ACCOUNTS.development] }
+    const held = await handler(event, context())
+    expect(held.accounts[0]?.brake).toMatch(/would be newly/)
+    const confirmed = await handler({ ...event, confirmLargeChange: true }, context())
+    expect(confirmed.accounts[0]).toMatchObject({
+      outcome: 'swept',
+      counts: { enforced: expect.any(Number) },
+    })
+    expect(confirmed.accounts[0]?.brake).toBeUndefined()
+  })
+
   it('continues in a fresh asynchronous invocation when time runs short', async () => {
     const first = await handler({ mode: 'plan' }, context(1))
     expect(first.status).toBe('continued')
