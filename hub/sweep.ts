@@ -87,7 +87,8 @@ export async function runSweep(
 ): Promise<SweepReport> {
   const sweep = request.kind === 'new' ? await begin(deps, config, request) : await resume(deps, request)
   const log = deps.log.child({ sweepId: sweep.sweepId })
-  const targets = request.kind === 'continuation' ? request.accounts : sweep.accounts
+  const targets =
+    request.kind === 'continuation' ? continuationTargets(sweep, request.accounts, log) : sweep.accounts
   log.info({ event: 'sweep.invocation', mode: sweep.mode, accounts: targets.length }, 'sweeping')
 
   const limit = pLimit(config.accountConcurrency)
@@ -185,6 +186,33 @@ async function begin(
 async function previousDurations(store: StateStore): Promise<number[]> {
   const recent = await store.sweeps.recent(5)
   return recent.find((s) => s.status === 'completed' && s.jobDurationsMs?.length)?.jobDurationsMs ?? []
+}
+
+/**
+ * A continuation may only carry on a sweep that is still running, and only over accounts that sweep
+ * chose when it began (active, in the organization, not excluded): a forged or replayed event can
+ * neither widen a sweep nor reopen a finished one. A late retry for a finished sweep does nothing.
+ */
+function continuationTargets(sweep: SweepSummary, accounts: readonly string[], log: Logger): string[] {
+  if (sweep.status !== 'running') {
+    log.warn(
+      { event: 'sweep.late-continuation', accounts: accounts.length },
+      'the sweep is finished; nothing to do',
+    )
+    return []
+  }
+  const chosen = new Set(sweep.accounts)
+  const foreign = accounts.filter((a) => !chosen.has(a))
+  if (foreign.length > 0) {
+    log.error(
+      { event: 'alert.forged-continuation', accounts: foreign },
+      'continuation names accounts outside its sweep',
+    )
+    throw new ConfigError(
+      `continuation.accounts: ${foreign.join(', ')} are not accounts of sweep ${sweep.sweepId}`,
+    )
+  }
+  return [...accounts]
 }
 
 async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {

@@ -66,6 +66,8 @@ const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
 const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
 const BOB = `arn:aws:iam::${MEMBER}:user/bob`
+/** A cross-account request inside the organization, with the spoke role's ExternalId. */
+const ORG = { 'sts:ExternalId': 'external-id', 'aws:PrincipalOrgID': 'o-ours', 'aws:ResourceOrgID': 'o-ours' }
 
 /** A representative request for every call the code makes with the spoke role. */
 const SPOKE_REQUESTS: Record<string, { resource: string; context?: Record<string, string> }> = {
@@ -200,17 +202,23 @@ describe('the hub role grants exactly what the hub calls', () => {
   it.each(Object.entries(HUB_REQUESTS))('allows %s', async (action, resource) => {
     // AssumeRole is cross-account: the spoke role's trust policy must agree too.
     const assume = action === 'sts:AssumeRole'
-    const context: Record<string, string> = assume
-      ? { 'sts:ExternalId': 'external-id', 'aws:PrincipalArn': hubPrincipal }
-      : {}
+    const context: Record<string, string> = assume ? { ...ORG, 'aws:PrincipalArn': hubPrincipal } : {}
     expect(
       await verdict(hubPolicy, hubPrincipal, action, resource, context, assume ? trustPolicy : undefined),
     ).toBe('Allowed')
   })
 
-  it('cannot assume the spoke role without the ExternalId, or as another principal', async () => {
+  it('cannot assume the spoke role without the ExternalId, as another principal, or outside the organization', async () => {
     const spoke = HUB_REQUESTS['sts:AssumeRole'] ?? ''
-    const noExternalId = { 'aws:PrincipalArn': hubPrincipal }
+    const elsewhere = { ...ORG, 'aws:ResourceOrgID': 'o-someoneelse', 'aws:PrincipalArn': hubPrincipal }
+    expect(await verdict(hubPolicy, hubPrincipal, 'sts:AssumeRole', spoke, elsewhere, trustPolicy)).not.toBe(
+      'Allowed',
+    )
+    const noExternalId = {
+      'aws:PrincipalArn': hubPrincipal,
+      'aws:PrincipalOrgID': 'o-ours',
+      'aws:ResourceOrgID': 'o-ours',
+    }
     expect(
       await verdict(hubPolicy, hubPrincipal, 'sts:AssumeRole', spoke, noExternalId, trustPolicy),
     ).not.toBe('Allowed')

@@ -111,4 +111,43 @@ describe('continuation across invocations', () => {
     expect(after.accounts.map((a) => a.accountId)).toEqual([IDS[0]])
     expect(after.status).toBe('completed')
   })
+
+  it('refuses a continuation naming an account outside its sweep, and sweeps nothing', async () => {
+    const sweepId = `forged-${Date.now()}`
+    await h.store.sweeps.start({
+      sweepId,
+      mode: 'enforce',
+      trigger: 'test',
+      startedAt: new Date().toISOString(),
+      status: 'running',
+      accounts: [IDS[0] ?? ''],
+      invocations: 1,
+    })
+    const before = h.emulator.count({ action: 'GetAccountAuthorizationDetails' })
+    await expect(
+      runSweep(h.deps(), config, { kind: 'continuation', sweepId, accounts: [IDS[1] ?? ''] }),
+    ).rejects.toThrow(/continuation.accounts: 300000000002 are not accounts of sweep/)
+    expect(h.emulator.count({ action: 'GetAccountAuthorizationDetails' })).toBe(before)
+    expect(
+      h.logs.lines().filter((l) => l.event === 'alert.forged-continuation' && l.sweepId === sweepId),
+    ).toHaveLength(1)
+  })
+
+  it('does nothing for a continuation of a finished sweep (a late retry or a replay)', async () => {
+    const done = await runSweep(h.deps(), config, {
+      kind: 'new',
+      mode: 'plan',
+      trigger: 'test',
+      accounts: [IDS[2] ?? ''],
+    })
+    expect(done.status).toBe('completed')
+    const before = h.emulator.count({ action: 'GetAccountAuthorizationDetails' })
+    const replay = await runSweep(h.deps(), config, {
+      kind: 'continuation',
+      sweepId: done.sweepId,
+      accounts: [IDS[2] ?? ''],
+    })
+    expect(replay.accounts).toEqual([])
+    expect(h.emulator.count({ action: 'GetAccountAuthorizationDetails' })).toBe(before)
+  })
 })
