@@ -8,6 +8,27 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam'
 import type { WriteOp } from '../domain/write-plan.js'
+import { realSleep, type Sleep } from './access-advisor.js'
+import { awsErrorKind } from './aws-errors.js'
+
+/** Waits between tries of an attach that IAM does not see the new policy for yet: about 7 s in all. */
+export const ATTACH_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 3_000]
+
+/**
+ * IAM is eventually consistent: a policy created a moment ago may answer NoSuchEntity to an attach.
+ * That one answer is retried briefly; anything else, or a policy still unseen after the waits, fails.
+ */
+async function untilVisible<T>(sleep: Sleep, call: () => Promise<T>): Promise<T> {
+  for (const delay of ATTACH_RETRY_DELAYS_MS) {
+    try {
+      return await call()
+    } catch (error) {
+      if (awsErrorKind(error) !== 'not-found') throw error
+      await sleep(delay)
+    }
+  }
+  return call()
+}
 
 /** Tag set on every policy the project creates, so that a person browsing IAM knows who owns it. */
 export const OWNER_TAG = { Key: 'managed-by', Value: 'iam-least-privilege' } as const
@@ -24,6 +45,7 @@ export async function executeWrites(
   user: { name: string; id: string } | undefined,
   policyPath: string,
   ops: readonly WriteOp[],
+  sleep: Sleep = realSleep,
 ): Promise<void> {
   const userName = () => {
     if (!user) throw new Error('a user write was planned without a user')
@@ -55,7 +77,9 @@ export async function executeWrites(
         await iam.send(new DeletePolicyVersionCommand({ PolicyArn: op.policyArn, VersionId: op.versionId }))
         break
       case 'attachUserPolicy':
-        await iam.send(new AttachUserPolicyCommand({ UserName: userName(), PolicyArn: op.policyArn }))
+        await untilVisible(sleep, () =>
+          iam.send(new AttachUserPolicyCommand({ UserName: userName(), PolicyArn: op.policyArn })),
+        )
         break
       case 'detachUserPolicy':
         await iam.send(new DetachUserPolicyCommand({ UserName: userName(), PolicyArn: op.policyArn }))

@@ -422,7 +422,13 @@ async function apply(
     return { ...decision, status: 'braked', reason: `blast-radius brake: ${brake.reason}; nothing applied` }
   }
   try {
-    await executeWrites(deps.iam, { name: decision.userName, id: decision.userId }, config.policyPath, ops)
+    await executeWrites(
+      deps.iam,
+      { name: decision.userName, id: decision.userId },
+      config.policyPath,
+      ops,
+      deps.sleep ?? realSleep,
+    )
   } catch (error) {
     // Each write is safe on its own, so a failure part-way leaves the user no less protected; the next
     // sweep converges. The live state is unknown until then, so the previous one is kept on record.

@@ -177,6 +177,17 @@ describe('sweepAccount against the emulator', () => {
     expect(user('bob').attached.some((a) => a.includes(PREFIX))).toBe(false)
   })
 
+  it('retries an attach IAM does not see the new policy for yet (eventual consistency)', async () => {
+    const { id, sweep, user, policyArn } = givenAccount()
+    emulator.injectFault({ action: 'AttachUserPolicy', account: id, times: 2, code: 'NoSuchEntity' })
+    const waits: number[] = []
+    const d = byUser(await sweep('enforce', {}, { sleep: async (ms) => void waits.push(ms) }))
+    expect(d.bob?.status).toBe('enforced')
+    expect(user('bob').attached).toContain(policyArn('bob'))
+    expect(waits.filter((ms) => ms === 250)).toHaveLength(2) // the first wait, once per refused attach
+    expect(Object.values(d).filter((x) => x.status === 'error')).toEqual([d.frank])
+  })
+
   it('a FAILED Access Advisor job changes nothing for that user', async () => {
     const { sweep, user } = givenAccount()
     const d = byUser(await sweep('enforce'))
