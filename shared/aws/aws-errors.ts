@@ -18,6 +18,7 @@ const KINDS: Record<string, AwsErrorKind> = {
   AccessDeniedException: 'access-denied',
   LimitExceeded: 'limit-exceeded',
   LimitExceededException: 'limit-exceeded',
+  IamQuotaExceeded: 'limit-exceeded',
   EntityAlreadyExists: 'already-exists',
   EntityAlreadyExistsException: 'already-exists',
 }

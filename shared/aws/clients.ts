@@ -24,12 +24,33 @@ function region(): string {
  * assumed role.
  */
 export function createIamClient(settings: ClientSettings): IAMClient {
-  return new IAMClient({
+  const client = new IAMClient({
     region: region(),
     retryMode: 'adaptive',
     maxAttempts: settings.maxAttempts,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
+  // The SDK's retry strategy takes LimitExceededException for throttling and retries it with backoff
+  // (about 50 s over 8 attempts). IAM's LimitExceeded is a quota, not a rate: it is final at once.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args)
+      } catch (error) {
+        if (error instanceof Error && error.name === 'LimitExceededException') {
+          throw new IamQuotaExceeded(error.message, { cause: error })
+        }
+        throw error
+      }
+    },
+    { step: 'deserialize', priority: 'high', name: 'iamLimitExceededIsFinal' },
+  )
+  return client
+}
+
+/** IAM's LimitExceeded (a quota reached), under a name the SDK's retry strategy does not retry. */
+export class IamQuotaExceeded extends Error {
+  override readonly name = 'IamQuotaExceeded'
 }
 
 export function createHubClients(maxAttempts: number) {

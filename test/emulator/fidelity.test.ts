@@ -12,6 +12,7 @@ import {
   paginateGetAccountAuthorizationDetails,
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
+import { createIamClient } from '../../shared/aws/clients.js'
 import { startHarness } from '../support/harness.js'
 import { awsPolicyArn } from './seed.js'
 import { credentialsFor } from './server.js'
@@ -209,5 +210,19 @@ describe('emulator fidelity (through the real SDK)', () => {
     expect(emulator.count({ account: A })).toBe(2)
     expect(emulator.count({ writes: true })).toBe(1)
     expect(emulator.countsByAction()).toEqual({ 'iam:GetAccountSummary': 1, 'iam:CreatePolicy': 1 })
+  })
+
+  it("the project's IAM client takes LimitExceeded as final: one request, no throttling retries", async () => {
+    const client = createIamClient({ credentials: credentialsFor(A), maxAttempts: 8 })
+    const created = await client.send(fresh())
+    const arn = created.Policy?.Arn ?? ''
+    for (let i = 0; i < 4; i++)
+      await client.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc([`q${i}:*`]) }))
+    emulator.resetCounts()
+    const error = await errorOf(
+      client.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc(['y:*']) })),
+    )
+    expect(error.name).toBe('IamQuotaExceeded')
+    expect(emulator.count({ action: 'CreatePolicyVersion' })).toBe(1)
   })
 })
