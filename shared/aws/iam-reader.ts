@@ -51,6 +51,9 @@ export async function readQuotas(iam: IAMClient): Promise<AccountQuotas> {
     attachedPoliciesPerUser: map.AttachedPoliciesPerUserQuota ?? 10,
     versionsPerPolicy: map.VersionsPerPolicyQuota ?? 5,
     policySize: map.PolicySizeQuota ?? DEFAULT_POLICY_SIZE,
+    policiesQuota: map.PoliciesQuota ?? 1500,
+    // Unknown use is taken as full: missing data never lets a sweep create more than it knows fits.
+    policiesInUse: map.Policies ?? map.PoliciesQuota ?? 1500,
   }
 }
 

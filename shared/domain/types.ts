@@ -46,6 +46,9 @@ export interface AccountQuotas {
   attachedPoliciesPerUser: number
   versionsPerPolicy: number
   policySize: number
+  /** Customer-managed policies the account may hold, and holds now. */
+  policiesQuota: number
+  policiesInUse: number
 }
 
 export type Mode = 'plan' | 'enforce'

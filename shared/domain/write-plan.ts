@@ -81,6 +81,21 @@ function writePart(want: RenderedPart, have: OwnedPart | undefined, input: Write
   return ops
 }
 
+/**
+ * Which users' writes fit the account's customer-managed policy quota, in order: each user's new
+ * policies are counted against what is left, and a user whose creations would not fit gets none
+ * (IAM would refuse them with LimitExceeded part-way). Removals free room only at the next sweep.
+ */
+export function fitPolicyBudget(writes: readonly (readonly WriteOp[])[], available: number): boolean[] {
+  let left = available
+  return writes.map((ops) => {
+    const creates = ops.filter((op) => op.op === 'createPolicy').length
+    if (creates > left) return false
+    left -= creates
+    return true
+  })
+}
+
 /** Every write that removes the project's policies from a user: detach, old versions, the policy. */
 export function planRemoval(parts: readonly (OwnedPart | StalePart)[]): WriteOp[] {
   return parts.flatMap(removePart)

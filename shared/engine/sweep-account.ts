@@ -19,6 +19,7 @@ import type { AccountQuotas, IamUser, ManagedPolicy, ServiceUsage } from '../dom
 import {
   currentServices,
   defaultDocument,
+  fitPolicyBudget,
   type OwnedPart,
   planOrphanRemoval,
   planWrites,
@@ -83,7 +84,8 @@ export interface AccountResult {
 interface UserPlan {
   decision: UserDecision
   ops: WriteOp[]
-  /** The live state after the writes. */
+  /** The live state before and after the writes. */
+  live: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   /** Services in the user's report; undefined when no report was read. */
   granted?: number
@@ -120,7 +122,7 @@ export async function sweepAccount(
     : snapshot.users
   if (release && users.length === 0)
     throw new ConfigError(`user: no IAM user ${release.userName} in ${accountId}`)
-  const plans = await Promise.all(
+  const planned = await Promise.all(
     users.map((user) =>
       limit(() =>
         planUser(
@@ -138,6 +140,12 @@ export async function sweepAccount(
     ),
   )
 
+  const budget = quotas.policiesQuota - quotas.policiesInUse
+  const fits = fitPolicyBudget(
+    planned.map((p) => p.ops),
+    budget,
+  )
+  const plans = planned.map((plan, i) => (fits[i] ? plan : overAccountQuota(logFor, plan, quotas)))
   const blastRadius = measure(plans)
   const brake: BrakeVerdict =
     config.mode === 'enforce' &&
@@ -171,6 +179,29 @@ export async function sweepAccount(
     blastRadius,
     orphans,
     ...(brake.tripped ? { brake: brake.reason } : {}),
+  }
+}
+
+/** A user whose new policies do not fit the account's customer-managed policy quota: nothing is written. */
+function overAccountQuota(
+  logFor: (userName: string) => Logger,
+  plan: UserPlan,
+  quotas: AccountQuotas,
+): UserPlan {
+  const reason = `the account's customer-managed policies quota (${quotas.policiesQuota}, ${quotas.policiesInUse} in use) has no room for this user's new policies`
+  logFor(plan.decision.userName).warn(
+    {
+      event: 'alert.quota-blocked',
+      policiesQuota: quotas.policiesQuota,
+      policiesInUse: quotas.policiesInUse,
+    },
+    reason,
+  )
+  return {
+    ...plan,
+    ops: [],
+    after: plan.live,
+    decision: { ...plan.decision, status: 'quota-blocked', reason },
   }
 }
 
@@ -241,6 +272,7 @@ async function planUser(
   const settled = (status: DecisionStatus, reason: string, extra: Partial<UserDecision> = {}): UserPlan => ({
     decision: { ...base, status, reason, ...extra },
     ops: [],
+    live,
     after: live,
     activeDenies: live.denied.length,
   })
@@ -312,6 +344,7 @@ async function planUser(
         reason: gate?.reason ?? 'deny set and policies up to date',
       },
       ops: writes.kind === 'writes' ? writes.ops : [], // the quota gate settles the other kind
+      live,
       after: {
         denied: plan.deny,
         policyArns: desired.map((d) => nameOf(d.part).arn),

@@ -12,7 +12,13 @@ const TARGET = {
   policyNamePrefix: 'P',
   exemptTagKeys: [],
 }
-const QUOTAS: AccountQuotas = { attachedPoliciesPerUser: 10, versionsPerPolicy: 5, policySize: 6144 }
+const QUOTAS: AccountQuotas = {
+  attachedPoliciesPerUser: 10,
+  versionsPerPolicy: 5,
+  policySize: 6144,
+  policiesQuota: 1500,
+  policiesInUse: 0,
+}
 const nameOf = (part: number) => ({
   name: `P.${part}.alice`,
   arn: `arn:aws:iam::111122223333:policy/lp/P.${part}.alice`,

@@ -122,7 +122,7 @@ const handlers: Record<string, Handler> = {
         UsersQuota: 5000,
         Groups: ctx.account.groups.size,
         Policies: policies,
-        PoliciesQuota: 1500,
+        PoliciesQuota: ctx.account.policiesQuota,
         PolicySizeQuota: POLICY_SIZE_QUOTA,
         PolicyVersionsInUse: [...ctx.account.policies.values()].reduce((n, p) => n + p.versions.length, 0),
         VersionsPerPolicyQuota: VERSIONS_PER_POLICY_QUOTA,
@@ -240,6 +240,13 @@ const handlers: Record<string, Handler> = {
       )
     }
     validateDocument(document)
+    if (ctx.account.policies.size >= ctx.account.policiesQuota) {
+      throw new AwsFault(
+        'LimitExceeded',
+        `Cannot exceed quota for PoliciesPerAccount: ${ctx.account.policiesQuota}`,
+        409,
+      )
+    }
     const now = ctx.now()
     const arn = `arn:aws:iam::${ctx.account.id}:policy${path}${name}`
     const policy: EmPolicy = {

@@ -66,6 +66,8 @@ export interface EmAccount {
   policies: Map<string, EmPolicy>
   jobs: Map<string, EmJob>
   attachedPoliciesPerUserQuota: number
+  /** Customer-managed policies the account may hold (IAM's default: 1,500). */
+  policiesQuota: number
   /** Whether the spoke role exists (AssumeRole into it succeeds). */
   spokeRole: boolean
   /** Organizations reports only the legacy `Status` field for this account. */

@@ -31,6 +31,7 @@ export interface AccountSeed {
   name?: string
   state?: string
   attachedPoliciesPerUserQuota?: number
+  policiesQuota?: number
   policies?: PolicySeed[]
   groups?: { name: string; policies?: string[] }[]
   users?: UserSeed[]
@@ -170,6 +171,7 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
     policies: new Map(),
     jobs: new Map(),
     attachedPoliciesPerUserQuota: seed.attachedPoliciesPerUserQuota ?? 10,
+    policiesQuota: seed.policiesQuota ?? 1500,
     spokeRole: seed.spokeRole ?? true,
     legacyStatusOnly: seed.legacyStatusOnly ?? false,
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { UserDecision } from '../../shared/domain/decision.js'
 import { deniedServicesOf } from '../../shared/domain/deny-policy.js'
 import { type AccountResult, type AccountSweepDeps, sweepAccount } from '../../shared/engine/sweep-account.js'
-import { seededUserId } from '../emulator/seed.js'
+import { type AccountSeed, seededUserId } from '../emulator/seed.js'
 import { freshAccountId, must, PATH, PREFIX, statusAccount, testConfig } from '../support/fixtures.js'
 import { memoryLogger, startHarness } from '../support/harness.js'
 
@@ -12,9 +12,9 @@ const byUser = (r: AccountResult) =>
   Object.fromEntries(r.decisions.map((d) => [d.userName, d])) as Record<string, UserDecision>
 
 /** A fresh account with one user per decision status (see statusAccount), and what a test needs of it. */
-function givenAccount() {
+function givenAccount(extra: Partial<AccountSeed> = {}) {
   const id = freshAccountId()
-  const account = emulator.addAccount(statusAccount(id))
+  const account = emulator.addAccount({ ...statusAccount(id), ...extra })
   const iam = iamFor(id)
   const user = (name: string) => must(account.users.get(name), `user ${name}`)
   const policyArn = (name: string, part = 1, path = PATH) =>
@@ -186,6 +186,20 @@ describe('sweepAccount against the emulator', () => {
     expect(user('bob').attached).toContain(policyArn('bob'))
     expect(waits.filter((ms) => ms === 250)).toHaveLength(2) // the first wait, once per refused attach
     expect(Object.values(d).filter((x) => x.status === 'error')).toEqual([d.frank])
+  })
+
+  it("holds users whose new policies do not fit the account's policy quota, and makes no failing call", async () => {
+    // The seed holds 11 customer-managed policies: room for one more.
+    const { sweep, counter, user, policyArn } = givenAccount({ policiesQuota: 12 })
+    const calls = counter()
+    const d = byUser(await sweep('enforce'))
+    expect(d.bob?.status).toBe('enforced') // first in line: its one policy fits
+    expect(user('bob').attached).toContain(policyArn('bob'))
+    for (const name of ['alice', 'gina']) {
+      expect(d[name]).toMatchObject({ status: 'quota-blocked', writes: 0 })
+      expect(d[name]?.reason).toMatch(/customer-managed policies quota \(12, 11 in use\)/)
+    }
+    expect(calls.action('CreatePolicy')).toBe(1)
   })
 
   it('a FAILED Access Advisor job changes nothing for that user', async () => {
