@@ -132,6 +132,12 @@ export const SETTINGS: readonly Setting[] = [
     help: "largest share of the account's active denies one sweep may lift (from 3 users up)",
   },
   {
+    key: 'brake.maxMissingShare',
+    env: 'BRAKE_MAX_MISSING_SHARE',
+    kind: 'number',
+    help: 'largest share of the policies recorded last sweep that may be missing in one sweep (from 3 policies up)',
+  },
+  {
     key: 'slackWebhookSecretArn',
     env: 'SLACK_WEBHOOK_SECRET_ARN',
     kind: 'string',

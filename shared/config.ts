@@ -15,6 +15,8 @@ export const brakeSchema = z
     minUsers: z.number().int().min(1).default(3),
     minServices: z.number().int().min(1).default(20),
     maxLiftShare: z.number().min(0).max(1).default(0.3),
+    maxMissingShare: z.number().min(0).max(1).default(0.3),
+    minMissing: z.number().int().min(1).default(3),
   })
   .strict()
 

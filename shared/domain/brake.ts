@@ -10,6 +10,10 @@ export interface BrakeSettings {
   minServices: number
   /** Largest share of the account's active denies that may be lifted in one sweep. */
   maxLiftShare: number
+  /** Largest share of the policies recorded last sweep that may be found missing in one sweep. */
+  maxMissingShare: number
+  /** Below this many missing policies the missing share is not judged. */
+  minMissing: number
 }
 
 export interface BlastRadius {
@@ -23,6 +27,9 @@ export interface BlastRadius {
   activeDenies: number
   usersLifted: number
   servicesLifted: number
+  /** Policies the last sweep recorded, and how many of them are gone now. */
+  recordedPolicies: number
+  missingPolicies: number
 }
 
 export type BrakeVerdict = { tripped: false } | { tripped: true; reason: string }
@@ -46,6 +53,14 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
     return {
       tripped: true,
       reason: `${radius.servicesNewlyDenied} of ${radius.servicesGranted} granted services (${percent(serviceShare)}) would be newly denied, above ${percent(settings.maxServiceShare)}`,
+    }
+  }
+  // Every policy vanishing at once is an anomaly (a partial reply, a mass deletion), not a day's drift.
+  const missingShare = radius.recordedPolicies ? radius.missingPolicies / radius.recordedPolicies : 0
+  if (radius.missingPolicies >= settings.minMissing && missingShare > settings.maxMissingShare) {
+    return {
+      tripped: true,
+      reason: `${radius.missingPolicies} of ${radius.recordedPolicies} policies recorded last sweep (${percent(missingShare)}) are missing, above ${percent(settings.maxMissingShare)}`,
     }
   }
   const liftShare = radius.activeDenies ? radius.servicesLifted / radius.activeDenies : 0

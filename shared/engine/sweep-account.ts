@@ -91,6 +91,9 @@ interface UserPlan {
   granted?: number
   /** Services denied live before the sweep. */
   activeDenies: number
+  /** Policies the last sweep recorded for the user, and how many are gone. */
+  recordedPolicies: number
+  missingPolicies: number
 }
 
 /**
@@ -269,12 +272,17 @@ async function planUser(
     ...(tag ? { exemptTag: tag } : {}),
     ...(tag && prior?.recorded && prior.exemptTag !== tag ? { newlyExemptTag: tag } : {}),
   }
+  const counts = {
+    activeDenies: live.denied.length,
+    recordedPolicies: prior?.recorded?.policyArns.length ?? 0,
+    missingPolicies: tampered.filter((t) => t.kind === 'deleted').length,
+  }
   const settled = (status: DecisionStatus, reason: string, extra: Partial<UserDecision> = {}): UserPlan => ({
     decision: { ...base, status, reason, ...extra },
     ops: [],
     live,
     after: live,
-    activeDenies: live.denied.length,
+    ...counts,
   })
   if (tampered.length > 0) {
     log.error(
@@ -345,18 +353,28 @@ async function planUser(
       },
       ops: writes.kind === 'writes' ? writes.ops : [], // the quota gate settles the other kind
       live,
+      ...counts,
       after: {
         denied: plan.deny,
         policyArns: desired.map((d) => nameOf(d.part).arn),
         policyDigests: desired.map((d) => documentDigest(d.document)),
       },
-      activeDenies: live.denied.length,
       ...(report ? { granted: report.length } : {}),
     }
   } catch (error) {
     if (release) throw error
     logFailure(log, error)
-    return settled('error', `${errorMessage(error)}; nothing changed for this user`)
+    // What was recorded stays the record: a failure (or a reply missing what it should hold) must not
+    // erase the denies, ARNs and digests the next sweep compares against.
+    const kept = prior?.recorded
+      ? {
+          denied: [...prior.recorded.denied],
+          policyArns: [...prior.recorded.policyArns],
+          policyDigests: [...(prior.recorded.policyDigests ?? [])],
+        }
+      : live
+    const failed = settled('error', `${errorMessage(error)}; nothing changed for this user`, kept)
+    return { ...failed, after: kept }
   }
 }
 
@@ -495,6 +513,8 @@ function measure(plans: readonly UserPlan[]): BlastRadius {
     activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
     usersLifted: lifting.length,
     servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),
+    recordedPolicies: plans.reduce((n, p) => n + p.recordedPolicies, 0),
+    missingPolicies: plans.reduce((n, p) => n + p.missingPolicies, 0),
   }
 }
 

@@ -22,6 +22,8 @@ describe('configuration', () => {
       maxUserShare: 0.5,
       maxServiceShare: 0.3,
       maxLiftShare: 0.3,
+      maxMissingShare: 0.3,
+      minMissing: 3,
       minUsers: 3,
       minServices: 20,
     })

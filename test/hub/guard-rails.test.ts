@@ -90,6 +90,36 @@ describe('blast-radius brake', () => {
     expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'enforced' })
   })
 
+  it('holds an account where most recorded policies vanished at once (a partial reply), and alerts', async () => {
+    const w = await givenEnforced()
+    const ours = [...w.account.policies.keys()].filter((arn) => arn.includes('/least-privilege/'))
+    expect(ours.length).toBeGreaterThanOrEqual(3)
+    for (const arn of ours) w.account.policies.delete(arn)
+    for (const u of w.account.users.values()) u.attached = u.attached.filter((a) => !ours.includes(a))
+    const { result: report, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(writes).toBe(0)
+    expect(report.accounts[0]?.brake).toMatch(
+      new RegExp(`${ours.length} of ${ours.length} policies recorded last sweep .* are missing`),
+    )
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'braked' })
+    expect(w.alerts('alert.brake-tripped')).toHaveLength(1)
+  })
+
+  it('keeps the recorded denies of a user whose evaluation fails, whatever the reply left out', async () => {
+    const w = await givenEnforced()
+    const recorded = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
+    w.account.policies.delete(w.bobPolicy) // the reply no longer shows bob's policy...
+    w.bob().attached = w.bob().attached.filter((a) => a !== w.bobPolicy)
+    w.bob().accessAdvisorFails = true // ...and his report fails
+    await w.sweep('enforce')
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({
+      status: 'error',
+      denied: recorded.denied,
+      policyArns: recorded.policyArns,
+      policyDigests: recorded.policyDigests,
+    })
+  })
+
   it('trips on a simulated Access Advisor outage ("nothing was used")', async () => {
     const w = await givenEnforced()
     const users = [...w.account.users.values()]
