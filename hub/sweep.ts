@@ -266,6 +266,7 @@ async function sweepOneAccount(
   // many accounts the sweep covers.
   const iam = deps.iamFor(credentials)
   try {
+    const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     const result = await sweepAccount(
       {
         iam,
@@ -274,16 +275,18 @@ async function sweepOneAccount(
         jobDurations,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         priorState: (user) => priorFor(past, user, now),
+        record: (decision) =>
+          deps.store.users.saveDecision(
+            priorStateOf(past, { name: decision.userName, id: decision.userId }),
+            decision,
+            run,
+          ),
       },
       accountId,
       { ...config, mode: sweep.mode },
       { confirmLargeChange: sweep.confirmLargeChange === true },
     )
-    const { counts, writes } = await recordDecisions(deps.store, accountId, past, result.decisions, {
-      sweepId: sweep.sweepId,
-      mode: sweep.mode,
-      now,
-    })
+    const { counts, writes } = await forgetAndCount(deps.store, accountId, past, result.decisions)
     await reachability('reachable', '')
     log.info({ event: 'account.swept', counts, writes }, 'account swept')
     return {
@@ -304,30 +307,19 @@ async function sweepOneAccount(
   }
 }
 
-/** Saves each user's decision against its recorded past, and forgets users that no longer exist. */
-async function recordDecisions(
+/** Forgets users that no longer exist (their history stays), and counts the decisions. */
+async function forgetAndCount(
   store: StateStore,
   accountId: string,
   past: AccountSnapshotState,
   decisions: readonly UserDecision[],
-  run: { sweepId: string; mode: Mode; now: Date },
 ): Promise<{ counts: StatusCounts; writes: number }> {
-  const seen = new Set<string>()
-  const counts: StatusCounts = {}
-  let writes = 0
-  for (const decision of decisions) {
-    seen.add(decision.userName)
-    counts[decision.status] = (counts[decision.status] ?? 0) + 1
-    writes += decision.writes
-    await store.users.saveDecision(
-      priorStateOf(past, { name: decision.userName, id: decision.userId }),
-      decision,
-      run,
-    )
-  }
+  const seen = new Set(decisions.map((d) => d.userName))
   for (const userName of past.users.keys())
     if (!seen.has(userName)) await store.users.forgetUser(accountId, userName)
-  return { counts, writes }
+  const counts: StatusCounts = {}
+  for (const decision of decisions) counts[decision.status] = (counts[decision.status] ?? 0) + 1
+  return { counts, writes: decisions.reduce((n, d) => n + d.writes, 0) }
 }
 
 /** What the engine needs to know of a user's past: recorded state (by UserId) and live exemptions. */

@@ -29,6 +29,8 @@ export function detectTampering(
   recorded: RecordedPolicies | undefined,
   owned: readonly OwnedPart[],
   attachedElsewhere: readonly OwnedPart[] = [],
+  /** Whether a live default document is the project's own rendering (then it is never `modified`). */
+  isOurRendering: (part: number, document: string) => boolean = () => false,
 ): TamperFinding[] {
   const findings: TamperFinding[] = attachedElsewhere.map((p) => ({
     kind: 'attached-elsewhere',
@@ -44,7 +46,12 @@ export function detectTampering(
     if (!live.attached) findings.push({ kind: 'detached', policyArn })
     const expected = recorded.policyDigests?.[i]
     const document = defaultDocument(live.policy)
-    if (expected && document !== undefined && documentDigest(document) !== expected)
+    if (
+      expected &&
+      document !== undefined &&
+      documentDigest(document) !== expected &&
+      !isOurRendering(live.part, document)
+    )
       findings.push({ kind: 'modified', policyArn })
   })
   return findings

@@ -7,7 +7,7 @@ import { executeWrites } from '../aws/iam-writer.js'
 import type { EngineConfig } from '../config.js'
 import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domain/brake.js'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
-import { renderDenyPolicies } from '../domain/deny-policy.js'
+import { type PolicyTarget, type RenderedPart, renderDenyPolicies } from '../domain/deny-policy.js'
 import { exemptionFor } from '../domain/exemption.js'
 import { BEFORE_READ, BEFORE_WRITE, firstOutcome } from '../domain/gates.js'
 import { classifyPolicies, type UserPolicies } from '../domain/ownership.js'
@@ -57,6 +57,11 @@ export interface AccountSweepDeps {
   jobDurations?: JobDurations
   /** What earlier sweeps recorded about this user, found by its UserId. */
   priorState?: (user: IamUser) => PriorUserState | undefined
+  /**
+   * Records one user's decision, called right after that user's writes: the record never falls behind
+   * the live policies by more than the user in flight, whatever happens to the rest of the account.
+   */
+  record?: (decision: UserDecision) => Promise<void>
 }
 
 export interface AccountRunOptions {
@@ -170,6 +175,7 @@ export async function sweepAccount(
         const log = logFor(plan.decision.userName)
         const decision = await apply(deps, log, config, plan, brake)
         report(log, decision)
+        await deps.record?.(decision)
         return decision
       }),
     ),
@@ -255,7 +261,19 @@ async function planUser(
     policyArns: owned.map((o) => o.policy.arn),
     policyDigests: owned.map((o) => documentDigest(defaultDocument(o.policy) ?? '')),
   }
-  const tampered = detectTampering(prior?.recorded, [...owned, ...legacy], planted)
+  const target = {
+    userArn: user.arn,
+    userId: user.id,
+    policyPath: config.policyPath,
+    policyNamePrefix: config.policyNamePrefix,
+    exemptTagKeys: config.exemptTags.map((t) => t.key),
+  }
+  const tampered = detectTampering(
+    prior?.recorded,
+    [...owned, ...legacy],
+    planted,
+    ourRendering(live.denied, target, quotas.policySize),
+  )
   const tag = exemptionFor(user, config.exemptTags)
   const base: UserDecision = {
     accountId,
@@ -322,13 +340,6 @@ async function planUser(
       ...(plan.attempts.length > 0 ? { attempts: plan.attempts } : {}),
     }
 
-    const target = {
-      userArn: user.arn,
-      userId: user.id,
-      policyPath: config.policyPath,
-      policyNamePrefix: config.policyNamePrefix,
-      exemptTagKeys: config.exemptTags.map((t) => t.key),
-    }
     const desired = renderDenyPolicies(plan.deny, target, quotas.policySize)
     const nameOf = partNames(log, config, user, owned, takenNames)
     const writes = planWrites({
@@ -375,6 +386,26 @@ async function planUser(
       : live
     const failed = settled('error', `${errorMessage(error)}; nothing changed for this user`, kept)
     return { ...failed, after: kept }
+  }
+}
+
+/**
+ * Whether a live default document is exactly what this project renders for the services it denies: such
+ * a version is ours (written by a sweep whose record was not saved), never tampering.
+ */
+function ourRendering(
+  denied: readonly string[],
+  target: PolicyTarget,
+  policySize: number,
+): (part: number, document: string) => boolean {
+  let rendered: RenderedPart[] | undefined
+  return (part, document) => {
+    try {
+      rendered ??= renderDenyPolicies(denied, target, policySize)
+    } catch {
+      return false // a set that does not render is not ours
+    }
+    return rendered.some((r) => r.part === part && r.document === document)
   }
 }
 

@@ -202,6 +202,25 @@ describe('sweepAccount against the emulator', () => {
     expect(calls.action('CreatePolicy')).toBe(1)
   })
 
+  it("records each user's decision right after that user's writes, before the account is done", async () => {
+    const { sweep, user, policyArn } = givenAccount()
+    const recorded: string[] = []
+    let bobAttachedWhenRecorded = false
+    const result = await sweep(
+      'enforce',
+      {},
+      {
+        record: async (decision) => {
+          recorded.push(decision.userName)
+          if (decision.userName === 'bob')
+            bobAttachedWhenRecorded = user('bob').attached.includes(policyArn('bob'))
+        },
+      },
+    )
+    expect(recorded.sort()).toEqual(result.decisions.map((d) => d.userName).sort())
+    expect(bobAttachedWhenRecorded).toBe(true)
+  })
+
   it('a FAILED Access Advisor job changes nothing for that user', async () => {
     const { sweep, user } = givenAccount()
     const d = byUser(await sweep('enforce'))

@@ -184,6 +184,28 @@ describe('tamper detection', () => {
     ).toMatch(/^deleted: /)
   })
 
+  it('never calls our own rendering tampering, even when the record fell behind the live policy', async () => {
+    const w = await givenEnforced()
+    const recorded = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
+    // As if the last sweep's writes landed but its record did not: the digest on record is older.
+    await h.store.users.saveDecision(
+      recorded,
+      {
+        ...recorded,
+        userId: must(recorded.userId, 'UserId'),
+        status: 'enforced',
+        added: [],
+        removed: [],
+        writes: 0,
+        policyDigests: ['0000000000000000'],
+      },
+      { sweepId: 'stale', mode: 'enforce', now: new Date() },
+    )
+    const report = await w.sweep('enforce')
+    expect((await w.notable(report.sweepId))?.totals.tampered).toBe(0)
+    expect(w.alerts('alert.tampered')).toEqual([])
+  })
+
   it('in plan mode reports tampering without restoring it', async () => {
     const w = await givenEnforced()
     await w.admin.send(new DetachUserPolicyCommand({ UserName: 'bob', PolicyArn: w.bobPolicy }))
