@@ -28,7 +28,7 @@ export async function rollback(
 ): Promise<RollbackResult[]> {
   const runId = `rollback-${newSweepId(deps.now())}`
   return inSpokeAccount(deps, config, target.accountId, runId, async (iam) => {
-    const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix)
+    const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix, config.policyPath)
     const users = target.userName
       ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
       : snapshot.users

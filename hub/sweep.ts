@@ -297,7 +297,7 @@ async function sweepOneAccount(
       counts,
       writes,
       durationMs: Date.now() - started,
-      notable: notableOf(result.decisions, result.orphans),
+      notable: notableOf(result.decisions, result.orphans, result.foreign),
       ...(result.brake ? { brake: result.brake } : {}),
     }
   } catch (error) {

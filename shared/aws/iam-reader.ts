@@ -3,6 +3,7 @@ import {
   type IAMClient,
   type ManagedPolicyDetail,
   paginateGetAccountAuthorizationDetails,
+  paginateListEntitiesForPolicy,
   type UserDetail,
 } from '@aws-sdk/client-iam'
 import { DEFAULT_POLICY_SIZE } from '../domain/deny-policy.js'
@@ -12,7 +13,10 @@ import { UnexpectedReplyError } from '../errors.js'
 
 export interface AccountSnapshot {
   users: IamUser[]
-  /** Customer-managed policies whose name starts with the project's prefix, whatever their path. */
+  /**
+   * Customer-managed policies that could be ours or pose as ours: every one under the project's path,
+   * whatever its name, and every one whose name starts with the prefix, whatever its path.
+   */
   candidatePolicies: ManagedPolicy[]
 }
 
@@ -24,6 +28,7 @@ export interface AccountSnapshot {
 export async function readAccountSnapshot(
   iam: IAMClient,
   policyNamePrefix: string,
+  policyPath: string,
 ): Promise<AccountSnapshot> {
   const users: IamUser[] = []
   const candidatePolicies: ManagedPolicy[] = []
@@ -36,7 +41,8 @@ export async function readAccountSnapshot(
     for (const detail of page.UserDetailList ?? []) users.push(toUser(detail))
     for (const detail of page.Policies ?? []) {
       const policy = toPolicy(detail)
-      if (policy.name.toLowerCase().startsWith(prefix)) candidatePolicies.push(policy)
+      if (policy.path === policyPath || policy.name.toLowerCase().startsWith(prefix))
+        candidatePolicies.push(policy)
     }
   }
   return { users, candidatePolicies }
@@ -111,4 +117,18 @@ function toPolicy(detail: ManagedPolicyDetail): ManagedPolicy {
       }
     }),
   }
+}
+
+/** Every user, group and role a managed policy is attached to. */
+export async function policyHolders(
+  iam: IAMClient,
+  policyArn: string,
+): Promise<{ users: string[]; groups: string[]; roles: string[] }> {
+  const holders = { users: [] as string[], groups: [] as string[], roles: [] as string[] }
+  for await (const page of paginateListEntitiesForPolicy({ client: iam }, { PolicyArn: policyArn })) {
+    holders.users.push(...(page.PolicyUsers ?? []).flatMap((u) => (u.UserName ? [u.UserName] : [])))
+    holders.groups.push(...(page.PolicyGroups ?? []).flatMap((g) => (g.GroupName ? [g.GroupName] : [])))
+    holders.roles.push(...(page.PolicyRoles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : [])))
+  }
+  return holders
 }

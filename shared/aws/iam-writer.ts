@@ -4,12 +4,16 @@ import {
   CreatePolicyVersionCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DetachGroupPolicyCommand,
+  DetachRolePolicyCommand,
   DetachUserPolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam'
+import type { ManagedPolicy } from '../domain/types.js'
 import type { WriteOp } from '../domain/write-plan.js'
 import { realSleep, type Sleep } from './access-advisor.js'
 import { awsErrorKind } from './aws-errors.js'
+import { policyHolders } from './iam-reader.js'
 
 /** Waits between tries of an attach that IAM does not see the new policy for yet: about 7 s in all. */
 export const ATTACH_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 3_000]
@@ -89,4 +93,21 @@ export async function executeWrites(
         break
     }
   }
+}
+
+/**
+ * Removes a policy someone planted under the project's path: detached from every user, group and role
+ * that holds it, its other versions deleted, then the policy itself.
+ */
+export async function purgePolicy(iam: IAMClient, policy: ManagedPolicy): Promise<void> {
+  const holders = await policyHolders(iam, policy.arn)
+  for (const UserName of holders.users)
+    await iam.send(new DetachUserPolicyCommand({ UserName, PolicyArn: policy.arn }))
+  for (const GroupName of holders.groups)
+    await iam.send(new DetachGroupPolicyCommand({ GroupName, PolicyArn: policy.arn }))
+  for (const RoleName of holders.roles)
+    await iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: policy.arn }))
+  for (const version of policy.versions.filter((v) => !v.isDefault))
+    await iam.send(new DeletePolicyVersionCommand({ PolicyArn: policy.arn, VersionId: version.versionId }))
+  await iam.send(new DeletePolicyCommand({ PolicyArn: policy.arn }))
 }

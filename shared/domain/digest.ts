@@ -14,6 +14,9 @@ export interface Notable {
   newlyExempt: { userName: string; tag: string }[]
   /** Policies of deleted users, removed (enforce) or to remove (plan). */
   orphans: number
+  /** Policies planted under the project's path, with their ARNs (the first few). */
+  foreign: string[]
+  foreignCount: number
   /** Full counts, since the lists are cut at NOTABLE_LIMIT entries. */
   totals: {
     restricted: number
@@ -29,7 +32,11 @@ export interface Notable {
 export const NOTABLE_LIMIT = 25
 export const SERVICES_LIMIT = 10
 
-export function notableOf(decisions: readonly UserDecision[], orphans: readonly string[] = []): Notable {
+export function notableOf(
+  decisions: readonly UserDecision[],
+  orphans: readonly string[] = [],
+  foreign: readonly string[] = [],
+): Notable {
   const restricted = decisions
     .filter(
       (d) =>
@@ -61,6 +68,8 @@ export function notableOf(decisions: readonly UserDecision[], orphans: readonly 
     attempts: attempts.slice(0, NOTABLE_LIMIT),
     newlyExempt: newlyExempt.slice(0, NOTABLE_LIMIT),
     orphans: orphans.length,
+    foreign: foreign.slice(0, NOTABLE_LIMIT),
+    foreignCount: foreign.length,
     totals: {
       restricted: restricted.length,
       tampered: tampered.length,
@@ -116,6 +125,17 @@ export function buildDigest(input: DigestInput): SlackMessage {
       `:octagonal_sign: *Blast-radius brake tripped in ${braked.length} account(s): nothing applied there.*`,
       ...braked.map((a) => `• ${a.accountId}: ${a.brake}`),
       'If the change is intended, sweep again with `--confirm-large-change` (CLI) or `"confirmLargeChange": true` (event).',
+    ])
+  }
+  const foreign = input.accounts.flatMap((a) =>
+    (a.notable?.foreign ?? []).map((arn) => `• ${a.accountId} ${arn}`),
+  )
+  if (foreign.length > 0) {
+    const verb =
+      input.mode === 'enforce' ? 'detached everywhere and deleted' : 'found (plan mode: not removed)'
+    sections.push([
+      `:rotating_light: *Policies the project did not write under its path, ${verb}: ${sum(input.accounts, (n) => n.foreignCount ?? 0)}*`,
+      ...foreign,
     ])
   }
   const tampered = input.accounts.flatMap((a) =>

@@ -30,6 +30,11 @@ export interface AccountPolicies {
   takenNames: ReadonlySet<string>
   /** Ours, but no current user owns them and nothing holds them (their user was deleted): deleted. */
   orphans: ManagedPolicy[]
+  /**
+   * Under the project's path but not named as the project names its policies: planted there by someone
+   * else (the path is where the spoke role may write). Removed from every holder and deleted.
+   */
+  foreign: ManagedPolicy[]
 }
 
 /**
@@ -73,5 +78,6 @@ export function classifyPolicies(
     return { owned, stale }
   }
   const takenNames = new Set(candidates.map((p) => p.name.toLowerCase()))
-  return { forUser, orphans, takenNames }
+  const foreign = candidates.filter((p) => p.path === policyPath && !parsePolicyName(prefix, p.name))
+  return { forUser, orphans, foreign, takenNames }
 }

@@ -3,7 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam'
 import pLimit from 'p-limit'
 import { readServiceUsage, realSleep, type Sleep } from '../aws/access-advisor.js'
 import { readAccountSnapshot, readQuotas } from '../aws/iam-reader.js'
-import { executeWrites } from '../aws/iam-writer.js'
+import { executeWrites, purgePolicy } from '../aws/iam-writer.js'
 import type { EngineConfig } from '../config.js'
 import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domain/brake.js'
 import type { DecisionStatus, UserDecision } from '../domain/decision.js'
@@ -83,6 +83,8 @@ export interface AccountResult {
   brake?: string
   /** Policies of ours whose owner no longer exists: deleted in enforce mode, listed in plan mode. */
   orphans: string[]
+  /** Policies planted under the project's path: always alerted, removed in enforce mode. */
+  foreign: string[]
 }
 
 /** A user's decision before anything is written, with the writes that would carry it out. */
@@ -113,7 +115,7 @@ export async function sweepAccount(
   options: AccountRunOptions = {},
 ): Promise<AccountResult> {
   const [snapshot, quotas] = await Promise.all([
-    readAccountSnapshot(deps.iam, config.policyNamePrefix),
+    readAccountSnapshot(deps.iam, config.policyNamePrefix, config.policyPath),
     readQuotas(deps.iam),
   ])
   const limit = pLimit(config.userConcurrency)
@@ -181,14 +183,44 @@ export async function sweepAccount(
     ),
   )
   const orphans = release ? [] : await removeOrphans(deps, config, policies.orphans, brake)
+  const foreign = release ? [] : await removeForeign(deps, config, policies.foreign, brake)
   return {
     accountId,
     quotas,
     decisions,
     blastRadius,
     orphans,
+    foreign,
     ...(brake.tripped ? { brake: brake.reason } : {}),
   }
+}
+
+/**
+ * A policy under the project's path that the project did not write is the mark of someone using the
+ * spoke role's reach (or an administrator's mistake): always alerted, and in enforce mode taken off every
+ * user, group and role and deleted. It is never judged by its content: the path is the project's alone.
+ */
+async function removeForeign(
+  deps: AccountSweepDeps,
+  config: EngineConfig,
+  foreign: readonly ManagedPolicy[],
+  brake: BrakeVerdict,
+): Promise<string[]> {
+  for (const policy of foreign) {
+    const log = deps.log.child({ policyArn: policy.arn })
+    const remove = config.mode === 'enforce' && !brake.tripped
+    log.error(
+      { event: 'alert.foreign-policy', removed: remove },
+      "a policy the project did not write is under the project's path",
+    )
+    if (!remove) continue
+    try {
+      await purgePolicy(deps.iam, policy)
+    } catch (error) {
+      logFailure(log, error)
+    }
+  }
+  return foreign.map((p) => p.arn)
 }
 
 /** A user whose new policies do not fit the account's customer-managed policy quota: nothing is written. */

@@ -82,6 +82,15 @@ const SPOKE_REQUESTS: Record<string, { resource: string; context?: Record<string
   'iam:DeletePolicy': { resource: OUR_POLICY },
   'iam:AttachUserPolicy': { resource: BOB, context: { 'iam:PolicyARN': OUR_POLICY } },
   'iam:DetachUserPolicy': { resource: BOB, context: { 'iam:PolicyARN': OUR_POLICY } },
+  'iam:ListEntitiesForPolicy': { resource: OUR_POLICY },
+  'iam:DetachGroupPolicy': {
+    resource: `arn:aws:iam::${MEMBER}:group/dev`,
+    context: { 'iam:PolicyARN': OUR_POLICY },
+  },
+  'iam:DetachRolePolicy': {
+    resource: `arn:aws:iam::${MEMBER}:role/app`,
+    context: { 'iam:PolicyARN': OUR_POLICY },
+  },
 }
 const HUB_REQUESTS: Record<string, string> = {
   'organizations:ListAccounts': '*',

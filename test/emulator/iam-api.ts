@@ -451,6 +451,30 @@ const handlers: Record<string, Handler> = {
     return undefined
   },
 
+  ListEntitiesForPolicy: (ctx, p) => {
+    const arn = required(p, 'PolicyArn')
+    customerPolicy(ctx, arn)
+    return {
+      PolicyUsers: [...ctx.account.users.values()]
+        .filter((u) => u.attached.includes(arn))
+        .map((u) => ({ UserName: u.name, UserId: u.id })),
+      PolicyGroups: [...ctx.account.groups.values()]
+        .filter((g) => g.attached.includes(arn))
+        .map((g) => ({ GroupName: g.name, GroupId: `AGPA${g.name.toUpperCase()}` })),
+      PolicyRoles: [],
+      IsTruncated: false,
+    }
+  },
+
+  DetachGroupPolicy: (ctx, p) => {
+    const group = ctx.account.groups.get(required(p, 'GroupName').toLowerCase())
+    if (!group) throw new AwsFault('NoSuchEntity', 'The group cannot be found.')
+    const arn = required(p, 'PolicyArn')
+    if (!group.attached.includes(arn)) throw new AwsFault('NoSuchEntity', `Policy ${arn} was not found.`)
+    group.attached = group.attached.filter((a) => a !== arn)
+    return undefined
+  },
+
   ListUserTags: (ctx, p) => {
     const u = user(ctx, required(p, 'UserName'))
     const pg = page(u.tags, p)
@@ -481,6 +505,7 @@ export const IAM_WRITE_ACTIONS = new Set([
   'DeletePolicy',
   'AttachUserPolicy',
   'DetachUserPolicy',
+  'DetachGroupPolicy',
   'TagPolicy',
   'CreateUser',
   'UpdateUser',

@@ -1,4 +1,6 @@
 import {
+  AttachUserPolicyCommand,
+  CreatePolicyCommand,
   CreatePolicyVersionCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
@@ -204,6 +206,38 @@ describe('tamper detection', () => {
     const report = await w.sweep('enforce')
     expect((await w.notable(report.sweepId))?.totals.tampered).toBe(0)
     expect(w.alerts('alert.tampered')).toEqual([])
+  })
+
+  it('removes a policy planted under the project path from every holder, and alerts', async () => {
+    const w = await givenEnforced()
+    const allowAll = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    })
+    const planted = await w.admin.send(
+      new CreatePolicyCommand({
+        PolicyName: 'backdoor',
+        Path: '/least-privilege/',
+        PolicyDocument: allowAll,
+      }),
+    )
+    const arn = must(planted.Policy?.Arn, 'planted policy ARN')
+    await w.admin.send(new AttachUserPolicyCommand({ UserName: 'carl', PolicyArn: arn }))
+    w.account.groups.set('ops', { name: 'ops', attached: [arn], inline: [] })
+
+    const plan = await w.sweep('plan')
+    expect(w.account.policies.has(arn)).toBe(true) // plan mode: found, not removed
+    expect((await w.notable(plan.sweepId))?.foreign).toEqual([arn])
+    expect(w.lastDigest()).toMatch(/did not write under its path, found \(plan mode: not removed\)/)
+
+    await w.sweep('enforce')
+    expect(w.account.policies.has(arn)).toBe(false)
+    expect(w.account.users.get('carl')?.attached).not.toContain(arn)
+    expect(w.account.groups.get('ops')?.attached).toEqual([])
+    expect(w.alerts('alert.foreign-policy')).toEqual([
+      expect.objectContaining({ policyArn: arn, removed: false }),
+      expect.objectContaining({ policyArn: arn, removed: true }),
+    ])
   })
 
   it('in plan mode reports tampering without restoring it', async () => {
