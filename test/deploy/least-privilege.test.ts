@@ -66,6 +66,7 @@ const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
 const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
 const BOB = `arn:aws:iam::${MEMBER}:user/bob`
+const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 /** A cross-account request inside the organization, with the spoke role's ExternalId. */
 const ORG = { 'sts:ExternalId': 'external-id', 'aws:PrincipalOrgID': 'o-ours', 'aws:ResourceOrgID': 'o-ours' }
 
@@ -120,13 +121,25 @@ async function verdict(
   principal: string,
   action: string,
   resource: string,
-  context: Record<string, string> = {},
+  context: Record<string, string | string[]> = {},
   resourcePolicy?: unknown,
+  scp?: unknown,
 ) {
   const result = await runSimulation(
     {
       identityPolicies: [{ name: 'role', policy }],
-      serviceControlPolicies: [],
+      // SCPs filter what identity policies allow: the root keeps AWS's default FullAWSAccess beside ours.
+      serviceControlPolicies: scp
+        ? [
+            {
+              orgIdentifier: 'r-root',
+              policies: [
+                { name: 'FullAWSAccess', policy: ALLOW_ALL },
+                { name: 'guardrail', policy: scp },
+              ],
+            },
+          ]
+        : [],
       resourceControlPolicies: [],
       ...(resourcePolicy ? { resourcePolicy } : {}),
       request: {
@@ -288,5 +301,88 @@ describe('the spoke role trust', () => {
       StringEquals: { 'sts:ExternalId': 'external-id' },
       ArnEquals: { 'aws:PrincipalArn': hubPrincipal },
     })
+  })
+})
+
+describe('the optional guardrail SCP', () => {
+  const hub = loadTemplate('hub/template.yaml')
+  const scp = resolve(
+    hub.Resources.GuardrailScp?.Properties,
+    {
+      ...HUB_VALUES,
+      PolicyPath: PATH,
+      ExemptTagKeys: 'least-privilege-exempt,breakglass',
+      GuardrailScpTargetIds: 'r-ab12',
+    },
+    { HasGuardrailScp: true },
+  ) as { Content: unknown; TargetIds: string[] }
+  const admin = `arn:aws:iam::${MEMBER}:role/AccountAdmin`
+  const asAdmin = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    verdict(
+      ALLOW_ALL,
+      admin,
+      action,
+      resource,
+      { ...context, 'aws:PrincipalArn': admin },
+      undefined,
+      scp.Content,
+    )
+
+  it('is attached to the given targets, and only when some are given', () => {
+    expect(scp.TargetIds).toEqual(['r-ab12'])
+    expect((hub.Resources.GuardrailScp as { Condition?: string } | undefined)?.Condition).toBe(
+      'HasGuardrailScp',
+    )
+  })
+
+  it.each([
+    [
+      'create a policy under the path',
+      'iam:CreatePolicy',
+      `arn:aws:iam::${MEMBER}:policy${PATH}backdoor`,
+      {},
+    ],
+    ['edit one of ours', 'iam:CreatePolicyVersion', OUR_POLICY, {}],
+    ['make an old version default', 'iam:SetDefaultPolicyVersion', OUR_POLICY, {}],
+    ['delete one of ours', 'iam:DeletePolicy', OUR_POLICY, {}],
+    ['attach one to a user', 'iam:AttachUserPolicy', BOB, { 'iam:PolicyARN': OUR_POLICY }],
+    ['detach one from a user', 'iam:DetachUserPolicy', BOB, { 'iam:PolicyARN': OUR_POLICY }],
+    [
+      'attach one to a role',
+      'iam:AttachRolePolicy',
+      `arn:aws:iam::${MEMBER}:role/app`,
+      { 'iam:PolicyARN': OUR_POLICY },
+    ],
+    ['tag a user exempt', 'iam:TagUser', BOB, { 'aws:TagKeys': ['least-privilege-exempt'] }],
+    ['untag an exemption', 'iam:UntagUser', BOB, { 'aws:TagKeys': ['Breakglass'] }],
+    [
+      'create a user born exempt',
+      'iam:CreateUser',
+      `arn:aws:iam::${MEMBER}:user/new`,
+      { 'aws:TagKeys': ['breakglass'] },
+    ],
+  ])("keeps a member account's administrator from: %s", async (_what, action, resource, context) => {
+    expect(await asAdmin(action, resource, context)).not.toBe('Allowed')
+  })
+
+  it('leaves the rest of IAM to the administrator', async () => {
+    const team = `arn:aws:iam::${MEMBER}:policy/team-policy`
+    expect(await asAdmin('iam:CreatePolicy', team)).toBe('Allowed')
+    expect(await asAdmin('iam:AttachUserPolicy', BOB, { 'iam:PolicyARN': team })).toBe('Allowed')
+    expect(await asAdmin('iam:TagUser', BOB, { 'aws:TagKeys': ['team'] })).toBe('Allowed')
+  })
+
+  it.each(Object.entries(SPOKE_REQUESTS))('still lets the spoke role %s', async (action, request) => {
+    expect(
+      await verdict(
+        spokePolicy,
+        spokePrincipal,
+        action,
+        request.resource,
+        { ...request.context, 'aws:PrincipalArn': spokePrincipal },
+        undefined,
+        scp.Content,
+      ),
+    ).toBe('Allowed')
   })
 })

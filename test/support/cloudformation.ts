@@ -107,6 +107,10 @@ export function resolve(
     }
     if (entries.length === 1 && key === 'Ref') return lookup(values, String(value))
     if (entries.length === 1 && key === 'Fn::GetAtt') return lookup(values, (value as string[]).join('.'))
+    if (entries.length === 1 && key === 'Fn::Split') {
+      const [separator, source] = value as [string, unknown]
+      return String(inner(source)).split(separator)
+    }
     if (entries.length === 1 && key === 'Fn::Sub') {
       return String(value).replace(/\$\{([^}!]+)\}/g, (_m, name: string) => lookup(values, name))
     }
