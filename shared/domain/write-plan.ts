@@ -90,7 +90,7 @@ export function fitPolicyBudget(writes: readonly (readonly WriteOp[])[], availab
   let left = available
   return writes.map((ops) => {
     const creates = ops.filter((op) => op.op === 'createPolicy').length
-    if (creates > left) return false
+    if (creates > 0 && creates > left) return false
     left -= creates
     return true
   })

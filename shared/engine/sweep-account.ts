@@ -91,8 +91,8 @@ export interface AccountResult {
 interface UserPlan {
   decision: UserDecision
   ops: WriteOp[]
-  /** The live state before and after the writes. */
-  live: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
+  /** What the record keeps when nothing is written, and the live state after the writes. */
+  kept: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   /** Services in the user's report; undefined when no report was read. */
   granted?: number
@@ -177,7 +177,15 @@ export async function sweepAccount(
         const log = logFor(plan.decision.userName)
         const decision = await apply(deps, log, config, plan, brake)
         report(log, decision)
-        await deps.record?.(decision)
+        try {
+          await deps.record?.(decision)
+        } catch (error) {
+          // The writes stand; the next sweep reads them back (our rendering is never tampering).
+          log.error(
+            { event: 'alert.record-failed', reason: errorMessage(error) },
+            'the decision was not recorded',
+          )
+        }
         return decision
       }),
     ),
@@ -241,7 +249,7 @@ function overAccountQuota(
   return {
     ...plan,
     ops: [],
-    after: plan.live,
+    after: plan.kept,
     decision: { ...plan.decision, status: 'quota-blocked', reason },
   }
 }
@@ -293,6 +301,15 @@ async function planUser(
     policyArns: owned.map((o) => o.policy.arn),
     policyDigests: owned.map((o) => documentDigest(defaultDocument(o.policy) ?? '')),
   }
+  const recorded = prior?.recorded
+  // Whenever nothing is written (plan mode, brake, quota, a failure), the record keeps what we deny: what
+  // is live plus what the last sweep recorded, so a deny missing from the live policies is never
+  // forgotten, only restored by the next sweep that writes.
+  const kept = {
+    denied: [...new Set([...live.denied, ...(recorded?.denied ?? [])])].sort(),
+    policyArns: recorded ? [...recorded.policyArns] : live.policyArns,
+    policyDigests: recorded ? [...(recorded.policyDigests ?? [])] : live.policyDigests,
+  }
   const target = {
     userArn: user.arn,
     userId: user.id,
@@ -300,11 +317,12 @@ async function planUser(
     policyNamePrefix: config.policyNamePrefix,
     exemptTagKeys: config.exemptTags.map((t) => t.key),
   }
+  // Our rendering of everything we deny: a version that drops a recorded service is tampering.
   const tampered = detectTampering(
-    prior?.recorded,
+    recorded,
     [...owned, ...legacy],
     planted,
-    ourRendering(live.denied, target, quotas.policySize),
+    ourRendering(kept.denied, target, quotas.policySize),
   )
   const tag = exemptionFor(user, config.exemptTags)
   const base: UserDecision = {
@@ -314,7 +332,7 @@ async function planUser(
     userArn: user.arn,
     status: 'unchanged',
     reason: '',
-    ...live,
+    ...kept,
     added: [],
     removed: [],
     writes: 0,
@@ -330,8 +348,8 @@ async function planUser(
   const settled = (status: DecisionStatus, reason: string, extra: Partial<UserDecision> = {}): UserPlan => ({
     decision: { ...base, status, reason, ...extra },
     ops: [],
-    live,
-    after: live,
+    kept,
+    after: kept,
     ...counts,
   })
   if (tampered.length > 0) {
@@ -395,7 +413,7 @@ async function planUser(
         reason: gate?.reason ?? 'deny set and policies up to date',
       },
       ops: writes.kind === 'writes' ? writes.ops : [], // the quota gate settles the other kind
-      live,
+      kept,
       ...counts,
       after: {
         denied: plan.deny,
@@ -407,17 +425,7 @@ async function planUser(
   } catch (error) {
     if (release) throw error
     logFailure(log, error)
-    // What was recorded stays the record: a failure (or a reply missing what it should hold) must not
-    // erase the denies, ARNs and digests the next sweep compares against.
-    const kept = prior?.recorded
-      ? {
-          denied: [...prior.recorded.denied],
-          policyArns: [...prior.recorded.policyArns],
-          policyDigests: [...(prior.recorded.policyDigests ?? [])],
-        }
-      : live
-    const failed = settled('error', `${errorMessage(error)}; nothing changed for this user`, kept)
-    return { ...failed, after: kept }
+    return settled('error', `${errorMessage(error)}; nothing changed for this user`)
   }
 }
 

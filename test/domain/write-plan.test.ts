@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.js'
 import type { AccountQuotas, ManagedPolicy } from '../../shared/domain/types.js'
-import { type OwnedPart, planRemoval, planWrites, type WriteOp } from '../../shared/domain/write-plan.js'
+import {
+  fitPolicyBudget,
+  type OwnedPart,
+  planRemoval,
+  planWrites,
+  type WriteOp,
+} from '../../shared/domain/write-plan.js'
 import { PolicyLayoutError } from '../../shared/errors.js'
 
 const USER_ARN = 'arn:aws:iam::111122223333:user/alice'
@@ -259,3 +265,16 @@ function assertNoWindow(
     for (const s of keep) expect(denied.has(s), `${s} undenied after ${op.op}`).toBe(true)
   }
 }
+
+describe('fitPolicyBudget', () => {
+  const create = { op: 'createPolicy' as const, part: 1, policyName: 'n', policyArn: 'a', document: '{}' }
+  const version = { op: 'createPolicyVersion' as const, part: 1, policyArn: 'a', document: '{}' }
+
+  it('lets users in order while their new policies fit, and holds the rest', () => {
+    expect(fitPolicyBudget([[create], [create, create], [create], []], 2)).toEqual([true, false, true, true])
+  })
+
+  it('never holds a user who creates nothing, even past the quota', () => {
+    expect(fitPolicyBudget([[version], [], [create]], -3)).toEqual([true, true, false])
+  })
+})

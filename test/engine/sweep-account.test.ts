@@ -221,6 +221,25 @@ describe('sweepAccount against the emulator', () => {
     expect(bobAttachedWhenRecorded).toBe(true)
   })
 
+  it('a decision that cannot be recorded is alerted, and the rest of the account carries on', async () => {
+    const { sweep } = givenAccount()
+    const logs = memoryLogger()
+    const result = await sweep(
+      'enforce',
+      {},
+      {
+        log: logs.log,
+        record: async (decision) => {
+          if (decision.userName === 'bob') throw new Error('table unavailable')
+        },
+      },
+    )
+    expect(result.decisions.find((d) => d.userName === 'alice')?.status).toBe('enforced')
+    expect(logs.lines().filter((l) => l.event === 'alert.record-failed')).toEqual([
+      expect.objectContaining({ userName: 'bob', reason: expect.stringContaining('table unavailable') }),
+    ])
+  })
+
   it('a FAILED Access Advisor job changes nothing for that user', async () => {
     const { sweep, user } = givenAccount()
     const d = byUser(await sweep('enforce'))

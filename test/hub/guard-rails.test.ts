@@ -5,6 +5,7 @@ import {
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
   DetachUserPolicyCommand,
+  SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
 import { slackNotifier } from '../../hub/runtime.js'
@@ -103,8 +104,25 @@ describe('blast-radius brake', () => {
     expect(report.accounts[0]?.brake).toMatch(
       new RegExp(`${ours.length} of ${ours.length} policies recorded last sweep .* are missing`),
     )
-    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'braked' })
+    const bob = await h.store.audit.user(w.id, 'bob')
+    expect(bob).toMatchObject({ status: 'braked', denied: expect.arrayContaining(['ec2']) }) // kept on record
     expect(w.alerts('alert.brake-tripped')).toHaveLength(1)
+    // Confirmed, the sweep re-creates what the record still says is denied.
+    await w.sweep('enforce', { confirm: true })
+    expect(w.account.policies.has(w.bobPolicy)).toBe(true)
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'enforced', denied: bob?.denied })
+  })
+
+  it('calls an older version of ours set as default tampering: it drops a recorded deny', async () => {
+    const w = await givenEnforced()
+    w.bob().lastUsed.s3 = new Date(Date.now() - 100 * 86_400_000)
+    await w.sweep('enforce') // v2 adds s3
+    await w.admin.send(new SetDefaultPolicyVersionCommand({ PolicyArn: w.bobPolicy, VersionId: 'v1' }))
+    await w.sweep('plan')
+    expect(w.alerts('alert.tampered')).toEqual([
+      expect.objectContaining({ userName: 'bob', findings: [expect.objectContaining({ kind: 'modified' })] }),
+    ])
+    expect((await h.store.audit.user(w.id, 'bob'))?.denied).toContain('s3') // still on record in plan mode
   })
 
   it('keeps the recorded denies of a user whose evaluation fails, whatever the reply left out', async () => {
