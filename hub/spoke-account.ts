@@ -1,26 +1,40 @@
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
+import { LeastPrivilegeError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
 
-/** Runs an operator action with an IAM client in one account's spoke role, closed when it is done. */
+/**
+ * Runs an operator action with an IAM client in one account's spoke role, under the account's lock (a
+ * sweep or another operator at work there makes it refuse, naming them), and closes both when done.
+ */
 export async function inSpokeAccount<T>(
-  deps: Pick<SweepDeps, 'sts' | 'iamFor'>,
-  config: Pick<HubConfig, 'spokeRoleName' | 'externalId'>,
+  deps: Pick<SweepDeps, 'sts' | 'iamFor' | 'store' | 'now'>,
+  config: Pick<HubConfig, 'spokeRoleName' | 'externalId' | 'accountLeaseMs'>,
   accountId: string,
   runId: string,
   work: (iam: IAMClient) => Promise<T>,
 ): Promise<T> {
-  const credentials = await assumeSpokeRole(
-    deps.sts,
-    accountId,
-    { roleName: config.spokeRoleName, externalId: config.externalId },
-    runId,
-  )
-  const iam = deps.iamFor(credentials)
+  const lock = await deps.store.locks.acquire(accountId, runId, deps.now(), config.accountLeaseMs)
+  if (!lock.acquired) {
+    throw new LeastPrivilegeError(
+      `account ${accountId} is busy: ${lock.heldBy} holds it until ${lock.until}; try again then`,
+    )
+  }
   try {
-    return await work(iam)
+    const credentials = await assumeSpokeRole(
+      deps.sts,
+      accountId,
+      { roleName: config.spokeRoleName, externalId: config.externalId },
+      runId,
+    )
+    const iam = deps.iamFor(credentials)
+    try {
+      return await work(iam)
+    } finally {
+      iam.destroy()
+    }
   } finally {
-    iam.destroy()
+    await deps.store.locks.release(accountId, runId)
   }
 }

@@ -221,8 +221,34 @@ async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<Sw
   return sweep
 }
 
-/** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
+/**
+ * One account of the sweep, under the account's lock: every writer (sweeps, release, rollback) takes
+ * it, so two of them never interleave writes in one account. An account held by another writer is
+ * recorded as failed, naming the holder; its next sweep takes it again.
+ */
 async function sweepOneAccount(
+  deps: SweepDeps,
+  config: HubConfig,
+  sweep: SweepSummary,
+  log: Logger,
+  accountId: string,
+  jobDurations: JobDurations,
+): Promise<AccountOutcome> {
+  const lock = await deps.store.locks.acquire(accountId, sweep.sweepId, deps.now(), config.accountLeaseMs)
+  if (!lock.acquired) {
+    const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
+    log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
+    return { accountId, outcome: 'failed', reason, users: 0, counts: {}, writes: 0, durationMs: 0 }
+  }
+  try {
+    return await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations)
+  } finally {
+    await deps.store.locks.release(accountId, sweep.sweepId)
+  }
+}
+
+/** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
+async function sweepLockedAccount(
   deps: SweepDeps,
   config: HubConfig,
   sweep: SweepSummary,

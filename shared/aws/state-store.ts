@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { AccountLocks } from './state/account-locks.js'
 import { AuditQueries } from './state/audit-queries.js'
 import { SweepLedger } from './state/sweep-ledger.js'
 import { StateTable } from './state/table.js'
@@ -15,6 +16,7 @@ export class StateStore {
   readonly sweeps: SweepLedger
   readonly users: UserStates
   readonly audit: AuditQueries
+  readonly locks: AccountLocks
   private readonly table: StateTable
 
   constructor(
@@ -27,6 +29,7 @@ export class StateStore {
     this.sweeps = new SweepLedger(table)
     this.users = new UserStates(table, historyRetentionDays)
     this.audit = new AuditQueries(table)
+    this.locks = new AccountLocks(table)
   }
 
   /** Write requests made so far (the benchmark's measure). */

@@ -27,4 +27,6 @@ export const keys = {
   accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
   sweeps: 'SWEEPS',
   attempts: 'ATTEMPTS',
+  lock: (accountId: string) => `LOCK#${accountId}`,
+  lockRow: 'LOCK',
 }

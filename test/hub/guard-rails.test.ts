@@ -8,6 +8,7 @@ import {
   SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
+import { rollback } from '../../hub/rollback.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep, type SweepDeps } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
@@ -153,6 +154,36 @@ describe('blast-radius brake', () => {
     })
     const after = await w.sweep('enforce')
     expect(after.accounts.find((a) => a.accountId === w.id)?.brake).toBeUndefined()
+  })
+})
+
+describe('one writer per account', () => {
+  it('a sweep, a release and a rollback wait for the writer that holds the account', async () => {
+    const w = await givenEnforced()
+    const other = 'manual-sweep-in-progress'
+    expect(await h.store.locks.acquire(w.id, other, new Date(), 60_000)).toEqual({ acquired: true })
+
+    const { result: held, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(writes).toBe(0)
+    expect(held.accounts[0]).toMatchObject({ outcome: 'failed', reason: expect.stringContaining(other) })
+    expect(w.alerts('alert.account-locked')).toHaveLength(1)
+    await expect(rollback(h.deps(), config, { accountId: w.id, userName: 'bob' })).rejects.toThrow(
+      new RegExp(`account ${w.id} is busy: ${other} holds it`),
+    )
+    expect(w.bob().attached).toContain(w.bobPolicy)
+
+    await h.store.locks.release(w.id, other)
+    const after = await w.sweep('enforce')
+    expect(after.accounts[0]?.outcome).toBe('swept')
+    expect(await h.store.locks.acquire(w.id, 'next', new Date(), 60_000)).toEqual({ acquired: true }) // released
+  })
+
+  it('takes over a lock whose holder died once its lease runs out', async () => {
+    const w = await givenEnforced()
+    const long = new Date(Date.now() - 2 * config.accountLeaseMs)
+    expect(await h.store.locks.acquire(w.id, 'died', long, config.accountLeaseMs)).toEqual({ acquired: true })
+    const report = await w.sweep('enforce')
+    expect(report.accounts[0]?.outcome).toBe('swept')
   })
 })
 

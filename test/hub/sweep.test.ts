@@ -120,8 +120,9 @@ describe('the org-wide sweep', () => {
     const second = await sweep('enforce')
     expect(second.status).toBe('completed')
     expect(h.emulator.count({ writes: true })).toBe(0)
-    // Summary start + finish, and a claim + outcome per account: no user, history or account-state row.
-    expect(h.dynamo.writes()).toBe(2 + 2 * 22)
+    // Summary start + finish; per account a claim, an outcome, the lock and its release: no user,
+    // history or account-state row.
+    expect(h.dynamo.writes()).toBe(2 + 4 * 22)
   })
 
   it('answers audit queries without a scan', async () => {

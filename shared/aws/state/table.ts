@@ -60,6 +60,29 @@ export class StateTable {
     await this.db.send(new DeleteCommand({ TableName: this.name, Key: key }))
   }
 
+  /** A conditional delete; false when the condition does not hold. */
+  async deleteIf(
+    key: Key,
+    condition: Pick<
+      ConstructorParameters<typeof DeleteCommand>[0],
+      'ConditionExpression' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
+    this.writeCount++
+    try {
+      await this.db.send(new DeleteCommand({ TableName: this.name, Key: key, ...condition }))
+      return true
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
+      throw error
+    }
+  }
+
+  /** An item as stored, for the table's own bookkeeping rows. */
+  async raw(key: Key): Promise<Record<string, unknown> | undefined> {
+    return (await this.db.send(new GetCommand({ TableName: this.name, Key: key }))).Item
+  }
+
   async get<T>(key: Key, schema: z.ZodType): Promise<T | undefined> {
     const reply = await this.db.send(new GetCommand({ TableName: this.name, Key: key }))
     return reply.Item ? parseRow<T>(schema, reply.Item) : undefined
