@@ -165,7 +165,8 @@ const handlers: Record<string, Handler> = {
       GroupDetailList: [],
       RoleDetailList: [],
       Policies: policies.map((pol) => {
-        const { Tags: _tags, Description: _d, ...view } = policyView(ctx, pol)
+        const { Tags: _tags, Description: _d, PolicyName, ...view } = policyView(ctx, pol)
+        if (!ctx.account.omitPolicyNames) Object.assign(view, { PolicyName })
         return { ...view, PolicyVersionList: pol.versions.map((v) => versionView(v, true)) }
       }),
       IsTruncated: pg.IsTruncated,

@@ -72,6 +72,8 @@ export interface EmAccount {
   spokeRole: boolean
   /** Organizations reports only the legacy `Status` field for this account. */
   legacyStatusOnly: boolean
+  /** GetAccountAuthorizationDetails leaves PolicyName out of policy details (a partial reply). */
+  omitPolicyNames: boolean
 }
 
 export interface EmState {

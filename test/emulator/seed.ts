@@ -172,6 +172,7 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
     jobs: new Map(),
     attachedPoliciesPerUserQuota: seed.attachedPoliciesPerUserQuota ?? 10,
     policiesQuota: seed.policiesQuota ?? 1500,
+    omitPolicyNames: false,
     spokeRole: seed.spokeRole ?? true,
     legacyStatusOnly: seed.legacyStatusOnly ?? false,
   }

@@ -114,6 +114,17 @@ describe('blast-radius brake', () => {
     expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'enforced', denied: bob?.denied })
   })
 
+  it('takes names from ARNs: a reply without policy names changes nothing and alarms no one', async () => {
+    const w = await givenEnforced()
+    w.account.omitPolicyNames = true
+    const { result: report, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(writes).toBe(0)
+    expect(report.accounts[0]).toMatchObject({ outcome: 'swept' })
+    expect(report.accounts[0]?.brake).toBeUndefined()
+    expect(w.alerts('alert.tampered')).toEqual([])
+    expect((await h.store.audit.user(w.id, 'bob'))?.status).toBe('enforced')
+  })
+
   it('calls an older version of ours set as default tampering: it drops a recorded deny', async () => {
     const w = await givenEnforced()
     w.bob().lastUsed.s3 = new Date(Date.now() - 100 * 86_400_000)
