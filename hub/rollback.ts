@@ -1,6 +1,7 @@
 import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
 import { executeWrites } from '../shared/aws/iam-writer.js'
 import { priorStateOf } from '../shared/aws/state-store.js'
+import { UNTIL_LIFTED } from '../shared/domain/exemption.js'
 import { classifyPolicies } from '../shared/domain/ownership.js'
 import { liftDenies } from '../shared/domain/planner.js'
 import { currentServices, planRemoval } from '../shared/domain/write-plan.js'
@@ -24,7 +25,13 @@ export interface RollbackResult {
 export async function rollback(
   deps: Pick<SweepDeps, 'sts' | 'store' | 'iamFor' | 'log' | 'now'>,
   config: HubConfig,
-  target: { accountId: string; userName?: string; dryRun?: boolean },
+  target: {
+    accountId: string
+    userName?: string
+    dryRun?: boolean
+    /** The exemption recorded with the rollback ends then; until an operator lifts it when absent. */
+    exemptUntil?: string
+  },
 ): Promise<RollbackResult[]> {
   const runId = `rollback-${newSweepId(deps.now())}`
   return inSpokeAccount(deps, config, target.accountId, runId, async (iam) => {
@@ -76,6 +83,15 @@ export async function rollback(
         },
         { sweepId: runId, mode: 'enforce', now },
       )
+      // The rollback is an operator's decision for this user: the next sweep must not undo it.
+      await deps.store.users.putExemption({
+        accountId: target.accountId,
+        userName: user.name,
+        userId: user.id,
+        until: target.exemptUntil ?? UNTIL_LIFTED,
+        reason: `rolled back (${runId})`,
+        createdAt: now.toISOString(),
+      })
       deps.log.info(
         { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
         reason,

@@ -38,4 +38,31 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         )
       },
     )
+
+  const exemptions = program.command('exemptions').description('temporary exemptions in force')
+  exemptions
+    .command('list')
+    .description("an account's exemptions")
+    .requiredOption('--account <id>', 'account id', accountId)
+    .option('--json', 'JSON output')
+    .action(async (o: { account: string; json?: boolean }) => {
+      const { exemptions: rows } = await cli.store().users.loadAccount(o.account)
+      cli.print(o.json, rows, () =>
+        rows
+          .map((e) => `${e.userName}${e.service ? ` ${e.service}` : ''} until ${e.until}: ${e.reason}`)
+          .join('\n'),
+      )
+    })
+  exemptions
+    .command('revoke')
+    .description('lift an exemption before its end (the next sweep applies the denies again)')
+    .requiredOption('--account <id>', 'account id', accountId)
+    .requiredOption('--user <name>', 'IAM user name')
+    .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
+    .action(async (o: { account: string; user: string; service?: string }) => {
+      await cli.store().users.deleteExemption(o.account, o.user, o.service)
+      cli.io.stdout(
+        `revoked the exemption of ${o.user}${o.service ? ` from ${o.service}` : ''} in ${o.account}`,
+      )
+    })
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { rollback } from '../rollback.js'
 import { createRuntime } from '../runtime.js'
-import { accountId } from './args.js'
+import { accountId, isoDate } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
 
@@ -12,24 +12,38 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
     .requiredOption('--account <id>', 'account id', accountId)
     .option('--user <name>', 'only this user')
     .option('--dry-run', 'show what would be removed')
+    .option(
+      '--exempt-until <date>',
+      'the exemption recorded with it ends then (default: until lifted)',
+      isoDate,
+    )
     .option('--json', 'JSON output')
-    .action(async (o: { account: string; user?: string; dryRun?: boolean; json?: boolean }) => {
-      const config = cli.hubConfig()
-      const runtime = createRuntime(config, cli.log())
-      const results = await rollback(
-        runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
-        config,
-        {
-          accountId: o.account,
-          ...(o.user ? { userName: o.user } : {}),
-          ...(o.dryRun ? { dryRun: true } : {}),
-        },
-      )
-      cli.print(
-        o.json,
-        results,
-        () =>
-          `${out.rollbackTable(results)}\nEach released service's clock restarts: it is denied again only after a full window without use.`,
-      )
-    })
+    .action(
+      async (o: {
+        account: string
+        user?: string
+        dryRun?: boolean
+        exemptUntil?: string
+        json?: boolean
+      }) => {
+        const config = cli.hubConfig()
+        const runtime = createRuntime(config, cli.log())
+        const results = await rollback(
+          runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
+          config,
+          {
+            accountId: o.account,
+            ...(o.user ? { userName: o.user } : {}),
+            ...(o.dryRun ? { dryRun: true } : {}),
+            ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
+          },
+        )
+        cli.print(
+          o.json,
+          results,
+          () =>
+            `${o.dryRun ? 'Preview, nothing removed:\n' : ''}${out.rollbackTable(results)}\n${o.dryRun ? '' : `Each user is exempt ${o.exemptUntil ? `until ${o.exemptUntil}` : 'until lifted (least-privilege exemptions revoke)'}; then each service's clock restarts: it is denied again only after a full window without use.`}`,
+        )
+      },
+    )
 }

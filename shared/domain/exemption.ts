@@ -29,6 +29,9 @@ export function isTooYoung(user: IamUser, now: Date, windowDays: number): boolea
   return now.getTime() - user.createDate.getTime() < windowDays * DAY_MS
 }
 
+/** The end date of an exemption that lasts until an operator lifts it (`exemptions revoke`). */
+export const UNTIL_LIFTED = '9999-12-31T00:00:00.000Z'
+
 /** An operator's time-limited exemption of a user, or of one service for that user. */
 export interface TemporaryExemption {
   userName: string

@@ -317,6 +317,18 @@ describe('denies that hold', () => {
     )
     expect(notGranted.code).toBe(2)
     expect(notGranted.stderr).toMatch(/known was not granted sagemaker/)
+
+    expect(
+      (await cli('exempt', '--account', id, '--user', 'known', '--service', 'ec2', '--days', '2')).code,
+    ).toBe(0)
+    const listed = await cli('exemptions', 'list', '--account', id, '--json')
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ userName: 'known', service: 'ec2' }),
+    ])
+    expect(
+      (await cli('exemptions', 'revoke', '--account', id, '--user', 'known', '--service', 'ec2')).code,
+    ).toBe(0)
+    expect(JSON.parse((await cli('exemptions', 'list', '--account', id, '--json')).stdout)).toEqual([])
   })
 
   it('uses another name when a look-alike of the project policy name was created first', async () => {

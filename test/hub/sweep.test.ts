@@ -169,6 +169,14 @@ describe('the org-wide sweep', () => {
       status: 'rolled-back',
       previousStatus: 'enforced',
     })
+
+    // The rollback is recorded as an exemption: the next sweeps leave bob alone until it is lifted.
+    await enforceMember()
+    expect(await h.store.audit.user(MEMBER, 'bob')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(account?.policies.has(ourPolicyArn(MEMBER, 'bob'))).toBe(false)
+    await h.store.users.deleteExemption(MEMBER, 'bob')
+    await enforceMember(new Date(Date.now() + 91 * 86_400_000)) // each clock restarted at the rollback
+    expect((await h.store.audit.user(MEMBER, 'bob'))?.denied).toContain('ec2')
   })
 
   it('honours a temporary exemption until it expires by itself', async () => {

@@ -122,6 +122,11 @@ export class UserStates {
     })
   }
 
+  /** Lifts an exemption before its end (`exemptions revoke`). */
+  deleteExemption(accountId: string, userName: string, service?: string): Promise<void> {
+    return this.table.delete({ pk: keys.account(accountId), sk: keys.exemption(userName, service) })
+  }
+
   putExemption(exemption: Exemption): Promise<void> {
     return this.table.put({
       pk: keys.account(exemption.accountId),
