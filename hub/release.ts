@@ -50,7 +50,12 @@ export async function releaseDeny(
     const decision = { ...found, reason: `${found.reason} by ${actor}: ${request.reason}` }
     if (mode === 'enforce' && decision.status === 'released') {
       const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
-      await deps.store.users.saveDecision(prev, decision, { sweepId: runId, mode, now, actor })
+      await deps.store.users.saveDecision(
+        prev,
+        decision,
+        { sweepId: runId, mode, now, actor },
+        past.users.get(decision.userName),
+      )
       if (prev && prev.userName !== decision.userName)
         await deps.store.users.forgetUser(request.accountId, prev.userName)
       log.info(

@@ -82,6 +82,7 @@ export async function rollback(
           writes: ops.length,
         },
         { sweepId: runId, mode: 'enforce', now },
+        past.users.get(user.name),
       )
       // The rollback is an operator's decision for this user: the next sweep must not undo it.
       await deps.store.users.putExemption({

@@ -306,6 +306,7 @@ async function sweepLockedAccount(
             priorStateOf(past, { name: decision.userName, id: decision.userId }),
             decision,
             run,
+            past.users.get(decision.userName),
           ),
       },
       accountId,

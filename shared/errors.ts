@@ -28,3 +28,8 @@ export function errorMessage(error: unknown): string {
     return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message
   return String(error)
 }
+
+/** A state row changed under us (another writer): it is left as that writer made it. */
+export class StateConflictError extends LeastPrivilegeError {
+  override name = 'StateConflictError'
+}

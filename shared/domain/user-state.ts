@@ -26,6 +26,8 @@ export interface UserState {
   /** Sweep that last changed this row. */
   sweepId: string
   updatedAt: string
+  /** Write count of the row, for conditional writes: a row changed by another writer is not overwritten. */
+  version?: number
 }
 
 /**
@@ -92,8 +94,8 @@ function standingOf(prev: UserState | undefined, decision: UserDecision) {
 /** Whether anything an auditor cares about differs (the sweep id and timestamp alone do not count). */
 export function stateChanged(prev: UserState | undefined, next: UserState): boolean {
   if (!prev) return true
-  const { sweepId: _a, updatedAt: _b, ...a } = prev
-  const { sweepId: _c, updatedAt: _d, ...b } = next
+  const { sweepId: _a, updatedAt: _b, version: _v, ...a } = prev
+  const { sweepId: _c, updatedAt: _d, version: _w, ...b } = next
   return canonical(a) !== canonical(b)
 }
 

@@ -18,6 +18,7 @@ import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { isDone } from '../../shared/domain/records.js'
+import { StateConflictError } from '../../shared/errors.js'
 import type { AccountSeed, UserSeed } from '../emulator/seed.js'
 import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
@@ -360,6 +361,26 @@ describe('denies that hold', () => {
     expect(alerts('alert.policy-name-taken', world.id)).toEqual([
       expect.objectContaining({ policyName: `${PREFIX}.1.${world.user('squatted').id}` }),
     ])
+  })
+
+  it('never overwrites a user row another writer changed since it was loaded', async () => {
+    const { id } = await givenEnforced([s3User('raced')])
+    const loaded = must(await h.store.audit.user(id, 'raced'), "raced's row")
+    const decision = (reason: string) => ({
+      ...loaded,
+      userId: must(loaded.userId, 'UserId'),
+      status: 'enforced' as const,
+      reason,
+      added: [],
+      removed: [],
+      writes: 0,
+    })
+    const run = { sweepId: 'writer', mode: 'enforce' as const, now: new Date() }
+    await h.store.users.saveDecision(loaded, decision('first writer'), run, loaded)
+    await expect(h.store.users.saveDecision(loaded, decision('second writer'), run, loaded)).rejects.toThrow(
+      StateConflictError,
+    )
+    expect(await h.store.audit.user(id, 'raced')).toMatchObject({ reason: 'first writer', version: 2 })
   })
 
   it('holds an account when a sweep would lift a large share of its denies', async () => {

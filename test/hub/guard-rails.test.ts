@@ -262,6 +262,7 @@ describe('tamper detection', () => {
         policyDigests: ['0000000000000000'],
       },
       { sweepId: 'stale', mode: 'enforce', now: new Date() },
+      recorded,
     )
     const report = await w.sweep('enforce')
     expect((await w.notable(report.sweepId))?.totals.tampered).toBe(0)

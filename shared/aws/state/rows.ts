@@ -34,6 +34,7 @@ export const userStateRow = z.object({
   firstSeen: dates.optional(),
   sweepId: z.string(),
   updatedAt: z.string(),
+  version: z.number().optional(),
 })
 
 export const changeRow = z.object({

@@ -3,6 +3,7 @@ import type { AccountState, ChangeRecord, Exemption } from '../../domain/records
 import { rowsForDecision } from '../../domain/state-rows.js'
 import type { Mode } from '../../domain/types.js'
 import type { UserState } from '../../domain/user-state.js'
+import { StateConflictError } from '../../errors.js'
 import { keys } from '../state-table.js'
 import { accountStateRow, exemptionRow, parseRow, userStateRow } from './rows.js'
 import type { StateTable } from './table.js'
@@ -68,19 +69,35 @@ export class UserStates {
     prev: UserState | undefined,
     decision: UserDecision,
     run: { sweepId: string; mode: Mode; now: Date; actor?: string },
+    /** The row stored under the user's name when the account was loaded (another user's, after a reuse). */
+    current: UserState | undefined,
   ): Promise<void> {
     const rows = rowsForDecision(prev, decision, run)
     // History first: a crash in between repeats a history row at worst, and never loses an attempt.
     for (const change of rows.history) await this.appendHistory(change)
     const next = rows.state
     if (!next) return
-    await this.table.put({
-      pk: keys.account(next.accountId),
-      sk: keys.user(next.userName),
-      gsi1pk: keys.userStatus(next.status),
-      gsi1sk: `${next.accountId}#${next.userName}`,
-      ...next,
-    })
+    // Conditional on the row being as it was loaded: a writer that changed it since is never overwritten.
+    const written = await this.table.putIf(
+      {
+        pk: keys.account(next.accountId),
+        sk: keys.user(next.userName),
+        gsi1pk: keys.userStatus(next.status),
+        gsi1sk: `${next.accountId}#${next.userName}`,
+        ...next,
+        version: (current?.version ?? 0) + 1,
+      },
+      !current
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : current.version === undefined
+          ? { ConditionExpression: 'attribute_not_exists(version)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } },
+    )
+    if (!written) {
+      throw new StateConflictError(
+        `the state of ${next.userName} in ${next.accountId} was changed by another writer; not overwritten`,
+      )
+    }
   }
 
   async appendHistory(change: ChangeRecord): Promise<void> {
