@@ -43,3 +43,34 @@ export async function addExemption(
   await store.users.putExemption(exemption)
   return exemption
 }
+
+/**
+ * Lifts a user's exemption before its end: the whole-user one, or one service's. The user is found as
+ * IAM spells it or by the UserId its recorded state names, so a rename does not hide the exemption.
+ * Fails, naming the user, when there is none to lift.
+ */
+export async function revokeExemption(
+  store: StateStore,
+  input: { accountId: string; userName: string; service?: string },
+): Promise<Exemption[]> {
+  const past = await store.users.loadAccount(input.accountId)
+  const name = input.userName.toLowerCase()
+  const userId = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)?.userId
+  const matches = past.exemptions.filter(
+    (e) =>
+      (e.userName.toLowerCase() === name || (userId !== undefined && e.userId === userId)) &&
+      e.service === input.service,
+  )
+  if (matches.length === 0) {
+    const what = input.service ? ` from ${input.service}` : ''
+    throw new ConfigError(`user: no exemption of ${input.userName}${what} in ${input.accountId}`)
+  }
+  for (const exemption of matches) await store.users.deleteExemption(exemption)
+  return matches
+}
+
+/** The exemptions of an account still in force. */
+export async function listExemptions(store: StateStore, accountId: string, now: Date): Promise<Exemption[]> {
+  const { exemptions } = await store.users.loadAccount(accountId)
+  return exemptions.filter((e) => Date.parse(e.until) > now.getTime())
+}

@@ -34,6 +34,8 @@ export async function rollback(
   },
 ): Promise<RollbackResult[]> {
   const runId = `rollback-${newSweepId(deps.now())}`
+  if (target.exemptUntil && Date.parse(target.exemptUntil) <= deps.now().getTime())
+    throw new ConfigError(`exempt-until: ${target.exemptUntil} is not in the future`)
   return inSpokeAccount(deps, config, target.accountId, runId, async (iam) => {
     const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix, config.policyPath)
     const users = target.userName
@@ -59,8 +61,18 @@ export async function rollback(
       const removedPolicies = parts.map((o) => o.policy.arn)
       results.push({ userName: user.name, removedPolicies, released })
       if (target.dryRun) continue
-      await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
       const now = deps.now()
+      // The rollback is an operator's decision for this user: recorded first, so that no later failure
+      // lets the next sweep undo it.
+      await deps.store.users.putExemption({
+        accountId: target.accountId,
+        userName: user.name,
+        userId: user.id,
+        until: target.exemptUntil ?? UNTIL_LIFTED,
+        reason: `rolled back (${runId})`,
+        createdAt: now.toISOString(),
+      })
+      await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
       const prev = priorStateOf(past, user)
       const lift = liftDenies(new Set(released), new Set(released), 'rolled-back', prev?.firstSeen, now)
       const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
@@ -84,15 +96,6 @@ export async function rollback(
         { sweepId: runId, mode: 'enforce', now },
         past.users.get(user.name),
       )
-      // The rollback is an operator's decision for this user: the next sweep must not undo it.
-      await deps.store.users.putExemption({
-        accountId: target.accountId,
-        userName: user.name,
-        userId: user.id,
-        until: target.exemptUntil ?? UNTIL_LIFTED,
-        reason: `rolled back (${runId})`,
-        createdAt: now.toISOString(),
-      })
       deps.log.info(
         { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
         reason,

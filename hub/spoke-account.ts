@@ -15,13 +15,7 @@ export async function inSpokeAccount<T>(
   runId: string,
   work: (iam: IAMClient) => Promise<T>,
 ): Promise<T> {
-  const lock = await deps.store.locks.acquire(accountId, runId, deps.now(), config.accountLeaseMs)
-  if (!lock.acquired) {
-    throw new LeastPrivilegeError(
-      `account ${accountId} is busy: ${lock.heldBy} holds it until ${lock.until}; try again then`,
-    )
-  }
-  try {
+  const lock = await deps.store.locks.hold(accountId, runId, deps.now, config.accountLeaseMs, async () => {
     const credentials = await assumeSpokeRole(
       deps.sts,
       accountId,
@@ -34,7 +28,9 @@ export async function inSpokeAccount<T>(
     } finally {
       iam.destroy()
     }
-  } finally {
-    await deps.store.locks.release(accountId, runId)
-  }
+  })
+  if (lock.held) return lock.result
+  throw new LeastPrivilegeError(
+    `account ${accountId} is busy: ${lock.heldBy} holds it until ${lock.until}; try again then`,
+  )
 }

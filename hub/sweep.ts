@@ -234,17 +234,15 @@ async function sweepOneAccount(
   accountId: string,
   jobDurations: JobDurations,
 ): Promise<AccountOutcome> {
-  const lock = await deps.store.locks.acquire(accountId, sweep.sweepId, deps.now(), config.accountLeaseMs)
-  if (!lock.acquired) {
-    const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
-    log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
-    return { accountId, outcome: 'failed', reason, users: 0, counts: {}, writes: 0, durationMs: 0 }
-  }
-  try {
-    return await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations)
-  } finally {
-    await deps.store.locks.release(accountId, sweep.sweepId)
-  }
+  // One holder per invocation: a second invocation of the same sweep is another writer.
+  const holder = `${sweep.sweepId}#${randomBytes(3).toString('hex')}`
+  const lock = await deps.store.locks.hold(accountId, holder, deps.now, config.accountLeaseMs, () =>
+    sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations),
+  )
+  if (lock.held) return lock.result
+  const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
+  log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
+  return { accountId, outcome: 'failed', reason, users: 0, counts: {}, writes: 0, durationMs: 0 }
 }
 
 /** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
@@ -293,6 +291,8 @@ async function sweepLockedAccount(
   const iam = deps.iamFor(credentials)
   try {
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
+    // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
+    const unrecorded = new Set<string>()
     const result = await sweepAccount(
       {
         iam,
@@ -301,19 +301,21 @@ async function sweepLockedAccount(
         jobDurations,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         priorState: (user) => priorFor(past, user, now),
-        record: (decision) =>
-          deps.store.users.saveDecision(
-            priorStateOf(past, { name: decision.userName, id: decision.userId }),
-            decision,
-            run,
-            past.users.get(decision.userName),
-          ),
+        record: async (decision) => {
+          const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
+          try {
+            await deps.store.users.saveDecision(prev, decision, run, past.users.get(decision.userName))
+          } catch (error) {
+            if (prev) unrecorded.add(prev.userName)
+            throw error
+          }
+        },
       },
       accountId,
       { ...config, mode: sweep.mode },
       { confirmLargeChange: sweep.confirmLargeChange === true },
     )
-    const { counts, writes } = await forgetAndCount(deps.store, accountId, past, result.decisions)
+    const { counts, writes } = await forgetAndCount(deps.store, accountId, past, result.decisions, unrecorded)
     await reachability('reachable', '')
     log.info({ event: 'account.swept', counts, writes }, 'account swept')
     return {
@@ -340,8 +342,9 @@ async function forgetAndCount(
   accountId: string,
   past: AccountSnapshotState,
   decisions: readonly UserDecision[],
+  keep: ReadonlySet<string>,
 ): Promise<{ counts: StatusCounts; writes: number }> {
-  const seen = new Set(decisions.map((d) => d.userName))
+  const seen = new Set([...decisions.map((d) => d.userName), ...keep])
   for (const userName of past.users.keys())
     if (!seen.has(userName)) await store.users.forgetUser(accountId, userName)
   const counts: StatusCounts = {}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { addExemption } from '../exemptions.js'
+import { addExemption, listExemptions, revokeExemption } from '../exemptions.js'
 import { accountId, int } from './args.js'
 import type { CliContext } from './context.js'
 
@@ -46,7 +46,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
     .requiredOption('--account <id>', 'account id', accountId)
     .option('--json', 'JSON output')
     .action(async (o: { account: string; json?: boolean }) => {
-      const { exemptions: rows } = await cli.store().users.loadAccount(o.account)
+      const rows = await listExemptions(cli.store(), o.account, new Date())
       cli.print(o.json, rows, () =>
         rows
           .map((e) => `${e.userName}${e.service ? ` ${e.service}` : ''} until ${e.until}: ${e.reason}`)
@@ -60,7 +60,11 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
     .requiredOption('--user <name>', 'IAM user name')
     .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
     .action(async (o: { account: string; user: string; service?: string }) => {
-      await cli.store().users.deleteExemption(o.account, o.user, o.service)
+      await revokeExemption(cli.store(), {
+        accountId: o.account,
+        userName: o.user,
+        ...(o.service ? { service: o.service } : {}),
+      })
       cli.io.stdout(
         `revoked the exemption of ${o.user}${o.service ? ` from ${o.service}` : ''} in ${o.account}`,
       )

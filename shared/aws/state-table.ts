@@ -13,7 +13,7 @@ export const keys = {
   account: (accountId: string) => `ACCOUNT#${accountId}`,
   user: (userName: string) => `USER#${userName}`,
   accountRow: 'ACCOUNT',
-  exemption: (userName: string, service?: string) => `EXEMPTION#${userName}#${service ?? '*'}`,
+  exemption: (owner: string, service?: string) => `EXEMPTION#${owner}#${service ?? '*'}`,
   /** History is kept under the UserId, so it follows a renamed user and a reused name starts afresh. */
   history: (accountId: string, userId: string) => `ACCOUNT#${accountId}#USERID#${userId}`,
   /** Rows written before the UserId was kept. */

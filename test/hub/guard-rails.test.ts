@@ -189,6 +189,27 @@ describe('one writer per account', () => {
     expect(await h.store.locks.acquire(w.id, 'next', new Date(), 60_000)).toEqual({ acquired: true }) // released
   })
 
+  it('renews the lease while the work runs, so long work is never taken over', async () => {
+    const id = freshAccountId()
+    const others: boolean[] = []
+    const held = await h.store.locks.hold(
+      id,
+      'long-rollback',
+      () => new Date(),
+      300,
+      async () => {
+        for (let i = 0; i < 4; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 200)) // 800 ms in all: past two leases
+          others.push((await h.store.locks.acquire(id, 'sweep', new Date(), 300)).acquired)
+        }
+        return 'done'
+      },
+    )
+    expect(held).toEqual({ held: true, result: 'done' })
+    expect(others).toEqual([false, false, false, false])
+    expect((await h.store.locks.acquire(id, 'sweep', new Date(), 300)).acquired).toBe(true) // given back
+  })
+
   it('takes over a lock whose holder died once its lease runs out', async () => {
     const w = await givenEnforced()
     const long = new Date(Date.now() - 2 * config.accountLeaseMs)

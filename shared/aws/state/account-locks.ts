@@ -32,6 +32,30 @@ export class AccountLocks {
     }
   }
 
+  /**
+   * Runs `work` under the account's lock, renewing the lease every third of it so that work longer than
+   * one lease (a long CLI rollback, a large account) is never taken over, and gives it back after.
+   */
+  async hold<T>(
+    accountId: string,
+    holder: string,
+    now: () => Date,
+    leaseMs: number,
+    work: () => Promise<T>,
+  ): Promise<{ held: true; result: T } | { held: false; heldBy: string; until: string }> {
+    const taken = await this.acquire(accountId, holder, now(), leaseMs)
+    if (!taken.acquired) return { held: false, heldBy: taken.heldBy, until: taken.until }
+    const renewal = setInterval(() => {
+      this.acquire(accountId, holder, now(), leaseMs).catch(() => undefined) // the next tick tries again
+    }, leaseMs / 3)
+    try {
+      return { held: true, result: await work() }
+    } finally {
+      clearInterval(renewal)
+      await this.release(accountId, holder)
+    }
+  }
+
   /** Gives the lock back, if this holder still has it. */
   async release(accountId: string, holder: string): Promise<void> {
     await this.table.deleteIf(

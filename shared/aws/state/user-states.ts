@@ -139,18 +139,26 @@ export class UserStates {
     })
   }
 
-  /** Lifts an exemption before its end (`exemptions revoke`). */
-  deleteExemption(accountId: string, userName: string, service?: string): Promise<void> {
-    return this.table.delete({ pk: keys.account(accountId), sk: keys.exemption(userName, service) })
+  /** Lifts an exemption before its end (`exemptions revoke`); false when there was none. */
+  deleteExemption(exemption: Exemption): Promise<boolean> {
+    return this.table.deleteIf(
+      { pk: keys.account(exemption.accountId), sk: exemptionKey(exemption) },
+      { ConditionExpression: 'attribute_exists(pk)' },
+    )
   }
 
   putExemption(exemption: Exemption): Promise<void> {
     return this.table.put({
       pk: keys.account(exemption.accountId),
-      sk: keys.exemption(exemption.userName, exemption.service),
+      sk: exemptionKey(exemption),
       ...exemption,
       // DynamoDB's TTL removes the row some time after expiry; the sweep also ignores expired rows.
       expiresAt: Math.floor(Date.parse(exemption.until) / 1000),
     })
   }
+}
+
+/** Exemptions are keyed by UserId, so a reused name never overwrites another user's (name for old rows). */
+function exemptionKey(exemption: Exemption): string {
+  return keys.exemption(exemption.userId ?? exemption.userName, exemption.service)
 }
