@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander'
-import { ConfigError, errorMessage } from '../shared/errors.js'
+import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { number } from './commands/args.js'
 import { addAuditCommands } from './commands/audit.js'
@@ -68,7 +68,10 @@ export function buildProgram(io: CliIo): Command {
   return program
 }
 
-/** Runs the CLI; returns the exit code (2 for bad input, 1 for failures). */
+/**
+ * Runs the CLI; returns the exit code: 0 done, 1 failed, 2 bad usage or input, 3 a sweep that completed
+ * with braked, unreachable or failed accounts.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io)
   try {
@@ -78,6 +81,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // Commander's own errors are bad usage (2); its help and version exits are successes (0).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
     io.stderr.write(`error: ${errorMessage(error)}\n`)
+    if (error instanceof IncompleteSweepError) return 3
     return error instanceof ConfigError ? 2 : 1
   }
 }

@@ -33,3 +33,8 @@ export function errorMessage(error: unknown): string {
 export class StateConflictError extends LeastPrivilegeError {
   override name = 'StateConflictError'
 }
+
+/** A sweep completed, but some accounts were braked, unreachable or failed: the CLI exits 3. */
+export class IncompleteSweepError extends LeastPrivilegeError {
+  override name = 'IncompleteSweepError'
+}

@@ -1,5 +1,6 @@
 import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
+import { IncompleteSweepError } from '../../shared/errors.js'
 import { createRuntime, slackNotifier } from '../runtime.js'
 import { runSweep } from '../sweep.js'
 import { accountIds } from './args.js'
@@ -61,5 +62,12 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
       )
       bar?.stop()
       cli.print(o.json, report, () => out.sweepTable(report))
+      const s = report.summary
+      const unclean = s ? s.accountsBraked + s.accountsUnreachable + s.accountsFailed : 0
+      if (s && unclean > 0) {
+        throw new IncompleteSweepError(
+          `${unclean} account(s) not swept cleanly: ${s.accountsBraked} braked, ${s.accountsUnreachable} unreachable, ${s.accountsFailed} failed`,
+        )
+      }
     })
 }

@@ -20,7 +20,9 @@ try {
   const cli = async (title: string, ...argv: string[]) => {
     console.log(`\n━━ ${title}\n$ least-privilege ${argv.join(' ')}`)
     const code = await runCli(argv, { stdout: (t) => console.log(t), stderr: process.stderr, env })
-    if (code !== 0) failures++
+    console.log(`(exit code ${code})`)
+    // 3: the sweep completed with accounts not swept cleanly (the demo's sandbox has no spoke role).
+    if (code !== 0 && code !== 3) failures++
   }
   emulator.resetCounts()
   await cli('1. Plan sweep: what would change (no write call)', 'sweep', '--plan')
