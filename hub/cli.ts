@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander'
+import packageJson from '../package.json' with { type: 'json' }
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { number } from './commands/args.js'
@@ -22,9 +23,9 @@ const camel = (flag: string) => flag.replace(/-(\w)/g, (_m, c: string) => c.toUp
  * environment variables the Lambda reads (see `least-privilege --help`).
  */
 export function buildProgram(io: CliIo): Command {
-  const program = new Command('least-privilege').description(
-    'Keeps every IAM user in an AWS Organization at least privilege.',
-  )
+  const program = new Command('least-privilege')
+    .description('Keeps every IAM user in an AWS Organization at least privilege.')
+    .version(packageJson.version)
   // The configuration flags come from the settings table: the same names, help and rules as the Lambda's.
   for (const s of FLAGGED) {
     const option = new Option(`--${s.flag} <${s.kind === 'number' ? 'n' : 'value'}>`, `${s.help} (${s.env})`)

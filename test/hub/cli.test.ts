@@ -85,6 +85,13 @@ describe('the command-line tool', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ status: 'rolled-back' })
   })
 
+  it('prints its version', async () => {
+    const cli = await givenDemoOrg()
+    const { code, stdout } = await cli('--version')
+    expect(code).toBe(0)
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
   it.each([
     [['sweep', '--plan', '--enforce'], /cannot be used with option '--enforce'/],
     [['sweep', '--account', '12'], /12 is not a 12-digit account id/],
