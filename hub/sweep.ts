@@ -402,7 +402,7 @@ async function finish(
 }
 
 /** Decisions per status over several accounts. */
-export function sumCounts(all: readonly StatusCounts[]): StatusCounts {
+function sumCounts(all: readonly StatusCounts[]): StatusCounts {
   const total: StatusCounts = {}
   for (const counts of all)
     for (const status of DECISION_STATUS_NAMES) {

@@ -154,11 +154,6 @@ export function currentServices(part: OwnedPart): string[] {
   return doc === undefined ? [] : (deniedServicesOf(doc) ?? [])
 }
 
-/** Every write that deletes a detached policy of ours that no user owns any more. */
-export function planOrphanRemoval(policy: ManagedPolicy): WriteOp[] {
-  return removePart({ part: 0, policy, attached: false })
-}
-
 export function defaultDocument(policy: ManagedPolicy): string | undefined {
   return policy.versions.find((v) => v.isDefault)?.document
 }

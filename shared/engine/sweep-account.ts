@@ -21,7 +21,6 @@ import {
   defaultDocument,
   fitPolicyBudget,
   type OwnedPart,
-  planOrphanRemoval,
   planWrites,
   type WriteOp,
 } from '../domain/write-plan.js'
@@ -190,45 +189,21 @@ export async function sweepAccount(
       }),
     ),
   )
-  const orphans = release ? [] : await removeOrphans(deps, config, policies.orphans, brake)
-  const foreign = release ? [] : await removeForeign(deps, config, policies.foreign, brake)
+  // A release touches one user only; the account's stray policies are the sweeps' business.
+  const { orphans, foreign } = release ? { orphans: [], foreign: [] } : policies
+  await removeStrayPolicies(deps, config, brake, [
+    ...orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
+    ...foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
+  ])
   return {
     accountId,
     quotas,
     decisions,
     blastRadius,
-    orphans,
-    foreign,
+    orphans: orphans.map((p) => p.arn),
+    foreign: foreign.map((p) => p.arn),
     ...(brake.tripped ? { brake: brake.reason } : {}),
   }
-}
-
-/**
- * A policy under the project's path that the project did not write is the mark of someone using the
- * spoke role's reach (or an administrator's mistake): always alerted, and in enforce mode taken off every
- * user, group and role and deleted. It is never judged by its content: the path is the project's alone.
- */
-async function removeForeign(
-  deps: AccountSweepDeps,
-  config: EngineConfig,
-  foreign: readonly ManagedPolicy[],
-  brake: BrakeVerdict,
-): Promise<string[]> {
-  for (const policy of foreign) {
-    const log = deps.log.child({ policyArn: policy.arn })
-    const remove = config.mode === 'enforce' && !brake.tripped
-    log.error(
-      { event: 'alert.foreign-policy', removed: remove },
-      "a policy the project did not write is under the project's path",
-    )
-    if (!remove) continue
-    try {
-      await purgePolicy(deps.iam, policy)
-    } catch (error) {
-      logFailure(log, error)
-    }
-  }
-  return foreign.map((p) => p.arn)
 }
 
 /** A user whose new policies do not fit the account's customer-managed policy quota: nothing is written. */
@@ -255,29 +230,39 @@ function overAccountQuota(
 }
 
 /**
- * Deletes the policies of users that no longer exist: detached, they protect no one and only use the
- * account's policy quota. Listed in plan mode or when the brake holds the account.
+ * Policies under the project's path that no user of the account owns, removed in enforce mode (listed
+ * when planning or braked) by one mechanism: detached from every holder, then deleted.
+ * - An orphan belonged to a deleted user: detached, it protects no one and only uses the policy quota.
+ * - A foreign one was not written by the project: the mark of someone using the spoke role's reach (or an
+ *   administrator's mistake), always alerted. It is never judged by its content: the path is ours alone.
  */
-async function removeOrphans(
+async function removeStrayPolicies(
   deps: AccountSweepDeps,
   config: EngineConfig,
-  orphans: readonly ManagedPolicy[],
   brake: BrakeVerdict,
-): Promise<string[]> {
-  for (const policy of orphans) {
+  stray: readonly { policy: ManagedPolicy; kind: 'orphan' | 'foreign' }[],
+): Promise<void> {
+  const remove = config.mode === 'enforce' && !brake.tripped
+  for (const { policy, kind } of stray) {
     const log = deps.log.child({ policyArn: policy.arn })
-    if (config.mode !== 'enforce' || brake.tripped) {
-      log.info({ event: 'policy.orphan' }, 'policy of a deleted user; would be deleted')
+    if (kind === 'foreign')
+      log.error(
+        { event: 'alert.foreign-policy', removed: remove },
+        'a policy the project did not write is under its path',
+      )
+    if (!remove) {
+      if (kind === 'orphan')
+        log.info({ event: 'policy.orphan' }, 'policy of a deleted user; would be deleted')
       continue
     }
     try {
-      await executeWrites(deps.iam, undefined, config.policyPath, planOrphanRemoval(policy))
-      log.info({ event: 'policy.orphan-deleted' }, 'deleted the policy of a deleted user')
+      await purgePolicy(deps.iam, policy)
+      if (kind === 'orphan')
+        log.info({ event: 'policy.orphan-deleted' }, 'deleted the policy of a deleted user')
     } catch (error) {
       logFailure(log, error)
     }
   }
-  return orphans.map((p) => p.arn)
 }
 
 async function planUser(
