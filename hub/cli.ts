@@ -10,8 +10,9 @@ import { addReleaseCommand } from './commands/release.js'
 import { addRollbackCommand } from './commands/rollback.js'
 import { addSweepCommand } from './commands/sweep.js'
 import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
-import { createStore } from './runtime.js'
+import { createRuntime, createStore } from './runtime.js'
 import { SETTINGS } from './settings.js'
+import type { SweepDeps } from './sweep.js'
 
 export type { CliIo } from './commands/context.js'
 
@@ -60,7 +61,12 @@ export function buildProgram(io: CliIo): Command {
   const print = (json: boolean | undefined, data: unknown, text: () => string) =>
     io.stdout(json ? JSON.stringify(data, null, 2) : text())
 
-  const cli: CliContext = { io, log, hubConfig, store, print }
+  const operator = (extra: Partial<SweepDeps> = {}) => {
+    const config = hubConfig()
+    const runtime = createRuntime(config, log())
+    return { config, deps: runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY, ...extra }) }
+  }
+  const cli: CliContext = { io, log, hubConfig, store, operator, print }
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)

@@ -1,6 +1,7 @@
 import type { StateStore } from '../../shared/aws/state-store.js'
 import type { Logger } from '../../shared/logger.js'
 import type { HubConfig } from '../config.js'
+import type { SweepDeps } from '../sweep.js'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -14,6 +15,8 @@ export interface CliContext {
   log: () => Logger
   hubConfig: () => HubConfig
   store: () => StateStore
+  /** The configuration and the clients an operator action runs with (no time budget outside Lambda). */
+  operator: (extra?: Partial<SweepDeps>) => { config: HubConfig; deps: SweepDeps }
   /** Prints the records as JSON with `--json`, else as text. */
   print: (json: boolean | undefined, data: unknown, text: () => string) => void
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { releaseDeny } from '../release.js'
-import { createRuntime } from '../runtime.js'
 import { accountId, namespaces } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -24,19 +23,14 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
         enforce?: boolean
         json?: boolean
       }) => {
-        const config = cli.hubConfig()
-        const runtime = createRuntime(config, cli.log())
-        const result = await releaseDeny(
-          runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
-          config,
-          {
-            accountId: o.account,
-            userName: o.user,
-            services: o.service,
-            reason: o.reason,
-            enforce: o.enforce === true,
-          },
-        )
+        const { config, deps } = cli.operator()
+        const result = await releaseDeny(deps, config, {
+          accountId: o.account,
+          userName: o.user,
+          services: o.service,
+          reason: o.reason,
+          enforce: o.enforce === true,
+        })
         cli.print(o.json, result, () => out.releaseText(result))
       },
     )

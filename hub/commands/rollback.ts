@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { rollback } from '../rollback.js'
-import { createRuntime } from '../runtime.js'
 import { accountId, isoDate } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -26,18 +25,13 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         exemptUntil?: string
         json?: boolean
       }) => {
-        const config = cli.hubConfig()
-        const runtime = createRuntime(config, cli.log())
-        const results = await rollback(
-          runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
-          config,
-          {
-            accountId: o.account,
-            ...(o.user ? { userName: o.user } : {}),
-            ...(o.dryRun ? { dryRun: true } : {}),
-            ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
-          },
-        )
+        const { config, deps } = cli.operator()
+        const results = await rollback(deps, config, {
+          accountId: o.account,
+          ...(o.user ? { userName: o.user } : {}),
+          ...(o.dryRun ? { dryRun: true } : {}),
+          ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
+        })
         cli.print(
           o.json,
           results,

@@ -37,14 +37,9 @@ export class StateTable {
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
     >,
   ): Promise<boolean> {
-    this.writeCount++
-    try {
-      await this.db.send(new PutCommand({ TableName: this.name, Item: item, ...condition }))
-      return true
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
-      throw error
-    }
+    return this.unlessConditionFails(() =>
+      this.db.send(new PutCommand({ TableName: this.name, Item: item, ...condition })),
+    )
   }
 
   async update(
@@ -68,9 +63,16 @@ export class StateTable {
       'ConditionExpression' | 'ExpressionAttributeValues'
     >,
   ): Promise<boolean> {
+    return this.unlessConditionFails(() =>
+      this.db.send(new DeleteCommand({ TableName: this.name, Key: key, ...condition })),
+    )
+  }
+
+  /** Sends a conditional write; false when its condition does not hold (another writer got there). */
+  private async unlessConditionFails(send: () => Promise<unknown>): Promise<boolean> {
     this.writeCount++
     try {
-      await this.db.send(new DeleteCommand({ TableName: this.name, Key: key, ...condition }))
+      await send()
       return true
     } catch (error) {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
