@@ -315,7 +315,15 @@ async function sweepLockedAccount(
       { ...config, mode: sweep.mode },
       { confirmLargeChange: sweep.confirmLargeChange === true },
     )
-    const { counts, writes } = await forgetAndCount(deps.store, accountId, past, result.decisions, unrecorded)
+    const { counts, writes } = await forgetAndCount(
+      deps.store,
+      log,
+      config.brake,
+      accountId,
+      past,
+      result.decisions,
+      unrecorded,
+    )
     await reachability('reachable', '')
     log.info({ event: 'account.swept', counts, writes }, 'account swept')
     return {
@@ -339,14 +347,25 @@ async function sweepLockedAccount(
 /** Forgets users that no longer exist (their history stays), and counts the decisions. */
 async function forgetAndCount(
   store: StateStore,
+  log: Logger,
+  brake: HubConfig['brake'],
   accountId: string,
   past: AccountSnapshotState,
   decisions: readonly UserDecision[],
   keep: ReadonlySet<string>,
 ): Promise<{ counts: StatusCounts; writes: number }> {
   const seen = new Set([...decisions.map((d) => d.userName), ...keep])
-  for (const userName of past.users.keys())
-    if (!seen.has(userName)) await store.users.forgetUser(accountId, userName)
+  const vanished = [...past.users.keys()].filter((userName) => !seen.has(userName))
+  // Most recorded users gone at once is a partial reply, not a day's departures: forgetting them would
+  // erase their recorded denies and clocks. Kept, alerted, judged again next sweep.
+  if (vanished.length >= brake.minMissing && vanished.length / past.users.size > brake.maxMissingShare) {
+    log.error(
+      { event: 'alert.users-vanished', vanished: vanished.length, recorded: past.users.size },
+      'most recorded users are missing from the reply; their records are kept',
+    )
+  } else {
+    for (const userName of vanished) await store.users.forgetUser(accountId, userName)
+  }
   const counts: StatusCounts = {}
   for (const decision of decisions) counts[decision.status] = (counts[decision.status] ?? 0) + 1
   return { counts, writes: decisions.reduce((n, d) => n + d.writes, 0) }

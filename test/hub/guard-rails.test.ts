@@ -114,6 +114,17 @@ describe('blast-radius brake', () => {
     expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ status: 'enforced', denied: bob?.denied })
   })
 
+  it('keeps the records of users missing all at once from a reply, and alerts', async () => {
+    const w = await givenEnforced()
+    const recorded = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
+    const users = new Map(w.account.users)
+    w.account.users.clear() // a partial reply: no users at all
+    await w.sweep('plan')
+    expect(await h.store.audit.user(w.id, 'bob')).toMatchObject({ denied: recorded.denied })
+    expect(w.alerts('alert.users-vanished')).toHaveLength(1)
+    for (const [k, u] of users) w.account.users.set(k, u)
+  })
+
   it('takes names from ARNs: a reply without policy names changes nothing and alarms no one', async () => {
     const w = await givenEnforced()
     w.account.omitPolicyNames = true
