@@ -54,10 +54,11 @@ export function buildProgram(io: CliIo): Command {
     return Object.fromEntries(FLAGGED.map((s) => [s.key, given[camel(s.flag ?? '')]]))
   }
   const hubConfig = () => loadHubConfig(io.env, flags())
-  const store = () => {
-    const { tableName, maxAttempts, historyRetentionDays } = flags()
-    return createStore(loadStoreConfig(io.env, { tableName, maxAttempts, historyRetentionDays }))
+  const storeConfig = () => {
+    const { tableName, maxAttempts, historyRetentionDays, accountLeaseMs } = flags()
+    return loadStoreConfig(io.env, { tableName, maxAttempts, historyRetentionDays, accountLeaseMs })
   }
+  const store = () => createStore(storeConfig())
   const print = (json: boolean | undefined, data: unknown, text: () => string) =>
     io.stdout(json ? JSON.stringify(data, null, 2) : text())
 
@@ -66,7 +67,7 @@ export function buildProgram(io: CliIo): Command {
     const runtime = createRuntime(config, log())
     return { config, deps: runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY, ...extra }) }
   }
-  const cli: CliContext = { io, log, hubConfig, store, operator, print }
+  const cli: CliContext = { io, log, hubConfig, store, storeConfig, operator, print }
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)

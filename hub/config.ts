@@ -22,8 +22,10 @@ export const hubConfigSchema = engineConfigSchema
     maxAttempts: z.number().int().min(1).max(20).default(8),
     /** In a Lambda, stop starting accounts when less than this much time is left, and continue in a new invocation. */
     continuationThresholdMs: z.number().int().min(10_000).max(900_000).default(180_000),
-    /** How long an account claim holds before another invocation may take the account over. */
-    accountLeaseMs: z.number().int().min(60_000).max(86_400_000).default(960_000),
+    /** Lease of an account's lock, renewed while the work goes on; a dead holder's lapses this soon. */
+    accountLeaseMs: z.number().int().min(30_000).max(3_600_000).default(120_000),
+    /** Invocations one sweep may chain before it is marked stalled. */
+    maxInvocations: z.number().int().min(1).max(1_000).default(50),
     /** Days to keep history rows (DynamoDB TTL); 0 keeps them forever. */
     historyRetentionDays: z.number().int().min(0).max(3650).default(0),
     /** Secrets Manager secret holding the Slack incoming-webhook URL; no digest when absent. */
@@ -42,6 +44,7 @@ export type Overrides<T> = { [K in keyof T]?: T[K] | undefined }
 /** What audit and exemption commands need: the table, not the spoke role. */
 export const storeConfigSchema = hubConfigSchema.pick({
   tableName: true,
+  accountLeaseMs: true,
   maxAttempts: true,
   historyRetentionDays: true,
 })

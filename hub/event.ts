@@ -21,22 +21,30 @@ const manual = z
   })
   .strict()
 
-/** Sent by the hub to itself when an invocation runs out of time. */
+/**
+ * Sent by the hub to itself when an invocation runs out of time. It names only the sweep: the accounts
+ * left are read from the sweep's own record, so a forged or replayed one can neither widen a sweep nor
+ * reopen a finished one, and its size never grows with the organization.
+ */
 const continuation = z
   .object({
     continuation: z
-      .object({ sweepId: z.string().regex(/^[\w.-]{1,100}$/), accounts: z.array(accountIdSchema).min(1) })
+      .object({ sweepId: z.string().regex(/^[\w.-]{1,100}$/), hop: z.number().int().min(1) })
       .strict(),
   })
   .strict()
 
 export type ContinuationEvent = z.infer<typeof continuation>
 
-/** Turns any accepted event into a sweep request; anything else fails naming the field. */
-export function parseEvent(event: unknown, config: HubConfig): SweepRequest {
+/**
+ * Turns any accepted event into a sweep request; anything else fails naming the field. `requestId` is
+ * Lambda's request id, the same on every retry of an asynchronous invocation: a retried manual sweep
+ * resumes the sweep it started rather than starting another.
+ */
+export function parseEvent(event: unknown, config: HubConfig, requestId?: string): SweepRequest {
   if (typeof event === 'object' && event !== null && 'continuation' in event) {
     const { continuation: c } = parseWith(continuation, event, 'continuation event')
-    return { kind: 'continuation', sweepId: c.sweepId, accounts: c.accounts }
+    return { kind: 'continuation', sweepId: c.sweepId, hop: c.hop }
   }
   if (typeof event === 'object' && event !== null && 'source' in event) {
     const e = parseWith(scheduled, event, 'scheduled event')
@@ -52,6 +60,7 @@ export function parseEvent(event: unknown, config: HubConfig): SweepRequest {
     kind: 'new',
     mode: e.mode ?? config.mode,
     trigger: 'manual',
+    ...(requestId ? { sweepId: `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}` } : {}),
     ...(e.accounts ? { accounts: e.accounts } : {}),
     ...(e.confirmLargeChange ? { confirmLargeChange: true } : {}),
   }

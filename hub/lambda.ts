@@ -1,4 +1,5 @@
 import { invokeSelfAsync } from '../shared/aws/self-invoke.js'
+import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
 import type { ContinuationEvent } from './event.js'
@@ -9,6 +10,8 @@ import { runSweep, type SweepReport } from './sweep.js'
 /** The part of Lambda's context object the hub uses. */
 export interface LambdaContext {
   invokedFunctionArn: string
+  /** The same on every retry of one asynchronous invocation. */
+  awsRequestId: string
   getRemainingTimeInMillis(): number
 }
 
@@ -27,7 +30,14 @@ function setup() {
 /** Scheduled, manual and continuation events all run the same sweep. */
 export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport> {
   const { config, runtime, notify } = setup()
-  const request = parseEvent(event, config)
+  const budget = context.getRemainingTimeInMillis()
+  // A threshold not below the timeout would hand every sweep on before it swept anything, for ever.
+  if (budget <= config.continuationThresholdMs) {
+    throw new ConfigError(
+      `CONTINUATION_THRESHOLD_MS (${config.continuationThresholdMs}) must be below the function's timeout (${Math.round(budget / 1000)} s left at the start)`,
+    )
+  }
+  const request = parseEvent(event, config, context.awsRequestId)
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
     ...(notify ? { notify } : {}),

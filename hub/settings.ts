@@ -99,13 +99,19 @@ export const SETTINGS: readonly Setting[] = [
     key: 'continuationThresholdMs',
     env: 'CONTINUATION_THRESHOLD_MS',
     kind: 'number',
-    help: 'in Lambda, stop starting accounts when less time than this is left',
+    help: 'in Lambda, wrap up when less time than this is left (no new account, user or report) and hand the rest on; below the function timeout',
   },
   {
     key: 'accountLeaseMs',
     env: 'ACCOUNT_LEASE_MS',
     kind: 'number',
-    help: 'how long an account claim holds before another invocation may take it over',
+    help: "lease of an account's lock, renewed every third of it while the work goes on; after a dead invocation, the account is taken over once it lapses",
+  },
+  {
+    key: 'maxInvocations',
+    env: 'MAX_INVOCATIONS',
+    kind: 'number',
+    help: 'invocations one sweep may chain (continuations) before it is marked stalled and alerted',
   },
   {
     key: 'historyRetentionDays',

@@ -3,26 +3,34 @@ import type { IAMClient } from '@aws-sdk/client-iam'
 import type { OrganizationsClient } from '@aws-sdk/client-organizations'
 import type { STSClient } from '@aws-sdk/client-sts'
 import pLimit from 'p-limit'
-import type { Sleep } from '../shared/aws/access-advisor.js'
+import { realSleep, type Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
 import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
-import { buildDigest, notableOf, type SlackMessage } from '../shared/domain/digest.js'
+import {
+  buildDigest,
+  mergeNotable,
+  notableOf,
+  type SlackMessage,
+  stalledMessage,
+} from '../shared/domain/digest.js'
 import { activeExemptions } from '../shared/domain/exemption.js'
 import { JobDurations } from '../shared/domain/poll-schedule.js'
-import {
-  type AccountOutcome,
-  type AccountState,
-  type CompletedSweep,
-  isDone,
-  type RunningSweep,
-  type StatusCounts,
-  type SweepSummary,
+import type {
+  AccountOutcome,
+  AccountProgress,
+  AccountState,
+  CompletedSweep,
+  RunningSweep,
+  StalledSweep,
+  StatusCounts,
+  StoredReport,
+  SweepSummary,
 } from '../shared/domain/records.js'
-import type { IamUser, Mode } from '../shared/domain/types.js'
-import { type PriorUserState, sweepAccount } from '../shared/engine/sweep-account.js'
+import type { IamUser, Mode, ServiceUsage } from '../shared/domain/types.js'
+import { type AccountResult, type PriorUserState, sweepAccount } from '../shared/engine/sweep-account.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { HubConfig } from './config.js'
@@ -37,7 +45,7 @@ export interface SweepDeps {
   /** Time left in this invocation; Infinity outside Lambda. */
   remainingMs: () => number
   /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
-  continueWith?: (next: { sweepId: string; accounts: string[] }) => Promise<void>
+  continueWith?: (next: Continuation) => Promise<void>
   /** Posts the sweep's digest (Slack); absent when no webhook is configured. */
   notify?: (message: SlackMessage) => Promise<void>
   /** Called as each account is done (the CLI's progress bar). */
@@ -45,8 +53,14 @@ export interface SweepDeps {
   sleep?: Sleep
 }
 
+/** What a continuation carries: the sweep, and how many invocations came before it. */
+export interface Continuation {
+  sweepId: string
+  hop: number
+}
+
 export type SweepRequest =
-  /** A new sweep; `sweepId` is given when the trigger has a stable id (a retried schedule resumes it). */
+  /** A new sweep; `sweepId` is given when the trigger has a stable id (a retried delivery resumes it). */
   | {
       kind: 'new'
       mode: Mode
@@ -55,17 +69,20 @@ export type SweepRequest =
       sweepId?: string
       confirmLargeChange?: boolean
     }
-  | { kind: 'continuation'; sweepId: string; accounts: string[] }
+  | ({ kind: 'continuation' } & Continuation)
 
 export interface SweepReport {
   sweepId: string
   mode: Mode
-  /** completed: this invocation finished the sweep; continued: handed on; in-progress: others still at work. */
-  status: 'completed' | 'continued' | 'in-progress'
+  /**
+   * completed: this invocation finished the sweep; continued: handed on; in-progress: another live
+   * invocation holds the accounts left; stalled: the sweep was given up (see `audit sweeps`).
+   */
+  status: 'completed' | 'continued' | 'in-progress' | 'stalled'
   /** Accounts this invocation swept. */
   accounts: AccountOutcome[]
-  /** Accounts handed to the next invocation. */
-  deferred: string[]
+  /** Accounts left for the next invocation, when handed on. */
+  deferred: number
   summary?: CompletedSweep
   /** What happened to the digest: sent, failed (logged as alert.digest-failed) or none configured. */
   digest?: 'sent' | 'failed' | 'none'
@@ -75,10 +92,15 @@ export function newSweepId(now: Date): string {
   return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`
 }
 
+/** No sign of life for this many leases means no invocation carries the sweep on (Lambda's retries included). */
+export const STALL_AFTER_LEASES = 5
+
 /**
- * The org-wide sweep: the one place that orchestrates accounts. Every account is claimed with a
- * conditional write before it is swept, so a retried or duplicated invocation never sweeps an account
- * twice in one sweep; one account's failure is its outcome, never the sweep's.
+ * The org-wide sweep: the one place that orchestrates accounts. Each account is swept under its lock, so
+ * two invocations never sweep one account at once; an account's outcome is recorded once, and one
+ * account's failure is its outcome, never the sweep's. An invocation works until its time is short,
+ * stops every account at a user boundary, and hands the rest on; the accounts left are always "every
+ * target not done yet", read from the ledger, so nothing a dead invocation held is ever lost.
  */
 export async function runSweep(
   deps: SweepDeps,
@@ -86,64 +108,129 @@ export async function runSweep(
   request: SweepRequest,
 ): Promise<SweepReport> {
   const sweep = request.kind === 'new' ? await begin(deps, config, request) : await resume(deps, request)
+  const hop = request.kind === 'continuation' ? request.hop : 0
   const log = deps.log.child({ sweepId: sweep.sweepId })
-  const targets =
-    request.kind === 'continuation' ? continuationTargets(sweep, request.accounts, log) : sweep.accounts
-  log.info({ event: 'sweep.invocation', mode: sweep.mode, accounts: targets.length }, 'sweeping')
-
-  const limit = pLimit(config.accountConcurrency)
-  const jobDurations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
-  const outcomes: AccountOutcome[] = []
-  const deferred: string[] = []
-  await Promise.all(
-    targets.map((accountId) =>
-      limit(async () => {
-        if (deps.remainingMs() < config.continuationThresholdMs) {
-          deferred.push(accountId)
-          return
-        }
-        if (
-          !(await deps.store.sweeps.claimAccount(sweep.sweepId, accountId, deps.now(), config.accountLeaseMs))
-        ) {
-          log.info({ event: 'account.skipped', accountId }, 'already claimed in this sweep')
-          return
-        }
-        const outcome = await sweepOneAccount(
-          deps,
-          config,
-          sweep,
-          log.child({ accountId }),
-          accountId,
-          jobDurations,
-        )
-        await deps.store.sweeps.completeAccount(sweep.sweepId, outcome)
-        // The digest's lists live in the table; the report keeps only the counts, so memory and the
-        // Lambda's response stay flat in the number of accounts.
-        const { notable: _lists, ...slim } = outcome
-        outcomes.push(slim)
-        deps.onAccountDone?.(slim, targets.length)
-      }),
-    ),
-  )
-
-  if (deferred.length > 0) {
-    if (!deps.continueWith)
-      throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
-    deferred.sort()
-    await deps.store.sweeps.recordContinuation(sweep.sweepId, deferred, jobDurations.snapshot())
-    await deps.continueWith({ sweepId: sweep.sweepId, accounts: deferred })
-    log.info({ event: 'sweep.continued', deferred: deferred.length }, 'handed the rest to a new invocation')
-    return { sweepId: sweep.sweepId, mode: sweep.mode, status: 'continued', accounts: outcomes, deferred }
-  }
-  const finished = await finish(deps, { ...sweep, jobDurationsMs: jobDurations.snapshot() }, log)
-  return {
+  const report = (
+    status: SweepReport['status'],
+    accounts: AccountOutcome[] = [],
+    deferred = 0,
+  ): SweepReport => ({
     sweepId: sweep.sweepId,
     mode: sweep.mode,
-    status: finished ? 'completed' : 'in-progress',
-    accounts: outcomes,
+    status,
+    accounts,
     deferred,
+  })
+  if (sweep.status !== 'running') {
+    log.warn(
+      { event: 'sweep.late-continuation', status: sweep.status },
+      `the sweep is ${sweep.status}; nothing to do`,
+    )
+    return report(sweep.status === 'completed' ? 'completed' : 'stalled')
+  }
+  const targets = await deps.store.sweeps.targets(sweep.sweepId)
+  if (hop >= config.maxInvocations) {
+    const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
+    await stall(deps, sweep, `it reached MAX_INVOCATIONS (${config.maxInvocations})`, left, log)
+    return report('stalled')
+  }
+  log.info({ event: 'sweep.invocation', mode: sweep.mode, hop, accounts: targets.length }, 'sweeping')
+
+  const stopping = () => deps.remainingMs() < config.continuationThresholdMs
+  const jobDurations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
+  const outcomes: AccountOutcome[] = []
+  if (request.kind === 'continuation') await deps.store.sweeps.heartbeat(sweep.sweepId, deps.now())
+  const heartbeat = setInterval(() => {
+    deps.store.sweeps.heartbeat(sweep.sweepId, deps.now()).catch(() => undefined) // the next beat tries again
+  }, config.accountLeaseMs / 3)
+  heartbeat.unref() // a frozen invocation's timers must not keep anything alive
+  let left: string[]
+  try {
+    left = await sweepPending(deps, config, sweep, targets, log, jobDurations, stopping, (outcome) => {
+      outcomes.push(outcome)
+      deps.onAccountDone?.(outcome, targets.length)
+    })
+  } finally {
+    clearInterval(heartbeat)
+  }
+
+  if (left.length > 0 && stopping()) {
+    if (!deps.continueWith)
+      throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
+    await deps.store.sweeps.recordDurations(sweep.sweepId, jobDurations.snapshot())
+    await deps.store.sweeps.heartbeat(sweep.sweepId, deps.now(), true)
+    await deps.continueWith({ sweepId: sweep.sweepId, hop: hop + 1 })
+    log.info(
+      { event: 'sweep.continued', left: left.length, hop: hop + 1 },
+      'handed the rest to a new invocation',
+    )
+    return report('continued', outcomes, left.length)
+  }
+  const finished = await finish(deps, { ...sweep, jobDurationsMs: jobDurations.snapshot() }, targets, log)
+  return {
+    ...report(finished ? 'completed' : 'in-progress', outcomes),
     ...(finished ? { summary: finished.summary } : {}),
     ...(finished?.digest ? { digest: finished.digest } : {}),
+  }
+}
+
+/**
+ * Sweeps every target account not done yet, until none is left or time is short; returns the accounts
+ * still left. An account another invocation of this sweep holds is waited for once, until its lock's
+ * lease lapses: a lease that was renewed meanwhile means its holder is alive and will finish it; one that
+ * lapsed means its holder died, and the account is swept here.
+ */
+async function sweepPending(
+  deps: SweepDeps,
+  config: HubConfig,
+  sweep: SweepSummary,
+  targets: readonly string[],
+  log: Logger,
+  jobDurations: JobDurations,
+  stopping: () => boolean,
+  onDone: (outcome: AccountOutcome) => void,
+): Promise<string[]> {
+  const limit = pLimit(config.accountConcurrency)
+  const sleep = deps.sleep ?? realSleep
+  // This invocation's locks, told apart from another invocation's of the same sweep.
+  const holder = `${sweep.sweepId}#${randomBytes(4).toString('hex')}`
+  for (let waited = false; ; waited = true) {
+    const done = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))
+    const pending = targets.filter((a) => !done.has(a))
+    const busyUntil: number[] = []
+    await Promise.all(
+      pending.map((accountId) =>
+        limit(async () => {
+          if (stopping()) return
+          const result = await sweepOneAccount(
+            deps,
+            config,
+            sweep,
+            log.child({ accountId }),
+            accountId,
+            jobDurations,
+            stopping,
+            holder,
+          )
+          if (result.kind === 'busy') busyUntil.push(result.until)
+          if (result.kind !== 'done') return
+          // The digest's lists live in the table; the report keeps only the counts, so memory and the
+          // Lambda's response stay flat in the number of accounts.
+          const { notable: _lists, ...slim } = result.outcome
+          onDone(slim)
+        }),
+      ),
+    )
+    const finished = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))
+    const left = targets.filter((a) => !finished.has(a))
+    if (left.length === 0 || stopping() || busyUntil.length === 0 || waited) return left
+    const waitMs = Math.max(...busyUntil) - deps.now().getTime() + 1_000
+    if (deps.remainingMs() - waitMs < config.continuationThresholdMs) return left
+    log.info(
+      { event: 'sweep.waiting', accounts: busyUntil.length, waitMs },
+      'another invocation holds accounts; waiting for its leases',
+    )
+    await sleep(Math.max(0, waitMs))
   }
 }
 
@@ -152,6 +239,7 @@ async function begin(
   config: HubConfig,
   request: Extract<SweepRequest, { kind: 'new' }>,
 ): Promise<SweepSummary> {
+  await detectStalled(deps, config)
   const org = await listAccounts(deps.organizations)
   const active = org
     .filter((a) => a.state === 'ACTIVE' && !config.excludedAccounts.includes(a.id))
@@ -166,20 +254,60 @@ async function begin(
     }
     accounts = [...new Set(request.accounts)]
   }
+  accounts.sort()
   const now = deps.now()
-  const summary: SweepSummary = {
+  const summary: RunningSweep = {
     sweepId: request.sweepId ?? newSweepId(now),
     mode: request.mode,
     trigger: request.trigger,
     startedAt: now.toISOString(),
     status: 'running',
-    accounts: accounts.sort(),
+    accountCount: accounts.length,
     invocations: 1,
+    heartbeatAt: now.toISOString(),
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
   }
-  if (await deps.store.sweeps.start(summary)) return summary
+  if (await deps.store.sweeps.start(summary, accounts)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
   return resume(deps, { sweepId: summary.sweepId })
+}
+
+/**
+ * Running sweeps no invocation has shown life in for STALL_AFTER_LEASES leases are marked stalled and
+ * told (log alert, Slack): their invocations died, their retries too, and no one carries them on.
+ */
+export async function detectStalled(
+  deps: Pick<SweepDeps, 'store' | 'now' | 'log' | 'notify'>,
+  config: Pick<HubConfig, 'accountLeaseMs'>,
+): Promise<StalledSweep[]> {
+  const cutoff = deps.now().getTime() - STALL_AFTER_LEASES * config.accountLeaseMs
+  const stalled: StalledSweep[] = []
+  for (const sweep of await deps.store.sweeps.recent(10)) {
+    if (sweep.status !== 'running' || Date.parse(sweep.heartbeatAt ?? sweep.startedAt) >= cutoff) continue
+    const left = sweep.accountCount - (await deps.store.sweeps.accounts(sweep.sweepId)).length
+    const reason = `no invocation at work since ${sweep.heartbeatAt ?? sweep.startedAt}`
+    const marked = await stall(deps, sweep, reason, left, deps.log.child({ sweepId: sweep.sweepId }))
+    if (marked) stalled.push(marked)
+  }
+  return stalled
+}
+
+async function stall(
+  deps: Pick<SweepDeps, 'store' | 'now' | 'notify'>,
+  sweep: SweepSummary,
+  reason: string,
+  accountsLeft: number,
+  log: Logger,
+): Promise<StalledSweep | undefined> {
+  const summary: StalledSweep = { ...sweep, status: 'stalled', stalledAt: deps.now().toISOString(), reason }
+  if (!(await deps.store.sweeps.markStalled(summary))) return undefined
+  log.error({ event: 'alert.sweep-stalled', reason, accountsLeft }, `the sweep stalled: ${reason}`)
+  try {
+    await deps.notify?.(stalledMessage(sweep.sweepId, reason, accountsLeft))
+  } catch (error) {
+    log.error({ event: 'alert.digest-failed', reason: errorMessage(error) }, 'the stall could not be posted')
+  }
+  return summary
 }
 
 /** The last completed sweep's job durations: today's jobs take about as long as yesterday's. */
@@ -188,43 +316,26 @@ async function previousDurations(store: StateStore): Promise<number[]> {
   return recent.find((s) => s.status === 'completed' && s.jobDurationsMs?.length)?.jobDurationsMs ?? []
 }
 
-/**
- * A continuation may only carry on a sweep that is still running, and only over accounts that sweep
- * chose when it began (active, in the organization, not excluded): a forged or replayed event can
- * neither widen a sweep nor reopen a finished one. A late retry for a finished sweep does nothing.
- */
-function continuationTargets(sweep: SweepSummary, accounts: readonly string[], log: Logger): string[] {
-  if (sweep.status !== 'running') {
-    log.warn(
-      { event: 'sweep.late-continuation', accounts: accounts.length },
-      'the sweep is finished; nothing to do',
-    )
-    return []
-  }
-  const chosen = new Set(sweep.accounts)
-  const foreign = accounts.filter((a) => !chosen.has(a))
-  if (foreign.length > 0) {
-    log.error(
-      { event: 'alert.forged-continuation', accounts: foreign },
-      'continuation names accounts outside its sweep',
-    )
-    throw new ConfigError(
-      `continuation.accounts: ${foreign.join(', ')} are not accounts of sweep ${sweep.sweepId}`,
-    )
-  }
-  return [...accounts]
-}
-
 async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
   const sweep = await deps.store.sweeps.get(request.sweepId)
   if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
   return sweep
 }
 
+type AccountRun =
+  | { kind: 'done'; outcome: AccountOutcome }
+  /** Another invocation of this sweep holds the account's lock until then (ms). */
+  | { kind: 'busy'; until: number }
+  /** Time ran out at a user boundary; the account is carried on by the next invocation. */
+  | { kind: 'unfinished' }
+  /** Another invocation finished it meanwhile. */
+  | { kind: 'skipped' }
+
 /**
  * One account of the sweep, under the account's lock: every writer (sweeps, release, rollback) takes
- * it, so two of them never interleave writes in one account. An account held by another writer is
- * recorded as failed, naming the holder; its next sweep takes it again.
+ * it, so two of them never interleave writes in one account, and its lease, renewed while the work goes
+ * on, lapses soon after an invocation dies. An account another writer holds is recorded as failed,
+ * naming the holder; its next sweep takes it again.
  */
 async function sweepOneAccount(
   deps: SweepDeps,
@@ -233,16 +344,33 @@ async function sweepOneAccount(
   log: Logger,
   accountId: string,
   jobDurations: JobDurations,
-): Promise<AccountOutcome> {
-  // One holder per invocation: a second invocation of the same sweep is another writer.
-  const holder = `${sweep.sweepId}#${randomBytes(3).toString('hex')}`
-  const lock = await deps.store.locks.hold(accountId, holder, deps.now, config.accountLeaseMs, () =>
-    sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations),
-  )
+  stopping: () => boolean,
+  holder: string,
+): Promise<AccountRun> {
+  const lock = await deps.store.locks.hold(accountId, holder, deps.now, config.accountLeaseMs, async () => {
+    // Listed as pending before the lock was taken: another invocation may have finished it since.
+    if (await deps.store.sweeps.isDone(sweep.sweepId, accountId)) return { kind: 'skipped' } as const
+    const run = await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations, stopping)
+    // Recorded before the lock is given back: whoever takes it next sees the account done.
+    if (run.kind === 'done')
+      await deps.store.sweeps.completeAccount(sweep.sweepId, run.outcome, deps.now(), sweep.startedAt)
+    return run
+  })
   if (lock.held) return lock.result
+  if (lock.heldBy.startsWith(`${sweep.sweepId}#`)) return { kind: 'busy', until: Date.parse(lock.until) }
   const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
   log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
-  return { accountId, outcome: 'failed', reason, users: 0, counts: {}, writes: 0, durationMs: 0 }
+  const outcome: AccountOutcome = {
+    accountId,
+    outcome: 'failed',
+    reason,
+    users: 0,
+    counts: {},
+    writes: 0,
+    durationMs: 0,
+  }
+  await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt)
+  return { kind: 'done', outcome }
 }
 
 /** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
@@ -253,7 +381,8 @@ async function sweepLockedAccount(
   log: Logger,
   accountId: string,
   jobDurations: JobDurations,
-): Promise<AccountOutcome> {
+  stopping: () => boolean,
+): Promise<AccountRun> {
   const started = Date.now()
   const now = deps.now()
   const past = await deps.store.users.loadAccount(accountId)
@@ -283,7 +412,10 @@ async function sweepLockedAccount(
     )
   } catch (error) {
     // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
-    return fail(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error)
+    return {
+      kind: 'done',
+      outcome: await fail(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error),
+    }
   }
 
   // One client per account, closed when the account is done: sockets and memory stay flat however
@@ -293,14 +425,27 @@ async function sweepLockedAccount(
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
     const unrecorded = new Set<string>()
+    const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
+    // Reports read here are stored only if the account is carried on: an account done in one
+    // invocation costs no write for them.
+    const readNow = new Map<string, StoredReport>()
     const result = await sweepAccount(
       {
         iam,
         log,
         now,
         jobDurations,
+        shouldStop: stopping,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         priorState: (user) => priorFor(past, user, now),
+        reports: {
+          readInThisSweep: (user) => {
+            const kept = past.reports.get(user.id)
+            return kept?.sweepId === sweep.sweepId ? usageOf(kept) : undefined
+          },
+          keep: async (user, report) =>
+            void readNow.set(user.id, storedReport(user.id, sweep.sweepId, deps.now(), report)),
+        },
         record: async (decision) => {
           const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
           try {
@@ -313,48 +458,104 @@ async function sweepLockedAccount(
       },
       accountId,
       { ...config, mode: sweep.mode },
-      { confirmLargeChange: sweep.confirmLargeChange === true },
+      {
+        confirmLargeChange: sweep.confirmLargeChange === true,
+        ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
+      },
     )
-    const { counts, writes } = await forgetAndCount(
-      deps.store,
-      log,
-      config.brake,
-      accountId,
-      past,
-      result.decisions,
-      unrecorded,
-    )
+    const progress = mergeProgress(earlier, {
+      userIds: result.decisions.map((d) => d.userId),
+      counts: countStatuses(result.decisions),
+      writes: result.decisions.reduce((n, d) => n + d.writes, 0),
+      notable: notableOf(result.decisions, result.orphans, result.foreign),
+    })
+    if (result.unfinished) {
+      const save = pLimit(16)
+      await Promise.all(
+        [...readNow.values()].map((r) => save(() => deps.store.users.saveReport(accountId, r))),
+      )
+      await deps.store.sweeps.saveProgress(sweep.sweepId, accountId, progress, sweep.startedAt)
+      log.info(
+        { event: 'account.carried-on', reportsKept: readNow.size, decided: progress.userIds.length },
+        'the account is carried on by the next invocation',
+      )
+      return { kind: 'unfinished' }
+    }
+    await forget(deps.store, log, config.brake, accountId, past, result.listed, unrecorded)
     await reachability('reachable', '')
+    const { counts, writes } = progress
     log.info({ event: 'account.swept', counts, writes }, 'account swept')
     return {
-      accountId,
-      outcome: 'swept',
-      reason: '',
-      users: result.decisions.length,
-      counts,
-      writes,
-      durationMs: Date.now() - started,
-      notable: notableOf(result.decisions, result.orphans, result.foreign),
-      ...(result.brake ? { brake: result.brake } : {}),
+      kind: 'done',
+      outcome: {
+        accountId,
+        outcome: 'swept',
+        reason: '',
+        users: progress.userIds.length,
+        counts,
+        writes,
+        durationMs: Date.now() - started,
+        notable: progress.notable,
+        ...(result.brake ? { brake: result.brake } : {}),
+      },
     }
   } catch (error) {
-    return fail('failed', error)
+    return { kind: 'done', outcome: await fail('failed', error) }
   } finally {
     iam.destroy()
   }
 }
 
-/** Forgets users that no longer exist (their history stays), and counts the decisions. */
-async function forgetAndCount(
+function mergeProgress(earlier: AccountProgress | undefined, now: AccountProgress): AccountProgress {
+  if (!earlier) return now
+  return {
+    userIds: [...earlier.userIds, ...now.userIds],
+    counts: sumCounts([earlier.counts, now.counts]),
+    writes: earlier.writes + now.writes,
+    notable: mergeNotable(earlier.notable, now.notable),
+  }
+}
+
+function countStatuses(decisions: readonly UserDecision[]): StatusCounts {
+  const counts: StatusCounts = {}
+  for (const decision of decisions) counts[decision.status] = (counts[decision.status] ?? 0) + 1
+  return counts
+}
+
+const usageOf = (report: StoredReport): ServiceUsage[] =>
+  report.services.map((s) => ({
+    namespace: s.namespace,
+    ...(s.lastAuthenticated ? { lastAuthenticated: new Date(s.lastAuthenticated) } : {}),
+    ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
+  }))
+
+const storedReport = (
+  userId: string,
+  sweepId: string,
+  readAt: Date,
+  report: readonly ServiceUsage[],
+): StoredReport => ({
+  userId,
+  sweepId,
+  readAt: readAt.toISOString(),
+  services: report.map((s) => ({
+    namespace: s.namespace,
+    ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated.toISOString() } : {}),
+    ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
+  })),
+})
+
+/** Forgets users that no longer exist (their history stays), with their last reports. */
+async function forget(
   store: StateStore,
   log: Logger,
   brake: HubConfig['brake'],
   accountId: string,
   past: AccountSnapshotState,
-  decisions: readonly UserDecision[],
+  listed: AccountResult['listed'],
   keep: ReadonlySet<string>,
-): Promise<{ counts: StatusCounts; writes: number }> {
-  const seen = new Set([...decisions.map((d) => d.userName), ...keep])
+): Promise<void> {
+  const seen = new Set([...listed.map((u) => u.name), ...keep])
   const vanished = [...past.users.keys()].filter((userName) => !seen.has(userName))
   // Most recorded users gone at once is a partial reply, not a day's departures: forgetting them would
   // erase their recorded denies and clocks. Kept, alerted, judged again next sweep.
@@ -365,10 +566,10 @@ async function forgetAndCount(
     )
   } else {
     for (const userName of vanished) await store.users.forgetUser(accountId, userName)
+    const live = new Set(listed.map((u) => u.id))
+    for (const userId of past.reports.keys())
+      if (!live.has(userId)) await store.users.forgetReport(accountId, userId)
   }
-  const counts: StatusCounts = {}
-  for (const decision of decisions) counts[decision.status] = (counts[decision.status] ?? 0) + 1
-  return { counts, writes: decisions.reduce((n, d) => n + d.writes, 0) }
 }
 
 /** What the engine needs to know of a user's past: recorded state (by UserId) and live exemptions. */
@@ -392,16 +593,15 @@ export function priorFor(past: AccountSnapshotState, user: IamUser, now: Date): 
 async function finish(
   deps: SweepDeps,
   sweep: SweepSummary,
+  targets: readonly string[],
   log: Logger,
 ): Promise<{ summary: CompletedSweep; digest?: SweepReport['digest'] } | undefined> {
-  const rows = await deps.store.sweeps.accounts(sweep.sweepId)
-  const done = rows.filter(isDone)
-  if (done.length < sweep.accounts.length) return undefined
+  const done = await deps.store.sweeps.accounts(sweep.sweepId)
+  if (done.length < targets.length) return undefined
   const counts = sumCounts(done.map((r) => r.counts))
   const finishedAt = deps.now()
-  const { cursor: _handedOn, ...started } = sweep as RunningSweep
   const summary: CompletedSweep = {
-    ...started,
+    ...sweep,
     status: 'completed',
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - Date.parse(sweep.startedAt),

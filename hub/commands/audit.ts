@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
 import { ConfigError } from '../../shared/errors.js'
+import { detectStalled } from '../sweep.js'
 import { accountId, int, isoDate } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -20,7 +21,8 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       cli.print(
         o.json,
         user,
-        () => `${out.usersTable([user])}\nfirst seen: ${JSON.stringify(user.firstSeen ?? {})}`,
+        () =>
+          `${out.usersTable([user])}\n${user.firstSeen ? out.firstSeenTable(user.firstSeen) : 'first seen: no report read yet'}`,
       )
     })
   audit
@@ -76,7 +78,25 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
     .option('--limit <n>', 'how many', int('limit', 1, 100), 10)
     .option('--json', 'JSON output')
     .action(async (o: { limit: number; json?: boolean }) => {
-      const sweeps = await cli.store().sweeps.recent(o.limit)
+      const store = cli.store()
+      // A sweep no invocation carries on any more is marked (and alerted) before it is shown.
+      await detectStalled(
+        { store, now: () => new Date(), log: cli.log() },
+        { accountLeaseMs: cli.storeConfig().accountLeaseMs },
+      )
+      const sweeps = await store.sweeps.recent(o.limit)
       cli.print(o.json, sweeps, () => out.sweepsTable(sweeps))
+    })
+  audit
+    .command('sweep')
+    .description("one sweep: its summary and each account's outcome")
+    .argument('<sweep-id>', 'as `audit sweeps` shows it')
+    .option('--json', 'JSON output')
+    .action(async (sweepId: string, o: { json?: boolean }) => {
+      const store = cli.store()
+      const sweep = await store.sweeps.get(sweepId)
+      if (!sweep) throw new ConfigError(`sweep-id: no sweep ${sweepId} in the state table`)
+      const accounts = await store.sweeps.accounts(sweepId)
+      cli.print(o.json, { sweep, accounts }, () => out.sweepDetail(sweep, accounts))
     })
 }

@@ -1,6 +1,6 @@
 import type { StateStore } from '../../shared/aws/state-store.js'
 import type { Logger } from '../../shared/logger.js'
-import type { HubConfig } from '../config.js'
+import type { HubConfig, StoreConfig } from '../config.js'
 import type { SweepDeps } from '../sweep.js'
 
 export interface CliIo {
@@ -15,6 +15,7 @@ export interface CliContext {
   log: () => Logger
   hubConfig: () => HubConfig
   store: () => StateStore
+  storeConfig: () => StoreConfig
   /** The configuration and the clients an operator action runs with (no time budget outside Lambda). */
   operator: (extra?: Partial<SweepDeps>) => { config: HubConfig; deps: SweepDeps }
   /** Prints the records as JSON with `--json`, else as text. */

@@ -1,6 +1,12 @@
 import Table from 'cli-table3'
 import { countsText } from '../../shared/domain/digest.js'
-import type { AccountOutcome, AccountState, ChangeRecord, SweepSummary } from '../../shared/domain/records.js'
+import type {
+  AccountOutcome,
+  AccountState,
+  ChangeRecord,
+  SweepAccountRow,
+  SweepSummary,
+} from '../../shared/domain/records.js'
 import type { UserState } from '../../shared/domain/user-state.js'
 import type { ReleaseResult } from '../release.js'
 import type { RollbackResult } from '../rollback.js'
@@ -16,22 +22,48 @@ function table(head: string[], rows: (string | number)[][]): string {
 const list = (items: readonly string[], max = 8) =>
   items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
 
-export function sweepTable(report: SweepReport): string {
-  const rows = [...report.accounts]
+/** One row per account: a braked account says why, a failed or unreachable one its reason. */
+function accountRows(accounts: readonly AccountOutcome[]): string {
+  const rows = [...accounts]
     .sort((a, b) => a.accountId.localeCompare(b.accountId))
-    .map((a: AccountOutcome) => [
+    .map((a) => [
       a.accountId,
-      a.outcome,
+      a.brake ? 'braked' : a.outcome,
       a.users,
       countsText(a.counts),
       a.writes,
-      a.reason.slice(0, 80),
+      (a.brake ? `brake: ${a.brake}` : a.reason).slice(0, 120),
     ])
+  return table(['account', 'outcome', 'users', 'decisions', 'IAM writes', 'reason'], rows)
+}
+
+export function sweepTable(report: SweepReport): string {
   const head = `sweep ${report.sweepId} (${report.mode}): ${report.status}`
   const totals = report.summary
     ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}`
     : ''
-  return `${head}\n${table(['account', 'outcome', 'users', 'decisions', 'IAM writes', 'reason'], rows)}${totals}`
+  return `${head}\n${accountRows(report.accounts)}${totals}`
+}
+
+/** One sweep as recorded: its summary line, then each account done so far. */
+export function sweepDetail(sweep: SweepSummary, accounts: readonly SweepAccountRow[]): string {
+  const state =
+    sweep.status === 'completed'
+      ? `completed in ${sweep.durationMs} ms: ${countsText(sweep.counts)}`
+      : sweep.status === 'stalled'
+        ? `stalled at ${sweep.stalledAt}: ${sweep.reason}`
+        : `running, last sign of life ${sweep.heartbeatAt ?? sweep.startedAt}`
+  return `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.trigger}), started ${sweep.startedAt}, ${sweep.invocations} invocation(s): ${state}\n${accounts.length} of ${sweep.accountCount} accounts done\n${accountRows(accounts)}`
+}
+
+/** When each granted service was first seen: the start of its window. */
+export function firstSeenTable(firstSeen: Readonly<Record<string, string>>): string {
+  return table(
+    ['service', 'first seen'],
+    Object.entries(firstSeen)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([service, at]) => [service, at]),
+  )
 }
 
 export function usersTable(users: readonly UserState[]): string {
@@ -70,10 +102,10 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
       s.sweepId,
       s.mode,
       s.trigger,
-      s.status,
+      s.status === 'stalled' ? `stalled: ${s.reason}` : s.status,
       s.startedAt,
       s.status === 'completed' ? s.durationMs : '',
-      s.accounts.length,
+      s.accountCount,
       s.status === 'completed' ? s.accountsUnreachable : '',
       s.status === 'completed' ? countsText(s.counts) : '',
     ]),

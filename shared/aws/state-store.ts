@@ -26,7 +26,7 @@ export class StateStore {
   ) {
     const table = new StateTable(db, tableName)
     this.table = table
-    this.sweeps = new SweepLedger(table)
+    this.sweeps = new SweepLedger(table, historyRetentionDays)
     this.users = new UserStates(table, historyRetentionDays)
     this.audit = new AuditQueries(table)
     this.locks = new AccountLocks(table)

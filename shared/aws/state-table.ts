@@ -23,6 +23,10 @@ export const keys = {
   sweep: (sweepId: string) => `SWEEP#${sweepId}`,
   summary: 'SUMMARY',
   sweepAccount: (accountId: string) => `ACCOUNT#${accountId}`,
+  sweepProgress: (accountId: string) => `PROGRESS#${accountId}`,
+  sweepTargets: (chunk: number) => `TARGETS#${String(chunk).padStart(4, '0')}`,
+  /** A user's last Access Advisor report, beside the account's other rows. */
+  report: (userId: string) => `REPORT#${userId}`,
   userStatus: (status: string) => `USER_STATUS#${status}`,
   accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
   sweeps: 'SWEEPS',

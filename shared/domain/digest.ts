@@ -81,6 +81,30 @@ export function notableOf(
   }
 }
 
+/** One account's lists from several invocations (an account carried on at a user boundary). */
+export function mergeNotable(a: Notable, b: Notable): Notable {
+  const cap = <T>(x: readonly T[], y: readonly T[]) => [...x, ...y].slice(0, NOTABLE_LIMIT)
+  return {
+    restricted: cap(a.restricted, b.restricted),
+    tampered: cap(a.tampered, b.tampered),
+    quotaBlocked: cap(a.quotaBlocked, b.quotaBlocked),
+    errors: cap(a.errors, b.errors),
+    attempts: cap(a.attempts, b.attempts),
+    newlyExempt: cap(a.newlyExempt, b.newlyExempt),
+    orphans: a.orphans + b.orphans,
+    foreign: cap(a.foreign, b.foreign),
+    foreignCount: a.foreignCount + b.foreignCount,
+    totals: {
+      restricted: a.totals.restricted + b.totals.restricted,
+      tampered: a.totals.tampered + b.totals.tampered,
+      quotaBlocked: a.totals.quotaBlocked + b.totals.quotaBlocked,
+      errors: a.totals.errors + b.totals.errors,
+      attempts: a.totals.attempts + b.totals.attempts,
+      newlyExempt: a.totals.newlyExempt + b.totals.newlyExempt,
+    },
+  }
+}
+
 export interface DigestAccount {
   accountId: string
   outcome: string
@@ -268,4 +292,15 @@ export function countsText(counts: StatusCounts): string {
   return DECISION_STATUS_NAMES.flatMap((status) =>
     counts[status] ? [`${status} ${counts[status]}`] : [],
   ).join(', ')
+}
+
+/** Told at once when a sweep stalls: it will post no digest of its own. */
+export function stalledMessage(sweepId: string, reason: string, accountsLeft: number): SlackMessage {
+  const text = `:rotating_light: Sweep ${sweepId} stalled with ${accountsLeft} account(s) left: ${reason}. The next sweep covers every account again; \`least-privilege audit sweep ${sweepId}\` shows what was done.`
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clampLines([text], SLACK_LIMITS.sectionText) } },
+    ],
+  }
 }

@@ -60,9 +60,11 @@ interface SweepBase {
   mode: Mode
   trigger: string
   startedAt: string
-  /** Accounts this sweep targets. */
-  accounts: string[]
+  /** How many accounts this sweep targets (the list itself is kept in rows of its own). */
+  accountCount: number
   invocations: number
+  /** Last sign of life of an invocation at work on the sweep (ISO): a stale one means it stalled. */
+  heartbeatAt?: string
   /** An operator confirmed a large change: the blast-radius brake does not apply to this sweep. */
   confirmLargeChange?: boolean
   /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
@@ -71,8 +73,13 @@ interface SweepBase {
 
 export interface RunningSweep extends SweepBase {
   status: 'running'
-  /** Accounts handed to the next invocation, when the time budget ran out. */
-  cursor?: string[]
+}
+
+/** A sweep no invocation carries on: its invocations died (or hit the cap) with accounts left. */
+export interface StalledSweep extends SweepBase {
+  status: 'stalled'
+  stalledAt: string
+  reason: string
 }
 
 export interface CompletedSweep extends SweepBase {
@@ -87,7 +94,7 @@ export interface CompletedSweep extends SweepBase {
   accountsBraked: number
 }
 
-export type SweepSummary = RunningSweep | CompletedSweep
+export type SweepSummary = RunningSweep | CompletedSweep | StalledSweep
 
 export interface AccountOutcome {
   accountId: string
@@ -103,9 +110,27 @@ export interface AccountOutcome {
   notable?: Notable
 }
 
-export type DoneAccountRow = { state: 'done'; leaseExpiresAt: 0 } & AccountOutcome
+/**
+ * What earlier invocations of a sweep did in an account they left at a user boundary: the users they
+ * decided (written and recorded), with their counts and lists, merged into the account's outcome.
+ */
+export interface AccountProgress {
+  userIds: string[]
+  counts: StatusCounts
+  writes: number
+  notable: Notable
+}
 
-/** An account's row in a sweep: claimed (with a lease) until its outcome is recorded. */
-export type SweepAccountRow = { state: 'claimed'; accountId: string; leaseExpiresAt: number } | DoneAccountRow
+/** An account's row in a sweep, written once its outcome is known (an unfinished account has none). */
+export type SweepAccountRow = AccountOutcome & { doneAt: string }
 
-export const isDone = (row: SweepAccountRow): row is DoneAccountRow => row.state === 'done'
+/**
+ * The last complete Access Advisor report read for a user: what the plan of a sweep is computed from,
+ * so that an account too large for one invocation is read across several and planned once.
+ */
+export interface StoredReport {
+  userId: string
+  sweepId: string
+  readAt: string
+  services: { namespace: string; lastAuthenticated?: string; lastRegion?: string }[]
+}

@@ -61,6 +61,19 @@ export interface AccountSweepDeps {
    * the live policies by more than the user in flight, whatever happens to the rest of the account.
    */
   record?: (decision: UserDecision) => Promise<void>
+  /**
+   * Where complete Access Advisor reports are kept: a report already read in this sweep is used again
+   * instead of being read twice, so an account split across invocations is read once, then planned.
+   */
+  reports?: {
+    readInThisSweep: (user: IamUser) => readonly ServiceUsage[] | undefined
+    keep: (user: IamUser, report: readonly ServiceUsage[]) => Promise<void>
+  }
+  /**
+   * True once the invocation must wrap up: no new report is started and no further user is written.
+   * Reads in flight finish and are kept; the account is then `unfinished`, to be carried on later.
+   */
+  shouldStop?: () => boolean
 }
 
 export interface AccountRunOptions {
@@ -71,10 +84,14 @@ export interface AccountRunOptions {
    * written, with no Access Advisor read, and the brake does not apply to a person's explicit lift.
    */
   release?: { userName: string; services: readonly string[] }
+  /** Users (by UserId) an earlier invocation of this sweep already decided: planned, not decided again. */
+  decidedEarlier?: ReadonlySet<string>
 }
 
 export interface AccountResult {
   accountId: string
+  /** Every user the account's listing holds (those decided by an earlier invocation included). */
+  listed: readonly { name: string; id: string }[]
   quotas: AccountQuotas
   decisions: UserDecision[]
   blastRadius: BlastRadius
@@ -84,6 +101,11 @@ export interface AccountResult {
   orphans: string[]
   /** Policies planted under the project's path: always alerted, removed in enforce mode. */
   foreign: string[]
+  /**
+   * The account was left at a user boundary because time ran out: some reports are still unread (then
+   * nothing was written), or some users are still unwritten. Running it again carries on.
+   */
+  unfinished?: true
 }
 
 /** A user's decision before anything is written, with the writes that would carry it out. */
@@ -100,6 +122,8 @@ interface UserPlan {
   /** Policies the last sweep recorded for the user, and how many are gone. */
   recordedPolicies: number
   missingPolicies: number
+  /** The user's report was not read because the invocation is wrapping up. */
+  unread?: true
 }
 
 /**
@@ -131,6 +155,7 @@ export async function sweepAccount(
     : snapshot.users
   if (release && users.length === 0)
     throw new ConfigError(`user: no IAM user ${release.userName} in ${accountId}`)
+  const listed = snapshot.users.map((u) => ({ name: u.name, id: u.id }))
   const planned = await Promise.all(
     users.map((user) =>
       limit(() =>
@@ -148,6 +173,24 @@ export async function sweepAccount(
       ),
     ),
   )
+
+  if (planned.some((p) => p.unread)) {
+    const unread = planned.filter((p) => p.unread).length
+    deps.log.info(
+      { event: 'account.unfinished', reportsRead: planned.length - unread, unread },
+      'time is short: the reports read are kept, the account carries on in the next invocation',
+    )
+    return {
+      accountId,
+      listed,
+      quotas,
+      decisions: [],
+      blastRadius: measure([]),
+      orphans: [],
+      foreign: [],
+      unfinished: true,
+    }
+  }
 
   const budget = quotas.policiesQuota - quotas.policiesInUse
   const fits = fitPolicyBudget(
@@ -170,10 +213,17 @@ export async function sweepAccount(
     )
   }
 
-  const decisions = await Promise.all(
+  let unfinished = false
+  const applied = await Promise.all(
     plans.map((plan) =>
       limit(async () => {
+        if (options.decidedEarlier?.has(plan.decision.userId)) return undefined
         const log = logFor(plan.decision.userName)
+        // Users are written whole or not at all: the rest are written by the invocation that carries on.
+        if (plan.ops.length > 0 && config.mode === 'enforce' && !brake.tripped && deps.shouldStop?.()) {
+          unfinished = true
+          return undefined
+        }
         const decision = await apply(deps, log, config, plan, brake)
         report(log, decision)
         try {
@@ -189,6 +239,14 @@ export async function sweepAccount(
       }),
     ),
   )
+  const decisions = applied.filter((d) => d !== undefined)
+  if (unfinished) {
+    deps.log.info(
+      { event: 'account.unfinished', decided: decisions.length },
+      'time is short: the account carries on in the next invocation',
+    )
+    return { accountId, listed, quotas, decisions, blastRadius, orphans: [], foreign: [], unfinished: true }
+  }
   // A release touches one user only; the account's stray policies are the sweeps' business.
   const { orphans, foreign } = release ? { orphans: [], foreign: [] } : policies
   await removeStrayPolicies(deps, config, brake, [
@@ -197,6 +255,7 @@ export async function sweepAccount(
   ])
   return {
     accountId,
+    listed,
     quotas,
     decisions,
     blastRadius,
@@ -365,7 +424,8 @@ async function planUser(
     })
     if (gate?.kind === 'refuse') throw new ConfigError(`${gate.reason} in ${accountId}`)
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
-    const report = gate ? undefined : await readReport(deps, config, user)
+    const report = gate ? undefined : await reportOf(deps, log, config, user)
+    if (report === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
     const plan =
       gate?.plan ?? planFromReport(log, config, deps.now, user, prior, currentlyDenied, report ?? [])
     const changes = {
@@ -465,14 +525,33 @@ function partNames(
   }
 }
 
-function readReport(deps: AccountSweepDeps, config: EngineConfig, user: IamUser) {
-  return readServiceUsage(
+/**
+ * The user's complete report: the one already read in this sweep, else a fresh read, kept for the rest
+ * of the sweep. None is started once the invocation is wrapping up.
+ */
+async function reportOf(
+  deps: AccountSweepDeps,
+  log: Logger,
+  config: EngineConfig,
+  user: IamUser,
+): Promise<readonly ServiceUsage[] | 'not-started'> {
+  const kept = deps.reports?.readInThisSweep(user)
+  if (kept) return kept
+  if (deps.shouldStop?.()) return 'not-started'
+  const report = await readServiceUsage(
     deps.iam,
     user.arn,
     config.accessAdvisor,
     deps.sleep ?? realSleep,
     deps.jobDurations,
   )
+  try {
+    await deps.reports?.keep(user, report)
+  } catch (error) {
+    // Only costs a second read if the account is carried on; this sweep plans with the report in hand.
+    log.warn({ event: 'report.not-kept', reason: errorMessage(error) }, 'the report could not be kept')
+  }
+  return report
 }
 
 /** The planner on a complete report; each new attempt on a denied service is an alert. */

@@ -13,7 +13,6 @@ import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep, type SweepDeps } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import type { SlackMessage } from '../../shared/domain/digest.js'
-import { isDone } from '../../shared/domain/records.js'
 import type { Mode } from '../../shared/domain/types.js'
 import { credentialsFor } from '../emulator/server.js'
 import { freshAccountId, must, ourPolicyArn, statusAccount } from '../support/fixtures.js'
@@ -61,7 +60,7 @@ function givenAccount(notifier?: SweepDeps['notify']) {
     bobPolicy: ourPolicyArn(id, 'bob'),
     lastDigest: () => JSON.stringify(digests.at(-1)?.blocks ?? []),
     notable: async (sweepId: string) =>
-      (await h.store.sweeps.accounts(sweepId)).filter(isDone).find((r) => r.accountId === id)?.notable,
+      (await h.store.sweeps.accounts(sweepId)).find((r) => r.accountId === id)?.notable,
     alerts: (event: string) => h.logs.lines().filter((l) => l.event === event && l.accountId === id),
   }
 }

@@ -19,12 +19,18 @@ Object.assign(process.env, {
   SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
 })
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
-/** A Lambda context with plenty of time for `accounts` account starts, then too little. */
-function context(accounts = Number.POSITIVE_INFINITY) {
-  let calls = 0
+let requests = 0
+/**
+ * A Lambda context with plenty of time until `accounts` spoke sessions have been taken, then too
+ * little; each invocation has its own request id unless one is given (a retry keeps its id).
+ */
+function context(accounts = Number.POSITIVE_INFINITY, awsRequestId = `request-${++requests}`) {
+  const base = h.emulator.count({ action: 'AssumeRole' })
   return {
     invokedFunctionArn: FUNCTION_ARN,
-    getRemainingTimeInMillis: () => (calls++ < accounts ? 800_000 : 5_000),
+    awsRequestId,
+    getRemainingTimeInMillis: () =>
+      h.emulator.count({ action: 'AssumeRole' }) - base <= accounts ? 800_000 : 5_000,
   }
 }
 
@@ -54,14 +60,14 @@ describe('the Lambda handler', () => {
   })
 
   it('continues in a fresh asynchronous invocation when time runs short', async () => {
+    // Time runs short inside the second account: it stops at a user boundary and is carried on.
     const first = await handler({ mode: 'plan' }, context(1))
     expect(first.status).toBe('continued')
     expect(first.accounts).toHaveLength(1)
+    expect(first.deferred).toBe(3)
     const invocation = h.emulator.invocations.at(-1)
     expect(invocation?.functionName).toBe(FUNCTION_ARN)
-    expect(invocation?.payload).toEqual({
-      continuation: { sweepId: first.sweepId, accounts: first.deferred },
-    })
+    expect(invocation?.payload).toEqual({ continuation: { sweepId: first.sweepId, hop: 1 } })
     const second = await handler(invocation?.payload, context())
     expect(second).toMatchObject({
       sweepId: first.sweepId,
@@ -85,6 +91,21 @@ describe('the Lambda handler', () => {
     expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
   })
 
+  it('resumes the same sweep when Lambda retries a manual asynchronous invocation', async () => {
+    const event = { mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }
+    const first = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
+    const retry = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
+    expect(first.sweepId).toBe('manual-retried-request')
+    expect(retry).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
+  })
+
+  it('refuses a CONTINUATION_THRESHOLD_MS not below the time the invocation has', async () => {
+    const ctx = { ...context(), getRemainingTimeInMillis: () => 50_000 }
+    await expect(handler({ mode: 'plan' }, ctx)).rejects.toThrow(
+      /CONTINUATION_THRESHOLD_MS \(60000\) must be below the function's timeout/,
+    )
+  })
+
   it.each([
     [{ mode: 'apply' }, /mode/],
     [{ accounts: ['12345'] }, /accounts\.0: a 12-digit AWS account id/],
@@ -92,8 +113,9 @@ describe('the Lambda handler', () => {
     [{ mode: 'plan', force: true }, /force/],
     [{ mode: 'enforce', confirmLargeChange: 'yes' }, /confirmLargeChange/],
     [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
-    [{ continuation: { sweepId: 'x' } }, /continuation.accounts/],
-    [{ continuation: { sweepId: 'nope', accounts: ['111111111111'] } }, /no sweep nope/],
+    [{ continuation: { sweepId: 'x' } }, /continuation.hop/],
+    [{ continuation: { sweepId: 'x', hop: 1, accounts: ['111111111111'] } }, /accounts/],
+    [{ continuation: { sweepId: 'nope', hop: 1 } }, /no sweep nope/],
     [{ mode: 'plan', accounts: ['999999999999'] }, /999999999999 not an active/],
   ])('rejects %j naming what is wrong', async (event, message) => {
     await expect(handler(event, context())).rejects.toThrow(message)

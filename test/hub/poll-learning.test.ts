@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Continuation } from '../../hub/sweep.js'
 import { runSweep } from '../../hub/sweep.js'
 import type { AccountSeed } from '../emulator/seed.js'
 import { startOrgHarness } from '../support/org-harness.js'
@@ -33,7 +34,7 @@ describe('Access Advisor polling learns job durations', () => {
 
   it('a continuation starts from the durations its first invocation saw', async () => {
     let calls = 0
-    const handedOn: { sweepId: string; accounts: string[] }[] = []
+    const handedOn: Continuation[] = []
     const first = await runSweep(
       h.deps({
         remainingMs: () => (calls++ < 1 ? 600_000 : 1_000),

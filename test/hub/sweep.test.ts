@@ -120,9 +120,9 @@ describe('the org-wide sweep', () => {
     const second = await sweep('enforce')
     expect(second.status).toBe('completed')
     expect(h.emulator.count({ writes: true })).toBe(0)
-    // Summary start + finish; per account a claim, an outcome, the lock and its release: no user,
-    // history or account-state row.
-    expect(h.dynamo.writes()).toBe(2 + 4 * 22)
+    // Summary and targets at the start, the summary at the finish; per account its outcome, the lock
+    // and its release: no user, report, history or account-state row.
+    expect(h.dynamo.writes()).toBe(3 + 3 * 22)
   })
 
   it('answers audit queries without a scan', async () => {

@@ -48,6 +48,7 @@ export class AccountLocks {
     const renewal = setInterval(() => {
       this.acquire(accountId, holder, now(), leaseMs).catch(() => undefined) // the next tick tries again
     }, leaseMs / 3)
+    renewal.unref()
     try {
       return { held: true, result: await work() }
     } finally {

@@ -78,14 +78,16 @@ const sweepBase = {
   mode,
   trigger: z.string(),
   startedAt: z.string(),
-  accounts: z.array(z.string()),
+  accountCount: z.number(),
   invocations: z.number(),
+  heartbeatAt: z.string().optional(),
   confirmLargeChange: z.boolean().optional(),
   jobDurationsMs: z.array(z.number()).optional(),
 }
 
 export const sweepRow = z.discriminatedUnion('status', [
-  z.object({ ...sweepBase, status: z.literal('running'), cursor: z.array(z.string()).optional() }),
+  z.object({ ...sweepBase, status: z.literal('running') }),
+  z.object({ ...sweepBase, status: z.literal('stalled'), stalledAt: z.string(), reason: z.string() }),
   z.object({
     ...sweepBase,
     status: z.literal('completed'),
@@ -99,23 +101,42 @@ export const sweepRow = z.discriminatedUnion('status', [
   }),
 ])
 
-export const sweepAccountRow = z.discriminatedUnion('state', [
-  z.object({ state: z.literal('claimed'), accountId: z.string(), leaseExpiresAt: z.number() }),
-  z.object({
-    state: z.literal('done'),
-    leaseExpiresAt: z.literal(0),
-    accountId: z.string(),
-    outcome: z.enum(['swept', 'unreachable', 'failed']),
-    reason: z.string(),
-    users: z.number(),
-    counts,
-    writes: z.number(),
-    durationMs: z.number(),
-    brake: z.string().optional(),
-    // The digest's short lists: written and read by this project only, kept as they are.
-    notable: z.record(z.string(), z.unknown()).optional(),
-  }),
-])
+export const sweepAccountRow = z.object({
+  doneAt: z.string(),
+  accountId: z.string(),
+  outcome: z.enum(['swept', 'unreachable', 'failed']),
+  reason: z.string(),
+  users: z.number(),
+  counts,
+  writes: z.number(),
+  durationMs: z.number(),
+  brake: z.string().optional(),
+  // The digest's short lists: written and read by this project only, kept as they are.
+  notable: z.record(z.string(), z.unknown()).optional(),
+})
+
+export const accountProgressRow = z.object({
+  userIds: z.string().transform((ids) => (ids ? ids.split(',') : [])),
+  counts,
+  writes: z.number(),
+  notable: z.record(z.string(), z.unknown()),
+})
+
+/** A chunk of a sweep's target accounts. */
+export const sweepTargetsRow = z.object({ accounts: z.array(z.string()) })
+
+export const storedReportRow = z.object({
+  userId: z.string(),
+  sweepId: z.string(),
+  readAt: z.string(),
+  services: z.array(
+    z.object({
+      namespace: z.string(),
+      lastAuthenticated: z.string().optional(),
+      lastRegion: z.string().optional(),
+    }),
+  ),
+})
 
 /** Parses one item into its record type; the one place a row becomes a typed record. */
 export function parseRow<T>(schema: z.ZodType, item: Record<string, unknown>): T {

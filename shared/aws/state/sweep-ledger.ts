@@ -1,58 +1,105 @@
 import type {
   AccountOutcome,
+  AccountProgress,
   CompletedSweep,
   RunningSweep,
+  StalledSweep,
   SweepAccountRow,
   SweepSummary,
 } from '../../domain/records.js'
 import { keys, STATE_TABLE } from '../state-table.js'
-import { sweepAccountRow, sweepRow } from './rows.js'
+import { accountProgressRow, sweepAccountRow, sweepRow, sweepTargetsRow } from './rows.js'
 import type { StateTable } from './table.js'
 
-/** The record of each sweep: its summary, the claim and outcome of each account, its continuation. */
-export class SweepLedger {
-  constructor(private readonly table: StateTable) {}
+/**
+ * Target accounts per row: 2,000 ids are about 30 KB, so a sweep of any organization stays far below
+ * DynamoDB's 400 KB item limit, however many accounts it has.
+ */
+export const TARGETS_PER_ROW = 2_000
 
-  /** Creates the sweep record; false when it already exists (a retried first invocation). */
-  start(summary: RunningSweep): Promise<boolean> {
-    return this.table.putIf(this.summaryItem(summary), { ConditionExpression: 'attribute_not_exists(pk)' })
+/** The record of each sweep: its summary, its target accounts, and the outcome of each account. */
+export class SweepLedger {
+  constructor(
+    private readonly table: StateTable,
+    private readonly retentionDays = 0,
+  ) {}
+
+  /**
+   * Creates the sweep record with its targets; false when it already exists (a retried first
+   * invocation), in which case the targets recorded first are kept.
+   */
+  async start(summary: RunningSweep, targets: readonly string[]): Promise<boolean> {
+    const exists = { ConditionExpression: 'attribute_not_exists(pk)' }
+    if (await this.get(summary.sweepId)) return false
+    for (let i = 0; i * TARGETS_PER_ROW < targets.length; i++) {
+      await this.table.putIf(
+        {
+          pk: keys.sweep(summary.sweepId),
+          sk: keys.sweepTargets(i),
+          accounts: targets.slice(i * TARGETS_PER_ROW, (i + 1) * TARGETS_PER_ROW),
+          ...this.ttl(summary.startedAt),
+        },
+        exists,
+      )
+    }
+    return this.table.putIf(this.summaryItem(summary), exists)
   }
 
   get(sweepId: string): Promise<SweepSummary | undefined> {
     return this.table.get<SweepSummary>({ pk: keys.sweep(sweepId), sk: keys.summary }, sweepRow)
   }
 
-  /**
-   * Claims an account for this sweep. Succeeds once per account, unless an earlier claim's lease ran
-   * out without the account being done (its invocation died): then the account is taken over.
-   */
-  claimAccount(sweepId: string, accountId: string, now: Date, leaseMs: number): Promise<boolean> {
-    return this.table.putIf(
+  /** The accounts the sweep chose when it began. */
+  async targets(sweepId: string): Promise<string[]> {
+    const rows = await this.table.queryParsed<{ accounts: string[] }>(
       {
-        pk: keys.sweep(sweepId),
-        sk: keys.sweepAccount(accountId),
-        accountId,
-        state: 'claimed',
-        leaseExpiresAt: now.getTime() + leaseMs,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'TARGETS#' },
       },
-      {
-        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseExpiresAt < :now)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now.getTime() },
-      },
+      sweepTargetsRow,
     )
+    return rows.flatMap((r) => r.accounts)
   }
 
-  completeAccount(sweepId: string, outcome: AccountOutcome): Promise<void> {
+  completeAccount(sweepId: string, outcome: AccountOutcome, at: Date, startedAt: string): Promise<void> {
     return this.table.put({
       pk: keys.sweep(sweepId),
       sk: keys.sweepAccount(outcome.accountId),
-      state: 'done',
-      leaseExpiresAt: 0,
+      doneAt: at.toISOString(),
       ...outcome,
+      ...this.ttl(startedAt),
     })
   }
 
+  async isDone(sweepId: string, accountId: string): Promise<boolean> {
+    return (await this.table.raw({ pk: keys.sweep(sweepId), sk: keys.sweepAccount(accountId) })) !== undefined
+  }
+
+  /** What earlier invocations did in an account they left unfinished. */
+  progress(sweepId: string, accountId: string): Promise<AccountProgress | undefined> {
+    return this.table.get<AccountProgress>(
+      { pk: keys.sweep(sweepId), sk: keys.sweepProgress(accountId) },
+      accountProgressRow,
+    )
+  }
+
+  /** UserIds are kept as one string: 5,000 users (IAM's most per account) take about 110 KB. */
+  saveProgress(
+    sweepId: string,
+    accountId: string,
+    progress: AccountProgress,
+    startedAt: string,
+  ): Promise<void> {
+    return this.table.put({
+      pk: keys.sweep(sweepId),
+      sk: keys.sweepProgress(accountId),
+      ...progress,
+      userIds: progress.userIds.join(','),
+      ...this.ttl(startedAt),
+    })
+  }
+
+  /** The accounts done so far, with their outcomes. */
   accounts(sweepId: string): Promise<SweepAccountRow[]> {
     return this.table.queryParsed<SweepAccountRow>(
       {
@@ -63,24 +110,47 @@ export class SweepLedger {
     )
   }
 
-  recordContinuation(sweepId: string, cursor: string[], jobDurationsMs: number[]): Promise<void> {
+  /** An invocation is at work on the sweep; counted when it hands on, for the audit. */
+  heartbeat(sweepId: string, at: Date, handedOn = false): Promise<void> {
+    return this.table
+      .update(
+        { pk: keys.sweep(sweepId), sk: keys.summary },
+        {
+          UpdateExpression: handedOn
+            ? 'SET heartbeatAt = :at, invocations = invocations + :one'
+            : 'SET heartbeatAt = :at',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':at': at.toISOString(),
+            ':running': 'running',
+            ...(handedOn ? { ':one': 1 } : {}),
+          },
+        },
+      )
+      .catch((error: unknown) => {
+        // A sweep finished or stalled meanwhile: there is nothing left to keep alive.
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return
+        throw error
+      })
+  }
+
+  /** Records the job durations seen, for the next invocation to start with. */
+  recordDurations(sweepId: string, jobDurationsMs: number[]): Promise<void> {
     return this.table.update(
       { pk: keys.sweep(sweepId), sk: keys.summary },
-      {
-        UpdateExpression: 'SET #cursor = :c, jobDurationsMs = :d, invocations = invocations + :one',
-        ExpressionAttributeNames: { '#cursor': 'cursor' },
-        ExpressionAttributeValues: { ':c': cursor, ':d': jobDurationsMs, ':one': 1 },
-      },
+      { UpdateExpression: 'SET jobDurationsMs = :d', ExpressionAttributeValues: { ':d': jobDurationsMs } },
     )
   }
 
   /** Marks the sweep finished; only the first caller succeeds, so the digest goes out once. */
   finish(summary: CompletedSweep): Promise<boolean> {
-    return this.table.putIf(this.summaryItem(summary), {
-      ConditionExpression: 'attribute_exists(pk) AND #status = :running',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'running' },
-    })
+    return this.endRunning(summary)
+  }
+
+  /** Marks a running sweep stalled; false when it finished or stalled meanwhile. */
+  markStalled(summary: StalledSweep): Promise<boolean> {
+    return this.endRunning(summary)
   }
 
   /** The last sweeps, newest first. */
@@ -97,6 +167,21 @@ export class SweepLedger {
     )
   }
 
+  private endRunning(summary: SweepSummary): Promise<boolean> {
+    return this.table.putIf(this.summaryItem(summary), {
+      ConditionExpression: 'attribute_exists(pk) AND #status = :running',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':running': 'running' },
+    })
+  }
+
+  /** Sweep rows expire like history rows (HISTORY_RETENTION_DAYS; 0 keeps them). */
+  private ttl(startedAt: string): { expiresAt?: number } {
+    return this.retentionDays > 0
+      ? { expiresAt: Math.floor(Date.parse(startedAt) / 1000) + this.retentionDays * 86_400 }
+      : {}
+  }
+
   private summaryItem(summary: SweepSummary) {
     return {
       pk: keys.sweep(summary.sweepId),
@@ -104,6 +189,7 @@ export class SweepLedger {
       gsi1pk: keys.sweeps,
       gsi1sk: `${summary.startedAt}#${summary.sweepId}`,
       ...summary,
+      ...this.ttl(summary.startedAt),
     }
   }
 }

@@ -1,11 +1,11 @@
 import type { UserDecision } from '../../domain/decision.js'
-import type { AccountState, ChangeRecord, Exemption } from '../../domain/records.js'
+import type { AccountState, ChangeRecord, Exemption, StoredReport } from '../../domain/records.js'
 import { rowsForDecision } from '../../domain/state-rows.js'
 import type { Mode } from '../../domain/types.js'
 import type { UserState } from '../../domain/user-state.js'
 import { StateConflictError } from '../../errors.js'
 import { keys } from '../state-table.js'
-import { accountStateRow, exemptionRow, parseRow, userStateRow } from './rows.js'
+import { accountStateRow, exemptionRow, parseRow, storedReportRow, userStateRow } from './rows.js'
 import type { StateTable } from './table.js'
 
 /** What the sweep needs to know about an account's past. */
@@ -15,6 +15,8 @@ export interface AccountSnapshotState {
   /** The same rows by UserId (rows that carry one). */
   usersById: Map<string, UserState>
   exemptions: Exemption[]
+  /** Each user's last Access Advisor report, by UserId. */
+  reports: Map<string, StoredReport>
   account?: AccountState
 }
 
@@ -47,6 +49,7 @@ export class UserStates {
     })
     const users = new Map<string, UserState>()
     const exemptions: Exemption[] = []
+    const reports = new Map<string, StoredReport>()
     let account: AccountState | undefined
     for (const row of rows) {
       const sk = String(row.sk)
@@ -54,11 +57,14 @@ export class UserStates {
         const user = parseRow<UserState>(userStateRow, row)
         users.set(user.userName, user)
       } else if (sk.startsWith('EXEMPTION#')) exemptions.push(parseRow<Exemption>(exemptionRow, row))
-      else if (sk === keys.accountRow) account = parseRow<AccountState>(accountStateRow, row)
+      else if (sk.startsWith('REPORT#')) {
+        const report = parseRow<StoredReport>(storedReportRow, row)
+        reports.set(report.userId, report)
+      } else if (sk === keys.accountRow) account = parseRow<AccountState>(accountStateRow, row)
     }
     const usersById = new Map<string, UserState>()
     for (const row of users.values()) if (row.userId) usersById.set(row.userId, row)
-    return { users, usersById, exemptions, ...(account ? { account } : {}) }
+    return { users, usersById, exemptions, reports, ...(account ? { account } : {}) }
   }
 
   /**
@@ -126,6 +132,15 @@ export class UserStates {
   /** Users that no longer exist in IAM leave the current-state view; their history stays. */
   forgetUser(accountId: string, userName: string): Promise<void> {
     return this.table.delete({ pk: keys.account(accountId), sk: keys.user(userName) })
+  }
+
+  /** Keeps a user's complete Access Advisor report, replacing the one before. */
+  saveReport(accountId: string, report: StoredReport): Promise<void> {
+    return this.table.put({ pk: keys.account(accountId), sk: keys.report(report.userId), ...report })
+  }
+
+  forgetReport(accountId: string, userId: string): Promise<void> {
+    return this.table.delete({ pk: keys.account(accountId), sk: keys.report(userId) })
   }
 
   async saveAccountState(prev: AccountState | undefined, next: AccountState): Promise<void> {

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type Continuation,
+  detectStalled,
+  runSweep,
+  type SweepDeps,
+  type SweepReport,
+} from '../../hub/sweep.js'
+import { createIamClient } from '../../shared/aws/clients.js'
+import type { SlackMessage } from '../../shared/domain/digest.js'
+import type { UserSeed } from '../emulator/seed.js'
+import { freshAccountId, must } from '../support/fixtures.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
+const noWait = async () => undefined
+
+/** Users who used S3 yesterday, and `idle` who never did (each gets a deny). */
+function users(count: number, idle: number): UserSeed[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `u${String(i).padStart(5, '0')}`,
+    createdDaysAgo: 200,
+    policies: ['aws:AmazonS3FullAccess'],
+    ...(i < idle ? {} : { lastUsedDaysAgo: { s3: 1, 's3-object-lambda': 1 } }),
+  }))
+}
+
+/**
+ * Runs a sweep as Lambda would: each invocation has time until `budget` says it is short, and its
+ * continuation is the next invocation. Returns every invocation's report.
+ */
+async function chain(
+  deps: (remainingMs: () => number) => Partial<SweepDeps>,
+  budget: () => () => number,
+  request: Parameters<typeof runSweep>[2],
+  config = h.config({ continuationThresholdMs: 60_000 }),
+): Promise<SweepReport[]> {
+  const reports: SweepReport[] = []
+  let next: Continuation | undefined
+  let current = request
+  for (let i = 0; i < 40; i++) {
+    const remainingMs = budget()
+    const report = await runSweep(
+      h.deps({
+        ...deps(remainingMs),
+        remainingMs,
+        continueWith: async (c) => {
+          next = c
+        },
+      }),
+      config,
+      current,
+    )
+    reports.push(report)
+    if (report.status !== 'continued' || !next) return reports
+    current = { kind: 'continuation', ...next }
+    next = undefined
+  }
+  throw new Error('the sweep never finished')
+}
+
+describe('sweeps that never stall silently', () => {
+  it('sweeps a 5,000-user account across invocations of a short budget, reading each user once', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: users(5_000, 200) })
+    const reads = () => h.emulator.count({ action: 'GenerateServiceLastAccessedDetails', account: id })
+    const before = reads()
+    // Each invocation may start about 1,200 reports before time is short.
+    const budget = () => {
+      const start = reads()
+      return () => (reads() - start < 1_200 ? 600_000 : 30_000)
+    }
+    const reports = await chain(() => ({ sleep: noWait }), budget, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [id],
+    })
+    expect(reports.length).toBeGreaterThanOrEqual(5)
+    expect(reports.slice(0, -1).every((r) => r.status === 'continued' && r.accounts.length === 0)).toBe(true)
+    const last = must(reports.at(-1), 'last report')
+    expect(last.status).toBe('completed')
+    expect(reads() - before).toBe(5_000)
+    expect(last.summary).toMatchObject({ accountsSwept: 1, invocations: reports.length })
+    expect(last.accounts[0]).toMatchObject({ users: 5_000, counts: { enforced: 200, unchanged: 4_800 } })
+    expect(h.emulator.count({ action: 'AttachUserPolicy', account: id })).toBe(200)
+  }, 120_000)
+
+  it('carries an account on at a user boundary when time runs short while writing', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: users(30, 30) })
+    const writes = () => h.emulator.count({ writes: true, account: id })
+    const budget = () => {
+      const start = writes()
+      return () => (writes() - start < 20 ? 600_000 : 30_000)
+    }
+    const reports = await chain(() => ({ sleep: noWait }), budget, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [id],
+      confirmLargeChange: true,
+    })
+    expect(reports.length).toBeGreaterThan(1)
+    expect(h.emulator.count({ action: 'GenerateServiceLastAccessedDetails', account: id })).toBe(30)
+    expect(h.emulator.count({ action: 'CreatePolicy', account: id })).toBe(30)
+    const last = must(reports.at(-1), 'last report')
+    // The outcome counts every user once, whichever invocation decided it.
+    expect(last.accounts[0]).toMatchObject({ users: 30, writes: 60, counts: { enforced: 30 } })
+    const [row] = await h.store.sweeps.accounts(last.sweepId)
+    expect(row?.notable?.totals.restricted).toBe(30)
+  })
+
+  it('takes over an account whose invocation was killed mid-account, once its lease lapses', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: users(6, 6) })
+    const t0 = Date.now()
+    let frozen = false
+    // The first invocation freezes for good after a few IAM calls, as a killed one does.
+    const killedDeps: Partial<SweepDeps> = {
+      now: () => new Date(t0),
+      iamFor: (credentials) => {
+        const iam = createIamClient({ credentials, maxAttempts: 1 })
+        let calls = 0
+        iam.middlewareStack.add(
+          (next) => async (args) => {
+            if (++calls > 4) {
+              frozen = true
+              return new Promise<never>(() => undefined)
+            }
+            return next(args)
+          },
+          { step: 'initialize', name: 'killedHere' },
+        )
+        return iam
+      },
+    }
+    const config = h.config()
+    const request = {
+      kind: 'new' as const,
+      mode: 'enforce' as const,
+      trigger: 'test',
+      sweepId: `killed-${id}`,
+      accounts: [id],
+    }
+    void runSweep(h.deps(killedDeps), config, request)
+    await expect.poll(() => frozen).toBe(true)
+
+    // Lambda's retry of the same event, a minute later: it waits for the dead holder's lease, then sweeps.
+    let clock = t0 + 60_000
+    const retry = await runSweep(
+      h.deps({
+        now: () => new Date(clock),
+        sleep: async (ms) => {
+          clock += ms
+        },
+      }),
+      config,
+      request,
+    )
+    expect(retry.status).toBe('completed')
+    expect(retry.accounts).toEqual([expect.objectContaining({ accountId: id, outcome: 'swept', users: 6 })])
+    expect(h.logs.lines().some((l) => l.event === 'sweep.waiting' && l.sweepId === request.sweepId)).toBe(
+      true,
+    )
+  })
+
+  it('marks a sweep no invocation carries on as stalled, alerts, tells Slack and shows it in the audit', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: users(2, 0) })
+    const t0 = Date.now()
+    const config = h.config()
+    // An invocation that hands on, and a continuation that never comes (its invocations all died).
+    const handedOn = await runSweep(
+      h.deps({ remainingMs: () => 1_000, continueWith: async () => undefined, now: () => new Date(t0) }),
+      config,
+      { kind: 'new', mode: 'plan', trigger: 'test', accounts: [id] },
+    )
+    expect(handedOn.status).toBe('continued')
+    const posted: SlackMessage[] = []
+    const later = new Date(t0 + 6 * config.accountLeaseMs)
+    const stalled = await detectStalled(
+      { store: h.store, log: h.logs.log, now: () => later, notify: async (m) => void posted.push(m) },
+      config,
+    )
+    expect(stalled.map((s) => s.sweepId)).toContain(handedOn.sweepId)
+    expect(await h.store.sweeps.get(handedOn.sweepId)).toMatchObject({ status: 'stalled' })
+    expect(
+      h.logs.lines().filter((l) => l.event === 'alert.sweep-stalled' && l.sweepId === handedOn.sweepId),
+    ).toHaveLength(1)
+    expect(posted.map((m) => m.text).join()).toContain(
+      `Sweep ${handedOn.sweepId} stalled with 1 account(s) left`,
+    )
+    // A late continuation does nothing.
+    const late = await runSweep(h.deps(), config, { kind: 'continuation', sweepId: handedOn.sweepId, hop: 1 })
+    expect(late).toMatchObject({ status: 'stalled', accounts: [] })
+  })
+
+  it('stops a sweep at MAX_INVOCATIONS with an alert instead of chaining for ever', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: users(2, 0) })
+    const config = h.config({ maxInvocations: 3 })
+    const first = await runSweep(
+      h.deps({ remainingMs: () => 1_000, continueWith: async () => undefined }),
+      config,
+      { kind: 'new', mode: 'plan', trigger: 'test', accounts: [id] },
+    )
+    const capped = await runSweep(h.deps(), config, { kind: 'continuation', sweepId: first.sweepId, hop: 3 })
+    expect(capped.status).toBe('stalled')
+    expect(await h.store.sweeps.get(first.sweepId)).toMatchObject({
+      status: 'stalled',
+      reason: 'it reached MAX_INVOCATIONS (3)',
+    })
+    expect(h.logs.lines().some((l) => l.event === 'alert.sweep-stalled' && l.sweepId === first.sweepId)).toBe(
+      true,
+    )
+  })
+})
