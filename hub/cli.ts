@@ -1,14 +1,18 @@
 import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
+import { callerArn as callerArnOf } from '../shared/aws/caller.js'
+import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { number } from './commands/args.js'
 import { addAuditCommands } from './commands/audit.js'
 import type { CliContext, CliIo } from './commands/context.js'
 import { addExemptCommand } from './commands/exempt.js'
+import { setTableWidth } from './commands/output.js'
 import { addReleaseCommand } from './commands/release.js'
 import { addRollbackCommand } from './commands/rollback.js'
 import { addSweepCommand } from './commands/sweep.js'
+import { sentenceDestination } from './commands/terminal.js'
 import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
 import { createRuntime, createStore } from './runtime.js'
 import { SETTINGS } from './settings.js'
@@ -34,10 +38,18 @@ export function buildProgram(io: CliIo): Command {
   }
   program
     .addOption(
-      new Option('--log-level <level>', 'pino level for the JSON logs on stderr')
+      new Option('--log-level <level>', 'pino level of the logs on stderr')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('warn'),
     )
+    .addOption(
+      new Option('--log-format <format>', 'sentences on a terminal, else JSON lines').choices([
+        'text',
+        'json',
+      ]),
+    )
+    .option('--profile <name>', 'AWS profile (for example one with role_arn: the operator role)')
+    .option('--region <region>', "AWS region of the state table (else AWS_REGION, else the profile's)")
     .addHelpText(
       'after',
       `\nEnvironment variables: ${SETTINGS.map((s) => s.env).join(', ')}; AWS settings from the SDK's standard ones.`,
@@ -46,8 +58,12 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
 
-  const log = () =>
-    createLogger({ level: program.opts<{ logLevel: string }>().logLevel, destination: io.stderr })
+  const log = () => {
+    const { logLevel, logFormat } = program.opts<{ logLevel: string; logFormat?: string }>()
+    const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
+    return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
+  }
+  setTableWidth(io.columns)
   /** The configuration flags given, keyed by setting path. */
   const flags = (): Overrides<HubConfig> => {
     const given = program.opts<Record<string, unknown>>()
@@ -58,16 +74,21 @@ export function buildProgram(io: CliIo): Command {
     const { tableName, maxAttempts, historyRetentionDays, accountLeaseMs } = flags()
     return loadStoreConfig(io.env, { tableName, maxAttempts, historyRetentionDays, accountLeaseMs })
   }
-  const store = () => createStore(storeConfig())
+  const aws = (): AwsTarget => {
+    const { profile, region } = program.opts<{ profile?: string; region?: string }>()
+    return { profile: profile ?? io.env.AWS_PROFILE, region: region ?? io.env.AWS_REGION }
+  }
+  const store = () => createStore(storeConfig(), aws())
+  const callerArn = () => callerArnOf(createHubClients(1, aws()).sts)
   const print = (json: boolean | undefined, data: unknown, text: () => string) =>
     io.stdout(json ? JSON.stringify(data, null, 2) : text())
 
   const operator = (extra: Partial<SweepDeps> = {}) => {
     const config = hubConfig()
-    const runtime = createRuntime(config, log())
+    const runtime = createRuntime(config, log(), aws())
     return { config, deps: runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY, ...extra }) }
   }
-  const cli: CliContext = { io, log, hubConfig, store, storeConfig, operator, print }
+  const cli: CliContext = { io, log, hubConfig, store, storeConfig, aws, callerArn, operator, print }
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)

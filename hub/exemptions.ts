@@ -1,6 +1,7 @@
 import type { StateStore } from '../shared/aws/state-store.js'
 import { ACCOUNT_ID } from '../shared/config.js'
 import type { Exemption } from '../shared/domain/records.js'
+import type { UserState } from '../shared/domain/user-state.js'
 import { ConfigError } from '../shared/errors.js'
 
 /**
@@ -10,7 +11,16 @@ import { ConfigError } from '../shared/errors.js'
  */
 export async function addExemption(
   store: StateStore,
-  input: { accountId: string; userName: string; service?: string; days: number; reason: string; now: Date },
+  input: {
+    accountId: string
+    userName: string
+    service?: string
+    days: number
+    reason: string
+    now: Date
+    /** Who grants it (sts:GetCallerIdentity), kept in the user's history. */
+    actor: string
+  },
 ): Promise<Exemption> {
   if (!ACCOUNT_ID.test(input.accountId))
     throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
@@ -41,7 +51,28 @@ export async function addExemption(
     createdAt: input.now.toISOString(),
   }
   await store.users.putExemption(exemption)
+  await store.users.appendHistory({
+    ...historyBase(user, input.now, input.actor),
+    status: 'exempted',
+    reason: `exempt from ${input.service ?? 'every deny'} until ${exemption.until}: ${input.reason}`,
+  })
   return exemption
+}
+
+/** A history row for an operator's exemption change: it outlives the exemption row's TTL. */
+function historyBase(user: UserState, now: Date, actor: string) {
+  return {
+    accountId: user.accountId,
+    userName: user.userName,
+    ...(user.userId ? { userId: user.userId } : {}),
+    at: now.toISOString(),
+    sweepId: 'operator',
+    mode: 'enforce' as const,
+    added: [],
+    removed: [],
+    denied: user.denied,
+    actor,
+  }
 }
 
 /**
@@ -51,11 +82,12 @@ export async function addExemption(
  */
 export async function revokeExemption(
   store: StateStore,
-  input: { accountId: string; userName: string; service?: string },
+  input: { accountId: string; userName: string; service?: string; now: Date; actor: string },
 ): Promise<Exemption[]> {
   const past = await store.users.loadAccount(input.accountId)
   const name = input.userName.toLowerCase()
-  const userId = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)?.userId
+  const user = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)
+  const userId = user?.userId
   const matches = past.exemptions.filter(
     (e) =>
       (e.userName.toLowerCase() === name || (userId !== undefined && e.userId === userId)) &&
@@ -66,6 +98,13 @@ export async function revokeExemption(
     throw new ConfigError(`user: no exemption of ${input.userName}${what} in ${input.accountId}`)
   }
   for (const exemption of matches) await store.users.deleteExemption(exemption)
+  if (user) {
+    await store.users.appendHistory({
+      ...historyBase(user, input.now, input.actor),
+      status: 'exemption-revoked',
+      reason: `exemption from ${input.service ?? 'every deny'} revoked before ${matches[0]?.until}`,
+    })
+  }
   return matches
 }
 

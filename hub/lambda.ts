@@ -1,4 +1,5 @@
 import { invokeSelfAsync } from '../shared/aws/self-invoke.js'
+import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
@@ -40,6 +41,8 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
   const request = parseEvent(event, config, context.awsRequestId)
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
+    // Only in Lambda: the metric lines go to the function's log group, never to a CLI's stdout.
+    publishMetrics: publishSweepMetrics,
     ...(notify ? { notify } : {}),
     continueWith: (next) => {
       const payload: ContinuationEvent = { continuation: next }

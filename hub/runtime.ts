@@ -1,4 +1,4 @@
-import { createHubClients, createIamClient } from '../shared/aws/clients.js'
+import { type AwsTarget, createHubClients, createIamClient } from '../shared/aws/clients.js'
 import { readSecretString } from '../shared/aws/secrets.js'
 import { StateStore } from '../shared/aws/state-store.js'
 import type { Logger } from '../shared/logger.js'
@@ -6,23 +6,24 @@ import { postToSlack, webhookUrlFromSecret } from '../shared/slack/webhook.js'
 import type { HubConfig, StoreConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
 
-export function createStore(config: StoreConfig): StateStore {
+export function createStore(config: StoreConfig, aws: AwsTarget = {}): StateStore {
   return new StateStore(
-    createHubClients(config.maxAttempts).dynamo,
+    createHubClients(config.maxAttempts, aws).dynamo,
     config.tableName,
     config.historyRetentionDays,
   )
 }
 
 /** Clients and store built once per process (Lambda cold start, CLI run) from validated config. */
-export function createRuntime(config: HubConfig, log: Logger) {
-  const clients = createHubClients(config.maxAttempts)
+export function createRuntime(config: HubConfig, log: Logger, aws: AwsTarget = {}) {
+  const clients = createHubClients(config.maxAttempts, aws)
   const store = new StateStore(clients.dynamo, config.tableName, config.historyRetentionDays)
   const sweepDeps = (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>): SweepDeps => ({
     organizations: clients.organizations,
     sts: clients.sts,
     store,
-    iamFor: (credentials) => createIamClient({ credentials, maxAttempts: config.maxAttempts }),
+    iamFor: (credentials, meter) =>
+      createIamClient({ credentials, maxAttempts: config.maxAttempts, ...(meter ? { meter } : {}) }),
     log,
     now: () => new Date(),
     ...extra,

@@ -4,6 +4,28 @@ import { LeastPrivilegeError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
 
+/** Runs `work` with an IAM client in one account's spoke role, closed when done; no lock (reads only). */
+export async function withSpokeIam<T>(
+  deps: Pick<SweepDeps, 'sts' | 'iamFor'>,
+  config: Pick<HubConfig, 'spokeRoleName' | 'externalId'>,
+  accountId: string,
+  runId: string,
+  work: (iam: IAMClient) => Promise<T>,
+): Promise<T> {
+  const credentials = await assumeSpokeRole(
+    deps.sts,
+    accountId,
+    { roleName: config.spokeRoleName, externalId: config.externalId },
+    runId,
+  )
+  const iam = deps.iamFor(credentials)
+  try {
+    return await work(iam)
+  } finally {
+    iam.destroy()
+  }
+}
+
 /**
  * Runs an operator action with an IAM client in one account's spoke role, under the account's lock (a
  * sweep or another operator at work there makes it refuse, naming them), and closes both when done.
@@ -15,20 +37,9 @@ export async function inSpokeAccount<T>(
   runId: string,
   work: (iam: IAMClient) => Promise<T>,
 ): Promise<T> {
-  const lock = await deps.store.locks.hold(accountId, runId, deps.now, config.accountLeaseMs, async () => {
-    const credentials = await assumeSpokeRole(
-      deps.sts,
-      accountId,
-      { roleName: config.spokeRoleName, externalId: config.externalId },
-      runId,
-    )
-    const iam = deps.iamFor(credentials)
-    try {
-      return await work(iam)
-    } finally {
-      iam.destroy()
-    }
-  })
+  const lock = await deps.store.locks.hold(accountId, runId, deps.now, config.accountLeaseMs, () =>
+    withSpokeIam(deps, config, accountId, runId, work),
+  )
   if (lock.held) return lock.result
   throw new LeastPrivilegeError(
     `account ${accountId} is busy: ${lock.heldBy} holds it until ${lock.until}; try again then`,

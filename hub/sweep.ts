@@ -5,6 +5,7 @@ import type { STSClient } from '@aws-sdk/client-sts'
 import pLimit from 'p-limit'
 import { realSleep, type Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
+import type { CallMeter } from '../shared/aws/clients.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
@@ -39,7 +40,9 @@ export interface SweepDeps {
   organizations: OrganizationsClient
   sts: STSClient
   store: StateStore
-  iamFor: (credentials: TemporaryCredentials) => IAMClient
+  iamFor: (credentials: TemporaryCredentials, meter?: CallMeter) => IAMClient
+  /** Publishes a completed sweep's figures (CloudWatch metrics, in Lambda). */
+  publishMetrics?: (summary: CompletedSweep) => Promise<void>
   log: Logger
   now: () => Date
   /** Time left in this invocation; Infinity outside Lambda. */
@@ -48,7 +51,8 @@ export interface SweepDeps {
   continueWith?: (next: Continuation) => Promise<void>
   /** Posts the sweep's digest (Slack); absent when no webhook is configured. */
   notify?: (message: SlackMessage) => Promise<void>
-  /** Called as each account is done (the CLI's progress bar). */
+  /** Called once the accounts to sweep are known, then as each is done (the CLI's progress bar). */
+  onSweepStart?: (total: number) => void
   onAccountDone?: (outcome: AccountOutcome, total: number) => void
   sleep?: Sleep
 }
@@ -135,6 +139,7 @@ export async function runSweep(
     return report('stalled')
   }
   log.info({ event: 'sweep.invocation', mode: sweep.mode, hop, accounts: targets.length }, 'sweeping')
+  deps.onSweepStart?.(targets.length)
 
   const stopping = () => deps.remainingMs() < config.continuationThresholdMs
   const jobDurations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
@@ -420,7 +425,8 @@ async function sweepLockedAccount(
 
   // One client per account, closed when the account is done: sockets and memory stay flat however
   // many accounts the sweep covers.
-  const iam = deps.iamFor(credentials)
+  const meter: CallMeter = { calls: 0, throttled: 0 }
+  const iam = deps.iamFor(credentials, meter)
   try {
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
@@ -494,6 +500,8 @@ async function sweepLockedAccount(
         users: progress.userIds.length,
         counts,
         writes,
+        iamCalls: meter.calls,
+        iamThrottled: meter.throttled,
         durationMs: Date.now() - started,
         notable: progress.notable,
         ...(result.brake ? { brake: result.brake } : {}),
@@ -610,13 +618,26 @@ async function finish(
     accountsUnreachable: done.filter((r) => r.outcome === 'unreachable').length,
     accountsFailed: done.filter((r) => r.outcome === 'failed').length,
     accountsBraked: done.filter((r) => r.brake).length,
+    iamCalls: done.reduce((n, r) => n + (r.iamCalls ?? 0), 0),
+    iamThrottled: done.reduce((n, r) => n + (r.iamThrottled ?? 0), 0),
   }
   if (!(await deps.store.sweeps.finish(summary))) {
     // A duplicated invocation finished it first: report what it recorded.
     const recorded = await deps.store.sweeps.get(sweep.sweepId)
     return recorded?.status === 'completed' ? { summary: recorded } : undefined
   }
-  log.info({ event: 'sweep.completed', counts, durationMs: summary.durationMs }, 'sweep completed')
+  log.info(
+    { event: 'sweep.completed', counts, durationMs: summary.durationMs, iamCalls: summary.iamCalls },
+    'sweep completed',
+  )
+  try {
+    await deps.publishMetrics?.(summary)
+  } catch (error) {
+    log.error(
+      { event: 'alert.metrics-failed', reason: errorMessage(error) },
+      'the metrics could not be published',
+    )
+  }
   return { summary, digest: await sendDigest(deps, summary, done, log) }
 }
 

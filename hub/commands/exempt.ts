@@ -29,6 +29,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
           days: o.days,
           reason: o.reason,
           now: new Date(),
+          actor: await cli.callerArn(),
         })
         cli.print(
           o.json,
@@ -64,6 +65,8 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         accountId: o.account,
         userName: o.user,
         ...(o.service ? { service: o.service } : {}),
+        now: new Date(),
+        actor: await cli.callerArn(),
       })
       cli.io.stdout(
         `revoked the exemption of ${o.user}${o.service ? ` from ${o.service}` : ''} in ${o.account}`,

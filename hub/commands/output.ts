@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import type { UserDecision } from '../../shared/domain/decision.js'
 import { countsText } from '../../shared/domain/digest.js'
 import type {
   AccountOutcome,
@@ -12,11 +13,36 @@ import type { ReleaseResult } from '../release.js'
 import type { RollbackResult } from '../rollback.js'
 import type { SweepReport } from '../sweep.js'
 
+let terminalWidth: number | undefined
+
+/** Tables printed to a terminal this wide wrap their last column to fit it. */
+export function setTableWidth(columns: number | undefined): void {
+  terminalWidth = columns
+}
+
 /** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
 function table(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true })
-  t.push(...rows.map((r) => r.map(String)))
+  const cells = rows.map((r) => r.map(String))
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, ...widths(head, cells) })
+  t.push(...cells)
   return t.toString()
+}
+
+/**
+ * Column widths that fit the terminal: every column as wide as its content, but the widest ones give
+ * way (wrapping) down to a common cap, the largest that fits. Nothing is set off a terminal, where lines
+ * are for other programs.
+ */
+function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
+  const width = terminalWidth
+  if (!width) return {}
+  const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
+  const borders = head.length + 1
+  const fits = (cap: number) => natural.reduce((n, w) => n + Math.min(w, cap), 0) + borders <= width
+  if (fits(Number.POSITIVE_INFINITY)) return {}
+  let cap = Math.max(...natural)
+  while (cap > 8 && !fits(cap)) cap--
+  return { colWidths: natural.map((w) => Math.min(w, cap)) }
 }
 
 const list = (items: readonly string[], max = 8) =>
@@ -131,6 +157,16 @@ export function attemptsTable(attempts: readonly ChangeRecord[]): string {
       a.sweepId,
     ]),
   )
+}
+
+/** One user's plan, service by service: what would be denied or released, why, and its last use. */
+export function userPlanText(d: UserDecision): string {
+  const rows = [
+    ...d.added.map((c) => ['deny', c.namespace, c.reason, c.lastUsed ?? 'never (in the tracking period)']),
+    ...d.removed.map((c) => ['release', c.namespace, c.reason, c.lastUsed ?? '']),
+  ]
+  const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'
+  return `${d.userName} in ${d.accountId}: ${d.status}; ${d.reason}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}`
 }
 
 export function releaseText(result: ReleaseResult): string {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { ConfigError } from '../../shared/errors.js'
 import { rollback } from '../rollback.js'
 import { accountId, isoDate } from './args.js'
 import type { CliContext } from './context.js'
@@ -10,7 +11,8 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
     .description("remove the project's deny policies from a user or a whole account, and record it")
     .requiredOption('--account <id>', 'account id', accountId)
     .option('--user <name>', 'only this user')
-    .option('--dry-run', 'show what would be removed')
+    .option('--dry-run', 'show what would be removed (a preview: nothing is changed)')
+    .option('--yes', 'roll back every user of the account without asking (needed off a terminal)')
     .option(
       '--exempt-until <date>',
       'the exemption recorded with it ends then (default: until lifted)',
@@ -22,9 +24,19 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         account: string
         user?: string
         dryRun?: boolean
+        yes?: boolean
         exemptUntil?: string
         json?: boolean
       }) => {
+        if (!o.user && !o.dryRun && !o.yes) {
+          const question = `Remove every deny of every user of ${o.account} and exempt them? [y/N] `
+          const confirmed = cli.io.confirm ? await cli.io.confirm(question) : undefined
+          if (confirmed === undefined)
+            throw new ConfigError(
+              `yes: rolling back every user of ${o.account} needs --yes when not run from a terminal`,
+            )
+          if (!confirmed) throw new ConfigError('yes: not confirmed; nothing was changed')
+        }
         const { config, deps } = cli.operator()
         const results = await rollback(deps, config, {
           accountId: o.account,
@@ -34,7 +46,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         })
         cli.print(
           o.json,
-          results,
+          { preview: o.dryRun === true, accountId: o.account, users: results },
           () =>
             `${o.dryRun ? 'Preview, nothing removed:\n' : ''}${out.rollbackTable(results)}\n${o.dryRun ? '' : `Each user is exempt ${o.exemptUntil ? `until ${o.exemptUntil}` : 'until lifted (least-privilege exemptions revoke)'}; then each service's clock restarts: it is denied again only after a full window without use.`}`,
         )

@@ -1,8 +1,9 @@
 import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
-import { IncompleteSweepError } from '../../shared/errors.js'
+import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
 import { createRuntime, slackNotifier } from '../runtime.js'
 import { runSweep } from '../sweep.js'
+import { planOneUser } from '../user-plan.js'
 import { accountIds } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -11,6 +12,7 @@ interface SweepFlags {
   plan?: boolean
   enforce?: boolean
   account?: string[]
+  user?: string
   confirmLargeChange?: boolean
   slackWebhookUrl?: string
   json?: boolean
@@ -23,6 +25,10 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
     .addOption(new Option('--plan', 'report only (default)').conflicts('enforce'))
     .addOption(new Option('--enforce', 'apply the deny policies'))
     .option('--account <id>', 'sweep only this account (repeatable)', accountIds)
+    .option(
+      '--user <name>',
+      "with --plan and one --account: that user's plan, service by service; nothing is recorded",
+    )
     .option('--confirm-large-change', 'let an intended large change through the blast-radius brake')
     .option(
       '--slack-webhook-url <url>',
@@ -30,8 +36,16 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
     )
     .option('--json', 'print the sweep report as JSON')
     .action(async (o: SweepFlags) => {
+      if (o.user) {
+        if (o.enforce || o.confirmLargeChange || o.account?.length !== 1)
+          throw new ConfigError('user: --user shows one plan: give it with --plan and exactly one --account')
+        const { config, deps } = cli.operator()
+        const decision = await planOneUser(deps, config, o.account[0] ?? '', o.user)
+        cli.print(o.json, decision, () => out.userPlanText(decision))
+        return
+      }
       const config = cli.hubConfig()
-      const runtime = createRuntime(config, cli.log())
+      const runtime = createRuntime(config, cli.log(), cli.aws())
       const webhookUrl = o.slackWebhookUrl ?? cli.io.env.SLACK_WEBHOOK_URL
       const notify = slackNotifier(runtime, { webhookUrl, secretArn: config.slackWebhookSecretArn })
       const bar =
@@ -41,15 +55,12 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
               Presets.shades_classic,
             )
           : undefined
-      let done = 0
       const report = await runSweep(
         runtime.sweepDeps({
           remainingMs: () => Number.POSITIVE_INFINITY,
           ...(notify ? { notify } : {}),
-          onAccountDone: (_outcome, total) => {
-            if (done++ === 0) bar?.start(total, 0)
-            bar?.update(done)
-          },
+          onSweepStart: (total) => bar?.start(total, 0),
+          onAccountDone: () => bar?.increment(),
         }),
         config,
         {

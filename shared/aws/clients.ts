@@ -5,17 +5,39 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { STSClient } from '@aws-sdk/client-sts'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { ConfigError } from '../errors.js'
 
-export interface ClientSettings {
+/** Where the SDK's default chain is pointed: a named profile and a region (CLI flags), else its own. */
+export interface AwsTarget {
+  profile?: string | undefined
+  region?: string | undefined
+}
+
+export interface ClientSettings extends AwsTarget {
   /** Credentials of an assumed role; the SDK's default chain when absent. */
   credentials?: IAMClientConfig['credentials']
   /** Attempts per call, retries included (adaptive mode also rate-limits on the client side). */
   maxAttempts: number
+  /** Counts the client's requests (every attempt) and the throttled ones. */
+  meter?: CallMeter
 }
 
-/** IAM and Organizations are global; the commercial partition signs them for us-east-1. */
-function region(): string {
-  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
+/** Requests sent and requests throttled, per account: the sweep's own measure of its IAM traffic. */
+export interface CallMeter {
+  calls: number
+  throttled: number
+}
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException'])
+
+/** An explicit region, else the environment's; undefined lets the SDK read the profile's. */
+function regionOf(target: AwsTarget): string | undefined {
+  return target.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
+}
+
+function target(t: AwsTarget): { region?: string; profile?: string } {
+  const region = regionOf(t)
+  return { ...(region ? { region } : {}), ...(t.profile ? { profile: t.profile } : {}) }
 }
 
 /**
@@ -25,25 +47,31 @@ function region(): string {
  */
 export function createIamClient(settings: ClientSettings): IAMClient {
   const client = new IAMClient({
-    region: region(),
+    // IAM is global: without any region the commercial partition's signing region serves.
+    region: regionOf(settings) ?? 'us-east-1',
+    ...(settings.profile ? { profile: settings.profile } : {}),
     retryMode: 'adaptive',
     maxAttempts: settings.maxAttempts,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
-  // The SDK's retry strategy takes LimitExceededException for throttling and retries it with backoff
-  // (about 50 s over 8 attempts). IAM's LimitExceeded is a quota, not a rate: it is final at once.
+  const meter = settings.meter
+  // Below the retry strategy: each attempt passes here once.
   client.middlewareStack.add(
     (next) => async (args) => {
+      if (meter) meter.calls++
       try {
         return await next(args)
       } catch (error) {
+        if (meter && error instanceof Error && THROTTLING.has(error.name)) meter.throttled++
+        // The SDK's retry strategy takes LimitExceededException for throttling and retries it with
+        // backoff (about 50 s over 8 attempts). IAM's LimitExceeded is a quota, not a rate: final at once.
         if (error instanceof Error && error.name === 'LimitExceededException') {
           throw new IamQuotaExceeded(error.message, { cause: error })
         }
         throw error
       }
     },
-    { step: 'deserialize', priority: 'high', name: 'iamLimitExceededIsFinal' },
+    { step: 'deserialize', priority: 'high', name: 'iamMeterAndLimitExceededIsFinal' },
   )
   return client
 }
@@ -53,16 +81,34 @@ export class IamQuotaExceeded extends Error {
   override readonly name = 'IamQuotaExceeded'
 }
 
-export function createHubClients(maxAttempts: number) {
-  const common = { region: region(), retryMode: 'adaptive', maxAttempts }
+export function createHubClients(maxAttempts: number, aws: AwsTarget = {}) {
+  const common = { ...target(aws), retryMode: 'adaptive', maxAttempts }
+  const global = { ...common, region: regionOf(aws) ?? 'us-east-1' }
+  const dynamo = new DynamoDBClient(common)
+  // A wrong table or region otherwise reads as an unnamed "ResourceNotFoundException".
+  dynamo.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args)
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+          const table = (args.input as { TableName?: string }).TableName ?? '(none)'
+          const region = await dynamo.config.region()
+          throw new ConfigError(
+            `state table ${table} not found in region ${region} (TABLE_NAME or --table; AWS_REGION, --region or the profile's region)`,
+          )
+        }
+        throw error
+      }
+    },
+    { step: 'initialize', name: 'tableNotFoundNamesTableAndRegion' },
+  )
   return {
-    organizations: new OrganizationsClient(common),
+    organizations: new OrganizationsClient(global),
     sts: new STSClient(common),
-    lambda: new LambdaClient({ region: region(), maxAttempts }),
-    secrets: new SecretsManagerClient({ region: region(), maxAttempts }),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    lambda: new LambdaClient({ ...target(aws), maxAttempts }),
+    secrets: new SecretsManagerClient({ ...target(aws), maxAttempts }),
+    dynamo: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
   }
 }
 

@@ -42,8 +42,11 @@ export interface ChangeRecord {
   at: string
   sweepId: string
   mode: Mode
-  /** `attempt`: activity on a denied service (one row per service and attempt time). */
-  status: DecisionStatus | 'tampered' | 'attempt'
+  /**
+   * `attempt`: activity on a denied service (one row per service and attempt time); `exempted` and
+   * `exemption-revoked`: an operator's exemption, kept here after the exemption row itself expires.
+   */
+  status: DecisionStatus | 'tampered' | 'attempt' | 'exempted' | 'exemption-revoked'
   previousStatus?: string
   added: ServiceChange[]
   removed: ServiceChange[]
@@ -92,6 +95,9 @@ export interface CompletedSweep extends SweepBase {
   accountsFailed: number
   /** Accounts where the blast-radius brake held back every write. */
   accountsBraked: number
+  /** IAM requests sent (every attempt) and throttled, over every account. */
+  iamCalls?: number
+  iamThrottled?: number
 }
 
 export type SweepSummary = RunningSweep | CompletedSweep | StalledSweep
@@ -104,6 +110,9 @@ export interface AccountOutcome {
   counts: StatusCounts
   writes: number
   durationMs: number
+  /** IAM requests this invocation sent in the account (every attempt), and how many were throttled. */
+  iamCalls?: number
+  iamThrottled?: number
   /** Why the blast-radius brake held back every write, when it did. */
   brake?: string
   /** Short lists for the digest. */

@@ -84,6 +84,8 @@ export interface AccountRunOptions {
    * written, with no Access Advisor read, and the brake does not apply to a person's explicit lift.
    */
   release?: { userName: string; services: readonly string[] }
+  /** Only this user (by name, as IAM compares names), for a one-user plan; the account's strays are left. */
+  onlyUser?: string
   /** Users (by UserId) an earlier invocation of this sweep already decided: planned, not decided again. */
   decidedEarlier?: ReadonlySet<string>
 }
@@ -150,11 +152,11 @@ export async function sweepAccount(
     config.policyPath,
   )
   const release = options.release
-  const users = release
-    ? snapshot.users.filter((u) => u.name.toLowerCase() === release.userName.toLowerCase())
+  const only = release?.userName ?? options.onlyUser
+  const users = only
+    ? snapshot.users.filter((u) => u.name.toLowerCase() === only.toLowerCase())
     : snapshot.users
-  if (release && users.length === 0)
-    throw new ConfigError(`user: no IAM user ${release.userName} in ${accountId}`)
+  if (only && users.length === 0) throw new ConfigError(`user: no IAM user ${only} in ${accountId}`)
   const listed = snapshot.users.map((u) => ({ name: u.name, id: u.id }))
   const planned = await Promise.all(
     users.map((user) =>
@@ -247,8 +249,8 @@ export async function sweepAccount(
     )
     return { accountId, listed, quotas, decisions, blastRadius, orphans: [], foreign: [], unfinished: true }
   }
-  // A release touches one user only; the account's stray policies are the sweeps' business.
-  const { orphans, foreign } = release ? { orphans: [], foreign: [] } : policies
+  // A release or a one-user plan touches one user only; the account's stray policies are the sweeps'.
+  const { orphans, foreign } = only ? { orphans: [], foreign: [] } : policies
   await removeStrayPolicies(deps, config, brake, [
     ...orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
     ...foreign.map((policy) => ({ policy, kind: 'foreign' as const })),

@@ -40,6 +40,7 @@ const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml
   'AWS::AccountId': MEMBER,
   HubAccountId: HUB_ACCOUNT,
   HubRoleName: `${STACK}-hub`,
+  OperatorRoleName: `${STACK}-operator`,
   RoleName: SPOKE,
   ExternalId: 'external-id',
   PolicyPath: PATH,
@@ -47,6 +48,7 @@ const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml
 const SLACK_SECRET = `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:least-privilege/slack-AbCdEf`
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
+const FAILED_QUEUE = `arn:aws:sqs:us-east-1:${HUB_ACCOUNT}:${STACK}-failed-invocations`
 /** What CloudFormation substitutes in the hub template for a stack named least-privilege. */
 const HUB_VALUES = {
   'AWS::Partition': 'aws',
@@ -56,6 +58,8 @@ const HUB_VALUES = {
   SpokeRoleName: SPOKE,
   'StateTable.Arn': TABLE_ARN,
   'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
+  'FailedInvocationsQueue.Arn': FAILED_QUEUE,
+  'HubFunction.Arn': FUNCTION_ARN,
   SlackWebhookSecretArn: SLACK_SECRET,
 }
 const hubPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', HUB_VALUES, {
@@ -64,6 +68,7 @@ const hubPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'HubRole', HUB_V
 
 const spokePrincipal = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
+const operatorPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-operator`
 const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
 const BOB = `arn:aws:iam::${MEMBER}:user/bob`
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
@@ -112,6 +117,7 @@ const trustPolicy = resolve(
     'AWS::Partition': 'aws',
     HubAccountId: HUB_ACCOUNT,
     HubRoleName: `${STACK}-hub`,
+    OperatorRoleName: `${STACK}-operator`,
     ExternalId: 'external-id',
   },
 ) as { Statement: { Condition: Record<string, Record<string, string>> }[] }
@@ -216,8 +222,10 @@ describe('the spoke role grants exactly what the engine calls', () => {
 })
 
 describe('the hub role grants exactly what the hub calls', () => {
-  it('lists the same actions as the code calls, plus only the runtime log writes', () => {
-    expect(actionsOf(hubPolicy)).toEqual([...hubCalls, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort())
+  it("lists the same actions as the code calls, plus only the runtime's log writes and failed-invocation record", () => {
+    expect(actionsOf(hubPolicy)).toEqual(
+      [...hubCalls, 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'].sort(),
+    )
     expect(Object.keys(HUB_REQUESTS).sort()).toEqual(hubCalls)
   })
 
@@ -295,12 +303,122 @@ describe('without a Slack secret', () => {
 })
 
 describe('the spoke role trust', () => {
-  it('admits only the hub role, and only with the ExternalId', () => {
+  it('admits only the hub and operator roles, and only with the ExternalId', () => {
     expect(trustPolicy.Statement).toHaveLength(1)
     expect(trustPolicy.Statement[0]?.Condition).toEqual({
       StringEquals: { 'sts:ExternalId': 'external-id' },
-      ArnEquals: { 'aws:PrincipalArn': hubPrincipal },
+      ArnEquals: { 'aws:PrincipalArn': [hubPrincipal, operatorPrincipal] },
     })
+  })
+})
+
+describe('the operator role (the CLI) can do what the README says, and nothing more', () => {
+  const hub = loadTemplate('hub/template.yaml')
+  const operatorPolicy = rolePolicy(hub, 'OperatorRole', HUB_VALUES, { HasOperatorPrincipals: false })
+  /** The operator role's trust, with or without a list of operator principals. */
+  const operatorTrust = (principals?: string) =>
+    resolve(
+      hub.Resources.OperatorRole?.Properties?.AssumeRolePolicyDocument,
+      { ...HUB_VALUES, OperatorPrincipalArns: principals ?? '' },
+      { HasOperatorPrincipals: principals !== undefined },
+    )
+  // The CLI runs the hub's code but never reads the Slack secret (its digest takes --slack-webhook-url),
+  // and starts sweeps in the hub with `aws lambda invoke`.
+  const cliCalls = hubCalls.filter((a) => a !== 'secretsmanager:GetSecretValue')
+
+  it("lists the CLI's calls (the hub's but the Slack secret), no more, no fewer", () => {
+    expect(actionsOf(operatorPolicy)).toEqual(cliCalls)
+  })
+
+  it.each(cliCalls)('allows %s', async (action) => {
+    const assume = action === 'sts:AssumeRole'
+    const context: Record<string, string> = assume ? { ...ORG, 'aws:PrincipalArn': operatorPrincipal } : {}
+    expect(
+      await verdict(
+        operatorPolicy,
+        operatorPrincipal,
+        action,
+        HUB_REQUESTS[action] ?? '',
+        context,
+        assume ? trustPolicy : undefined,
+      ),
+    ).toBe('Allowed')
+  })
+
+  it("reaches every account's spoke role only with the ExternalId, inside the organization", async () => {
+    const spoke = HUB_REQUESTS['sts:AssumeRole'] ?? ''
+    const as = (context: Record<string, string>) =>
+      verdict(operatorPolicy, operatorPrincipal, 'sts:AssumeRole', spoke, context, trustPolicy)
+    expect(await as({ ...ORG, 'aws:PrincipalArn': operatorPrincipal })).toBe('Allowed')
+    expect(
+      await as({
+        'aws:PrincipalArn': operatorPrincipal,
+        'aws:PrincipalOrgID': 'o-ours',
+        'aws:ResourceOrgID': 'o-ours',
+      }),
+    ).not.toBe('Allowed')
+    expect(
+      await as({ ...ORG, 'aws:ResourceOrgID': 'o-someoneelse', 'aws:PrincipalArn': operatorPrincipal }),
+    ).not.toBe('Allowed')
+  })
+
+  it.each([
+    ['reading the Slack secret', 'secretsmanager:GetSecretValue', SLACK_SECRET],
+    [
+      'any IAM change in the management account',
+      'iam:CreateUser',
+      `arn:aws:iam::${HUB_ACCOUNT}:user/mallory`,
+    ],
+    ['detaching policies directly', 'iam:DetachUserPolicy', BOB],
+    ['assuming another role', 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`],
+    ['changing the hub', 'lambda:UpdateFunctionCode', FUNCTION_ARN],
+    [
+      'invoking other functions',
+      'lambda:InvokeFunction',
+      `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:payments`,
+    ],
+    ['scanning the table', 'dynamodb:Scan', TABLE_ARN],
+    ['deleting the table', 'dynamodb:DeleteTable', TABLE_ARN],
+    ['another table', 'dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/payments`],
+    ['changing the organization', 'organizations:CreateAccount', '*'],
+  ])('denies %s', async (_name, action, resource) => {
+    expect(await verdict(operatorPolicy, operatorPrincipal, action, resource)).not.toBe('Allowed')
+  })
+
+  it('may be assumed by the listed operator principals only, when a list is given', async () => {
+    const sso = `arn:aws:iam::${HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SecurityAdmin_0123abcd`
+    const pattern = `arn:aws:iam::${HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityAdmin_*`
+    const assume = (principal: string, trust: unknown) =>
+      verdict(
+        ALLOW_ALL,
+        principal,
+        'sts:AssumeRole',
+        operatorPrincipal,
+        { 'aws:PrincipalArn': principal },
+        trust,
+      )
+    expect(await assume(sso, operatorTrust(pattern))).toBe('Allowed')
+    expect(await assume(`arn:aws:iam::${HUB_ACCOUNT}:role/Developer`, operatorTrust(pattern))).not.toBe(
+      'Allowed',
+    )
+    // Without a list, the account decides, through each principal's own policies.
+    expect(await assume(`arn:aws:iam::${HUB_ACCOUNT}:role/Developer`, operatorTrust())).toBe('Allowed')
+    expect(await assume(`arn:aws:iam::${MEMBER}:role/Admin`, operatorTrust())).not.toBe('Allowed')
+  })
+
+  it("through the spoke role, can carry out the README's removal: detach and delete every policy of ours", async () => {
+    for (const action of [
+      'iam:GetAccountAuthorizationDetails',
+      'iam:DetachUserPolicy',
+      'iam:DeletePolicyVersion',
+      'iam:DeletePolicy',
+    ]) {
+      const request = SPOKE_REQUESTS[action]
+      if (!request) throw new Error(`no request for ${action}`)
+      expect(await verdict(spokePolicy, spokePrincipal, action, request.resource, request.context)).toBe(
+        'Allowed',
+      )
+    }
   })
 })
 

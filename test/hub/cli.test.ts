@@ -78,7 +78,11 @@ describe('the command-line tool', () => {
       '--dry-run',
       '--json',
     )
-    expect(JSON.parse(preview.stdout)).toEqual([expect.objectContaining({ userName: 'bob' })])
+    expect(JSON.parse(preview.stdout)).toEqual({
+      preview: true,
+      accountId: DEMO_ACCOUNTS.production,
+      users: [expect.objectContaining({ userName: 'bob' })],
+    })
     const done = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
     expect(done.code).toBe(0)
     const after = await cli('audit', 'user', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')

@@ -26,6 +26,8 @@ import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
+const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
+
 const MGMT = '600000000001'
 const h = await startOrgHarness({ managementAccountId: MGMT, accounts: [{ id: MGMT, users: [] }] })
 const slack = await startSlackStandIn()
@@ -290,6 +292,7 @@ describe('denies that hold', () => {
       days: 5,
       reason: 'incident',
       now: new Date(),
+      actor: OPERATOR,
     })
     await admin.send(new UpdateUserCommand({ UserName: 'alice', NewUserName: 'alice-old' }))
     await admin.send(new UpdateUserCommand({ UserName: 'bob', NewUserName: 'alice' }))

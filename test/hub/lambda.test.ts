@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { handler } from '../../hub/lambda.js'
+import type { CompletedSweep } from '../../shared/domain/records.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
@@ -18,6 +19,11 @@ Object.assign(process.env, {
   LOG_LEVEL: 'silent',
   SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
 })
+// The metric lines themselves are checked in test/aws/sweep-metrics.test.ts; here, what is published.
+const published = vi.hoisted(() => [] as CompletedSweep[])
+vi.mock('../../shared/aws/sweep-metrics.js', () => ({
+  publishSweepMetrics: async (summary: CompletedSweep) => void published.push(summary),
+}))
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
 let requests = 0
 /**
@@ -45,6 +51,14 @@ describe('the Lambda handler', () => {
     })
     // The webhook URL came from Secrets Manager.
     expect(JSON.stringify(slack.messages.at(-1))).toContain(report.sweepId)
+  })
+
+  it("publishes each completed sweep's metrics once, with the IAM calls it made", async () => {
+    const report = await handler({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }, context())
+    const mine = published.filter((s) => s.sweepId === report.sweepId)
+    expect(mine).toEqual([report.summary])
+    expect(mine[0]?.iamCalls).toBeGreaterThan(0)
+    expect(mine[0]?.iamThrottled).toBe(0)
   })
 
   it('lets an operator confirm a large change with "confirmLargeChange": true, as the digest says', async () => {

@@ -6,6 +6,8 @@ import { type AccountSeed, seededUserId } from '../emulator/seed.js'
 import { must, ourPolicyArn, PREFIX, statusAccount } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
+const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
+
 const MGMT = '100000000001'
 const MEMBER = '100000000002'
 const NO_ROLE = '100000000003'
@@ -174,7 +176,7 @@ describe('the org-wide sweep', () => {
     await enforceMember()
     expect(await h.store.audit.user(MEMBER, 'bob')).toMatchObject({ status: 'exempt', denied: [] })
     expect(account?.policies.has(ourPolicyArn(MEMBER, 'bob'))).toBe(false)
-    await revokeExemption(h.store, { accountId: MEMBER, userName: 'BOB' }) // as an operator may spell it
+    await revokeExemption(h.store, { accountId: MEMBER, userName: 'BOB', now: new Date(), actor: OPERATOR }) // as an operator may spell it
     await enforceMember(new Date(Date.now() + 91 * 86_400_000)) // each clock restarted at the rollback
     expect((await h.store.audit.user(MEMBER, 'bob'))?.denied).toContain('ec2')
   })
@@ -188,6 +190,7 @@ describe('the org-wide sweep', () => {
       days: 2,
       reason: 'incident 42',
       now: new Date(),
+      actor: OPERATOR,
     })
     await addExemption(h.store, {
       accountId: MEMBER,
@@ -196,6 +199,7 @@ describe('the org-wide sweep', () => {
       days: 5,
       reason: 'migration',
       now: new Date(),
+      actor: OPERATOR,
     })
     const during = await enforceMember()
     expect(during.accounts[0]?.counts.exempt).toBe(2) // erin (tag) and alice (temporary)

@@ -8,22 +8,44 @@ export interface CliRun {
   stderr: string
 }
 
-export function cliRunner(env: NodeJS.ProcessEnv): (...argv: string[]) => Promise<CliRun> {
+/** A terminal, as the CLI sees it: stderr a TTY, its width, and answers to its questions. */
+export interface Terminal {
+  columns: number
+  answers?: string[]
+}
+
+export function cliRunner(
+  env: NodeJS.ProcessEnv,
+  terminal?: Terminal,
+): (...argv: string[]) => Promise<CliRun> {
   return async (...argv) => {
     let stdout = ''
     let stderr = ''
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        stderr += String(chunk)
-        done()
-      },
-    })
+    const sink = Object.assign(
+      new Writable({
+        write(chunk, _encoding, done) {
+          stderr += String(chunk)
+          done()
+        },
+      }),
+      { isTTY: terminal !== undefined },
+    )
+    const answers = [...(terminal?.answers ?? [])]
     const code = await runCli(argv, {
       stdout: (t) => {
         stdout += `${t}\n`
       },
       stderr: sink,
       env,
+      ...(terminal
+        ? {
+            columns: terminal.columns,
+            confirm: async (question: string) => {
+              stderr += question
+              return /^y/i.test(answers.shift() ?? '')
+            },
+          }
+        : {}),
     })
     return { code, stdout, stderr }
   }

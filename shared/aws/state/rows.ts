@@ -44,7 +44,7 @@ export const changeRow = z.object({
   at: z.string(),
   sweepId: z.string(),
   mode,
-  status: z.union([status, z.enum(['tampered', 'attempt'])]),
+  status: z.union([status, z.enum(['tampered', 'attempt', 'exempted', 'exemption-revoked'])]),
   previousStatus: z.string().optional(),
   added: z.array(change),
   removed: z.array(change),
@@ -98,6 +98,8 @@ export const sweepRow = z.discriminatedUnion('status', [
     accountsUnreachable: z.number(),
     accountsFailed: z.number(),
     accountsBraked: z.number(),
+    iamCalls: z.number().optional(),
+    iamThrottled: z.number().optional(),
   }),
 ])
 
@@ -110,6 +112,8 @@ export const sweepAccountRow = z.object({
   counts,
   writes: z.number(),
   durationMs: z.number(),
+  iamCalls: z.number().optional(),
+  iamThrottled: z.number().optional(),
   brake: z.string().optional(),
   // The digest's short lists: written and read by this project only, kept as they are.
   notable: z.record(z.string(), z.unknown()).optional(),

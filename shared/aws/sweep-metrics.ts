@@ -1,0 +1,28 @@
+import { createMetricsLogger, Unit } from 'aws-embedded-metrics'
+import { DECISION_STATUS_NAMES } from '../domain/decision.js'
+import type { CompletedSweep } from '../domain/records.js'
+
+/** CloudWatch namespace of the hub's metrics; the template's alert metric lives there too. */
+export const METRICS_NAMESPACE = 'IamLeastPrivilege'
+
+/**
+ * A completed sweep's figures in CloudWatch embedded metric format: one log line that CloudWatch turns
+ * into metrics, with no API call and no permission. Dimension `Mode` keeps plan and enforce apart.
+ */
+export async function publishSweepMetrics(summary: CompletedSweep): Promise<void> {
+  const metrics = createMetricsLogger()
+  metrics.setNamespace(METRICS_NAMESPACE)
+  metrics.setDimensions({ Mode: summary.mode })
+  metrics.setProperty('sweepId', summary.sweepId)
+  for (const status of DECISION_STATUS_NAMES)
+    metrics.putMetric(`Users.${status}`, summary.counts[status] ?? 0, Unit.Count)
+  metrics.putMetric('Accounts.swept', summary.accountsSwept, Unit.Count)
+  metrics.putMetric('Accounts.unreachable', summary.accountsUnreachable, Unit.Count)
+  metrics.putMetric('Accounts.failed', summary.accountsFailed, Unit.Count)
+  metrics.putMetric('Accounts.braked', summary.accountsBraked, Unit.Count)
+  metrics.putMetric('IamCalls', summary.iamCalls ?? 0, Unit.Count)
+  metrics.putMetric('IamThrottled', summary.iamThrottled ?? 0, Unit.Count)
+  metrics.putMetric('Invocations', summary.invocations, Unit.Count)
+  metrics.putMetric('Duration', summary.durationMs, Unit.Milliseconds)
+  await metrics.flush()
+}

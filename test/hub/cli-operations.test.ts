@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { cliRunner, type Terminal } from '../support/cli-runner.js'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+/** The demo organization, new for each test, and the CLI pointed at it (optionally on a terminal). */
+async function givenDemoOrg(terminal?: Terminal) {
+  const h = await startOrgHarness(demoOrg(), {}, 'test')
+  const env = { ...process.env, ...hubTestEnv() }
+  return { h, env, cli: cliRunner(env, terminal) }
+}
+
+describe('the command-line tool, as operators expect', () => {
+  it('names the table and the region it looked in when the table is not there', async () => {
+    const { cli } = await givenDemoOrg()
+    const { code, stderr } = await cli('--region', 'eu-west-3', '--table', 'no-such-table', 'audit', 'sweeps')
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/state table no-such-table not found in region eu-west-3/)
+  })
+
+  it('takes the region from the profile when AWS_REGION is unset, as the AWS CLI does', async () => {
+    const { cli, env } = await givenDemoOrg()
+    const dir = mkdtempSync(join(tmpdir(), 'aws-config-'))
+    writeFileSync(
+      join(dir, 'config'),
+      `[profile operator]\nregion = eu-north-1\naws_access_key_id = ${env.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${env.AWS_SECRET_ACCESS_KEY}\n`,
+    )
+    const saved = { region: process.env.AWS_REGION, config: process.env.AWS_CONFIG_FILE }
+    process.env.AWS_CONFIG_FILE = join(dir, 'config')
+    delete process.env.AWS_REGION
+    onTestFinished(() => {
+      process.env.AWS_REGION = saved.region
+      if (saved.config === undefined) delete process.env.AWS_CONFIG_FILE
+      else process.env.AWS_CONFIG_FILE = saved.config
+    })
+    const withProfile = cliRunner({ ...env, AWS_REGION: undefined, AWS_CONFIG_FILE: join(dir, 'config') })
+    const { stderr } = await withProfile(
+      '--profile',
+      'operator',
+      '--table',
+      'no-such-table',
+      'audit',
+      'sweeps',
+    )
+    expect(stderr).toMatch(/not found in region eu-north-1/)
+    expect(cli).toBeDefined()
+  })
+
+  it('prints nothing but the JSON on stdout with `npm run -s cli -- ... --json`, so it pipes into jq', async () => {
+    const { cli, env } = await givenDemoOrg()
+    await cli('sweep', '--account', DEMO_ACCOUNTS.production)
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '-s', 'cli', '--', 'audit', 'sweeps', '--json'],
+      {
+        env,
+      },
+    )
+    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ status: 'completed', accountCount: 1 })])
+  })
+
+  it('rolls back a whole account only with --yes off a terminal, and asks on one', async () => {
+    const { cli } = await givenDemoOrg()
+    await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
+    const refused = await cli('rollback', '--account', DEMO_ACCOUNTS.production)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/needs --yes when not run from a terminal/)
+    const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--dry-run')
+    expect(preview.stdout).toMatch(/^Preview, nothing removed/)
+
+    const declined = await cliRunner({ ...process.env, ...hubTestEnv() }, { columns: 120, answers: ['n'] })(
+      'rollback',
+      '--account',
+      DEMO_ACCOUNTS.production,
+    )
+    expect(declined.code).toBe(2)
+    expect(declined.stderr).toMatch(/Remove every deny of every user of 222222222222[\s\S]*not confirmed/)
+    const confirmed = await cliRunner({ ...process.env, ...hubTestEnv() }, { columns: 120, answers: ['y'] })(
+      'rollback',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--json',
+    )
+    expect(confirmed.code).toBe(0)
+    expect(JSON.parse(confirmed.stdout)).toMatchObject({
+      preview: false,
+      accountId: DEMO_ACCOUNTS.production,
+    })
+  })
+
+  it("shows why an account was braked, and one sweep's accounts with `audit sweep ID`", async () => {
+    const { cli } = await givenDemoOrg()
+    const sweep = await cli('sweep', '--enforce', '--account', DEMO_ACCOUNTS.development, '--json')
+    expect(sweep.code).toBe(3)
+    const report = JSON.parse(sweep.stdout) as { sweepId: string }
+    const text = await cli('audit', 'sweep', report.sweepId)
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/completed in \d+ ms/)
+    expect(text.stdout).toMatch(/1 of 1 accounts done/)
+    expect(text.stdout).toMatch(/333333333333 .*braked.*brake: \d+ of \d+ users/)
+    const json = JSON.parse((await cli('audit', 'sweep', report.sweepId, '--json')).stdout)
+    expect(json).toMatchObject({
+      sweep: { sweepId: report.sweepId, accountsBraked: 1 },
+      accounts: [{ accountId: DEMO_ACCOUNTS.development, brake: expect.stringMatching(/would be newly/) }],
+    })
+    const missing = await cli('audit', 'sweep', 'no-such-sweep')
+    expect(missing.stderr).toMatch(/no sweep no-such-sweep/)
+  })
+
+  it("shows one user's plan, service by service, and records nothing", async () => {
+    const { cli, h } = await givenDemoOrg()
+    const writes = h.dynamo.writes()
+    const plan = await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
+    expect(plan.code).toBe(0)
+    expect(plan.stdout).toMatch(/bob in 222222222222: planned/)
+    expect(plan.stdout).toMatch(/deny .*ec2 .*unused/)
+    expect(h.dynamo.writes()).toBe(writes)
+    expect(h.emulator.count({ writes: true })).toBe(0)
+    const json = JSON.parse(
+      (await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')).stdout,
+    )
+    expect(json.added).toEqual(
+      expect.arrayContaining([expect.objectContaining({ namespace: 'ec2', reason: 'unused' })]),
+    )
+    const misuse = await cli('sweep', '--enforce', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
+    expect(misuse.code).toBe(2)
+    expect(misuse.stderr).toMatch(/--user shows one plan/)
+  })
+
+  it("keeps an exemption's reason and operator in the user's history, past the exemption's own end", async () => {
+    const { cli } = await givenDemoOrg()
+    await cli('sweep', '--account', DEMO_ACCOUNTS.production)
+    const exempt = await cli(
+      'exempt',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--days',
+      '1',
+      '--reason',
+      'incident 42',
+    )
+    expect(exempt.code).toBe(0)
+    await cli('exemptions', 'revoke', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
+    const history = JSON.parse(
+      (await cli('audit', 'history', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json'))
+        .stdout,
+    ) as { status: string; reason: string; actor?: string }[]
+    const operator = `arn:aws:iam::${DEMO_ACCOUNTS.management}:user/administrator`
+    expect(history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          status: 'exempted',
+          reason: expect.stringMatching(/incident 42/),
+          actor: operator,
+        }),
+        expect.objectContaining({ status: 'exemption-revoked', actor: operator }),
+      ]),
+    )
+  })
+
+  it('on a terminal, writes warnings as sentences and fits tables to its width', async () => {
+    const { cli } = await givenDemoOrg({ columns: 90 })
+    const sweep = await cli('sweep')
+    expect(sweep.stderr).toMatch(/error: account unreachable \(account 444444444444\): /)
+    expect(sweep.stderr).not.toMatch(/"level"/)
+    const tableLines = sweep.stdout.split('\n').filter((l) => /^[│┌└├]/.test(l))
+    expect(tableLines.length).toBeGreaterThan(4)
+    const widest = Math.max(...tableLines.map((l) => l.length))
+    expect(widest).toBeLessThanOrEqual(90)
+    const json = await cli('--log-format', 'json', 'sweep')
+    expect(json.stderr).toMatch(/"event":"alert.account-unreachable"/)
+  })
+})
