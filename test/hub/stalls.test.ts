@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import {
   type Continuation,
@@ -7,9 +8,11 @@ import {
   type SweepReport,
 } from '../../hub/sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
+import { StateStore } from '../../shared/aws/state-store.js'
 import type { SlackMessage } from '../../shared/domain/digest.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { freshAccountId, must } from '../support/fixtures.js'
+import { TABLE } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
@@ -214,5 +217,39 @@ describe('sweeps that never stall silently', () => {
     expect(h.logs.lines().some((l) => l.event === 'alert.sweep-stalled' && l.sweepId === first.sweepId)).toBe(
       true,
     )
+  })
+})
+
+describe('the sweep ledger at scale', () => {
+  it('keeps 20,000 target accounts in rows far below the 400 KB item limit, and its rows expire', async () => {
+    const store = new StateStore(h.runtime.clients.dynamo, TABLE, 30)
+    const targets = Array.from({ length: 20_000 }, (_, i) => String(100_000_000_000 + i))
+    const startedAt = new Date().toISOString()
+    const sweepId = `large-${Date.now()}`
+    await store.sweeps.start(
+      {
+        sweepId,
+        mode: 'plan',
+        trigger: 'test',
+        startedAt,
+        status: 'running',
+        accountCount: targets.length,
+        invocations: 1,
+      },
+      targets,
+    )
+    expect(await store.sweeps.targets(sweepId)).toEqual(targets)
+    const { Items = [] } = await h.runtime.clients.dynamo.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `SWEEP#${sweepId}` },
+      }),
+    )
+    expect(Items.length).toBe(11) // the summary and 10 rows of targets
+    for (const item of Items) {
+      expect(JSON.stringify(item).length).toBeLessThan(100_000)
+      expect(item.expiresAt).toBe(Math.floor(Date.parse(startedAt) / 1000) + 30 * 86_400)
+    }
   })
 })

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs'
+import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations'
+import { describe, expect, it } from 'vitest'
+import { cliRunner } from '../support/cli-runner.js'
+import { DEMO_ACCOUNTS, demoOrg, must, PATH } from '../support/fixtures.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+/** The README's removal loop, as an operator copies it: the account listing and the CLI command. */
+function readmeRemovalLoop(): { query: string; command: string[] } {
+  const readme = readFileSync('README.md', 'utf8')
+  const section = must(/### Removal\n([\s\S]*?)\n## /.exec(readme)?.[1], 'the Removal section')
+  const query = must(/--query '([^']+)'/.exec(section)?.[1], 'the list-accounts query')
+  const line = must(/npm run -s cli -- (.*rollback.*)$/m.exec(section)?.[1], 'the rollback line')
+  // The shell's words, with the loop variable and the region filled in as the shell would.
+  const command = line
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.replace(/^"\$a"$/, '$a').replace(/^"\$AWS_REGION"$/, 'us-east-1'))
+  return { query, command }
+}
+
+describe("the README's removal sequence", () => {
+  it('leaves no policy of ours, attached or not, in any account', async () => {
+    const h = await startOrgHarness(demoOrg(), {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+    const enforced = await cli('sweep', '--enforce', '--confirm-large-change')
+    expect(enforced.code).toBe(3) // the sandbox account has no spoke role
+    const ours = () =>
+      [...h.emulator.state.accounts.values()].flatMap((account) => [
+        ...[...account.policies.values()].filter((p) => p.path === PATH).map((p) => p.arn),
+        ...[...account.users.values()].flatMap((u) => u.attached.filter((arn) => arn.includes(PATH))),
+      ])
+    expect(ours().length).toBeGreaterThan(10)
+
+    const { query, command } = readmeRemovalLoop()
+    expect(query).toBe('Accounts[?State==`ACTIVE`].Id')
+    const { Accounts = [] } = await new OrganizationsClient({}).send(new ListAccountsCommand({}))
+    const active = Accounts.filter((a) => a.State === 'ACTIVE').map((a) => must(a.Id, 'account id'))
+    expect(active).not.toContain(DEMO_ACCOUNTS.suspended)
+    for (const accountId of active) {
+      const run = await cli(...command.map((word) => (word === '$a' ? accountId : word)))
+      // Every account with a spoke role is rolled back; the sandbox has none, and none of our policies.
+      expect(run.code === 0 || accountId === DEMO_ACCOUNTS.sandbox).toBe(true)
+    }
+    expect(ours()).toEqual([])
+  })
+})
