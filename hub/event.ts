@@ -18,6 +18,8 @@ const manual = z
     accounts: z.array(accountIdSchema).min(1).optional(),
     /** Lets an intended large change through the blast-radius brake. */
     confirmLargeChange: z.boolean().optional(),
+    /** A fresh Access Advisor read for every user (no stored report stands in). */
+    full: z.boolean().optional(),
   })
   .strict()
 
@@ -63,5 +65,6 @@ export function parseEvent(event: unknown, config: HubConfig, requestId?: string
     ...(requestId ? { sweepId: `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}` } : {}),
     ...(e.accounts ? { accounts: e.accounts } : {}),
     ...(e.confirmLargeChange ? { confirmLargeChange: true } : {}),
+    ...(e.full ? { fullReads: true } : {}),
   }
 }

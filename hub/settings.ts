@@ -31,6 +31,12 @@ export const SETTINGS: readonly Setting[] = [
     help: "a service unused this many days is denied (1 to 400, Access Advisor's tracking period)",
   },
   {
+    key: 'refreshDays',
+    env: 'REFRESH_DAYS',
+    kind: 'number',
+    help: "a user's Access Advisor report is read again at least this often; in between, a stored report stands in unless the user's grants changed or it would add a deny",
+  },
+  {
     key: 'neverDeny',
     env: 'NEVER_DENY',
     kind: 'list',

@@ -72,6 +72,7 @@ export type SweepRequest =
       accounts?: string[]
       sweepId?: string
       confirmLargeChange?: boolean
+      fullReads?: boolean
     }
   | ({ kind: 'continuation' } & Continuation)
 
@@ -271,6 +272,7 @@ async function begin(
     invocations: 1,
     heartbeatAt: now.toISOString(),
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
+    ...(request.fullReads ? { fullReads: true } : {}),
   }
   if (await deps.store.sweeps.start(summary, accounts)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
@@ -432,9 +434,6 @@ async function sweepLockedAccount(
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
     const unrecorded = new Set<string>()
     const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
-    // Reports read here are stored only if the account is carried on: an account done in one
-    // invocation costs no write for them.
-    const readNow = new Map<string, StoredReport>()
     const result = await sweepAccount(
       {
         iam,
@@ -445,12 +444,18 @@ async function sweepLockedAccount(
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         priorState: (user) => priorFor(past, user, now),
         reports: {
-          readInThisSweep: (user) => {
+          stored: (user) => {
             const kept = past.reports.get(user.id)
-            return kept?.sweepId === sweep.sweepId ? usageOf(kept) : undefined
+            if (!kept) return undefined
+            return {
+              services: usageOf(kept),
+              readAt: new Date(kept.readAt),
+              ...(kept.grantsDigest ? { grantsDigest: kept.grantsDigest } : {}),
+              thisSweep: kept.sweepId === sweep.sweepId,
+            }
           },
-          keep: async (user, report) =>
-            void readNow.set(user.id, storedReport(user.id, sweep.sweepId, deps.now(), report)),
+          keep: (user, report) =>
+            deps.store.users.saveReport(accountId, storedReport(user, sweep.sweepId, deps.now(), report)),
         },
         record: async (decision) => {
           const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
@@ -466,6 +471,7 @@ async function sweepLockedAccount(
       { ...config, mode: sweep.mode },
       {
         confirmLargeChange: sweep.confirmLargeChange === true,
+        fullReads: sweep.fullReads === true,
         ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
       },
     )
@@ -473,16 +479,13 @@ async function sweepLockedAccount(
       userIds: result.decisions.map((d) => d.userId),
       counts: countStatuses(result.decisions),
       writes: result.decisions.reduce((n, d) => n + d.writes, 0),
+      readsSkipped: result.decisions.filter((d) => d.reportReused).length,
       notable: notableOf(result.decisions, result.orphans, result.foreign),
     })
     if (result.unfinished) {
-      const save = pLimit(16)
-      await Promise.all(
-        [...readNow.values()].map((r) => save(() => deps.store.users.saveReport(accountId, r))),
-      )
       await deps.store.sweeps.saveProgress(sweep.sweepId, accountId, progress, sweep.startedAt)
       log.info(
-        { event: 'account.carried-on', reportsKept: readNow.size, decided: progress.userIds.length },
+        { event: 'account.carried-on', decided: progress.userIds.length },
         'the account is carried on by the next invocation',
       )
       return { kind: 'unfinished' }
@@ -502,6 +505,7 @@ async function sweepLockedAccount(
         writes,
         iamCalls: meter.calls,
         iamThrottled: meter.throttled,
+        readsSkipped: progress.readsSkipped,
         durationMs: Date.now() - started,
         notable: progress.notable,
         ...(result.brake ? { brake: result.brake } : {}),
@@ -520,6 +524,7 @@ function mergeProgress(earlier: AccountProgress | undefined, now: AccountProgres
     userIds: [...earlier.userIds, ...now.userIds],
     counts: sumCounts([earlier.counts, now.counts]),
     writes: earlier.writes + now.writes,
+    readsSkipped: earlier.readsSkipped + now.readsSkipped,
     notable: mergeNotable(earlier.notable, now.notable),
   }
 }
@@ -538,14 +543,15 @@ const usageOf = (report: StoredReport): ServiceUsage[] =>
   }))
 
 const storedReport = (
-  userId: string,
+  user: IamUser,
   sweepId: string,
   readAt: Date,
   report: readonly ServiceUsage[],
 ): StoredReport => ({
-  userId,
+  userId: user.id,
   sweepId,
   readAt: readAt.toISOString(),
+  grantsDigest: user.grantsDigest,
   services: report.map((s) => ({
     namespace: s.namespace,
     ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated.toISOString() } : {}),
@@ -620,6 +626,7 @@ async function finish(
     accountsBraked: done.filter((r) => r.brake).length,
     iamCalls: done.reduce((n, r) => n + (r.iamCalls ?? 0), 0),
     iamThrottled: done.reduce((n, r) => n + (r.iamThrottled ?? 0), 0),
+    readsSkipped: done.reduce((n, r) => n + (r.readsSkipped ?? 0), 0),
   }
   if (!(await deps.store.sweeps.finish(summary))) {
     // A duplicated invocation finished it first: report what it recorded.

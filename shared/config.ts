@@ -35,6 +35,8 @@ export const engineConfigSchema = z
     mode: z.enum(['plan', 'enforce']).default('plan'),
     /** A service unused for this many days is denied. Access Advisor tracks 400 days at most. */
     windowDays: z.number().int().min(1).max(400).default(90),
+    /** A user's Access Advisor report is read again at least this often, even when nothing calls for it. */
+    refreshDays: z.number().int().min(1).max(90).default(7),
     /** Services never denied, whatever their use. */
     neverDeny: z.array(namespace).default([]),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */

@@ -9,6 +9,9 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
   })
   expect(stdout).toMatch(/IAM writes during the plan sweep: 0/)
   expect(stdout).toMatch(/\(enforce\): completed/)
-  expect(stdout).toMatch(/IAM writes: 0; DynamoDB writes: 15 \(sweep records and account locks only\)/)
+  expect(stdout).toMatch(
+    /IAM writes: 0; DynamoDB writes: 16 \(sweep records, account locks, and the reports read again\)/,
+  )
+  expect(stdout).toMatch(/10 IAM calls \(0 throttled\); 21 Access Advisor reads skipped/)
   expect(stdout).toMatch(/Demo finished in [\d.]+ s\.$/m)
 }, 90_000)

@@ -66,7 +66,7 @@ function accountRows(accounts: readonly AccountOutcome[]): string {
 export function sweepTable(report: SweepReport): string {
   const head = `sweep ${report.sweepId} (${report.mode}): ${report.status}`
   const totals = report.summary
-    ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}`
+    ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}\n${report.summary.iamCalls ?? 0} IAM calls (${report.summary.iamThrottled ?? 0} throttled); ${report.summary.readsSkipped ?? 0} Access Advisor reads skipped (stored reports)`
     : ''
   return `${head}\n${accountRows(report.accounts)}${totals}`
 }

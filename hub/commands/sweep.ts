@@ -14,6 +14,7 @@ interface SweepFlags {
   account?: string[]
   user?: string
   confirmLargeChange?: boolean
+  full?: boolean
   slackWebhookUrl?: string
   json?: boolean
 }
@@ -30,6 +31,10 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
       "with --plan and one --account: that user's plan, service by service; nothing is recorded",
     )
     .option('--confirm-large-change', 'let an intended large change through the blast-radius brake')
+    .option(
+      '--full',
+      "read every user's Access Advisor report afresh (default: only where a stored one may not serve)",
+    )
     .option(
       '--slack-webhook-url <url>',
       'post the digest here (SLACK_WEBHOOK_URL; else SLACK_WEBHOOK_SECRET_ARN)',
@@ -69,6 +74,7 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
           trigger: 'cli',
           ...(o.account ? { accounts: o.account } : {}),
           ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
+          ...(o.full ? { fullReads: true } : {}),
         },
       )
       bar?.stop()

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import {
   GetAccountSummaryCommand,
+  type GroupDetail,
   type IAMClient,
   type ManagedPolicyDetail,
   paginateGetAccountAuthorizationDetails,
@@ -30,22 +32,67 @@ export async function readAccountSnapshot(
   policyNamePrefix: string,
   policyPath: string,
 ): Promise<AccountSnapshot> {
-  const users: IamUser[] = []
+  const details: UserDetail[] = []
+  const groups = new Map<string, GroupDetail>()
+  const defaultVersions = new Map<string, string>()
   const candidatePolicies: ManagedPolicy[] = []
   const prefix = policyNamePrefix.toLowerCase()
   const pages = paginateGetAccountAuthorizationDetails(
     { client: iam, pageSize: 1000 },
-    { Filter: ['User', 'LocalManagedPolicy'] },
+    { Filter: ['User', 'Group', 'LocalManagedPolicy'] },
   )
   for await (const page of pages) {
-    for (const detail of page.UserDetailList ?? []) users.push(toUser(detail))
+    details.push(...(page.UserDetailList ?? []))
+    for (const group of page.GroupDetailList ?? []) if (group.GroupName) groups.set(group.GroupName, group)
     for (const detail of page.Policies ?? []) {
       const policy = toPolicy(detail)
+      if (detail.DefaultVersionId) defaultVersions.set(policy.arn, detail.DefaultVersionId)
       if (policy.path === policyPath || policy.name.toLowerCase().startsWith(prefix))
         candidatePolicies.push(policy)
     }
   }
-  return { users, candidatePolicies }
+  const grants = { groups, defaultVersions, policyPath }
+  return { users: details.map((d) => toUser(d, grantsDigestOf(d, grants))), candidatePolicies }
+}
+
+/**
+ * What grants a user permissions, as one digest. Customer-managed policies count with their default
+ * version; AWS managed ones by ARN only (their versions are not read), so an update AWS makes to one is
+ * seen at the next periodic read. The project's own policies (under its path) are left out: writing
+ * them must not look like a change of grants.
+ */
+function grantsDigestOf(
+  user: UserDetail,
+  grants: {
+    groups: ReadonlyMap<string, GroupDetail>
+    defaultVersions: ReadonlyMap<string, string>
+    policyPath: string
+  },
+): string {
+  const managed = (arns: readonly { PolicyArn?: string | undefined }[] | undefined) =>
+    (arns ?? []).flatMap(({ PolicyArn }) =>
+      PolicyArn && !PolicyArn.includes(`:policy${grants.policyPath}`)
+        ? [`managed ${PolicyArn}@${grants.defaultVersions.get(PolicyArn) ?? 'aws'}`]
+        : [],
+    )
+  const inline = (
+    kind: string,
+    list: readonly { PolicyName?: string | undefined; PolicyDocument?: string | undefined }[] | undefined,
+  ) => (list ?? []).map((p) => `${kind} ${p.PolicyName} ${decodePolicyDocument(p.PolicyDocument ?? '')}`)
+  const entries = [
+    ...inline('inline', user.UserPolicyList),
+    ...managed(user.AttachedManagedPolicies),
+    `boundary ${user.PermissionsBoundary?.PermissionsBoundaryArn ?? ''}`,
+    ...(user.GroupList ?? []).flatMap((name) => {
+      const group = grants.groups.get(name)
+      return [
+        `group ${name}`,
+        ...inline(`group ${name} inline`, group?.GroupPolicyList),
+        ...managed(group?.AttachedManagedPolicies).map((m) => `group ${name} ${m}`),
+      ]
+    }),
+  ].sort()
+  return createHash('sha256').update(entries.join('\n')).digest('hex').slice(0, 32)
 }
 
 /** Reads the account's real limits; IAM's documented defaults stand in for any key the reply leaves out. */
@@ -73,7 +120,7 @@ export function decodePolicyDocument(encoded: string): string {
   }
 }
 
-function toUser(detail: UserDetail): IamUser {
+function toUser(detail: UserDetail, grantsDigest: string): IamUser {
   const { UserName, UserId, Arn, CreateDate } = detail
   if (!UserName || !UserId || !Arn || !CreateDate) {
     throw new UnexpectedReplyError(
@@ -90,6 +137,7 @@ function toUser(detail: UserDetail): IamUser {
     attachedPolicyArns: (detail.AttachedManagedPolicies ?? []).flatMap((p) =>
       p.PolicyArn ? [p.PolicyArn] : [],
     ),
+    grantsDigest,
   }
 }
 

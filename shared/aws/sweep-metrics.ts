@@ -22,6 +22,7 @@ export async function publishSweepMetrics(summary: CompletedSweep): Promise<void
   metrics.putMetric('Accounts.braked', summary.accountsBraked, Unit.Count)
   metrics.putMetric('IamCalls', summary.iamCalls ?? 0, Unit.Count)
   metrics.putMetric('IamThrottled', summary.iamThrottled ?? 0, Unit.Count)
+  metrics.putMetric('ReadsSkipped', summary.readsSkipped ?? 0, Unit.Count)
   metrics.putMetric('Invocations', summary.invocations, Unit.Count)
   metrics.putMetric('Duration', summary.durationMs, Unit.Milliseconds)
   await metrics.flush()

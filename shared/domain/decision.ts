@@ -50,6 +50,8 @@ export interface UserDecision {
   newlyExemptTag?: string
   /** Number of IAM write calls made for this user. */
   writes: number
+  /** The plan came from the user's last complete report, not a fresh read (see report-reuse.ts). */
+  reportReused?: true
   /** First-seen dates to keep for the next sweep (absent when no report was read). */
   firstSeen?: Record<string, string>
 }

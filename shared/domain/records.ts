@@ -70,6 +70,8 @@ interface SweepBase {
   heartbeatAt?: string
   /** An operator confirmed a large change: the blast-radius brake does not apply to this sweep. */
   confirmLargeChange?: boolean
+  /** Every user gets a fresh Access Advisor read (`sweep --full`), stored reports notwithstanding. */
+  fullReads?: boolean
   /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
   jobDurationsMs?: number[]
 }
@@ -98,6 +100,8 @@ export interface CompletedSweep extends SweepBase {
   /** IAM requests sent (every attempt) and throttled, over every account. */
   iamCalls?: number
   iamThrottled?: number
+  /** Users planned on their stored report, with no Access Advisor read. */
+  readsSkipped?: number
 }
 
 export type SweepSummary = RunningSweep | CompletedSweep | StalledSweep
@@ -113,6 +117,8 @@ export interface AccountOutcome {
   /** IAM requests this invocation sent in the account (every attempt), and how many were throttled. */
   iamCalls?: number
   iamThrottled?: number
+  /** Users planned on their stored report, with no Access Advisor read. */
+  readsSkipped?: number
   /** Why the blast-radius brake held back every write, when it did. */
   brake?: string
   /** Short lists for the digest. */
@@ -127,6 +133,7 @@ export interface AccountProgress {
   userIds: string[]
   counts: StatusCounts
   writes: number
+  readsSkipped: number
   notable: Notable
 }
 
@@ -141,5 +148,7 @@ export interface StoredReport {
   userId: string
   sweepId: string
   readAt: string
+  /** What granted the user permissions when it was read (IamUser.grantsDigest). */
+  grantsDigest?: string
   services: { namespace: string; lastAuthenticated?: string; lastRegion?: string }[]
 }

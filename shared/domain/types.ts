@@ -9,6 +9,12 @@ export interface IamUser {
   tags: Readonly<Record<string, string>>
   /** ARNs of the managed policies attached directly to the user (these count against the quota). */
   attachedPolicyArns: readonly string[]
+  /**
+   * A digest of everything that grants the user permissions, the project's own policies left out:
+   * inline policies, attached policies (with their default versions), groups and theirs, boundary. A
+   * change means the last Access Advisor report may miss a service the user now holds.
+   */
+  grantsDigest: string
 }
 
 export interface PolicyVersion {

@@ -14,6 +14,7 @@ import { classifyPolicies, type UserPolicies } from '../domain/ownership.js'
 import { type DenyPeriod, type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
+import { readNeeded, type StoredUsage } from '../domain/report-reuse.js'
 import { detectTampering, documentDigest, type RecordedPolicies } from '../domain/tamper.js'
 import type { AccountQuotas, IamUser, ManagedPolicy, ServiceUsage } from '../domain/types.js'
 import {
@@ -66,7 +67,10 @@ export interface AccountSweepDeps {
    * instead of being read twice, so an account split across invocations is read once, then planned.
    */
   reports?: {
-    readInThisSweep: (user: IamUser) => readonly ServiceUsage[] | undefined
+    /** The user's last complete report, and whether this sweep read it. */
+    stored: (
+      user: IamUser,
+    ) => (StoredUsage & { services: readonly ServiceUsage[]; thisSweep: boolean }) | undefined
     keep: (user: IamUser, report: readonly ServiceUsage[]) => Promise<void>
   }
   /**
@@ -86,6 +90,8 @@ export interface AccountRunOptions {
   release?: { userName: string; services: readonly string[] }
   /** Only this user (by name, as IAM compares names), for a one-user plan; the account's strays are left. */
   onlyUser?: string
+  /** Every user gets a fresh Access Advisor read, whatever their stored report (`sweep --full`). */
+  fullReads?: boolean
   /** Users (by UserId) an earlier invocation of this sweep already decided: planned, not decided again. */
   decidedEarlier?: ReadonlySet<string>
 }
@@ -171,6 +177,7 @@ export async function sweepAccount(
           policies.forUser(user),
           policies.takenNames,
           release,
+          options.fullReads === true,
         ),
       ),
     ),
@@ -336,6 +343,7 @@ async function planUser(
   policies: UserPolicies,
   takenNames: ReadonlySet<string>,
   release: AccountRunOptions['release'],
+  fullReads: boolean,
 ): Promise<UserPlan> {
   const { owned, stale } = policies
   const prior = deps.priorState?.(user)
@@ -426,8 +434,13 @@ async function planUser(
     })
     if (gate?.kind === 'refuse') throw new ConfigError(`${gate.reason} in ${accountId}`)
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
-    const report = gate ? undefined : await reportOf(deps, log, config, user)
-    if (report === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
+    const got = gate
+      ? undefined
+      : await reportOf(deps, log, config, user, fullReads, (report) =>
+          planDenySet(plannerInput(config, deps.now, user, prior, currentlyDenied, report)),
+        )
+    if (got === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
+    const report = got?.report
     const plan =
       gate?.plan ?? planFromReport(log, config, deps.now, user, prior, currentlyDenied, report ?? [])
     const changes = {
@@ -456,6 +469,7 @@ async function planUser(
       decision: {
         ...base,
         ...changes,
+        ...(got?.reused ? { reportReused: true } : {}),
         status: gate?.status ?? 'unchanged',
         reason: gate?.reason ?? 'deny set and policies up to date',
       },
@@ -528,17 +542,30 @@ function partNames(
 }
 
 /**
- * The user's complete report: the one already read in this sweep, else a fresh read, kept for the rest
- * of the sweep. None is started once the invocation is wrapping up.
+ * The user's complete report: the one this sweep already read; else the last one, when nothing calls for
+ * a fresh read (report-reuse.ts) and the plan it gives adds no deny; else a fresh read, kept. No read is
+ * started once the invocation is wrapping up.
  */
 async function reportOf(
   deps: AccountSweepDeps,
   log: Logger,
   config: EngineConfig,
   user: IamUser,
-): Promise<readonly ServiceUsage[] | 'not-started'> {
-  const kept = deps.reports?.readInThisSweep(user)
-  if (kept) return kept
+  full: boolean,
+  planWith: (report: readonly ServiceUsage[]) => DenyPlan,
+): Promise<{ report: readonly ServiceUsage[]; reused: boolean } | 'not-started'> {
+  const stored = deps.reports?.stored(user)
+  if (stored?.thisSweep) return { report: stored.services, reused: false }
+  const why = readNeeded({
+    stored,
+    grantsDigest: user.grantsDigest,
+    now: deps.now,
+    refreshDays: config.refreshDays,
+    full,
+  })
+  // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
+  if (stored && !why && planWith(stored.services).added.length === 0)
+    return { report: stored.services, reused: true }
   if (deps.shouldStop?.()) return 'not-started'
   const report = await readServiceUsage(
     deps.iam,
@@ -553,7 +580,31 @@ async function reportOf(
     // Only costs a second read if the account is carried on; this sweep plans with the report in hand.
     log.warn({ event: 'report.not-kept', reason: errorMessage(error) }, 'the report could not be kept')
   }
-  return report
+  return { report, reused: false }
+}
+
+/** What the planner needs to plan a user on a report. */
+function plannerInput(
+  config: EngineConfig,
+  now: Date,
+  user: IamUser,
+  prior: PriorUserState | undefined,
+  currentlyDenied: ReadonlySet<string>,
+  report: readonly ServiceUsage[],
+): Parameters<typeof planDenySet>[0] {
+  return {
+    report,
+    currentlyDenied,
+    deniedSince: prior?.deniedSince ?? {},
+    lastAttempts: prior?.lastAttempts ?? {},
+    ...(prior?.pastDenies ? { pastDenies: prior.pastDenies } : {}),
+    firstSeen: prior?.firstSeen,
+    userCreateDate: user.createDate,
+    now,
+    windowDays: config.windowDays,
+    neverDeny: new Set(config.neverDeny),
+    exemptServices: new Set(prior?.exemptServices ?? []),
+  }
 }
 
 /** The planner on a complete report; each new attempt on a denied service is an alert. */
@@ -566,19 +617,7 @@ function planFromReport(
   currentlyDenied: ReadonlySet<string>,
   report: readonly ServiceUsage[],
 ): DenyPlan {
-  const plan = planDenySet({
-    report,
-    currentlyDenied,
-    deniedSince: prior?.deniedSince ?? {},
-    lastAttempts: prior?.lastAttempts ?? {},
-    ...(prior?.pastDenies ? { pastDenies: prior.pastDenies } : {}),
-    firstSeen: prior?.firstSeen,
-    userCreateDate: user.createDate,
-    now,
-    windowDays: config.windowDays,
-    neverDeny: new Set(config.neverDeny),
-    exemptServices: new Set(prior?.exemptServices ?? []),
-  })
+  const plan = planDenySet(plannerInput(config, now, user, prior, currentlyDenied, report))
   for (const attempt of plan.attempts) {
     log.warn(
       { event: 'alert.denied-attempt', ...attempt },

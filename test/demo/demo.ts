@@ -37,7 +37,7 @@ try {
   dynamo.reset()
   await cli('4. Enforce again: nothing changed, so nothing is written', 'sweep', '--enforce')
   console.log(
-    `IAM writes: ${emulator.count({ writes: true })}; DynamoDB writes: ${dynamo.writes()} (sweep records and account locks only)`,
+    `IAM writes: ${emulator.count({ writes: true })}; DynamoDB writes: ${dynamo.writes()} (sweep records, account locks, and the reports read again)`,
   )
   await cli('5. The last sweeps', 'audit', 'sweeps', '--limit', '3')
   await cli(

@@ -4,6 +4,7 @@ import { grantedServices, type ServiceCatalog } from './grants.js'
 import {
   attachmentCount,
   type EmAccount,
+  type EmGroup,
   type EmPolicy,
   type EmState,
   type EmUser,
@@ -136,14 +137,16 @@ const handlers: Record<string, Handler> = {
   GetAccountAuthorizationDetails: (ctx, p) => {
     const filter = memberList(p, 'Filter')
     const wants = (f: string) => filter.length === 0 || filter.includes(f)
-    type Item = { kind: 'user'; u: EmUser } | { kind: 'policy'; p: EmPolicy }
+    type Item = { kind: 'user'; u: EmUser } | { kind: 'group'; g: EmGroup } | { kind: 'policy'; p: EmPolicy }
     const items: Item[] = []
     if (wants('User')) for (const u of ctx.account.users.values()) items.push({ kind: 'user', u })
+    if (wants('Group')) for (const g of ctx.account.groups.values()) items.push({ kind: 'group', g })
     if (wants('LocalManagedPolicy'))
       for (const pol of ctx.account.policies.values()) items.push({ kind: 'policy', p: pol })
     const pg = page(items, p)
     const users = pg.items.flatMap((i) => (i.kind === 'user' ? [i.u] : []))
     const policies = pg.items.flatMap((i) => (i.kind === 'policy' ? [i.p] : []))
+    const groups = pg.items.flatMap((i) => (i.kind === 'group' ? [i.g] : []))
     return {
       UserDetailList: users.map((u) => ({
         Path: u.path,
@@ -162,7 +165,18 @@ const handlers: Record<string, Handler> = {
         })),
         Tags: u.tags,
       })),
-      GroupDetailList: [],
+      GroupDetailList: groups.map((g) => ({
+        GroupName: g.name,
+        Arn: `arn:aws:iam::${ctx.account.id}:group/${g.name}`,
+        GroupPolicyList: g.inline.map((i) => ({
+          PolicyName: i.name,
+          PolicyDocument: encodeURIComponent(i.document),
+        })),
+        AttachedManagedPolicies: g.attached.map((arn) => ({
+          PolicyName: arn.split('/').pop(),
+          PolicyArn: arn,
+        })),
+      })),
       RoleDetailList: [],
       Policies: policies.map((pol) => {
         const { Tags: _tags, Description: _d, PolicyName, ...view } = policyView(ctx, pol)

@@ -53,13 +53,16 @@ function givenAccount(users: UserSeed[], extra: Partial<AccountSeed> = {}) {
   return { id, account, admin, user }
 }
 
-/** An enforce sweep of one account at a given time; the first large change is confirmed unless told. */
+/**
+ * An enforce sweep of one account at a given time; the first large change is confirmed unless told.
+ * Reports are read again after a day: these stories move day by day and need each day's activity.
+ */
 function enforce(
   accountId: string,
   now: Date,
   options: { confirm?: boolean; config?: Partial<HubConfig> } = {},
 ) {
-  return runSweep(h.deps({ now: () => now, notify }), h.config(options.config), {
+  return runSweep(h.deps({ now: () => now, notify }), h.config({ refreshDays: 1, ...options.config }), {
     kind: 'new',
     mode: 'enforce',
     trigger: 'test',

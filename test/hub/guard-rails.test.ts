@@ -37,12 +37,14 @@ function givenAccount(notifier?: SweepDeps['notify']) {
     (async (message) => {
       digests.push(message)
     })
+  // Every sweep reads every report (`--full`): these stories change usage between sweeps of one day.
   const sweep = (mode: Mode, options: { confirm?: boolean; now?: Date } = {}) =>
     runSweep(h.deps({ notify, ...(options.now ? { now: () => options.now as Date } : {}) }), config, {
       kind: 'new',
       mode,
       trigger: 'test',
       accounts: [id],
+      fullReads: true,
       ...(options.confirm ? { confirmLargeChange: true } : {}),
     })
   const writesDuring = async <T>(run: () => Promise<T>) => {

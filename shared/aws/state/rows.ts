@@ -82,6 +82,7 @@ const sweepBase = {
   invocations: z.number(),
   heartbeatAt: z.string().optional(),
   confirmLargeChange: z.boolean().optional(),
+  fullReads: z.boolean().optional(),
   jobDurationsMs: z.array(z.number()).optional(),
 }
 
@@ -100,6 +101,7 @@ export const sweepRow = z.discriminatedUnion('status', [
     accountsBraked: z.number(),
     iamCalls: z.number().optional(),
     iamThrottled: z.number().optional(),
+    readsSkipped: z.number().optional(),
   }),
 ])
 
@@ -114,6 +116,7 @@ export const sweepAccountRow = z.object({
   durationMs: z.number(),
   iamCalls: z.number().optional(),
   iamThrottled: z.number().optional(),
+  readsSkipped: z.number().optional(),
   brake: z.string().optional(),
   // The digest's short lists: written and read by this project only, kept as they are.
   notable: z.record(z.string(), z.unknown()).optional(),
@@ -123,6 +126,7 @@ export const accountProgressRow = z.object({
   userIds: z.string().transform((ids) => (ids ? ids.split(',') : [])),
   counts,
   writes: z.number(),
+  readsSkipped: z.number().default(0),
   notable: z.record(z.string(), z.unknown()),
 })
 
@@ -133,6 +137,7 @@ export const storedReportRow = z.object({
   userId: z.string(),
   sweepId: z.string(),
   readAt: z.string(),
+  grantsDigest: z.string().optional(),
   services: z.array(
     z.object({
       namespace: z.string(),

@@ -1,0 +1,104 @@
+import { AttachUserPolicyCommand } from '@aws-sdk/client-iam'
+import { describe, expect, it } from 'vitest'
+import { runSweep } from '../../hub/sweep.js'
+import { createIamClient } from '../../shared/aws/clients.js'
+import { credentialsFor } from '../emulator/server.js'
+import { freshAccountId, must } from '../support/fixtures.js'
+import { startOrgHarness } from '../support/org-harness.js'
+
+const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
+const DAY = 86_400_000
+const T0 = new Date()
+const day = (n: number) => new Date(T0.getTime() + n * DAY)
+
+/** An account of `steady` users who use S3 daily, and carol, whose last S3 use was 85 days ago. */
+function givenAccount(steady = 4) {
+  const id = freshAccountId()
+  const account = h.emulator.addAccount(
+    {
+      id,
+      users: [
+        ...Array.from({ length: steady }, (_, i) => ({
+          name: `dev${i}`,
+          createdDaysAgo: 400,
+          policies: ['aws:AmazonS3FullAccess'],
+          lastUsedDaysAgo: { s3: 1, 's3-object-lambda': 1 },
+        })),
+        {
+          name: 'carol',
+          createdDaysAgo: 400,
+          policies: ['aws:AmazonS3FullAccess'],
+          lastUsedDaysAgo: { s3: 85, 's3-object-lambda': 1 },
+        },
+      ],
+    },
+    T0,
+  )
+  const reads = () => h.emulator.count({ action: 'GenerateServiceLastAccessedDetails', account: id })
+  const sweep = (n: number, full = false) =>
+    runSweep(h.deps({ now: () => day(n), sleep: async () => undefined }), h.config(), {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+      accounts: [id],
+      confirmLargeChange: true,
+      ...(full ? { fullReads: true } : {}),
+    })
+  return { id, account, reads, sweep, carol: () => must(account.users.get('carol'), 'carol') }
+}
+
+describe('incremental Access Advisor reads', () => {
+  it('skips the reads a stored report answers, and says how many', async () => {
+    const w = givenAccount()
+    await w.sweep(0)
+    expect(w.reads()).toBe(5)
+    const next = await w.sweep(1)
+    expect(w.reads()).toBe(5)
+    expect(next.summary).toMatchObject({ readsSkipped: 5 })
+    expect(next.accounts[0]).toMatchObject({ readsSkipped: 5, counts: { unchanged: 5 } })
+    const full = await w.sweep(1, true)
+    expect(w.reads()).toBe(10)
+    expect(full.summary?.readsSkipped).toBe(0)
+  })
+
+  it('reads a user afresh before any deny: a service about to cross the window, used since, stays allowed', async () => {
+    const w = givenAccount()
+    await w.sweep(0)
+    w.carol().lastUsed.s3 = day(2) // carol used S3 again; her stored report does not know
+    await w.sweep(3)
+    expect(w.reads()).toBe(5) // nothing crosses yet: no read
+    await w.sweep(6) // the stored report says S3 crosses 90 days today: a fresh read decides
+    expect(w.reads()).toBe(6)
+    expect((await h.store.audit.user(w.id, 'carol'))?.denied ?? []).not.toContain('s3')
+  })
+
+  it('denies a service that crossed the window only on a report read in the same sweep', async () => {
+    const w = givenAccount()
+    await w.sweep(0)
+    const crossed = await w.sweep(6)
+    expect(w.reads()).toBe(6) // carol's report, read again
+    expect(crossed.accounts[0]?.counts.enforced).toBe(1)
+    expect((await h.store.audit.user(w.id, 'carol'))?.denied).toContain('s3')
+    const report = must(
+      (await h.store.users.loadAccount(w.id)).reports.get(w.carol().id),
+      "carol's stored report",
+    )
+    expect(report).toMatchObject({ sweepId: crossed.sweepId, readAt: day(6).toISOString() })
+  })
+
+  it('reads a user whose grants changed, and anyone whose report is REFRESH_DAYS old', async () => {
+    const w = givenAccount()
+    await w.sweep(0)
+    const admin = createIamClient({ credentials: credentialsFor(w.id), maxAttempts: 1 })
+    await admin.send(
+      new AttachUserPolicyCommand({
+        UserName: 'dev0',
+        PolicyArn: 'arn:aws:iam::aws:policy/AmazonEC2FullAccess',
+      }),
+    )
+    await w.sweep(1)
+    expect(w.reads()).toBe(6) // dev0 only
+    await w.sweep(7)
+    expect(w.reads()).toBe(10) // the four read on day 0; dev0's day-1 report is still fresh
+  })
+})
