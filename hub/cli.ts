@@ -80,6 +80,7 @@ export function buildProgram(io: CliIo): Command {
   }
   const store = () => createStore(storeConfig(), aws())
   const callerArn = () => callerArnOf(createHubClients(1, aws()).sts)
+  const lambda = () => createHubClients(1, aws()).lambda
   const print = (json: boolean | undefined, data: unknown, text: () => string) =>
     io.stdout(json ? JSON.stringify(data, null, 2) : text())
 
@@ -88,7 +89,7 @@ export function buildProgram(io: CliIo): Command {
     const runtime = createRuntime(config, log(), aws())
     return { config, deps: runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY, ...extra }) }
   }
-  const cli: CliContext = { io, log, hubConfig, store, storeConfig, aws, callerArn, operator, print }
+  const cli: CliContext = { io, log, hubConfig, store, storeConfig, aws, lambda, callerArn, operator, print }
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)

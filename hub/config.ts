@@ -3,7 +3,7 @@ import { accessAdvisorSchema, accountIdSchema, brakeSchema, engineConfigSchema }
 import { loadSettings, type Setting } from './settings.js'
 
 /** Settings of the org-wide sweep: the engine's, plus how to reach and record every account. */
-export const hubConfigSchema = engineConfigSchema
+const hubConfigFields = engineConfigSchema
   .extend({
     /** Name of the role the StackSet deploys into every account. */
     spokeRoleName: z
@@ -28,6 +28,14 @@ export const hubConfigSchema = engineConfigSchema
     maxInvocations: z.number().int().min(1).max(1_000).default(50),
     /** Days to keep history rows (DynamoDB TTL); 0 keeps them forever. */
     historyRetentionDays: z.number().int().min(0).max(3650).default(0),
+    /**
+     * The deployed hub function (name or ARN). The CLI then asks it to carry out what writes denies
+     * (enforce sweeps, releases): an operator's own role may only read and remove.
+     */
+    hubFunctionName: z
+      .string()
+      .regex(/^[\w:.-]{1,170}$/, 'a Lambda function name or ARN')
+      .optional(),
     /** Secrets Manager secret holding the Slack incoming-webhook URL; no digest when absent. */
     slackWebhookSecretArn: z
       .string()
@@ -36,13 +44,24 @@ export const hubConfigSchema = engineConfigSchema
   })
   .strict()
 
+export const hubConfigSchema = hubConfigFields.superRefine((c, ctx) => {
+  // Wrapping up must leave time for the Access Advisor jobs in flight, then the writes and records.
+  if (c.continuationThresholdMs < c.accessAdvisor.timeoutMs + 30_000) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['continuationThresholdMs'],
+      message: `must be at least ACCESS_ADVISOR_TIMEOUT_MS (${c.accessAdvisor.timeoutMs}) + 30000, for the jobs in flight to finish`,
+    })
+  }
+})
+
 export type HubConfig = z.infer<typeof hubConfigSchema>
 
 /** Explicit values over the environment; an undefined one leaves the environment's. */
 export type Overrides<T> = { [K in keyof T]?: T[K] | undefined }
 
 /** What audit and exemption commands need: the table, not the spoke role. */
-export const storeConfigSchema = hubConfigSchema.pick({
+export const storeConfigSchema = hubConfigFields.pick({
   tableName: true,
   accountLeaseMs: true,
   maxAttempts: true,
@@ -68,7 +87,7 @@ const GROUPS: Record<string, z.ZodObject> = { brake: brakeSchema, accessAdvisor:
 export function shownDefault(setting: Setting): string {
   if (!setting.key) return setting.shownDefault ?? '(none)'
   const [first = '', nested] = setting.key.split('.')
-  const schema = nested ? GROUPS[first]?.shape[nested] : hubConfigSchema.shape[first as keyof HubConfig]
+  const schema = nested ? GROUPS[first]?.shape[nested] : hubConfigFields.shape[first as keyof HubConfig]
   if (!schema) throw new Error(`setting ${setting.key} is not in the configuration schema`)
   const parsed = (schema as z.ZodType).safeParse(undefined)
   if (!parsed.success) return '(required)'

@@ -7,8 +7,12 @@ import type { SweepRequest } from './sweep.js'
 const scheduled = z.looseObject({
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
-  id: z.string().min(1),
-  time: z.string().min(1),
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'an EventBridge event id'),
+  time: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'an ISO time such as 2026-11-25T06:00:00Z'),
 })
 
 /** A sweep started by hand (console test event, `aws lambda invoke`). */
@@ -39,6 +43,43 @@ const continuation = z
 export type ContinuationEvent = z.infer<typeof continuation>
 
 /**
+ * An operator's release, carried out by the hub (the only writer of denies in a deployed organization).
+ * `requestedBy` is the operator's ARN as the CLI read it; CloudTrail records who invoked the function.
+ */
+const release = z
+  .object({
+    release: z
+      .object({
+        accountId: accountIdSchema,
+        userName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name'),
+        services: z.array(z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')).min(1),
+        reason: z.string().max(1000),
+        requestedBy: z.string().min(1).max(2048),
+      })
+      .strict(),
+  })
+  .strict()
+
+export type ReleaseEvent = z.infer<typeof release>
+
+/** What the hub function is asked to do. */
+export type HubRequest =
+  | { kind: 'sweep'; sweep: SweepRequest }
+  | { kind: 'release'; release: ReleaseEvent['release'] }
+
+/** Sorts any accepted event into a sweep or a release; anything else fails naming the field. */
+export function parseHubEvent(event: unknown, config: HubConfig, requestId?: string): HubRequest {
+  if (typeof event === 'object' && event !== null && 'release' in event)
+    return { kind: 'release', release: parseWith(release, event, 'release event').release }
+  return { kind: 'sweep', sweep: parseEvent(event, config, requestId) }
+}
+
+/** A manual sweep's id, from Lambda's request id: the same on every retry of the invocation. */
+export function manualSweepId(requestId: string): string {
+  return `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}`
+}
+
+/**
  * Turns any accepted event into a sweep request; anything else fails naming the field. `requestId` is
  * Lambda's request id, the same on every retry of an asynchronous invocation: a retried manual sweep
  * resumes the sweep it started rather than starting another.
@@ -62,7 +103,7 @@ export function parseEvent(event: unknown, config: HubConfig, requestId?: string
     kind: 'new',
     mode: e.mode ?? config.mode,
     trigger: 'manual',
-    ...(requestId ? { sweepId: `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}` } : {}),
+    ...(requestId ? { sweepId: manualSweepId(requestId) } : {}),
     ...(e.accounts ? { accounts: e.accounts } : {}),
     ...(e.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(e.full ? { fullReads: true } : {}),

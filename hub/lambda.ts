@@ -1,10 +1,10 @@
-import { invokeSelfAsync } from '../shared/aws/self-invoke.js'
+import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
-import type { ContinuationEvent } from './event.js'
-import { parseEvent } from './event.js'
+import { type ContinuationEvent, parseHubEvent } from './event.js'
+import { type ReleaseResult, releaseDeny } from './release.js'
 import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
 import { runSweep, type SweepReport } from './sweep.js'
 
@@ -28,8 +28,8 @@ function setup() {
   return cached
 }
 
-/** Scheduled, manual and continuation events all run the same sweep. */
-export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport> {
+/** Scheduled, manual and continuation events run the same sweep; an operator's release is carried out. */
+export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport | ReleaseResult> {
   const { config, runtime, notify } = setup()
   const budget = context.getRemainingTimeInMillis()
   // A threshold not below the timeout would hand every sweep on before it swept anything, for ever.
@@ -38,16 +38,24 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
       `CONTINUATION_THRESHOLD_MS (${config.continuationThresholdMs}) must be below the function's timeout (${Math.round(budget / 1000)} s left at the start)`,
     )
   }
-  const request = parseEvent(event, config, context.awsRequestId)
+  const request = parseHubEvent(event, config, context.awsRequestId)
+  if (request.kind === 'release') {
+    const { requestedBy, ...rest } = request.release
+    return releaseDeny(runtime.sweepDeps({ remainingMs: () => context.getRemainingTimeInMillis() }), config, {
+      ...rest,
+      enforce: true,
+      requestedBy,
+    })
+  }
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
     // Only in Lambda: the metric lines go to the function's log group, never to a CLI's stdout.
     publishMetrics: publishSweepMetrics,
     ...(notify ? { notify } : {}),
-    continueWith: (next) => {
+    continueWith: async (next) => {
       const payload: ContinuationEvent = { continuation: next }
-      return invokeSelfAsync(runtime.clients.lambda, context.invokedFunctionArn, payload)
+      await startInHub(runtime.clients.lambda, context.invokedFunctionArn, payload)
     },
   })
-  return runSweep(deps, config, request)
+  return runSweep(deps, config, request.sweep)
 }

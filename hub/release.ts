@@ -13,6 +13,8 @@ export interface ReleaseRequest {
   reason: string
   /** Without it, the release is only shown as a plan. */
   enforce: boolean
+  /** The operator who asked the hub to carry it out (their ARN, as their CLI read it). */
+  requestedBy?: string
 }
 
 export interface ReleaseResult {
@@ -32,7 +34,9 @@ export async function releaseDeny(
   config: HubConfig,
   request: ReleaseRequest,
 ): Promise<ReleaseResult> {
-  const actor = await callerArn(deps.sts)
+  const caller = await callerArn(deps.sts)
+  // Through the hub, the caller is the hub's role: the operator who asked is named, and the hub beside.
+  const actor = request.requestedBy ? `${request.requestedBy} (through ${caller})` : caller
   const now = deps.now()
   const runId = `release-${newSweepId(now)}`
   const mode = request.enforce ? 'enforce' : 'plan'

@@ -1,5 +1,5 @@
 import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
-import { executeWrites } from '../shared/aws/iam-writer.js'
+import { executeWrites, purgePolicy } from '../shared/aws/iam-writer.js'
 import { priorStateOf } from '../shared/aws/state-store.js'
 import { UNTIL_LIFTED } from '../shared/domain/exemption.js'
 import { classifyPolicies } from '../shared/domain/ownership.js'
@@ -100,6 +100,13 @@ export async function rollback(
         { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
         reason,
       )
+    }
+    // A whole account leaves nothing of ours: policies under the path that no current user owns (a
+    // deleted user's, or planted ones) are detached from every holder and deleted too.
+    const stray = target.userName ? [] : [...policies.orphans, ...policies.foreign]
+    if (stray.length > 0) {
+      results.push({ userName: '(no current user)', removedPolicies: stray.map((p) => p.arn), released: [] })
+      if (!target.dryRun) for (const policy of stray) await purgePolicy(iam, policy)
     }
     return results
   })

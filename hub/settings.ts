@@ -114,6 +114,13 @@ export const SETTINGS: readonly Setting[] = [
     help: "lease of an account's lock, renewed every third of it while the work goes on; after a dead invocation, the account is taken over once it lapses",
   },
   {
+    key: 'hubFunctionName',
+    env: 'HUB_FUNCTION_NAME',
+    flag: 'hub-function',
+    kind: 'string',
+    help: 'CLI: the deployed hub function; enforce sweeps and releases are then carried out by it',
+  },
+  {
     key: 'maxInvocations',
     env: 'MAX_INVOCATIONS',
     kind: 'number',

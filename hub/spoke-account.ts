@@ -1,5 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam'
-import { assumeSpokeRole } from '../shared/aws/spoke-session.js'
+import { assumeSpokeRole, renewing } from '../shared/aws/spoke-session.js'
 import { LeastPrivilegeError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 import type { SweepDeps } from './sweep.js'
@@ -12,13 +12,9 @@ export async function withSpokeIam<T>(
   runId: string,
   work: (iam: IAMClient) => Promise<T>,
 ): Promise<T> {
-  const credentials = await assumeSpokeRole(
-    deps.sts,
-    accountId,
-    { roleName: config.spokeRoleName, externalId: config.externalId },
-    runId,
-  )
-  const iam = deps.iamFor(credentials)
+  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
+  const credentials = await assumeSpokeRole(deps.sts, accountId, spoke, runId)
+  const iam = deps.iamFor(renewing(credentials, () => assumeSpokeRole(deps.sts, accountId, spoke, runId)))
   try {
     return await work(iam)
   } finally {

@@ -7,7 +7,12 @@ import { realSleep, type Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import type { CallMeter } from '../shared/aws/clients.js'
 import { listAccounts } from '../shared/aws/organizations.js'
-import { assumeSpokeRole, type TemporaryCredentials } from '../shared/aws/spoke-session.js'
+import {
+  assumeSpokeRole,
+  renewing,
+  type SpokeCredentials,
+  type TemporaryCredentials,
+} from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
 import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
 import {
@@ -40,7 +45,7 @@ export interface SweepDeps {
   organizations: OrganizationsClient
   sts: STSClient
   store: StateStore
-  iamFor: (credentials: TemporaryCredentials, meter?: CallMeter) => IAMClient
+  iamFor: (credentials: SpokeCredentials, meter?: CallMeter) => IAMClient
   /** Publishes a completed sweep's figures (CloudWatch metrics, in Lambda). */
   publishMetrics?: (summary: CompletedSweep) => Promise<void>
   log: Logger
@@ -134,7 +139,8 @@ export async function runSweep(
     return report(sweep.status === 'completed' ? 'completed' : 'stalled')
   }
   const targets = await deps.store.sweeps.targets(sweep.sweepId)
-  if (hop >= config.maxInvocations) {
+  // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
+  if (sweep.invocations > config.maxInvocations) {
     const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
     await stall(deps, sweep, `it reached MAX_INVOCATIONS (${config.maxInvocations})`, left, log)
     return report('stalled')
@@ -204,7 +210,7 @@ async function sweepPending(
     const done = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))
     const pending = targets.filter((a) => !done.has(a))
     const busyUntil: number[] = []
-    await Promise.all(
+    await settleAll(
       pending.map((accountId) =>
         limit(async () => {
           if (stopping()) return
@@ -238,6 +244,16 @@ async function sweepPending(
     )
     await sleep(Math.max(0, waitMs))
   }
+}
+
+/**
+ * Waits for every account task, then fails with the first failure: no task is left running behind a
+ * returned invocation (Lambda would freeze it, to thaw later with stale plans).
+ */
+async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks)
+  const failure = settled.find((s) => s.status === 'rejected')
+  if (failure) throw failure.reason
 }
 
 async function begin(
@@ -354,15 +370,30 @@ async function sweepOneAccount(
   stopping: () => boolean,
   holder: string,
 ): Promise<AccountRun> {
-  const lock = await deps.store.locks.hold(accountId, holder, deps.now, config.accountLeaseMs, async () => {
-    // Listed as pending before the lock was taken: another invocation may have finished it since.
-    if (await deps.store.sweeps.isDone(sweep.sweepId, accountId)) return { kind: 'skipped' } as const
-    const run = await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations, stopping)
-    // Recorded before the lock is given back: whoever takes it next sees the account done.
-    if (run.kind === 'done')
-      await deps.store.sweeps.completeAccount(sweep.sweepId, run.outcome, deps.now(), sweep.startedAt)
-    return run
-  })
+  const lock = await deps.store.locks.hold(
+    accountId,
+    holder,
+    deps.now,
+    config.accountLeaseMs,
+    async (lost) => {
+      // Listed as pending before the lock was taken: another invocation may have finished it since.
+      if (await deps.store.sweeps.isDone(sweep.sweepId, accountId)) return { kind: 'skipped' } as const
+      // A lost lock stops the work at the next user boundary, like a short budget, and records nothing.
+      const stop = () => stopping() || lost()
+      const run = await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations, stop, lost)
+      if (lost()) {
+        log.error(
+          { event: 'alert.lock-lost', holder },
+          'another writer took the account over; this one stopped',
+        )
+        return { kind: 'unfinished' } as const
+      }
+      // Recorded before the lock is given back: whoever takes it next sees the account done.
+      if (run.kind === 'done')
+        await deps.store.sweeps.completeAccount(sweep.sweepId, run.outcome, deps.now(), sweep.startedAt)
+      return run
+    },
+  )
   if (lock.held) return lock.result
   if (lock.heldBy.startsWith(`${sweep.sweepId}#`)) return { kind: 'busy', until: Date.parse(lock.until) }
   const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
@@ -376,7 +407,8 @@ async function sweepOneAccount(
     writes: 0,
     durationMs: 0,
   }
-  await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt)
+  // Without the lock: recorded only if no invocation of this sweep recorded the account meanwhile.
+  await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt, true)
   return { kind: 'done', outcome }
 }
 
@@ -389,10 +421,13 @@ async function sweepLockedAccount(
   accountId: string,
   jobDurations: JobDurations,
   stopping: () => boolean,
+  lost: () => boolean,
 ): Promise<AccountRun> {
   const started = Date.now()
   const now = deps.now()
   const past = await deps.store.users.loadAccount(accountId)
+  // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
+  const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
   const reachability = (status: AccountState['status'], reason: string) =>
     deps.store.users.saveAccountState(past.account, {
       accountId,
@@ -406,7 +441,16 @@ async function sweepLockedAccount(
     const reason = errorMessage(error)
     log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)
     await reachability(outcome, reason)
-    return { accountId, outcome, reason, users: 0, counts: {}, writes: 0, durationMs: Date.now() - started }
+    return {
+      accountId,
+      outcome,
+      reason,
+      users: earlier?.userIds.length ?? 0,
+      counts: earlier?.counts ?? {},
+      writes: earlier?.writes ?? 0,
+      durationMs: Date.now() - started,
+      ...(earlier ? { notable: earlier.notable } : {}),
+    }
   }
 
   let credentials: TemporaryCredentials
@@ -428,12 +472,15 @@ async function sweepLockedAccount(
   // One client per account, closed when the account is done: sockets and memory stay flat however
   // many accounts the sweep covers.
   const meter: CallMeter = { calls: 0, throttled: 0 }
-  const iam = deps.iamFor(credentials, meter)
+  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
+  const iam = deps.iamFor(
+    renewing(credentials, () => assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId)),
+    meter,
+  )
   try {
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
     const unrecorded = new Set<string>()
-    const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
     const result = await sweepAccount(
       {
         iam,
@@ -451,7 +498,9 @@ async function sweepLockedAccount(
               services: usageOf(kept),
               readAt: new Date(kept.readAt),
               ...(kept.grantsDigest ? { grantsDigest: kept.grantsDigest } : {}),
-              thisSweep: kept.sweepId === sweep.sweepId,
+              // A report of this sweep, read since it started (an old sweep's id replayed finds none).
+              thisSweep:
+                kept.sweepId === sweep.sweepId && Date.parse(kept.readAt) >= Date.parse(sweep.startedAt),
             }
           },
           keep: (user, report) =>
@@ -483,6 +532,7 @@ async function sweepLockedAccount(
       notable: notableOf(result.decisions, result.orphans, result.foreign),
     })
     if (result.unfinished) {
+      if (lost()) return { kind: 'unfinished' } // the new holder's progress is not ours to overwrite
       await deps.store.sweeps.saveProgress(sweep.sweepId, accountId, progress, sweep.startedAt)
       log.info(
         { event: 'account.carried-on', decided: progress.userIds.length },
@@ -611,7 +661,8 @@ async function finish(
   log: Logger,
 ): Promise<{ summary: CompletedSweep; digest?: SweepReport['digest'] } | undefined> {
   const done = await deps.store.sweeps.accounts(sweep.sweepId)
-  if (done.length < targets.length) return undefined
+  const doneIds = new Set(done.map((r) => r.accountId))
+  if (!targets.every((a) => doneIds.has(a))) return undefined
   const counts = sumCounts(done.map((r) => r.counts))
   const finishedAt = deps.now()
   const summary: CompletedSweep = {

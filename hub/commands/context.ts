@@ -1,3 +1,4 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda'
 import type { AwsTarget } from '../../shared/aws/clients.js'
 import type { StateStore } from '../../shared/aws/state-store.js'
 import type { Logger } from '../../shared/logger.js'
@@ -23,6 +24,8 @@ export interface CliContext {
   storeConfig: () => StoreConfig
   /** Where the SDK is pointed (--profile, --region). */
   aws: () => AwsTarget
+  /** A Lambda client, to ask the deployed hub. */
+  lambda: () => LambdaClient
   /** Who runs the command (sts:GetCallerIdentity), for the audit trail. */
   callerArn: () => Promise<string>
   /** The configuration and the clients an operator action runs with (no time budget outside Lambda). */

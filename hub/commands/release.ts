@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { releaseDeny } from '../release.js'
+import { askHub } from '../../shared/aws/hub-invoke.js'
+import { type ReleaseResult, releaseDeny } from '../release.js'
 import { accountId, namespaces } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -24,13 +25,14 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
         json?: boolean
       }) => {
         const { config, deps } = cli.operator()
-        const result = await releaseDeny(deps, config, {
-          accountId: o.account,
-          userName: o.user,
-          services: o.service,
-          reason: o.reason,
-          enforce: o.enforce === true,
-        })
+        const request = { accountId: o.account, userName: o.user, services: o.service, reason: o.reason }
+        // A deployed organization's denies are written by the hub alone: the release is its to carry out.
+        const result =
+          config.hubFunctionName && o.enforce
+            ? ((await askHub(cli.lambda(), config.hubFunctionName, {
+                release: { ...request, requestedBy: await cli.callerArn() },
+              })) as ReleaseResult)
+            : await releaseDeny(deps, config, { ...request, enforce: o.enforce === true })
         cli.print(o.json, result, () => out.releaseText(result))
       },
     )

@@ -1,6 +1,8 @@
 import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
+import { startInHub } from '../../shared/aws/hub-invoke.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
+import { manualSweepId } from '../event.js'
 import { createRuntime, slackNotifier } from '../runtime.js'
 import { runSweep } from '../sweep.js'
 import { planOneUser } from '../user-plan.js'
@@ -50,9 +52,28 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
         return
       }
       const config = cli.hubConfig()
+      if (config.hubFunctionName && o.enforce) {
+        // An enforce sweep writes denies: in a deployed organization, only the hub does.
+        const event = {
+          mode: 'enforce',
+          ...(o.account ? { accounts: o.account } : {}),
+          ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
+          ...(o.full ? { full: true } : {}),
+        }
+        const requestId = await startInHub(cli.lambda(), config.hubFunctionName, event)
+        const sweepId = manualSweepId(requestId)
+        cli.print(
+          o.json,
+          { started: true, sweepId, functionName: config.hubFunctionName },
+          () =>
+            `started sweep ${sweepId} in ${config.hubFunctionName}; follow it with: least-privilege audit sweep ${sweepId}`,
+        )
+        return
+      }
       const runtime = createRuntime(config, cli.log(), cli.aws())
+      // The CLI posts only to a webhook URL it is given: the hub's secret is the hub's to read.
       const webhookUrl = o.slackWebhookUrl ?? cli.io.env.SLACK_WEBHOOK_URL
-      const notify = slackNotifier(runtime, { webhookUrl, secretArn: config.slackWebhookSecretArn })
+      const notify = slackNotifier(runtime, { webhookUrl })
       const bar =
         cli.io.stderr.isTTY && !o.json
           ? new Bar(

@@ -15,6 +15,9 @@ export interface TemporaryCredentials {
   expiration: Date
 }
 
+/** A spoke session as a client takes it: fixed credentials, or a provider that renews them. */
+export type SpokeCredentials = TemporaryCredentials | (() => Promise<TemporaryCredentials>)
+
 /** Session names allow 2 to 64 characters of [\w+=,.@-]; the sweep id makes CloudTrail entries traceable. */
 export function sessionName(sweepId: string): string {
   return `least-privilege-${sweepId}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64)
@@ -22,6 +25,27 @@ export function sessionName(sweepId: string): string {
 
 export function spokeRoleArn(accountId: string, role: SpokeRole, partition = 'aws'): string {
   return `arn:${partition}:iam::${accountId}:role${role.rolePath ?? '/'}${role.roleName}`
+}
+
+/**
+ * Credentials that renew themselves: the first session, then a new AssumeRole when it is within five
+ * minutes of its end. A role session reached through another role lasts an hour at most, and an
+ * operator's rollback of a large account may take longer.
+ */
+export function renewing(
+  first: TemporaryCredentials,
+  renew: () => Promise<TemporaryCredentials>,
+): () => Promise<TemporaryCredentials> {
+  let current = first
+  let pending: Promise<TemporaryCredentials> | undefined
+  return async () => {
+    if (current.expiration.getTime() - Date.now() > 5 * 60_000) return current
+    pending ??= renew().finally(() => {
+      pending = undefined
+    })
+    current = await pending
+    return current
+  }
 }
 
 /** Assumes the spoke role in one account; the one place that does. Credentials never reach a log line. */

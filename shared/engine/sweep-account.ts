@@ -442,7 +442,8 @@ async function planUser(
     if (got === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
     const report = got?.report
     const plan =
-      gate?.plan ?? planFromReport(log, config, deps.now, user, prior, currentlyDenied, report ?? [])
+      gate?.plan ??
+      planFromReport(log, config, got?.at ?? deps.now, user, prior, currentlyDenied, report ?? [])
     const changes = {
       added: plan.added,
       removed: plan.removed,
@@ -553,9 +554,10 @@ async function reportOf(
   user: IamUser,
   full: boolean,
   planWith: (report: readonly ServiceUsage[]) => DenyPlan,
-): Promise<{ report: readonly ServiceUsage[]; reused: boolean } | 'not-started'> {
+): Promise<{ report: readonly ServiceUsage[]; reused: boolean; at?: Date } | 'not-started'> {
   const stored = deps.reports?.stored(user)
-  if (stored?.thisSweep) return { report: stored.services, reused: false }
+  // Judged as of its reading: a service that crossed the window since may have been used since, too.
+  if (stored?.thisSweep) return { report: stored.services, reused: false, at: stored.readAt }
   const why = readNeeded({
     stored,
     grantsDigest: user.grantsDigest,

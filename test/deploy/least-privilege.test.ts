@@ -303,34 +303,68 @@ describe('without a Slack secret', () => {
 })
 
 describe('the spoke role trust', () => {
-  it('admits only the hub and operator roles, and only with the ExternalId', () => {
+  it('admits only the hub role, and only with the ExternalId', () => {
     expect(trustPolicy.Statement).toHaveLength(1)
     expect(trustPolicy.Statement[0]?.Condition).toEqual({
       StringEquals: { 'sts:ExternalId': 'external-id' },
-      ArnEquals: { 'aws:PrincipalArn': [hubPrincipal, operatorPrincipal] },
+      ArnEquals: { 'aws:PrincipalArn': hubPrincipal },
     })
   })
 })
 
 describe('the operator role (the CLI) can do what the README says, and nothing more', () => {
   const hub = loadTemplate('hub/template.yaml')
-  const operatorPolicy = rolePolicy(hub, 'OperatorRole', HUB_VALUES, { HasOperatorPrincipals: false })
-  /** The operator role's trust, with or without a list of operator principals. */
-  const operatorTrust = (principals?: string) =>
-    resolve(
-      hub.Resources.OperatorRole?.Properties?.AssumeRolePolicyDocument,
-      { ...HUB_VALUES, OperatorPrincipalArns: principals ?? '' },
-      { HasOperatorPrincipals: principals !== undefined },
-    )
-  // The CLI runs the hub's code but never reads the Slack secret (its digest takes --slack-webhook-url),
-  // and starts sweeps in the hub with `aws lambda invoke`.
-  const cliCalls = hubCalls.filter((a) => a !== 'secretsmanager:GetSecretValue')
+  const spokeTemplate = loadTemplate('spoke-role-template/spoke-role.yaml')
+  const SSO = 'arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_SecurityAdmin_*'
+  const values = { ...HUB_VALUES, OperatorPrincipalArns: SSO, ExternalIdParameter: `/${STACK}/external-id` }
+  const operatorPolicy = rolePolicy(hub, 'OperatorRole', values)
+  const operatorTrust = resolve(hub.Resources.OperatorRole?.Properties?.AssumeRolePolicyDocument, values)
+  const spokeValues = {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': MEMBER,
+    HubAccountId: HUB_ACCOUNT,
+    OperatorRoleName: `${STACK}-operator`,
+    RoleName: SPOKE,
+    ExternalId: 'external-id',
+    PolicyPath: PATH,
+  }
+  const operatorSpokePolicy = rolePolicy(spokeTemplate, 'OperatorSpokeRole', spokeValues)
+  const operatorSpokeTrust = resolve(
+    spokeTemplate.Resources.OperatorSpokeRole?.Properties?.AssumeRolePolicyDocument,
+    spokeValues,
+  )
+  const operatorSpoke = `arn:aws:iam::${MEMBER}:role/${SPOKE}Operator`
+  const PARAMETER = `arn:aws:ssm:us-east-1:${HUB_ACCOUNT}:parameter/${STACK}/external-id`
+  // What the CLI calls with the operator role: the hub's calls but its Slack secret (the CLI posts only
+  // to a URL it is given); plus reading the ExternalId the README fetches with the AWS CLI.
+  const OPERATOR_REQUESTS: Record<string, string> = {
+    ...Object.fromEntries(
+      Object.entries(HUB_REQUESTS).filter(([a]) => a !== 'secretsmanager:GetSecretValue'),
+    ),
+    'sts:AssumeRole': operatorSpoke,
+    'ssm:GetParameter': PARAMETER,
+  }
+  /** The IAM calls the CLI makes in a spoke account: reads, and removing the project's policies. */
+  const OPERATOR_SPOKE_ACTIONS = [
+    'iam:DeletePolicy',
+    'iam:DeletePolicyVersion',
+    'iam:DetachGroupPolicy',
+    'iam:DetachRolePolicy',
+    'iam:DetachUserPolicy',
+    'iam:GenerateServiceLastAccessedDetails',
+    'iam:GetAccountAuthorizationDetails',
+    'iam:GetAccountSummary',
+    'iam:GetServiceLastAccessedDetails',
+    'iam:ListEntitiesForPolicy',
+  ]
 
-  it("lists the CLI's calls (the hub's but the Slack secret), no more, no fewer", () => {
-    expect(actionsOf(operatorPolicy)).toEqual(cliCalls)
+  it('lists the calls the CLI makes, no more, no fewer', () => {
+    expect(actionsOf(operatorPolicy)).toEqual(Object.keys(OPERATOR_REQUESTS).sort())
+    expect(actionsOf(operatorSpokePolicy)).toEqual(OPERATOR_SPOKE_ACTIONS)
+    expect(OPERATOR_SPOKE_ACTIONS.every((a) => iamCalls.includes(a))).toBe(true)
   })
 
-  it.each(cliCalls)('allows %s', async (action) => {
+  it.each(Object.entries(OPERATOR_REQUESTS))('allows %s', async (action, resource) => {
     const assume = action === 'sts:AssumeRole'
     const context: Record<string, string> = assume ? { ...ORG, 'aws:PrincipalArn': operatorPrincipal } : {}
     expect(
@@ -338,28 +372,66 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
         operatorPolicy,
         operatorPrincipal,
         action,
-        HUB_REQUESTS[action] ?? '',
+        resource,
         context,
-        assume ? trustPolicy : undefined,
+        assume ? operatorSpokeTrust : undefined,
       ),
     ).toBe('Allowed')
   })
 
-  it("reaches every account's spoke role only with the ExternalId, inside the organization", async () => {
-    const spoke = HUB_REQUESTS['sts:AssumeRole'] ?? ''
-    const as = (context: Record<string, string>) =>
-      verdict(operatorPolicy, operatorPrincipal, 'sts:AssumeRole', spoke, context, trustPolicy)
-    expect(await as({ ...ORG, 'aws:PrincipalArn': operatorPrincipal })).toBe('Allowed')
+  it("reaches an account only through its operator spoke role, with the ExternalId, inside the organization; never the hub's", async () => {
+    const as = (resource: string, context: Record<string, string>, trust: unknown) =>
+      verdict(operatorPolicy, operatorPrincipal, 'sts:AssumeRole', resource, context, trust)
+    const inOrg = { ...ORG, 'aws:PrincipalArn': operatorPrincipal }
+    expect(await as(operatorSpoke, inOrg, operatorSpokeTrust)).toBe('Allowed')
+    expect(await as(spokePrincipal, inOrg, trustPolicy)).not.toBe('Allowed')
+    const { 'sts:ExternalId': _id, ...noExternalId } = inOrg
+    expect(await as(operatorSpoke, noExternalId, operatorSpokeTrust)).not.toBe('Allowed')
     expect(
-      await as({
-        'aws:PrincipalArn': operatorPrincipal,
-        'aws:PrincipalOrgID': 'o-ours',
-        'aws:ResourceOrgID': 'o-ours',
-      }),
+      await as(operatorSpoke, { ...inOrg, 'aws:ResourceOrgID': 'o-someoneelse' }, operatorSpokeTrust),
     ).not.toBe('Allowed')
+    // The hub role cannot use the operator's way in either.
     expect(
-      await as({ ...ORG, 'aws:ResourceOrgID': 'o-someoneelse', 'aws:PrincipalArn': operatorPrincipal }),
+      await verdict(
+        ALLOW_ALL,
+        hubPrincipal,
+        'sts:AssumeRole',
+        operatorSpoke,
+        { ...ORG, 'aws:PrincipalArn': hubPrincipal },
+        operatorSpokeTrust,
+      ),
     ).not.toBe('Allowed')
+  })
+
+  it.each(OPERATOR_SPOKE_ACTIONS)('in an account, allows %s', async (action) => {
+    const request = SPOKE_REQUESTS[action]
+    if (!request) throw new Error(`no request for ${action}`)
+    expect(await verdict(operatorSpokePolicy, operatorSpoke, action, request.resource, request.context)).toBe(
+      'Allowed',
+    )
+  })
+
+  it.each([
+    ['creating a policy under the path (an Allow in disguise)', 'iam:CreatePolicy', OUR_POLICY, {}],
+    ['editing one of ours', 'iam:CreatePolicyVersion', OUR_POLICY, {}],
+    ['making an old version default', 'iam:SetDefaultPolicyVersion', OUR_POLICY, {}],
+    ['attaching one of ours', 'iam:AttachUserPolicy', BOB, { 'iam:PolicyARN': OUR_POLICY }],
+    [
+      'attaching AdministratorAccess',
+      'iam:AttachUserPolicy',
+      BOB,
+      { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+    ],
+    [
+      "detaching the user's own policies",
+      'iam:DetachUserPolicy',
+      BOB,
+      { 'iam:PolicyARN': `arn:aws:iam::${MEMBER}:policy/team` },
+    ],
+    ['tagging a user exempt', 'iam:TagUser', BOB, { 'aws:TagKeys': 'least-privilege-exempt' }],
+    ['inline policies', 'iam:PutUserPolicy', BOB, {}],
+  ])('in an account, denies %s', async (_name, action, resource, context) => {
+    expect(await verdict(operatorSpokePolicy, operatorSpoke, action, resource, context)).not.toBe('Allowed')
   })
 
   it.each([
@@ -369,13 +441,18 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
       'iam:CreateUser',
       `arn:aws:iam::${HUB_ACCOUNT}:user/mallory`,
     ],
-    ['detaching policies directly', 'iam:DetachUserPolicy', BOB],
+    ["assuming the hub's spoke role", 'sts:AssumeRole', spokePrincipal],
     ['assuming another role', 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`],
     ['changing the hub', 'lambda:UpdateFunctionCode', FUNCTION_ARN],
     [
       'invoking other functions',
       'lambda:InvokeFunction',
       `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:payments`,
+    ],
+    [
+      'reading other parameters',
+      'ssm:GetParameter',
+      `arn:aws:ssm:us-east-1:${HUB_ACCOUNT}:parameter/db/password`,
     ],
     ['scanning the table', 'dynamodb:Scan', TABLE_ARN],
     ['deleting the table', 'dynamodb:DeleteTable', TABLE_ARN],
@@ -385,39 +462,43 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     expect(await verdict(operatorPolicy, operatorPrincipal, action, resource)).not.toBe('Allowed')
   })
 
-  it('may be assumed by the listed operator principals only, when a list is given', async () => {
-    const sso = `arn:aws:iam::${HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SecurityAdmin_0123abcd`
-    const pattern = `arn:aws:iam::${HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityAdmin_*`
-    const assume = (principal: string, trust: unknown) =>
+  it("may be assumed only by the listed principals: Identity Center's roles in us-east-1 and elsewhere", async () => {
+    const assume = (principal: string) =>
       verdict(
         ALLOW_ALL,
         principal,
         'sts:AssumeRole',
         operatorPrincipal,
         { 'aws:PrincipalArn': principal },
-        trust,
+        operatorTrust,
       )
-    expect(await assume(sso, operatorTrust(pattern))).toBe('Allowed')
-    expect(await assume(`arn:aws:iam::${HUB_ACCOUNT}:role/Developer`, operatorTrust(pattern))).not.toBe(
-      'Allowed',
-    )
-    // Without a list, the account decides, through each principal's own policies.
-    expect(await assume(`arn:aws:iam::${HUB_ACCOUNT}:role/Developer`, operatorTrust())).toBe('Allowed')
-    expect(await assume(`arn:aws:iam::${MEMBER}:role/Admin`, operatorTrust())).not.toBe('Allowed')
+    const sso = `arn:aws:iam::${HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com`
+    expect(await assume(`${sso}/AWSReservedSSO_SecurityAdmin_0123abcd`)).toBe('Allowed')
+    expect(await assume(`${sso}/eu-west-1/AWSReservedSSO_SecurityAdmin_0123abcd`)).toBe('Allowed')
+    expect(await assume(`${sso}/AWSReservedSSO_Developer_0123abcd`)).not.toBe('Allowed')
+    expect(await assume(`arn:aws:iam::${HUB_ACCOUNT}:role/PowerUser`)).not.toBe('Allowed')
   })
 
-  it("through the spoke role, can carry out the README's removal: detach and delete every policy of ours", async () => {
+  it('requires the list of operator principals: no default lets the whole account in', () => {
+    const parameter = hub.Parameters?.OperatorPrincipalArns as { Default?: unknown } | undefined
+    expect(parameter).toBeDefined()
+    expect(parameter?.Default).toBeUndefined()
+  })
+
+  it("can carry out the README's removal in an account: detach and delete every policy of ours", async () => {
     for (const action of [
       'iam:GetAccountAuthorizationDetails',
+      'iam:ListEntitiesForPolicy',
       'iam:DetachUserPolicy',
+      'iam:DetachRolePolicy',
       'iam:DeletePolicyVersion',
       'iam:DeletePolicy',
     ]) {
       const request = SPOKE_REQUESTS[action]
       if (!request) throw new Error(`no request for ${action}`)
-      expect(await verdict(spokePolicy, spokePrincipal, action, request.resource, request.context)).toBe(
-        'Allowed',
-      )
+      expect(
+        await verdict(operatorSpokePolicy, operatorSpoke, action, request.resource, request.context),
+      ).toBe('Allowed')
     }
   })
 })

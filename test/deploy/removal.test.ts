@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { AttachUserPolicyCommand, CreatePolicyCommand } from '@aws-sdk/client-iam'
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations'
 import { describe, expect, it } from 'vitest'
+import { createIamClient } from '../../shared/aws/clients.js'
+import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
@@ -11,7 +14,7 @@ function readmeRemovalLoop(): { query: string; command: string[] } {
   const readme = readFileSync('README.md', 'utf8')
   const section = must(/### Removal\n([\s\S]*?)\n## /.exec(readme)?.[1], 'the Removal section')
   const query = must(/--query '([^']+)'/.exec(section)?.[1], 'the list-accounts query')
-  const line = must(/npm run -s cli -- (.*rollback.*)$/m.exec(section)?.[1], 'the rollback line')
+  const line = must(/npm run -s cli -- (.*rollback.*?) \|\|/m.exec(section)?.[1], 'the rollback line')
   // The shell's words, with the loop variable and the region filled in as the shell would.
   const command = line
     .trim()
@@ -32,11 +35,30 @@ describe("the README's removal sequence", () => {
         ...[...account.users.values()].flatMap((u) => u.attached.filter((arn) => arn.includes(PATH))),
       ])
     expect(ours().length).toBeGreaterThan(10)
+    // Someone planted a policy under the path, and a restricted user was deleted since the last sweep.
+    const production = must(h.emulator.state.accounts.get(DEMO_ACCOUNTS.production), 'production')
+    const admin = createIamClient({ credentials: credentialsFor(DEMO_ACCOUNTS.production), maxAttempts: 1 })
+    const planted = await admin.send(
+      new CreatePolicyCommand({
+        PolicyName: 'backdoor',
+        Path: PATH,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    )
+    await admin.send(
+      new AttachUserPolicyCommand({ UserName: 'carl', PolicyArn: must(planted.Policy?.Arn, 'planted ARN') }),
+    )
+    production.users.delete('bob')
 
     const { query, command } = readmeRemovalLoop()
-    expect(query).toBe('Accounts[?State==`ACTIVE`].Id')
+    expect(query).toBe('Accounts[?State==`ACTIVE` || Status==`ACTIVE`].Id')
     const { Accounts = [] } = await new OrganizationsClient({}).send(new ListAccountsCommand({}))
-    const active = Accounts.filter((a) => a.State === 'ACTIVE').map((a) => must(a.Id, 'account id'))
+    const active = Accounts.filter((a) => a.State === 'ACTIVE' || a.Status === 'ACTIVE').map((a) =>
+      must(a.Id, 'account id'),
+    )
     expect(active).not.toContain(DEMO_ACCOUNTS.suspended)
     for (const accountId of active) {
       const run = await cli(...command.map((word) => (word === '$a' ? accountId : word)))

@@ -3,6 +3,7 @@
  * the real wire protocols so that the real SDK clients, their pagination, retries and error parsing run
  * unchanged. Point the SDK at it with AWS_ENDPOINT_URL.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serviceCatalog } from './grants.js'
@@ -72,8 +73,10 @@ interface Identity {
 
 export class Emulator {
   readonly requests: RequestRecord[] = []
-  /** Asynchronous Lambda invocations received (the hub's continuations). */
-  readonly invocations: { functionName: string; payload: unknown }[] = []
+  /** Asynchronous Lambda invocations received (the hub's continuations, sweeps started in the hub). */
+  readonly invocations: { functionName: string; payload: unknown; requestId: string }[] = []
+  /** Functions that answer synchronous invocations (a test registers the hub's handler). */
+  readonly functions = new Map<string, (event: unknown, requestId: string) => Promise<unknown>>()
   private readonly faults: Fault[] = []
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private readonly sessions = new Map<string, string>()
@@ -200,6 +203,7 @@ export class Emulator {
     let status = 200
     let throttled = false
     let reply: string
+    const headers: Record<string, string> = {}
     const xmlns = () => (service === 'sts' ? STS_XMLNS : IAM_XMLNS)
     try {
       const who = this.identify(req)
@@ -211,14 +215,26 @@ export class Emulator {
       const fault = this.takeFault(action, accountId)
       if (fault) throw new AwsFault(fault.code, fault.message ?? `injected ${fault.code}`)
       if (lambdaPath?.[1]) {
-        if (req.headers['x-amz-invocation-type'] !== 'Event')
-          throw new AwsFault('InvalidParameterValueException', 'only Event invocations are emulated')
-        this.invocations.push({
-          functionName: decodeURIComponent(lambdaPath[1]),
-          payload: JSON.parse(body) as unknown,
-        })
-        status = 202
-        reply = ''
+        const functionName = decodeURIComponent(lambdaPath[1])
+        const requestId = randomUUID()
+        headers['x-amzn-requestid'] = requestId
+        if (req.headers['x-amz-invocation-type'] === 'Event') {
+          this.invocations.push({ functionName, payload: JSON.parse(body) as unknown, requestId })
+          status = 202
+          reply = ''
+        } else {
+          const handler = this.functions.get(functionName.split(':').pop() ?? functionName)
+          if (!handler)
+            throw new AwsFault('ResourceNotFoundException', `Function not found: ${functionName}`, 404)
+          // As Lambda does: a handler's error is a 200 with X-Amz-Function-Error and the error as payload.
+          try {
+            reply = JSON.stringify(await handler(JSON.parse(body) as unknown, requestId))
+          } catch (error) {
+            headers['x-amz-function-error'] = 'Unhandled'
+            const e = error instanceof Error ? error : new Error(String(error))
+            reply = JSON.stringify({ errorType: e.name, errorMessage: e.message })
+          }
+        }
       } else {
         reply = this.dispatch(service, action, params, body, who.identity, catalog)
       }
@@ -239,7 +255,10 @@ export class Emulator {
       write: status === 200 && IAM_WRITE_ACTIONS.has(action),
       ...(throttled ? { throttled } : {}),
     })
-    res.writeHead(status, { 'content-type': json || lambdaPath ? 'application/x-amz-json-1.1' : 'text/xml' })
+    res.writeHead(status, {
+      'content-type': json || lambdaPath ? 'application/x-amz-json-1.1' : 'text/xml',
+      ...headers,
+    })
     res.end(reply)
   }
 

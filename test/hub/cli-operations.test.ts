@@ -3,11 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { handler } from '../../hub/lambda.js'
 import { cliRunner, type Terminal } from '../support/cli-runner.js'
-import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { DEMO_ACCOUNTS, demoOrg, must } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
+
+// The hub's metric lines are Lambda's business (test/aws/sweep-metrics.test.ts).
+vi.mock('../../shared/aws/sweep-metrics.js', () => ({ publishSweepMetrics: async () => undefined }))
 
 /** The demo organization, new for each test, and the CLI pointed at it (optionally on a terminal). */
 async function givenDemoOrg(terminal?: Terminal) {
@@ -17,6 +21,71 @@ async function givenDemoOrg(terminal?: Terminal) {
 }
 
 describe('the command-line tool, as operators expect', () => {
+  it('with HUB_FUNCTION_NAME, the hub carries out enforce sweeps and releases, and the operator is named', async () => {
+    const { h, env } = await givenDemoOrg()
+    Object.assign(process.env, hubTestEnv(), { LOG_LEVEL: 'silent' })
+    const context = (awsRequestId: string) => ({
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
+      awsRequestId,
+      getRemainingTimeInMillis: () => 800_000,
+    })
+    h.emulator.functions.set('least-privilege-hub', (event, requestId) => handler(event, context(requestId)))
+    const cli = cliRunner({ ...env, HUB_FUNCTION_NAME: 'least-privilege-hub' })
+
+    const started = await cli(
+      'sweep',
+      '--enforce',
+      '--confirm-large-change',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--json',
+    )
+    expect(started.code).toBe(0)
+    const { sweepId } = JSON.parse(started.stdout) as { sweepId: string }
+    const invocation = must(h.emulator.invocations.at(-1), 'the invocation')
+    expect(invocation.payload).toEqual({
+      mode: 'enforce',
+      accounts: [DEMO_ACCOUNTS.production],
+      confirmLargeChange: true,
+    })
+    expect(sweepId).toBe(`manual-${invocation.requestId}`)
+    await handler(invocation.payload, context(invocation.requestId)) // what Lambda runs
+    const sweep = JSON.parse((await cli('audit', 'sweep', sweepId, '--json')).stdout)
+    expect(sweep).toMatchObject({ sweep: { status: 'completed', accountsSwept: 1 } })
+
+    const released = await cli(
+      'release',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--service',
+      'ec2',
+      '--reason',
+      'needs EC2',
+      '--enforce',
+      '--json',
+    )
+    expect(released.code).toBe(0)
+    expect(JSON.parse(released.stdout)).toMatchObject({
+      mode: 'enforce',
+      actor: expect.stringMatching(/user\/administrator \(through arn:aws:iam::/),
+      decision: { status: 'released', removed: [expect.objectContaining({ namespace: 'ec2' })] },
+    })
+    const refused = await cli(
+      'release',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'nobody',
+      '--service',
+      'ec2',
+      '--enforce',
+    )
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/least-privilege-hub: user: no IAM user nobody/)
+  })
+
   it('names the table and the region it looked in when the table is not there', async () => {
     const { cli } = await givenDemoOrg()
     const { code, stderr } = await cli('--region', 'eu-west-3', '--table', 'no-such-table', 'audit', 'sweeps')

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { handler } from '../../hub/lambda.js'
+import { handler as lambdaHandler } from '../../hub/lambda.js'
+import type { SweepReport } from '../../hub/sweep.js'
 import type { CompletedSweep } from '../../shared/domain/records.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
@@ -16,6 +17,7 @@ Object.assign(process.env, {
   ...hubTestEnv(),
   ACCOUNT_CONCURRENCY: '1',
   CONTINUATION_THRESHOLD_MS: '60000',
+  ACCESS_ADVISOR_TIMEOUT_MS: '5000',
   LOG_LEVEL: 'silent',
   SLACK_WEBHOOK_SECRET_ARN: SECRET_ARN,
 })
@@ -24,6 +26,12 @@ const published = vi.hoisted(() => [] as CompletedSweep[])
 vi.mock('../../shared/aws/sweep-metrics.js', () => ({
   publishSweepMetrics: async (summary: CompletedSweep) => void published.push(summary),
 }))
+/** The handler on a sweep event: its answer is a sweep report. */
+async function handler(event: unknown, ctx: Parameters<typeof lambdaHandler>[1]): Promise<SweepReport> {
+  const answer = await lambdaHandler(event, ctx)
+  if (!('sweepId' in answer)) throw new Error('a sweep event was answered as a release')
+  return answer
+}
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
 let requests = 0
 /**
@@ -94,7 +102,7 @@ describe('the Lambda handler', () => {
     const event = {
       source: 'aws.events',
       'detail-type': 'Scheduled Event',
-      id: 'a1b2c3d4-0000',
+      id: 'a1b2c3d4-0000-4000-8000-000000000000',
       time: '2026-11-25T06:00:00Z',
       detail: {},
     }
@@ -127,10 +135,42 @@ describe('the Lambda handler', () => {
     [{ mode: 'plan', force: true }, /force/],
     [{ mode: 'enforce', confirmLargeChange: 'yes' }, /confirmLargeChange/],
     [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
+    [
+      {
+        source: 'aws.events',
+        'detail-type': 'Scheduled Event',
+        id: 'old-sweep',
+        time: '2026-11-25T06:00:00Z',
+      },
+      /scheduled event: id: an EventBridge event id/,
+    ],
+    [
+      {
+        source: 'aws.events',
+        'detail-type': 'Scheduled Event',
+        id: 'a1b2c3d4-0000-4000-8000-000000000000',
+        time: '2026-11-25T06:00:00+01:00',
+      },
+      /scheduled event: time: an ISO time/,
+    ],
     [{ continuation: { sweepId: 'x' } }, /continuation.hop/],
     [{ continuation: { sweepId: 'x', hop: 1, accounts: ['111111111111'] } }, /accounts/],
     [{ continuation: { sweepId: 'nope', hop: 1 } }, /no sweep nope/],
     [{ mode: 'plan', accounts: ['999999999999'] }, /999999999999 not an active/],
+    [{ release: { accountId: '222222222222', userName: 'bob' } }, /release event: release.services/],
+    [
+      {
+        release: {
+          accountId: '222222222222',
+          userName: 'bob',
+          services: ['ec2'],
+          reason: '',
+          requestedBy: 'x',
+          enforce: false,
+        },
+      },
+      /release event: release: Unrecognized key/,
+    ],
   ])('rejects %j naming what is wrong', async (event, message) => {
     await expect(handler(event, context())).rejects.toThrow(message)
   })

@@ -1,5 +1,5 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { describe, expect, it } from 'vitest'
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   type Continuation,
   detectStalled,
@@ -203,12 +203,29 @@ describe('sweeps that never stall silently', () => {
     const id = freshAccountId()
     h.emulator.addAccount({ id, users: users(2, 0) })
     const config = h.config({ maxInvocations: 3 })
-    const first = await runSweep(
-      h.deps({ remainingMs: () => 1_000, continueWith: async () => undefined }),
-      config,
-      { kind: 'new', mode: 'plan', trigger: 'test', accounts: [id] },
-    )
-    const capped = await runSweep(h.deps(), config, { kind: 'continuation', sweepId: first.sweepId, hop: 3 })
+    // Invocations that never get anywhere (time is always short), each handing on to the next.
+    const shortOfTime = h.deps({ remainingMs: () => 1_000, continueWith: async () => undefined })
+    const first = await runSweep(shortOfTime, config, {
+      kind: 'new',
+      mode: 'plan',
+      trigger: 'test',
+      accounts: [id],
+    })
+    // A forged hop count changes nothing: the cap counts the sweep's own invocations.
+    const forged = await runSweep(shortOfTime, config, {
+      kind: 'continuation',
+      sweepId: first.sweepId,
+      hop: 999,
+    })
+    expect(forged.status).toBe('continued')
+    const statuses: string[] = []
+    for (let hop = 2; hop <= 4; hop++) {
+      statuses.push(
+        (await runSweep(shortOfTime, config, { kind: 'continuation', sweepId: first.sweepId, hop })).status,
+      )
+    }
+    expect(statuses).toEqual(['continued', 'stalled', 'stalled'])
+    const capped = { status: statuses[1] }
     expect(capped.status).toBe('stalled')
     expect(await h.store.sweeps.get(first.sweepId)).toMatchObject({
       status: 'stalled',
@@ -251,5 +268,48 @@ describe('the sweep ledger at scale', () => {
       expect(JSON.stringify(item).length).toBeLessThan(100_000)
       expect(item.expiresAt).toBe(Math.floor(Date.parse(startedAt) / 1000) + 30 * 86_400)
     }
+  })
+})
+
+describe('the account lock', () => {
+  it("tells a holder whose lease was taken over, which stops; its release leaves the new holder's lock", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const accountId = freshAccountId()
+    const t0 = Date.now()
+    let resume: () => void = () => undefined
+    const frozen = new Promise<void>((r) => {
+      resume = r
+    })
+    let sawLost: boolean | undefined
+    const holding = h.store.locks.hold(
+      accountId,
+      'frozen',
+      () => new Date(t0),
+      60_000,
+      async (lost) => {
+        await frozen // a Lambda environment frozen past its lease
+        sawLost = lost()
+      },
+    )
+    const holder = async () =>
+      (
+        await h.runtime.clients.dynamo.send(
+          new GetCommand({ TableName: TABLE, Key: { pk: `LOCK#${accountId}`, sk: 'LOCK' } }),
+        )
+      ).Item?.holder
+    await expect.poll(holder).toBe('frozen')
+    // The lease lapsed: another writer takes the account over; then the frozen holder's renewal fires.
+    expect(await h.store.locks.acquire(accountId, 'other', new Date(t0 + 61_000), 60_000)).toEqual({
+      acquired: true,
+    })
+    vi.advanceTimersByTime(20_000)
+    await new Promise((r) => setTimeout(r, 300))
+    resume()
+    await holding
+    expect(sawLost).toBe(true)
+    expect(await holder()).toBe('other')
   })
 })

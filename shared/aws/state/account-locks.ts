@@ -34,27 +34,49 @@ export class AccountLocks {
 
   /**
    * Runs `work` under the account's lock, renewing the lease every third of it so that work longer than
-   * one lease (a long CLI rollback, a large account) is never taken over, and gives it back after.
+   * one lease (a long CLI rollback, a large account) is never taken over, and gives it back after. A
+   * renewal only ever extends this holder's own row: once another writer took the account over (this
+   * one was frozen past its lease), `lost()` turns true for good and the work must stop writing.
    */
   async hold<T>(
     accountId: string,
     holder: string,
     now: () => Date,
     leaseMs: number,
-    work: () => Promise<T>,
+    work: (lost: () => boolean) => Promise<T>,
   ): Promise<{ held: true; result: T } | { held: false; heldBy: string; until: string }> {
     const taken = await this.acquire(accountId, holder, now(), leaseMs)
     if (!taken.acquired) return { held: false, heldBy: taken.heldBy, until: taken.until }
+    let lost = false
+    let renewing: Promise<void> = Promise.resolve()
     const renewal = setInterval(() => {
-      this.acquire(accountId, holder, now(), leaseMs).catch(() => undefined) // the next tick tries again
+      renewing = this.renew(accountId, holder, now(), leaseMs).then(
+        (kept) => {
+          if (!kept) lost = true
+        },
+        () => undefined, // a failed call is not a lost lock: the next tick tries again
+      )
     }, leaseMs / 3)
     renewal.unref()
     try {
-      return { held: true, result: await work() }
+      return { held: true, result: await work(() => lost) }
     } finally {
       clearInterval(renewal)
-      await this.release(accountId, holder)
+      await renewing // a renewal in flight must not outlive the release
+      if (!lost) await this.release(accountId, holder)
     }
+  }
+
+  /** Extends this holder's lease; false when the row is gone or another holder's. Never creates one. */
+  private async renew(accountId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
+    return this.table.updateIf(
+      { pk: keys.lock(accountId), sk: keys.lockRow },
+      {
+        UpdateExpression: 'SET leaseExpiresAt = :until',
+        ConditionExpression: 'holder = :holder',
+        ExpressionAttributeValues: { ':until': now.getTime() + leaseMs, ':holder': holder },
+      },
+    )
   }
 
   /** Gives the lock back, if this holder still has it. */

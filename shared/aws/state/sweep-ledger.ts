@@ -61,14 +61,23 @@ export class SweepLedger {
     return rows.flatMap((r) => r.accounts)
   }
 
-  completeAccount(sweepId: string, outcome: AccountOutcome, at: Date, startedAt: string): Promise<void> {
-    return this.table.put({
+  /** Records an account's outcome; `ifAbsent` keeps an outcome already recorded (a write made without the lock). */
+  async completeAccount(
+    sweepId: string,
+    outcome: AccountOutcome,
+    at: Date,
+    startedAt: string,
+    ifAbsent = false,
+  ): Promise<void> {
+    const item = {
       pk: keys.sweep(sweepId),
       sk: keys.sweepAccount(outcome.accountId),
       doneAt: at.toISOString(),
       ...outcome,
       ...this.ttl(startedAt),
-    })
+    }
+    if (ifAbsent) await this.table.putIf(item, { ConditionExpression: 'attribute_not_exists(pk)' })
+    else await this.table.put(item)
   }
 
   async isDone(sweepId: string, accountId: string): Promise<boolean> {

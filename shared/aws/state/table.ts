@@ -50,6 +50,16 @@ export class StateTable {
     await this.db.send(new UpdateCommand({ TableName: this.name, Key: key, ...update }))
   }
 
+  /** A conditional update; false when the condition does not hold. */
+  async updateIf(
+    key: Key,
+    update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>,
+  ): Promise<boolean> {
+    return this.unlessConditionFails(() =>
+      this.db.send(new UpdateCommand({ TableName: this.name, Key: key, ...update })),
+    )
+  }
+
   async delete(key: Key): Promise<void> {
     this.writeCount++
     await this.db.send(new DeleteCommand({ TableName: this.name, Key: key }))

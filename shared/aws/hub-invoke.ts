@@ -1,0 +1,47 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
+import { LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
+
+/**
+ * Starts an asynchronous invocation of the hub function (a continuation, or a sweep an operator starts).
+ * Returns Lambda's request id: the hub derives the sweep id of a manual sweep from it.
+ */
+export async function startInHub(lambda: LambdaClient, functionName: string, event: object): Promise<string> {
+  const reply = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'Event',
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
+    }),
+  )
+  if (reply.StatusCode !== 202)
+    throw new UnexpectedReplyError(`async Invoke of ${functionName} answered ${reply.StatusCode}`)
+  return reply.$metadata.requestId ?? ''
+}
+
+/** The hub refused or failed an operator's request; its message says why. */
+export class HubError extends LeastPrivilegeError {
+  override readonly name = 'HubError'
+}
+
+/** Asks the hub function to carry out one request and waits for its answer (a release). */
+export async function askHub(lambda: LambdaClient, functionName: string, event: object): Promise<unknown> {
+  const reply = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
+    }),
+  )
+  const text = reply.Payload ? new TextDecoder().decode(reply.Payload) : ''
+  let payload: unknown
+  try {
+    payload = text ? JSON.parse(text) : undefined
+  } catch {
+    throw new UnexpectedReplyError(`${functionName} answered with a payload that is not JSON`)
+  }
+  if (reply.FunctionError) {
+    const message = (payload as { errorMessage?: unknown } | undefined)?.errorMessage
+    throw new HubError(`${functionName}: ${typeof message === 'string' ? message : reply.FunctionError}`)
+  }
+  return payload
+}
