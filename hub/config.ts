@@ -18,6 +18,8 @@ const hubConfigFields = engineConfigSchema
     accountConcurrency: z.number().int().min(1).max(64).default(32),
     /** The state table. */
     tableName: z.string().regex(/^[\w.-]{3,255}$/),
+    /** IAM requests a second the sweep sends to one account at most (retries included). */
+    iamRequestsPerSecond: z.number().int().min(1).max(10_000).default(10),
     /** SDK attempts per call (adaptive retries for throttling). */
     maxAttempts: z.number().int().min(1).max(20).default(8),
     /** In a Lambda, stop starting accounts when less than this much time is left, and continue in a new invocation. */

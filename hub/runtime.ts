@@ -23,7 +23,12 @@ export function createRuntime(config: HubConfig, log: Logger, aws: AwsTarget = {
     sts: clients.sts,
     store,
     iamFor: (credentials, meter) =>
-      createIamClient({ credentials, maxAttempts: config.maxAttempts, ...(meter ? { meter } : {}) }),
+      createIamClient({
+        credentials,
+        maxAttempts: config.maxAttempts,
+        requestsPerSecond: config.iamRequestsPerSecond,
+        ...(meter ? { meter } : {}),
+      }),
     log,
     now: () => new Date(),
     ...extra,

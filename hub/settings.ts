@@ -96,6 +96,12 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'tableName', env: 'TABLE_NAME', flag: 'table', kind: 'string', help: 'the state table' },
   {
+    key: 'iamRequestsPerSecond',
+    env: 'IAM_REQUESTS_PER_SECOND',
+    kind: 'number',
+    help: "IAM requests a second sent to one account at most, retries included: the account's rate is shared with its own automation",
+  },
+  {
     key: 'maxAttempts',
     env: 'MAX_ATTEMPTS',
     kind: 'number',

@@ -5,6 +5,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { STSClient } from '@aws-sdk/client-sts'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import pThrottle from 'p-throttle'
 import { ConfigError } from '../errors.js'
 
 /** Where the SDK's default chain is pointed: a named profile and a region (CLI flags), else its own. */
@@ -20,6 +21,11 @@ export interface ClientSettings extends AwsTarget {
   maxAttempts: number
   /** Counts the client's requests (every attempt) and the throttled ones. */
   meter?: CallMeter
+  /**
+   * Requests a second this client sends at most, retries included. The account's IAM rate is shared
+   * with the organization's own automation: a sweep paced below it throttles no one, itself included.
+   */
+  requestsPerSecond?: number
 }
 
 /** Requests sent and requests throttled, per account: the sweep's own measure of its IAM traffic. */
@@ -55,9 +61,13 @@ export function createIamClient(settings: ClientSettings): IAMClient {
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
   const meter = settings.meter
+  const pace = settings.requestsPerSecond
+    ? pThrottle({ limit: settings.requestsPerSecond, interval: 1000, strict: true })(() => undefined)
+    : undefined
   // Below the retry strategy: each attempt passes here once.
   client.middlewareStack.add(
     (next) => async (args) => {
+      await pace?.()
       if (meter) meter.calls++
       try {
         return await next(args)

@@ -29,6 +29,8 @@ export function hubTestSettings(): Partial<HubConfig> {
     policyNamePrefix: PREFIX,
     policyPath: PATH,
     accessAdvisor: { initialDelayMs: 5, maxDelayMs: 50, timeoutMs: 5_000 },
+    // The emulator has no rate limit unless a test gives it one (and then its own pace).
+    iamRequestsPerSecond: 10_000,
   }
 }
 
@@ -41,5 +43,6 @@ export function hubTestEnv(): Record<string, string> {
     POLICY_PATH: s.policyPath ?? PATH,
     POLICY_NAME_PREFIX: s.policyNamePrefix ?? PREFIX,
     USER_CONCURRENCY: '8',
+    IAM_REQUESTS_PER_SECOND: String(s.iamRequestsPerSecond ?? 10_000),
   }
 }
