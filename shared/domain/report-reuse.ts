@@ -13,11 +13,24 @@ export interface StoredUsage {
   grantsDigest?: string
 }
 
-export type ReadReason = 'no-report' | 'full-sweep' | 'grants-changed' | 'stale' | 'would-deny'
+export type ReadReason = 'no-report' | 'full-sweep' | 'grants-changed' | 'stale' | 'refresh-day'
+
+const DAY_MS = 86_400_000
+
+/**
+ * The day of each REFRESH_DAYS cycle on which a user's report is read again: spread by UserId, so that
+ * an organization read all at once (its first sweep) is not read all at once again a cycle later.
+ */
+export function refreshSlot(userId: string, refreshDays: number): number {
+  let hash = 0
+  for (const c of userId) hash = (hash * 31 + c.charCodeAt(0)) >>> 0
+  return hash % refreshDays
+}
 
 /** Why a fresh read is needed, before any plan is made; undefined when the stored report may serve. */
 export function readNeeded(input: {
   stored: StoredUsage | undefined
+  userId: string
   grantsDigest: string
   now: Date
   refreshDays: number
@@ -27,6 +40,9 @@ export function readNeeded(input: {
   if (!stored) return 'no-report'
   if (input.full) return 'full-sweep'
   if (stored.grantsDigest !== input.grantsDigest) return 'grants-changed'
-  if (input.now.getTime() - stored.readAt.getTime() >= input.refreshDays * 86_400_000) return 'stale'
+  const age = input.now.getTime() - stored.readAt.getTime()
+  if (age >= input.refreshDays * DAY_MS) return 'stale'
+  const today = Math.floor(input.now.getTime() / DAY_MS) % input.refreshDays
+  if (age >= DAY_MS && today === refreshSlot(input.userId, input.refreshDays)) return 'refresh-day'
   return undefined
 }

@@ -560,6 +560,7 @@ async function reportOf(
   if (stored?.thisSweep) return { report: stored.services, reused: false, at: stored.readAt }
   const why = readNeeded({
     stored,
+    userId: user.id,
     grantsDigest: user.grantsDigest,
     now: deps.now,
     refreshDays: config.refreshDays,

@@ -9,8 +9,13 @@
  * `--naive-accounts` accounts at `--naive-scale` (time divided by 50), since the naive sweep would take
  * hours at the main scale.
  *
- *   npm run bench                                                         # about 20 minutes
- *   npm run bench -- --sizes 5,20 --naive-accounts 5 --out /tmp/quick.json  # a quick look
+ * Then a simulated week (`--week-accounts`, time ÷ `--scale`): two copies of an organization whose users
+ * keep using services, swept once a day for `--days` days with the clock advanced a day each time, one
+ * copy incrementally (the default sweep), the other with every report read afresh; the decisions of the
+ * two are compared every day.
+ *
+ *   npm run bench                                                         # about 35 minutes
+ *   npm run bench -- --sizes 5,20 --naive-accounts 5 --week-accounts 5 --out /tmp/quick.json  # a quick look
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
@@ -20,7 +25,7 @@ import { loadHubConfig } from '../../hub/config.js'
 import { credentialsFor, EMULATOR_EXTERNAL_ID } from '../emulator/server.js'
 import { BENCH_MANAGEMENT } from './org-seed.js'
 import type { ServerSettings } from './server-process.js'
-import type { SweepMeasurement } from './sweep-process.js'
+import type { SweepCommand, SweepMeasurement } from './sweep-process.js'
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +34,8 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '2.5' },
     'naive-accounts': { type: 'string', default: '100' },
     'naive-scale': { type: 'string', default: '50' },
+    'week-accounts': { type: 'string', default: '100' },
+    days: { type: 'string', default: '8' },
     out: { type: 'string', default: 'bench-results.json' },
   },
 })
@@ -37,6 +44,11 @@ const usersPerAccount = Number(values.users)
 const mainScale = Number(values.scale)
 const naiveAccounts = Number(values['naive-accounts'])
 const naiveScale = Number(values['naive-scale'])
+const weekAccounts = Number(values['week-accounts'])
+const days = Number(values.days)
+const DAY_MS = 86_400_000
+/** The week's first day; the organization's dates are relative to it. */
+const T0 = Math.floor(Date.now() / DAY_MS) * DAY_MS + 6 * 3_600_000
 
 /**
  * The real-world model, and the benchmark's time scale. AWS publishes no IAM rate; 15 requests a second
@@ -48,6 +60,8 @@ const REAL = {
   jobLatencyMs: 2000,
   jobJitterMs: 2000,
   rateLimitPerSecond: 15,
+  /** The sweep's own pace per account (IAM_REQUESTS_PER_SECOND), below the account's rate. */
+  pacePerSecond: 10,
   naivePollMs: 1000,
   pollInitialMs: 1000,
   pollMaxMs: 8000,
@@ -57,6 +71,7 @@ const scaledBy = (scale: number) => ({
   jobLatencyMs: REAL.jobLatencyMs / scale,
   jobJitterMs: REAL.jobJitterMs / scale,
   rateLimitPerSecond: REAL.rateLimitPerSecond * scale,
+  pacePerSecond: REAL.pacePerSecond * scale,
   naivePollMs: REAL.naivePollMs / scale,
   pollInitialMs: REAL.pollInitialMs / scale,
   pollMaxMs: REAL.pollMaxMs / scale,
@@ -99,8 +114,9 @@ async function withServer<T>(
   accounts: number,
   scaled: Scaled,
   run: (server: ChildProcess, env: Record<string, string>) => Promise<T>,
+  org: ServerSettings['org'] = 'bench',
 ): Promise<T> {
-  const settings: ServerSettings = { accounts, usersPerAccount, ...scaled, table: TABLE }
+  const settings: ServerSettings = { org, t0: T0, accounts, usersPerAccount, ...scaled, table: TABLE }
   const server = child('server-process.ts', { BENCH_SERVER: JSON.stringify(settings) })
   const ready = await ask<{ emulatorUrl: string; dynamoUrl: string }>(server)
   const hub = credentialsFor(BENCH_MANAGEMENT)
@@ -114,6 +130,7 @@ async function withServer<T>(
     EXTERNAL_ID: EMULATOR_EXTERNAL_ID,
     ACCESS_ADVISOR_INITIAL_DELAY_MS: String(Math.round(scaled.pollInitialMs)),
     ACCESS_ADVISOR_MAX_DELAY_MS: String(Math.round(scaled.pollMaxMs)),
+    IAM_REQUESTS_PER_SECOND: String(Math.round(scaled.pacePerSecond)),
     LOG_LEVEL: 'silent',
   }
   try {
@@ -123,7 +140,7 @@ async function withServer<T>(
   }
 }
 
-async function sweep(server: ChildProcess, env: Record<string, string>, commands: object[]) {
+async function sweep(server: ChildProcess, env: Record<string, string>, commands: SweepCommand[]) {
   const sweeper = child('sweep-process.ts', env)
   await ask(sweeper)
   const results: { measurement: SweepMeasurement; counts: Counts }[] = []
@@ -137,6 +154,7 @@ async function sweep(server: ChildProcess, env: Record<string, string>, commands
 }
 
 const iamCalls = (c: Counts) => Object.entries(c.counts).filter(([k]) => k.startsWith('iam:'))
+const totalCalls = (c: Counts) => iamCalls(c).reduce((n, [, v]) => n + v, 0)
 const perUser = (c: Counts, users: number) => iamCalls(c).reduce((n, [, v]) => n + v, 0) / users
 const breakdown = (c: Counts, users: number) =>
   Object.fromEntries(
@@ -167,10 +185,12 @@ for (const accounts of sizes) {
   process.stderr.write(
     `\n${accounts} accounts × ${usersPerAccount} users, time ÷ ${mainScale}: first sweep, then steady state…\n`,
   )
+  // The steady sweep reads every report (`--full`): the bound assumes every user's job runs. What
+  // incremental reads save is the week's measure, below.
   const [first, steady] = await withServer(accounts, main, (server, env) =>
     sweep(server, env, [
       { cmd: 'ours', mode: 'enforce' },
-      { cmd: 'ours', mode: 'enforce' },
+      { cmd: 'ours', mode: 'enforce', full: true },
     ]),
   )
   if (!first || !steady) throw new Error('a sweep did not report')
@@ -186,6 +206,7 @@ for (const accounts of sizes) {
     steadyCallsPerUser: Number(perUser(steady.counts, users).toFixed(2)),
     steadyDynamoWrites: steady.measurement.dynamoWrites,
     firstThrottled: first.counts.throttled,
+    firstThrottledShare: Number((first.counts.throttled / totalCalls(first.counts)).toFixed(4)),
     steadyThrottled: steady.counts.throttled,
     peakRssMb: Math.round(Math.max(first.measurement.maxRssMb, steady.measurement.maxRssMb)),
     msPerAccount: Math.round(steady.measurement.wallMs / accounts),
@@ -222,6 +243,85 @@ const comparison = {
   naiveBreakdown: breakdown(naive.counts, naiveUsers),
 }
 
+/**
+ * The simulated week: day by day, the same uses land in two copies of the organization; one is swept
+ * incrementally, the other with every report read afresh. Their decisions must agree: no grant changes
+ * in this organization, so the invariant allows no difference at all.
+ */
+async function simulatedWeek() {
+  const users = weekAccounts * usersPerAccount
+  process.stderr.write(
+    `\nsimulated week: ${weekAccounts} accounts × ${usersPerAccount} users, ${days} daily sweeps, time ÷ ${mainScale}…\n`,
+  )
+  return withServer(
+    weekAccounts,
+    main,
+    (serverA, envA) =>
+      withServer(
+        weekAccounts,
+        main,
+        async (serverB, envB) => {
+          const incremental = child('sweep-process.ts', envA)
+          const full = child('sweep-process.ts', envB)
+          await Promise.all([ask(incremental), ask(full)])
+          const perDay: Record<string, number | string>[] = []
+          let mismatches = 0
+          for (let day = 1; day <= days; day++) {
+            await Promise.all([ask(serverA, { cmd: 'day', day }), ask(serverB, { cmd: 'day', day })])
+            const now = T0 + day * DAY_MS
+            await ask(serverA, { cmd: 'reset' })
+            const a = await ask<SweepMeasurement>(incremental, {
+              cmd: 'ours',
+              mode: 'enforce',
+              now,
+              snapshot: true,
+            })
+            const countsA = await ask<Counts>(serverA, { cmd: 'counts' })
+            const b = await ask<SweepMeasurement>(full, {
+              cmd: 'ours',
+              mode: 'enforce',
+              now,
+              full: true,
+              snapshot: true,
+            })
+            const differ = Object.keys({ ...a.denied, ...b.denied }).filter(
+              (k) => a.denied?.[k] !== b.denied?.[k],
+            )
+            mismatches += differ.length
+            if (differ.length > 0)
+              process.stderr.write(`day ${day}: decisions differ for ${differ.slice(0, 5).join(', ')}\n`)
+            perDay.push({
+              day,
+              iamCallsPerUser: Number((totalCalls(countsA) / users).toFixed(3)),
+              readsSkippedShare: Number(((a.readsSkipped ?? 0) / users).toFixed(3)),
+              throttled: countsA.throttled,
+              wallS: Number((a.wallMs / 1000).toFixed(1)),
+              fullSweepBoundS: Number((lowerBoundMs(weekAccounts, main) / 1000).toFixed(1)),
+              newlyEnforced: a.counts?.enforced ?? 0,
+              decisionMismatches: differ.length,
+            })
+            console.table([perDay.at(-1)])
+          }
+          incremental.send({ cmd: 'stop' })
+          full.send({ cmd: 'stop' })
+          const steadyDays = perDay.slice(1)
+          const mean = (key: string) =>
+            Number((steadyDays.reduce((n, d) => n + Number(d[key]), 0) / steadyDays.length).toFixed(3))
+          return {
+            weekIamCallsPerUserPerDay: mean('iamCallsPerUser'),
+            weekReadsSkippedShare: mean('readsSkippedShare'),
+            weekThrottled: steadyDays.reduce((n, d) => n + Number(d.throttled), 0),
+            decisionMismatches: mismatches,
+            perDay,
+          }
+        },
+        'week',
+      ),
+    'week',
+  )
+}
+const week = await simulatedWeek()
+
 const largest = rows.at(-1) ?? {}
 // At real latencies the sweep keeps the ratio to the lower bound measured on the largest org (its CPU
 // share only shrinks), so the projection is that ratio times the bound for 1,000 accounts, unscaled.
@@ -232,12 +332,18 @@ const results = {
   firstIamCallsPerUser: largest.firstCallsPerUser,
   steadyDynamoWrites: largest.steadyDynamoWrites,
   ratioToBound: largest.ratioToBound,
+  firstThrottledShare: largest.firstThrottledShare,
+  steadyThrottled: largest.steadyThrottled,
+  weekIamCallsPerUserPerDay: week.weekIamCallsPerUserPerDay,
+  weekReadsSkippedShare: week.weekReadsSkippedShare,
+  decisionMismatches: week.decisionMismatches,
   speedupVsNaive: comparison.speedup,
   peakRssMb: Math.max(...rows.map((r) => Number(r.peakRssMb))),
   projected1000AccountsRealSeconds: Math.round(projectedS),
   fitsOneInvocation: projectedS <= budgetS,
   continuationsNeeded: projectedS <= budgetS ? 0 : Math.ceil(projectedS / budgetS) - 1,
   naiveComparison: comparison,
+  week,
   model: {
     real: REAL,
     mainScale,
@@ -252,7 +358,11 @@ console.table(rows)
 const { naiveBreakdown: _b, ...comparisonRow } = comparison
 console.table([comparisonRow])
 console.log(
-  JSON.stringify({ ...results, sizes: undefined, model: undefined, naiveComparison: undefined }, null, 2),
+  JSON.stringify(
+    { ...results, sizes: undefined, model: undefined, naiveComparison: undefined, week: undefined },
+    null,
+    2,
+  ),
 )
 for (const d of detail)
   console.log(

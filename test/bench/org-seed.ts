@@ -54,3 +54,135 @@ export function benchOrg(accounts: number, usersPerAccount: number): OrgSeed {
     })),
   }
 }
+
+/** Services the week's users hold 20 of: common ones, all in IAM's catalog. */
+const WEEK_SERVICES = [
+  's3',
+  'ec2',
+  'lambda',
+  'dynamodb',
+  'sqs',
+  'sns',
+  'logs',
+  'cloudwatch',
+  'kms',
+  'secretsmanager',
+  'ssm',
+  'ecr',
+  'ecs',
+  'eks',
+  'rds',
+  'athena',
+  'glue',
+  'kinesis',
+  'firehose',
+  'states',
+  'events',
+  'apigateway',
+  'cloudformation',
+  'cloudtrail',
+  'config',
+  'route53',
+  'acm',
+  'elasticloadbalancing',
+  'autoscaling',
+  'elasticache',
+  'es',
+  'redshift',
+  'sagemaker',
+  'codebuild',
+  'codepipeline',
+  'codecommit',
+  'xray',
+  'backup',
+  'batch',
+  'guardduty',
+]
+
+/** How a user uses one service: chance of a use on a day they are active. */
+export interface Habit {
+  namespace: string
+  dailyUse: number
+}
+
+export interface WeekOrg {
+  seed: OrgSeed
+  /** Per account, per user name: their habits. */
+  habits: Map<string, Map<string, Habit[]>>
+}
+
+/**
+ * The simulated week's organization: every user holds 20 services (one inline policy) with habits:
+ * regular ones (30%) used most active days, occasional ones (45%) now and then, abandoned ones (5%) last
+ * used 80 to 100 days ago, so that some drift past a 90-day window during the week, and 20% never used.
+ * Each account's administrator holds every service and uses a few.
+ */
+export function weekOrg(accounts: number, usersPerAccount: number): WeekOrg {
+  const rand = random(7)
+  const habits = new Map<string, Map<string, Habit[]>>()
+  const ids = Array.from({ length: accounts }, (_, i) => String(900000000000 + i))
+  const seed: OrgSeed = {
+    managementAccountId: BENCH_MANAGEMENT,
+    accounts: ids.map((id) => {
+      const byUser = new Map<string, Habit[]>()
+      habits.set(id, byUser)
+      return {
+        id,
+        users: Array.from({ length: usersPerAccount }, (_, u): UserSeed => {
+          const name = `user${String(u).padStart(3, '0')}`
+          const held =
+            u === 0 ? WEEK_SERVICES.slice(0, 30) : [...WEEK_SERVICES].sort(() => rand() - 0.5).slice(0, 20)
+          const lastUsedDaysAgo: Record<string, number> = {}
+          const mine: Habit[] = []
+          for (const ns of held) {
+            const kind = rand()
+            if (kind < 0.3) {
+              mine.push({ namespace: ns, dailyUse: 0.6 })
+              lastUsedDaysAgo[ns] = Math.floor(rand() * 3)
+            } else if (kind < 0.75) {
+              mine.push({ namespace: ns, dailyUse: 0.04 })
+              lastUsedDaysAgo[ns] = 5 + Math.floor(rand() * 55)
+            } else if (kind < 0.8) {
+              // Abandoned 80 to 100 days ago: past a 90-day window already, or drifting past it this week.
+              lastUsedDaysAgo[ns] = 80 + Math.floor(rand() * 21)
+            } // else never used
+          }
+          byUser.set(name, mine)
+          return {
+            name,
+            createdDaysAgo: 300 + Math.floor(rand() * 500),
+            ...(u === 0
+              ? { policies: ['aws:AdministratorAccess'] }
+              : {
+                  inline: [
+                    {
+                      Version: '2012-10-17',
+                      Statement: [{ Effect: 'Allow', Action: held.map((s) => `${s}:*`), Resource: '*' }],
+                    },
+                  ],
+                }),
+            lastUsedDaysAgo,
+          }
+        }),
+      }
+    }),
+  }
+  return { seed, habits }
+}
+
+/**
+ * One day of the week: 60% of users are active, and an active user uses each service with its habit's
+ * chance. The same day gives the same uses in every copy of the organization.
+ */
+export function dayOfUse(
+  habits: WeekOrg['habits'],
+  day: number,
+  use: (accountId: string, userName: string, namespace: string) => void,
+): void {
+  const rand = random(1_000 + day)
+  for (const [accountId, users] of habits)
+    for (const [userName, mine] of users) {
+      if (rand() >= 0.6) continue
+      for (const habit of mine) if (rand() < habit.dailyUse) use(accountId, userName, habit.namespace)
+    }
+}

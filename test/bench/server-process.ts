@@ -5,9 +5,13 @@
 
 import { startEmulator } from '../emulator/server.js'
 import { startDynalite } from '../support/dynalite.js'
-import { benchOrg } from './org-seed.js'
+import { benchOrg, dayOfUse, weekOrg } from './org-seed.js'
 
 export interface ServerSettings {
+  /** `week`: the simulated week's organization, whose users use services day by day. */
+  org: 'bench' | 'week'
+  /** The clock the seed's relative dates are taken from (ms); day n of the week is n days later. */
+  t0: number
   accounts: number
   usersPerAccount: number
   latencyMs: number
@@ -17,10 +21,17 @@ export interface ServerSettings {
   table: string
 }
 
-export type ServerCommand = { cmd: 'counts' } | { cmd: 'reset' } | { cmd: 'stop' }
+export type ServerCommand =
+  | { cmd: 'counts' }
+  | { cmd: 'reset' }
+  | { cmd: 'day'; day: number }
+  | { cmd: 'stop' }
 
+const DAY_MS = 86_400_000
 const settings = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSettings
-const emulator = await startEmulator(benchOrg(settings.accounts, settings.usersPerAccount), {
+const week = settings.org === 'week' ? weekOrg(settings.accounts, settings.usersPerAccount) : undefined
+const emulator = await startEmulator(week?.seed ?? benchOrg(settings.accounts, settings.usersPerAccount), {
+  now: new Date(settings.t0),
   latencyMs: settings.latencyMs,
   accessAdvisorLatencyMs: settings.jobLatencyMs,
   accessAdvisorJitterMs: settings.jobJitterMs,
@@ -34,6 +45,18 @@ process.on('message', async (message: ServerCommand) => {
   if (message.cmd === 'counts') {
     const throttled = emulator.throttledCount()
     process.send?.({ counts: emulator.countsByAction(), throttled, dynamoWrites: dynamo.writes() })
+  } else if (message.cmd === 'day') {
+    // The day's uses, a few hours before that day's sweep.
+    const at = new Date(settings.t0 + message.day * DAY_MS - 3 * 3_600_000)
+    let uses = 0
+    if (week)
+      dayOfUse(week.habits, message.day, (accountId, userName, namespace) => {
+        const user = emulator.state.accounts.get(accountId)?.users.get(userName)
+        if (!user) return
+        user.lastUsed[namespace] = at
+        uses++
+      })
+    process.send?.({ uses })
   } else if (message.cmd === 'reset') {
     emulator.resetCounts()
     dynamo.reset()

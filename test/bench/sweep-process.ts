@@ -10,7 +10,16 @@ import { createLogger } from '../../shared/logger.js'
 import { naiveSweep } from './naive.js'
 
 export type SweepCommand =
-  | { cmd: 'ours'; mode: 'enforce' }
+  | {
+      cmd: 'ours'
+      mode: 'enforce'
+      /** The sweep's clock (ms); the real one when absent. */
+      now?: number
+      /** Read every report afresh (`sweep --full`). */
+      full?: boolean
+      /** Report every user's denied services after the sweep, to compare two copies of an organization. */
+      snapshot?: boolean
+    }
   | { cmd: 'naive'; pollMs: number }
   | { cmd: 'stop' }
 
@@ -20,6 +29,10 @@ export interface SweepMeasurement {
   dynamoWrites: number
   users: number
   status?: string
+  readsSkipped?: number
+  counts?: Record<string, number>
+  /** `account/user` → the services denied after the sweep, comma-separated. */
+  denied?: Record<string, string>
 }
 
 const config = loadHubConfig(process.env)
@@ -31,20 +44,31 @@ process.on('message', async (message: SweepCommand) => {
   const writesBefore = runtime.store.writeCount
   let users = 0
   let status: string | undefined
+  let extra: Partial<SweepMeasurement> = {}
   if (message.cmd === 'ours') {
+    const at = message.now
     // The first enforce sweep is a large change by design: confirmed, as an operator would.
     const report = await runSweep(
-      runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY }),
+      runtime.sweepDeps({
+        remainingMs: () => Number.POSITIVE_INFINITY,
+        ...(at ? { now: () => new Date(at) } : {}),
+      }),
       config,
       {
         kind: 'new',
         mode: message.mode,
         trigger: 'bench',
         confirmLargeChange: true,
+        ...(message.full ? { fullReads: true } : {}),
       },
     )
     users = report.accounts.reduce((n, a) => n + a.users, 0)
     status = report.status
+    extra = {
+      readsSkipped: report.summary?.readsSkipped ?? 0,
+      counts: { ...report.summary?.counts },
+      ...(message.snapshot ? { denied: await deniedByUser(report.accounts.map((a) => a.accountId)) } : {}),
+    }
   } else {
     users = (await naiveSweep(createHubClients(config.maxAttempts), config, message.pollMs)).users
   }
@@ -55,7 +79,17 @@ process.on('message', async (message: SweepCommand) => {
     dynamoWrites: runtime.store.writeCount - writesBefore,
     users,
     ...(status ? { status } : {}),
+    ...extra,
   }
   process.send?.(measurement)
 })
+
+async function deniedByUser(accounts: readonly string[]): Promise<Record<string, string>> {
+  const denied: Record<string, string> = {}
+  for (const accountId of accounts) {
+    const { users } = await runtime.store.users.loadAccount(accountId)
+    for (const [name, state] of users) denied[`${accountId}/${name}`] = [...state.denied].sort().join(',')
+  }
+  return denied
+}
 process.send?.({ ready: true })

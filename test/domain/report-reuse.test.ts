@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DenyPlan, planDenySet } from '../../shared/domain/planner.js'
-import { readNeeded } from '../../shared/domain/report-reuse.js'
+import { readNeeded, refreshSlot } from '../../shared/domain/report-reuse.js'
 import type { ServiceUsage } from '../../shared/domain/types.js'
 
 const DAY = 86_400_000
@@ -105,6 +105,7 @@ describe('incremental Access Advisor reads', () => {
 
           const why = readNeeded({
             stored,
+            userId: 'AIDAEXAMPLEUSER',
             grantsDigest: digestOn(services, day),
             now: at(day),
             refreshDays: REFRESH,
@@ -144,13 +145,19 @@ describe('incremental Access Advisor reads', () => {
     )
   })
 
+  // Which day of the REFRESH_DAYS cycle a day is, and a UserId whose refresh day is a given one.
+  const slotToday = (day: number) => Math.floor(at(day).getTime() / DAY) % REFRESH
+  const userOnSlot = (slot: number): string => {
+    for (let i = 0; i < 1_000; i++) if (refreshSlot(`AIDA${i}`, REFRESH) === slot) return `AIDA${i}`
+    throw new Error(`no UserId on slot ${slot}`)
+  }
   it.each([
     ['no report yet', undefined, 'g', 0, false, 'no-report'],
     ['a full sweep', { readAt: at(0), grantsDigest: 'g' }, 'g', 1, true, 'full-sweep'],
     ['grants changed', { readAt: at(0), grantsDigest: 'g' }, 'h', 1, false, 'grants-changed'],
     ['a report REFRESH_DAYS old', { readAt: at(0), grantsDigest: 'g' }, 'g', REFRESH, false, 'stale'],
     [
-      'a recent report, same grants',
+      'nothing: a recent report, same grants',
       { readAt: at(0), grantsDigest: 'g' },
       'g',
       REFRESH - 1,
@@ -158,6 +165,22 @@ describe('incremental Access Advisor reads', () => {
       undefined,
     ],
   ] as const)('reads again for %s', (_name, stored, grantsDigest, day, full, expected) => {
-    expect(readNeeded({ stored, grantsDigest, now: at(day), refreshDays: REFRESH, full })).toBe(expected)
+    const userId = userOnSlot((slotToday(day) + 1) % REFRESH) // not the user's refresh day
+    expect(readNeeded({ stored, userId, grantsDigest, now: at(day), refreshDays: REFRESH, full })).toBe(
+      expected,
+    )
+  })
+
+  it("reads each user again on their own day of the cycle, so an organization's reads spread over the week", () => {
+    const stored = { readAt: at(0), grantsDigest: 'g' }
+    const read = (userId: string, day: number) =>
+      readNeeded({ stored, userId, grantsDigest: 'g', now: at(day), refreshDays: REFRESH, full: false })
+    expect(read(userOnSlot(slotToday(3)), 3)).toBe('refresh-day')
+    expect(read(userOnSlot(slotToday(3)), 2)).toBeUndefined()
+    expect(read(userOnSlot(slotToday(0)), 0)).toBeUndefined() // read today already
+    const slots = Array.from({ length: 7_000 }, (_, i) =>
+      refreshSlot(`AIDA${i.toString(36).toUpperCase()}`, REFRESH),
+    )
+    for (let s = 0; s < REFRESH; s++) expect(slots.filter((x) => x === s).length).toBeGreaterThan(800)
   })
 })
