@@ -62,8 +62,10 @@ export async function releaseDeny(
       )
       if (prev && prev.userName !== decision.userName)
         await deps.store.users.forgetUser(request.accountId, prev.userName)
-      log.info(
-        { event: 'user.released', userName: decision.userName, services: request.services },
+      // A person lifting denies is exactly what the alarm on alert.* lines is for: a stolen operator
+      // session's first move would be this.
+      log.warn(
+        { event: 'alert.released', userName: decision.userName, services: request.services },
         decision.reason,
       )
     }

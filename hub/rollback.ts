@@ -1,3 +1,4 @@
+import { callerArn } from '../shared/aws/caller.js'
 import { readAccountSnapshot } from '../shared/aws/iam-reader.js'
 import { executeWrites, purgePolicy } from '../shared/aws/iam-writer.js'
 import { priorStateOf } from '../shared/aws/state-store.js'
@@ -5,7 +6,7 @@ import { UNTIL_LIFTED } from '../shared/domain/exemption.js'
 import { classifyPolicies } from '../shared/domain/ownership.js'
 import { liftDenies } from '../shared/domain/planner.js'
 import { currentServices, planRemoval } from '../shared/domain/write-plan.js'
-import { ConfigError } from '../shared/errors.js'
+import { ConfigError, LeastPrivilegeError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 import { inSpokeAccount } from './spoke-account.js'
 import { newSweepId, type SweepDeps } from './sweep.js'
@@ -36,7 +37,8 @@ export async function rollback(
   const runId = `rollback-${newSweepId(deps.now())}`
   if (target.exemptUntil && Date.parse(target.exemptUntil) <= deps.now().getTime())
     throw new ConfigError(`exempt-until: ${target.exemptUntil} is not in the future`)
-  return inSpokeAccount(deps, config, target.accountId, runId, async (iam) => {
+  const actor = target.dryRun ? undefined : await callerArn(deps.sts)
+  return inSpokeAccount(deps, config, target.accountId, runId, async (iam, lost) => {
     const snapshot = await readAccountSnapshot(iam, config.policyNamePrefix, config.policyPath)
     const users = target.userName
       ? snapshot.users.filter((u) => u.name.toLowerCase() === target.userName?.toLowerCase())
@@ -61,6 +63,8 @@ export async function rollback(
       const removedPolicies = parts.map((o) => o.policy.arn)
       results.push({ userName: user.name, removedPolicies, released })
       if (target.dryRun) continue
+      if (lost())
+        throw new LeastPrivilegeError(`the lock on ${target.accountId} was lost; stopped before ${user.name}`)
       const now = deps.now()
       // The rollback is an operator's decision for this user: recorded first, so that no later failure
       // lets the next sweep undo it.
@@ -69,7 +73,7 @@ export async function rollback(
         userName: user.name,
         userId: user.id,
         until: target.exemptUntil ?? UNTIL_LIFTED,
-        reason: `rolled back (${runId})`,
+        reason: `rolled back (${runId}) by ${actor}`,
         createdAt: now.toISOString(),
       })
       await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
@@ -93,11 +97,11 @@ export async function rollback(
           policyDigests: [],
           writes: ops.length,
         },
-        { sweepId: runId, mode: 'enforce', now },
+        { sweepId: runId, mode: 'enforce', now, ...(actor ? { actor } : {}) },
         past.users.get(user.name),
       )
-      deps.log.info(
-        { event: 'user.rolled-back', accountId: target.accountId, userName: user.name, released },
+      deps.log.warn(
+        { event: 'alert.rolled-back', accountId: target.accountId, userName: user.name, released, actor },
         reason,
       )
     }

@@ -31,10 +31,10 @@ export async function inSpokeAccount<T>(
   config: Pick<HubConfig, 'spokeRoleName' | 'externalId' | 'accountLeaseMs'>,
   accountId: string,
   runId: string,
-  work: (iam: IAMClient) => Promise<T>,
+  work: (iam: IAMClient, lost: () => boolean) => Promise<T>,
 ): Promise<T> {
-  const lock = await deps.store.locks.hold(accountId, runId, deps.now, config.accountLeaseMs, () =>
-    withSpokeIam(deps, config, accountId, runId, work),
+  const lock = await deps.store.locks.hold(accountId, runId, deps.now, config.accountLeaseMs, (lost) =>
+    withSpokeIam(deps, config, accountId, runId, (iam) => work(iam, lost)),
   )
   if (lock.held) return lock.result
   throw new LeastPrivilegeError(

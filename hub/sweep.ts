@@ -351,6 +351,8 @@ type AccountRun =
   | { kind: 'busy'; until: number }
   /** Time ran out at a user boundary; the account is carried on by the next invocation. */
   | { kind: 'unfinished' }
+  /** This invocation's lease lapsed and another writer took the account; nothing more was recorded. */
+  | { kind: 'lost' }
   /** Another invocation finished it meanwhile. */
   | { kind: 'skipped' }
 
@@ -386,7 +388,7 @@ async function sweepOneAccount(
           { event: 'alert.lock-lost', holder },
           'another writer took the account over; this one stopped',
         )
-        return { kind: 'unfinished' } as const
+        return { kind: 'lost' } as const
       }
       // Recorded before the lock is given back: whoever takes it next sees the account done.
       if (run.kind === 'done')
@@ -394,7 +396,25 @@ async function sweepOneAccount(
       return run
     },
   )
-  if (lock.held) return lock.result
+  if (lock.held && lock.result.kind !== 'lost') return lock.result
+  if (lock.held) {
+    // Taken by another invocation of this sweep, which finishes the account; taken by another writer,
+    // the account is this sweep's failure, recorded so that the sweep can end.
+    if ((await deps.store.locks.holderOf(accountId))?.startsWith(`${sweep.sweepId}#`))
+      return { kind: 'unfinished' }
+    const reason = 'another writer took the account over while this sweep was at work'
+    const outcome: AccountOutcome = {
+      accountId,
+      outcome: 'failed',
+      reason,
+      users: 0,
+      counts: {},
+      writes: 0,
+      durationMs: 0,
+    }
+    await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt, true)
+    return { kind: 'done', outcome }
+  }
   if (lock.heldBy.startsWith(`${sweep.sweepId}#`)) return { kind: 'busy', until: Date.parse(lock.until) }
   const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
   log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
@@ -481,6 +501,9 @@ async function sweepLockedAccount(
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
     const unrecorded = new Set<string>()
+    // Reports are written beside the work, not in each user's path, and all written before the account
+    // is done or carried on (an invocation that carries on reads them back).
+    const keeping: Promise<void>[] = []
     const result = await sweepAccount(
       {
         iam,
@@ -503,10 +526,21 @@ async function sweepLockedAccount(
                 kept.sweepId === sweep.sweepId && Date.parse(kept.readAt) >= Date.parse(sweep.startedAt),
             }
           },
-          keep: (user, report) =>
-            deps.store.users.saveReport(accountId, storedReport(user, sweep.sweepId, deps.now(), report)),
+          keep: async (user, report) => {
+            const row = storedReport(user, sweep.sweepId, deps.now(), report)
+            keeping.push(
+              deps.store.users.saveReport(accountId, row).catch((error: unknown) => {
+                // Only costs a read again, later: this sweep plans with the report in hand.
+                log.warn(
+                  { event: 'report.not-kept', userName: user.name, reason: errorMessage(error) },
+                  'the report could not be kept',
+                )
+              }),
+            )
+          },
         },
         record: async (decision) => {
+          if (lost()) return // the account is another writer's now: its record is theirs to keep
           const prev = priorStateOf(past, { name: decision.userName, id: decision.userId })
           try {
             await deps.store.users.saveDecision(prev, decision, run, past.users.get(decision.userName))
@@ -524,6 +558,7 @@ async function sweepLockedAccount(
         ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
       },
     )
+    await Promise.all(keeping)
     const progress = mergeProgress(earlier, {
       userIds: result.decisions.map((d) => d.userId),
       counts: countStatuses(result.decisions),

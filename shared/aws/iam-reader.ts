@@ -71,7 +71,7 @@ function grantsDigestOf(
 ): string {
   const managed = (arns: readonly { PolicyArn?: string | undefined }[] | undefined) =>
     (arns ?? []).flatMap(({ PolicyArn }) =>
-      PolicyArn && !PolicyArn.includes(`:policy${grants.policyPath}`)
+      PolicyArn && pathAndNameOf(PolicyArn)?.path !== grants.policyPath
         ? [`managed ${PolicyArn}@${grants.defaultVersions.get(PolicyArn) ?? 'aws'}`]
         : [],
     )

@@ -13,7 +13,13 @@ export interface StoredUsage {
   grantsDigest?: string
 }
 
-export type ReadReason = 'no-report' | 'full-sweep' | 'grants-changed' | 'stale' | 'refresh-day'
+export type ReadReason =
+  | 'no-report'
+  | 'implausible'
+  | 'full-sweep'
+  | 'grants-changed'
+  | 'stale'
+  | 'refresh-day'
 
 const DAY_MS = 86_400_000
 
@@ -38,11 +44,15 @@ export function readNeeded(input: {
 }): ReadReason | undefined {
   const { stored } = input
   if (!stored) return 'no-report'
+  // A report "read" after now is no report of ours: it would never grow old.
+  if (stored.readAt.getTime() > input.now.getTime()) return 'implausible'
   if (input.full) return 'full-sweep'
   if (stored.grantsDigest !== input.grantsDigest) return 'grants-changed'
-  const age = input.now.getTime() - stored.readAt.getTime()
-  if (age >= input.refreshDays * DAY_MS) return 'stale'
-  const today = Math.floor(input.now.getTime() / DAY_MS) % input.refreshDays
-  if (age >= DAY_MS && today === refreshSlot(input.userId, input.refreshDays)) return 'refresh-day'
+  // Ages in calendar days (UTC): a report kept minutes after yesterday's sweep began is a day old today.
+  const today = Math.floor(input.now.getTime() / DAY_MS)
+  const age = today - Math.floor(stored.readAt.getTime() / DAY_MS)
+  if (age >= input.refreshDays) return 'stale'
+  if (age >= 1 && today % input.refreshDays === refreshSlot(input.userId, input.refreshDays))
+    return 'refresh-day'
   return undefined
 }

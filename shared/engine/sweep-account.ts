@@ -71,6 +71,7 @@ export interface AccountSweepDeps {
     stored: (
       user: IamUser,
     ) => (StoredUsage & { services: readonly ServiceUsage[]; thisSweep: boolean }) | undefined
+    /** Keeps a fresh report; it may finish writing later, and reports its own failures. */
     keep: (user: IamUser, report: readonly ServiceUsage[]) => Promise<void>
   }
   /**
@@ -257,7 +258,8 @@ export async function sweepAccount(
     return { accountId, listed, quotas, decisions, blastRadius, orphans: [], foreign: [], unfinished: true }
   }
   // A release or a one-user plan touches one user only; the account's stray policies are the sweeps'.
-  const { orphans, foreign } = only ? { orphans: [], foreign: [] } : policies
+  // An invocation that must stop (time, or a lost lock) leaves them to the next sweep.
+  const { orphans, foreign } = only || deps.shouldStop?.() ? { orphans: [], foreign: [] } : policies
   await removeStrayPolicies(deps, config, brake, [
     ...orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
     ...foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
@@ -436,7 +438,7 @@ async function planUser(
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
     const got = gate
       ? undefined
-      : await reportOf(deps, log, config, user, fullReads, (report) =>
+      : await reportOf(deps, config, user, fullReads, (report) =>
           planDenySet(plannerInput(config, deps.now, user, prior, currentlyDenied, report)),
         )
     if (got === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
@@ -549,7 +551,6 @@ function partNames(
  */
 async function reportOf(
   deps: AccountSweepDeps,
-  log: Logger,
   config: EngineConfig,
   user: IamUser,
   full: boolean,
@@ -577,12 +578,7 @@ async function reportOf(
     deps.sleep ?? realSleep,
     deps.jobDurations,
   )
-  try {
-    await deps.reports?.keep(user, report)
-  } catch (error) {
-    // Only costs a second read if the account is carried on; this sweep plans with the report in hand.
-    log.warn({ event: 'report.not-kept', reason: errorMessage(error) }, 'the report could not be kept')
-  }
+  await deps.reports?.keep(user, report)
   return { report, reused: false }
 }
 

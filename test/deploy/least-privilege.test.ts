@@ -485,6 +485,36 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     expect(parameter?.Default).toBeUndefined()
   })
 
+  it.each(OPERATOR_SPOKE_ACTIONS)(
+    'under the guardrail SCP, still lets the operator spoke role %s',
+    async (action) => {
+      const request = SPOKE_REQUESTS[action]
+      if (!request) throw new Error(`no request for ${action}`)
+      const scp = resolve(
+        hub.Resources.GuardrailScp?.Properties,
+        {
+          ...values,
+          PolicyPath: PATH,
+          ExemptTagKeys: 'least-privilege-exempt',
+          GuardrailScpTargetIds: 'r-ab12',
+        },
+        { HasGuardrailScp: true },
+      ) as { Content: unknown }
+      const context = { ...request.context, 'aws:PrincipalArn': operatorSpoke }
+      expect(
+        await verdict(
+          operatorSpokePolicy,
+          operatorSpoke,
+          action,
+          request.resource,
+          context,
+          undefined,
+          scp.Content,
+        ),
+      ).toBe('Allowed')
+    },
+  )
+
   it("can carry out the README's removal in an account: detach and delete every policy of ours", async () => {
     for (const action of [
       'iam:GetAccountAuthorizationDetails',

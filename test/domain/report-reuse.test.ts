@@ -171,6 +171,19 @@ describe('incremental Access Advisor reads', () => {
     )
   })
 
+  it('reads again a report that claims to be read after now, and counts ages in calendar days', () => {
+    const userId = userOnSlot(slotToday(1))
+    const base = { userId, grantsDigest: 'g', refreshDays: REFRESH, full: false }
+    expect(readNeeded({ ...base, stored: { readAt: at(3), grantsDigest: 'g' }, now: at(1) })).toBe(
+      'implausible',
+    )
+    // Kept a minute before midnight, it is a day old on the user's refresh day just after midnight.
+    const lateYesterday = new Date(at(1).getTime() - 60_000)
+    expect(readNeeded({ ...base, stored: { readAt: lateYesterday, grantsDigest: 'g' }, now: at(1) })).toBe(
+      'refresh-day',
+    )
+  })
+
   it("reads each user again on their own day of the cycle, so an organization's reads spread over the week", () => {
     const stored = { readAt: at(0), grantsDigest: 'g' }
     const read = (userId: string, day: number) =>

@@ -152,6 +152,7 @@ describe('denies that hold', () => {
 
     const done = await cli(...args, '--enforce')
     expect(done.code, done.stderr).toBe(0)
+    expect(done.stderr).toMatch(/"event":"alert.released"/) // a person's lift is told, as an alert
     const actor = `arn:aws:iam::${MGMT}:user/administrator`
     expect(JSON.parse(done.stdout)).toMatchObject({
       mode: 'enforce',

@@ -48,22 +48,28 @@ export class AccountLocks {
     const taken = await this.acquire(accountId, holder, now(), leaseMs)
     if (!taken.acquired) return { held: false, heldBy: taken.heldBy, until: taken.until }
     let lost = false
+    // On this process's own monotonic clock: past the lease with no renewal, the lock may be someone
+    // else's, whatever the table would say (a table unreachable for a lease counts as lost).
+    let renewedAt = performance.now()
     let renewing: Promise<void> = Promise.resolve()
     const renewal = setInterval(() => {
+      const asked = performance.now()
       renewing = this.renew(accountId, holder, now(), leaseMs).then(
         (kept) => {
-          if (!kept) lost = true
+          if (kept) renewedAt = asked
+          else lost = true
         },
-        () => undefined, // a failed call is not a lost lock: the next tick tries again
+        () => undefined, // a failed call is not yet a lost lock: the deadline decides
       )
     }, leaseMs / 3)
     renewal.unref()
+    const isLost = () => lost || performance.now() - renewedAt > leaseMs * 0.9
     try {
-      return { held: true, result: await work(() => lost) }
+      return { held: true, result: await work(isLost) }
     } finally {
       clearInterval(renewal)
       await renewing // a renewal in flight must not outlive the release
-      if (!lost) await this.release(accountId, holder)
+      if (!isLost()) await this.release(accountId, holder)
     }
   }
 
@@ -77,6 +83,12 @@ export class AccountLocks {
         ExpressionAttributeValues: { ':until': now.getTime() + leaseMs, ':holder': holder },
       },
     )
+  }
+
+  /** Who holds the account's lock now, if anyone. */
+  async holderOf(accountId: string): Promise<string | undefined> {
+    const row = await this.table.raw({ pk: keys.lock(accountId), sk: keys.lockRow })
+    return row ? String(row.holder) : undefined
   }
 
   /** Gives the lock back, if this holder still has it. */

@@ -7,8 +7,11 @@ import { DECISION_STATUS_NAMES } from '../../domain/decision.js'
 import { UnexpectedReplyError } from '../../errors.js'
 
 const status = z.enum(DECISION_STATUS_NAMES as [string, ...string[]])
+/** A service namespace: a row naming anything else (`*`, `s3:*`) would render a deny of its own making. */
+const namespace = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')
+const byNamespace = <T extends z.ZodType>(value: T) => z.record(namespace, value)
 const mode = z.enum(['plan', 'enforce'])
-const dates = z.record(z.string(), z.string())
+const dates = byNamespace(z.string())
 const counts = z.record(z.string(), z.number())
 const change = z.object({
   namespace: z.string(),
@@ -24,10 +27,10 @@ export const userStateRow = z.object({
   userArn: z.string(),
   status,
   reason: z.string(),
-  denied: z.array(z.string()),
+  denied: z.array(namespace),
   deniedSince: dates.optional(),
   lastAttempts: dates.optional(),
-  pastDenies: z.record(z.string(), z.object({ from: z.string(), to: z.string() })).optional(),
+  pastDenies: byNamespace(z.object({ from: z.string(), to: z.string() })).optional(),
   exemptTag: z.string().optional(),
   policyArns: z.array(z.string()),
   policyDigests: z.array(z.string()),
@@ -140,7 +143,7 @@ export const storedReportRow = z.object({
   grantsDigest: z.string().optional(),
   services: z.array(
     z.object({
-      namespace: z.string(),
+      namespace,
       lastAuthenticated: z.string().optional(),
       lastRegion: z.string().optional(),
     }),

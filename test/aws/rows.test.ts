@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import { parseRow, storedReportRow, userStateRow } from '../../shared/aws/state/rows.js'
+
+const user = {
+  pk: 'ACCOUNT#222222222222',
+  sk: 'USER#bob',
+  accountId: '222222222222',
+  userName: 'bob',
+  userArn: 'arn:aws:iam::222222222222:user/bob',
+  status: 'enforced',
+  reason: '',
+  denied: ['ec2'],
+  policyArns: [],
+  policyDigests: [],
+  sweepId: 's',
+  updatedAt: '2026-11-25T00:00:00Z',
+}
+
+describe('rows read back from the state table', () => {
+  it('accept service namespaces only: a forged deny of "*" would render a deny of everything', () => {
+    expect(parseRow(userStateRow, user)).toMatchObject({ denied: ['ec2'] })
+    expect(() => parseRow(userStateRow, { ...user, denied: ['*'] })).toThrow(
+      /ACCOUNT#222222222222 \/ USER#bob is malformed: denied.0: a service namespace/,
+    )
+    expect(() => parseRow(userStateRow, { ...user, deniedSince: { 's3:*': '2026-01-01' } })).toThrow(
+      /deniedSince/,
+    )
+    const report = {
+      pk: 'ACCOUNT#222222222222',
+      sk: 'REPORT#AIDA',
+      userId: 'AIDA',
+      sweepId: 's',
+      readAt: '2026-11-25T00:00:00Z',
+    }
+    expect(() => parseRow(storedReportRow, { ...report, services: [{ namespace: 'iam:*' }] })).toThrow(
+      /services.0.namespace: a service namespace/,
+    )
+  })
+})
