@@ -402,22 +402,29 @@ async function sweepOneAccount(
     // the account is this sweep's failure, recorded so that the sweep can end.
     if ((await deps.store.locks.holderOf(accountId))?.startsWith(`${sweep.sweepId}#`))
       return { kind: 'unfinished' }
-    const reason = 'another writer took the account over while this sweep was at work'
-    const outcome: AccountOutcome = {
+    return failedWithoutLock(
+      deps,
+      sweep,
       accountId,
-      outcome: 'failed',
-      reason,
-      users: 0,
-      counts: {},
-      writes: 0,
-      durationMs: 0,
-    }
-    await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt, true)
-    return { kind: 'done', outcome }
+      'another writer took the account over while this sweep was at work',
+    )
   }
   if (lock.heldBy.startsWith(`${sweep.sweepId}#`)) return { kind: 'busy', until: Date.parse(lock.until) }
   const reason = `another writer holds the account: ${lock.heldBy}, until ${lock.until}`
   log.error({ event: 'alert.account-locked', holder: lock.heldBy, until: lock.until }, reason)
+  return failedWithoutLock(deps, sweep, accountId, reason)
+}
+
+/**
+ * An account another writer holds is this sweep's failure. Written without the lock, so only if no
+ * invocation of this sweep recorded the account meanwhile.
+ */
+async function failedWithoutLock(
+  deps: SweepDeps,
+  sweep: SweepSummary,
+  accountId: string,
+  reason: string,
+): Promise<AccountRun> {
   const outcome: AccountOutcome = {
     accountId,
     outcome: 'failed',
@@ -427,7 +434,6 @@ async function sweepOneAccount(
     writes: 0,
     durationMs: 0,
   }
-  // Without the lock: recorded only if no invocation of this sweep recorded the account meanwhile.
   await deps.store.sweeps.completeAccount(sweep.sweepId, outcome, deps.now(), sweep.startedAt, true)
   return { kind: 'done', outcome }
 }
