@@ -436,16 +436,14 @@ async function planUser(
     })
     if (gate?.kind === 'refuse') throw new ConfigError(`${gate.reason} in ${accountId}`)
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
+    const inputFor = (report: readonly ServiceUsage[], now: Date) =>
+      plannerInput(config, now, user, prior, currentlyDenied, report)
     const got = gate
       ? undefined
-      : await reportOf(deps, config, user, fullReads, (report) =>
-          planDenySet(plannerInput(config, deps.now, user, prior, currentlyDenied, report)),
-        )
+      : await reportOf(deps, config, user, fullReads, (report) => planDenySet(inputFor(report, deps.now)))
     if (got === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
     const report = got?.report
-    const plan =
-      gate?.plan ??
-      planFromReport(log, config, got?.at ?? deps.now, user, prior, currentlyDenied, report ?? [])
+    const plan = gate?.plan ?? planFromReport(log, inputFor(report ?? [], got?.at ?? deps.now))
     const changes = {
       added: plan.added,
       removed: plan.removed,
@@ -607,16 +605,8 @@ function plannerInput(
 }
 
 /** The planner on a complete report; each new attempt on a denied service is an alert. */
-function planFromReport(
-  log: Logger,
-  config: EngineConfig,
-  now: Date,
-  user: IamUser,
-  prior: PriorUserState | undefined,
-  currentlyDenied: ReadonlySet<string>,
-  report: readonly ServiceUsage[],
-): DenyPlan {
-  const plan = planDenySet(plannerInput(config, now, user, prior, currentlyDenied, report))
+function planFromReport(log: Logger, input: Parameters<typeof planDenySet>[0]): DenyPlan {
+  const plan = planDenySet(input)
   for (const attempt of plan.attempts) {
     log.warn(
       { event: 'alert.denied-attempt', ...attempt },

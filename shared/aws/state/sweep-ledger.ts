@@ -119,29 +119,26 @@ export class SweepLedger {
     )
   }
 
-  /** An invocation is at work on the sweep; counted when it hands on, for the audit. */
-  heartbeat(sweepId: string, at: Date, handedOn = false): Promise<void> {
-    return this.table
-      .update(
-        { pk: keys.sweep(sweepId), sk: keys.summary },
-        {
-          UpdateExpression: handedOn
-            ? 'SET heartbeatAt = :at, invocations = invocations + :one'
-            : 'SET heartbeatAt = :at',
-          ConditionExpression: '#status = :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':at': at.toISOString(),
-            ':running': 'running',
-            ...(handedOn ? { ':one': 1 } : {}),
-          },
+  /**
+   * An invocation is at work on the sweep; counted when it hands on, for the audit. False when the sweep
+   * finished or stalled meanwhile: there is nothing left to keep alive.
+   */
+  heartbeat(sweepId: string, at: Date, handedOn = false): Promise<boolean> {
+    return this.table.updateIf(
+      { pk: keys.sweep(sweepId), sk: keys.summary },
+      {
+        UpdateExpression: handedOn
+          ? 'SET heartbeatAt = :at, invocations = invocations + :one'
+          : 'SET heartbeatAt = :at',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':at': at.toISOString(),
+          ':running': 'running',
+          ...(handedOn ? { ':one': 1 } : {}),
         },
-      )
-      .catch((error: unknown) => {
-        // A sweep finished or stalled meanwhile: there is nothing left to keep alive.
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return
-        throw error
-      })
+      },
+    )
   }
 
   /** Records the job durations seen, for the next invocation to start with. */
