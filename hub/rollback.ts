@@ -78,7 +78,15 @@ export async function rollback(
       })
       await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
       const prev = priorStateOf(past, user)
-      const lift = liftDenies(new Set(released), new Set(released), 'rolled-back', prev?.firstSeen, now)
+      // Rolled back means left alone: what was scheduled for the user is dropped too.
+      const scheduled = prev?.scheduled ?? {}
+      const lift = liftDenies(
+        new Set(released),
+        new Set([...released, ...Object.keys(scheduled)]),
+        'rolled-back',
+        { firstSeen: prev?.firstSeen, scheduled },
+        now,
+      )
       const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
       await deps.store.users.saveDecision(
         prev,
@@ -92,6 +100,8 @@ export async function rollback(
           added: [],
           removed: lift.removed,
           firstSeen: lift.firstSeen,
+          scheduled: lift.scheduled,
+          cancelled: lift.cancelled,
           reason,
           policyArns: [],
           policyDigests: [],

@@ -37,6 +37,19 @@ export const SETTINGS: readonly Setting[] = [
     help: "a user's Access Advisor report is read again at least this often; in between, a stored report stands in unless the user's grants changed or it would add a deny",
   },
   {
+    key: 'noticeDays',
+    env: 'NOTICE_DAYS',
+    flag: 'notice-days',
+    kind: 'number',
+    help: 'a service that becomes deniable is first scheduled this many days ahead, announced in the digest, and denied on that day only if a report read then still shows it unused; 0 denies at once',
+  },
+  {
+    key: 'ownerSlackTag',
+    env: 'OWNER_SLACK_TAG',
+    kind: 'string',
+    help: "the IAM user tag key whose value is the owner's Slack member id (for example `slack-member-id`, value `U0123ABCD`): the digest mentions them beside their user's scheduled denies",
+  },
+  {
     key: 'neverDeny',
     env: 'NEVER_DENY',
     kind: 'list',

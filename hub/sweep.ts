@@ -178,7 +178,8 @@ export async function runSweep(
     )
     return report('continued', outcomes, left.length)
   }
-  const finished = await finish(deps, { ...sweep, jobDurationsMs: jobDurations.snapshot() }, targets, log)
+  const closing = { ...sweep, jobDurationsMs: jobDurations.snapshot() }
+  const finished = await finish(deps, closing, targets, log, config.noticeDays)
   return {
     ...report(finished ? 'completed' : 'in-progress', outcomes),
     ...(finished ? { summary: finished.summary } : {}),
@@ -454,6 +455,9 @@ async function sweepLockedAccount(
   const past = await deps.store.users.loadAccount(accountId)
   // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
   const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
+  const onboarding = sweep.mode === 'enforce' && isNewToEnforcement(past)
+  const enforcedSince =
+    past.account?.enforcedSince ?? (sweep.mode === 'enforce' ? now.toISOString() : undefined)
   const reachability = (status: AccountState['status'], reason: string) =>
     deps.store.users.saveAccountState(past.account, {
       accountId,
@@ -462,6 +466,12 @@ async function sweepLockedAccount(
       reason,
       sweepId: sweep.sweepId,
       updatedAt: now.toISOString(),
+      // Kept whatever the status: an account unreachable for a day is not new when it comes back.
+      ...(status === 'reachable' && enforcedSince
+        ? { enforcedSince }
+        : past.account?.enforcedSince
+          ? { enforcedSince: past.account.enforcedSince }
+          : {}),
     })
   const fail = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
     const reason = errorMessage(error)
@@ -561,6 +571,7 @@ async function sweepLockedAccount(
       {
         confirmLargeChange: sweep.confirmLargeChange === true,
         fullReads: sweep.fullReads === true,
+        onboarding,
         ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
       },
     )
@@ -570,7 +581,7 @@ async function sweepLockedAccount(
       counts: countStatuses(result.decisions),
       writes: result.decisions.reduce((n, d) => n + d.writes, 0),
       readsSkipped: result.decisions.filter((d) => d.reportReused).length,
-      notable: notableOf(result.decisions, result.orphans, result.foreign),
+      notable: notableOf(result.decisions, result.orphans, result.foreign, onboarding),
     })
     if (result.unfinished) {
       if (lost()) return { kind: 'unfinished' } // the new holder's progress is not ours to overwrite
@@ -607,6 +618,16 @@ async function sweepLockedAccount(
   } finally {
     iam.destroy()
   }
+}
+
+/**
+ * No enforce sweep has reached the account yet: no record of it, and no user with a deny now or before
+ * (accounts swept before the record was kept are known by their denies).
+ */
+function isNewToEnforcement(past: AccountSnapshotState): boolean {
+  if (past.account?.enforcedSince) return false
+  for (const user of past.users.values()) if (user.denied.length > 0 || user.pastDenies) return false
+  return true
 }
 
 function mergeProgress(earlier: AccountProgress | undefined, now: AccountProgress): AccountProgress {
@@ -687,6 +708,7 @@ export function priorFor(past: AccountSnapshotState, user: IamUser, now: Date): 
     ...(state?.lastAttempts ? { lastAttempts: state.lastAttempts } : {}),
     ...(state?.pastDenies ? { pastDenies: state.pastDenies } : {}),
     ...(state?.exemptTag ? { exemptTag: state.exemptTag } : {}),
+    ...(state?.scheduled ? { scheduled: state.scheduled } : {}),
     ...activeExemptions(user, past.exemptions, now),
   }
 }
@@ -700,6 +722,7 @@ async function finish(
   sweep: SweepSummary,
   targets: readonly string[],
   log: Logger,
+  noticeDays: number,
 ): Promise<{ summary: CompletedSweep; digest?: SweepReport['digest'] } | undefined> {
   const done = await deps.store.sweeps.accounts(sweep.sweepId)
   const doneIds = new Set(done.map((r) => r.accountId))
@@ -737,7 +760,7 @@ async function finish(
       'the metrics could not be published',
     )
   }
-  return { summary, digest: await sendDigest(deps, summary, done, log) }
+  return { summary, digest: await sendDigest(deps, summary, done, log, noticeDays) }
 }
 
 /** Decisions per status over several accounts. */
@@ -756,11 +779,13 @@ async function sendDigest(
   summary: CompletedSweep,
   rows: readonly AccountOutcome[],
   log: Logger,
+  noticeDays: number,
 ): Promise<SweepReport['digest']> {
   if (!deps.notify) return 'none'
   const message = buildDigest({
     sweepId: summary.sweepId,
     mode: summary.mode,
+    noticeDays,
     durationMs: summary.durationMs,
     counts: summary.counts,
     accounts: rows.map((r) => ({

@@ -37,6 +37,13 @@ export const engineConfigSchema = z
     windowDays: z.number().int().min(1).max(400).default(90),
     /** A user's Access Advisor report is read again at least this often, even when nothing calls for it. */
     refreshDays: z.number().int().min(1).max(90).default(7),
+    /** Days between announcing a new deny and carrying it out (notice.ts); 0 denies at once. */
+    noticeDays: z.number().int().min(0).max(90).default(7),
+    /** The tag key whose value names a user's owner in Slack (a member id), mentioned beside their notices. */
+    ownerSlackTag: z
+      .string()
+      .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'an IAM tag key')
+      .optional(),
     /** Services never denied, whatever their use. */
     neverDeny: z.array(namespace).default([]),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */

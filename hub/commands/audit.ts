@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
+import { daysAfter, scheduledDenies } from '../../shared/domain/notice.js'
 import { ConfigError } from '../../shared/errors.js'
 import { detectStalled } from '../sweep.js'
 import { accountId, int, isoDate } from './args.js'
@@ -49,6 +50,23 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const since = o.since ?? new Date(Date.now() - 7 * 86_400_000).toISOString()
       const attempts = await cli.store().audit.attemptsSince(since, o.account)
       cli.print(o.json, attempts, () => out.attemptsTable(attempts))
+    })
+  audit
+    .command('scheduled')
+    .description(
+      'denies announced and not carried out yet, soonest first, with the commands that keep them off',
+    )
+    .option('--account <id>', 'only this account', accountId)
+    .option(
+      '--within <days>',
+      'only denies due within this many days (default: every one)',
+      int('within', 0, 3650),
+    )
+    .option('--json', 'JSON output')
+    .action(async (o: { account?: string; within?: number; json?: boolean }) => {
+      const until = daysAfter(new Date(), o.within ?? 3650)
+      const due = scheduledDenies(await cli.store().audit.scheduled(until, o.account), until)
+      cli.print(o.json, due, () => out.scheduledTable(due))
     })
   audit
     .command('status')

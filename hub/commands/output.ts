@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type { UserDecision } from '../../shared/domain/decision.js'
-import { countsText } from '../../shared/domain/digest.js'
+import { countsText, exemptCommand, releaseCommand } from '../../shared/domain/digest.js'
+import type { ScheduledRow } from '../../shared/domain/notice.js'
 import type {
   AccountOutcome,
   AccountState,
@@ -94,8 +95,34 @@ export function firstSeenTable(firstSeen: Readonly<Record<string, string>>): str
 
 export function usersTable(users: readonly UserState[]): string {
   return table(
-    ['account', 'user', 'status', 'denied', 'reason', 'updated'],
-    users.map((u) => [u.accountId, u.userName, u.status, list(u.denied), u.reason.slice(0, 70), u.updatedAt]),
+    ['account', 'user', 'status', 'denied', 'next deny', 'reason', 'updated'],
+    users.map((u) => [
+      u.accountId,
+      u.userName,
+      u.status,
+      list(u.denied),
+      u.nextScheduled
+        ? `${u.nextScheduled}: ${list(Object.keys(u.scheduled ?? {}).filter((ns) => u.scheduled?.[ns]?.on === u.nextScheduled))}`
+        : '',
+      u.reason.slice(0, 70),
+      u.updatedAt,
+    ]),
+  )
+}
+
+/** Scheduled denies, soonest first, each with the commands that keep the service. */
+export function scheduledTable(rows: readonly ScheduledRow[]): string {
+  if (rows.length === 0) return 'no deny scheduled'
+  return table(
+    ['on', 'account', 'user', 'service', 'scheduled', 'to keep it'],
+    rows.map((r) => [
+      r.on,
+      r.accountId,
+      r.userName,
+      r.service,
+      `${r.since}${r.onboarding ? ' (onboarding)' : ''}`,
+      `${exemptCommand(r.accountId, r.userName, r.service)}\n${releaseCommand(r.accountId, r.userName, r.service)}`,
+    ]),
   )
 }
 
@@ -107,8 +134,14 @@ export function historyTable(changes: readonly ChangeRecord[]): string {
       c.sweepId,
       c.mode,
       c.previousStatus ? `${c.previousStatus} → ${c.status}` : c.status,
-      list(c.added.map((a) => a.namespace)),
-      list(c.removed.map((r) => r.namespace)),
+      list([
+        ...c.added.map((a) => (a.scheduledOn ? `${a.namespace} (scheduled ${a.scheduledOn})` : a.namespace)),
+        ...(c.scheduled ?? []).map((s) => `${s.namespace} on ${s.on}`),
+      ]),
+      list([
+        ...c.removed.map((r) => r.namespace),
+        ...(c.cancelled ?? []).map((x) => `${x.namespace} (${x.reason})`),
+      ]),
       c.reason.slice(0, 60),
     ]),
   )
@@ -164,14 +197,20 @@ export function userPlanText(d: UserDecision): string {
   const rows = [
     ...d.added.map((c) => ['deny', c.namespace, c.reason, c.lastUsed ?? 'never (in the tracking period)']),
     ...d.removed.map((c) => ['release', c.namespace, c.reason, c.lastUsed ?? '']),
+    ...(d.newlyScheduled ?? []).map((ns) => ['schedule', ns, `deny on ${d.scheduled?.[ns]?.on}`, '']),
+    ...(d.cancelled ?? []).map((c) => ['cancel', c.namespace, `scheduled deny dropped: ${c.reason}`, '']),
   ]
   const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'
-  return `${d.userName} in ${d.accountId}: ${d.status}; ${d.reason}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}`
+  const waiting = Object.entries(d.scheduled ?? {}).map(([ns, s]) => `${ns} on ${s.on}`)
+  return `${d.userName} in ${d.accountId}: ${d.status}; ${d.reason}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
 }
 
 export function releaseText(result: ReleaseResult): string {
   const d = result.decision
-  const released = d.removed.map((r) => r.namespace).join(', ')
+  const released = [
+    ...d.removed.map((r) => r.namespace),
+    ...(d.cancelled ?? []).map((c) => c.namespace),
+  ].join(', ')
   const head =
     result.mode === 'enforce' && d.status === 'released'
       ? `released ${released} for ${d.userName} in ${d.accountId}`

@@ -1,11 +1,17 @@
+const statusIndex = { name: 'status-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' } as const
+/** Sparse: only user rows with a deny scheduled carry its keys, sorted by the earliest day. */
+const scheduleIndex = { name: 'schedule-index', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' } as const
+
 /**
- * The single DynamoDB table's shape: generic keys, one status index, TTL on `expiresAt`.
- * The hub template declares the same; a test checks they agree.
+ * The single DynamoDB table's shape: generic keys, a status index and a schedule index, TTL on
+ * `expiresAt`. The hub template declares the same; a test checks they agree.
  */
 export const STATE_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  statusIndex: { name: 'status-index', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  statusIndex,
+  scheduleIndex,
+  indexes: [statusIndex, scheduleIndex],
   ttlAttribute: 'expiresAt',
 } as const
 
@@ -30,6 +36,7 @@ export const keys = {
   userStatus: (status: string) => `USER_STATUS#${status}`,
   accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
   sweeps: 'SWEEPS',
+  scheduled: 'SCHEDULED',
   attempts: 'ATTEMPTS',
   lock: (accountId: string) => `LOCK#${accountId}`,
   lockRow: 'LOCK',

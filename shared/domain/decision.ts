@@ -1,3 +1,4 @@
+import type { Cancelled, Owner, ScheduledDeny } from './notice.js'
 import type { Attempt, ServiceChange } from './planner.js'
 import type { TamperFinding } from './tamper.js'
 
@@ -54,4 +55,12 @@ export interface UserDecision {
   reportReused?: true
   /** First-seen dates to keep for the next sweep (absent when no report was read). */
   firstSeen?: Record<string, string>
+  /** Denies announced and not yet carried out (absent when nothing was planned: the last ones stand). */
+  scheduled?: Record<string, ScheduledDeny>
+  /** Services this decision schedules. */
+  newlyScheduled?: string[]
+  /** Scheduled denies this decision drops, and why. */
+  cancelled?: Cancelled[]
+  /** The Slack member the user's owner tag names (OWNER_SLACK_TAG), or that its value is malformed. */
+  owner?: Owner
 }

@@ -1,6 +1,18 @@
 import { DECISION_STATUS_NAMES, type UserDecision } from './decision.js'
 import type { StatusCounts } from './records.js'
 
+/** A user's denies announced and not carried out yet, for the digest. */
+export interface ScheduledEntry {
+  userName: string
+  /** The first SERVICES_LIMIT, earliest day first; `servicesCount` counts them all. */
+  services: { namespace: string; on: string }[]
+  servicesCount: number
+  /** The owner's Slack member id, from the user's owner tag. */
+  owner?: string
+  /** The owner tag's value is not a Slack member id: reported, never put in the message. */
+  ownerMalformed?: true
+}
+
 /** What an account's sweep leaves for the digest: short lists, with the full counts. */
 export interface Notable {
   /** `added` holds the first SERVICES_LIMIT services; `addedCount` all of them. */
@@ -17,8 +29,13 @@ export interface Notable {
   /** Policies planted under the project's path, with their ARNs (the first few). */
   foreign: string[]
   foreignCount: number
+  /** Users with denies scheduled (absent in rows written before notices existed). */
+  scheduled?: ScheduledEntry[]
+  /** The account's first enforce sweep: its users, and the denies it scheduled for which days. */
+  onboarded?: { users: number; denies: number; on: string }
   /** Full counts, since the lists are cut at NOTABLE_LIMIT entries. */
   totals: {
+    scheduled?: number
     restricted: number
     tampered: number
     quotaBlocked: number
@@ -36,7 +53,26 @@ export function notableOf(
   decisions: readonly UserDecision[],
   orphans: readonly string[] = [],
   foreign: readonly string[] = [],
+  onboarding = false,
 ): Notable {
+  const scheduled = decisions.flatMap((d): ScheduledEntry[] => {
+    const services = Object.entries(d.scheduled ?? {})
+      .map(([namespace, s]) => ({ namespace, on: s.on }))
+      .sort((a, b) => a.on.localeCompare(b.on) || a.namespace.localeCompare(b.namespace))
+    if (services.length === 0) return []
+    return [
+      {
+        userName: d.userName,
+        services: services.slice(0, SERVICES_LIMIT),
+        servicesCount: services.length,
+        ...(d.owner && 'memberId' in d.owner ? { owner: d.owner.memberId } : {}),
+        ...(d.owner && 'malformed' in d.owner ? { ownerMalformed: true as const } : {}),
+      },
+    ]
+  })
+  const onboardingDays = decisions.flatMap((d) =>
+    (d.newlyScheduled ?? []).map((ns) => d.scheduled?.[ns]?.on ?? ''),
+  )
   const restricted = decisions
     .filter(
       (d) =>
@@ -70,7 +106,18 @@ export function notableOf(
     orphans: orphans.length,
     foreign: foreign.slice(0, NOTABLE_LIMIT),
     foreignCount: foreign.length,
+    scheduled: scheduled.slice(0, NOTABLE_LIMIT),
+    ...(onboarding
+      ? {
+          onboarded: {
+            users: decisions.length,
+            denies: onboardingDays.length,
+            on: onboardingDays.sort()[0] ?? '',
+          },
+        }
+      : {}),
     totals: {
+      scheduled: scheduled.length,
       restricted: restricted.length,
       tampered: tampered.length,
       quotaBlocked: quotaBlocked.length,
@@ -94,7 +141,10 @@ export function mergeNotable(a: Notable, b: Notable): Notable {
     orphans: a.orphans + b.orphans,
     foreign: cap(a.foreign, b.foreign),
     foreignCount: a.foreignCount + b.foreignCount,
+    scheduled: cap(a.scheduled ?? [], b.scheduled ?? []),
+    ...mergeOnboarded(a.onboarded, b.onboarded),
     totals: {
+      scheduled: (a.totals.scheduled ?? 0) + (b.totals.scheduled ?? 0),
       restricted: a.totals.restricted + b.totals.restricted,
       tampered: a.totals.tampered + b.totals.tampered,
       quotaBlocked: a.totals.quotaBlocked + b.totals.quotaBlocked,
@@ -103,6 +153,15 @@ export function mergeNotable(a: Notable, b: Notable): Notable {
       newlyExempt: a.totals.newlyExempt + b.totals.newlyExempt,
     },
   }
+}
+
+function mergeOnboarded(a: Notable['onboarded'], b: Notable['onboarded']): Pick<Notable, 'onboarded'> {
+  if (!a || !b) {
+    const one = a ?? b
+    return one ? { onboarded: one } : {}
+  }
+  const on = [a.on, b.on].filter(Boolean).sort()[0] ?? ''
+  return { onboarded: { users: a.users + b.users, denies: a.denies + b.denies, on } }
 }
 
 export interface DigestAccount {
@@ -116,6 +175,8 @@ export interface DigestAccount {
 export interface DigestInput {
   sweepId: string
   mode: string
+  /** NOTICE_DAYS: how far ahead denies are announced. */
+  noticeDays: number
   durationMs: number
   counts: StatusCounts
   accounts: readonly DigestAccount[]
@@ -194,6 +255,30 @@ export function buildDigest(input: DigestInput): SlackMessage {
       ...newlyExempt,
     ])
   }
+  const onboarded = input.accounts.flatMap((a) => {
+    const o = a.notable?.onboarded
+    if (!o) return []
+    const verb = input.mode === 'enforce' ? 'onboarded' : 'would be onboarded'
+    return [
+      `• account ${a.accountId} ${verb}: ${o.users} users, ${o.denies} denies scheduled${o.on ? ` for ${o.on}` : ''}`,
+    ]
+  })
+  if (onboarded.length > 0) {
+    sections.push([
+      `:wave: *New accounts: their denies are announced now and carried out on the day, if that day's reads confirm them*`,
+      ...onboarded,
+    ])
+  }
+  const scheduled = input.accounts.flatMap((a) =>
+    (a.notable?.scheduled ?? []).map((s) => scheduledLine(a.accountId, s)),
+  )
+  if (scheduled.length > 0) {
+    const verb = input.mode === 'enforce' ? 'scheduled' : 'that would be scheduled (plan mode)'
+    sections.push([
+      `:calendar: *Denies ${verb} in the next ${input.noticeDays} days: ${sum(input.accounts, (n) => n.totals.scheduled ?? 0)} user(s).* Each is carried out on its day only if that day's report still shows the service unused; using it cancels it.`,
+      ...scheduled,
+    ])
+  }
   for (const a of input.accounts) {
     const n = a.notable
     if (!n || n.totals.restricted === 0) continue
@@ -256,9 +341,26 @@ export function buildDigest(input: DigestInput): SlackMessage {
   return { text: `${title}: ${countsText(input.counts)}`.slice(0, 3000), blocks }
 }
 
-/** The exact command an operator runs to lift one deny on purpose. */
-export function releaseCommand(accountId: string, userName: string, namespace: string): string {
-  return `least-privilege release --account ${accountId} --user ${userName} --service ${namespace} --reason "..." --enforce`
+/** The exact command an operator runs to lift denies (in force or scheduled) on purpose. */
+export function releaseCommand(accountId: string, userName: string, ...namespaces: string[]): string {
+  const services = namespaces.map((ns) => `--service ${ns}`).join(' ')
+  return `least-privilege release --account ${accountId} --user ${userName} ${services} --reason "..." --enforce`
+}
+
+/** The exact command that holds a deny off for a while (one service, or the whole user). */
+export function exemptCommand(accountId: string, userName: string, namespace?: string): string {
+  const service = namespace ? ` --service ${namespace}` : ''
+  return `least-privilege exempt --account ${accountId} --user ${userName}${service} --days 30 --reason "..."`
+}
+
+/** One user's scheduled denies, their owner, and the two ways to keep the services. */
+function scheduledLine(accountId: string, s: ScheduledEntry): string {
+  const owner = s.owner ? ` <@${s.owner}>` : s.ownerMalformed ? ' (owner tag is not a Slack member id)' : ''
+  const shown = s.services.map((x) => x.namespace)
+  const more = s.servicesCount > shown.length ? ` (+${s.servicesCount - shown.length})` : ''
+  const days = s.services.map((x) => `${x.namespace} on ${x.on}`).join(', ')
+  const exempt = exemptCommand(accountId, s.userName, shown.length === 1 ? shown[0] : undefined)
+  return `• ${accountId} ${s.userName}${owner}: ${days}${more}. Keep: \`${exempt}\` or \`${releaseCommand(accountId, s.userName, ...shown)}\``
 }
 
 /** Joins lines up to `max` characters, ending with a count of the lines left out. */

@@ -5,6 +5,7 @@
  */
 import type { DecisionStatus } from './decision.js'
 import { isTooYoung } from './exemption.js'
+import type { ScheduledDeny } from './notice.js'
 import { type DenyPlan, liftDenies } from './planner.js'
 import type { IamUser } from './types.js'
 import type { WritePlan } from './write-plan.js'
@@ -16,6 +17,8 @@ export interface ReadGateInput {
   windowDays: number
   currentlyDenied: ReadonlySet<string>
   priorFirstSeen: Readonly<Record<string, string>> | undefined
+  /** Denies announced and not carried out yet. */
+  scheduled: Readonly<Record<string, ScheduledDeny>>
   /** The exemption tag the user carries (`key=value`), if any. */
   exemptTag: string | undefined
   /** The end of a temporary whole-user exemption, if one is in force. */
@@ -34,12 +37,17 @@ export type ReadGateOutcome =
 
 export type ReadGate = (input: ReadGateInput) => ReadGateOutcome | undefined
 
-const released: ReadGate = ({ release, currentlyDenied, priorFirstSeen, now, user }) => {
+/** A release lifts a deny in force, or drops a scheduled one before its day. */
+const released: ReadGate = ({ release, currentlyDenied, priorFirstSeen, scheduled, now, user }) => {
   if (!release) return undefined
-  const unknown = release.filter((ns) => !currentlyDenied.has(ns))
+  const unknown = release.filter((ns) => !currentlyDenied.has(ns) && !scheduled[ns])
   if (unknown.length > 0)
-    return { kind: 'refuse', reason: `service: ${unknown.join(', ')} is not denied for ${user.name}` }
-  const plan = liftDenies(currentlyDenied, new Set(release), 'released', priorFirstSeen, now)
+    return {
+      kind: 'refuse',
+      reason: `service: ${unknown.join(', ')} is neither denied nor scheduled for ${user.name}`,
+    }
+  const prior = { firstSeen: priorFirstSeen, scheduled }
+  const plan = liftDenies(currentlyDenied, new Set(release), 'released', prior, now)
   return { kind: 'lift', status: 'released', reason: `released ${release.join(', ')}`, plan }
 }
 
@@ -49,12 +57,14 @@ const exempt =
   (input) => {
     const reason = reasonOf(input)
     if (!reason) return undefined
-    const { currentlyDenied, priorFirstSeen, now } = input
+    const { currentlyDenied, priorFirstSeen, scheduled, now } = input
+    const everything = new Set([...currentlyDenied, ...Object.keys(scheduled)])
+    const prior = { firstSeen: priorFirstSeen, scheduled }
     return {
       kind: 'lift',
       status: 'exempt',
       reason,
-      plan: liftDenies(currentlyDenied, currentlyDenied, 'exempt', priorFirstSeen, now),
+      plan: liftDenies(currentlyDenied, everything, 'exempt', prior, now),
     }
   }
 

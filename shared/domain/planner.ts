@@ -1,3 +1,4 @@
+import { type Cancelled, type CancelReason, daysAfter, isDue, type ScheduledDeny } from './notice.js'
 import type { ServiceUsage } from './types.js'
 
 const DAY_MS = 86_400_000
@@ -25,6 +26,12 @@ export interface PlanInput {
   neverDeny: ReadonlySet<string>
   /** Services the user is temporarily exempted from (never denied while the exemption lasts). */
   exemptServices: ReadonlySet<string>
+  /** Denies announced by earlier sweeps and not carried out yet. */
+  scheduled: Readonly<Record<string, ScheduledDeny>>
+  /** Days between announcing a deny and carrying it out; 0 denies at once. */
+  noticeDays: number
+  /** The account's first enforce sweep: what it schedules is announced as the account's onboarding. */
+  onboarding: boolean
 }
 
 export interface DenyPeriod {
@@ -43,6 +50,10 @@ export interface ServiceChange {
   reason: ChangeReason
   /** When the service was last used, for `unused`. */
   lastUsed?: string
+  /** The day a deny carried out had been scheduled for. */
+  scheduledOn?: string
+  /** Carried out from the account's onboarding schedule (see ScheduledDeny). */
+  onboarding?: true
 }
 
 /** Activity on a service the project denies: Access Advisor counts denied calls, so it is an attempt. */
@@ -62,6 +73,12 @@ export interface DenyPlan {
   firstSeen: Record<string, string>
   /** New attempts on denied services, each reported once. */
   attempts: Attempt[]
+  /** Denies announced and not yet carried out, after this plan. */
+  scheduled: Record<string, ScheduledDeny>
+  /** Services this plan schedules, sorted. */
+  newlyScheduled: string[]
+  /** Scheduled denies this plan drops, and why. */
+  cancelled: Cancelled[]
 }
 
 /**
@@ -77,6 +94,10 @@ export interface DenyPlan {
  * date becomes now): it is denied again only after a full window without use. An exemption or a
  * never-deny setting suspends the deny: once it ends, the deny comes back unless the service was used
  * while it was allowed.
+ *
+ * A deniable service is first scheduled NOTICE_DAYS ahead (notice.ts), and denied on a plan made on or
+ * after its day, on this report: it must still be deniable then. One that stops being deniable before
+ * (used, exempted, no longer granted) leaves the schedule, with the reason.
  */
 export function planDenySet(input: PlanInput): DenyPlan {
   const windowStart = input.now.getTime() - input.windowDays * DAY_MS
@@ -85,9 +106,17 @@ export function planDenySet(input: PlanInput): DenyPlan {
   const deny = new Set<string>()
   const added: ServiceChange[] = []
   const attempts: Attempt[] = []
+  const scheduled: Record<string, ScheduledDeny> = {}
+  const newlyScheduled: string[] = []
+  const cancelled: Cancelled[] = []
+  const cancel = (ns: string, reason: CancelReason) => {
+    if (input.scheduled[ns]) cancelled.push({ namespace: ns, reason })
+  }
+  const reported = new Set<string>()
 
   for (const usage of dedupe(input.report)) {
     const ns = usage.namespace
+    reported.add(ns)
     const seen = input.firstSeen?.[ns] ?? (input.firstSeen ? input.now : input.userCreateDate).toISOString()
     firstSeen[ns] = seen
     const lastUsed = usage.lastAuthenticated?.toISOString()
@@ -97,14 +126,45 @@ export function planDenySet(input: PlanInput): DenyPlan {
       if (attempt) attempts.push(attempt)
       continue // kept or lifted below, whatever the report says
     }
-    if (input.neverDeny.has(ns) || input.exemptServices.has(ns)) continue
+    if (input.neverDeny.has(ns)) {
+      cancel(ns, 'never-deny')
+      continue
+    }
+    if (input.exemptServices.has(ns)) {
+      cancel(ns, 'exempt')
+      continue
+    }
     const used = usedAt(usage, input.pastDenies?.[ns])
-    if (used && used.getTime() >= windowStart) continue
-    if (Date.parse(seen) > windowStart) continue // granted too recently to judge
+    if (used && used.getTime() >= windowStart) {
+      cancel(ns, 'used')
+      continue
+    }
+    if (Date.parse(seen) > windowStart) {
+      cancel(ns, 'clock-restarted')
+      continue // granted too recently to judge
+    }
+    const notice = input.scheduled[ns]
+    if (input.noticeDays > 0 && !(notice && isDue(notice, input.now))) {
+      if (notice) scheduled[ns] = notice
+      else {
+        scheduled[ns] = {
+          on: daysAfter(input.now, input.noticeDays),
+          since: nowIso,
+          ...(input.onboarding ? { onboarding: true as const } : {}),
+        }
+        newlyScheduled.push(ns)
+      }
+      continue
+    }
     deny.add(ns)
-    if (used) added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString() })
-    else added.push(lastUsed ? { namespace: ns, reason: 'unused' } : { namespace: ns, reason: 'never-used' })
+    const carried = notice
+      ? { scheduledOn: notice.on, ...(notice.onboarding ? { onboarding: true as const } : {}) }
+      : {}
+    if (used) added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString(), ...carried })
+    else added.push({ namespace: ns, reason: lastUsed ? 'unused' : 'never-used', ...carried })
   }
+  for (const ns of Object.keys(input.scheduled).sort())
+    if (!reported.has(ns) && !input.currentlyDenied.has(ns)) cancel(ns, 'not-granted')
 
   const removed: ServiceChange[] = []
   for (const ns of [...input.currentlyDenied].sort()) {
@@ -124,6 +184,9 @@ export function planDenySet(input: PlanInput): DenyPlan {
     removed,
     firstSeen,
     attempts,
+    scheduled,
+    newlyScheduled: newlyScheduled.sort(),
+    cancelled: cancelled.sort((a, b) => a.namespace.localeCompare(b.namespace)),
   }
 }
 
@@ -135,15 +198,35 @@ export function liftDenies(
   currentlyDenied: ReadonlySet<string>,
   lifted: ReadonlySet<string>,
   reason: LiftReason,
-  priorFirstSeen: Readonly<Record<string, string>> | undefined,
+  prior: {
+    firstSeen: Readonly<Record<string, string>> | undefined
+    scheduled: Readonly<Record<string, ScheduledDeny>>
+  },
   now: Date,
 ): DenyPlan {
   const all = [...currentlyDenied].sort()
   const removed = all.filter((ns) => lifted.has(ns)).map((namespace) => ({ namespace, reason }))
-  const firstSeen = { ...priorFirstSeen }
-  if (reason === 'released' || reason === 'rolled-back')
-    for (const { namespace } of removed) firstSeen[namespace] = now.toISOString()
-  return { deny: all.filter((ns) => !lifted.has(ns)), added: [], removed, firstSeen, attempts: [] }
+  const firstSeen = { ...prior.firstSeen }
+  const restarts = reason === 'released' || reason === 'rolled-back'
+  // A scheduled deny is lifted the same way before its day: dropped, its clock restarted on a release.
+  const scheduled: Record<string, ScheduledDeny> = {}
+  const cancelled: Cancelled[] = []
+  for (const [ns, notice] of Object.entries(prior.scheduled).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!lifted.has(ns)) scheduled[ns] = notice
+    else cancelled.push({ namespace: ns, reason: reason === 'exempt' ? 'exempt' : 'released' })
+  }
+  if (restarts)
+    for (const { namespace } of [...removed, ...cancelled]) firstSeen[namespace] = now.toISOString()
+  return {
+    deny: all.filter((ns) => !lifted.has(ns)),
+    added: [],
+    removed,
+    firstSeen,
+    attempts: [],
+    scheduled,
+    newlyScheduled: [],
+    cancelled,
+  }
 }
 
 /** A planner-side lift: the configuration or an exemption says so. Releases go through liftDenies. */

@@ -4,6 +4,7 @@
  */
 import type { DecisionStatus } from './decision.js'
 import type { Notable } from './digest.js'
+import type { Cancelled } from './notice.js'
 import type { Attempt, ServiceChange } from './planner.js'
 import type { Mode } from './types.js'
 
@@ -19,6 +20,8 @@ export interface AccountState {
   reason: string
   sweepId: string
   updatedAt: string
+  /** When an enforce sweep first reached the account: before it, the account's first one onboards it. */
+  enforcedSince?: string
 }
 
 export interface Exemption {
@@ -44,9 +47,18 @@ export interface ChangeRecord {
   mode: Mode
   /**
    * `attempt`: activity on a denied service (one row per service and attempt time); `exempted` and
-   * `exemption-revoked`: an operator's exemption, kept here after the exemption row itself expires.
+   * `exemption-revoked`: an operator's exemption, kept here after the exemption row itself expires;
+   * `scheduled` and `schedule-cancelled`: denies announced, and announced ones dropped before their day
+   * (one carried out is in the `added` of the row that applies it, with the day it was scheduled for).
    */
-  status: DecisionStatus | 'tampered' | 'attempt' | 'exempted' | 'exemption-revoked'
+  status:
+    | DecisionStatus
+    | 'tampered'
+    | 'attempt'
+    | 'exempted'
+    | 'exemption-revoked'
+    | 'scheduled'
+    | 'schedule-cancelled'
   previousStatus?: string
   added: ServiceChange[]
   removed: ServiceChange[]
@@ -54,6 +66,10 @@ export interface ChangeRecord {
   reason: string
   /** The attempt, on `attempt` rows. */
   attempt?: Attempt
+  /** Denies announced, with their day, on `scheduled` rows. */
+  scheduled?: { namespace: string; on: string }[]
+  /** Announced denies dropped, with why, on `schedule-cancelled` rows. */
+  cancelled?: Cancelled[]
   /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
   actor?: string
 }

@@ -20,7 +20,7 @@ export function rowsForDecision(
   run: { sweepId: string; mode: Mode; now: Date; actor?: string },
 ): DecisionRows {
   const { sweepId, mode, now } = run
-  const next = nextUserState(prev, decision, sweepId, now)
+  const next = nextUserState(prev, decision, sweepId, now, mode)
   const common = {
     accountId: next.accountId,
     userName: next.userName,
@@ -51,6 +51,35 @@ export function rowsForDecision(
       denied: next.denied,
       attempt,
       reason: `tried denied service ${attempt.namespace} at ${attempt.at}${attempt.region ? ` in ${attempt.region}` : ''}; the deny stays`,
+    })
+  }
+  // A plan announces nothing: only enforce mode schedules or cancels.
+  const newly = mode === 'enforce' ? (decision.newlyScheduled ?? []) : []
+  if (newly.length > 0) {
+    const scheduled = newly.map((namespace) => ({ namespace, on: next.scheduled?.[namespace]?.on ?? '' }))
+    history.push({
+      ...common,
+      at: now.toISOString(),
+      status: 'scheduled',
+      added: [],
+      removed: [],
+      denied: next.denied,
+      scheduled,
+      reason: `deny scheduled: ${scheduled.map((s) => `${s.namespace} on ${s.on}`).join(', ')}`,
+    })
+  }
+  const cancelled = mode === 'enforce' ? (decision.cancelled ?? []) : []
+  if (cancelled.length > 0) {
+    history.push({
+      ...common,
+      at: now.toISOString(),
+      status: 'schedule-cancelled',
+      added: [],
+      removed: [],
+      denied: next.denied,
+      cancelled,
+      reason: `scheduled deny cancelled: ${cancelled.map((c) => `${c.namespace} (${c.reason})`).join(', ')}`,
+      ...(run.actor ? { actor: run.actor } : {}),
     })
   }
   if (!stateChanged(prev, next)) return { history }

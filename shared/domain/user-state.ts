@@ -1,5 +1,7 @@
 import type { DecisionStatus, UserDecision } from './decision.js'
+import { nextScheduledDay, type ScheduledDeny } from './notice.js'
 import type { DenyPeriod } from './planner.js'
+import type { Mode } from './types.js'
 
 /** The current state kept per user between sweeps (the audit's "where does this user stand"). */
 export interface UserState {
@@ -23,6 +25,10 @@ export interface UserState {
   policyDigests: string[]
   /** First time each granted service was seen; absent until a report has been read for the user. */
   firstSeen?: Record<string, string>
+  /** Denies announced and not carried out yet, by service. */
+  scheduled?: Record<string, ScheduledDeny>
+  /** The earliest day among them: what `audit scheduled` sorts and filters on. */
+  nextScheduled?: string
   /** Sweep that last changed this row. */
   sweepId: string
   updatedAt: string
@@ -35,15 +41,19 @@ export interface UserState {
  * too-young), so that a grant's age is never reset by a failure. `unchanged` is an event, not a
  * standing: a user whose enforced deny is still exactly in force stays `enforced`. A deny's start date
  * is kept for as long as the service stays denied, and set the first time it is seen live; when the
- * deny is lifted, its period is kept.
+ * deny is lifted, its period is kept. A schedule is only kept from enforce mode (a plan announces
+ * nothing), and survives decisions that planned nothing, like first-seen dates.
  */
 export function nextUserState(
   prev: UserState | undefined,
   decision: UserDecision,
   sweepId: string,
   now: Date,
+  mode: Mode = 'enforce',
 ): UserState {
   const firstSeen = decision.firstSeen ?? prev?.firstSeen
+  const scheduled = (mode === 'enforce' ? decision.scheduled : undefined) ?? prev?.scheduled
+  const nextScheduled = nextScheduledDay(scheduled)
   const standing = standingOf(prev, decision)
   const attemptAt = new Map((decision.attempts ?? []).map((a) => [a.namespace, a.at]))
   const deniedSince: Record<string, string> = {}
@@ -78,6 +88,7 @@ export function nextUserState(
     policyArns: decision.policyArns,
     policyDigests: decision.policyDigests,
     ...(firstSeen ? { firstSeen } : {}),
+    ...(scheduled && nextScheduled ? { scheduled, nextScheduled } : {}),
     sweepId,
     updatedAt: now.toISOString(),
   }

@@ -10,6 +10,7 @@ import type { DecisionStatus, UserDecision } from '../domain/decision.js'
 import { type PolicyTarget, type RenderedPart, renderDenyPolicies } from '../domain/deny-policy.js'
 import { exemptionFor } from '../domain/exemption.js'
 import { BEFORE_READ, BEFORE_WRITE, firstOutcome } from '../domain/gates.js'
+import { ownerOf, type ScheduledDeny } from '../domain/notice.js'
 import { classifyPolicies, type UserPolicies } from '../domain/ownership.js'
 import { type DenyPeriod, type DenyPlan, planDenySet } from '../domain/planner.js'
 import { policyArn, policyName } from '../domain/policy-naming.js'
@@ -46,6 +47,8 @@ export interface PriorUserState {
   pastDenies?: Readonly<Record<string, DenyPeriod>>
   /** The exemption tag recorded at the last sweep. */
   exemptTag?: string
+  /** Denies announced and not carried out yet. */
+  scheduled?: Readonly<Record<string, ScheduledDeny>>
 }
 
 export interface AccountSweepDeps {
@@ -95,6 +98,8 @@ export interface AccountRunOptions {
   fullReads?: boolean
   /** Users (by UserId) an earlier invocation of this sweep already decided: planned, not decided again. */
   decidedEarlier?: ReadonlySet<string>
+  /** The account's first enforce sweep: its new denies are scheduled as its onboarding (notice.ts). */
+  onboarding?: boolean
 }
 
 export interface AccountResult {
@@ -179,6 +184,7 @@ export async function sweepAccount(
           policies.takenNames,
           release,
           options.fullReads === true,
+          options.onboarding === true,
         ),
       ),
     ),
@@ -346,6 +352,7 @@ async function planUser(
   takenNames: ReadonlySet<string>,
   release: AccountRunOptions['release'],
   fullReads: boolean,
+  onboarding: boolean,
 ): Promise<UserPlan> {
   const { owned, stale } = policies
   const prior = deps.priorState?.(user)
@@ -381,6 +388,7 @@ async function planUser(
     ourRendering(kept.denied, target, quotas.policySize),
   )
   const tag = exemptionFor(user, config.exemptTags)
+  const owner = ownerOf(user.tags, config.ownerSlackTag)
   const base: UserDecision = {
     accountId,
     userName: user.name,
@@ -395,6 +403,9 @@ async function planUser(
     ...(tampered.length > 0 ? { tampered } : {}),
     ...(tag ? { exemptTag: tag } : {}),
     ...(tag && prior?.recorded && prior.exemptTag !== tag ? { newlyExemptTag: tag } : {}),
+    ...(owner ? { owner } : {}),
+    // Until a plan says otherwise (an error, too young), what was scheduled stays scheduled.
+    ...(prior?.scheduled ? { scheduled: { ...prior.scheduled } } : {}),
   }
   const counts = {
     activeDenies: live.denied.length,
@@ -430,6 +441,7 @@ async function planUser(
       windowDays: config.windowDays,
       currentlyDenied,
       priorFirstSeen: prior?.firstSeen,
+      scheduled: prior?.scheduled ?? {},
       exemptTag: tag,
       exemptUntil: prior?.exemptUntil,
       release: release?.services,
@@ -437,7 +449,7 @@ async function planUser(
     if (gate?.kind === 'refuse') throw new ConfigError(`${gate.reason} in ${accountId}`)
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
     const inputFor = (report: readonly ServiceUsage[], now: Date) =>
-      plannerInput(config, now, user, prior, currentlyDenied, report)
+      plannerInput(config, now, user, prior, currentlyDenied, report, onboarding)
     const got = gate
       ? undefined
       : await reportOf(deps, config, user, fullReads, (report) => planDenySet(inputFor(report, deps.now)))
@@ -448,6 +460,9 @@ async function planUser(
       added: plan.added,
       removed: plan.removed,
       firstSeen: plan.firstSeen,
+      scheduled: plan.scheduled,
+      ...(plan.newlyScheduled.length > 0 ? { newlyScheduled: plan.newlyScheduled } : {}),
+      ...(plan.cancelled.length > 0 ? { cancelled: plan.cancelled } : {}),
       ...(plan.attempts.length > 0 ? { attempts: plan.attempts } : {}),
     }
 
@@ -588,6 +603,7 @@ function plannerInput(
   prior: PriorUserState | undefined,
   currentlyDenied: ReadonlySet<string>,
   report: readonly ServiceUsage[],
+  onboarding: boolean,
 ): Parameters<typeof planDenySet>[0] {
   return {
     report,
@@ -601,6 +617,9 @@ function plannerInput(
     windowDays: config.windowDays,
     neverDeny: new Set(config.neverDeny),
     exemptServices: new Set(prior?.exemptServices ?? []),
+    scheduled: prior?.scheduled ?? {},
+    noticeDays: config.noticeDays,
+    onboarding,
   }
 }
 
@@ -669,12 +688,14 @@ function logFailure(log: Logger, error: unknown): void {
 
 function measure(plans: readonly UserPlan[]): BlastRadius {
   const evaluated = plans.filter((p) => p.granted !== undefined)
+  // An account's onboarding was announced whole, on purpose: what it carries out is not a day's drift.
+  const restricting = (p: UserPlan) => p.decision.added.filter((c) => !c.onboarding)
   const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,
-    usersNewlyRestricted: evaluated.filter((p) => p.decision.added.length > 0).length,
+    usersNewlyRestricted: evaluated.filter((p) => restricting(p).length > 0).length,
     servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
-    servicesNewlyDenied: evaluated.reduce((n, p) => n + p.decision.added.length, 0),
+    servicesNewlyDenied: evaluated.reduce((n, p) => n + restricting(p).length, 0),
     activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
     usersLifted: lifting.length,
     servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),

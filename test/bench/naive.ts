@@ -71,6 +71,9 @@ export async function naiveSweep(
           windowDays: config.windowDays,
           neverDeny: new Set(config.neverDeny),
           exemptServices: new Set(),
+          scheduled: {},
+          noticeDays: 0,
+          onboarding: false,
         })
         const target = {
           userArn: arn,

@@ -146,15 +146,17 @@ describe('hub template', () => {
       { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
       { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
     ])
-    expect(table.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: STATE_TABLE.statusIndex.name,
-        KeySchema: [
-          { AttributeName: STATE_TABLE.statusIndex.partitionKey, KeyType: 'HASH' },
-          { AttributeName: STATE_TABLE.statusIndex.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    ])
+    expect(table.GlobalSecondaryIndexes).toEqual(
+      STATE_TABLE.indexes.map((index) =>
+        expect.objectContaining({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      ),
+    )
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       DeletionProtectionEnabled: true,

@@ -32,6 +32,7 @@ describe('notableOf', () => {
     const n = notableOf([...decisions, decision('q', 'quota-blocked'), decision('e', 'error')])
     expect(n.restricted).toHaveLength(NOTABLE_LIMIT)
     expect(n.totals).toEqual({
+      scheduled: 0,
       restricted: 60,
       tampered: 0,
       quotaBlocked: 1,
@@ -64,6 +65,7 @@ describe('buildDigest', () => {
       ),
     }))
     const message = buildDigest({
+      noticeDays: 7,
       sweepId: 'x',
       mode: 'enforce',
       durationMs: 1,
@@ -86,6 +88,7 @@ describe('buildDigest', () => {
 
   it('says nothing of empty categories', () => {
     const message = buildDigest({
+      noticeDays: 7,
       sweepId: 'x',
       mode: 'plan',
       durationMs: 1500,

@@ -17,6 +17,9 @@ function input(overrides: Partial<PlanInput>): PlanInput {
     windowDays: 90,
     neverDeny: new Set(),
     exemptServices: new Set(),
+    scheduled: {},
+    noticeDays: 0,
+    onboarding: false,
     ...overrides,
   }
 }
@@ -213,7 +216,7 @@ describe('planDenySet', () => {
       new Set(['s3']),
       new Set(['s3']),
       'released',
-      { s3: daysAgo(300).toISOString() },
+      { firstSeen: { s3: daysAgo(300).toISOString() }, scheduled: {} },
       NOW,
     )
     expect(lifted.firstSeen.s3).toBe(NOW.toISOString())
@@ -231,12 +234,19 @@ describe('planDenySet', () => {
   })
 
   it('suspends, not restarts, the clock of a service lifted by an exemption', () => {
-    const plan = liftDenies(new Set(['s3']), new Set(['s3']), 'exempt', { s3: 'y' }, NOW)
+    const plan = liftDenies(
+      new Set(['s3']),
+      new Set(['s3']),
+      'exempt',
+      { firstSeen: { s3: 'y' }, scheduled: {} },
+      NOW,
+    )
     expect(plan.firstSeen).toEqual({ s3: 'y' })
   })
 
   it('lifts released services through liftDenies, keeping the rest and restarting their clocks', () => {
-    const plan = liftDenies(new Set(['ec2', 's3']), new Set(['s3']), 'released', { ec2: 'x', s3: 'y' }, NOW)
+    const prior = { firstSeen: { ec2: 'x', s3: 'y' }, scheduled: {} }
+    const plan = liftDenies(new Set(['ec2', 's3']), new Set(['s3']), 'released', prior, NOW)
     expect(plan).toMatchObject({
       deny: ['ec2'],
       removed: [{ namespace: 's3', reason: 'released' }],

@@ -79,6 +79,9 @@ function plan(state: UserState, report: readonly ServiceUsage[], day: number): D
     windowDays: WINDOW,
     neverDeny: new Set(),
     exemptServices: new Set(),
+    scheduled: {},
+    noticeDays: 0,
+    onboarding: false,
   })
 }
 

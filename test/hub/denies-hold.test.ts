@@ -184,7 +184,7 @@ describe('denies that hold', () => {
     const { id } = await givenEnforced([s3User('rel2')])
     const notDenied = await cli('release', '--account', id, '--user', 'rel2', '--service', 's3', '--enforce')
     expect(notDenied.code).toBe(2)
-    expect(notDenied.stderr).toMatch(/service: s3 is not denied for rel2/)
+    expect(notDenied.stderr).toMatch(/service: s3 is neither denied nor scheduled for rel2/)
     const ghost = await cli('release', '--account', id, '--user', 'ghost', '--service', 'ec2')
     expect(ghost.code).toBe(2)
     expect(ghost.stderr).toMatch(/no IAM user ghost/)

@@ -55,31 +55,28 @@ async function createStateTable(endpoint: string, name: string): Promise<void> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   })
-  const { partitionKey, sortKey, statusIndex, ttlAttribute } = STATE_TABLE
+  const { partitionKey, sortKey, indexes, ttlAttribute } = STATE_TABLE
   await client.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [partitionKey, sortKey, statusIndex.partitionKey, statusIndex.sortKey].map(
-        (n) => ({
-          AttributeName: n,
-          AttributeType: 'S',
-        }),
-      ),
+      AttributeDefinitions: [
+        partitionKey,
+        sortKey,
+        ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+      ].map((n) => ({ AttributeName: n, AttributeType: 'S' })),
       KeySchema: [
         { AttributeName: partitionKey, KeyType: 'HASH' },
         { AttributeName: sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: statusIndex.name,
-          KeySchema: [
-            { AttributeName: statusIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: statusIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
     }),
   )
   await client

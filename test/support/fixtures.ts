@@ -60,6 +60,8 @@ export function testConfig(overrides: Partial<EngineConfig> = {}): EngineConfig 
     policyNamePrefix: PREFIX,
     policyPath: PATH,
     accessAdvisor: { initialDelayMs: 5, maxDelayMs: 50, timeoutMs: 5_000 },
+    // Denies land the day they are due unless a test is about the notice before them.
+    noticeDays: 0,
     ...overrides,
   })
 }

@@ -31,6 +31,8 @@ export function hubTestSettings(): Partial<HubConfig> {
     accessAdvisor: { initialDelayMs: 5, maxDelayMs: 50, timeoutMs: 5_000 },
     // The emulator has no rate limit unless a test gives it one (and then its own pace).
     iamRequestsPerSecond: 10_000,
+    // Denies land the day they are due unless a test is about the notice before them.
+    noticeDays: 0,
   }
 }
 
@@ -44,5 +46,6 @@ export function hubTestEnv(): Record<string, string> {
     POLICY_NAME_PREFIX: s.policyNamePrefix ?? PREFIX,
     USER_CONCURRENCY: '8',
     IAM_REQUESTS_PER_SECOND: String(s.iamRequestsPerSecond ?? 10_000),
+    NOTICE_DAYS: String(s.noticeDays ?? 0),
   }
 }

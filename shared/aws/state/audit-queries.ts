@@ -56,6 +56,24 @@ export class AuditQueries {
     )
   }
 
+  /** Users with a deny scheduled on or before `until` (a UTC day), soonest first. */
+  scheduled(until: string, accountId?: string): Promise<UserState[]> {
+    return this.table.queryParsed<UserState>(
+      {
+        IndexName: STATE_TABLE.scheduleIndex.name,
+        // Sort keys start with the day: every user whose earliest day is `until` or before.
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :after',
+        ExpressionAttributeValues: {
+          ':pk': keys.scheduled,
+          ':after': `${until}$`,
+          ...(accountId ? { ':account': accountId } : {}),
+        },
+        ...(accountId ? { FilterExpression: 'accountId = :account' } : {}),
+      },
+      userStateRow,
+    )
+  }
+
   usersByStatus(status: DecisionStatus): Promise<UserState[]> {
     return this.table.byIndex<UserState>(keys.userStatus(status), userStateRow)
   }

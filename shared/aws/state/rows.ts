@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { DECISION_STATUS_NAMES } from '../../domain/decision.js'
+import { CANCEL_REASONS } from '../../domain/notice.js'
 import { UnexpectedReplyError } from '../../errors.js'
 
 const status = z.enum(DECISION_STATUS_NAMES as [string, ...string[]])
@@ -17,8 +18,16 @@ const change = z.object({
   namespace: z.string(),
   reason: z.string(),
   lastUsed: z.string().optional(),
+  scheduledOn: z.string().optional(),
+  onboarding: z.literal(true).optional(),
 })
 const attempt = z.object({ namespace: z.string(), at: z.string(), region: z.string().optional() })
+const scheduledDeny = z.object({
+  on: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day, YYYY-MM-DD'),
+  since: z.string(),
+  onboarding: z.literal(true).optional(),
+})
+const cancelReason = z.enum(CANCEL_REASONS)
 
 export const userStateRow = z.object({
   accountId: z.string(),
@@ -35,6 +44,8 @@ export const userStateRow = z.object({
   policyArns: z.array(z.string()),
   policyDigests: z.array(z.string()),
   firstSeen: dates.optional(),
+  scheduled: byNamespace(scheduledDeny).optional(),
+  nextScheduled: z.string().optional(),
   sweepId: z.string(),
   updatedAt: z.string(),
   version: z.number().optional(),
@@ -47,13 +58,18 @@ export const changeRow = z.object({
   at: z.string(),
   sweepId: z.string(),
   mode,
-  status: z.union([status, z.enum(['tampered', 'attempt', 'exempted', 'exemption-revoked'])]),
+  status: z.union([
+    status,
+    z.enum(['tampered', 'attempt', 'exempted', 'exemption-revoked', 'scheduled', 'schedule-cancelled']),
+  ]),
   previousStatus: z.string().optional(),
   added: z.array(change),
   removed: z.array(change),
   denied: z.array(z.string()),
   reason: z.string(),
   attempt: attempt.optional(),
+  scheduled: z.array(z.object({ namespace, on: z.string() })).optional(),
+  cancelled: z.array(z.object({ namespace, reason: cancelReason })).optional(),
   actor: z.string().optional(),
 })
 
@@ -74,6 +90,7 @@ export const accountStateRow = z.object({
   reason: z.string(),
   sweepId: z.string(),
   updatedAt: z.string(),
+  enforcedSince: z.string().optional(),
 })
 
 const sweepBase = {

@@ -90,6 +90,9 @@ export class UserStates {
         sk: keys.user(next.userName),
         gsi1pk: keys.userStatus(next.status),
         gsi1sk: `${next.accountId}#${next.userName}`,
+        ...(next.nextScheduled
+          ? { gsi2pk: keys.scheduled, gsi2sk: `${next.nextScheduled}#${next.accountId}#${next.userName}` }
+          : {}),
         ...next,
         version: (current?.version ?? 0) + 1,
       },
@@ -116,7 +119,7 @@ export class UserStates {
       pk: change.userId
         ? keys.history(change.accountId, change.userId)
         : keys.legacyHistory(change.accountId, change.userName),
-      sk: keys.change(change.at, change.sweepId, attempt ? `attempt#${attempt.namespace}` : undefined),
+      sk: keys.change(change.at, change.sweepId, historyDetail(change)),
       // Attempts across the organization are one index query, in attempt-time order, from any date on.
       ...(attempt
         ? {
@@ -144,7 +147,13 @@ export class UserStates {
   }
 
   async saveAccountState(prev: AccountState | undefined, next: AccountState): Promise<void> {
-    if (prev && prev.status === next.status && prev.reason === next.reason && prev.name === next.name) return
+    const same =
+      prev &&
+      prev.status === next.status &&
+      prev.reason === next.reason &&
+      prev.name === next.name &&
+      (next.enforcedSince === undefined || prev.enforcedSince === next.enforcedSince)
+    if (same) return
     await this.table.put({
       pk: keys.account(next.accountId),
       sk: keys.accountRow,
@@ -171,6 +180,13 @@ export class UserStates {
       expiresAt: Math.floor(Date.parse(exemption.until) / 1000),
     })
   }
+}
+
+/** What tells apart the several rows one decision writes at the same time. */
+function historyDetail(change: ChangeRecord): string | undefined {
+  if (change.attempt) return `attempt#${change.attempt.namespace}`
+  if (change.status === 'scheduled' || change.status === 'schedule-cancelled') return change.status
+  return undefined
 }
 
 /** Exemptions are keyed by UserId, so a reused name never overwrites another user's (name for old rows). */

@@ -1,0 +1,116 @@
+/**
+ * Notice before a new deny. A service that becomes deniable is first scheduled for a UTC day
+ * NOTICE_DAYS ahead, and denied at the first enforce sweep on or after it, only if that sweep's own
+ * complete report still shows it unused. People see it coming; the owner can react (use it, ask for an
+ * exemption or a release) before anything is taken away.
+ */
+
+const DAY_MS = 86_400_000
+
+/** A deny announced and not yet carried out. */
+export interface ScheduledDeny {
+  /** The UTC day (YYYY-MM-DD) on or after which the deny is carried out. */
+  on: string
+  /** When it was scheduled (ISO). */
+  since: string
+  /**
+   * Scheduled by the account's first enforce sweep: carried out on its day without an operator's
+   * confirmation, since the whole account was announced at once on purpose (see the brake).
+   */
+  onboarding?: true
+}
+
+/** Why a scheduled deny was dropped before its day. */
+export const CANCEL_REASONS = [
+  'used',
+  'exempt',
+  'never-deny',
+  'released',
+  'not-granted',
+  'clock-restarted',
+] as const
+export type CancelReason = (typeof CANCEL_REASONS)[number]
+
+export interface Cancelled {
+  namespace: string
+  reason: CancelReason
+}
+
+/** The UTC day of a time, as YYYY-MM-DD. */
+export function dayOf(at: Date): string {
+  return at.toISOString().slice(0, 10)
+}
+
+/** The UTC day `days` after the day of `at`. */
+export function daysAfter(at: Date, days: number): string {
+  return dayOf(new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS + days * DAY_MS))
+}
+
+/** Whether a scheduled deny is due at `now`: its day has come. */
+export function isDue(scheduled: ScheduledDeny, now: Date): boolean {
+  return scheduled.on <= dayOf(now)
+}
+
+/** The earliest day among a user's scheduled denies, if any. */
+export function nextScheduledDay(
+  scheduled: Readonly<Record<string, ScheduledDeny>> | undefined,
+): string | undefined {
+  return Object.values(scheduled ?? {})
+    .map((s) => s.on)
+    .sort()[0]
+}
+
+/** One scheduled deny of one user, as `audit scheduled` lists them. */
+export interface ScheduledRow {
+  accountId: string
+  userName: string
+  service: string
+  on: string
+  since: string
+  onboarding: boolean
+}
+
+/** Each user's scheduled denies due on or before `until`, soonest first. */
+export function scheduledDenies(
+  users: readonly { accountId: string; userName: string; scheduled?: Record<string, ScheduledDeny> }[],
+  until: string,
+): ScheduledRow[] {
+  return users
+    .flatMap((u) =>
+      Object.entries(u.scheduled ?? {}).map(([service, s]) => ({
+        accountId: u.accountId,
+        userName: u.userName,
+        service,
+        on: s.on,
+        since: s.since,
+        onboarding: s.onboarding === true,
+      })),
+    )
+    .filter((row) => row.on <= until)
+    .sort(
+      (a, b) =>
+        a.on.localeCompare(b.on) ||
+        a.accountId.localeCompare(b.accountId) ||
+        a.userName.localeCompare(b.userName) ||
+        a.service.localeCompare(b.service),
+    )
+}
+
+/**
+ * A Slack member id as Slack issues them (`U…` or `W…`, upper-case letters and digits). Anything else in
+ * the owner tag is reported as malformed and never put in a message: a tag value is the user's to set.
+ */
+const MEMBER_ID = /^[UW][A-Z0-9]{2,20}$/
+
+export type Owner = { memberId: string } | { malformed: true }
+
+/** The owner named by the user's tag `tagKey`, when the user carries it. */
+export function ownerOf(
+  tags: Readonly<Record<string, string>>,
+  tagKey: string | undefined,
+): Owner | undefined {
+  if (!tagKey) return undefined
+  const value = tags[tagKey]
+  if (value === undefined) return undefined
+  return MEMBER_ID.test(value) ? { memberId: value } : { malformed: true }
+}
