@@ -128,7 +128,7 @@ interface UserPlan {
   ops: WriteOp[]
   /** What the record keeps when nothing is written, and the live state after the writes. */
   kept: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
-  after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
+  after: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests' | 'scheduled'>
   /** Services in the user's report; undefined when no report was read. */
   granted?: number
   /** Services denied live before the sweep. */
@@ -456,11 +456,16 @@ async function planUser(
     if (got === 'not-started') return { ...settled('unchanged', 'report not read yet'), unread: true }
     const report = got?.report
     const plan = gate?.plan ?? planFromReport(log, inputFor(report ?? [], got?.at ?? deps.now))
+    // A deny carried out leaves the schedule only once written: braked, blocked or failed, it waits on.
+    const carried = plan.added.flatMap((a) => {
+      const notice = a.scheduledOn ? prior?.scheduled?.[a.namespace] : undefined
+      return notice ? [[a.namespace, notice] as const] : []
+    })
     const changes = {
       added: plan.added,
       removed: plan.removed,
       firstSeen: plan.firstSeen,
-      scheduled: plan.scheduled,
+      scheduled: { ...plan.scheduled, ...Object.fromEntries(carried) },
       ...(plan.newlyScheduled.length > 0 ? { newlyScheduled: plan.newlyScheduled } : {}),
       ...(plan.cancelled.length > 0 ? { cancelled: plan.cancelled } : {}),
       ...(plan.attempts.length > 0 ? { attempts: plan.attempts } : {}),
@@ -496,6 +501,7 @@ async function planUser(
         denied: plan.deny,
         policyArns: desired.map((d) => nameOf(d.part).arn),
         policyDigests: desired.map((d) => documentDigest(d.document)),
+        scheduled: plan.scheduled,
       },
       ...(report ? { granted: report.length } : {}),
     }

@@ -1,0 +1,162 @@
+/**
+ * Notice before a new deny, end to end on the emulated organization with the clock advanced day by
+ * day: announced in the digest with the owner's mention, listed by `audit scheduled`, carried out on
+ * its day only on that day's complete report. Each test adds accounts of its own.
+ */
+import { describe, expect, it } from 'vitest'
+import { slackNotifier } from '../../hub/runtime.js'
+import { runSweep } from '../../hub/sweep.js'
+import { daysAfter } from '../../shared/domain/notice.js'
+import type { UserSeed } from '../emulator/seed.js'
+import { cliRunner } from '../support/cli-runner.js'
+import { freshAccountId, must } from '../support/fixtures.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startOrgHarness } from '../support/org-harness.js'
+import { startSlackStandIn } from '../support/slack-server.js'
+
+const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
+const slack = await startSlackStandIn()
+const notify = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
+const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+const DAY = 86_400_000
+const T0 = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000) // noon today
+const day = (n: number) => new Date(T0.getTime() + n * DAY)
+const OWNER_TAG = 'slack-member-id'
+
+/** Holds S3 (and its object-lambda side, used daily); S3 itself last used `s3DaysAgo` before T0. */
+const user = (name: string, s3DaysAgo: number, extra: Partial<UserSeed> = {}): UserSeed => ({
+  name,
+  createdDaysAgo: 400,
+  policies: ['aws:AmazonS3FullAccess'],
+  lastUsedDaysAgo: { s3: s3DaysAgo, 's3-object-lambda': 1 },
+  ...extra,
+})
+
+function givenAccount(users: UserSeed[]) {
+  const id = freshAccountId()
+  const account = h.emulator.addAccount({ id, users }, T0)
+  const sweep = (n: number, confirm = false) =>
+    runSweep(
+      h.deps({ now: () => day(n), sleep: async () => undefined, notify }),
+      h.config({ noticeDays: 7, ownerSlackTag: OWNER_TAG }),
+      {
+        kind: 'new',
+        mode: 'enforce',
+        trigger: 'test',
+        accounts: [id],
+        ...(confirm ? { confirmLargeChange: true } : {}),
+      },
+    )
+  const denied = async (name: string) => (await h.store.audit.user(id, name))?.denied ?? []
+  const member = (name: string) => must(account.users.get(name), name)
+  return { id, account, sweep, denied, member }
+}
+
+const lastDigest = () => JSON.stringify(slack.messages.at(-1)?.blocks ?? [])
+
+describe('notice before a new deny', () => {
+  it('onboards a new account: announces every deny with its owner, then carries them out on the day', async () => {
+    const w = givenAccount([
+      user('ann', 200, { tags: { [OWNER_TAG]: 'U0ANN1234' } }),
+      user('ben', 200, { tags: { [OWNER_TAG]: '<!channel>' } }),
+      user('cid', 200),
+      user('dee', 200),
+      user('eve', 200),
+      user('fay', 200),
+    ])
+    const due = daysAfter(T0, 7)
+
+    // Day 0, the account's first enforce sweep, unconfirmed: nothing denied, everything announced.
+    const first = await w.sweep(0)
+    expect(first.accounts[0]).toMatchObject({ outcome: 'swept', counts: { unchanged: 6 } })
+    expect(first.accounts[0]?.brake).toBeUndefined()
+    expect(await w.denied('ann')).toEqual([])
+    const digest = lastDigest()
+    expect(digest).toContain(`account ${w.id} onboarded: 6 users, 6 denies scheduled for ${due}`)
+    expect(digest).toContain(`Denies scheduled in the next 7 days: 6 user(s)`)
+    expect(digest).toContain(`${w.id} ann <@U0ANN1234>: s3 on ${due}`)
+    expect(digest).toContain(`least-privilege exempt --account ${w.id} --user ann --service s3 --days 30`)
+    expect(digest).toContain(`least-privilege release --account ${w.id} --user ann --service s3`)
+    expect(digest).toContain(`${w.id} ben (owner tag is not a Slack member id): s3 on ${due}`)
+    expect(digest).not.toContain('<!channel>')
+
+    const soon = await cli('audit', 'scheduled', '--account', w.id, '--within', '3', '--json')
+    expect(JSON.parse(soon.stdout)).toEqual([])
+    const week = await cli('audit', 'scheduled', '--account', w.id, '--within', '7', '--json')
+    expect(JSON.parse(week.stdout)).toHaveLength(6)
+    expect(JSON.parse(week.stdout)[0]).toMatchObject({
+      accountId: w.id,
+      userName: 'ann',
+      service: 's3',
+      on: due,
+      onboarding: true,
+    })
+    const table = await cli('audit', 'scheduled', '--account', w.id)
+    expect(table.stdout).toMatch(new RegExp(`${due}.*${w.id}.*ann.*s3`))
+    expect((await h.store.audit.user(w.id, 'ann'))?.nextScheduled).toBe(due)
+    const history = await h.store.audit.history(w.id, { name: 'ann' }, 10)
+    expect(history[0]).toMatchObject({ status: 'scheduled', scheduled: [{ namespace: 's3', on: due }] })
+
+    // During the notice cid uses S3 again; nothing is denied before the day.
+    w.member('cid').lastUsed.s3 = day(3)
+    for (let n = 1; n <= 6; n++) {
+      const daily = await w.sweep(n)
+      expect(daily.accounts[0]?.counts.enforced ?? 0).toBe(0)
+    }
+
+    // Day 7: dee's report fails, so nothing is denied for her and she stays scheduled.
+    w.member('dee').accessAdvisorFails = true
+    const enforcement = await w.sweep(7)
+    expect(enforcement.accounts[0]?.brake).toBeUndefined() // the onboarding was announced whole
+    expect(enforcement.accounts[0]?.counts).toMatchObject({ enforced: 4, error: 1, unchanged: 1 })
+    for (const name of ['ann', 'ben', 'eve', 'fay']) expect(await w.denied(name)).toEqual(['s3'])
+    expect(await w.denied('cid')).toEqual([])
+    expect(await w.denied('dee')).toEqual([])
+    expect((await h.store.audit.user(w.id, 'dee'))?.nextScheduled).toBe(due)
+    const [cancelled] = await h.store.audit.history(w.id, { name: 'cid' }, 1)
+    expect(cancelled).toMatchObject({
+      status: 'schedule-cancelled',
+      cancelled: [{ namespace: 's3', reason: 'used' }],
+    })
+    const [carried] = await h.store.audit.history(w.id, { name: 'ann' }, 1)
+    expect(carried?.added).toEqual([
+      expect.objectContaining({ namespace: 's3', scheduledOn: due, onboarding: true }),
+    ])
+
+    // Day 8: dee's report reads again and still shows S3 unused: carried out.
+    w.member('dee').accessAdvisorFails = false
+    await w.sweep(8)
+    expect(await w.denied('dee')).toEqual(['s3'])
+    expect(JSON.parse((await cli('audit', 'scheduled', '--account', w.id, '--json')).stdout)).toEqual([])
+  })
+
+  it('elsewhere the brake judges what is carried out on the day, not what is announced', async () => {
+    // Reached before: nothing deniable at its first sweep. Five days later four users cross together.
+    const w = givenAccount([user('gus', 85), user('hal', 85), user('ida', 85), user('jon', 85)])
+    await w.sweep(0)
+    expect((await h.store.users.loadAccount(w.id)).account?.enforcedSince).toBe(day(0).toISOString())
+    const announced = await w.sweep(6)
+    expect(announced.accounts[0]?.brake).toBeUndefined()
+    expect(lastDigest()).not.toContain('onboarded')
+    const due = daysAfter(day(6), 7)
+    expect((await h.store.audit.user(w.id, 'gus'))?.scheduled?.s3).toEqual({
+      on: due,
+      since: day(6).toISOString(),
+    })
+
+    const braked = await w.sweep(13)
+    expect(braked.accounts[0]?.brake).toMatch(/4 of 4 users/)
+    expect(await w.denied('gus')).toEqual([])
+    expect((await h.store.audit.user(w.id, 'gus'))?.nextScheduled).toBe(due) // still scheduled
+    await w.sweep(13, true)
+    expect(await w.denied('gus')).toEqual(['s3'])
+  })
+
+  it('plan mode shows what would be scheduled, and when, without announcing anything', async () => {
+    const w = givenAccount([user('kim', 200)])
+    const plan = await cli('sweep', '--plan', '--account', w.id, '--user', 'kim', '--notice-days', '7')
+    expect(plan.code).toBe(0)
+    expect(plan.stdout).toMatch(new RegExp(`schedule.*s3.*deny on ${daysAfter(new Date(), 7)}`))
+    expect(await h.store.audit.user(w.id, 'kim')).toBeUndefined()
+  })
+})
