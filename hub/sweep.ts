@@ -608,6 +608,7 @@ async function sweepLockedAccount(
         iamCalls: meter.calls,
         iamThrottled: meter.throttled,
         readsSkipped: progress.readsSkipped,
+        usersScheduled: progress.notable.totals.scheduled ?? 0,
         durationMs: Date.now() - started,
         notable: progress.notable,
         ...(result.brake ? { brake: result.brake } : {}),

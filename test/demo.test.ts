@@ -13,5 +13,8 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
     /IAM writes: 0; DynamoDB writes: 16 \(sweep records, account locks, and the reports read again\)/,
   )
   expect(stdout).toMatch(/10 IAM calls \(0 throttled\); 21 Access Advisor reads skipped/)
+  // The new account is onboarded with notice: nothing denied, its denies listed with their day.
+  expect(stdout).toMatch(/666666666666 │ swept +│ 3 +│ unchanged 3 +│ 0 +│ 3 /)
+  expect(stdout).toMatch(/│ \d{4}-\d{2}-\d{2} │ 666666666666 │ dana +│ autoscaling cloudwatch ec2/)
   expect(stdout).toMatch(/Demo finished in [\d.]+ s\.$/m)
 }, 90_000)

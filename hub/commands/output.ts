@@ -59,9 +59,13 @@ function accountRows(accounts: readonly AccountOutcome[]): string {
       a.users,
       countsText(a.counts),
       a.writes,
+      a.usersScheduled ?? 0,
       (a.brake ? `brake: ${a.brake}` : a.reason).slice(0, 120),
     ])
-  return table(['account', 'outcome', 'users', 'decisions', 'IAM writes', 'reason'], rows)
+  return table(
+    ['account', 'outcome', 'users', 'decisions', 'IAM writes', 'users with denies scheduled', 'reason'],
+    rows,
+  )
 }
 
 export function sweepTable(report: SweepReport): string {
@@ -110,19 +114,29 @@ export function usersTable(users: readonly UserState[]): string {
   )
 }
 
-/** Scheduled denies, soonest first, each with the commands that keep the service. */
+/** Scheduled denies, soonest first, a row per user and day, with the commands that keep the services. */
 export function scheduledTable(rows: readonly ScheduledRow[]): string {
   if (rows.length === 0) return 'no deny scheduled'
+  const groups = new Map<string, ScheduledRow[]>()
+  for (const r of rows) {
+    const key = `${r.on}#${r.accountId}#${r.userName}`
+    groups.set(key, [...(groups.get(key) ?? []), r])
+  }
   return table(
-    ['on', 'account', 'user', 'service', 'scheduled', 'to keep it'],
-    rows.map((r) => [
-      r.on,
-      r.accountId,
-      r.userName,
-      r.service,
-      `${r.since}${r.onboarding ? ' (onboarding)' : ''}`,
-      `${exemptCommand(r.accountId, r.userName, r.service)}\n${releaseCommand(r.accountId, r.userName, r.service)}`,
-    ]),
+    ['on', 'account', 'user', 'services', 'scheduled', 'to keep them'],
+    [...groups.values()].map((group) => {
+      const [first] = group as [ScheduledRow, ...ScheduledRow[]]
+      const services = group.map((r) => r.service)
+      const one = services.length === 1 ? services[0] : undefined
+      return [
+        first.on,
+        first.accountId,
+        first.userName,
+        services.join(' '),
+        `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
+        `${exemptCommand(first.accountId, first.userName, one)}\n${releaseCommand(first.accountId, first.userName, ...services)}`,
+      ]
+    }),
   )
 }
 

@@ -135,6 +135,8 @@ export interface AccountOutcome {
   iamThrottled?: number
   /** Users planned on their stored report, with no Access Advisor read. */
   readsSkipped?: number
+  /** Users with denies scheduled once the account is done (announced, or in plan mode to be). */
+  usersScheduled?: number
   /** Why the blast-radius brake held back every write, when it did. */
   brake?: string
   /** Short lists for the digest. */

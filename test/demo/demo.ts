@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the org-wide sweep on a local stand-in organization, no AWS account needed.
  * Starts the IAM/STS/Organizations emulator and dynalite on 127.0.0.1, points the SDK's standard
- * settings at them, and drives the real CLI: plan, enforce, enforce again (no change), then the audit views.
+ * settings at them, and drives the real CLI: plan, enforce, enforce again (no change), then the audit views,
+ * operator actions, and a new account's onboarding with notice before its denies.
  */
 import { runCli } from '../../hub/cli.js'
 import { startEmulator } from '../emulator/server.js'
@@ -13,13 +14,18 @@ const started = Date.now()
 const emulator = await startEmulator(demoOrg(), { accessAdvisorLatencyMs: 200 })
 const dynamo = await startDynalite()
 let failures = 0
+const NEW_ACCOUNT = '666666666666'
 try {
   await dynamo.createTable(TABLE)
   pointSdkAt(emulator.url, dynamo.url, DEMO_ACCOUNTS.management)
+  // The seeded organization shows every status on the day: denies land at once (NOTICE_DAYS=0), until
+  // the last steps, where a new account is onboarded with the default notice.
   const env = { ...process.env, ...hubTestEnv() }
-  const cli = async (title: string, ...argv: string[]) => {
+  const withNotice = { ...env, NOTICE_DAYS: '7' }
+  const cli = async (title: string, ...argv: string[]) => run(env, title, ...argv)
+  const run = async (runEnv: NodeJS.ProcessEnv, title: string, ...argv: string[]) => {
     console.log(`\n━━ ${title}\n$ least-privilege ${argv.join(' ')}`)
-    const code = await runCli(argv, { stdout: (t) => console.log(t), stderr: process.stderr, env })
+    const code = await runCli(argv, { stdout: (t) => console.log(t), stderr: process.stderr, env: runEnv })
     console.log(`(exit code ${code})`)
     // 3: the sweep completed with accounts not swept cleanly (the demo's sandbox has no spoke role).
     if (code !== 0 && code !== 3) failures++
@@ -102,6 +108,32 @@ try {
     '--account',
     DEMO_ACCOUNTS.production,
     '--dry-run',
+  )
+  emulator.addAccount({
+    id: NEW_ACCOUNT,
+    name: 'new-team',
+    users: ['dana', 'eli', 'finn'].map((name) => ({
+      name,
+      createdDaysAgo: 300,
+      policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess'],
+      lastUsedDaysAgo: { s3: 2, ec2: 150 },
+    })),
+  })
+  await run(
+    withNotice,
+    '14. A new account joins: its first enforce sweep announces its denies, NOTICE_DAYS (7) ahead, and denies nothing yet',
+    'sweep',
+    '--enforce',
+    '--account',
+    NEW_ACCOUNT,
+  )
+  await run(
+    withNotice,
+    '15. The denies announced, with the commands that keep a service (carried out on their day if still unused)',
+    'audit',
+    'scheduled',
+    '--account',
+    NEW_ACCOUNT,
   )
 } finally {
   await emulator.close()

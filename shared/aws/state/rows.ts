@@ -137,6 +137,7 @@ export const sweepAccountRow = z.object({
   iamCalls: z.number().optional(),
   iamThrottled: z.number().optional(),
   readsSkipped: z.number().optional(),
+  usersScheduled: z.number().optional(),
   brake: z.string().optional(),
   // The digest's short lists: written and read by this project only, kept as they are.
   notable: z.record(z.string(), z.unknown()).optional(),
