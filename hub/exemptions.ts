@@ -5,30 +5,33 @@ import type { UserState } from '../shared/domain/user-state.js'
 import { ConfigError } from '../shared/errors.js'
 
 /**
- * Records a temporary exemption; sweeps honour it until it expires, with no further step. It is granted
- * to the UserId the user's recorded state names, so it follows a rename and a reused name gets nothing;
- * a service must be one the user was granted at the last sweep.
+ * Records a temporary exemption, of the whole user or of some services (one row each); sweeps honour it
+ * until it expires, with no further step. It is granted to the UserId the user's recorded state names,
+ * so it follows a rename and a reused name gets nothing; each service must be one the user was granted
+ * at the last sweep, and all are checked before any is written.
  */
 export async function addExemption(
   store: StateStore,
   input: {
     accountId: string
     userName: string
-    service?: string
+    /** Absent or empty: the whole user. */
+    services?: readonly string[]
     days: number
     reason: string
     now: Date
     /** Who grants it (sts:GetCallerIdentity), kept in the user's history. */
     actor: string
   },
-): Promise<Exemption> {
+): Promise<Exemption[]> {
   if (!ACCOUNT_ID.test(input.accountId))
     throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
   if (!/^[\w+=,.@-]{1,64}$/.test(input.userName))
     throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)
-  if (input.service !== undefined && !/^[a-z0-9-]+$/.test(input.service)) {
-    throw new ConfigError(`service: ${input.service} is not a service namespace such as s3 or ec2`)
-  }
+  const services = input.services ?? []
+  for (const service of services)
+    if (!/^[a-z0-9-]+$/.test(service))
+      throw new ConfigError(`service: ${service} is not a service namespace such as s3 or ec2`)
   if (!Number.isInteger(input.days) || input.days < 1 || input.days > 365)
     throw new ConfigError('days: a whole number from 1 to 365')
   const user = await store.audit.user(input.accountId, input.userName)
@@ -38,25 +41,28 @@ export async function addExemption(
     )
   }
   const granted = new Set([...Object.keys(user.firstSeen ?? {}), ...user.denied])
-  if (input.service !== undefined && !granted.has(input.service)) {
-    throw new ConfigError(`service: ${input.userName} was not granted ${input.service} at the last sweep`)
-  }
-  const exemption: Exemption = {
+  const unknown = services.filter((s) => !granted.has(s))
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `service: ${input.userName} was not granted ${unknown.join(', ')} at the last sweep`,
+    )
+  const until = new Date(input.now.getTime() + input.days * 86_400_000).toISOString()
+  const exemptions: Exemption[] = (services.length > 0 ? services : [undefined]).map((service) => ({
     accountId: input.accountId,
     userName: user.userName,
     ...(user.userId ? { userId: user.userId } : {}),
-    ...(input.service ? { service: input.service } : {}),
-    until: new Date(input.now.getTime() + input.days * 86_400_000).toISOString(),
+    ...(service ? { service } : {}),
+    until,
     reason: input.reason,
     createdAt: input.now.toISOString(),
-  }
-  await store.users.putExemption(exemption)
+  }))
+  for (const exemption of exemptions) await store.users.putExemption(exemption)
   await store.users.appendHistory({
     ...historyBase(user, input.now, input.actor),
     status: 'exempted',
-    reason: `exempt from ${input.service ?? 'every deny'} until ${exemption.until}: ${input.reason}`,
+    reason: `exempt from ${services.length > 0 ? services.join(', ') : 'every deny'} until ${until}: ${input.reason}`,
   })
-  return exemption
+  return exemptions
 }
 
 /** A history row for an operator's exemption change: it outlives the exemption row's TTL. */

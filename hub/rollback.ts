@@ -16,6 +16,8 @@ export interface RollbackResult {
   removedPolicies: string[]
   /** Services no longer denied. */
   released: string[]
+  /** Services whose scheduled deny is dropped. */
+  cancelled: string[]
 }
 
 /**
@@ -57,11 +59,15 @@ export async function rollback(
     for (const user of users) {
       const { owned, stale } = policies.forUser(user)
       const parts = [...owned, ...stale]
-      if (parts.length === 0) continue
+      const prev = priorStateOf(past, user)
+      // Rolled back means left alone: a deny only announced is dropped too, or it would land on its day.
+      const scheduled = prev?.scheduled ?? {}
+      const cancelled = Object.keys(scheduled).sort()
+      if (parts.length === 0 && cancelled.length === 0) continue
       const released = [...new Set(parts.flatMap(currentServices))].sort()
       const ops = planRemoval(parts)
       const removedPolicies = parts.map((o) => o.policy.arn)
-      results.push({ userName: user.name, removedPolicies, released })
+      results.push({ userName: user.name, removedPolicies, released, cancelled })
       if (target.dryRun) continue
       if (lost())
         throw new LeastPrivilegeError(`the lock on ${target.accountId} was lost; stopped before ${user.name}`)
@@ -77,17 +83,15 @@ export async function rollback(
         createdAt: now.toISOString(),
       })
       await executeWrites(iam, { name: user.name, id: user.id }, config.policyPath, ops)
-      const prev = priorStateOf(past, user)
-      // Rolled back means left alone: what was scheduled for the user is dropped too.
-      const scheduled = prev?.scheduled ?? {}
       const lift = liftDenies(
         new Set(released),
-        new Set([...released, ...Object.keys(scheduled)]),
+        new Set([...released, ...cancelled]),
         'rolled-back',
         { firstSeen: prev?.firstSeen, scheduled },
         now,
       )
-      const reason = `rolled back by an operator; ${removedPolicies.length} policies removed`
+      const dropped = cancelled.length > 0 ? `, ${cancelled.length} scheduled denies dropped` : ''
+      const reason = `rolled back by an operator; ${removedPolicies.length} policies removed${dropped}`
       await deps.store.users.saveDecision(
         prev,
         {
@@ -119,7 +123,8 @@ export async function rollback(
     // deleted user's, or planted ones) are detached from every holder and deleted too.
     const stray = target.userName ? [] : [...policies.orphans, ...policies.foreign]
     if (stray.length > 0) {
-      results.push({ userName: '(no current user)', removedPolicies: stray.map((p) => p.arn), released: [] })
+      const removedPolicies = stray.map((p) => p.arn)
+      results.push({ userName: '(no current user)', removedPolicies, released: [], cancelled: [] })
       if (!target.dryRun) for (const policy of stray) await purgePolicy(iam, policy)
     }
     return results

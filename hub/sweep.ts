@@ -581,7 +581,7 @@ async function sweepLockedAccount(
       counts: countStatuses(result.decisions),
       writes: result.decisions.reduce((n, d) => n + d.writes, 0),
       readsSkipped: result.decisions.filter((d) => d.reportReused).length,
-      notable: notableOf(result.decisions, result.orphans, result.foreign, onboarding),
+      notable: notableOf(result.decisions, result.orphans, result.foreign, result.onboarding === true),
     })
     if (result.unfinished) {
       if (lost()) return { kind: 'unfinished' } // the new holder's progress is not ours to overwrite
@@ -621,13 +621,24 @@ async function sweepLockedAccount(
   }
 }
 
+/** Statuses only an enforce sweep or an operator's lift leaves on a user. */
+const ENFORCE_ONLY: ReadonlySet<string> = new Set([
+  'enforced',
+  'braked',
+  'quota-blocked',
+  'released',
+  'rolled-back',
+])
+
 /**
  * No enforce sweep has reached the account yet: no record of it, and no user with a deny now or before
- * (accounts swept before the record was kept are known by their denies).
+ * or a status only enforcement leaves (accounts swept before the record was kept, or by an older
+ * version, are known that way). The engine also requires that no policy of ours is in the account.
  */
 function isNewToEnforcement(past: AccountSnapshotState): boolean {
   if (past.account?.enforcedSince) return false
-  for (const user of past.users.values()) if (user.denied.length > 0 || user.pastDenies) return false
+  for (const user of past.users.values())
+    if (user.denied.length > 0 || user.pastDenies || ENFORCE_ONLY.has(user.status)) return false
   return true
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { addExemption, listExemptions, revokeExemption } from '../exemptions.js'
-import { accountId, int } from './args.js'
+import { accountId, int, namespaces } from './args.js'
 import type { CliContext } from './context.js'
 
 export function addExemptCommand(program: Command, cli: CliContext): void {
@@ -9,7 +9,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
     .description('exempt a user (or one service of a user) for some days; expires by itself')
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name')
-    .option('--service <namespace>', 'only this service (e.g. s3)')
+    .option('--service <namespace>', 'only this service (e.g. s3; repeatable)', namespaces)
     .requiredOption('--days <n>', 'how long', int('days', 1, 365))
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--json', 'JSON output')
@@ -17,15 +17,15 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
       async (o: {
         account: string
         user: string
-        service?: string
+        service?: string[]
         days: number
         reason: string
         json?: boolean
       }) => {
-        const exemption = await addExemption(cli.store(), {
+        const exemptions = await addExemption(cli.store(), {
           accountId: o.account,
           userName: o.user,
-          ...(o.service ? { service: o.service } : {}),
+          ...(o.service ? { services: o.service } : {}),
           days: o.days,
           reason: o.reason,
           now: new Date(),
@@ -33,9 +33,9 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         })
         cli.print(
           o.json,
-          exemption,
+          exemptions,
           () =>
-            `exempted ${o.user}${o.service ? ` from denies of ${o.service}` : ''} in ${o.account} until ${exemption.until}`,
+            `exempted ${o.user}${o.service ? ` from denies of ${o.service.join(', ')}` : ''} in ${o.account} until ${exemptions[0]?.until}`,
         )
       },
     )

@@ -127,14 +127,13 @@ export function scheduledTable(rows: readonly ScheduledRow[]): string {
     [...groups.values()].map((group) => {
       const [first] = group as [ScheduledRow, ...ScheduledRow[]]
       const services = group.map((r) => r.service)
-      const one = services.length === 1 ? services[0] : undefined
       return [
         first.on,
         first.accountId,
         first.userName,
         services.join(' '),
         `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
-        `${exemptCommand(first.accountId, first.userName, one)}\n${releaseCommand(first.accountId, first.userName, ...services)}`,
+        `${exemptCommand(first.accountId, first.userName, ...services)}\n${releaseCommand(first.accountId, first.userName, ...services)}`,
       ]
     }),
   )
@@ -187,8 +186,8 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
 
 export function rollbackTable(results: readonly RollbackResult[]): string {
   return table(
-    ['user', 'policies removed', 'services released'],
-    results.map((r) => [r.userName, r.removedPolicies.length, list(r.released)]),
+    ['user', 'policies removed', 'services released', 'scheduled denies dropped'],
+    results.map((r) => [r.userName, r.removedPolicies.length, list(r.released), list(r.cancelled)]),
   )
 }
 

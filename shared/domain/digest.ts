@@ -270,7 +270,8 @@ export function buildDigest(input: DigestInput): SlackMessage {
     ])
   }
   const scheduled = input.accounts.flatMap((a) =>
-    (a.notable?.scheduled ?? []).map((s) => scheduledLine(a.accountId, s)),
+    // A plan records no schedule: there is nothing yet for the commands to act on.
+    (a.notable?.scheduled ?? []).map((s) => scheduledLine(a.accountId, s, input.mode === 'enforce')),
   )
   if (scheduled.length > 0) {
     const verb = input.mode === 'enforce' ? 'scheduled' : 'that would be scheduled (plan mode)'
@@ -347,20 +348,25 @@ export function releaseCommand(accountId: string, userName: string, ...namespace
   return `least-privilege release --account ${accountId} --user ${userName} ${services} --reason "..." --enforce`
 }
 
-/** The exact command that holds a deny off for a while (one service, or the whole user). */
-export function exemptCommand(accountId: string, userName: string, namespace?: string): string {
-  const service = namespace ? ` --service ${namespace}` : ''
-  return `least-privilege exempt --account ${accountId} --user ${userName}${service} --days 30 --reason "..."`
+/**
+ * The exact command that holds these services' denies off for a while. Never the whole user: that would
+ * lift every deny of theirs too.
+ */
+export function exemptCommand(accountId: string, userName: string, ...namespaces: string[]): string {
+  const services = namespaces.map((ns) => `--service ${ns}`).join(' ')
+  return `least-privilege exempt --account ${accountId} --user ${userName} ${services} --days 30 --reason "..."`
 }
 
 /** One user's scheduled denies, their owner, and the two ways to keep the services. */
-function scheduledLine(accountId: string, s: ScheduledEntry): string {
+function scheduledLine(accountId: string, s: ScheduledEntry, commands: boolean): string {
   const owner = s.owner ? ` <@${s.owner}>` : s.ownerMalformed ? ' (owner tag is not a Slack member id)' : ''
   const shown = s.services.map((x) => x.namespace)
   const more = s.servicesCount > shown.length ? ` (+${s.servicesCount - shown.length})` : ''
   const days = s.services.map((x) => `${x.namespace} on ${x.on}`).join(', ')
-  const exempt = exemptCommand(accountId, s.userName, shown.length === 1 ? shown[0] : undefined)
-  return `• ${accountId} ${s.userName}${owner}: ${days}${more}. Keep: \`${exempt}\` or \`${releaseCommand(accountId, s.userName, ...shown)}\``
+  if (!commands) return `• ${accountId} ${s.userName}${owner}: ${days}${more}`
+  // Past SERVICES_LIMIT the commands would be partial: the full list is one query away.
+  const rest = more ? ` (all of them: \`least-privilege audit scheduled --account ${accountId}\`)` : ''
+  return `• ${accountId} ${s.userName}${owner}: ${days}${more}. Keep: \`${exemptCommand(accountId, s.userName, ...shown)}\` or \`${releaseCommand(accountId, s.userName, ...shown)}\`${rest}`
 }
 
 /** Joins lines up to `max` characters, ending with a count of the lines left out. */

@@ -46,6 +46,21 @@ export function daysAfter(at: Date, days: number): string {
   return dayOf(new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS + days * DAY_MS))
 }
 
+/**
+ * Days after its day within which an onboarding schedule is still carried out as the onboarding
+ * (unjudged by the brake). Later, held up by an unreachable account or a quota, it is an ordinary deny.
+ */
+export const ONBOARDING_GRACE_DAYS = 2
+
+/** Whether a deny carried out now counts as the account's onboarding: on its day, or just after. */
+export function asOnboarding(scheduled: ScheduledDeny, now: Date): boolean {
+  return (
+    scheduled.onboarding === true &&
+    isDue(scheduled, now) &&
+    dayOf(now) <= daysAfter(new Date(`${scheduled.on}T00:00:00Z`), ONBOARDING_GRACE_DAYS)
+  )
+}
+
 /** Whether a scheduled deny is due at `now`: its day has come. */
 export function isDue(scheduled: ScheduledDeny, now: Date): boolean {
   return scheduled.on <= dayOf(now)

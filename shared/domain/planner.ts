@@ -1,4 +1,11 @@
-import { type Cancelled, type CancelReason, daysAfter, isDue, type ScheduledDeny } from './notice.js'
+import {
+  asOnboarding,
+  type Cancelled,
+  type CancelReason,
+  daysAfter,
+  isDue,
+  type ScheduledDeny,
+} from './notice.js'
 import type { ServiceUsage } from './types.js'
 
 const DAY_MS = 86_400_000
@@ -144,7 +151,14 @@ export function planDenySet(input: PlanInput): DenyPlan {
       continue // granted too recently to judge
     }
     const notice = input.scheduled[ns]
-    if (input.noticeDays > 0 && !(notice && isDue(notice, input.now))) {
+    // A deny that an exemption or NEVER_DENY only suspended comes back as it was, with no new notice:
+    // else a short exemption and one call during the notice would win the service back.
+    const period = input.pastDenies?.[ns]
+    const resumed =
+      period !== undefined &&
+      Date.parse(seen) < Date.parse(period.to) &&
+      (!used || used.getTime() < Date.parse(period.to))
+    if (input.noticeDays > 0 && !resumed && !(notice && isDue(notice, input.now))) {
       if (notice) scheduled[ns] = notice
       else {
         scheduled[ns] = {
@@ -158,7 +172,7 @@ export function planDenySet(input: PlanInput): DenyPlan {
     }
     deny.add(ns)
     const carried = notice
-      ? { scheduledOn: notice.on, ...(notice.onboarding ? { onboarding: true as const } : {}) }
+      ? { scheduledOn: notice.on, ...(asOnboarding(notice, input.now) ? { onboarding: true as const } : {}) }
       : {}
     if (used) added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString(), ...carried })
     else added.push({ namespace: ns, reason: lastUsed ? 'unused' : 'never-used', ...carried })

@@ -104,6 +104,8 @@ export interface AccountRunOptions {
 
 export interface AccountResult {
   accountId: string
+  /** The sweep onboarded the account: its new denies were scheduled as its onboarding. */
+  onboarding?: true
   /** Every user the account's listing holds (those decided by an earlier invocation included). */
   listed: readonly { name: string; id: string }[]
   quotas: AccountQuotas
@@ -138,6 +140,8 @@ interface UserPlan {
   missingPolicies: number
   /** The user's report was not read because the invocation is wrapping up. */
   unread?: true
+  /** The report shows a service used within the window: the account's reads are not an outage's. */
+  recentUse?: boolean
 }
 
 /**
@@ -170,6 +174,11 @@ export async function sweepAccount(
     : snapshot.users
   if (only && users.length === 0) throw new ConfigError(`user: no IAM user ${only} in ${accountId}`)
   const listed = snapshot.users.map((u) => ({ name: u.name, id: u.id }))
+  // Policies of ours already in the account mean it was enforced before, whatever the table says.
+  const onboarding =
+    options.onboarding === true &&
+    policies.orphans.length === 0 &&
+    snapshot.users.every((u) => policies.forUser(u).owned.length === 0)
   const planned = await Promise.all(
     users.map((user) =>
       limit(() =>
@@ -184,7 +193,7 @@ export async function sweepAccount(
           policies.takenNames,
           release,
           options.fullReads === true,
-          options.onboarding === true,
+          onboarding,
         ),
       ),
     ),
@@ -261,7 +270,17 @@ export async function sweepAccount(
       { event: 'account.unfinished', decided: decisions.length },
       'time is short: the account carries on in the next invocation',
     )
-    return { accountId, listed, quotas, decisions, blastRadius, orphans: [], foreign: [], unfinished: true }
+    return {
+      accountId,
+      ...(onboarding ? { onboarding } : {}),
+      listed,
+      quotas,
+      decisions,
+      blastRadius,
+      orphans: [],
+      foreign: [],
+      unfinished: true,
+    }
   }
   // A release or a one-user plan touches one user only; the account's stray policies are the sweeps'.
   // An invocation that must stop (time, or a lost lock) leaves them to the next sweep.
@@ -272,6 +291,7 @@ export async function sweepAccount(
   ])
   return {
     accountId,
+    ...(onboarding ? { onboarding } : {}),
     listed,
     quotas,
     decisions,
@@ -503,7 +523,9 @@ async function planUser(
         policyDigests: desired.map((d) => documentDigest(d.document)),
         scheduled: plan.scheduled,
       },
-      ...(report ? { granted: report.length } : {}),
+      ...(report
+        ? { granted: report.length, recentUse: usedWithin(report, deps.now, config.windowDays) }
+        : {}),
     }
   } catch (error) {
     if (release) throw error
@@ -692,10 +714,19 @@ function logFailure(log: Logger, error: unknown): void {
   log.warn({ event: 'alert.user-error', ...detail }, 'user left unchanged')
 }
 
+/** Whether any service of a report was used within the window. */
+function usedWithin(report: readonly ServiceUsage[], now: Date, windowDays: number): boolean {
+  const start = now.getTime() - windowDays * 86_400_000
+  return report.some((u) => (u.lastAuthenticated?.getTime() ?? 0) >= start)
+}
+
 function measure(plans: readonly UserPlan[]): BlastRadius {
   const evaluated = plans.filter((p) => p.granted !== undefined)
   // An account's onboarding was announced whole, on purpose: what it carries out is not a day's drift.
-  const restricting = (p: UserPlan) => p.decision.added.filter((c) => !c.onboarding)
+  // Unless that day's reads show no use at all in the account: that is what an outage looks like, and
+  // the brake judges everything.
+  const trusted = evaluated.some((p) => p.recentUse)
+  const restricting = (p: UserPlan) => p.decision.added.filter((c) => !(trusted && c.onboarding))
   const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,

@@ -65,6 +65,8 @@ const REAL = {
   naivePollMs: 1000,
   pollInitialMs: 1000,
   pollMaxMs: 8000,
+  /** The default notice before a deny, in the simulated week (see withServer). */
+  noticeDays: 7,
 }
 const scaledBy = (scale: number) => ({
   latencyMs: REAL.iamLatencyMs / scale,
@@ -131,6 +133,8 @@ async function withServer<T>(
     ACCESS_ADVISOR_INITIAL_DELAY_MS: String(Math.round(scaled.pollInitialMs)),
     ACCESS_ADVISOR_MAX_DELAY_MS: String(Math.round(scaled.pollMaxMs)),
     IAM_REQUESTS_PER_SECOND: String(Math.round(scaled.pacePerSecond)),
+    // The main pass measures the writes on the day denies land (no notice); the week runs the default.
+    NOTICE_DAYS: String(org === 'week' ? REAL.noticeDays : 0),
     LOG_LEVEL: 'silent',
   }
   try {

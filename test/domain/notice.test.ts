@@ -263,3 +263,33 @@ describe('the owner tag', () => {
     expect(ownerOf({ 'slack-member-id': 'U0123ABCD' }, undefined)).toBeUndefined()
   })
 })
+
+describe('what the review of the notice found', () => {
+  it('a deny an exemption only suspended comes back at once when it ends: no notice to cancel by one call', () => {
+    const pastDenies = { s3: { from: on(-30).toISOString(), to: on(-2).toISOString() } }
+    const firstSeen = { s3: lastUsed(365).toISOString(), ec2: lastUsed(365).toISOString() }
+    const plan = planDenySet(input(0, { pastDenies, firstSeen }))
+    expect(plan.deny).toEqual(['s3'])
+    expect(plan.scheduled).toEqual({})
+    // Released instead, the clock restarted at the lift: a full window later it is a new deny, announced.
+    const released = { s3: on(-100).toISOString(), ec2: lastUsed(365).toISOString() }
+    const later = planDenySet(
+      input(0, {
+        pastDenies: { s3: { from: on(-130).toISOString(), to: on(-100).toISOString() } },
+        firstSeen: released,
+      }),
+    )
+    expect(later.deny).toEqual([])
+    expect(later.newlyScheduled).toEqual(['s3'])
+  })
+
+  it('an onboarding schedule held up past its grace days is an ordinary deny, judged by the brake', () => {
+    const scheduled = s3On(7, { onboarding: true })
+    const onDay = (d: number) => planDenySet(input(d, { scheduled })).added[0]?.onboarding
+    expect(onDay(7)).toBe(true)
+    expect(onDay(9)).toBe(true)
+    expect(onDay(10)).toBeUndefined()
+    // Carried out early (NOTICE_DAYS set to 0), it is judged too.
+    expect(planDenySet(input(3, { scheduled, noticeDays: 0 })).added[0]?.onboarding).toBeUndefined()
+  })
+})

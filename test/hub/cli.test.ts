@@ -68,7 +68,7 @@ describe('the command-line tool', () => {
       '3',
       '--json',
     )
-    expect(JSON.parse(exempt.stdout)).toMatchObject({ userName: 'bob', service: 'ec2' })
+    expect(JSON.parse(exempt.stdout)).toMatchObject([{ userName: 'bob', service: 'ec2' }])
     const preview = await cli(
       'rollback',
       '--account',
@@ -105,7 +105,7 @@ describe('the command-line tool', () => {
     ],
     [
       ['exempt', '--account', '222222222222', '--user', 'bob', '--days', '2', '--service', 'S3!'],
-      /service: S3! is not a service namespace/,
+      /S3! is not a service namespace/,
     ],
     [['audit', 'status', 'happy'], /Allowed choices are/],
     [['audit', 'user', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],

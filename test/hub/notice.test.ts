@@ -4,6 +4,7 @@
  * its day only on that day's complete report. Each test adds accounts of its own.
  */
 import { describe, expect, it } from 'vitest'
+import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
@@ -35,10 +36,10 @@ const user = (name: string, s3DaysAgo: number, extra: Partial<UserSeed> = {}): U
 function givenAccount(users: UserSeed[]) {
   const id = freshAccountId()
   const account = h.emulator.addAccount({ id, users }, T0)
-  const sweep = (n: number, confirm = false) =>
+  const sweep = (n: number, config: Partial<HubConfig> = {}, confirm = false) =>
     runSweep(
       h.deps({ now: () => day(n), sleep: async () => undefined, notify }),
-      h.config({ noticeDays: 7, ownerSlackTag: OWNER_TAG }),
+      h.config({ noticeDays: 7, ownerSlackTag: OWNER_TAG, ...config }),
       {
         kind: 'new',
         mode: 'enforce',
@@ -148,8 +149,76 @@ describe('notice before a new deny', () => {
     expect(braked.accounts[0]?.brake).toMatch(/4 of 4 users/)
     expect(await w.denied('gus')).toEqual([])
     expect((await h.store.audit.user(w.id, 'gus'))?.nextScheduled).toBe(due) // still scheduled
-    await w.sweep(13, true)
+    await w.sweep(13, {}, true)
     expect(await w.denied('gus')).toEqual(['s3'])
+  })
+
+  it('an onboarding whose day reads like an outage (no use anywhere) is judged by the brake', async () => {
+    const w = givenAccount(['lia', 'max', 'ned', 'ola'].map((name) => user(name, 200)))
+    await w.sweep(0)
+    for (const name of ['lia', 'max', 'ned', 'ola']) w.member(name).lastUsed = {} // "nothing was ever used"
+    const due = await w.sweep(7)
+    expect(due.accounts[0]?.brake).toMatch(/4 of 4 users/)
+    expect(await w.denied('lia')).toEqual([])
+    expect((await h.store.audit.user(w.id, 'lia'))?.nextScheduled).toBe(daysAfter(T0, 7))
+  })
+
+  it('a rollback during the notice drops the scheduled denies: nothing lands on the day', async () => {
+    const w = givenAccount(['pam', 'quin', 'ray'].map((name) => user(name, 200)))
+    await w.sweep(0)
+    const rolled = await cli('rollback', '--account', w.id, '--yes', '--json')
+    expect(rolled.code).toBe(0)
+    expect(JSON.parse(rolled.stdout).users).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ userName: 'pam', removedPolicies: [], cancelled: ['s3'] }),
+      ]),
+    )
+    expect((await h.store.audit.user(w.id, 'pam'))?.scheduled).toBeUndefined()
+    await w.sweep(7)
+    for (const name of ['pam', 'quin', 'ray']) expect(await w.denied(name)).toEqual([])
+  })
+
+  it("the digest's exempt command keeps the scheduled services and lifts no deny in force", async () => {
+    const w = givenAccount([
+      user('sam', 200, {
+        policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess'],
+        lastUsedDaysAgo: { s3: 200, ec2: 1, elasticloadbalancing: 1, cloudwatch: 1, autoscaling: 1 },
+      }),
+    ])
+    await w.sweep(0, { noticeDays: 0 }) // S3 denied at once
+    expect(await w.denied('sam')).toContain('s3')
+    w.member('sam').lastUsed = { s3: day(-200), ec2: day(-200) } // EC2's family now long unused
+    await w.sweep(1, { refreshDays: 1 })
+    const line = must(
+      lastDigest()
+        .split('\\n')
+        .find((l) => l.includes(`${w.id} sam`)),
+      "sam's line in the digest",
+    )
+    const command = must(/least-privilege (exempt [^`]*)`/.exec(line)?.[1], 'the exempt command')
+    expect(command).toMatch(
+      /--service autoscaling --service cloudwatch --service ec2 --service elasticloadbalancing/,
+    )
+    const args = command.replace(' --reason "..."', '').split(' ')
+    expect((await cli(...args, '--reason', 'needed for the quarterly job')).code).toBe(0)
+    await w.sweep(8)
+    expect(await w.denied('sam')).toContain('s3') // still denied: the exemption is the scheduled services'
+    expect(await w.denied('sam')).not.toContain('ec2')
+    expect((await h.store.audit.user(w.id, 'sam'))?.scheduled).toBeUndefined()
+  })
+
+  it('an account an older version held at the brake is not new: its next denies are judged on their day', async () => {
+    const w = givenAccount(['tia', 'uma', 'vic'].map((name) => user(name, 200)))
+    const held = await w.sweep(0, { noticeDays: 0 })
+    expect(held.accounts[0]?.brake).toBeDefined() // users `braked`, nothing denied, no deny on record
+    // The account row as an older version wrote it: no enforcedSince.
+    const row = must((await h.store.users.loadAccount(w.id)).account, 'account row')
+    const { enforcedSince: _kept, ...older } = row
+    await h.store.users.saveAccountState(undefined, older)
+    expect((await h.store.users.loadAccount(w.id)).account?.enforcedSince).toBeUndefined()
+    await w.sweep(1)
+    expect(lastDigest()).not.toContain('onboarded')
+    expect((await h.store.audit.user(w.id, 'tia'))?.scheduled?.s3?.onboarding).toBeUndefined()
   })
 
   it('plan mode shows what would be scheduled, and when, without announcing anything', async () => {

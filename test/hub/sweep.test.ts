@@ -196,7 +196,7 @@ describe('the org-wide sweep', () => {
     await addExemption(h.store, {
       accountId: MEMBER,
       userName: 'alice',
-      service: 'lambda',
+      services: ['lambda'],
       days: 5,
       reason: 'migration',
       now: new Date(),
