@@ -140,7 +140,7 @@ interface UserPlan {
   missingPolicies: number
   /** The user's report was not read because the invocation is wrapping up. */
   unread?: true
-  /** The report shows a service used within the window: the account's reads are not an outage's. */
+  /** The report, read in this sweep, shows a service used within the window: not an outage's reply. */
   recentUse?: boolean
 }
 
@@ -523,9 +523,9 @@ async function planUser(
         policyDigests: desired.map((d) => documentDigest(d.document)),
         scheduled: plan.scheduled,
       },
-      ...(report
-        ? { granted: report.length, recentUse: usedWithin(report, deps.now, config.windowDays) }
-        : {}),
+      ...(report ? { granted: report.length } : {}),
+      // Only a report read in this sweep says whether today's reads look like an outage's.
+      ...(report && !got?.reused ? { recentUse: usedWithin(report, deps.now, config.windowDays) } : {}),
     }
   } catch (error) {
     if (release) throw error
@@ -723,8 +723,8 @@ function usedWithin(report: readonly ServiceUsage[], now: Date, windowDays: numb
 function measure(plans: readonly UserPlan[]): BlastRadius {
   const evaluated = plans.filter((p) => p.granted !== undefined)
   // An account's onboarding was announced whole, on purpose: what it carries out is not a day's drift.
-  // Unless that day's reads show no use at all in the account: that is what an outage looks like, and
-  // the brake judges everything.
+  // Unless that day's fresh reads show no use at all in the account: that is what an outage looks like
+  // (stored reports, read on a good day, prove nothing about today's), and the brake judges everything.
   const trusted = evaluated.some((p) => p.recentUse)
   const restricting = (p: UserPlan) => p.decision.added.filter((c) => !(trusted && c.onboarding))
   const lifting = plans.filter((p) => p.decision.removed.length > 0)

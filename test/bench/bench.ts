@@ -12,7 +12,7 @@
  * Then a simulated week (`--week-accounts`, time ÷ `--scale`): two copies of an organization whose users
  * keep using services, swept once a day for `--days` days with the clock advanced a day each time, one
  * copy incrementally (the default sweep), the other with every report read afresh; the decisions of the
- * two are compared every day.
+ * two are compared every day. `--week-notice-days N` runs it with a notice before each deny.
  *
  *   npm run bench                                                         # about 35 minutes
  *   npm run bench -- --sizes 5,20 --naive-accounts 5 --week-accounts 5 --out /tmp/quick.json  # a quick look
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'naive-scale': { type: 'string', default: '50' },
     'week-accounts': { type: 'string', default: '100' },
     days: { type: 'string', default: '8' },
+    'week-notice-days': { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench-results.json' },
   },
 })
@@ -46,6 +47,7 @@ const naiveAccounts = Number(values['naive-accounts'])
 const naiveScale = Number(values['naive-scale'])
 const weekAccounts = Number(values['week-accounts'])
 const days = Number(values.days)
+const weekNoticeDays = Number(values['week-notice-days'])
 const DAY_MS = 86_400_000
 /** The week's first day; the organization's dates are relative to it. */
 const T0 = Math.floor(Date.now() / DAY_MS) * DAY_MS + 6 * 3_600_000
@@ -65,8 +67,6 @@ const REAL = {
   naivePollMs: 1000,
   pollInitialMs: 1000,
   pollMaxMs: 8000,
-  /** The default notice before a deny, in the simulated week (see withServer). */
-  noticeDays: 7,
 }
 const scaledBy = (scale: number) => ({
   latencyMs: REAL.iamLatencyMs / scale,
@@ -133,8 +133,10 @@ async function withServer<T>(
     ACCESS_ADVISOR_INITIAL_DELAY_MS: String(Math.round(scaled.pollInitialMs)),
     ACCESS_ADVISOR_MAX_DELAY_MS: String(Math.round(scaled.pollMaxMs)),
     IAM_REQUESTS_PER_SECOND: String(Math.round(scaled.pacePerSecond)),
-    // The main pass measures the writes on the day denies land (no notice); the week runs the default.
-    NOTICE_DAYS: String(org === 'week' ? REAL.noticeDays : 0),
+    // Denies land the day they are due: the writes are measured, and the week's days 2 to 8 are steady
+    // days. With a notice, the first sweep's reads and writes move to the onboarding's day instead
+    // (`--week-notice-days 7` shows it).
+    NOTICE_DAYS: String(org === 'week' ? weekNoticeDays : 0),
     LOG_LEVEL: 'silent',
   }
   try {

@@ -8,6 +8,7 @@ import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
+import { refreshSlot } from '../../shared/domain/report-reuse.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { cliRunner } from '../support/cli-runner.js'
 import { freshAccountId, must } from '../support/fixtures.js'
@@ -154,11 +155,22 @@ describe('notice before a new deny', () => {
   })
 
   it('an onboarding whose day reads like an outage (no use anywhere) is judged by the brake', async () => {
-    const w = givenAccount(['lia', 'max', 'ned', 'ola'].map((name) => user(name, 200)))
-    await w.sweep(0)
+    // pia uses everything she holds: nothing scheduled, and her stored report (of a good day) is not read
+    // again on the due day. It proves nothing about that day's replies.
+    const slotNotDay7 = (i: number): string =>
+      refreshSlot(`AIDAPIA${i}`, 30) !== Math.floor(day(7).getTime() / DAY) % 30
+        ? `AIDAPIA${i}`
+        : slotNotDay7(i + 1)
+    const w = givenAccount([
+      ...['lia', 'max', 'ned', 'ola'].map((name) => user(name, 200)),
+      user('pia', 1, { id: slotNotDay7(0) }),
+    ])
+    const rarely = { refreshDays: 30 }
+    await w.sweep(0, rarely)
     for (const name of ['lia', 'max', 'ned', 'ola']) w.member(name).lastUsed = {} // "nothing was ever used"
-    const due = await w.sweep(7)
-    expect(due.accounts[0]?.brake).toMatch(/4 of 4 users/)
+    const due = await w.sweep(7, rarely)
+    expect(due.accounts[0]?.readsSkipped).toBe(1) // pia's
+    expect(due.accounts[0]?.brake).toMatch(/4 of 5 users/)
     expect(await w.denied('lia')).toEqual([])
     expect((await h.store.audit.user(w.id, 'lia'))?.nextScheduled).toBe(daysAfter(T0, 7))
   })
