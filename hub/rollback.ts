@@ -63,8 +63,10 @@ export async function rollback(
       // Rolled back means left alone: a deny only announced is dropped too, or it would land on its day.
       const scheduled = prev?.scheduled ?? {}
       const cancelled = Object.keys(scheduled).sort()
-      if (parts.length === 0 && cancelled.length === 0) continue
-      const released = [...new Set(parts.flatMap(currentServices))].sort()
+      // What we deny is what is live and what the record holds: a policy someone detached or edited
+      // still leaves a deny the next sweep would restore, and whose clock must restart too.
+      const released = [...new Set([...parts.flatMap(currentServices), ...(prev?.denied ?? [])])].sort()
+      if (parts.length === 0 && cancelled.length === 0 && released.length === 0) continue
       const ops = planRemoval(parts)
       const removedPolicies = parts.map((o) => o.policy.arn)
       results.push({ userName: user.name, removedPolicies, released, cancelled })

@@ -114,7 +114,10 @@ export function usersTable(users: readonly UserState[]): string {
   )
 }
 
-/** Scheduled denies, soonest first, a row per user and day, with the commands that keep the services. */
+/**
+ * Scheduled denies, soonest first, a row per user and day; then the commands that keep the services,
+ * one per line below the table, where a terminal does not wrap them and they can be copied whole.
+ */
 export function scheduledTable(rows: readonly ScheduledRow[]): string {
   if (rows.length === 0) return 'no deny scheduled'
   const groups = new Map<string, ScheduledRow[]>()
@@ -122,21 +125,26 @@ export function scheduledTable(rows: readonly ScheduledRow[]): string {
     const key = `${r.on}#${r.accountId}#${r.userName}`
     groups.set(key, [...(groups.get(key) ?? []), r])
   }
-  return table(
-    ['on', 'account', 'user', 'services', 'scheduled', 'to keep them'],
-    [...groups.values()].map((group) => {
-      const [first] = group as [ScheduledRow, ...ScheduledRow[]]
-      const services = group.map((r) => r.service)
-      return [
-        first.on,
-        first.accountId,
-        first.userName,
-        services.join(' '),
-        `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
-        `${exemptCommand(first.accountId, first.userName, ...services)}\n${releaseCommand(first.accountId, first.userName, ...services)}`,
-      ]
-    }),
+  const users = [...groups.values()].map((group) => ({
+    first: group[0] as ScheduledRow,
+    services: group.map((r) => r.service),
+  }))
+  const overview = table(
+    ['on', 'account', 'user', 'services', 'scheduled'],
+    users.map(({ first, services }) => [
+      first.on,
+      first.accountId,
+      first.userName,
+      services.join(' '),
+      `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
+    ]),
   )
+  const commands = users.flatMap(({ first, services }) => [
+    `# ${first.userName} in ${first.accountId}, on ${first.on}: hold the denies off for 30 days, or lift them (their clocks restart)`,
+    exemptCommand(first.accountId, first.userName, ...services),
+    releaseCommand(first.accountId, first.userName, ...services),
+  ])
+  return `${overview}\n\nTo keep the services:\n${commands.join('\n')}`
 }
 
 export function historyTable(changes: readonly ChangeRecord[]): string {

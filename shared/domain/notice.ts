@@ -26,6 +26,7 @@ export const CANCEL_REASONS = [
   'exempt',
   'never-deny',
   'released',
+  'rolled-back',
   'not-granted',
   'clock-restarted',
 ] as const

@@ -152,11 +152,12 @@ export function planDenySet(input: PlanInput): DenyPlan {
     }
     const notice = input.scheduled[ns]
     // A deny that an exemption or NEVER_DENY only suspended comes back as it was, with no new notice:
-    // else a short exemption and one call during the notice would win the service back.
+    // else a short exemption and one call during the notice would win the service back. Suspended, the
+    // service was seen before its deny began; a release or rollback restarted its clock since.
     const period = input.pastDenies?.[ns]
     const resumed =
       period !== undefined &&
-      Date.parse(seen) < Date.parse(period.to) &&
+      Date.parse(seen) < Date.parse(period.from) &&
       (!used || used.getTime() < Date.parse(period.to))
     if (input.noticeDays > 0 && !resumed && !(notice && isDue(notice, input.now))) {
       if (notice) scheduled[ns] = notice
@@ -227,7 +228,7 @@ export function liftDenies(
   const cancelled: Cancelled[] = []
   for (const [ns, notice] of Object.entries(prior.scheduled).sort(([a], [b]) => a.localeCompare(b))) {
     if (!lifted.has(ns)) scheduled[ns] = notice
-    else cancelled.push({ namespace: ns, reason: reason === 'exempt' ? 'exempt' : 'released' })
+    else cancelled.push({ namespace: ns, reason })
   }
   if (restarts)
     for (const { namespace } of [...removed, ...cancelled]) firstSeen[namespace] = now.toISOString()

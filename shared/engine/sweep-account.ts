@@ -174,11 +174,9 @@ export async function sweepAccount(
     : snapshot.users
   if (only && users.length === 0) throw new ConfigError(`user: no IAM user ${only} in ${accountId}`)
   const listed = snapshot.users.map((u) => ({ name: u.name, id: u.id }))
-  // Policies of ours already in the account mean it was enforced before, whatever the table says.
-  const onboarding =
-    options.onboarding === true &&
-    policies.orphans.length === 0 &&
-    snapshot.users.every((u) => policies.forUser(u).owned.length === 0)
+  // Any policy under our path or with our name prefix means it was enforced before, whatever the table
+  // says (a lost or restored table, an older version's policies held by a group).
+  const onboarding = options.onboarding === true && snapshot.candidatePolicies.length === 0
   const planned = await Promise.all(
     users.map((user) =>
       limit(() =>
@@ -265,22 +263,13 @@ export async function sweepAccount(
     ),
   )
   const decisions = applied.filter((d) => d !== undefined)
+  const decided = { accountId, ...(onboarding ? { onboarding } : {}), listed, quotas, decisions, blastRadius }
   if (unfinished) {
     deps.log.info(
       { event: 'account.unfinished', decided: decisions.length },
       'time is short: the account carries on in the next invocation',
     )
-    return {
-      accountId,
-      ...(onboarding ? { onboarding } : {}),
-      listed,
-      quotas,
-      decisions,
-      blastRadius,
-      orphans: [],
-      foreign: [],
-      unfinished: true,
-    }
+    return { ...decided, orphans: [], foreign: [], unfinished: true }
   }
   // A release or a one-user plan touches one user only; the account's stray policies are the sweeps'.
   // An invocation that must stop (time, or a lost lock) leaves them to the next sweep.
@@ -290,12 +279,7 @@ export async function sweepAccount(
     ...foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
   ])
   return {
-    accountId,
-    ...(onboarding ? { onboarding } : {}),
-    listed,
-    quotas,
-    decisions,
-    blastRadius,
+    ...decided,
     orphans: orphans.map((p) => p.arn),
     foreign: foreign.map((p) => p.arn),
     ...(brake.tripped ? { brake: brake.reason } : {}),
@@ -723,10 +707,9 @@ function usedWithin(report: readonly ServiceUsage[], now: Date, windowDays: numb
 function measure(plans: readonly UserPlan[]): BlastRadius {
   const evaluated = plans.filter((p) => p.granted !== undefined)
   // An account's onboarding was announced whole, on purpose: what it carries out is not a day's drift.
-  // Unless that day's fresh reads show no use at all in the account: that is what an outage looks like
-  // (stored reports, read on a good day, prove nothing about today's), and the brake judges everything.
-  const trusted = evaluated.some((p) => p.recentUse)
-  const restricting = (p: UserPlan) => p.decision.added.filter((c) => !(trusted && c.onboarding))
+  // Unless the user's own report, read that day, shows no use at all: that is what an outage's reply
+  // looks like (another user's healthy report, or a stored one of a good day, proves nothing about it).
+  const restricting = (p: UserPlan) => p.decision.added.filter((c) => !(p.recentUse && c.onboarding))
   const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,

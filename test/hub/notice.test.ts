@@ -8,10 +8,9 @@ import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { runSweep } from '../../hub/sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
-import { refreshSlot } from '../../shared/domain/report-reuse.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { cliRunner } from '../support/cli-runner.js'
-import { freshAccountId, must } from '../support/fixtures.js'
+import { freshAccountId, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
@@ -154,25 +153,37 @@ describe('notice before a new deny', () => {
     expect(await w.denied('gus')).toEqual(['s3'])
   })
 
-  it('an onboarding whose day reads like an outage (no use anywhere) is judged by the brake', async () => {
-    // pia uses everything she holds: nothing scheduled, and her stored report (of a good day) is not read
-    // again on the due day. It proves nothing about that day's replies.
-    const slotNotDay7 = (i: number): string =>
-      refreshSlot(`AIDAPIA${i}`, 30) !== Math.floor(day(7).getTime() / DAY) % 30
-        ? `AIDAPIA${i}`
-        : slotNotDay7(i + 1)
-    const w = givenAccount([
-      ...['lia', 'max', 'ned', 'ola'].map((name) => user(name, 200)),
-      user('pia', 1, { id: slotNotDay7(0) }),
-    ])
-    const rarely = { refreshDays: 30 }
-    await w.sweep(0, rarely)
+  it("an onboarding deny is judged by the brake when the user's own report that day shows no use at all", async () => {
+    // pia's reply is healthy; the four others' look like an outage's, on both days. Another user's
+    // healthy report proves nothing about theirs; neither would a stored report of a good day.
+    const w = givenAccount([...['lia', 'max', 'ned', 'ola'].map((name) => user(name, 200)), user('pia', 200)])
     for (const name of ['lia', 'max', 'ned', 'ola']) w.member(name).lastUsed = {} // "nothing was ever used"
-    const due = await w.sweep(7, rarely)
-    expect(due.accounts[0]?.readsSkipped).toBe(1) // pia's
+    await w.sweep(0)
+    const due = await w.sweep(7)
     expect(due.accounts[0]?.brake).toMatch(/4 of 5 users/)
+    expect(await w.denied('pia')).toEqual([])
     expect(await w.denied('lia')).toEqual([])
     expect((await h.store.audit.user(w.id, 'lia'))?.nextScheduled).toBe(daysAfter(T0, 7))
+  })
+
+  it('a rollback restarts the clock of a deny whose policy someone deleted: the record holds it', async () => {
+    const w = givenAccount([user('wes', 200)])
+    await w.sweep(0, { noticeDays: 0 })
+    const arn = must(
+      w.member('wes').attached.find((a) => a.includes(PATH)),
+      "wes's deny policy",
+    )
+    // An administrator detached and deleted our policy.
+    w.member('wes').attached = w.member('wes').attached.filter((a) => a !== arn)
+    w.account.policies.delete(arn)
+    const rolled = await cli('rollback', '--account', w.id, '--user', 'wes', '--json')
+    expect(rolled.code).toBe(0)
+    expect(JSON.parse(rolled.stdout).users).toEqual([
+      expect.objectContaining({ userName: 'wes', released: ['s3'] }),
+    ])
+    const state = await h.store.audit.user(w.id, 'wes')
+    expect(state).toMatchObject({ status: 'rolled-back', denied: [] })
+    expect(Date.parse(state?.firstSeen?.s3 ?? '')).toBeGreaterThan(Date.now() - 60_000) // restarted
   })
 
   it('a rollback during the notice drops the scheduled denies: nothing lands on the day', async () => {
