@@ -11,7 +11,6 @@ import {
   assumeSpokeRole,
   renewing,
   type SpokeCredentials,
-  type TemporaryCredentials,
 } from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
 import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
@@ -379,11 +378,10 @@ async function sweepOneAccount(
     deps.now,
     config.accountLeaseMs,
     async (lost) => {
-      // Listed as pending before the lock was taken: another invocation may have finished it since.
-      if (await deps.store.sweeps.isDone(sweep.sweepId, accountId)) return { kind: 'skipped' } as const
       // A lost lock stops the work at the next user boundary, like a short budget, and records nothing.
       const stop = () => stopping() || lost()
       const run = await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations, stop, lost)
+      if (run.kind === 'skipped') return run
       if (lost()) {
         log.error(
           { event: 'alert.lock-lost', holder },
@@ -452,9 +450,20 @@ async function sweepLockedAccount(
 ): Promise<AccountRun> {
   const started = Date.now()
   const now = deps.now()
-  const past = await deps.store.users.loadAccount(accountId)
-  // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
-  const earlier = await deps.store.sweeps.progress(sweep.sweepId, accountId)
+  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
+  // Reads only, so they go at once: each would otherwise add its round trip to every account's time.
+  const [done, past, earlier, assumed] = await Promise.all([
+    // Listed as pending before the lock was taken: another invocation may have finished it since.
+    deps.store.sweeps.isDone(sweep.sweepId, accountId),
+    deps.store.users.loadAccount(accountId),
+    // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
+    deps.store.sweeps.progress(sweep.sweepId, accountId),
+    assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId).then(
+      (credentials) => ({ credentials }),
+      (error: unknown) => ({ error }),
+    ),
+  ])
+  if (done) return { kind: 'skipped' }
   const onboarding = sweep.mode === 'enforce' && isNewToEnforcement(past)
   const enforcedSince =
     past.account?.enforcedSince ?? (sweep.mode === 'enforce' ? now.toISOString() : undefined)
@@ -489,16 +498,9 @@ async function sweepLockedAccount(
     }
   }
 
-  let credentials: TemporaryCredentials
-  try {
-    credentials = await assumeSpokeRole(
-      deps.sts,
-      accountId,
-      { roleName: config.spokeRoleName, externalId: config.externalId },
-      sweep.sweepId,
-    )
-  } catch (error) {
+  if ('error' in assumed) {
     // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
+    const { error } = assumed
     return {
       kind: 'done',
       outcome: await fail(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error),
@@ -508,9 +510,8 @@ async function sweepLockedAccount(
   // One client per account, closed when the account is done: sockets and memory stay flat however
   // many accounts the sweep covers.
   const meter: CallMeter = { calls: 0, throttled: 0 }
-  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
   const iam = deps.iamFor(
-    renewing(credentials, () => assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId)),
+    renewing(assumed.credentials, () => assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId)),
     meter,
   )
   try {
