@@ -7,11 +7,7 @@ import { realSleep, type Sleep } from '../shared/aws/access-advisor.js'
 import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import type { CallMeter } from '../shared/aws/clients.js'
 import { listAccounts } from '../shared/aws/organizations.js'
-import {
-  assumeSpokeRole,
-  renewing,
-  type SpokeCredentials,
-} from '../shared/aws/spoke-session.js'
+import { assumeSpokeRole, renewing, type SpokeCredentials } from '../shared/aws/spoke-session.js'
 import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
 import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
 import {
