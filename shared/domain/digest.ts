@@ -182,7 +182,13 @@ export interface DigestInput {
   accounts: readonly DigestAccount[]
 }
 
-type Text = { type: 'mrkdwn' | 'plain_text'; text: string }
+type Text = { type: 'mrkdwn'; text: string; verbatim: true } | { type: 'plain_text'; text: string }
+
+/**
+ * mrkdwn that Slack renders but does not auto-parse: names come from IAM (a user may be named
+ * `@channel`), so only the mentions we write out (`<@U…>`) are mentions.
+ */
+const mrkdwn = (text: string): Text => ({ type: 'mrkdwn', text, verbatim: true })
 export type Block =
   | { type: 'header'; text: Text }
   | { type: 'section'; text: Text }
@@ -334,10 +340,10 @@ export function buildDigest(input: DigestInput): SlackMessage {
 
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
-    { type: 'section', text: { type: 'mrkdwn', text: clampLines([summary], SLACK_LIMITS.sectionText) } },
+    { type: 'section', text: mrkdwn(clampLines([summary], SLACK_LIMITS.sectionText)) },
     { type: 'divider' },
-    ...bodies.map((text): Block => ({ type: 'section', text: { type: 'mrkdwn', text } })),
-    { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
+    ...bodies.map((text): Block => ({ type: 'section', text: mrkdwn(text) })),
+    { type: 'context', elements: [mrkdwn(context)] },
   ]
   return { text: `${title}: ${countsText(input.counts)}`.slice(0, 3000), blocks }
 }
@@ -407,8 +413,6 @@ export function stalledMessage(sweepId: string, reason: string, accountsLeft: nu
   const text = `:rotating_light: Sweep ${sweepId} stalled with ${accountsLeft} account(s) left: ${reason}. The next sweep covers every account again; \`least-privilege audit sweep ${sweepId}\` shows what was done.`
   return {
     text,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clampLines([text], SLACK_LIMITS.sectionText) } },
-    ],
+    blocks: [{ type: 'section', text: mrkdwn(clampLines([text], SLACK_LIMITS.sectionText)) }],
   }
 }

@@ -86,6 +86,27 @@ describe('buildDigest', () => {
     expect(JSON.stringify(message)).toMatch(/more sections/)
   })
 
+  it('mentions only the owners it writes out: a user named @channel is text, not a mention', () => {
+    const scheduled = { s3: { on: '2026-12-03', since: '2026-11-26T06:00:00.000Z' } }
+    const notable = notableOf([
+      { ...decision('@channel', 'unchanged'), scheduled },
+      { ...decision('ann', 'unchanged'), scheduled, owner: { memberId: 'U0ANN1234' } },
+    ])
+    const message = buildDigest({
+      noticeDays: 7,
+      sweepId: 'x',
+      mode: 'enforce',
+      durationMs: 1,
+      counts: { unchanged: 2 },
+      accounts: [{ accountId: '111111111111', outcome: 'swept', reason: '', notable }],
+    })
+    for (const block of message.blocks)
+      if (block.type === 'section') expect(block.text).toMatchObject({ type: 'mrkdwn', verbatim: true })
+    const text = JSON.stringify(message.blocks)
+    expect(text).toContain('111111111111 @channel: s3 on 2026-12-03')
+    expect(text).toContain('111111111111 ann <@U0ANN1234>: s3 on 2026-12-03')
+  })
+
   it('says nothing of empty categories', () => {
     const message = buildDigest({
       noticeDays: 7,
