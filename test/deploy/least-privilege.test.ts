@@ -1,5 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 import { describe, expect, it } from 'vitest'
+import { STATE_TABLE } from '../../shared/aws/state-table.js'
 import { loadTemplate, resolve, type Template } from '../support/cloudformation.js'
 import { codeCalls } from '../support/code-calls.js'
 
@@ -363,6 +364,14 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     expect(actionsOf(operatorSpokePolicy)).toEqual(OPERATOR_SPOKE_ACTIONS)
     expect(OPERATOR_SPOKE_ACTIONS.every((a) => iamCalls.includes(a))).toBe(true)
   })
+
+  it.each(STATE_TABLE.indexes.map((index) => index.name))(
+    'may query the %s, as the audit views do (audit scheduled reads the schedule index)',
+    async (index) => {
+      const resource = `${TABLE_ARN}/index/${index}`
+      expect(await verdict(operatorPolicy, operatorPrincipal, 'dynamodb:Query', resource)).toBe('Allowed')
+    },
+  )
 
   it.each(Object.entries(OPERATOR_REQUESTS))('allows %s', async (action, resource) => {
     const assume = action === 'sts:AssumeRole'
