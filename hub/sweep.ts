@@ -461,23 +461,22 @@ async function sweepLockedAccount(
   ])
   if (done) return { kind: 'skipped' }
   const onboarding = sweep.mode === 'enforce' && isNewToEnforcement(past)
-  const enforcedSince =
-    past.account?.enforcedSince ?? (sweep.mode === 'enforce' ? now.toISOString() : undefined)
-  const reachability = (status: AccountState['status'], reason: string) =>
-    deps.store.users.saveAccountState(past.account, {
+  const reachability = (status: AccountState['status'], reason: string) => {
+    // Set when an enforce sweep reaches the account, then kept whatever the status: an account
+    // unreachable for a day is not new when it comes back.
+    const enforcedSince =
+      past.account?.enforcedSince ??
+      (sweep.mode === 'enforce' && status === 'reachable' ? now.toISOString() : undefined)
+    return deps.store.users.saveAccountState(past.account, {
       accountId,
       name: past.account?.name ?? accountId,
       status,
       reason,
       sweepId: sweep.sweepId,
       updatedAt: now.toISOString(),
-      // Kept whatever the status: an account unreachable for a day is not new when it comes back.
-      ...(status === 'reachable' && enforcedSince
-        ? { enforcedSince }
-        : past.account?.enforcedSince
-          ? { enforcedSince: past.account.enforcedSince }
-          : {}),
+      ...(enforcedSince ? { enforcedSince } : {}),
     })
+  }
   const fail = async (outcome: 'unreachable' | 'failed', error: unknown): Promise<AccountOutcome> => {
     const reason = errorMessage(error)
     log.error({ event: `alert.account-${outcome}`, reason }, `account ${outcome}`)

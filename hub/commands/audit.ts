@@ -64,7 +64,7 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
     )
     .option('--json', 'JSON output')
     .action(async (o: { account?: string; within?: number; json?: boolean }) => {
-      const until = daysAfter(new Date(), o.within ?? 3650)
+      const until = o.within === undefined ? undefined : daysAfter(new Date(), o.within)
       const due = scheduledDenies(await cli.store().audit.scheduled(until, o.account), until)
       cli.print(o.json, due, () => out.scheduledTable(due))
     })

@@ -86,10 +86,10 @@ export interface ScheduledRow {
   onboarding: boolean
 }
 
-/** Each user's scheduled denies due on or before `until`, soonest first. */
+/** Each user's scheduled denies (due on or before `until`, when given), soonest first. */
 export function scheduledDenies(
   users: readonly { accountId: string; userName: string; scheduled?: Record<string, ScheduledDeny> }[],
-  until: string,
+  until?: string,
 ): ScheduledRow[] {
   return users
     .flatMap((u) =>
@@ -102,7 +102,7 @@ export function scheduledDenies(
         onboarding: s.onboarding === true,
       })),
     )
-    .filter((row) => row.on <= until)
+    .filter((row) => until === undefined || row.on <= until)
     .sort(
       (a, b) =>
         a.on.localeCompare(b.on) ||

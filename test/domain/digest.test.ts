@@ -4,6 +4,7 @@ import {
   buildDigest,
   clampLines,
   type DigestAccount,
+  type DigestInput,
   NOTABLE_LIMIT,
   notableOf,
   SLACK_LIMITS,
@@ -50,6 +51,10 @@ describe('notableOf', () => {
   })
 })
 
+/** A digest of an enforce sweep with a week's notice, but for what a test sets. */
+const digestOf = (input: Partial<DigestInput> & Pick<DigestInput, 'accounts'>) =>
+  buildDigest({ noticeDays: 7, sweepId: 'x', mode: 'enforce', durationMs: 1, counts: {}, ...input })
+
 describe('buildDigest', () => {
   it('fits Slack limits for a very large organization, saying how much was left out', () => {
     const services = Array.from({ length: 400 }, (_, i) => `service-${i}`)
@@ -64,14 +69,7 @@ describe('buildDigest', () => {
         ),
       ),
     }))
-    const message = buildDigest({
-      noticeDays: 7,
-      sweepId: 'x',
-      mode: 'enforce',
-      durationMs: 1,
-      counts: { enforced: 72_000 },
-      accounts,
-    })
+    const message = digestOf({ counts: { enforced: 72_000 }, accounts })
     expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks)
     let total = 0
     for (const block of message.blocks) {
@@ -92,11 +90,7 @@ describe('buildDigest', () => {
       { ...decision('@channel', 'unchanged'), scheduled },
       { ...decision('ann', 'unchanged'), scheduled, owner: { memberId: 'U0ANN1234' } },
     ])
-    const message = buildDigest({
-      noticeDays: 7,
-      sweepId: 'x',
-      mode: 'enforce',
-      durationMs: 1,
+    const message = digestOf({
       counts: { unchanged: 2 },
       accounts: [{ accountId: '111111111111', outcome: 'swept', reason: '', notable }],
     })
@@ -108,9 +102,7 @@ describe('buildDigest', () => {
   })
 
   it('says nothing of empty categories', () => {
-    const message = buildDigest({
-      noticeDays: 7,
-      sweepId: 'x',
+    const message = digestOf({
       mode: 'plan',
       durationMs: 1500,
       counts: { unchanged: 3 },

@@ -1,3 +1,4 @@
+import type { z } from 'zod'
 import type { DecisionStatus } from '../../domain/decision.js'
 import type { AccountState, AccountStatus, ChangeRecord } from '../../domain/records.js'
 import type { UserState } from '../../domain/user-state.js'
@@ -41,36 +42,37 @@ export class AuditQueries {
 
   /** Attempts on denied services across the organization since a date, oldest first. */
   attemptsSince(since: string, accountId?: string): Promise<ChangeRecord[]> {
-    return this.table.queryParsed<ChangeRecord>(
-      {
-        IndexName: STATE_TABLE.statusIndex.name,
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :since',
-        ExpressionAttributeValues: {
-          ':pk': keys.attempts,
-          ':since': since,
-          ...(accountId ? { ':account': accountId } : {}),
-        },
-        ...(accountId ? { FilterExpression: 'accountId = :account' } : {}),
-      },
-      changeRow,
-    )
+    const index = STATE_TABLE.statusIndex
+    return this.orgWide(index, keys.attempts, { op: '>=', value: since }, accountId, changeRow)
   }
 
-  /** Users with a deny scheduled on or before `until` (a UTC day), soonest first. */
-  scheduled(until: string, accountId?: string): Promise<UserState[]> {
-    return this.table.queryParsed<UserState>(
+  /** Users with a deny scheduled (on or before `until`, a UTC day, when given), soonest first. */
+  scheduled(until: string | undefined, accountId?: string): Promise<UserState[]> {
+    // Sort keys start with the earliest day: `<day>$` sorts after every `<day>#…` of that day.
+    const range = until ? { op: '<' as const, value: `${until}$` } : undefined
+    return this.orgWide(STATE_TABLE.scheduleIndex, keys.scheduled, range, accountId, userStateRow)
+  }
+
+  /** One index key across the organization, its sort key bounded, optionally one account's rows. */
+  private orgWide<T>(
+    index: { name: string; partitionKey: string; sortKey: string },
+    key: string,
+    range: { op: '<' | '>='; value: string } | undefined,
+    accountId: string | undefined,
+    schema: z.ZodType,
+  ): Promise<T[]> {
+    return this.table.queryParsed<T>(
       {
-        IndexName: STATE_TABLE.scheduleIndex.name,
-        // Sort keys start with the day: every user whose earliest day is `until` or before.
-        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :after',
+        IndexName: index.name,
+        KeyConditionExpression: `${index.partitionKey} = :pk${range ? ` AND ${index.sortKey} ${range.op} :sk` : ''}`,
         ExpressionAttributeValues: {
-          ':pk': keys.scheduled,
-          ':after': `${until}$`,
+          ':pk': key,
+          ...(range ? { ':sk': range.value } : {}),
           ...(accountId ? { ':account': accountId } : {}),
         },
         ...(accountId ? { FilterExpression: 'accountId = :account' } : {}),
       },
-      userStateRow,
+      schema,
     )
   }
 
