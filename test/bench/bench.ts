@@ -112,19 +112,53 @@ interface Counts {
   dynamoWrites: number
 }
 
+/**
+ * The emulated organization and dynalite, each in a process of its own, as IAM and DynamoDB are apart on
+ * AWS: in one process, a burst of state writes would hold back the IAM replies of every other account.
+ */
+class Servers {
+  constructor(
+    private readonly iam: ChildProcess,
+    private readonly dynamo: ChildProcess,
+  ) {}
+
+  async reset(): Promise<void> {
+    await Promise.all([ask(this.iam, { cmd: 'reset' }), ask(this.dynamo, { cmd: 'reset' })])
+  }
+
+  async counts(): Promise<Counts> {
+    const [iam, dynamo] = await Promise.all([
+      ask<Omit<Counts, 'dynamoWrites'>>(this.iam, { cmd: 'counts' }),
+      ask<Pick<Counts, 'dynamoWrites'>>(this.dynamo, { cmd: 'counts' }),
+    ])
+    return { ...iam, ...dynamo }
+  }
+
+  /** The week's uses of `day`, landed in the organization. */
+  async day(day: number): Promise<void> {
+    await ask(this.iam, { cmd: 'day', day })
+  }
+
+  stop(): void {
+    for (const proc of [this.iam, this.dynamo]) proc.send({ cmd: 'stop' })
+  }
+}
+
 async function withServer<T>(
   accounts: number,
   scaled: Scaled,
-  run: (server: ChildProcess, env: Record<string, string>) => Promise<T>,
+  run: (servers: Servers, env: Record<string, string>) => Promise<T>,
   org: ServerSettings['org'] = 'bench',
 ): Promise<T> {
-  const settings: ServerSettings = { org, t0: T0, accounts, usersPerAccount, ...scaled, table: TABLE }
-  const server = child('server-process.ts', { BENCH_SERVER: JSON.stringify(settings) })
-  const ready = await ask<{ emulatorUrl: string; dynamoUrl: string }>(server)
+  const settings: ServerSettings = { org, t0: T0, accounts, usersPerAccount, ...scaled }
+  const iam = child('server-process.ts', { BENCH_SERVER: JSON.stringify(settings) })
+  const dynamo = child('dynamo-process.ts', { BENCH_TABLE: TABLE })
+  const servers = new Servers(iam, dynamo)
+  const [emulator, dynalite] = await Promise.all([ask<{ url: string }>(iam), ask<{ url: string }>(dynamo)])
   const hub = credentialsFor(BENCH_MANAGEMENT)
   const env = {
-    AWS_ENDPOINT_URL: ready.emulatorUrl,
-    AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoUrl,
+    AWS_ENDPOINT_URL: emulator.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: hub.accessKeyId,
     AWS_SECRET_ACCESS_KEY: hub.secretAccessKey,
@@ -140,20 +174,20 @@ async function withServer<T>(
     LOG_LEVEL: 'silent',
   }
   try {
-    return await run(server, env)
+    return await run(servers, env)
   } finally {
-    server.send({ cmd: 'stop' })
+    servers.stop()
   }
 }
 
-async function sweep(server: ChildProcess, env: Record<string, string>, commands: SweepCommand[]) {
+async function sweep(servers: Servers, env: Record<string, string>, commands: SweepCommand[]) {
   const sweeper = child('sweep-process.ts', env)
   await ask(sweeper)
   const results: { measurement: SweepMeasurement; counts: Counts }[] = []
   for (const command of commands) {
-    await ask(server, { cmd: 'reset' })
+    await servers.reset()
     const measurement = await ask<SweepMeasurement>(sweeper, command)
-    results.push({ measurement, counts: await ask<Counts>(server, { cmd: 'counts' }) })
+    results.push({ measurement, counts: await servers.counts() })
   }
   sweeper.send({ cmd: 'stop' })
   return results
@@ -193,8 +227,8 @@ for (const accounts of sizes) {
   )
   // The steady sweep reads every report (`--full`): the bound assumes every user's job runs. What
   // incremental reads save is the week's measure, below.
-  const [first, steady] = await withServer(accounts, main, (server, env) =>
-    sweep(server, env, [
+  const [first, steady] = await withServer(accounts, main, (servers, env) =>
+    sweep(servers, env, [
       { cmd: 'ours', mode: 'enforce' },
       { cmd: 'ours', mode: 'enforce', full: true },
     ]),
@@ -231,11 +265,11 @@ const naiveUsers = naiveAccounts * usersPerAccount
 process.stderr.write(
   `\n${naiveAccounts} accounts, time ÷ ${naiveScale}: our first sweep, then the naive sweep on a fresh copy…\n`,
 )
-const [oursFast] = await withServer(naiveAccounts, fast, (server, env) =>
-  sweep(server, env, [{ cmd: 'ours', mode: 'enforce' }]),
+const [oursFast] = await withServer(naiveAccounts, fast, (servers, env) =>
+  sweep(servers, env, [{ cmd: 'ours', mode: 'enforce' }]),
 )
-const [naive] = await withServer(naiveAccounts, fast, (server, env) =>
-  sweep(server, env, [{ cmd: 'naive', pollMs: fast.naivePollMs }]),
+const [naive] = await withServer(naiveAccounts, fast, (servers, env) =>
+  sweep(servers, env, [{ cmd: 'naive', pollMs: fast.naivePollMs }]),
 )
 if (!oursFast || !naive) throw new Error('a sweep did not report')
 const comparison = {
@@ -273,16 +307,16 @@ async function simulatedWeek() {
           const perDay: Record<string, number | string>[] = []
           let mismatches = 0
           for (let day = 1; day <= days; day++) {
-            await Promise.all([ask(serverA, { cmd: 'day', day }), ask(serverB, { cmd: 'day', day })])
+            await Promise.all([serverA.day(day), serverB.day(day)])
             const now = T0 + day * DAY_MS
-            await ask(serverA, { cmd: 'reset' })
+            await serverA.reset()
             const a = await ask<SweepMeasurement>(incremental, {
               cmd: 'ours',
               mode: 'enforce',
               now,
               snapshot: true,
             })
-            const countsA = await ask<Counts>(serverA, { cmd: 'counts' })
+            const countsA = await serverA.counts()
             const b = await ask<SweepMeasurement>(full, {
               cmd: 'ours',
               mode: 'enforce',

@@ -1,10 +1,10 @@
 /**
- * Child process of the benchmark: serves the emulated organization and dynalite, answers the parent's
- * questions about request counts over IPC. Runs apart from the sweep so the sweep's memory is its own.
+ * Child process of the benchmark: serves the emulated organization (IAM, STS, Organizations), answers
+ * the parent's questions about request counts over IPC. Runs apart from the sweep so the sweep's memory
+ * is its own, and apart from dynalite (dynamo-process.ts).
  */
 
 import { startEmulator } from '../emulator/server.js'
-import { startDynalite } from '../support/dynalite.js'
 import { benchOrg, dayOfUse, weekOrg } from './org-seed.js'
 
 export interface ServerSettings {
@@ -18,7 +18,6 @@ export interface ServerSettings {
   jobLatencyMs: number
   jobJitterMs: number
   rateLimitPerSecond: number
-  table: string
 }
 
 export type ServerCommand =
@@ -37,14 +36,12 @@ const emulator = await startEmulator(week?.seed ?? benchOrg(settings.accounts, s
   accessAdvisorJitterMs: settings.jobJitterMs,
   rateLimitPerSecond: settings.rateLimitPerSecond,
 })
-const dynamo = await startDynalite()
-await dynamo.createTable(settings.table)
-process.send?.({ ready: true, emulatorUrl: emulator.url, dynamoUrl: dynamo.url })
+process.send?.({ ready: true, url: emulator.url })
 
 process.on('message', async (message: ServerCommand) => {
   if (message.cmd === 'counts') {
     const throttled = emulator.throttledCount()
-    process.send?.({ counts: emulator.countsByAction(), throttled, dynamoWrites: dynamo.writes() })
+    process.send?.({ counts: emulator.countsByAction(), throttled })
   } else if (message.cmd === 'day') {
     // The day's uses, a few hours before that day's sweep.
     const at = new Date(settings.t0 + message.day * DAY_MS - 3 * 3_600_000)
@@ -59,11 +56,9 @@ process.on('message', async (message: ServerCommand) => {
     process.send?.({ uses })
   } else if (message.cmd === 'reset') {
     emulator.resetCounts()
-    dynamo.reset()
     process.send?.({ reset: true })
   } else {
     await emulator.close()
-    await dynamo.close()
     process.exit(0)
   }
 })
