@@ -61,9 +61,7 @@ export function createIamClient(settings: ClientSettings): IAMClient {
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
   const meter = settings.meter
-  const pace = settings.requestsPerSecond
-    ? pThrottle({ limit: settings.requestsPerSecond, interval: 1000, strict: true })(() => undefined)
-    : undefined
+  const pace = settings.requestsPerSecond ? accountPace(settings.requestsPerSecond) : undefined
   // Below the retry strategy: each attempt passes here once.
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -84,6 +82,21 @@ export function createIamClient(settings: ClientSettings): IAMClient {
     { step: 'deserialize', priority: 'high', name: 'iamMeterAndLimitExceededIsFinal' },
   )
   return client
+}
+
+/**
+ * Waits until a request may go without more than `perSecond` in any one second: a sliding window, so a
+ * burst up to the rate goes at once (a new account's first reads), and the rate holds over every second.
+ * p-throttle's strict mode keeps that window exactly when calls carry a weight; without one it also
+ * spaces every call 1/rate after the previous, which queues each poll behind its neighbours' at any rate.
+ */
+export function accountPace(perSecond: number): () => Promise<void> {
+  const throttled = pThrottle({ limit: perSecond, interval: 1000, strict: true, weight: () => 1 })(
+    () => undefined,
+  )
+  return async () => {
+    await throttled()
+  }
 }
 
 /** IAM's LimitExceeded (a quota reached), under a name the SDK's retry strategy does not retry. */
