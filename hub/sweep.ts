@@ -8,7 +8,12 @@ import { awsErrorKind } from '../shared/aws/aws-errors.js'
 import type { CallMeter } from '../shared/aws/clients.js'
 import { listAccounts } from '../shared/aws/organizations.js'
 import { assumeSpokeRole, renewing, type SpokeCredentials } from '../shared/aws/spoke-session.js'
-import { type AccountSnapshotState, priorStateOf, type StateStore } from '../shared/aws/state-store.js'
+import {
+  type AccountSnapshotState,
+  BATCH_WRITE_ITEMS,
+  priorStateOf,
+  type StateStore,
+} from '../shared/aws/state-store.js'
 import { DECISION_STATUS_NAMES, type UserDecision } from '../shared/domain/decision.js'
 import {
   buildDigest,
@@ -513,9 +518,7 @@ async function sweepLockedAccount(
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
     const unrecorded = new Set<string>()
-    // Reports are written beside the work, not in each user's path, and all written before the account
-    // is done or carried on (an invocation that carries on reads them back).
-    const keeping: Promise<void>[] = []
+    const reports = reportKeeper((rows) => deps.store.users.saveReports(accountId, rows), log)
     const result = await sweepAccount(
       {
         iam,
@@ -538,18 +541,7 @@ async function sweepLockedAccount(
                 kept.sweepId === sweep.sweepId && Date.parse(kept.readAt) >= Date.parse(sweep.startedAt),
             }
           },
-          keep: async (user, report) => {
-            const row = storedReport(user, sweep.sweepId, deps.now(), report)
-            keeping.push(
-              deps.store.users.saveReport(accountId, row).catch((error: unknown) => {
-                // Only costs a read again, later: this sweep plans with the report in hand.
-                log.warn(
-                  { event: 'report.not-kept', userName: user.name, reason: errorMessage(error) },
-                  'the report could not be kept',
-                )
-              }),
-            )
-          },
+          keep: async (user, report) => reports.keep(storedReport(user, sweep.sweepId, deps.now(), report)),
         },
         record: async (decision) => {
           if (lost()) return // the account is another writer's now: its record is theirs to keep
@@ -571,7 +563,7 @@ async function sweepLockedAccount(
         ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
       },
     )
-    await Promise.all(keeping)
+    await reports.written()
     const progress = mergeProgress(earlier, {
       userIds: result.decisions.map((d) => d.userId),
       counts: countStatuses(result.decisions),
@@ -614,6 +606,40 @@ async function sweepLockedAccount(
     return { kind: 'done', outcome: await fail('failed', error) }
   } finally {
     iam.destroy()
+  }
+}
+
+/**
+ * Keeps the reports read in an account beside the work, not in each user's path, 25 to a request (one
+ * batch write), so the state table costs a request per 25 users, not per user. Every one is written
+ * before the account is done or carried on: an invocation that carries on reads them back.
+ */
+function reportKeeper(save: (rows: StoredReport[]) => Promise<void>, log: Logger) {
+  let pending: StoredReport[] = []
+  const writes: Promise<void>[] = []
+  const send = () => {
+    const rows = pending
+    pending = []
+    if (rows.length === 0) return
+    writes.push(
+      save(rows).catch((error: unknown) => {
+        // Only costs a read again, later: this sweep plans with the reports in hand.
+        log.warn(
+          { event: 'report.not-kept', userIds: rows.map((r) => r.userId), reason: errorMessage(error) },
+          'reports could not be kept',
+        )
+      }),
+    )
+  }
+  return {
+    keep(row: StoredReport): void {
+      pending.push(row)
+      if (pending.length === BATCH_WRITE_ITEMS) send()
+    },
+    async written(): Promise<void> {
+      send()
+      await Promise.all(writes)
+    },
   }
 }
 

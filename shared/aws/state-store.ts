@@ -5,6 +5,7 @@ import { SweepLedger } from './state/sweep-ledger.js'
 import { StateTable } from './state/table.js'
 import { UserStates } from './state/user-states.js'
 
+export { BATCH_WRITE_ITEMS } from './state/table.js'
 export { type AccountSnapshotState, priorStateOf } from './state/user-states.js'
 
 /**

@@ -104,6 +104,7 @@ const HUB_REQUESTS: Record<string, string> = {
   'sts:AssumeRole': `arn:aws:iam::${MEMBER}:role/${SPOKE}`,
   'dynamodb:GetItem': TABLE_ARN,
   'dynamodb:PutItem': TABLE_ARN,
+  'dynamodb:BatchWriteItem': TABLE_ARN,
   'dynamodb:UpdateItem': TABLE_ARN,
   'dynamodb:DeleteItem': TABLE_ARN,
   'dynamodb:Query': `${TABLE_ARN}/index/status-index`,

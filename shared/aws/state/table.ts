@@ -1,4 +1,5 @@
 import {
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -13,6 +14,12 @@ import { parseRow } from './rows.js'
 
 export type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>
 type Key = { pk: string; sk: string }
+type Item = Key & Record<string, unknown>
+
+/** DynamoDB's largest batch write. */
+export const BATCH_WRITE_ITEMS = 25
+/** Rounds of sending back what a batch left unprocessed (throttled), with a growing pause between. */
+const UNPROCESSED_ROUNDS = 6
 
 /** The state table's plumbing, shared by the ledger, the user states and the audit queries. */
 export class StateTable {
@@ -24,9 +31,29 @@ export class StateTable {
     readonly name: string,
   ) {}
 
-  async put(item: Key & Record<string, unknown>): Promise<void> {
+  async put(item: Item): Promise<void> {
     this.writeCount++
     await this.db.send(new PutCommand({ TableName: this.name, Item: item }))
+  }
+
+  /**
+   * Unconditional puts, 25 to a request: one call instead of 25 when many rows are written together.
+   * Items DynamoDB leaves unprocessed (throttled) are sent again; any still left after that fail the call.
+   */
+  async putAll(items: readonly Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) {
+      let requests = items.slice(i, i + BATCH_WRITE_ITEMS).map((Item) => ({ PutRequest: { Item } }))
+      this.writeCount += requests.length
+      for (let round = 0; requests.length > 0; round++) {
+        if (round === UNPROCESSED_ROUNDS)
+          throw new Error(`${requests.length} rows left unprocessed by BatchWriteItem on ${this.name}`)
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round))
+        const reply = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.name]: requests } }))
+        requests = (reply.UnprocessedItems?.[this.name] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item as Item } }] : [],
+        )
+      }
+    }
   }
 
   /** A conditional put; false when the condition does not hold. */

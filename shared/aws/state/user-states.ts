@@ -138,8 +138,11 @@ export class UserStates {
   }
 
   /** Keeps a user's complete Access Advisor report, replacing the one before. */
-  saveReport(accountId: string, report: StoredReport): Promise<void> {
-    return this.table.put({ pk: keys.account(accountId), sk: keys.report(report.userId), ...report })
+  /** Keeps the users' last reports, in as few requests as the table allows. */
+  saveReports(accountId: string, reports: readonly StoredReport[]): Promise<void> {
+    return this.table.putAll(
+      reports.map((report) => ({ pk: keys.account(accountId), sk: keys.report(report.userId), ...report })),
+    )
   }
 
   forgetReport(accountId: string, userId: string): Promise<void> {
