@@ -36,7 +36,12 @@ import type {
   SweepSummary,
 } from '../shared/domain/records.js'
 import type { IamUser, Mode, ServiceUsage } from '../shared/domain/types.js'
-import { type AccountResult, type PriorUserState, sweepAccount } from '../shared/engine/sweep-account.js'
+import {
+  type AccountResult,
+  type PriorUserState,
+  readAccountListing,
+  sweepAccount,
+} from '../shared/engine/sweep-account.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../shared/errors.js'
 import type { Logger } from '../shared/logger.js'
 import type { HubConfig } from './config.js'
@@ -373,6 +378,13 @@ async function sweepOneAccount(
   stopping: () => boolean,
   holder: string,
 ): Promise<AccountRun> {
+  // Asked for before the lock, since a session changes nothing: its round trip overlaps the lock's.
+  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
+  const assume = () => assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId)
+  const assumed: Promise<Assumed> = assume().then(
+    (credentials) => ({ credentials: renewing(credentials, assume) }),
+    (error: unknown) => ({ error }),
+  )
   const lock = await deps.store.locks.hold(
     accountId,
     holder,
@@ -381,7 +393,17 @@ async function sweepOneAccount(
     async (lost) => {
       // A lost lock stops the work at the next user boundary, like a short budget, and records nothing.
       const stop = () => stopping() || lost()
-      const run = await sweepLockedAccount(deps, config, sweep, log, accountId, jobDurations, stop, lost)
+      const run = await sweepLockedAccount(
+        deps,
+        config,
+        sweep,
+        log,
+        accountId,
+        assumed,
+        jobDurations,
+        stop,
+        lost,
+      )
       if (run.kind === 'skipped') return run
       if (lost()) {
         log.error(
@@ -438,6 +460,9 @@ async function failedWithoutLock(
   return { kind: 'done', outcome }
 }
 
+/** The account's spoke session, renewing itself, or why it could not be had. */
+type Assumed = { credentials: SpokeCredentials } | { error: unknown }
+
 /** One account of the sweep: its spoke session, the engine, then what it decided, recorded. */
 async function sweepLockedAccount(
   deps: SweepDeps,
@@ -445,26 +470,48 @@ async function sweepLockedAccount(
   sweep: SweepSummary,
   log: Logger,
   accountId: string,
+  assumed: Promise<Assumed>,
   jobDurations: JobDurations,
   stopping: () => boolean,
   lost: () => boolean,
 ): Promise<AccountRun> {
   const started = Date.now()
   const now = deps.now()
-  const spoke = { roleName: config.spokeRoleName, externalId: config.externalId }
-  // Reads only, so they go at once: each would otherwise add its round trip to every account's time.
-  const [done, past, earlier, assumed] = await Promise.all([
-    // Listed as pending before the lock was taken: another invocation may have finished it since.
-    deps.store.sweeps.isDone(sweep.sweepId, accountId),
-    deps.store.users.loadAccount(accountId),
-    // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
-    deps.store.sweeps.progress(sweep.sweepId, accountId),
-    assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId).then(
-      (credentials) => ({ credentials }),
-      (error: unknown) => ({ error }),
-    ),
-  ])
-  if (done) return { kind: 'skipped' }
+  // One client per account, closed when the account is done: sockets and memory stay flat however
+  // many accounts the sweep covers. The account's listing starts as soon as the session is in hand.
+  const meter: CallMeter = { calls: 0, throttled: 0 }
+  const session = assumed.then((a) => {
+    if ('error' in a) return a
+    const iam = deps.iamFor(a.credentials, meter)
+    const listing = readAccountListing(iam, config)
+    listing.catch(() => undefined) // the engine awaits it; failing before then is not an unhandled one
+    return { iam, listing }
+  })
+  const close = async () => {
+    const opened = await session
+    if ('iam' in opened) opened.iam.destroy()
+  }
+  // Reads only, so they go at once, beside the listing: each would otherwise add its round trip to every
+  // account's time.
+  let records: [boolean, AccountSnapshotState, AccountProgress | undefined]
+  try {
+    records = await Promise.all([
+      // Listed as pending before the lock was taken: another invocation may have finished it since.
+      deps.store.sweeps.isDone(sweep.sweepId, accountId),
+      deps.store.users.loadAccount(accountId),
+      // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
+      deps.store.sweeps.progress(sweep.sweepId, accountId),
+    ])
+  } catch (error) {
+    await close()
+    throw error
+  }
+  const [done, past, earlier] = records
+  const opened = await session
+  if (done) {
+    await close()
+    return { kind: 'skipped' }
+  }
   const onboarding = sweep.mode === 'enforce' && isNewToEnforcement(past)
   const reachability = (status: AccountState['status'], reason: string) => {
     // Set when an enforce sweep reaches the account, then kept whatever the status: an account
@@ -498,22 +545,16 @@ async function sweepLockedAccount(
     }
   }
 
-  if ('error' in assumed) {
+  if ('error' in opened) {
     // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
-    const { error } = assumed
+    const { error } = opened
     return {
       kind: 'done',
       outcome: await fail(awsErrorKind(error) === 'access-denied' ? 'unreachable' : 'failed', error),
     }
   }
 
-  // One client per account, closed when the account is done: sockets and memory stay flat however
-  // many accounts the sweep covers.
-  const meter: CallMeter = { calls: 0, throttled: 0 }
-  const iam = deps.iamFor(
-    renewing(assumed.credentials, () => assumeSpokeRole(deps.sts, accountId, spoke, sweep.sweepId)),
-    meter,
-  )
+  const { iam, listing } = opened
   try {
     const run = { sweepId: sweep.sweepId, mode: sweep.mode, now }
     // Rows whose update failed are kept: a renamed user's old row is the only record until it moves.
@@ -560,6 +601,7 @@ async function sweepLockedAccount(
         confirmLargeChange: sweep.confirmLargeChange === true,
         fullReads: sweep.fullReads === true,
         onboarding,
+        listing,
         ...(earlier ? { decidedEarlier: new Set(earlier.userIds) } : {}),
       },
     )

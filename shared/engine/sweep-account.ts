@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { IAMClient } from '@aws-sdk/client-iam'
 import pLimit from 'p-limit'
 import { readServiceUsage, realSleep, type Sleep } from '../aws/access-advisor.js'
-import { readAccountSnapshot, readQuotas } from '../aws/iam-reader.js'
+import { type AccountSnapshot, readAccountSnapshot, readQuotas } from '../aws/iam-reader.js'
 import { executeWrites, purgePolicy } from '../aws/iam-writer.js'
 import type { EngineConfig } from '../config.js'
 import { assessBlastRadius, type BlastRadius, type BrakeVerdict } from '../domain/brake.js'
@@ -100,6 +100,29 @@ export interface AccountRunOptions {
   decidedEarlier?: ReadonlySet<string>
   /** The account's first enforce sweep: its new denies are scheduled as its onboarding (notice.ts). */
   onboarding?: boolean
+  /**
+   * The account's listing (readAccountListing), begun by the caller while it loads the account's records,
+   * so the two round trips overlap; read here when absent.
+   */
+  listing?: Promise<AccountListing>
+}
+
+/** Who and what is in the account, and its IAM quotas: the listing every plan starts from. */
+export interface AccountListing {
+  snapshot: AccountSnapshot
+  quotas: AccountQuotas
+}
+
+/** Reads the account's listing: the users with what grants them permissions, our policies, the quotas. */
+export async function readAccountListing(
+  iam: IAMClient,
+  config: Pick<EngineConfig, 'policyNamePrefix' | 'policyPath'>,
+): Promise<AccountListing> {
+  const [snapshot, quotas] = await Promise.all([
+    readAccountSnapshot(iam, config.policyNamePrefix, config.policyPath),
+    readQuotas(iam),
+  ])
+  return { snapshot, quotas }
 }
 
 export interface AccountResult {
@@ -155,10 +178,7 @@ export async function sweepAccount(
   config: EngineConfig,
   options: AccountRunOptions = {},
 ): Promise<AccountResult> {
-  const [snapshot, quotas] = await Promise.all([
-    readAccountSnapshot(deps.iam, config.policyNamePrefix, config.policyPath),
-    readQuotas(deps.iam),
-  ])
+  const { snapshot, quotas } = await (options.listing ?? readAccountListing(deps.iam, config))
   const limit = pLimit(config.userConcurrency)
   const logFor = (userName: string) => deps.log.child({ userName })
   const policies = classifyPolicies(
