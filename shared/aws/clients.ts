@@ -58,6 +58,9 @@ export function createIamClient(settings: ClientSettings): IAMClient {
     ...(settings.profile ? { profile: settings.profile } : {}),
     retryMode: 'adaptive',
     maxAttempts: settings.maxAttempts,
+    // Our middleware is added below, before the first request: the SDK may resolve each command's stack
+    // once per client instead of on every call (a sweep makes a hundred thousand IAM calls).
+    cacheMiddleware: true,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   })
   const meter = settings.meter
