@@ -487,6 +487,7 @@ async function sweepLockedAccount(
     listing.catch(() => undefined) // the engine awaits it; failing before then is not an unhandled one
     return { iam, listing }
   })
+  session.catch(() => undefined) // awaited below, after the table's reads: not an unhandled rejection
   const close = async () => {
     const opened = await session
     if ('iam' in opened) opened.iam.destroy()
