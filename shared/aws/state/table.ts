@@ -47,7 +47,9 @@ export class StateTable {
       this.writeCount += requests.length
       for (let round = 0; requests.length > 0; round++) {
         if (round === UNPROCESSED_ROUNDS)
-          throw new UnexpectedReplyError(`${requests.length} rows left unprocessed by BatchWriteItem on ${this.name}`)
+          throw new UnexpectedReplyError(
+            `${requests.length} rows left unprocessed by BatchWriteItem on ${this.name}`,
+          )
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round))
         const reply = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.name]: requests } }))
         requests = (reply.UnprocessedItems?.[this.name] ?? []).flatMap((r) =>
