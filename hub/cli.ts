@@ -4,6 +4,7 @@ import { callerArn as callerArnOf } from '../shared/aws/caller.js'
 import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
+import type { StateStore } from '../shared/ports.js'
 import { number } from './commands/args.js'
 import { addAuditCommands } from './commands/audit.js'
 import type { CliContext, CliIo } from './commands/context.js'
@@ -16,9 +17,13 @@ import { sentenceDestination } from './commands/terminal.js'
 import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
 import { createRuntime, createStore } from './runtime.js'
 import { SETTINGS } from './settings.js'
-import type { SweepDeps } from './sweep.js'
 
 export type { CliIo } from './commands/context.js'
+
+/** Ports given in place of the ones the settings name: a test's in-memory state store. */
+export interface CliWiring {
+  store?: StateStore
+}
 
 const FLAGGED = SETTINGS.filter((s) => s.key && s.flag)
 const camel = (flag: string) => flag.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())
@@ -27,10 +32,22 @@ const camel = (flag: string) => flag.replace(/-(\w)/g, (_m, c: string) => c.toUp
  * The command-line tool. Every command runs the same code as the Lambda; options fall back to the
  * environment variables the Lambda reads (see `least-privilege --help`).
  */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, wiring: CliWiring = {}): Command {
   const program = new Command('least-privilege')
     .description('Keeps every IAM user in an AWS Organization at least privilege.')
     .version(packageJson.version)
+  addGlobalOptions(program, io)
+  setTableWidth(io.columns)
+  const cli = contextOf(program, io, wiring)
+  addSweepCommand(program, cli)
+  addAuditCommands(program, cli)
+  addReleaseCommand(program, cli)
+  addRollbackCommand(program, cli)
+  addExemptCommand(program, cli)
+  return program
+}
+
+function addGlobalOptions(program: Command, io: CliIo): void {
   // The configuration flags come from the settings table: the same names, help and rules as the Lambda's.
   for (const s of FLAGGED) {
     const option = new Option(`--${s.flag} <${s.kind === 'number' ? 'n' : 'value'}>`, `${s.help} (${s.env})`)
@@ -57,13 +74,15 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
+}
 
+/** What every command gets: its I/O, the configuration from flags and environment, and the ports. */
+function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
   const log = () => {
     const { logLevel, logFormat } = program.opts<{ logLevel: string; logFormat?: string }>()
     const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
     return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
   }
-  setTableWidth(io.columns)
   /** The configuration flags given, keyed by setting path. */
   const flags = (): Overrides<HubConfig> => {
     const given = program.opts<Record<string, unknown>>()
@@ -78,32 +97,38 @@ export function buildProgram(io: CliIo): Command {
     const { profile, region } = program.opts<{ profile?: string; region?: string }>()
     return { profile: profile ?? io.env.AWS_PROFILE, region: region ?? io.env.AWS_REGION }
   }
-  const store = () => createStore(storeConfig(), aws())
-  const callerArn = () => callerArnOf(createHubClients(1, aws()).sts)
-  const lambda = () => createHubClients(1, aws()).lambda
-  const print = (json: boolean | undefined, data: unknown, text: () => string) =>
-    io.stdout(json ? JSON.stringify(data, null, 2) : text())
-
-  const operator = (extra: Partial<SweepDeps> = {}) => {
+  const given = wiring.store ? { store: wiring.store } : {}
+  const runtime = () => {
     const config = hubConfig()
-    const runtime = createRuntime(config, log(), aws())
-    return { config, deps: runtime.sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY, ...extra }) }
+    return { config, runtime: createRuntime(config, log(), aws()) }
   }
-  const cli: CliContext = { io, log, hubConfig, store, storeConfig, aws, lambda, callerArn, operator, print }
-  addSweepCommand(program, cli)
-  addAuditCommands(program, cli)
-  addReleaseCommand(program, cli)
-  addRollbackCommand(program, cli)
-  addExemptCommand(program, cli)
-  return program
+  return {
+    io,
+    log,
+    hubConfig,
+    storeConfig,
+    aws,
+    store: () => wiring.store ?? createStore(storeConfig(), aws()),
+    lambda: () => createHubClients(1, aws()).lambda,
+    callerArn: () => callerArnOf(createHubClients(1, aws()).sts),
+    operator: () => {
+      const { config, runtime: r } = runtime()
+      return { config, deps: r.operatorDeps(given) }
+    },
+    sweeper: () => {
+      const { config, runtime: r } = runtime()
+      return { config, runtime: r, deps: (extra) => r.sweepDeps({ ...extra, ...given }) }
+    },
+    print: (json, data, text) => io.stdout(json ? JSON.stringify(data, null, 2) : text()),
+  }
 }
 
 /**
  * Runs the CLI; returns the exit code: 0 done, 1 failed, 2 bad usage or input, 3 a sweep that completed
  * with braked, unreachable or failed accounts.
  */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io)
+export async function runCli(argv: string[], io: CliIo, wiring: CliWiring = {}): Promise<number> {
+  const program = buildProgram(io, wiring)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return 0

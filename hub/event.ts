@@ -1,7 +1,9 @@
 import { z } from 'zod'
+import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { accountIdSchema, parseWith } from '../shared/config.js'
+import { MODES } from '../shared/domain/decision.js'
+import { userDecision } from '../shared/domain/records.js'
 import type { HubConfig } from './config.js'
-import type { SweepRequest } from './sweep.js'
 
 /** EventBridge's scheduled event: its id is stable across Lambda's retries of the same delivery. */
 const scheduled = z.looseObject({
@@ -18,7 +20,7 @@ const scheduled = z.looseObject({
 /** A sweep started by hand (console test event, `aws lambda invoke`). */
 const manual = z
   .object({
-    mode: z.enum(['plan', 'enforce']).optional(),
+    mode: z.enum(MODES).optional(),
     accounts: z.array(accountIdSchema).min(1).optional(),
     /** Lets an intended large change through the blast-radius brake. */
     confirmLargeChange: z.boolean().optional(),
@@ -26,6 +28,8 @@ const manual = z
     full: z.boolean().optional(),
   })
   .strict()
+
+export type ManualEvent = z.infer<typeof manual>
 
 /**
  * Sent by the hub to itself when an invocation runs out of time. It names only the sweep: the accounts
@@ -61,6 +65,16 @@ const release = z
   .strict()
 
 export type ReleaseEvent = z.infer<typeof release>
+
+/** What the hub answers a release with; the CLI parses the reply with it. */
+export const releaseReply = z.object({
+  actor: z.string(),
+  mode: z.enum(MODES),
+  decision: userDecision,
+})
+
+/** Every event the hub accepts, as those who send one build it. */
+export type HubEvent = ManualEvent | ContinuationEvent | ReleaseEvent
 
 /** What the hub function is asked to do. */
 export type HubRequest =

@@ -1,12 +1,12 @@
+import { type ReleaseResult, releaseDeny } from '../shared/app/operator.js'
+import { runSweep, type SweepReport } from '../shared/app/org-sweep.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
 import { type ContinuationEvent, parseHubEvent } from './event.js'
-import { type ReleaseResult, releaseDeny } from './release.js'
 import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
-import { runSweep, type SweepReport } from './sweep.js'
 
 /** The part of Lambda's context object the hub uses. */
 export interface LambdaContext {
@@ -16,21 +16,25 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number
 }
 
-let cached: { config: HubConfig; runtime: Runtime; notify: ReturnType<typeof slackNotifier> } | undefined
+let cached: { config: HubConfig; runtime: Runtime; notifier: ReturnType<typeof slackNotifier> } | undefined
 
 /** Built once per cold start: configuration errors fail every invocation with the same clear message. */
 function setup() {
   if (!cached) {
     const config = loadHubConfig(process.env)
     const runtime = createRuntime(config, createLogger())
-    cached = { config, runtime, notify: slackNotifier(runtime, { secretArn: config.slackWebhookSecretArn }) }
+    cached = {
+      config,
+      runtime,
+      notifier: slackNotifier(runtime, { secretArn: config.slackWebhookSecretArn }),
+    }
   }
   return cached
 }
 
 /** Scheduled, manual and continuation events run the same sweep; an operator's release is carried out. */
 export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport | ReleaseResult> {
-  const { config, runtime, notify } = setup()
+  const { config, runtime, notifier } = setup()
   const budget = context.getRemainingTimeInMillis()
   // A threshold not below the timeout would hand every sweep on before it swept anything, for ever.
   if (budget <= config.continuationThresholdMs) {
@@ -41,17 +45,15 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
   const request = parseHubEvent(event, config, context.awsRequestId)
   if (request.kind === 'release') {
     const { requestedBy, ...rest } = request.release
-    return releaseDeny(runtime.sweepDeps({ remainingMs: () => context.getRemainingTimeInMillis() }), config, {
-      ...rest,
-      enforce: true,
-      requestedBy,
-    })
+    // Through the hub, the caller is the hub's role: the operator who asked is named, and the hub beside.
+    const actor = `${requestedBy} (through ${await runtime.caller()})`
+    return releaseDeny(runtime.operatorDeps(), config, { ...rest, enforce: true, actor })
   }
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
     // Only in Lambda: the metric lines go to the function's log group, never to a CLI's stdout.
     publishMetrics: publishSweepMetrics,
-    ...(notify ? { notify } : {}),
+    ...(notifier ? { notifier } : {}),
     continueWith: async (next) => {
       const payload: ContinuationEvent = { continuation: next }
       await startInHub(runtime.clients.lambda, context.invokedFunctionArn, payload)

@@ -1,39 +1,64 @@
-import { type AwsTarget, createHubClients, createIamClient } from '../shared/aws/clients.js'
+/** The wiring: each port's adapter, built once per process (Lambda cold start, CLI run) from validated config. */
+
+import type { OperatorDeps } from '../shared/app/operator.js'
+import type { SweepDeps } from '../shared/app/org-sweep.js'
+import type { Sleep } from '../shared/aws/access-advisor.js'
+import { type IamClientFactory, spokesOver } from '../shared/aws/account-iam.js'
+import { callerArn } from '../shared/aws/caller.js'
+import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
+import { organizationOver } from '../shared/aws/organizations.js'
 import { readSecretString } from '../shared/aws/secrets.js'
-import { StateStore } from '../shared/aws/state-store.js'
+import { DynamoStateStore } from '../shared/aws/state-store.js'
 import type { Logger } from '../shared/logger.js'
+import type { Notifier } from '../shared/ports.js'
 import { postToSlack, webhookUrlFromSecret } from '../shared/slack/webhook.js'
 import type { HubConfig, StoreConfig } from './config.js'
-import type { SweepDeps } from './sweep.js'
 
-export function createStore(config: StoreConfig, aws: AwsTarget = {}): StateStore {
-  return new StateStore(
+export function createStore(config: StoreConfig, aws: AwsTarget = {}): DynamoStateStore {
+  return new DynamoStateStore(
     createHubClients(config.maxAttempts, aws).dynamo,
     config.tableName,
     config.historyRetentionDays,
   )
 }
 
-/** Clients and store built once per process (Lambda cold start, CLI run) from validated config. */
+/** How a run's spoke sessions may differ: its sleep (tests skip the waits) and its IAM client. */
+export interface SessionOptions {
+  sleep?: Sleep
+  iamClient?: IamClientFactory
+}
+
 export function createRuntime(config: HubConfig, log: Logger, aws: AwsTarget = {}) {
   const clients = createHubClients(config.maxAttempts, aws)
-  const store = new StateStore(clients.dynamo, config.tableName, config.historyRetentionDays)
-  const sweepDeps = (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>): SweepDeps => ({
-    organizations: clients.organizations,
-    sts: clients.sts,
-    store,
-    iamFor: (credentials, meter) =>
-      createIamClient({
-        credentials,
-        maxAttempts: config.maxAttempts,
-        requestsPerSecond: config.iamRequestsPerSecond,
-        ...(meter ? { meter } : {}),
-      }),
-    log,
-    now: () => new Date(),
-    ...extra,
-  })
-  return { clients, store, sweepDeps }
+  const store = new DynamoStateStore(clients.dynamo, config.tableName, config.historyRetentionDays)
+  const organization = organizationOver(clients.organizations)
+  const spokes = (options: SessionOptions = {}) => spokesOver(clients.sts, config, options)
+  const sweepDeps = (
+    extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps> & SessionOptions,
+  ): SweepDeps => {
+    const { iamClient, ...rest } = extra
+    return {
+      organization,
+      spokes: spokes({ ...(extra.sleep ? { sleep: extra.sleep } : {}), ...(iamClient ? { iamClient } : {}) }),
+      store,
+      log,
+      now: () => new Date(),
+      ...rest,
+    }
+  }
+  const operatorDeps = (extra: Partial<OperatorDeps> & SessionOptions = {}): OperatorDeps => {
+    const { iamClient, sleep, ...rest } = extra
+    return {
+      spokes: spokes({ ...(sleep ? { sleep } : {}), ...(iamClient ? { iamClient } : {}) }),
+      store,
+      log,
+      now: () => new Date(),
+      ...rest,
+    }
+  }
+  /** Who runs this process, as STS names them: an operator's actions are recorded under it. */
+  const caller = () => callerArn(clients.sts)
+  return { clients, store, sweepDeps, operatorDeps, caller }
 }
 
 export type Runtime = ReturnType<typeof createRuntime>
@@ -45,18 +70,20 @@ export type Runtime = ReturnType<typeof createRuntime>
 export function slackNotifier(
   runtime: Runtime,
   source: { webhookUrl?: string | undefined; secretArn?: string | undefined },
-): SweepDeps['notify'] {
+): Notifier | undefined {
   const { webhookUrl, secretArn } = source
-  if (webhookUrl) return (message) => postToSlack(webhookUrlFromSecret(webhookUrl), message)
+  if (webhookUrl) return { post: (message) => postToSlack(webhookUrlFromSecret(webhookUrl), message) }
   if (!secretArn) return undefined
   let cached: Promise<string> | undefined
-  return async (message) => {
-    cached ??= readSecretString(runtime.clients.secrets, secretArn).then(webhookUrlFromSecret)
-    try {
-      await postToSlack(await cached, message)
-    } catch (error) {
-      cached = undefined // a rotated or fixed secret is read again next time
-      throw error
-    }
+  return {
+    async post(message) {
+      cached ??= readSecretString(runtime.clients.secrets, secretArn).then(webhookUrlFromSecret)
+      try {
+        await postToSlack(await cached, message)
+      } catch (error) {
+        cached = undefined // a rotated or fixed secret is read again next time
+        throw error
+      }
+    },
   }
 }

@@ -1,9 +1,11 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda'
+import type { OperatorDeps } from '../../shared/app/operator.js'
+import type { SweepDeps } from '../../shared/app/org-sweep.js'
 import type { AwsTarget } from '../../shared/aws/clients.js'
-import type { StateStore } from '../../shared/aws/state-store.js'
 import type { Logger } from '../../shared/logger.js'
+import type { StateStore } from '../../shared/ports.js'
 import type { HubConfig, StoreConfig } from '../config.js'
-import type { SweepDeps } from '../sweep.js'
+import type { Runtime } from '../runtime.js'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -28,8 +30,14 @@ export interface CliContext {
   lambda: () => LambdaClient
   /** Who runs the command (sts:GetCallerIdentity), for the audit trail. */
   callerArn: () => Promise<string>
-  /** The configuration and the clients an operator action runs with (no time budget outside Lambda). */
-  operator: (extra?: Partial<SweepDeps>) => { config: HubConfig; deps: SweepDeps }
+  /** The configuration and the ports an operator action runs with. */
+  operator: () => { config: HubConfig; deps: OperatorDeps }
+  /** The configuration, the runtime and the ports a sweep run here runs with. */
+  sweeper: () => {
+    config: HubConfig
+    runtime: Runtime
+    deps: (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>) => SweepDeps
+  }
   /** Prints the records as JSON with `--json`, else as text. */
   print: (json: boolean | undefined, data: unknown, text: () => string) => void
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { addExemption, listExemptions, revokeExemption } from '../exemptions.js'
+import { addExemption, listExemptions, revokeExemption } from '../../shared/app/exemptions.js'
 import { accountId, int, namespaces } from './args.js'
 import type { CliContext } from './context.js'
 

@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
-import type { UserDecision } from '../../shared/domain/decision.js'
+import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
+import type { SweepReport } from '../../shared/app/org-sweep.js'
 import { countsText, exemptCommand, releaseCommand } from '../../shared/domain/digest.js'
 import type { ScheduledRow } from '../../shared/domain/notice.js'
 import type {
@@ -8,11 +9,9 @@ import type {
   ChangeRecord,
   SweepAccountRow,
   SweepSummary,
+  UserDecision,
+  UserState,
 } from '../../shared/domain/records.js'
-import type { UserState } from '../../shared/domain/user-state.js'
-import type { ReleaseResult } from '../release.js'
-import type { RollbackResult } from '../rollback.js'
-import type { SweepReport } from '../sweep.js'
 
 let terminalWidth: number | undefined
 

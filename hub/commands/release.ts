@@ -1,9 +1,19 @@
 import type { Command } from 'commander'
+import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
 import { askHub } from '../../shared/aws/hub-invoke.js'
-import { type ReleaseResult, releaseDeny } from '../release.js'
+import { type ReleaseEvent, releaseReply } from '../event.js'
 import { accountId, namespaces } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
+
+interface ReleaseFlags {
+  account: string
+  user: string
+  service: string[]
+  reason: string
+  enforce?: boolean
+  json?: boolean
+}
 
 export function addReleaseCommand(program: Command, cli: CliContext): void {
   program
@@ -15,25 +25,19 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--enforce', 'apply it (default: show the plan only)')
     .option('--json', 'JSON output')
-    .action(
-      async (o: {
-        account: string
-        user: string
-        service: string[]
-        reason: string
-        enforce?: boolean
-        json?: boolean
-      }) => {
-        const { config, deps } = cli.operator()
-        const request = { accountId: o.account, userName: o.user, services: o.service, reason: o.reason }
-        // A deployed organization's denies are written by the hub alone: the release is its to carry out.
-        const result =
-          config.hubFunctionName && o.enforce
-            ? ((await askHub(cli.lambda(), config.hubFunctionName, {
-                release: { ...request, requestedBy: await cli.callerArn() },
-              })) as ReleaseResult)
-            : await releaseDeny(deps, config, { ...request, enforce: o.enforce === true })
-        cli.print(o.json, result, () => out.releaseText(result))
-      },
-    )
+    .action(async (o: ReleaseFlags) => {
+      const { config, deps } = cli.operator()
+      const request = { accountId: o.account, userName: o.user, services: o.service, reason: o.reason }
+      const actor = await cli.callerArn()
+      // A deployed organization's denies are written by the hub alone: the release is its to carry out.
+      const result: ReleaseResult =
+        config.hubFunctionName && o.enforce
+          ? await inHub(cli, config.hubFunctionName, { release: { ...request, requestedBy: actor } })
+          : await releaseDeny(deps, config, { ...request, enforce: o.enforce === true, actor })
+      cli.print(o.json, result, () => out.releaseText(result))
+    })
+}
+
+async function inHub(cli: CliContext, functionName: string, event: ReleaseEvent): Promise<ReleaseResult> {
+  return askHub(cli.lambda(), { functionName, event, reply: releaseReply })
 }

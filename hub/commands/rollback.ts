@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
+import { rollback } from '../../shared/app/operator.js'
 import { ConfigError } from '../../shared/errors.js'
-import { rollback } from '../rollback.js'
 import { accountId, isoDate } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -41,7 +41,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         const results = await rollback(deps, config, {
           accountId: o.account,
           ...(o.user ? { userName: o.user } : {}),
-          ...(o.dryRun ? { dryRun: true } : {}),
+          ...(o.dryRun ? { dryRun: true } : { actor: await cli.callerArn() }),
           ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
         })
         cli.print(

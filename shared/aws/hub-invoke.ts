@@ -1,11 +1,16 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
+import type { z } from 'zod'
 import { LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 
 /**
  * Starts an asynchronous invocation of the hub function (a continuation, or a sweep an operator starts).
  * Returns Lambda's request id: the hub derives the sweep id of a manual sweep from it.
  */
-export async function startInHub(lambda: LambdaClient, functionName: string, event: object): Promise<string> {
+export async function startInHub(
+  lambda: LambdaClient,
+  functionName: string,
+  event: unknown,
+): Promise<string> {
   const reply = await lambda.send(
     new InvokeCommand({
       FunctionName: functionName,
@@ -23,8 +28,12 @@ export class HubError extends LeastPrivilegeError {
   override readonly name = 'HubError'
 }
 
-/** Asks the hub function to carry out one request and waits for its answer (a release). */
-export async function askHub(lambda: LambdaClient, functionName: string, event: object): Promise<unknown> {
+/** Asks the hub function to carry out one request and waits for its answer, parsed with `reply`. */
+export async function askHub<S extends z.ZodType>(
+  lambda: LambdaClient,
+  request: { functionName: string; event: unknown; reply: S },
+): Promise<z.output<S>> {
+  const { functionName, event } = request
   const reply = await lambda.send(
     new InvokeCommand({
       FunctionName: functionName,
@@ -43,5 +52,10 @@ export async function askHub(lambda: LambdaClient, functionName: string, event: 
     const message = (payload as { errorMessage?: unknown } | undefined)?.errorMessage
     throw new HubError(`${functionName}: ${typeof message === 'string' ? message : reply.FunctionError}`)
   }
-  return payload
+  const parsed = request.reply.safeParse(payload)
+  if (!parsed.success)
+    throw new UnexpectedReplyError(
+      `${functionName} answered with an unexpected reply: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(reply)'}: ${i.message}`).join('; ')}`,
+    )
+  return parsed.data
 }

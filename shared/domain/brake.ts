@@ -72,3 +72,34 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
   }
   return { tripped: false }
 }
+
+/** What one user's plan adds to the account's blast radius. */
+export interface UserRadius {
+  decision: { added: readonly { onboarding?: true | undefined }[]; removed: readonly unknown[] }
+  /** Services in the user's report; absent when no report was read (not evaluated). */
+  granted?: number
+  activeDenies: number
+  recordedPolicies: number
+  missingPolicies: number
+  recentUse?: boolean
+}
+
+export function measureBlastRadius(plans: readonly UserRadius[]): BlastRadius {
+  const evaluated = plans.filter((p) => p.granted !== undefined)
+  // An account's onboarding was announced whole, on purpose: what it carries out is not a day's drift.
+  // Unless the user's own report, read that day, shows no use at all: that is what an outage's reply
+  // looks like (another user's healthy report, or a stored one of a good day, proves nothing about it).
+  const restricting = (p: UserRadius) => p.decision.added.filter((c) => !(p.recentUse && c.onboarding))
+  const lifting = plans.filter((p) => p.decision.removed.length > 0)
+  return {
+    usersEvaluated: evaluated.length,
+    usersNewlyRestricted: evaluated.filter((p) => restricting(p).length > 0).length,
+    servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
+    servicesNewlyDenied: evaluated.reduce((n, p) => n + restricting(p).length, 0),
+    activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
+    usersLifted: lifting.length,
+    servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),
+    recordedPolicies: plans.reduce((n, p) => n + p.recordedPolicies, 0),
+    missingPolicies: plans.reduce((n, p) => n + p.missingPolicies, 0),
+  }
+}

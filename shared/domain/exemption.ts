@@ -1,3 +1,4 @@
+import type { Exemption, UserState } from './records.js'
 import type { IamUser } from './types.js'
 
 /**
@@ -32,25 +33,26 @@ export function isTooYoung(user: IamUser, now: Date, windowDays: number): boolea
 /** The end date of an exemption that lasts until an operator lifts it (`exemptions revoke`). */
 export const UNTIL_LIFTED = '9999-12-31T00:00:00.000Z'
 
-/** An operator's time-limited exemption of a user, or of one service for that user. */
-export interface TemporaryExemption {
-  userName: string
-  /** The UserId it was granted to; absent in rows written before it was kept (matched by name). */
-  userId?: string
-  service?: string
-  until: string
+/**
+ * Whether an exemption is this user's. It follows the UserId it was granted to: taking that user's name
+ * by a rename, or reusing a deleted user's name, gets nothing. Rows from before the UserId was kept, or
+ * a user whose UserId is not known, match by name (IAM compares names ignoring case).
+ */
+export function isExemptionOf(
+  exemption: Exemption,
+  user: { name: string; id?: string | undefined },
+): boolean {
+  if (exemption.userId && user.id) return exemption.userId === user.id
+  return exemption.userName.toLowerCase() === user.name.toLowerCase()
 }
 
 /** The exemptions in force for a user now; expired ones are ignored even before TTL removes them. */
 export function activeExemptions(
   user: { name: string; id: string },
-  exemptions: readonly TemporaryExemption[],
+  exemptions: readonly Exemption[],
   now: Date,
 ): { exemptServices: string[]; exemptUntil?: string } {
-  // An exemption follows the UserId it was granted to: taking that user's name by a rename gets nothing.
-  const isFor = (e: TemporaryExemption) =>
-    e.userId ? e.userId === user.id : e.userName.toLowerCase() === user.name.toLowerCase()
-  const live = exemptions.filter((e) => isFor(e) && Date.parse(e.until) > now.getTime())
+  const live = exemptions.filter((e) => isExemptionOf(e, user) && Date.parse(e.until) > now.getTime())
   const whole = live
     .filter((e) => !e.service)
     .map((e) => e.until)
@@ -60,4 +62,24 @@ export function activeExemptions(
     exemptServices: [...new Set(live.flatMap((e) => (e.service ? [e.service] : [])))].sort(),
     ...(whole ? { exemptUntil: whole } : {}),
   }
+}
+
+/** The recorded users as the plan finds them: by UserId, else (rows from before it was kept) by name. */
+export interface RecordedUsers {
+  users: ReadonlyMap<string, UserState>
+  usersById: ReadonlyMap<string, UserState>
+}
+
+/**
+ * The recorded state of an IAM user, found by its UserId. A row from before the UserId was kept is
+ * matched by name; a row naming another UserId belongs to a deleted user whose name was reused.
+ */
+export function recordedStateOf(
+  records: RecordedUsers,
+  user: { name: string; id: string },
+): UserState | undefined {
+  const byId = records.usersById.get(user.id)
+  if (byId) return byId
+  const byName = records.users.get(user.name)
+  return byName && byName.userId === undefined ? byName : undefined
 }

@@ -5,8 +5,8 @@
  */
 import type { DecisionStatus } from './decision.js'
 import { isTooYoung } from './exemption.js'
-import type { ScheduledDeny } from './notice.js'
 import { type DenyPlan, liftDenies } from './planner.js'
+import type { ScheduledDeny } from './records.js'
 import type { IamUser } from './types.js'
 import type { WritePlan } from './write-plan.js'
 

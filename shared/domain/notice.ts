@@ -5,37 +5,9 @@
  * exemption or a release) before anything is taken away.
  */
 
+import type { Owner, ScheduledDeny } from './records.js'
+
 const DAY_MS = 86_400_000
-
-/** A deny announced and not yet carried out. */
-export interface ScheduledDeny {
-  /** The UTC day (YYYY-MM-DD) on or after which the deny is carried out. */
-  on: string
-  /** When it was scheduled (ISO). */
-  since: string
-  /**
-   * Scheduled by the account's first enforce sweep: carried out on its day without an operator's
-   * confirmation, since the whole account was announced at once on purpose (see the brake).
-   */
-  onboarding?: true
-}
-
-/** Why a scheduled deny was dropped before its day. */
-export const CANCEL_REASONS = [
-  'used',
-  'exempt',
-  'never-deny',
-  'released',
-  'rolled-back',
-  'not-granted',
-  'clock-restarted',
-] as const
-export type CancelReason = (typeof CANCEL_REASONS)[number]
-
-export interface Cancelled {
-  namespace: string
-  reason: CancelReason
-}
 
 /** The UTC day of a time, as YYYY-MM-DD. */
 export function dayOf(at: Date): string {
@@ -88,7 +60,11 @@ export interface ScheduledRow {
 
 /** Each user's scheduled denies (due on or before `until`, when given), soonest first. */
 export function scheduledDenies(
-  users: readonly { accountId: string; userName: string; scheduled?: Record<string, ScheduledDeny> }[],
+  users: readonly {
+    accountId: string
+    userName: string
+    scheduled?: Record<string, ScheduledDeny> | undefined
+  }[],
   until?: string,
 ): ScheduledRow[] {
   return users
@@ -117,8 +93,6 @@ export function scheduledDenies(
  * the owner tag is reported as malformed and never put in a message: a tag value is the user's to set.
  */
 const MEMBER_ID = /^[UW][A-Z0-9]{2,20}$/
-
-export type Owner = { memberId: string } | { malformed: true }
 
 /** The owner named by the user's tag `tagKey`, when the user carries it. */
 export function ownerOf(

@@ -1,11 +1,13 @@
-import {
-  asOnboarding,
-  type Cancelled,
-  type CancelReason,
-  daysAfter,
-  isDue,
-  type ScheduledDeny,
-} from './notice.js'
+import { asOnboarding, daysAfter, isDue } from './notice.js'
+import type {
+  Attempt,
+  Cancelled,
+  CancelReason,
+  DenyPeriod,
+  LiftReason,
+  ScheduledDeny,
+  ServiceChange,
+} from './records.js'
 import type { ServiceUsage } from './types.js'
 
 const DAY_MS = 86_400_000
@@ -39,36 +41,6 @@ export interface PlanInput {
   noticeDays: number
   /** The account's first enforce sweep: what it schedules is announced as the account's onboarding. */
   onboarding: boolean
-}
-
-export interface DenyPeriod {
-  from: string
-  to: string
-}
-
-/** Why a service became denied. */
-export type AddReason = 'unused' | 'never-used'
-/** Why a deny was lifted: only a person's decision ever lifts one. */
-export type LiftReason = 'never-deny' | 'exempt' | 'released' | 'rolled-back'
-export type ChangeReason = AddReason | LiftReason
-
-export interface ServiceChange {
-  namespace: string
-  reason: ChangeReason
-  /** When the service was last used, for `unused`. */
-  lastUsed?: string
-  /** The day a deny carried out had been scheduled for. */
-  scheduledOn?: string
-  /** Carried out from the account's onboarding schedule (see ScheduledDeny). */
-  onboarding?: true
-}
-
-/** Activity on a service the project denies: Access Advisor counts denied calls, so it is an attempt. */
-export interface Attempt {
-  namespace: string
-  /** Time of the attempt (ISO). */
-  at: string
-  region?: string
 }
 
 export interface DenyPlan {
@@ -107,102 +79,114 @@ export interface DenyPlan {
  * (used, exempted, no longer granted) leaves the schedule, with the reason.
  */
 export function planDenySet(input: PlanInput): DenyPlan {
-  const windowStart = input.now.getTime() - input.windowDays * DAY_MS
-  const nowIso = input.now.toISOString()
-  const firstSeen: Record<string, string> = {}
-  const deny = new Set<string>()
-  const added: ServiceChange[] = []
-  const attempts: Attempt[] = []
-  const scheduled: Record<string, ScheduledDeny> = {}
-  const newlyScheduled: string[] = []
-  const cancelled: Cancelled[] = []
-  const cancel = (ns: string, reason: CancelReason) => {
-    if (input.scheduled[ns]) cancelled.push({ namespace: ns, reason })
+  const plan: DenyPlan = {
+    deny: [],
+    added: [],
+    removed: [],
+    firstSeen: {},
+    attempts: [],
+    scheduled: {},
+    newlyScheduled: [],
+    cancelled: [],
   }
+  const deny = new Set<string>()
   const reported = new Set<string>()
-
   for (const usage of dedupe(input.report)) {
-    const ns = usage.namespace
-    reported.add(ns)
-    const seen = input.firstSeen?.[ns] ?? (input.firstSeen ? input.now : input.userCreateDate).toISOString()
-    firstSeen[ns] = seen
-    const lastUsed = usage.lastAuthenticated?.toISOString()
-
-    if (input.currentlyDenied.has(ns)) {
-      const attempt = newAttempt(usage, input.deniedSince[ns] ?? nowIso, input.lastAttempts[ns])
-      if (attempt) attempts.push(attempt)
-      continue // kept or lifted below, whatever the report says
-    }
-    if (input.neverDeny.has(ns)) {
-      cancel(ns, 'never-deny')
-      continue
-    }
-    if (input.exemptServices.has(ns)) {
-      cancel(ns, 'exempt')
-      continue
-    }
-    const used = usedAt(usage, input.pastDenies?.[ns])
-    if (used && used.getTime() >= windowStart) {
-      cancel(ns, 'used')
-      continue
-    }
-    if (Date.parse(seen) > windowStart) {
-      cancel(ns, 'clock-restarted')
-      continue // granted too recently to judge
-    }
-    const notice = input.scheduled[ns]
-    // A deny that an exemption or NEVER_DENY only suspended comes back as it was, with no new notice:
-    // else a short exemption and one call during the notice would win the service back. Suspended, the
-    // service was seen before its deny began; a release or rollback restarted its clock since.
-    const period = input.pastDenies?.[ns]
-    const resumed =
-      period !== undefined &&
-      Date.parse(seen) < Date.parse(period.from) &&
-      (!used || used.getTime() < Date.parse(period.to))
-    if (input.noticeDays > 0 && !resumed && !(notice && isDue(notice, input.now))) {
-      if (notice) scheduled[ns] = notice
-      else {
-        scheduled[ns] = {
-          on: daysAfter(input.now, input.noticeDays),
-          since: nowIso,
-          ...(input.onboarding ? { onboarding: true as const } : {}),
-        }
-        newlyScheduled.push(ns)
-      }
-      continue
-    }
-    deny.add(ns)
-    const carried = notice
-      ? { scheduledOn: notice.on, ...(asOnboarding(notice, input.now) ? { onboarding: true as const } : {}) }
-      : {}
-    if (used) added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString(), ...carried })
-    else added.push({ namespace: ns, reason: lastUsed ? 'unused' : 'never-used', ...carried })
+    reported.add(usage.namespace)
+    judgeService(input, usage, plan, deny)
   }
   for (const ns of Object.keys(input.scheduled).sort())
-    if (!reported.has(ns) && !input.currentlyDenied.has(ns)) cancel(ns, 'not-granted')
-
-  const removed: ServiceChange[] = []
+    if (!reported.has(ns) && !input.currentlyDenied.has(ns)) cancelIn(input, plan, ns, 'not-granted')
   for (const ns of [...input.currentlyDenied].sort()) {
     const lift = liftReason(input, ns)
     if (lift) {
-      removed.push({ namespace: ns, reason: lift })
+      plan.removed.push({ namespace: ns, reason: lift })
     } else {
       deny.add(ns)
       const known = input.firstSeen?.[ns]
-      if (known && !firstSeen[ns]) firstSeen[ns] = known
+      if (known && !plan.firstSeen[ns]) plan.firstSeen[ns] = known
     }
   }
+  plan.deny = [...deny].sort()
+  plan.added.sort((a, b) => a.namespace.localeCompare(b.namespace))
+  plan.newlyScheduled.sort()
+  plan.cancelled.sort((a, b) => a.namespace.localeCompare(b.namespace))
+  return plan
+}
 
-  return {
-    deny: [...deny].sort(),
-    added: added.sort((a, b) => a.namespace.localeCompare(b.namespace)),
-    removed,
-    firstSeen,
-    attempts,
-    scheduled,
-    newlyScheduled: newlyScheduled.sort(),
-    cancelled: cancelled.sort((a, b) => a.namespace.localeCompare(b.namespace)),
+function cancelIn(input: PlanInput, plan: DenyPlan, ns: string, reason: CancelReason): void {
+  if (input.scheduled[ns]) plan.cancelled.push({ namespace: ns, reason })
+}
+
+/** One reported service: an attempt on a deny, kept allowed (with why a schedule drops), scheduled or denied. */
+function judgeService(input: PlanInput, usage: ServiceUsage, plan: DenyPlan, deny: Set<string>): void {
+  const ns = usage.namespace
+  const seen = input.firstSeen?.[ns] ?? (input.firstSeen ? input.now : input.userCreateDate).toISOString()
+  plan.firstSeen[ns] = seen
+  if (input.currentlyDenied.has(ns)) {
+    const attempt = newAttempt(
+      usage,
+      input.deniedSince[ns] ?? input.now.toISOString(),
+      input.lastAttempts[ns],
+    )
+    if (attempt) plan.attempts.push(attempt)
+    return // kept or lifted by the caller, whatever the report says
   }
+  const used = usedAt(usage, input.pastDenies?.[ns])
+  const allowed = allowedBecause(input, ns, seen, used)
+  if (allowed) {
+    cancelIn(input, plan, ns, allowed)
+    return
+  }
+  const notice = input.scheduled[ns]
+  if (input.noticeDays > 0 && !resumes(input, ns, seen, used) && !(notice && isDue(notice, input.now))) {
+    if (notice) plan.scheduled[ns] = notice
+    else {
+      plan.scheduled[ns] = {
+        on: daysAfter(input.now, input.noticeDays),
+        since: input.now.toISOString(),
+        ...(input.onboarding ? { onboarding: true as const } : {}),
+      }
+      plan.newlyScheduled.push(ns)
+    }
+    return
+  }
+  deny.add(ns)
+  const carried = notice
+    ? { scheduledOn: notice.on, ...(asOnboarding(notice, input.now) ? { onboarding: true as const } : {}) }
+    : {}
+  if (used) plan.added.push({ namespace: ns, reason: 'unused', lastUsed: used.toISOString(), ...carried })
+  else
+    plan.added.push({ namespace: ns, reason: usage.lastAuthenticated ? 'unused' : 'never-used', ...carried })
+}
+
+/** Why a service not denied stays allowed: configuration, an exemption, use within the window, or youth. */
+function allowedBecause(
+  input: PlanInput,
+  ns: string,
+  seen: string,
+  used: Date | undefined,
+): CancelReason | undefined {
+  const windowStart = input.now.getTime() - input.windowDays * DAY_MS
+  if (input.neverDeny.has(ns)) return 'never-deny'
+  if (input.exemptServices.has(ns)) return 'exempt'
+  if (used && used.getTime() >= windowStart) return 'used'
+  if (Date.parse(seen) > windowStart) return 'clock-restarted' // granted too recently to judge
+  return undefined
+}
+
+/**
+ * A deny that an exemption or NEVER_DENY only suspended comes back as it was, with no new notice: else a
+ * short exemption and one call during the notice would win the service back. Suspended, the service was
+ * seen before its deny began; a release or rollback restarted its clock since.
+ */
+function resumes(input: PlanInput, ns: string, seen: string, used: Date | undefined): boolean {
+  const period = input.pastDenies?.[ns]
+  return (
+    period !== undefined &&
+    Date.parse(seen) < Date.parse(period.from) &&
+    (!used || used.getTime() < Date.parse(period.to))
+  )
 }
 
 /**

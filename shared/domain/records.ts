@@ -1,172 +1,251 @@
 /**
- * The records the project keeps: what the state table stores, as the domain sees it. Records whose
- * fields depend on a status are discriminated unions on that status.
+ * The one home of every record's shape: what the state table keeps, what a decision says, what the hub
+ * answers. Each shape is a zod schema and its type is inferred from it, so a field added here is read
+ * back, parsed and typed everywhere at once; nothing else declares these shapes.
  */
-import type { DecisionStatus } from './decision.js'
-import type { Notable } from './digest.js'
-import type { Cancelled } from './notice.js'
-import type { Attempt, ServiceChange } from './planner.js'
-import type { Mode } from './types.js'
+import { z } from 'zod'
+import { DECISION_STATUS_NAMES, type DecisionStatus, MODES } from './decision.js'
 
-/** Decisions per status; a status with none is absent. */
-export type StatusCounts = Partial<Record<DecisionStatus, number>>
+/** A service namespace: a record naming anything else (`*`, `s3:*`) would render a deny of its own making. */
+export const namespace = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')
+const byNamespace = <T extends z.ZodType>(value: T) => z.record(namespace, value)
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day, YYYY-MM-DD')
 
-export type AccountStatus = 'reachable' | 'unreachable' | 'failed'
+export const mode = z.enum(MODES)
 
-export interface AccountState {
-  accountId: string
-  name: string
-  status: AccountStatus
-  reason: string
-  sweepId: string
-  updatedAt: string
-  /** When an enforce sweep first reached the account: before it, the account's first one onboards it. */
-  enforcedSince?: string
-}
+export const decisionStatus = z.enum(DECISION_STATUS_NAMES as [DecisionStatus, ...DecisionStatus[]])
 
-export interface Exemption {
-  accountId: string
-  userName: string
-  /** The UserId the exemption was granted to (from the user's recorded state). */
-  userId?: string
-  /** A single service, or undefined for the whole user. */
-  service?: string
-  /** ISO date the exemption ends. */
-  until: string
-  reason: string
-  createdAt: string
-}
+/** Why a service became denied, and why a deny was lifted (only a person's decision ever lifts one). */
+export const ADD_REASONS = ['unused', 'never-used'] as const
+export const LIFT_REASONS = ['never-deny', 'exempt', 'released', 'rolled-back'] as const
+export type AddReason = (typeof ADD_REASONS)[number]
+export type LiftReason = (typeof LIFT_REASONS)[number]
 
-export interface ChangeRecord {
-  accountId: string
-  userName: string
-  /** Absent only in rows written before the UserId was kept. */
-  userId?: string
-  at: string
-  sweepId: string
-  mode: Mode
+export const serviceChange = z.object({
+  namespace: z.string(),
+  reason: z.enum([...ADD_REASONS, ...LIFT_REASONS]),
+  /** When the service was last used, for `unused`. */
+  lastUsed: z.string().optional(),
+  /** The day a deny carried out had been scheduled for. */
+  scheduledOn: z.string().optional(),
+  /** Carried out from the account's onboarding schedule (see ScheduledDeny). */
+  onboarding: z.literal(true).optional(),
+})
+export type ServiceChange = z.infer<typeof serviceChange>
+
+/** Activity on a service the project denies: Access Advisor counts denied calls, so it is an attempt. */
+export const attempt = z.object({
+  namespace: z.string(),
+  /** Time of the attempt (ISO). */
+  at: z.string(),
+  region: z.string().optional(),
+})
+export type Attempt = z.infer<typeof attempt>
+
+/** The last period a service was denied (ISO bounds): activity then was an attempt, never use. */
+export const denyPeriod = z.object({ from: z.string(), to: z.string() })
+export type DenyPeriod = z.infer<typeof denyPeriod>
+
+/** A deny announced and not yet carried out. */
+export const scheduledDeny = z.object({
+  /** The UTC day (YYYY-MM-DD) on or after which the deny is carried out. */
+  on: day,
+  /** When it was scheduled (ISO). */
+  since: z.string(),
   /**
-   * `attempt`: activity on a denied service (one row per service and attempt time); `exempted` and
-   * `exemption-revoked`: an operator's exemption, kept here after the exemption row itself expires;
-   * `scheduled` and `schedule-cancelled`: denies announced, and announced ones dropped before their day
-   * (one carried out is in the `added` of the row that applies it, with the day it was scheduled for).
+   * Scheduled by the account's first enforce sweep: carried out on its day without an operator's
+   * confirmation, since the whole account was announced at once on purpose (see the brake).
    */
-  status:
-    | DecisionStatus
-    | 'tampered'
-    | 'attempt'
-    | 'exempted'
-    | 'exemption-revoked'
-    | 'scheduled'
-    | 'schedule-cancelled'
-  previousStatus?: string
-  added: ServiceChange[]
-  removed: ServiceChange[]
-  denied: string[]
-  reason: string
-  /** The attempt, on `attempt` rows. */
-  attempt?: Attempt
-  /** Denies announced, with their day, on `scheduled` rows. */
-  scheduled?: { namespace: string; on: string }[]
-  /** Announced denies dropped, with why, on `schedule-cancelled` rows. */
-  cancelled?: Cancelled[]
-  /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
-  actor?: string
-}
+  onboarding: z.literal(true).optional(),
+})
+export type ScheduledDeny = z.infer<typeof scheduledDeny>
 
-interface SweepBase {
-  sweepId: string
-  mode: Mode
-  trigger: string
-  startedAt: string
-  /** How many accounts this sweep targets (the list itself is kept in rows of its own). */
-  accountCount: number
-  invocations: number
-  /** Last sign of life of an invocation at work on the sweep (ISO): a stale one means it stalled. */
-  heartbeatAt?: string
-  /** An operator confirmed a large change: the blast-radius brake does not apply to this sweep. */
-  confirmLargeChange?: boolean
-  /** Every user gets a fresh Access Advisor read (`sweep --full`), stored reports notwithstanding. */
-  fullReads?: boolean
-  /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
-  jobDurationsMs?: number[]
-}
+/** Why a scheduled deny was dropped before its day. */
+export const CANCEL_REASONS = [
+  'used',
+  'exempt',
+  'never-deny',
+  'released',
+  'rolled-back',
+  'not-granted',
+  'clock-restarted',
+] as const
+export type CancelReason = (typeof CANCEL_REASONS)[number]
+export const cancelled = z.object({ namespace, reason: z.enum(CANCEL_REASONS) })
+export type Cancelled = z.infer<typeof cancelled>
 
-export interface RunningSweep extends SweepBase {
-  status: 'running'
-}
+/** `attached-elsewhere`: a policy of the project that belongs to another user was attached to this one. */
+export const TAMPER_KINDS = ['detached', 'modified', 'deleted', 'attached-elsewhere'] as const
+export type TamperKind = (typeof TAMPER_KINDS)[number]
+export const tamperFinding = z.object({ kind: z.enum(TAMPER_KINDS), policyArn: z.string() })
+export type TamperFinding = z.infer<typeof tamperFinding>
 
-/** A sweep no invocation carries on: its invocations died (or hit the cap) with accounts left. */
-export interface StalledSweep extends SweepBase {
-  status: 'stalled'
-  stalledAt: string
-  reason: string
-}
+/** The Slack member a user's owner tag names, or that its value is malformed (never put in a message). */
+export const owner = z.union([z.object({ memberId: z.string() }), z.object({ malformed: z.literal(true) })])
+export type Owner = z.infer<typeof owner>
 
-export interface CompletedSweep extends SweepBase {
-  status: 'completed'
-  finishedAt: string
-  durationMs: number
-  counts: StatusCounts
-  accountsSwept: number
-  accountsUnreachable: number
-  accountsFailed: number
-  /** Accounts where the blast-radius brake held back every write. */
-  accountsBraked: number
-  /** IAM requests sent (every attempt) and throttled, over every account. */
-  iamCalls?: number
-  iamThrottled?: number
-  /** Users planned on their stored report, with no Access Advisor read. */
-  readsSkipped?: number
-}
+/** What a run decided for one user, and why: the unit of audit. */
+export const userDecision = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  /** The user's identity: stable across renames, never reused. */
+  userId: z.string(),
+  userArn: z.string(),
+  status: decisionStatus,
+  /** Services the project denies this user once the run is done (what is live in IAM). */
+  denied: z.array(z.string()),
+  /** Changes relative to what was live: applied when status is enforced/exempt in enforce mode. */
+  added: z.array(serviceChange),
+  removed: z.array(serviceChange),
+  /** Human-readable explanation of the status. */
+  reason: z.string(),
+  /** ARNs of the project's policies for this user after the run. */
+  policyArns: z.array(z.string()),
+  /** Digest of each policy's default document after the run, aligned with policyArns. */
+  policyDigests: z.array(z.string()),
+  /** Changes someone else made to the project's policies since the last sweep. */
+  tampered: z.array(tamperFinding).optional(),
+  /** New attempts on services the project denies this user. */
+  attempts: z.array(attempt).optional(),
+  /** The exemption tag (`key=value`) when the user is exempt by tag. */
+  exemptTag: z.string().optional(),
+  /** Set when the user became exempt by tag since the last sweep: someone tagged them. */
+  newlyExemptTag: z.string().optional(),
+  /** Number of IAM write calls made for this user. */
+  writes: z.number(),
+  /** The plan came from the user's last complete report, not a fresh read (see report-reuse.ts). */
+  reportReused: z.literal(true).optional(),
+  /** First-seen dates to keep for the next sweep (absent when no report was read). */
+  firstSeen: z.record(z.string(), z.string()).optional(),
+  /** Denies announced and not yet carried out (absent when nothing was planned: the last ones stand). */
+  scheduled: z.record(z.string(), scheduledDeny).optional(),
+  /** Services this decision schedules. */
+  newlyScheduled: z.array(z.string()).optional(),
+  /** Scheduled denies this decision drops, and why. */
+  cancelled: z.array(cancelled).optional(),
+  /** The Slack member the user's owner tag names (OWNER_SLACK_TAG), or that its value is malformed. */
+  owner: owner.optional(),
+})
+export type UserDecision = z.infer<typeof userDecision>
 
-export type SweepSummary = RunningSweep | CompletedSweep | StalledSweep
-
-export interface AccountOutcome {
-  accountId: string
-  outcome: 'swept' | Exclude<AccountStatus, 'reachable'>
-  reason: string
-  users: number
-  counts: StatusCounts
-  writes: number
-  durationMs: number
-  /** IAM requests this invocation sent in the account (every attempt), and how many were throttled. */
-  iamCalls?: number
-  iamThrottled?: number
-  /** Users planned on their stored report, with no Access Advisor read. */
-  readsSkipped?: number
-  /** Users with denies scheduled once the account is done (announced, or in plan mode to be). */
-  usersScheduled?: number
-  /** Why the blast-radius brake held back every write, when it did. */
-  brake?: string
-  /** Short lists for the digest. */
-  notable?: Notable
-}
+/** The current state kept per user between sweeps (the audit's "where does this user stand"). */
+export const userState = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  /** The user's identity; absent only in rows written before it was kept. */
+  userId: z.string().optional(),
+  userArn: z.string(),
+  status: decisionStatus,
+  reason: z.string(),
+  denied: z.array(namespace),
+  /** When the live policy started denying each denied service (ISO). */
+  deniedSince: byNamespace(z.string()).optional(),
+  /** The latest attempt recorded on each denied service (ISO). */
+  lastAttempts: byNamespace(z.string()).optional(),
+  /** For services no longer denied: the last period they were, so attempts then never count as use. */
+  pastDenies: byNamespace(denyPeriod).optional(),
+  /** The tag that exempts the user, when one does. */
+  exemptTag: z.string().optional(),
+  policyArns: z.array(z.string()),
+  policyDigests: z.array(z.string()),
+  /** First time each granted service was seen; absent until a report has been read for the user. */
+  firstSeen: byNamespace(z.string()).optional(),
+  /** Denies announced and not carried out yet, by service. */
+  scheduled: byNamespace(scheduledDeny).optional(),
+  /** The earliest day among them: what `audit scheduled` sorts and filters on. */
+  nextScheduled: z.string().optional(),
+  /** Sweep that last changed this row. */
+  sweepId: z.string(),
+  updatedAt: z.string(),
+  /** Write count of the row, for conditional writes: a row changed by another writer is not overwritten. */
+  version: z.number().optional(),
+})
+export type UserState = z.infer<typeof userState>
 
 /**
- * What earlier invocations of a sweep did in an account they left at a user boundary: the users they
- * decided (written and recorded), with their counts and lists, merged into the account's outcome.
+ * What a history row records besides a decision's status: `attempt`, activity on a denied service (one
+ * row per service and attempt time); `exempted` and `exemption-revoked`, an operator's exemption, kept
+ * after the exemption row itself expires; `scheduled` and `schedule-cancelled`, denies announced and
+ * announced ones dropped before their day (one carried out is in the `added` of the row that applies it).
  */
-export interface AccountProgress {
-  userIds: string[]
-  counts: StatusCounts
-  writes: number
-  readsSkipped: number
-  notable: Notable
-}
+export const HISTORY_EVENTS = [
+  'tampered',
+  'attempt',
+  'exempted',
+  'exemption-revoked',
+  'scheduled',
+  'schedule-cancelled',
+] as const
 
-/** An account's row in a sweep, written once its outcome is known (an unfinished account has none). */
-export type SweepAccountRow = AccountOutcome & { doneAt: string }
+export const changeRecord = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  /** Absent only in rows written before the UserId was kept. */
+  userId: z.string().optional(),
+  at: z.string(),
+  sweepId: z.string(),
+  mode,
+  status: z.union([decisionStatus, z.enum(HISTORY_EVENTS)]),
+  previousStatus: z.string().optional(),
+  added: z.array(serviceChange),
+  removed: z.array(serviceChange),
+  denied: z.array(z.string()),
+  reason: z.string(),
+  /** The attempt, on `attempt` rows. */
+  attempt: attempt.optional(),
+  /** Denies announced, with their day, on `scheduled` rows. */
+  scheduled: z.array(z.object({ namespace, on: z.string() })).optional(),
+  /** Announced denies dropped, with why, on `schedule-cancelled` rows. */
+  cancelled: z.array(cancelled).optional(),
+  /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
+  actor: z.string().optional(),
+})
+export type ChangeRecord = z.infer<typeof changeRecord>
+
+/** An operator's time-limited exemption of a user, or of one service for that user. */
+export const exemption = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  /** The UserId the exemption was granted to (from the user's recorded state). */
+  userId: z.string().optional(),
+  /** A single service, or absent for the whole user. */
+  service: z.string().optional(),
+  /** ISO date the exemption ends. */
+  until: z.string(),
+  reason: z.string(),
+  createdAt: z.string(),
+})
+export type Exemption = z.infer<typeof exemption>
+
+export const ACCOUNT_STATUSES = ['reachable', 'unreachable', 'failed'] as const
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
+
+export const accountState = z.object({
+  accountId: z.string(),
+  name: z.string(),
+  status: z.enum(ACCOUNT_STATUSES),
+  reason: z.string(),
+  sweepId: z.string(),
+  updatedAt: z.string(),
+  /** When an enforce sweep first reached the account: before it, the account's first one onboards it. */
+  enforcedSince: z.string().optional(),
+})
+export type AccountState = z.infer<typeof accountState>
 
 /**
  * The last complete Access Advisor report read for a user: what the plan of a sweep is computed from,
  * so that an account too large for one invocation is read across several and planned once.
  */
-export interface StoredReport {
-  userId: string
-  sweepId: string
-  readAt: string
+export const storedReport = z.object({
+  userId: z.string(),
+  sweepId: z.string(),
+  readAt: z.string(),
   /** What granted the user permissions when it was read (IamUser.grantsDigest). */
-  grantsDigest?: string
-  services: { namespace: string; lastAuthenticated?: string; lastRegion?: string }[]
-}
+  grantsDigest: z.string().optional(),
+  services: z.array(
+    z.object({ namespace, lastAuthenticated: z.string().optional(), lastRegion: z.string().optional() }),
+  ),
+})
+export type StoredReport = z.infer<typeof storedReport>
+
+export * from './sweep-records.js'

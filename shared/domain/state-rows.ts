@@ -1,13 +1,23 @@
-import type { UserDecision } from './decision.js'
-import type { ChangeRecord } from './records.js'
-import type { Mode } from './types.js'
-import { isChange, nextUserState, stateChanged, type UserState } from './user-state.js'
+import type { Mode } from './decision.js'
+import type { ChangeRecord, UserDecision, UserState } from './records.js'
+import { isChange, nextUserState, stateChanged } from './user-state.js'
 
 /** The rows a decision writes: the user's new state (only when it changed) and its history rows. */
 export interface DecisionRows {
   state?: UserState
   history: ChangeRecord[]
 }
+
+/** The run a decision belongs to, as its rows name it. */
+export interface RunStamp {
+  sweepId: string
+  mode: Mode
+  now: Date
+  /** The operator, on operator actions. */
+  actor?: string
+}
+
+type Common = Pick<ChangeRecord, 'accountId' | 'userName' | 'userId' | 'sweepId' | 'mode' | 'previousStatus'>
 
 /**
  * Which rows a decision writes, planned before anything is written (as IAM writes are): a history row
@@ -17,21 +27,64 @@ export interface DecisionRows {
 export function rowsForDecision(
   prev: UserState | undefined,
   decision: UserDecision,
-  run: { sweepId: string; mode: Mode; now: Date; actor?: string },
+  run: RunStamp,
 ): DecisionRows {
-  const { sweepId, mode, now } = run
-  const next = nextUserState(prev, decision, sweepId, now, mode)
-  const common = {
+  const next = nextUserState(prev, decision, run.sweepId, run.now, run.mode)
+  const common: Common = {
     accountId: next.accountId,
     userName: next.userName,
     userId: decision.userId,
-    sweepId,
-    mode,
+    sweepId: run.sweepId,
+    mode: run.mode,
     ...(prev ? { previousStatus: prev.status } : {}),
   }
-  const history: ChangeRecord[] = []
-  if (decision.tampered?.length) {
+  const row = (fields: Omit<ChangeRecord, keyof Common | 'added' | 'removed' | 'at'>): ChangeRecord => ({
+    ...common,
+    at: run.now.toISOString(),
+    added: [],
+    removed: [],
+    ...fields,
+  })
+  const history = [
+    ...tamperRows(prev, decision, common, run.now),
+    ...(decision.attempts ?? []).map((attempt) =>
+      row({
+        status: 'attempt',
+        denied: next.denied,
+        attempt,
+        reason: `tried denied service ${attempt.namespace} at ${attempt.at}${attempt.region ? ` in ${attempt.region}` : ''}; the deny stays`,
+      }),
+    ),
+    ...noticeRows(decision, next, run, row),
+  ]
+  if (!stateChanged(prev, next)) return { history }
+  if (isChange(prev, next)) {
     history.push({
+      ...row({
+        status: next.status,
+        denied: next.denied,
+        reason:
+          prev && prev.userName !== next.userName
+            ? `${next.reason} (renamed from ${prev.userName})`
+            : next.reason,
+        ...(run.actor ? { actor: run.actor } : {}),
+      }),
+      added: decision.added,
+      removed: decision.removed,
+    })
+  }
+  return { state: next, history }
+}
+
+function tamperRows(
+  prev: UserState | undefined,
+  decision: UserDecision,
+  common: Common,
+  now: Date,
+): ChangeRecord[] {
+  if (!decision.tampered?.length) return []
+  return [
+    {
       ...common,
       at: new Date(now.getTime() - 1).toISOString(), // sorts before the change that restores it
       status: 'tampered',
@@ -39,64 +92,42 @@ export function rowsForDecision(
       removed: [],
       denied: prev?.denied ?? [],
       reason: decision.tampered.map((t) => `${t.kind}: ${t.policyArn}`).join('; '),
-    })
-  }
-  for (const attempt of decision.attempts ?? []) {
-    history.push({
-      ...common,
-      at: now.toISOString(),
-      status: 'attempt',
-      added: [],
-      removed: [],
-      denied: next.denied,
-      attempt,
-      reason: `tried denied service ${attempt.namespace} at ${attempt.at}${attempt.region ? ` in ${attempt.region}` : ''}; the deny stays`,
-    })
-  }
-  // A plan announces nothing: only enforce mode schedules or cancels.
-  const newly = mode === 'enforce' ? (decision.newlyScheduled ?? []) : []
+    },
+  ]
+}
+
+/** A plan announces nothing: only enforce mode schedules or cancels. */
+function noticeRows(
+  decision: UserDecision,
+  next: UserState,
+  run: RunStamp,
+  row: (fields: Omit<ChangeRecord, keyof Common | 'added' | 'removed' | 'at'>) => ChangeRecord,
+): ChangeRecord[] {
+  if (run.mode !== 'enforce') return []
+  const rows: ChangeRecord[] = []
+  const newly = decision.newlyScheduled ?? []
   if (newly.length > 0) {
     const scheduled = newly.map((namespace) => ({ namespace, on: next.scheduled?.[namespace]?.on ?? '' }))
-    history.push({
-      ...common,
-      at: now.toISOString(),
-      status: 'scheduled',
-      added: [],
-      removed: [],
-      denied: next.denied,
-      scheduled,
-      reason: `deny scheduled: ${scheduled.map((s) => `${s.namespace} on ${s.on}`).join(', ')}`,
-    })
+    rows.push(
+      row({
+        status: 'scheduled',
+        denied: next.denied,
+        scheduled,
+        reason: `deny scheduled: ${scheduled.map((s) => `${s.namespace} on ${s.on}`).join(', ')}`,
+      }),
+    )
   }
-  const cancelled = mode === 'enforce' ? (decision.cancelled ?? []) : []
+  const cancelled = decision.cancelled ?? []
   if (cancelled.length > 0) {
-    history.push({
-      ...common,
-      at: now.toISOString(),
-      status: 'schedule-cancelled',
-      added: [],
-      removed: [],
-      denied: next.denied,
-      cancelled,
-      reason: `scheduled deny cancelled: ${cancelled.map((c) => `${c.namespace} (${c.reason})`).join(', ')}`,
-      ...(run.actor ? { actor: run.actor } : {}),
-    })
+    rows.push(
+      row({
+        status: 'schedule-cancelled',
+        denied: next.denied,
+        cancelled,
+        reason: `scheduled deny cancelled: ${cancelled.map((c) => `${c.namespace} (${c.reason})`).join(', ')}`,
+        ...(run.actor ? { actor: run.actor } : {}),
+      }),
+    )
   }
-  if (!stateChanged(prev, next)) return { history }
-  if (isChange(prev, next)) {
-    history.push({
-      ...common,
-      at: now.toISOString(),
-      status: next.status,
-      added: decision.added,
-      removed: decision.removed,
-      denied: next.denied,
-      reason:
-        prev && prev.userName !== next.userName
-          ? `${next.reason} (renamed from ${prev.userName})`
-          : next.reason,
-      ...(run.actor ? { actor: run.actor } : {}),
-    })
-  }
-  return { state: next, history }
+  return rows
 }

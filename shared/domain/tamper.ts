@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto'
+import type { TamperFinding } from './records.js'
 import { defaultDocument, type OwnedPart } from './write-plan.js'
-
-/** `attached-elsewhere`: a policy of the project that belongs to another user was attached to this one. */
-export type TamperKind = 'detached' | 'modified' | 'deleted' | 'attached-elsewhere'
-
-export interface TamperFinding {
-  kind: TamperKind
-  policyArn: string
-}
 
 /** What the last sweep left in place for a user: its policies and a digest of each default document. */
 export interface RecordedPolicies {

@@ -56,5 +56,3 @@ export interface AccountQuotas {
   policiesQuota: number
   policiesInUse: number
 }
-
-export type Mode = 'plan' | 'enforce'

@@ -1,40 +1,6 @@
-import type { DecisionStatus, UserDecision } from './decision.js'
-import { nextScheduledDay, type ScheduledDeny } from './notice.js'
-import type { DenyPeriod } from './planner.js'
-import type { Mode } from './types.js'
-
-/** The current state kept per user between sweeps (the audit's "where does this user stand"). */
-export interface UserState {
-  accountId: string
-  userName: string
-  /** The user's identity; absent only in rows written before it was kept. */
-  userId?: string
-  userArn: string
-  status: DecisionStatus
-  reason: string
-  denied: string[]
-  /** When the live policy started denying each denied service (ISO). */
-  deniedSince?: Record<string, string>
-  /** The latest attempt recorded on each denied service (ISO). */
-  lastAttempts?: Record<string, string>
-  /** For services no longer denied: the last period they were, so attempts then never count as use. */
-  pastDenies?: Record<string, DenyPeriod>
-  /** The tag that exempts the user, when one does. */
-  exemptTag?: string
-  policyArns: string[]
-  policyDigests: string[]
-  /** First time each granted service was seen; absent until a report has been read for the user. */
-  firstSeen?: Record<string, string>
-  /** Denies announced and not carried out yet, by service. */
-  scheduled?: Record<string, ScheduledDeny>
-  /** The earliest day among them: what `audit scheduled` sorts and filters on. */
-  nextScheduled?: string
-  /** Sweep that last changed this row. */
-  sweepId: string
-  updatedAt: string
-  /** Write count of the row, for conditional writes: a row changed by another writer is not overwritten. */
-  version?: number
-}
+import type { DecisionStatus, Mode } from './decision.js'
+import { nextScheduledDay } from './notice.js'
+import type { DenyPeriod, UserDecision, UserState } from './records.js'
 
 /**
  * The state a decision leads to. First-seen dates survive sweeps that read no report (exempt, error,

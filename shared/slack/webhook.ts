@@ -1,5 +1,5 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook'
-import type { SlackMessage } from '../domain/digest.js'
+import type { SlackMessage } from '../domain/slack-message.js'
 import { LeastPrivilegeError } from '../errors.js'
 
 export class SlackError extends LeastPrivilegeError {

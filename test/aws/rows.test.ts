@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseRow, storedReportRow, userStateRow } from '../../shared/aws/state/rows.js'
+import { parseRow } from '../../shared/aws/state/rows.js'
+import { storedReport as storedReportRow, userState as userStateRow } from '../../shared/domain/records.js'
 
 const user = {
   pk: 'ACCOUNT#222222222222',

@@ -22,7 +22,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations'
 import type { STSClient } from '@aws-sdk/client-sts'
 import type { HubConfig } from '../../hub/config.js'
 import { createIamClient } from '../../shared/aws/clients.js'
-import { listAccounts } from '../../shared/aws/organizations.js'
+import { organizationOver } from '../../shared/aws/organizations.js'
 import { assumeSpokeRole } from '../../shared/aws/spoke-session.js'
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.js'
 import { planDenySet } from '../../shared/domain/planner.js'
@@ -37,7 +37,7 @@ export async function naiveSweep(
   pollMs: number,
 ): Promise<{ users: number }> {
   let users = 0
-  for (const account of await listAccounts(clients.organizations)) {
+  for (const account of await organizationOver(clients.organizations).accounts()) {
     if (account.state !== 'ACTIVE') continue
     const credentials = await assumeSpokeRole(
       clients.sts,

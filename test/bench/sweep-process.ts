@@ -4,7 +4,7 @@
  */
 import { loadHubConfig } from '../../hub/config.js'
 import { createRuntime } from '../../hub/runtime.js'
-import { runSweep } from '../../hub/sweep.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { createHubClients } from '../../shared/aws/clients.js'
 import { createLogger } from '../../shared/logger.js'
 import { naiveSweep } from './naive.js'

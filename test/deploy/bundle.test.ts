@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 
-await startOrgHarness(demoOrg())
+await startDynamoHarness(demoOrg())
 let built: BundleResult
 beforeAll(async () => {
   built = await buildAll()

@@ -7,7 +7,7 @@ import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 
 /** The README's removal loop, as an operator copies it: the account listing and the CLI command. */
 function readmeRemovalLoop(): { query: string; command: string[] } {
@@ -25,7 +25,7 @@ function readmeRemovalLoop(): { query: string; command: string[] } {
 
 describe("the README's removal sequence", () => {
   it('leaves no policy of ours, attached or not, in any account', async () => {
-    const h = await startOrgHarness(demoOrg(), {}, 'test')
+    const h = await startDynamoHarness(demoOrg(), {}, 'test')
     const cli = cliRunner({ ...process.env, ...hubTestEnv() })
     const enforced = await cli('sweep', '--enforce', '--confirm-large-change')
     expect(enforced.code).toBe(3) // the sandbox account has no spoke role

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { UserDecision } from '../../shared/domain/decision.js'
-import {
-  buildDigest,
-  clampLines,
-  type DigestAccount,
-  type DigestInput,
-  NOTABLE_LIMIT,
-  notableOf,
-  SLACK_LIMITS,
-} from '../../shared/domain/digest.js'
+import { buildDigest, type DigestAccount, type DigestInput } from '../../shared/domain/digest.js'
+import { NOTABLE_LIMIT, notableOf } from '../../shared/domain/notable.js'
+import type { UserDecision } from '../../shared/domain/records.js'
+import { clampLines, SLACK_LIMITS } from '../../shared/domain/slack-message.js'
 
 function decision(userName: string, status: UserDecision['status'], added: string[] = []): UserDecision {
   return {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { BEFORE_READ, firstOutcome, type ReadGateInput } from '../../shared/domain/gates.js'
-import { daysAfter, ownerOf, type ScheduledDeny, scheduledDenies } from '../../shared/domain/notice.js'
+import { daysAfter, ownerOf, scheduledDenies } from '../../shared/domain/notice.js'
 import { type PlanInput, planDenySet } from '../../shared/domain/planner.js'
+import type { ScheduledDeny } from '../../shared/domain/records.js'
 import { nextUserState } from '../../shared/domain/user-state.js'
 
 const DAY = 86_400_000

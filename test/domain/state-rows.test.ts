@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseRow, userStateRow } from '../../shared/aws/state/rows.js'
-import type { UserDecision } from '../../shared/domain/decision.js'
+import { parseRow } from '../../shared/aws/state/rows.js'
+import { type UserDecision, userState as userStateRow } from '../../shared/domain/records.js'
 import { rowsForDecision } from '../../shared/domain/state-rows.js'
 import { nextUserState } from '../../shared/domain/user-state.js'
 import { UnexpectedReplyError } from '../../shared/errors.js'

@@ -8,14 +8,14 @@ import { handler } from '../../hub/lambda.js'
 import { cliRunner, type Terminal } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg, must } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 
 // The hub's metric lines are Lambda's business (test/aws/sweep-metrics.test.ts).
 vi.mock('../../shared/aws/sweep-metrics.js', () => ({ publishSweepMetrics: async () => undefined }))
 
 /** The demo organization, new for each test, and the CLI pointed at it (optionally on a terminal). */
 async function givenDemoOrg(terminal?: Terminal) {
-  const h = await startOrgHarness(demoOrg(), {}, 'test')
+  const h = await startDynamoHarness(demoOrg(), {}, 'test')
   const env = { ...process.env, ...hubTestEnv() }
   return { h, env, cli: cliRunner(env, terminal) }
 }

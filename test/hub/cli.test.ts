@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 
 /** The demo organization, new for each test, and the CLI pointed at it. */
 async function givenDemoOrg() {
-  await startOrgHarness(demoOrg(), {}, 'test')
+  await startDynamoHarness(demoOrg(), {}, 'test')
   return cliRunner({ ...process.env, ...hubTestEnv() })
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Continuation, runSweep, type SweepDeps } from '../../hub/sweep.js'
+import { type Continuation, runSweep, type SweepDeps } from '../../shared/app/org-sweep.js'
 import type { AccountSeed } from '../emulator/seed.js'
 import { startOrgHarness } from '../support/org-harness.js'
 

@@ -13,9 +13,10 @@ import {
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
 import type { HubConfig } from '../../hub/config.js'
-import { addExemption } from '../../hub/exemptions.js'
 import { slackNotifier } from '../../hub/runtime.js'
-import { runSweep } from '../../hub/sweep.js'
+import { saveDecision } from '../../shared/app/account-writes.js'
+import { addExemption } from '../../shared/app/exemptions.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { StateConflictError } from '../../shared/errors.js'
 import type { AccountSeed, UserSeed } from '../emulator/seed.js'
@@ -31,8 +32,8 @@ const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
 const MGMT = '600000000001'
 const h = await startOrgHarness({ managementAccountId: MGMT, accounts: [{ id: MGMT, users: [] }] })
 const slack = await startSlackStandIn()
-const notify = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
-const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
+const cli = cliRunner({ ...process.env, ...hubTestEnv() }, undefined, { store: h.store })
 const DAY = 86_400_000
 const T0 = new Date()
 const day = (n: number) => new Date(T0.getTime() + n * DAY)
@@ -62,7 +63,7 @@ function enforce(
   now: Date,
   options: { confirm?: boolean; config?: Partial<HubConfig> } = {},
 ) {
-  return runSweep(h.deps({ now: () => now, notify }), h.config({ refreshDays: 1, ...options.config }), {
+  return runSweep(h.deps({ now: () => now, notifier }), h.config({ refreshDays: 1, ...options.config }), {
     kind: 'new',
     mode: 'enforce',
     trigger: 'test',
@@ -382,8 +383,9 @@ describe('denies that hold', () => {
       writes: 0,
     })
     const run = { sweepId: 'writer', mode: 'enforce' as const, now: new Date() }
-    await h.store.users.saveDecision(loaded, decision('first writer'), run, loaded)
-    await expect(h.store.users.saveDecision(loaded, decision('second writer'), run, loaded)).rejects.toThrow(
+    const known = { prev: loaded, current: loaded }
+    await saveDecision(h.store, known, decision('first writer'), run)
+    await expect(saveDecision(h.store, known, decision('second writer'), run)).rejects.toThrow(
       StateConflictError,
     )
     expect(await h.store.audit.user(id, 'raced')).toMatchObject({ reason: 'first writer', version: 2 })

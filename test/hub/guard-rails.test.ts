@@ -8,12 +8,15 @@ import {
   SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
-import { rollback } from '../../hub/rollback.js'
 import { slackNotifier } from '../../hub/runtime.js'
-import { runSweep, type SweepDeps } from '../../hub/sweep.js'
+import { holdLock } from '../../shared/app/account-lock.js'
+import { saveDecision } from '../../shared/app/account-writes.js'
+import { rollback } from '../../shared/app/operator.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
-import type { SlackMessage } from '../../shared/domain/digest.js'
-import type { Mode } from '../../shared/domain/types.js'
+import type { Mode } from '../../shared/domain/decision.js'
+import type { SlackMessage } from '../../shared/domain/slack-message.js'
+import type { Notifier } from '../../shared/ports.js'
 import { credentialsFor } from '../emulator/server.js'
 import { freshAccountId, must, ourPolicyArn, statusAccount } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
@@ -27,19 +30,19 @@ const config = h.config()
  * A fresh account with one user per decision status, swept on its own. Digests are collected in memory
  * unless the test brings its own notifier (the Slack stand-in).
  */
-function givenAccount(notifier?: SweepDeps['notify']) {
+function givenAccount(given?: Notifier) {
   const id = freshAccountId()
   const account = h.emulator.addAccount(statusAccount(id))
   const admin = createIamClient({ credentials: credentialsFor(id), maxAttempts: 1 })
   const digests: SlackMessage[] = []
-  const notify: SweepDeps['notify'] =
-    notifier ??
-    (async (message) => {
+  const notifier: Notifier = given ?? {
+    post: async (message) => {
       digests.push(message)
-    })
+    },
+  }
   // Every sweep reads every report (`--full`): these stories change usage between sweeps of one day.
   const sweep = (mode: Mode, options: { confirm?: boolean; now?: Date } = {}) =>
-    runSweep(h.deps({ notify, ...(options.now ? { now: () => options.now as Date } : {}) }), config, {
+    runSweep(h.deps({ notifier, ...(options.now ? { now: () => options.now as Date } : {}) }), config, {
       kind: 'new',
       mode,
       trigger: 'test',
@@ -67,7 +70,7 @@ function givenAccount(notifier?: SweepDeps['notify']) {
   }
 }
 
-async function givenEnforced(notifier?: SweepDeps['notify']) {
+async function givenEnforced(notifier?: Notifier) {
   const world = givenAccount(notifier)
   await world.sweep('enforce', { confirm: true })
   return world
@@ -190,7 +193,7 @@ describe('one writer per account', () => {
     expect(writes).toBe(0)
     expect(held.accounts[0]).toMatchObject({ outcome: 'failed', reason: expect.stringContaining(other) })
     expect(w.alerts('alert.account-locked')).toHaveLength(1)
-    await expect(rollback(h.deps(), config, { accountId: w.id, userName: 'bob' })).rejects.toThrow(
+    await expect(rollback(h.operator(), config, { accountId: w.id, userName: 'bob' })).rejects.toThrow(
       new RegExp(`account ${w.id} is busy: ${other} holds it`),
     )
     expect(w.bob().attached).toContain(w.bobPolicy)
@@ -204,11 +207,9 @@ describe('one writer per account', () => {
   it('renews the lease while the work runs, so long work is never taken over', async () => {
     const id = freshAccountId()
     const others: boolean[] = []
-    const held = await h.store.locks.hold(
-      id,
-      'long-rollback',
-      () => new Date(),
-      300,
+    const held = await holdLock(
+      h.store.locks,
+      { accountId: id, holder: 'long-rollback', now: () => new Date(), leaseMs: 300 },
       async () => {
         for (let i = 0; i < 4; i++) {
           await new Promise((resolve) => setTimeout(resolve, 200)) // 800 ms in all: past two leases
@@ -283,8 +284,9 @@ describe('tamper detection', () => {
     const w = await givenEnforced()
     const recorded = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
     // As if the last sweep's writes landed but its record did not: the digest on record is older.
-    await h.store.users.saveDecision(
-      recorded,
+    await saveDecision(
+      h.store,
+      { prev: recorded, current: recorded },
       {
         ...recorded,
         userId: must(recorded.userId, 'UserId'),
@@ -295,7 +297,6 @@ describe('tamper detection', () => {
         policyDigests: ['0000000000000000'],
       },
       { sweepId: 'stale', mode: 'enforce', now: new Date() },
-      recorded,
     )
     const report = await w.sweep('enforce')
     expect((await w.notable(report.sweepId))?.totals.tampered).toBe(0)

@@ -1,6 +1,6 @@
 import { AttachUserPolicyCommand } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
-import { runSweep } from '../../hub/sweep.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { refreshSlot } from '../../shared/domain/report-reuse.js'
 import { credentialsFor } from '../emulator/server.js'

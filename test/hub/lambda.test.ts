@@ -1,15 +1,15 @@
 import { describe, expect, it, vi } from 'vitest'
 import { handler as lambdaHandler } from '../../hub/lambda.js'
-import type { SweepReport } from '../../hub/sweep.js'
+import type { SweepReport } from '../../shared/app/org-sweep.js'
 import type { CompletedSweep } from '../../shared/domain/records.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
 const slack = await startSlackStandIn()
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:least-privilege/slack-AbCdEf'
-const h = await startOrgHarness({
+const h = await startDynamoHarness({
   ...demoOrg(),
   secrets: { [SECRET_ARN]: JSON.stringify({ url: slack.url }) },
 })

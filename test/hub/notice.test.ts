@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
-import { runSweep } from '../../hub/sweep.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { cliRunner } from '../support/cli-runner.js'
@@ -17,8 +17,8 @@ import { startSlackStandIn } from '../support/slack-server.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
 const slack = await startSlackStandIn()
-const notify = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
-const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
+const cli = cliRunner({ ...process.env, ...hubTestEnv() }, undefined, { store: h.store })
 const DAY = 86_400_000
 const T0 = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000) // noon today
 const day = (n: number) => new Date(T0.getTime() + n * DAY)
@@ -38,7 +38,7 @@ function givenAccount(users: UserSeed[]) {
   const account = h.emulator.addAccount({ id, users }, T0)
   const sweep = (n: number, config: Partial<HubConfig> = {}, confirm = false) =>
     runSweep(
-      h.deps({ now: () => day(n), sleep: async () => undefined, notify }),
+      h.deps({ now: () => day(n), sleep: async () => undefined, notifier }),
       h.config({ noticeDays: 7, ownerSlackTag: OWNER_TAG, ...config }),
       {
         kind: 'new',
@@ -237,7 +237,7 @@ describe('notice before a new deny', () => {
     // The account row as an older version wrote it: no enforcedSince.
     const row = must((await h.store.users.loadAccount(w.id)).account, 'account row')
     const { enforcedSince: _kept, ...older } = row
-    await h.store.users.saveAccountState(undefined, older)
+    await h.store.users.saveAccountState(older)
     expect((await h.store.users.loadAccount(w.id)).account?.enforcedSince).toBeUndefined()
     await w.sweep(1)
     expect(lastDigest()).not.toContain('onboarded')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRuntime } from '../../hub/runtime.js'
-import { runSweep } from '../../hub/sweep.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import { freshAccountId } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
@@ -16,7 +16,10 @@ describe('pacing', () => {
     // The account answers at most 20 requests a second; the sweep is told to send 15.
     const h = await startOrgHarness({ accounts: [{ id, users }] }, { rateLimitPerSecond: 20 }, 'test')
     const config = h.config({ iamRequestsPerSecond: 15 })
-    const deps = createRuntime(config, h.logs.log).sweepDeps({ remainingMs: () => Number.POSITIVE_INFINITY })
+    const deps = createRuntime(config, h.logs.log).sweepDeps({
+      remainingMs: () => Number.POSITIVE_INFINITY,
+      store: h.store,
+    })
     const started = Date.now()
     const report = await runSweep(deps, config, {
       kind: 'new',

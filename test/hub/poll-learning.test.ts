@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Continuation } from '../../hub/sweep.js'
-import { runSweep } from '../../hub/sweep.js'
+import type { Continuation } from '../../shared/app/org-sweep.js'
+import { runSweep } from '../../shared/app/org-sweep.js'
 import type { AccountSeed } from '../emulator/seed.js'
 import { startOrgHarness } from '../support/org-harness.js'
 

@@ -1,18 +1,12 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import {
-  type Continuation,
-  detectStalled,
-  runSweep,
-  type SweepDeps,
-  type SweepReport,
-} from '../../hub/sweep.js'
+import type { SessionOptions } from '../../hub/runtime.js'
+import { holdLock } from '../../shared/app/account-lock.js'
+import { type Continuation, runSweep, type SweepDeps, type SweepReport } from '../../shared/app/org-sweep.js'
+import { detectStalled } from '../../shared/app/sweep-close.js'
 import { createIamClient } from '../../shared/aws/clients.js'
-import { StateStore } from '../../shared/aws/state-store.js'
-import type { SlackMessage } from '../../shared/domain/digest.js'
+import type { SlackMessage } from '../../shared/domain/slack-message.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { freshAccountId, must } from '../support/fixtures.js'
-import { TABLE } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
@@ -120,9 +114,9 @@ describe('sweeps that never stall silently', () => {
     const t0 = Date.now()
     let frozen = false
     // The first invocation freezes for good after a few IAM calls, as a killed one does.
-    const killedDeps: Partial<SweepDeps> = {
+    const killedDeps: Partial<SweepDeps> & SessionOptions = {
       now: () => new Date(t0),
-      iamFor: (credentials) => {
+      iamClient: (credentials) => {
         const iam = createIamClient({ credentials, maxAttempts: 1 })
         let calls = 0
         iam.middlewareStack.add(
@@ -183,7 +177,12 @@ describe('sweeps that never stall silently', () => {
     const posted: SlackMessage[] = []
     const later = new Date(t0 + 6 * config.accountLeaseMs)
     const stalled = await detectStalled(
-      { store: h.store, log: h.logs.log, now: () => later, notify: async (m) => void posted.push(m) },
+      {
+        store: h.store,
+        log: h.logs.log,
+        now: () => later,
+        notifier: { post: async (m) => void posted.push(m) },
+      },
       config,
     )
     expect(stalled.map((s) => s.sweepId)).toContain(handedOn.sweepId)
@@ -237,40 +236,6 @@ describe('sweeps that never stall silently', () => {
   })
 })
 
-describe('the sweep ledger at scale', () => {
-  it('keeps 20,000 target accounts in rows far below the 400 KB item limit, and its rows expire', async () => {
-    const store = new StateStore(h.runtime.clients.dynamo, TABLE, 30)
-    const targets = Array.from({ length: 20_000 }, (_, i) => String(100_000_000_000 + i))
-    const startedAt = new Date().toISOString()
-    const sweepId = `large-${Date.now()}`
-    await store.sweeps.start(
-      {
-        sweepId,
-        mode: 'plan',
-        trigger: 'test',
-        startedAt,
-        status: 'running',
-        accountCount: targets.length,
-        invocations: 1,
-      },
-      targets,
-    )
-    expect(await store.sweeps.targets(sweepId)).toEqual(targets)
-    const { Items = [] } = await h.runtime.clients.dynamo.send(
-      new QueryCommand({
-        TableName: TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `SWEEP#${sweepId}` },
-      }),
-    )
-    expect(Items.length).toBe(11) // the summary and 10 rows of targets
-    for (const item of Items) {
-      expect(JSON.stringify(item).length).toBeLessThan(100_000)
-      expect(item.expiresAt).toBe(Math.floor(Date.parse(startedAt) / 1000) + 30 * 86_400)
-    }
-  })
-})
-
 describe('the account lock', () => {
   it("tells a holder whose lease was taken over, which stops; its release leaves the new holder's lock", async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
@@ -284,22 +249,15 @@ describe('the account lock', () => {
       resume = r
     })
     let sawLost: boolean | undefined
-    const holding = h.store.locks.hold(
-      accountId,
-      'frozen',
-      () => new Date(t0),
-      60_000,
+    const holding = holdLock(
+      h.store.locks,
+      { accountId, holder: 'frozen', now: () => new Date(t0), leaseMs: 60_000 },
       async (lost) => {
         await frozen // a Lambda environment frozen past its lease
         sawLost = lost()
       },
     )
-    const holder = async () =>
-      (
-        await h.runtime.clients.dynamo.send(
-          new GetCommand({ TableName: TABLE, Key: { pk: `LOCK#${accountId}`, sk: 'LOCK' } }),
-        )
-      ).Item?.holder
+    const holder = () => h.store.locks.holderOf(accountId)
     await expect.poll(holder).toBe('frozen')
     // The lease lapsed: another writer takes the account over; then the frozen holder's renewal fires.
     expect(await h.store.locks.acquire(accountId, 'other', new Date(t0 + 61_000), 60_000)).toEqual({

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { addExemption, revokeExemption } from '../../hub/exemptions.js'
-import { rollback } from '../../hub/rollback.js'
-import { runSweep, type SweepReport } from '../../hub/sweep.js'
+import { addExemption, revokeExemption } from '../../shared/app/exemptions.js'
+import { rollback } from '../../shared/app/operator.js'
+import { runSweep, type SweepReport } from '../../shared/app/org-sweep.js'
 import { type AccountSeed, seededUserId } from '../emulator/seed.js'
 import { must, ourPolicyArn, PREFIX, statusAccount } from '../support/fixtures.js'
-import { startOrgHarness } from '../support/org-harness.js'
+import { startDynamoHarness } from '../support/org-harness.js'
 
 const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
 
@@ -25,7 +25,7 @@ const fillers = Array.from({ length: 18 }, (_, i) => small(String(200000000000 +
 
 /** The whole organization, new for each test: every test here builds the world it needs. */
 async function givenOrg() {
-  const h = await startOrgHarness(
+  const h = await startDynamoHarness(
     {
       managementAccountId: MGMT,
       accounts: [
@@ -160,7 +160,11 @@ describe('the org-wide sweep', () => {
   it('rollback detaches and deletes the deny policy and records it', async () => {
     const { h, config, enforceMember } = await givenOrg()
     await enforceMember()
-    const results = await rollback(h.deps(), config, { accountId: MEMBER, userName: 'bob' })
+    const results = await rollback(h.operator(), config, {
+      accountId: MEMBER,
+      userName: 'bob',
+      actor: OPERATOR,
+    })
     expect(results).toEqual([
       expect.objectContaining({ userName: 'bob', released: expect.arrayContaining(['ec2']) }),
     ])

@@ -1,6 +1,6 @@
 /** Runs the CLI in-process with captured output, as an operator's shell would see it. */
 import { Writable } from 'node:stream'
-import { runCli } from '../../hub/cli.js'
+import { type CliWiring, runCli } from '../../hub/cli.js'
 
 export interface CliRun {
   code: number
@@ -17,6 +17,7 @@ export interface Terminal {
 export function cliRunner(
   env: NodeJS.ProcessEnv,
   terminal?: Terminal,
+  wiring: CliWiring = {},
 ): (...argv: string[]) => Promise<CliRun> {
   return async (...argv) => {
     let stdout = ''
@@ -31,22 +32,26 @@ export function cliRunner(
       { isTTY: terminal !== undefined },
     )
     const answers = [...(terminal?.answers ?? [])]
-    const code = await runCli(argv, {
-      stdout: (t) => {
-        stdout += `${t}\n`
+    const code = await runCli(
+      argv,
+      {
+        stdout: (t) => {
+          stdout += `${t}\n`
+        },
+        stderr: sink,
+        env,
+        ...(terminal
+          ? {
+              columns: terminal.columns,
+              confirm: async (question: string) => {
+                stderr += question
+                return /^y/i.test(answers.shift() ?? '')
+              },
+            }
+          : {}),
       },
-      stderr: sink,
-      env,
-      ...(terminal
-        ? {
-            columns: terminal.columns,
-            confirm: async (question: string) => {
-              stderr += question
-              return /^y/i.test(answers.shift() ?? '')
-            },
-          }
-        : {}),
-    })
+      wiring,
+    )
     return { code, stdout, stderr }
   }
 }

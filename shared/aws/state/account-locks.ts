@@ -1,3 +1,4 @@
+import type { LockAttempt, AccountLocks as Locks } from '../../ports.js'
 import { keys } from '../state-table.js'
 import type { StateTable } from './table.js'
 
@@ -6,16 +7,11 @@ import type { StateTable } from './table.js'
  * writer that died does not hold the account for good. Two writers never interleave their IAM writes and
  * state rows in one account: the second is told who holds it and until when.
  */
-export class AccountLocks {
+export class AccountLocks implements Locks {
   constructor(private readonly table: StateTable) {}
 
   /** Takes the account's lock for `holder`; false (with the current holder) when someone else has it. */
-  async acquire(
-    accountId: string,
-    holder: string,
-    now: Date,
-    leaseMs: number,
-  ): Promise<{ acquired: true } | { acquired: false; heldBy: string; until: string }> {
+  async acquire(accountId: string, holder: string, now: Date, leaseMs: number): Promise<LockAttempt> {
     const acquired = await this.table.putIf(
       { pk: keys.lock(accountId), sk: keys.lockRow, holder, leaseExpiresAt: now.getTime() + leaseMs },
       {
@@ -32,49 +28,8 @@ export class AccountLocks {
     }
   }
 
-  /**
-   * Runs `work` under the account's lock, renewing the lease every third of it so that work longer than
-   * one lease (a long CLI rollback, a large account) is never taken over, and gives it back after. A
-   * renewal only ever extends this holder's own row: once another writer took the account over (this
-   * one was frozen past its lease), `lost()` turns true for good and the work must stop writing.
-   */
-  async hold<T>(
-    accountId: string,
-    holder: string,
-    now: () => Date,
-    leaseMs: number,
-    work: (lost: () => boolean) => Promise<T>,
-  ): Promise<{ held: true; result: T } | { held: false; heldBy: string; until: string }> {
-    const taken = await this.acquire(accountId, holder, now(), leaseMs)
-    if (!taken.acquired) return { held: false, heldBy: taken.heldBy, until: taken.until }
-    let lost = false
-    // On this process's own monotonic clock: past the lease with no renewal, the lock may be someone
-    // else's, whatever the table would say (a table unreachable for a lease counts as lost).
-    let renewedAt = performance.now()
-    let renewing: Promise<void> = Promise.resolve()
-    const renewal = setInterval(() => {
-      const asked = performance.now()
-      renewing = this.renew(accountId, holder, now(), leaseMs).then(
-        (kept) => {
-          if (kept) renewedAt = asked
-          else lost = true
-        },
-        () => undefined, // a failed call is not yet a lost lock: the deadline decides
-      )
-    }, leaseMs / 3)
-    renewal.unref()
-    const isLost = () => lost || performance.now() - renewedAt > leaseMs * 0.9
-    try {
-      return { held: true, result: await work(isLost) }
-    } finally {
-      clearInterval(renewal)
-      await renewing // a renewal in flight must not outlive the release
-      if (!isLost()) await this.release(accountId, holder)
-    }
-  }
-
   /** Extends this holder's lease; false when the row is gone or another holder's. Never creates one. */
-  private async renew(accountId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
+  async renew(accountId: string, holder: string, now: Date, leaseMs: number): Promise<boolean> {
     return this.table.updateIf(
       { pk: keys.lock(accountId), sk: keys.lockRow },
       {

@@ -1,17 +1,24 @@
 import type { z } from 'zod'
 import type { DecisionStatus } from '../../domain/decision.js'
-import type { AccountState, AccountStatus, ChangeRecord } from '../../domain/records.js'
-import type { UserState } from '../../domain/user-state.js'
+import {
+  type AccountState,
+  type AccountStatus,
+  accountState,
+  type ChangeRecord,
+  changeRecord,
+  type UserState,
+  userState,
+} from '../../domain/records.js'
+import type { AuditViews } from '../../ports.js'
 import { keys, STATE_TABLE } from '../state-table.js'
-import { accountStateRow, changeRow, userStateRow } from './rows.js'
 import type { StateTable } from './table.js'
 
 /** The audit views: each one a GetItem or a Query, never a scan. */
-export class AuditQueries {
+export class AuditQueries implements AuditViews {
   constructor(private readonly table: StateTable) {}
 
   user(accountId: string, userName: string): Promise<UserState | undefined> {
-    return this.table.get<UserState>({ pk: keys.account(accountId), sk: keys.user(userName) }, userStateRow)
+    return this.table.get({ pk: keys.account(accountId), sk: keys.user(userName) }, userState)
   }
 
   /**
@@ -29,39 +36,39 @@ export class AuditQueries {
       const row = await this.user(accountId, who.name)
       pk = row?.userId ? keys.history(accountId, row.userId) : keys.legacyHistory(accountId, who.name)
     }
-    return this.table.queryPage<ChangeRecord>(
+    return this.table.queryPage(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
         ExpressionAttributeValues: { ':pk': pk, ':sk': 'CHANGE#' },
         ScanIndexForward: false,
         Limit: limit,
       },
-      changeRow,
+      changeRecord,
     )
   }
 
   /** Attempts on denied services across the organization since a date, oldest first. */
   attemptsSince(since: string, accountId?: string): Promise<ChangeRecord[]> {
     const index = STATE_TABLE.statusIndex
-    return this.orgWide(index, keys.attempts, { op: '>=', value: since }, accountId, changeRow)
+    return this.orgWide(index, keys.attempts, { op: '>=', value: since }, accountId, changeRecord)
   }
 
   /** Users with a deny scheduled (on or before `until`, a UTC day, when given), soonest first. */
   scheduled(until: string | undefined, accountId?: string): Promise<UserState[]> {
     // Sort keys start with the earliest day: `<day>$` sorts after every `<day>#…` of that day.
     const range = until ? { op: '<' as const, value: `${until}$` } : undefined
-    return this.orgWide(STATE_TABLE.scheduleIndex, keys.scheduled, range, accountId, userStateRow)
+    return this.orgWide(STATE_TABLE.scheduleIndex, keys.scheduled, range, accountId, userState)
   }
 
   /** One index key across the organization, its sort key bounded, optionally one account's rows. */
-  private orgWide<T>(
+  private orgWide<S extends z.ZodType>(
     index: { name: string; partitionKey: string; sortKey: string },
     key: string,
     range: { op: '<' | '>='; value: string } | undefined,
     accountId: string | undefined,
-    schema: z.ZodType,
-  ): Promise<T[]> {
-    return this.table.queryParsed<T>(
+    schema: S,
+  ): Promise<z.output<S>[]> {
+    return this.table.queryParsed(
       {
         IndexName: index.name,
         KeyConditionExpression: `${index.partitionKey} = :pk${range ? ` AND ${index.sortKey} ${range.op} :sk` : ''}`,
@@ -77,10 +84,10 @@ export class AuditQueries {
   }
 
   usersByStatus(status: DecisionStatus): Promise<UserState[]> {
-    return this.table.byIndex<UserState>(keys.userStatus(status), userStateRow)
+    return this.table.byIndex(keys.userStatus(status), userState)
   }
 
   accountsByStatus(status: AccountStatus): Promise<AccountState[]> {
-    return this.table.byIndex<AccountState>(keys.accountStatus(status), accountStateRow)
+    return this.table.byIndex(keys.accountStatus(status), accountState)
   }
 }

@@ -1,14 +1,17 @@
-import type {
-  AccountOutcome,
-  AccountProgress,
-  CompletedSweep,
-  RunningSweep,
-  StalledSweep,
-  SweepAccountRow,
-  SweepSummary,
+import {
+  type AccountOutcome,
+  type AccountProgress,
+  type CompletedSweep,
+  type RunningSweep,
+  type StalledSweep,
+  type SweepAccountRow,
+  type SweepSummary,
+  sweepAccountRow,
+  sweepSummary,
 } from '../../domain/records.js'
+import type { SweepLedger as Ledger, SweepRef } from '../../ports.js'
 import { keys, STATE_TABLE } from '../state-table.js'
-import { accountProgressRow, sweepAccountRow, sweepRow, sweepTargetsRow } from './rows.js'
+import { accountProgressRow, sweepTargetsRow } from './rows.js'
 import type { StateTable } from './table.js'
 
 /**
@@ -18,7 +21,7 @@ import type { StateTable } from './table.js'
 export const TARGETS_PER_ROW = 2_000
 
 /** The record of each sweep: its summary, its target accounts, and the outcome of each account. */
-export class SweepLedger {
+export class SweepLedger implements Ledger {
   constructor(
     private readonly table: StateTable,
     private readonly retentionDays = 0,
@@ -46,12 +49,12 @@ export class SweepLedger {
   }
 
   get(sweepId: string): Promise<SweepSummary | undefined> {
-    return this.table.get<SweepSummary>({ pk: keys.sweep(sweepId), sk: keys.summary }, sweepRow)
+    return this.table.get({ pk: keys.sweep(sweepId), sk: keys.summary }, sweepSummary)
   }
 
   /** The accounts the sweep chose when it began. */
   async targets(sweepId: string): Promise<string[]> {
-    const rows = await this.table.queryParsed<{ accounts: string[] }>(
+    const rows = await this.table.queryParsed(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
         ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'TARGETS#' },
@@ -62,19 +65,13 @@ export class SweepLedger {
   }
 
   /** Records an account's outcome; `ifAbsent` keeps an outcome already recorded (a write made without the lock). */
-  async completeAccount(
-    sweepId: string,
-    outcome: AccountOutcome,
-    at: Date,
-    startedAt: string,
-    ifAbsent = false,
-  ): Promise<void> {
+  async completeAccount(sweep: SweepRef, outcome: AccountOutcome, at: Date, ifAbsent = false): Promise<void> {
     const item = {
-      pk: keys.sweep(sweepId),
+      pk: keys.sweep(sweep.sweepId),
       sk: keys.sweepAccount(outcome.accountId),
       doneAt: at.toISOString(),
       ...outcome,
-      ...this.ttl(startedAt),
+      ...this.ttl(sweep.startedAt),
     }
     if (ifAbsent) await this.table.putIf(item, { ConditionExpression: 'attribute_not_exists(pk)' })
     else await this.table.put(item)
@@ -86,31 +83,23 @@ export class SweepLedger {
 
   /** What earlier invocations did in an account they left unfinished. */
   progress(sweepId: string, accountId: string): Promise<AccountProgress | undefined> {
-    return this.table.get<AccountProgress>(
-      { pk: keys.sweep(sweepId), sk: keys.sweepProgress(accountId) },
-      accountProgressRow,
-    )
+    return this.table.get({ pk: keys.sweep(sweepId), sk: keys.sweepProgress(accountId) }, accountProgressRow)
   }
 
   /** UserIds are kept as one string: 5,000 users (IAM's most per account) take about 110 KB. */
-  saveProgress(
-    sweepId: string,
-    accountId: string,
-    progress: AccountProgress,
-    startedAt: string,
-  ): Promise<void> {
+  saveProgress(sweep: SweepRef, accountId: string, progress: AccountProgress): Promise<void> {
     return this.table.put({
-      pk: keys.sweep(sweepId),
+      pk: keys.sweep(sweep.sweepId),
       sk: keys.sweepProgress(accountId),
       ...progress,
       userIds: progress.userIds.join(','),
-      ...this.ttl(startedAt),
+      ...this.ttl(sweep.startedAt),
     })
   }
 
   /** The accounts done so far, with their outcomes. */
   accounts(sweepId: string): Promise<SweepAccountRow[]> {
-    return this.table.queryParsed<SweepAccountRow>(
+    return this.table.queryParsed(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
         ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'ACCOUNT#' },
@@ -161,7 +150,7 @@ export class SweepLedger {
 
   /** The last sweeps, newest first. */
   recent(limit: number): Promise<SweepSummary[]> {
-    return this.table.queryPage<SweepSummary>(
+    return this.table.queryPage(
       {
         IndexName: STATE_TABLE.statusIndex.name,
         KeyConditionExpression: 'gsi1pk = :pk',
@@ -169,7 +158,7 @@ export class SweepLedger {
         ScanIndexForward: false,
         Limit: limit,
       },
-      sweepRow,
+      sweepSummary,
     )
   }
 

@@ -38,30 +38,36 @@ export class StateTable {
   }
 
   /**
-   * Unconditional puts, 25 to a request: one call instead of 25 when many rows are written together.
-   * Items DynamoDB leaves unprocessed (throttled) are sent again; any still left after that fail the call.
+   * Unconditional puts, 25 to a request, the requests at once: one call instead of 25 when many rows are
+   * written together. Items DynamoDB leaves unprocessed (throttled) are sent again; any still left after
+   * that fail the call.
    */
   async putAll(items: readonly Item[]): Promise<void> {
-    for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS) {
-      let requests = items.slice(i, i + BATCH_WRITE_ITEMS).map((Item) => ({ PutRequest: { Item } }))
-      this.writeCount += requests.length
-      for (let round = 0; requests.length > 0; round++) {
-        if (round === UNPROCESSED_ROUNDS)
-          throw new UnexpectedReplyError(
-            `${requests.length} rows left unprocessed by BatchWriteItem on ${this.name}`,
-          )
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round))
-        const reply = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.name]: requests } }))
-        requests = (reply.UnprocessedItems?.[this.name] ?? []).flatMap((r) =>
-          r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item as Item } }] : [],
+    const chunks: Item[][] = []
+    for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS)
+      chunks.push(items.slice(i, i + BATCH_WRITE_ITEMS))
+    await Promise.all(chunks.map((chunk) => this.batchPut(chunk)))
+  }
+
+  private async batchPut(items: readonly Item[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }))
+    this.writeCount += requests.length
+    for (let round = 0; requests.length > 0; round++) {
+      if (round === UNPROCESSED_ROUNDS)
+        throw new UnexpectedReplyError(
+          `${requests.length} rows left unprocessed by BatchWriteItem on ${this.name}`,
         )
-      }
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round))
+      const reply = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.name]: requests } }))
+      requests = (reply.UnprocessedItems?.[this.name] ?? []).flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item as Item } }] : [],
+      )
     }
   }
 
   /** A conditional put; false when the condition does not hold. */
   async putIf(
-    item: Key & Record<string, unknown>,
+    item: Item,
     condition: Pick<
       ConstructorParameters<typeof PutCommand>[0],
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
@@ -125,9 +131,9 @@ export class StateTable {
     return (await this.db.send(new GetCommand({ TableName: this.name, Key: key }))).Item
   }
 
-  async get<T>(key: Key, schema: z.ZodType): Promise<T | undefined> {
+  async get<S extends z.ZodType>(key: Key, schema: S): Promise<z.output<S> | undefined> {
     const reply = await this.db.send(new GetCommand({ TableName: this.name, Key: key }))
-    return reply.Item ? parseRow<T>(schema, reply.Item) : undefined
+    return reply.Item ? parseRow(schema, reply.Item) : undefined
   }
 
   /** Every page of a query, as raw items. */
@@ -140,18 +146,18 @@ export class StateTable {
   }
 
   /** One page of a query (with a limit), parsed. */
-  async queryPage<T>(input: QueryInput, schema: z.ZodType): Promise<T[]> {
+  async queryPage<S extends z.ZodType>(input: QueryInput, schema: S): Promise<z.output<S>[]> {
     const { Items = [] } = await this.db.send(new QueryCommand({ TableName: this.name, ...input }))
-    return Items.map((item) => parseRow<T>(schema, item))
+    return Items.map((item) => parseRow(schema, item))
   }
 
-  async queryParsed<T>(input: QueryInput, schema: z.ZodType): Promise<T[]> {
-    return (await this.query(input)).map((item) => parseRow<T>(schema, item))
+  async queryParsed<S extends z.ZodType>(input: QueryInput, schema: S): Promise<z.output<S>[]> {
+    return (await this.query(input)).map((item) => parseRow(schema, item))
   }
 
   /** Every row under one key of the status index. */
-  async byIndex<T>(gsi1pk: string, schema: z.ZodType): Promise<T[]> {
-    return this.queryParsed<T>(
+  async byIndex<S extends z.ZodType>(gsi1pk: string, schema: S): Promise<z.output<S>[]> {
+    return this.queryParsed(
       {
         IndexName: STATE_TABLE.statusIndex.name,
         KeyConditionExpression: 'gsi1pk = :pk',

@@ -1,48 +1,28 @@
-import type { UserDecision } from '../../domain/decision.js'
-import type { AccountState, ChangeRecord, Exemption, StoredReport } from '../../domain/records.js'
-import { rowsForDecision } from '../../domain/state-rows.js'
-import type { Mode } from '../../domain/types.js'
-import type { UserState } from '../../domain/user-state.js'
-import { StateConflictError } from '../../errors.js'
+import {
+  type AccountState,
+  accountState,
+  type ChangeRecord,
+  type Exemption,
+  exemption as exemptionSchema,
+  type StoredReport,
+  storedReport,
+  type UserState,
+  userState,
+} from '../../domain/records.js'
+import type { AccountRecords, AccountStore } from '../../ports.js'
 import { keys } from '../state-table.js'
-import { accountStateRow, exemptionRow, parseRow, storedReportRow, userStateRow } from './rows.js'
+import { parseRow } from './rows.js'
 import type { StateTable } from './table.js'
 
-/** What the sweep needs to know about an account's past. */
-export interface AccountSnapshotState {
-  /** Current-state rows by user name. */
-  users: Map<string, UserState>
-  /** The same rows by UserId (rows that carry one). */
-  usersById: Map<string, UserState>
-  exemptions: Exemption[]
-  /** Each user's last Access Advisor report, by UserId. */
-  reports: Map<string, StoredReport>
-  account?: AccountState
-}
-
-/**
- * The recorded state of an IAM user, found by its UserId. A row from before the UserId was kept is
- * matched by name; a row naming another UserId belongs to a deleted user whose name was reused.
- */
-export function priorStateOf(
-  past: AccountSnapshotState,
-  user: { name: string; id: string },
-): UserState | undefined {
-  const byId = past.usersById.get(user.id)
-  if (byId) return byId
-  const byName = past.users.get(user.name)
-  return byName && byName.userId === undefined ? byName : undefined
-}
-
-/** Each user's current state and history, each account's reachability, and temporary exemptions. */
-export class UserStates {
+/** Each user's current state and history, each account's reachability, reports and exemptions. */
+export class UserStates implements AccountStore {
   constructor(
     private readonly table: StateTable,
     private readonly historyRetentionDays = 0,
   ) {}
 
-  /** Everything the sweep needs to know about an account's past, in one paginated query. */
-  async loadAccount(accountId: string): Promise<AccountSnapshotState> {
+  /** Everything recorded about an account, in one paginated query. */
+  async loadAccount(accountId: string): Promise<AccountRecords> {
     const rows = await this.table.query({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': keys.account(accountId) },
@@ -54,37 +34,22 @@ export class UserStates {
     for (const row of rows) {
       const sk = String(row.sk)
       if (sk.startsWith('USER#')) {
-        const user = parseRow<UserState>(userStateRow, row)
+        const user = parseRow(userState, row)
         users.set(user.userName, user)
-      } else if (sk.startsWith('EXEMPTION#')) exemptions.push(parseRow<Exemption>(exemptionRow, row))
+      } else if (sk.startsWith('EXEMPTION#')) exemptions.push(parseRow(exemptionSchema, row))
       else if (sk.startsWith('REPORT#')) {
-        const report = parseRow<StoredReport>(storedReportRow, row)
+        const report = parseRow(storedReport, row)
         reports.set(report.userId, report)
-      } else if (sk === keys.accountRow) account = parseRow<AccountState>(accountStateRow, row)
+      } else if (sk === keys.accountRow) account = parseRow(accountState, row)
     }
     const usersById = new Map<string, UserState>()
     for (const row of users.values()) if (row.userId) usersById.set(row.userId, row)
     return { users, usersById, exemptions, reports, ...(account ? { account } : {}) }
   }
 
-  /**
-   * Writes the rows a decision calls for (see rowsForDecision). A renamed user's row moves to the new
-   * name (the caller forgets the old one); its history stays under the UserId.
-   */
-  async saveDecision(
-    prev: UserState | undefined,
-    decision: UserDecision,
-    run: { sweepId: string; mode: Mode; now: Date; actor?: string },
-    /** The row stored under the user's name when the account was loaded (another user's, after a reuse). */
-    current: UserState | undefined,
-  ): Promise<void> {
-    const rows = rowsForDecision(prev, decision, run)
-    // History first: a crash in between repeats a history row at worst, and never loses an attempt.
-    for (const change of rows.history) await this.appendHistory(change)
-    const next = rows.state
-    if (!next) return
-    // Conditional on the row being as it was loaded: a writer that changed it since is never overwritten.
-    const written = await this.table.putIf(
+  /** Conditional on the row being as it was loaded: a writer that changed it since is never overwritten. */
+  saveUser(next: UserState, expected: UserState | undefined): Promise<boolean> {
+    return this.table.putIf(
       {
         pk: keys.account(next.accountId),
         sk: keys.user(next.userName),
@@ -94,19 +59,14 @@ export class UserStates {
           ? { gsi2pk: keys.scheduled, gsi2sk: `${next.nextScheduled}#${next.accountId}#${next.userName}` }
           : {}),
         ...next,
-        version: (current?.version ?? 0) + 1,
+        version: (expected?.version ?? 0) + 1,
       },
-      !current
+      !expected
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : current.version === undefined
+        : expected.version === undefined
           ? { ConditionExpression: 'attribute_not_exists(version)' }
-          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': current.version } },
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expected.version } },
     )
-    if (!written) {
-      throw new StateConflictError(
-        `the state of ${next.userName} in ${next.accountId} was changed by another writer; not overwritten`,
-      )
-    }
   }
 
   async appendHistory(change: ChangeRecord): Promise<void> {
@@ -132,13 +92,11 @@ export class UserStates {
     })
   }
 
-  /** Users that no longer exist in IAM leave the current-state view; their history stays. */
   forgetUser(accountId: string, userName: string): Promise<void> {
     return this.table.delete({ pk: keys.account(accountId), sk: keys.user(userName) })
   }
 
-  /** Keeps a user's complete Access Advisor report, replacing the one before. */
-  /** Keeps the users' last reports, in as few requests as the table allows. */
+  /** Keeps the users' last reports, each replacing the one before, in as few requests as the table allows. */
   saveReports(accountId: string, reports: readonly StoredReport[]): Promise<void> {
     return this.table.putAll(
       reports.map((report) => ({ pk: keys.account(accountId), sk: keys.report(report.userId), ...report })),
@@ -149,24 +107,16 @@ export class UserStates {
     return this.table.delete({ pk: keys.account(accountId), sk: keys.report(userId) })
   }
 
-  async saveAccountState(prev: AccountState | undefined, next: AccountState): Promise<void> {
-    const same =
-      prev &&
-      prev.status === next.status &&
-      prev.reason === next.reason &&
-      prev.name === next.name &&
-      (next.enforcedSince === undefined || prev.enforcedSince === next.enforcedSince)
-    if (same) return
+  async saveAccountState(state: AccountState): Promise<void> {
     await this.table.put({
-      pk: keys.account(next.accountId),
+      pk: keys.account(state.accountId),
       sk: keys.accountRow,
-      gsi1pk: keys.accountStatus(next.status),
-      gsi1sk: next.accountId,
-      ...next,
+      gsi1pk: keys.accountStatus(state.status),
+      gsi1sk: state.accountId,
+      ...state,
     })
   }
 
-  /** Lifts an exemption before its end (`exemptions revoke`); false when there was none. */
   deleteExemption(exemption: Exemption): Promise<boolean> {
     return this.table.deleteIf(
       { pk: keys.account(exemption.accountId), sk: exemptionKey(exemption) },

@@ -1,32 +1,53 @@
 import { GetPolicyVersionCommand, ListPolicyVersionsCommand } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
-import type { UserDecision } from '../../shared/domain/decision.js'
+import type { HubConfig } from '../../hub/config.js'
+import type { SessionOptions } from '../../hub/runtime.js'
+import { createIamClient } from '../../shared/aws/clients.js'
 import { deniedServicesOf } from '../../shared/domain/deny-policy.js'
-import { type AccountResult, type AccountSweepDeps, sweepAccount } from '../../shared/engine/sweep-account.js'
+import type { UserDecision } from '../../shared/domain/records.js'
+import type { Logger } from '../../shared/logger.js'
+import type { StateStore } from '../../shared/ports.js'
 import { type AccountSeed, seededUserId } from '../emulator/seed.js'
-import { freshAccountId, must, PATH, PREFIX, statusAccount, testConfig } from '../support/fixtures.js'
-import { memoryLogger, startHarness } from '../support/harness.js'
+import { credentialsFor } from '../emulator/server.js'
+import { freshAccountId, must, PATH, PREFIX, statusAccount } from '../support/fixtures.js'
+import { memoryLogger } from '../support/harness.js'
+import { MemoryStateStore } from '../support/memory-store.js'
+import { startOrgHarness } from '../support/org-harness.js'
+import { sweepIntent, sweepOneAccount } from '../support/pipeline.js'
 
-const { emulator, iamFor } = await startHarness({ accounts: [statusAccount(freshAccountId())] })
-const byUser = (r: AccountResult) =>
+const h = await startOrgHarness({ accounts: [statusAccount(freshAccountId())] })
+const { emulator } = h
+const byUser = (r: { decisions: UserDecision[] }) =>
   Object.fromEntries(r.decisions.map((d) => [d.userName, d])) as Record<string, UserDecision>
+
+interface SweepExtra {
+  store?: StateStore
+  log?: Logger
+  session?: SessionOptions
+}
 
 /** A fresh account with one user per decision status (see statusAccount), and what a test needs of it. */
 function givenAccount(extra: Partial<AccountSeed> = {}) {
   const id = freshAccountId()
   const account = emulator.addAccount({ ...statusAccount(id), ...extra })
-  const iam = iamFor(id)
+  const iam = createIamClient({ credentials: credentialsFor(id), maxAttempts: 8 })
   const user = (name: string) => must(account.users.get(name), `user ${name}`)
   const policyArn = (name: string, part = 1, path = PATH) =>
     `arn:aws:iam::${id}:policy${path}${PREFIX}.${part}.${seededUserId(id, name)}`
-  /** The first enforce run is a large change by design: confirmed here (the brake has its own tests). */
-  const sweep = (mode: 'plan' | 'enforce', overrides = {}, extra: Partial<AccountSweepDeps> = {}) =>
-    sweepAccount(
-      { iam, log: memoryLogger().log, now: new Date(), ...extra },
-      id,
-      testConfig({ mode, ...overrides }),
-      { confirmLargeChange: true },
-    )
+  /** The account's records, from one run to the next. */
+  const store = new MemoryStateStore()
+  /**
+   * The first enforce run is a large change by design: confirmed here (the brake has its own tests).
+   * Every report is read afresh: these tests change the emulated usage between runs.
+   */
+  const sweep = (mode: 'plan' | 'enforce', overrides: Partial<HubConfig> = {}, more: SweepExtra = {}) =>
+    sweepOneAccount(h, id, {
+      intent: sweepIntent(mode, { fullReads: true }),
+      config: overrides,
+      store: more.store ?? store,
+      log: more.log ?? memoryLogger().log,
+      ...(more.session ? { session: more.session } : {}),
+    })
   /** Calls made in this account from now on. */
   const counter = () => {
     const from = emulator.requests.length
@@ -43,7 +64,7 @@ function givenAccount(extra: Partial<AccountSeed> = {}) {
     const got = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: current?.VersionId }))
     return deniedServicesOf(decodeURIComponent(got.PolicyVersion?.Document ?? ''))
   }
-  return { id, account, user, policyArn, sweep, counter, liveDeny }
+  return { id, account, user, policyArn, sweep, counter, liveDeny, store }
 }
 
 async function givenEnforced() {
@@ -52,7 +73,7 @@ async function givenEnforced() {
   return world
 }
 
-describe('sweepAccount against the emulator', () => {
+describe('one account through the pipeline, against the emulator', () => {
   it('in plan mode reports every status and makes no write call', async () => {
     const { sweep, counter } = givenAccount()
     const calls = counter()
@@ -143,10 +164,22 @@ describe('sweepAccount against the emulator', () => {
   })
 
   it('keeps at most 5 versions, pruning the oldest non-default first', async () => {
-    const { sweep, account, policyArn } = await givenEnforced()
+    const { id, sweep, account, policyArn, store, user } = await givenEnforced()
+    const bob = user('bob')
+    const exemption = {
+      accountId: id,
+      userName: 'bob',
+      userId: bob.id,
+      service: 'ec2',
+      until: new Date(Date.now() + 86_400_000).toISOString(),
+      reason: 'on and off',
+      createdAt: new Date().toISOString(),
+    }
     // A temporary exemption of ec2, on and off: each sweep writes a new default version.
-    for (const [i, exempt] of [['ec2'], [], ['ec2'], [], ['ec2'], []].entries()) {
-      await sweep('enforce', {}, { priorState: () => ({ exemptServices: exempt }) })
+    for (const [i, exempt] of [true, false, true, false, true, false].entries()) {
+      if (exempt) await store.users.putExemption(exemption)
+      else await store.users.deleteExemption(exemption)
+      await sweep('enforce')
       const versions = account.policies.get(policyArn('bob'))?.versions ?? []
       expect(versions.length, `after update ${i}`).toBeLessThanOrEqual(5)
     }
@@ -157,10 +190,9 @@ describe('sweepAccount against the emulator', () => {
 
   it('keeps a deny when the denied service shows activity: it is an attempt, not use', async () => {
     const { sweep, counter, user, liveDeny } = await givenEnforced()
-    const deniedSince = { ec2: new Date(Date.now() - 86_400_000).toISOString() }
-    user('bob').lastUsed.ec2 = new Date()
+    user('bob').lastUsed.ec2 = new Date(Date.now() + 1_000)
     const calls = counter()
-    const d = byUser(await sweep('enforce', {}, { priorState: () => ({ deniedSince }) }))
+    const d = byUser(await sweep('enforce'))
     expect(d.bob?.removed).toEqual([])
     expect(d.bob?.attempts).toEqual([expect.objectContaining({ namespace: 'ec2' })])
     expect(calls.writes()).toBe(0)
@@ -181,7 +213,7 @@ describe('sweepAccount against the emulator', () => {
     const { id, sweep, user, policyArn } = givenAccount()
     emulator.injectFault({ action: 'AttachUserPolicy', account: id, times: 2, code: 'NoSuchEntity' })
     const waits: number[] = []
-    const d = byUser(await sweep('enforce', {}, { sleep: async (ms) => void waits.push(ms) }))
+    const d = byUser(await sweep('enforce', {}, { session: { sleep: async (ms) => void waits.push(ms) } }))
     expect(d.bob?.status).toBe('enforced')
     expect(user('bob').attached).toContain(policyArn('bob'))
     expect(waits.filter((ms) => ms === 250)).toHaveLength(2) // the first wait, once per refused attach
@@ -203,37 +235,29 @@ describe('sweepAccount against the emulator', () => {
   })
 
   it("records each user's decision right after that user's writes, before the account is done", async () => {
-    const { sweep, user, policyArn } = givenAccount()
+    const { sweep, user, policyArn, store } = givenAccount()
     const recorded: string[] = []
     let bobAttachedWhenRecorded = false
-    const result = await sweep(
-      'enforce',
-      {},
-      {
-        record: async (decision) => {
-          recorded.push(decision.userName)
-          if (decision.userName === 'bob')
-            bobAttachedWhenRecorded = user('bob').attached.includes(policyArn('bob'))
-        },
-      },
-    )
+    const saveUser = store.users.saveUser.bind(store.users)
+    store.users.saveUser = async (next, expected) => {
+      recorded.push(next.userName)
+      if (next.userName === 'bob') bobAttachedWhenRecorded = user('bob').attached.includes(policyArn('bob'))
+      return saveUser(next, expected)
+    }
+    const result = await sweep('enforce')
     expect(recorded.sort()).toEqual(result.decisions.map((d) => d.userName).sort())
     expect(bobAttachedWhenRecorded).toBe(true)
   })
 
   it('a decision that cannot be recorded is alerted, and the rest of the account carries on', async () => {
-    const { sweep } = givenAccount()
+    const { sweep, store } = givenAccount()
     const logs = memoryLogger()
-    const result = await sweep(
-      'enforce',
-      {},
-      {
-        log: logs.log,
-        record: async (decision) => {
-          if (decision.userName === 'bob') throw new Error('table unavailable')
-        },
-      },
-    )
+    const appendHistory = store.users.appendHistory.bind(store.users)
+    store.users.appendHistory = async (change) => {
+      if (change.userName === 'bob') throw new Error('table unavailable')
+      return appendHistory(change)
+    }
+    const result = await sweep('enforce', {}, { log: logs.log })
     expect(result.decisions.find((d) => d.userName === 'alice')?.status).toBe('enforced')
     expect(logs.lines().filter((l) => l.event === 'alert.record-failed')).toEqual([
       expect.objectContaining({ userName: 'bob', reason: expect.stringContaining('table unavailable') }),

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { sweepAccount } from '../../shared/engine/sweep-account.js'
-import { statusAccount, testConfig } from '../support/fixtures.js'
-import { memoryLogger, startHarness } from '../support/harness.js'
+import { statusAccount } from '../support/fixtures.js'
+import { MemoryStateStore } from '../support/memory-store.js'
+import { startOrgHarness } from '../support/org-harness.js'
+import { sweepIntent, sweepOneAccount } from '../support/pipeline.js'
 
 const THROTTLED = '333333333333'
-const { emulator, iamFor } = await startHarness(
+const h = await startOrgHarness(
   { accounts: [statusAccount(THROTTLED)] },
   { rateLimitPerSecond: 40, accessAdvisorLatencyMs: 30 },
 )
+const { emulator } = h
 
 describe('throttling', () => {
   it('is retried and the run still converges', async () => {
@@ -19,9 +21,9 @@ describe('throttling', () => {
     ]) {
       emulator.injectFault({ action, times: 2, code: 'Throttling', message: 'Rate exceeded' })
     }
-    const deps = { iam: iamFor(THROTTLED), log: memoryLogger().log, now: new Date() }
-    const config = testConfig({ mode: 'enforce', userConcurrency: 8 })
-    const first = await sweepAccount(deps, THROTTLED, config, { confirmLargeChange: true })
+    const store = new MemoryStateStore()
+    const config = { userConcurrency: 8, iamRequestsPerSecond: 10_000 }
+    const first = await sweepOneAccount(h, THROTTLED, { intent: sweepIntent('enforce'), store, config })
     expect(
       emulator.count({ account: THROTTLED }) - emulator.requests.filter((r) => r.status === 200).length,
     ).toBeGreaterThan(0)
@@ -34,7 +36,7 @@ describe('throttling', () => {
     })
 
     emulator.resetCounts()
-    const second = await sweepAccount(deps, THROTTLED, config, { confirmLargeChange: true })
+    const second = await sweepOneAccount(h, THROTTLED, { intent: sweepIntent('enforce'), store, config })
     expect(second.decisions.filter((d) => d.status === 'enforced')).toEqual([])
     expect(emulator.count({ writes: true })).toBe(0)
   })

@@ -1,8 +1,8 @@
-import type { StateStore } from '../shared/aws/state-store.js'
-import { ACCOUNT_ID } from '../shared/config.js'
-import type { Exemption } from '../shared/domain/records.js'
-import type { UserState } from '../shared/domain/user-state.js'
-import { ConfigError } from '../shared/errors.js'
+import { ACCOUNT_ID } from '../config.js'
+import { isExemptionOf } from '../domain/exemption.js'
+import type { Exemption, UserState } from '../domain/records.js'
+import { ConfigError } from '../errors.js'
+import type { StateStore } from '../ports.js'
 
 /**
  * Records a temporary exemption, of the whole user or of some services (one row each); sweeps honour it
@@ -95,9 +95,7 @@ export async function revokeExemption(
   const user = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)
   const userId = user?.userId
   const matches = past.exemptions.filter(
-    (e) =>
-      (e.userName.toLowerCase() === name || (userId !== undefined && e.userId === userId)) &&
-      e.service === input.service,
+    (e) => isExemptionOf(e, { name: input.userName, id: userId }) && e.service === input.service,
   )
   if (matches.length === 0) {
     const what = input.service ? ` from ${input.service}` : ''

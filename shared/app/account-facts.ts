@@ -1,0 +1,94 @@
+/**
+ * What a run knows of an account before it plans: its spoke session and IAM listing, and its records
+ * (and, in a sweep, what earlier invocations did there). Reads only, so they go at once.
+ */
+import { awsErrorKind } from '../aws/aws-errors.js'
+import type { Intent } from '../domain/intent.js'
+import type { AccountProgress } from '../domain/records.js'
+import type { AccountIam, AccountListing, AccountRecords, SpokeSessionRequest, Spokes } from '../ports.js'
+
+/** The account's spoke session, or why it could not be had. */
+export type Session = { iam: AccountIam } | { error: unknown }
+
+/**
+ * Asks for the spoke session at once: it changes nothing, so it is asked for before the lock and the two
+ * round trips overlap. Never rejects: a failure is the session's.
+ */
+export function openSession(spokes: Spokes, request: SpokeSessionRequest): Promise<Session> {
+  return spokes.open(request).then(
+    (iam): Session => ({ iam }),
+    (error: unknown): Session => ({ error }),
+  )
+}
+
+/** Closes the session's client, if one was opened: sockets and memory stay flat across accounts. */
+export async function closeSession(session: Promise<Session>): Promise<void> {
+  const opened = await session
+  if ('iam' in opened) opened.iam.close()
+}
+
+export type Gathered =
+  | {
+      kind: 'facts'
+      iam: AccountIam
+      listing: AccountListing
+      records: AccountRecords
+      earlier?: AccountProgress
+    }
+  /** Another invocation of this sweep finished the account meanwhile. */
+  | { kind: 'skipped' }
+  | {
+      kind: 'unreachable' | 'failed'
+      error: unknown
+      /** Absent when the records could not be read: nothing about the account may then be written. */
+      records?: AccountRecords
+      earlier?: AccountProgress
+    }
+
+export async function gatherFacts(
+  store: { users: { loadAccount(id: string): Promise<AccountRecords> }; sweeps: SweepProgressReads },
+  accountId: string,
+  intent: Intent,
+  session: Promise<Session>,
+): Promise<Gathered> {
+  const sweep = intent.kind === 'sweep' ? intent.sweepId : undefined
+  // Under the lock, the listing starts as soon as the session is in hand, beside the records' reads.
+  const listing = session.then((s) => ('iam' in s ? s.iam.listing() : undefined))
+  listing.catch(() => undefined) // awaited below; failing before then is not an unhandled rejection
+  let done: boolean
+  let records: AccountRecords
+  let earlier: AccountProgress | undefined
+  try {
+    ;[done, records, earlier] = await Promise.all([
+      // Listed as pending before the lock was taken: another invocation may have finished it since.
+      sweep ? store.sweeps.isDone(sweep, accountId) : false,
+      store.users.loadAccount(accountId),
+      // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
+      sweep ? store.sweeps.progress(sweep, accountId) : undefined,
+    ])
+  } catch (error) {
+    return { kind: 'failed', error }
+  }
+  if (done) return { kind: 'skipped' }
+  const known = { records, ...(earlier ? { earlier } : {}) }
+  const opened = await session
+  // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
+  if ('error' in opened)
+    return {
+      kind: awsErrorKind(opened.error) === 'access-denied' ? 'unreachable' : 'failed',
+      error: opened.error,
+      ...known,
+    }
+  try {
+    const listed = await listing
+    if (!listed) throw new Error('the listing was not started')
+    return { kind: 'facts', iam: opened.iam, listing: listed, ...known }
+  } catch (error) {
+    return { kind: 'failed', error, ...known }
+  }
+}
+
+interface SweepProgressReads {
+  isDone(sweepId: string, accountId: string): Promise<boolean>
+  progress(sweepId: string, accountId: string): Promise<AccountProgress | undefined>
+}

@@ -1,0 +1,196 @@
+/**
+ * One account, from lock to outcome, in one direction: take the lock; open the spoke session beside the
+ * account's records; plan; read what the plan asked for; plan again; write under the budget, recording
+ * each user right after its writes; record the account; return its outcome. Every run goes this way,
+ * whatever it is for (its intent): a sweep's account, a preview, a release, a rollback.
+ */
+import { randomBytes } from 'node:crypto'
+import type { HubConfig } from '../config.js'
+import { type AccountPlan, planAccount, type Stray } from '../domain/account-plan.js'
+import { holderOf, type Intent, runIdOf } from '../domain/intent.js'
+import type { JobDurations } from '../domain/poll-schedule.js'
+import type { AccountOutcome } from '../domain/records.js'
+import type { Logger } from '../logger.js'
+import type { Budget, Spokes, StateStore } from '../ports.js'
+import { closeSession, type Gathered, gatherFacts, openSession, type Session } from './account-facts.js'
+import { holdLock } from './account-lock.js'
+import { readReports } from './account-reads.js'
+import { recordSweptAccount, sweepAccountFailed } from './account-record.js'
+import type { Account, AccountRun, Run, Scope } from './account-run.js'
+import { type Acted, actOn, logEvent, removeStrays } from './account-writes.js'
+
+export type { AccountRun } from './account-run.js'
+
+export interface PipelineDeps {
+  spokes: Spokes
+  store: StateStore
+  /** Carries the run's names (sweep id); the account's is added here. */
+  log: Logger
+  now: () => Date
+  /** True once the invocation must wrap up (time is short); a lost lock is added here. */
+  timeShort?: () => boolean
+  /** Access Advisor job durations seen so far in the run, shared across its accounts. */
+  durations?: JobDurations
+}
+
+/** Carries one account through the run its intent describes; one account's failure is its outcome. */
+export async function runAccount(
+  deps: PipelineDeps,
+  settings: HubConfig,
+  accountId: string,
+  intent: Intent,
+): Promise<AccountRun> {
+  const log = deps.log.child({ accountId })
+  // Asked for before the lock, since a session changes nothing: its round trip overlaps the lock's.
+  const session = openSession(deps.spokes, {
+    accountId,
+    runId: runIdOf(intent),
+    ...(deps.durations ? { durations: deps.durations } : {}),
+  })
+  const scope = { settings, accountId, intent }
+  const inAccount = async (lost: () => boolean) => {
+    const budget: Budget = { stopping: () => deps.timeShort?.() === true || lost(), lost }
+    try {
+      return await underLock({ ...deps, log, budget }, scope, session)
+    } finally {
+      await closeSession(session)
+    }
+  }
+  // A preview writes nothing and records nothing: it needs no lock.
+  if (intent.kind === 'preview') return inAccount(() => false)
+  const lock = await holdLock(
+    deps.store.locks,
+    { accountId, holder: holderOf(intent), now: deps.now, leaseMs: settings.accountLeaseMs },
+    inAccount,
+  )
+  if (lock.held) return lock.result
+  await closeSession(session)
+  return { kind: 'busy', heldBy: lock.heldBy, until: lock.until }
+}
+
+async function underLock(run: Run, scope: Scope, session: Promise<Session>): Promise<AccountRun> {
+  const started = Date.now()
+  const now = run.now()
+  const gathered = await gatherFacts(run.store, scope.accountId, scope.intent, session)
+  if (gathered.kind === 'skipped') return gathered
+  if (gathered.kind !== 'facts') return unreached(run, { ...scope, now, started }, gathered)
+  const account: Account = { ...scope, ...gathered, now, started }
+  try {
+    const plan = await planWithReads(run, account)
+    if (plan.kind === 'refused') return plan
+    if (plan.kind === 'needs-reads') {
+      // Only a sweep's budget stops reads: it carries the account on; what was read is kept.
+      if (scope.intent.kind !== 'sweep') return { kind: 'lost' }
+      return recordSweptAccount(
+        run,
+        { ...account, intent: scope.intent },
+        { unread: plan.reads.length, read: plan.steps.length - plan.reads.length },
+      )
+    }
+    for (const event of plan.events) logEvent(run.log, event)
+    const acted = await act(run, account, plan)
+    return record(run, account, plan, acted)
+  } catch (error) {
+    // A reply or a record that failed mid-way: in a sweep, the account's failure, never the sweep's.
+    if (scope.intent.kind !== 'sweep') throw error
+    return sweepAccountFailed(run, { ...account, intent: scope.intent }, { kind: 'failed', error })
+  }
+}
+
+/** The account could not be reached (its role is not there) or read: a sweep records it, an operator is told. */
+function unreached(
+  run: Run,
+  account: Scope & { now: Date; started: number },
+  gathered: Exclude<Gathered, { kind: 'facts' | 'skipped' }>,
+): Promise<AccountRun> | AccountRun {
+  const { intent } = account
+  if (intent.kind === 'sweep') return sweepAccountFailed(run, { ...account, intent, ...gathered }, gathered)
+  const outcome: AccountOutcome = {
+    accountId: account.accountId,
+    outcome: gathered.kind,
+    reason: gathered.error instanceof Error ? gathered.error.message : String(gathered.error),
+    users: 0,
+    counts: {},
+    writes: 0,
+    durationMs: Date.now() - account.started,
+  }
+  return { kind: 'done', outcome, users: [], strays: [], error: gathered.error }
+}
+
+/** Plan; read what the plan asked for, unless the budget says stop; plan again with the reads. */
+async function planWithReads(run: Run, account: Account): Promise<AccountPlan> {
+  const { intent, settings } = account
+  const request = {
+    facts: {
+      accountId: account.accountId,
+      listing: account.listing,
+      records: account.records,
+      now: account.now,
+      decidedEarlier: new Set(account.earlier?.userIds ?? []),
+      nameSalt: randomBytes(16).toString('hex'),
+    },
+    settings,
+    intent,
+    reads: new Map(),
+  }
+  const first = planAccount(request)
+  if (first.kind !== 'needs-reads') return first
+  const reads = await readReports(
+    { ...run, iam: account.iam },
+    {
+      accountId: account.accountId,
+      sweepId: runIdOf(intent),
+      users: first.reads.map((r) => r.user),
+      concurrency: settings.userConcurrency,
+      // A preview keeps nothing: the reports it reads are for its plan alone.
+      keep: intent.kind === 'sweep',
+    },
+  )
+  return planAccount({ ...request, reads, earlier: first.steps })
+}
+
+/** Each user's writes and record, then the policies no current user owns. */
+async function act(
+  run: Run,
+  account: Account,
+  plan: Extract<AccountPlan, { kind: 'ready' }>,
+): Promise<Acted & { strays: Stray[] }> {
+  const acted = await actOn(
+    { ...run, iam: account.iam },
+    {
+      accountId: account.accountId,
+      intent: account.intent,
+      records: account.records,
+      names: new Set(account.listing.users.map((u) => u.name)),
+      now: account.now,
+      concurrency: account.settings.userConcurrency,
+    },
+    plan.users,
+  )
+  // An invocation that must stop (time, or a lost lock) leaves the stray policies to the next sweep.
+  const strays = acted.unfinished || run.budget.stopping() ? [] : plan.strays
+  await removeStrays({ iam: account.iam, log: run.log }, strays, plan.removeStrays)
+  return { ...acted, strays }
+}
+
+/** A sweep records the account in its ledger; an operator's run returns what it did. */
+async function record(
+  run: Run,
+  account: Account,
+  plan: Extract<AccountPlan, { kind: 'ready' }>,
+  acted: Acted & { strays: Stray[] },
+): Promise<AccountRun> {
+  if (account.intent.kind === 'sweep')
+    return recordSweptAccount(run, { ...account, intent: account.intent }, { plan, acted })
+  if (acted.unfinished || run.budget.lost()) return { kind: 'lost' }
+  const outcome: AccountOutcome = {
+    accountId: account.accountId,
+    outcome: 'swept',
+    reason: '',
+    users: acted.done.length,
+    counts: {},
+    writes: acted.done.reduce((n, d) => n + d.decision.writes, 0),
+    durationMs: Date.now() - account.started,
+  }
+  return { kind: 'done', outcome, users: acted.done, strays: acted.strays }
+}

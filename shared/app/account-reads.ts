@@ -1,0 +1,66 @@
+import pLimit from 'p-limit'
+import type { StoredReport } from '../domain/records.js'
+import type { IamUser } from '../domain/types.js'
+import type { UsageRead } from '../domain/user-plan.js'
+import { errorMessage } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { AccountIam, Budget, StateStore } from '../ports.js'
+
+/**
+ * Reads the Access Advisor reports a plan asked for, `concurrency` at a time. None is started once the
+ * budget says stop: reads in flight finish, and the users left are read by the invocation that carries
+ * the account on. Every report read is kept before the account is planned again, so that invocation
+ * finds it (and an account split across invocations is read once).
+ */
+export async function readReports(
+  run: { iam: AccountIam; store: StateStore; log: Logger; now: () => Date; budget: Budget },
+  read: {
+    accountId: string
+    sweepId: string
+    users: readonly IamUser[]
+    concurrency: number
+    /** A preview keeps nothing: the reports it reads are for its plan alone. */
+    keep: boolean
+  },
+): Promise<Map<string, UsageRead>> {
+  const limit = pLimit(read.concurrency)
+  const reads = new Map<string, UsageRead>()
+  const kept: StoredReport[] = []
+  await Promise.all(
+    read.users.map((user) =>
+      limit(async () => {
+        if (run.budget.stopping()) return
+        try {
+          const services = await run.iam.usage(user)
+          reads.set(user.id, { kind: 'read', services })
+          kept.push({
+            userId: user.id,
+            sweepId: read.sweepId,
+            readAt: run.now().toISOString(),
+            grantsDigest: user.grantsDigest,
+            services: services.map((s) => ({
+              namespace: s.namespace,
+              ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated.toISOString() } : {}),
+              ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
+            })),
+          })
+        } catch (error) {
+          // Missing data never means "unused": the user is left as they are, in error.
+          reads.set(user.id, { kind: 'failed', reason: errorMessage(error) })
+        }
+      }),
+    ),
+  )
+  if (read.keep && kept.length > 0) {
+    try {
+      await run.store.users.saveReports(read.accountId, kept)
+    } catch (error) {
+      // Only costs a read again, later: this run plans with the reports in hand.
+      run.log.warn(
+        { event: 'report.not-kept', userIds: kept.map((r) => r.userId), reason: errorMessage(error) },
+        'reports could not be kept',
+      )
+    }
+  }
+  return reads
+}

@@ -1,0 +1,53 @@
+/** The shapes one account's run passes between its steps, and the outcome it returns. */
+import type { HubConfig } from '../config.js'
+import type { Stray } from '../domain/account-plan.js'
+import type { Intent } from '../domain/intent.js'
+import type { AccountOutcome, AccountProgress } from '../domain/records.js'
+import type { Logger } from '../logger.js'
+import type { AccountIam, AccountListing, AccountRecords, Budget, StateStore } from '../ports.js'
+import type { DoneUser } from './account-writes.js'
+
+/** What a run in an account works with: the store, its log, its clock and its budget. */
+export interface Run {
+  store: StateStore
+  log: Logger
+  now: () => Date
+  budget: Budget
+}
+
+export type AccountRun =
+  | {
+      kind: 'done'
+      outcome: AccountOutcome
+      /** The users this run decided, with their plans. */
+      users: DoneUser[]
+      /** The policies no current user owns, handled (removed or listed) by this run. */
+      strays: Stray[]
+      /** Why an operator's run could not reach the account, as it was raised. */
+      error?: unknown
+    }
+  /** Another writer holds the account's lock until then. */
+  | { kind: 'busy'; heldBy: string; until: string }
+  /** Time ran out at a user boundary; the account is carried on by the next invocation of the sweep. */
+  | { kind: 'unfinished' }
+  /** The lease lapsed and another writer took the account; nothing more was recorded. */
+  | { kind: 'lost' }
+  /** Another invocation of the sweep finished it meanwhile. */
+  | { kind: 'skipped' }
+  /** An operator's request that cannot be carried out, and why. */
+  | { kind: 'refused'; reason: string }
+
+export interface Scope {
+  settings: HubConfig
+  accountId: string
+  intent: Intent
+}
+
+export interface Account extends Scope {
+  iam: AccountIam
+  listing: AccountListing
+  records: AccountRecords
+  earlier?: AccountProgress
+  now: Date
+  started: number
+}

@@ -1,0 +1,161 @@
+/**
+ * An operator's actions in one account, each an intent carried through the same account pipeline as a
+ * sweep: a one-user preview, a release, a rollback. The operator is named as AWS authenticated them.
+ */
+import type { HubConfig } from '../config.js'
+import { UNTIL_LIFTED } from '../domain/exemption.js'
+import { type Intent, recordsDecision } from '../domain/intent.js'
+import type { UserDecision } from '../domain/records.js'
+import { ConfigError, LeastPrivilegeError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Spokes, StateStore } from '../ports.js'
+import { type AccountRun, runAccount } from './account-pipeline.js'
+import type { DoneUser } from './account-writes.js'
+import { newSweepId } from './org-sweep.js'
+
+export interface OperatorDeps {
+  spokes: Spokes
+  store: StateStore
+  log: Logger
+  now: () => Date
+}
+
+export interface ReleaseRequest {
+  accountId: string
+  userName: string
+  services: string[]
+  reason: string
+  /** Without it, the release is only shown as a plan. */
+  enforce: boolean
+  /** Who asks, as AWS named them. */
+  actor: string
+}
+
+export interface ReleaseResult {
+  actor: string
+  mode: 'plan' | 'enforce'
+  decision: UserDecision
+}
+
+export interface RollbackResult {
+  userName: string
+  removedPolicies: string[]
+  /** Services no longer denied. */
+  released: string[]
+  /** Services whose scheduled deny is dropped. */
+  cancelled: string[]
+}
+
+/**
+ * Lifts denied services of one user on purpose, through the same pipeline as a sweep (render, write
+ * plan, writes, record), and records who did it and why. Each released service's clock restarts: it is
+ * denied again only after a full window without use.
+ */
+export async function releaseDeny(
+  deps: OperatorDeps,
+  config: HubConfig,
+  request: ReleaseRequest,
+): Promise<ReleaseResult> {
+  const runId = `release-${newSweepId(deps.now())}`
+  const mode = request.enforce ? 'enforce' : 'plan'
+  const intent: Intent = { kind: 'release', runId, mode, ...request }
+  const log = deps.log.child({ sweepId: runId, actor: request.actor })
+  const run = await runAccount({ ...deps, log }, config, request.accountId, intent)
+  const [done] = usersOf(run, intent, request.accountId)
+  if (!done) throw new LeastPrivilegeError(`release of ${request.userName} produced no decision`)
+  return { actor: request.actor, mode, decision: done.decision }
+}
+
+/**
+ * Removes the project's deny policies from one user or every user of an account, and records it (see
+ * rollback-plan.ts). A whole account leaves nothing of ours: policies under the path that no current
+ * user owns (a deleted user's, or planted ones) are detached from every holder and deleted too.
+ */
+export async function rollback(
+  deps: OperatorDeps,
+  config: HubConfig,
+  target: { accountId: string; userName?: string; dryRun?: boolean; exemptUntil?: string; actor?: string },
+): Promise<RollbackResult[]> {
+  if (target.exemptUntil && Date.parse(target.exemptUntil) <= deps.now().getTime())
+    throw new ConfigError(`exempt-until: ${target.exemptUntil} is not in the future`)
+  const runId = `rollback-${newSweepId(deps.now())}`
+  const intent: Intent = {
+    kind: 'rollback',
+    runId,
+    dryRun: target.dryRun === true,
+    exemptUntil: target.exemptUntil ?? UNTIL_LIFTED,
+    ...(target.userName ? { userName: target.userName } : {}),
+    ...(target.actor ? { actor: target.actor } : {}),
+  }
+  const run = await runAccount(
+    { ...deps, log: deps.log.child({ sweepId: runId }) },
+    config,
+    target.accountId,
+    intent,
+  )
+  const users = usersOf(run, intent, target.accountId)
+  const failed = users.find((u) => u.decision.status === 'error')
+  if (failed)
+    throw new LeastPrivilegeError(`rollback of ${failed.decision.userName}: ${failed.decision.reason}`)
+  const results: RollbackResult[] = users.map(({ action, decision }) => ({
+    userName: decision.userName,
+    removedPolicies: action.plan.kept.policyArns,
+    released: decision.removed.map((r) => r.namespace),
+    cancelled: (decision.cancelled ?? []).map((c) => c.namespace),
+  }))
+  const strays = run.kind === 'done' ? run.strays : []
+  if (strays.length > 0)
+    results.push({
+      userName: '(no current user)',
+      removedPolicies: strays.map((s) => s.policy.arn),
+      released: [],
+      cancelled: [],
+    })
+  return results
+}
+
+/**
+ * What a sweep would decide for one user today, planned by the same pipeline path: nothing is written
+ * to IAM or to the state table.
+ */
+export async function previewUser(
+  deps: OperatorDeps,
+  config: HubConfig,
+  accountId: string,
+  userName: string,
+): Promise<UserDecision> {
+  const runId = `plan-${newSweepId(deps.now())}`
+  const intent: Intent = { kind: 'preview', runId, userName }
+  const run = await runAccount(
+    { ...deps, log: deps.log.child({ sweepId: runId }) },
+    config,
+    accountId,
+    intent,
+  )
+  const [done] = usersOf(run, intent, accountId)
+  if (!done) throw new LeastPrivilegeError(`the plan of ${userName} produced no decision`)
+  return done.decision
+}
+
+/** The users an operator's run decided; every other outcome is the operator's error, naming why. */
+function usersOf(run: AccountRun, intent: Intent, accountId: string): DoneUser[] {
+  switch (run.kind) {
+    case 'done': {
+      if (run.error !== undefined) throw run.error
+      const unrecorded = run.users.find((u) => !u.recorded && recordsDecision(intent, u.decision.status))
+      if (unrecorded)
+        throw new LeastPrivilegeError(
+          `${unrecorded.decision.userName} in ${accountId}: carried out, but not recorded (see alert.record-failed)`,
+        )
+      return run.users
+    }
+    case 'refused':
+      throw new ConfigError(run.reason)
+    case 'busy':
+      throw new LeastPrivilegeError(
+        `account ${accountId} is busy: ${run.heldBy} holds it until ${run.until}; try again then`,
+      )
+    default:
+      throw new LeastPrivilegeError(`the lock on ${accountId} was lost; stopped`)
+  }
+}

@@ -1,0 +1,343 @@
+/**
+ * The org-wide sweep: the ledger of one sweep across invocations. It begins (or resumes) a sweep, runs
+ * every target account not done yet through the account pipeline, hands the rest to a fresh invocation
+ * when time is short, and closes the sweep once every account is done. The accounts left are always
+ * "every target not done yet", read from the ledger, so nothing a dead invocation held is ever lost.
+ */
+import { randomBytes } from 'node:crypto'
+import pLimit from 'p-limit'
+import { realSleep, type Sleep } from '../aws/access-advisor.js'
+import type { HubConfig } from '../config.js'
+import type { Mode } from '../domain/decision.js'
+import type { SweepIntent } from '../domain/intent.js'
+import { JobDurations } from '../domain/poll-schedule.js'
+import type { AccountOutcome, CompletedSweep, RunningSweep, SweepSummary } from '../domain/records.js'
+import { ConfigError, LeastPrivilegeError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
+import { type AccountRun, runAccount } from './account-pipeline.js'
+import { detectStalled, finishSweep, previousDurations, stall } from './sweep-close.js'
+
+export interface SweepDeps {
+  organization: Organization
+  spokes: Spokes
+  store: StateStore
+  log: Logger
+  now: () => Date
+  /** Time left in this invocation; Infinity outside Lambda. */
+  remainingMs: () => number
+  /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
+  continueWith?: (next: Continuation) => Promise<void>
+  /** Posts the sweep's digest (Slack); absent when no webhook is configured. */
+  notifier?: Notifier
+  /** Publishes a completed sweep's figures (CloudWatch metrics, in Lambda). */
+  publishMetrics?: (summary: CompletedSweep) => Promise<void>
+  /** Called once the accounts to sweep are known, then as each is done (the CLI's progress bar). */
+  onSweepStart?: (total: number) => void
+  onAccountDone?: (outcome: AccountOutcome, total: number) => void
+  sleep?: Sleep
+}
+
+/** What a continuation carries: the sweep, and how many invocations came before it. */
+export interface Continuation {
+  sweepId: string
+  hop: number
+}
+
+export type SweepRequest =
+  /** A new sweep; `sweepId` is given when the trigger has a stable id (a retried delivery resumes it). */
+  | {
+      kind: 'new'
+      mode: Mode
+      trigger: string
+      accounts?: string[]
+      sweepId?: string
+      confirmLargeChange?: boolean
+      fullReads?: boolean
+    }
+  | ({ kind: 'continuation' } & Continuation)
+
+export interface SweepReport {
+  sweepId: string
+  mode: Mode
+  /**
+   * completed: this invocation finished the sweep; continued: handed on; in-progress: another live
+   * invocation holds the accounts left; stalled: the sweep was given up (see `audit sweeps`).
+   */
+  status: 'completed' | 'continued' | 'in-progress' | 'stalled'
+  /** Accounts this invocation swept. */
+  accounts: AccountOutcome[]
+  /** Accounts left for the next invocation, when handed on. */
+  deferred: number
+  summary?: CompletedSweep
+  /** What happened to the digest: sent, failed (logged as alert.digest-failed) or none configured. */
+  digest?: 'sent' | 'failed' | 'none'
+}
+
+export function newSweepId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`
+}
+
+export async function runSweep(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: SweepRequest,
+): Promise<SweepReport> {
+  const sweep = request.kind === 'new' ? await begin(deps, config, request) : await resume(deps, request)
+  const hop = request.kind === 'continuation' ? request.hop : 0
+  const log = deps.log.child({ sweepId: sweep.sweepId })
+  const report = (status: SweepReport['status'], accounts: AccountOutcome[] = [], deferred = 0) => ({
+    sweepId: sweep.sweepId,
+    mode: sweep.mode,
+    status,
+    accounts,
+    deferred,
+  })
+  if (sweep.status !== 'running') {
+    log.warn(
+      { event: 'sweep.late-continuation', status: sweep.status },
+      `the sweep is ${sweep.status}; nothing to do`,
+    )
+    return report(sweep.status === 'completed' ? 'completed' : 'stalled')
+  }
+  const targets = await deps.store.sweeps.targets(sweep.sweepId)
+  // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
+  if (sweep.invocations > config.maxInvocations) {
+    const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
+    await stall(deps, sweep, `it reached MAX_INVOCATIONS (${config.maxInvocations})`, left, log)
+    return report('stalled')
+  }
+  log.info({ event: 'sweep.invocation', mode: sweep.mode, hop, accounts: targets.length }, 'sweeping')
+  deps.onSweepStart?.(targets.length)
+  const { left, outcomes, durations } = await invocation(deps, config, { sweep, targets, log, beat: hop > 0 })
+  if (left.length > 0 && timeShort(deps, config)) {
+    if (!deps.continueWith)
+      throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
+    await deps.store.sweeps.recordDurations(sweep.sweepId, durations.snapshot())
+    await deps.store.sweeps.heartbeat(sweep.sweepId, deps.now(), true)
+    await deps.continueWith({ sweepId: sweep.sweepId, hop: hop + 1 })
+    log.info(
+      { event: 'sweep.continued', left: left.length, hop: hop + 1 },
+      'handed the rest to a new invocation',
+    )
+    return report('continued', outcomes, left.length)
+  }
+  const closing = { ...sweep, jobDurationsMs: durations.snapshot() }
+  const finished = await finishSweep(deps, { sweep: closing, targets, log, noticeDays: config.noticeDays })
+  return {
+    ...report(finished ? 'completed' : 'in-progress', outcomes),
+    ...(finished ? { summary: finished.summary } : {}),
+    ...(finished?.digest ? { digest: finished.digest } : {}),
+  }
+}
+
+const timeShort = (deps: SweepDeps, config: HubConfig) => deps.remainingMs() < config.continuationThresholdMs
+
+/** This invocation's share of the sweep, with a heartbeat on the sweep while it works. */
+async function invocation(
+  deps: SweepDeps,
+  config: HubConfig,
+  run: { sweep: SweepSummary; targets: readonly string[]; log: Logger; beat: boolean },
+) {
+  const { sweep, targets } = run
+  const durations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
+  const outcomes: AccountOutcome[] = []
+  if (run.beat) await deps.store.sweeps.heartbeat(sweep.sweepId, deps.now())
+  const heartbeat = setInterval(() => {
+    deps.store.sweeps.heartbeat(sweep.sweepId, deps.now()).catch(() => undefined) // the next beat tries again
+  }, config.accountLeaseMs / 3)
+  heartbeat.unref() // a frozen invocation's timers must not keep anything alive
+  try {
+    const left = await sweepPending(deps, config, { ...run, durations }, (outcome) => {
+      outcomes.push(outcome)
+      deps.onAccountDone?.(outcome, targets.length)
+    })
+    return { left, outcomes, durations }
+  } finally {
+    clearInterval(heartbeat)
+  }
+}
+
+/**
+ * Sweeps every target account not done yet, until none is left or time is short; returns the accounts
+ * still left. An account another invocation of this sweep holds is waited for once, until its lock's
+ * lease lapses: a lease that was renewed meanwhile means its holder is alive and will finish it; one that
+ * lapsed means its holder died, and the account is swept here.
+ */
+async function sweepPending(
+  deps: SweepDeps,
+  config: HubConfig,
+  run: { sweep: SweepSummary; targets: readonly string[]; log: Logger; durations: JobDurations },
+  onDone: (outcome: AccountOutcome) => void,
+): Promise<string[]> {
+  const { sweep, targets } = run
+  const limit = pLimit(config.accountConcurrency)
+  const intent = intentOf(sweep)
+  const pipeline = {
+    spokes: deps.spokes,
+    store: deps.store,
+    log: run.log,
+    now: deps.now,
+    timeShort: () => timeShort(deps, config),
+    durations: run.durations,
+  }
+  for (let waited = false; ; waited = true) {
+    const done = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))
+    const busyUntil: number[] = []
+    await settleAll(
+      targets
+        .filter((a) => !done.has(a))
+        .map((accountId) =>
+          limit(async () => {
+            if (timeShort(deps, config)) return
+            const ran = await runAccount(pipeline, config, accountId, intent)
+            const result = await sweptAccount(deps, intent, accountId, ran, run.log.child({ accountId }))
+            if (result.kind === 'busy') busyUntil.push(result.until)
+            // The digest's lists live in the table; the report keeps only the counts, so memory and the
+            // Lambda's response stay flat in the number of accounts.
+            if (result.kind === 'done') onDone(slim(result.outcome))
+          }),
+        ),
+    )
+    const finished = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))
+    const left = targets.filter((a) => !finished.has(a))
+    if (left.length === 0 || timeShort(deps, config) || busyUntil.length === 0 || waited) return left
+    const waitMs = Math.max(...busyUntil) - deps.now().getTime() + 1_000
+    if (deps.remainingMs() - waitMs < config.continuationThresholdMs) return left
+    run.log.info(
+      { event: 'sweep.waiting', accounts: busyUntil.length, waitMs },
+      'another invocation holds accounts; waiting for its leases',
+    )
+    await (deps.sleep ?? realSleep)(Math.max(0, waitMs))
+  }
+}
+
+function slim(outcome: AccountOutcome): AccountOutcome {
+  const { notable: _lists, ...rest } = outcome
+  return rest
+}
+
+function intentOf(sweep: SweepSummary): SweepIntent {
+  return {
+    kind: 'sweep',
+    mode: sweep.mode,
+    sweepId: sweep.sweepId,
+    startedAt: sweep.startedAt,
+    // This invocation's locks, told apart from another invocation's of the same sweep.
+    holder: `${sweep.sweepId}#${randomBytes(4).toString('hex')}`,
+    confirmLargeChange: sweep.confirmLargeChange === true,
+    fullReads: sweep.fullReads === true,
+  }
+}
+
+type SweptAccount =
+  | { kind: 'done'; outcome: AccountOutcome }
+  | { kind: 'busy'; until: number }
+  | { kind: 'left' }
+
+/**
+ * What the ledger makes of an account's run. Held by another invocation of this sweep, it is busy (and
+ * waited for); held or taken over by another writer, it is this sweep's failure, recorded so that the
+ * sweep can end; its next sweep takes it again.
+ */
+async function sweptAccount(
+  deps: SweepDeps,
+  intent: SweepIntent,
+  accountId: string,
+  run: AccountRun,
+  log: Logger,
+): Promise<SweptAccount> {
+  const failed = (reason: string) => failedWithoutLock(deps, intent, accountId, reason)
+  const ours = (holder: string | undefined) => holder?.startsWith(`${intent.sweepId}#`) === true
+  switch (run.kind) {
+    case 'done':
+      return { kind: 'done', outcome: run.outcome }
+    case 'busy': {
+      if (ours(run.heldBy)) return { kind: 'busy', until: Date.parse(run.until) }
+      const reason = `another writer holds the account: ${run.heldBy}, until ${run.until}`
+      log.error({ event: 'alert.account-locked', holder: run.heldBy, until: run.until }, reason)
+      return failed(reason)
+    }
+    case 'lost': {
+      // Taken by another invocation of this sweep, which finishes the account; taken by another writer,
+      // the account is this sweep's failure.
+      if (ours(await deps.store.locks.holderOf(accountId))) return { kind: 'left' }
+      return failed('another writer took the account over while this sweep was at work')
+    }
+    default:
+      return { kind: 'left' }
+  }
+}
+
+/**
+ * An account another writer holds is this sweep's failure. Written without the lock, so only if no
+ * invocation of this sweep recorded the account meanwhile.
+ */
+async function failedWithoutLock(
+  deps: SweepDeps,
+  intent: SweepIntent,
+  accountId: string,
+  reason: string,
+): Promise<SweptAccount> {
+  const outcome: AccountOutcome = {
+    accountId,
+    outcome: 'failed',
+    reason,
+    users: 0,
+    counts: {},
+    writes: 0,
+    durationMs: 0,
+  }
+  await deps.store.sweeps.completeAccount(intent, outcome, deps.now(), true)
+  return { kind: 'done', outcome }
+}
+
+/**
+ * Waits for every account task, then fails with the first failure: no task is left running behind a
+ * returned invocation (Lambda would freeze it, to thaw later with stale plans).
+ */
+async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks)
+  const failure = settled.find((s) => s.status === 'rejected')
+  if (failure) throw failure.reason
+}
+
+async function begin(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: Extract<SweepRequest, { kind: 'new' }>,
+): Promise<SweepSummary> {
+  await detectStalled(deps, config)
+  const active = (await deps.organization.accounts())
+    .filter((a) => a.state === 'ACTIVE' && !config.excludedAccounts.includes(a.id))
+    .map((a) => a.id)
+  const unknown = (request.accounts ?? []).filter((id) => !active.includes(id))
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `accounts: ${unknown.join(', ')} not an active, non-excluded account of the organization`,
+    )
+  const accounts = request.accounts ? [...new Set(request.accounts)] : active
+  accounts.sort()
+  const now = deps.now()
+  const summary: RunningSweep = {
+    sweepId: request.sweepId ?? newSweepId(now),
+    mode: request.mode,
+    trigger: request.trigger,
+    startedAt: now.toISOString(),
+    status: 'running',
+    accountCount: accounts.length,
+    invocations: 1,
+    heartbeatAt: now.toISOString(),
+    ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
+    ...(request.fullReads ? { fullReads: true } : {}),
+  }
+  if (await deps.store.sweeps.start(summary, accounts)) return summary
+  // The same trigger delivered twice: carry on with the sweep already recorded.
+  return resume(deps, { sweepId: summary.sweepId })
+}
+
+async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
+  const sweep = await deps.store.sweeps.get(request.sweepId)
+  if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
+  return sweep
+}

@@ -1,0 +1,73 @@
+/**
+ * What a rollback does to one user, pure: every policy of ours detached and deleted, every deny in
+ * force or scheduled lifted (what is live and what the record holds: a policy someone detached or
+ * edited still leaves a deny the next sweep would restore, and whose clock must restart too), and an
+ * exemption recorded first, so that no later failure lets the next sweep undo it.
+ */
+import type { RollbackIntent } from './intent.js'
+import { liftDenies } from './planner.js'
+import type { Exemption } from './records.js'
+import type { AccountContext, UserFacts, UserPlan } from './user-plan.js'
+import { currentServices, planRemoval } from './write-plan.js'
+
+/** A user's rollback, with the exemption to record before its writes; undefined when nothing is ours. */
+export function planRollback(
+  ctx: AccountContext & { intent: RollbackIntent },
+  facts: UserFacts,
+): { plan: UserPlan; grant: Exemption } | undefined {
+  const { user } = facts
+  const parts = [...facts.policies.owned, ...facts.policies.stale]
+  const prev = facts.prior.recorded
+  // Rolled back means left alone: a deny only announced is dropped too, or it would land on its day.
+  const scheduled = prev?.scheduled ?? {}
+  const cancelled = Object.keys(scheduled).sort()
+  const released = [...new Set([...parts.flatMap(currentServices), ...(prev?.denied ?? [])])].sort()
+  if (parts.length === 0 && cancelled.length === 0 && released.length === 0) return undefined
+  const ops = planRemoval(parts)
+  const lift = liftDenies(
+    new Set(released),
+    new Set([...released, ...cancelled]),
+    'rolled-back',
+    { firstSeen: prev?.firstSeen, scheduled },
+    ctx.now,
+  )
+  const dropped = cancelled.length > 0 ? `, ${cancelled.length} scheduled denies dropped` : ''
+  const kept = { denied: released, policyArns: parts.map((p) => p.policy.arn), policyDigests: [] }
+  const decision = {
+    accountId: ctx.accountId,
+    userName: user.name,
+    userId: user.id,
+    userArn: user.arn,
+    status: 'rolled-back' as const,
+    ...kept,
+    added: [],
+    removed: lift.removed,
+    firstSeen: lift.firstSeen,
+    scheduled: lift.scheduled,
+    cancelled: lift.cancelled,
+    reason: `rolled back by an operator; ${parts.length} policies removed${dropped}`,
+    writes: ops.length,
+  }
+  const { runId, actor, exemptUntil } = ctx.intent
+  return {
+    plan: {
+      user,
+      decision,
+      ops,
+      kept,
+      after: { denied: [], policyArns: [], policyDigests: [], scheduled: lift.scheduled },
+      activeDenies: released.length,
+      recordedPolicies: prev?.policyArns.length ?? 0,
+      missingPolicies: 0,
+      events: [],
+    },
+    grant: {
+      accountId: ctx.accountId,
+      userName: user.name,
+      userId: user.id,
+      until: exemptUntil,
+      reason: `rolled back (${runId}) by ${actor}`,
+      createdAt: ctx.now.toISOString(),
+    },
+  }
+}
