@@ -10,6 +10,17 @@ import * as out from './output.js'
 /** The audit views: DynamoDB only, no other AWS call. */
 export function addAuditCommands(program: Command, cli: CliContext): void {
   const audit = program.command('audit').description('query the recorded state (no AWS call but DynamoDB)')
+  auditUser(audit, cli)
+  auditHistory(audit, cli)
+  auditAttempts(audit, cli)
+  auditScheduled(audit, cli)
+  auditStatus(audit, cli)
+  auditAccounts(audit, cli)
+  auditSweeps(audit, cli)
+  auditSweep(audit, cli)
+}
+
+function auditUser(audit: Command, cli: CliContext): void {
   audit
     .command('user')
     .description('current state of one user')
@@ -26,6 +37,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
           `${out.usersTable([user])}\n${user.firstSeen ? out.firstSeenTable(user.firstSeen) : 'first seen: no report read yet'}`,
       )
     })
+}
+
+function auditHistory(audit: Command, cli: CliContext): void {
   audit
     .command('history')
     .description('change history of one user, newest first (it follows renames)')
@@ -40,6 +54,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const history = await cli.store().audit.history(o.account, who, o.limit)
       cli.print(o.json, history, () => out.historyTable(history))
     })
+}
+
+function auditAttempts(audit: Command, cli: CliContext): void {
   audit
     .command('attempts')
     .description('attempts on denied services across the organization, oldest first')
@@ -51,6 +68,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const attempts = await cli.store().audit.attemptsSince(since, o.account)
       cli.print(o.json, attempts, () => out.attemptsTable(attempts))
     })
+}
+
+function auditScheduled(audit: Command, cli: CliContext): void {
   audit
     .command('scheduled')
     .description(
@@ -68,6 +88,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const due = scheduledDenies(await cli.store().audit.scheduled(until, o.account), until)
       cli.print(o.json, due, () => out.scheduledTable(due))
     })
+}
+
+function auditStatus(audit: Command, cli: CliContext): void {
   audit
     .command('status')
     .description('every user in a status across the organization')
@@ -77,6 +100,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const users = await cli.store().audit.usersByStatus(status)
       cli.print(o.json, users, () => out.usersTable(users))
     })
+}
+
+function auditAccounts(audit: Command, cli: CliContext): void {
   audit
     .command('accounts')
     .description('accounts by reachability (default: unreachable)')
@@ -90,6 +116,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const accounts = await cli.store().audit.accountsByStatus(o.status)
       cli.print(o.json, accounts, () => out.accountsTable(accounts))
     })
+}
+
+function auditSweeps(audit: Command, cli: CliContext): void {
   audit
     .command('sweeps')
     .description('the last sweeps with their counts and durations')
@@ -105,6 +134,9 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
       const sweeps = await store.sweeps.recent(o.limit)
       cli.print(o.json, sweeps, () => out.sweepsTable(sweeps))
     })
+}
+
+function auditSweep(audit: Command, cli: CliContext): void {
   audit
     .command('sweep')
     .description("one sweep: its summary and each account's outcome")

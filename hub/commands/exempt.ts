@@ -39,7 +39,10 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         )
       },
     )
+  addExemptionsCommands(program, cli)
+}
 
+function addExemptionsCommands(program: Command, cli: CliContext): void {
   const exemptions = program.command('exemptions').description('temporary exemptions in force')
   exemptions
     .command('list')

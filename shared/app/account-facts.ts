@@ -3,7 +3,7 @@
  * (and, in a sweep, what earlier invocations did there). Reads only, so they go at once.
  */
 import { awsErrorKind } from '../aws/aws-errors.js'
-import type { Intent } from '../domain/intent.js'
+import type { Intent } from '../domain/plan/intent.js'
 import type { AccountProgress } from '../domain/records.js'
 import type { AccountIam, AccountListing, AccountRecords, SpokeSessionRequest, Spokes } from '../ports.js'
 

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
+import type { UsageRead } from '../domain/plan/user-plan.js'
 import type { StoredReport } from '../domain/records.js'
 import type { IamUser } from '../domain/types.js'
-import type { UsageRead } from '../domain/user-plan.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { AccountIam, Budget, StateStore } from '../ports.js'

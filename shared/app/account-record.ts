@@ -3,11 +3,12 @@
  * time ran short; or, once the account is done, the users gone from IAM forgotten, the account's
  * reachability, and its outcome, written before the lock is given back.
  */
-import type { AccountPlan, Stray } from '../domain/account-plan.js'
+
 import type { BrakeSettings } from '../domain/brake.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../domain/decision.js'
-import type { SweepIntent } from '../domain/intent.js'
 import { mergeNotable, notableOf } from '../domain/notable.js'
+import type { AccountPlan, Stray } from '../domain/plan/account-plan.js'
+import type { SweepIntent } from '../domain/plan/intent.js'
 import type {
   AccountOutcome,
   AccountProgress,

@@ -1,7 +1,7 @@
 /** The shapes one account's run passes between its steps, and the outcome it returns. */
 import type { HubConfig } from '../config.js'
-import type { Stray } from '../domain/account-plan.js'
-import type { Intent } from '../domain/intent.js'
+import type { Stray } from '../domain/plan/account-plan.js'
+import type { Intent } from '../domain/plan/intent.js'
 import type { AccountOutcome, AccountProgress } from '../domain/records.js'
 import type { Logger } from '../logger.js'
 import type { AccountIam, AccountListing, AccountRecords, Budget, StateStore } from '../ports.js'

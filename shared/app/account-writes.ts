@@ -3,11 +3,11 @@
  * record never falls behind the live policies by more than the users in flight.
  */
 import pLimit from 'p-limit'
-import type { Stray, UserAction } from '../domain/account-plan.js'
-import { writesFailed } from '../domain/account-plan.js'
 import type { PlanEvent } from '../domain/events.js'
 import { recordedStateOf } from '../domain/exemption.js'
-import { type Intent, modeOf, recordsDecision, runIdOf } from '../domain/intent.js'
+import type { Stray, UserAction } from '../domain/plan/account-plan.js'
+import { writesFailed } from '../domain/plan/account-plan.js'
+import { type Intent, modeOf, recordsDecision, runIdOf } from '../domain/plan/intent.js'
 import type { UserDecision, UserState } from '../domain/records.js'
 import { type RunStamp, rowsForDecision } from '../domain/state-rows.js'
 import { errorMessage, LeastPrivilegeError, StateConflictError } from '../errors.js'

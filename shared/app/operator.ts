@@ -4,7 +4,7 @@
  */
 import type { HubConfig } from '../config.js'
 import { UNTIL_LIFTED } from '../domain/exemption.js'
-import { type Intent, recordsDecision } from '../domain/intent.js'
+import { type Intent, recordsDecision } from '../domain/plan/intent.js'
 import type { UserDecision } from '../domain/records.js'
 import { ConfigError, LeastPrivilegeError } from '../errors.js'
 import type { Logger } from '../logger.js'

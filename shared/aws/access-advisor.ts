@@ -34,7 +34,7 @@ export async function readServiceUsage(
   const jobId = started.JobId
   if (!jobId) throw new AccessAdvisorError(`no JobId for ${principalArn}`)
 
-  let page = await waitForCompletion(iam, jobId, principalArn, poll, sleep, durations)
+  let page = await waitForCompletion(iam, { jobId, principalArn }, { poll, sleep, durations })
   if (page.JobCreationDate && page.JobCompletionDate) {
     durations.record(page.JobCompletionDate.getTime() - page.JobCreationDate.getTime())
   }
@@ -60,12 +60,11 @@ export async function readServiceUsage(
 
 async function waitForCompletion(
   iam: IAMClient,
-  jobId: string,
-  principalArn: string,
-  poll: PollSettings,
-  sleep: Sleep,
-  durations: JobDurations,
+  job: { jobId: string; principalArn: string },
+  timing: { poll: PollSettings; sleep: Sleep; durations: JobDurations },
 ): Promise<GetServiceLastAccessedDetailsCommandOutput> {
+  const { jobId, principalArn } = job
+  const { poll, sleep, durations } = timing
   let waited = 0
   for (let attempt = 0; ; attempt++) {
     const at = durations.pollAt(attempt, { initialDelayMs: poll.initialDelayMs, maxDelayMs: poll.maxDelayMs })

@@ -1,6 +1,12 @@
 import { namesOwner, parsePolicyName } from './policy-naming.js'
 import type { IamUser, ManagedPolicy } from './types.js'
-import type { OwnedPart } from './write-plan.js'
+
+/** One of the project's policies for a user, found under the project's path. */
+export interface OwnedPart {
+  part: number
+  policy: ManagedPolicy
+  attached: boolean
+}
 
 /** A policy of ours attached to a user it is not named after: detached once the user's own parts are written. */
 export interface StalePart extends OwnedPart {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
+import type { OwnedPart } from './ownership.js'
 import type { TamperFinding } from './records.js'
-import { defaultDocument, type OwnedPart } from './write-plan.js'
+import { defaultDocument } from './write-plan.js'
 
 /** What the last sweep left in place for a user: its policies and a digest of each default document. */
 export interface RecordedPolicies {

@@ -1,14 +1,7 @@
 import { PolicyLayoutError } from '../errors.js'
 import { deniedServicesOf, type RenderedPart } from './deny-policy.js'
-import type { StalePart } from './ownership.js'
+import type { OwnedPart, StalePart } from './ownership.js'
 import type { AccountQuotas, ManagedPolicy } from './types.js'
-
-/** One of the project's policies for a user, found under the project's path. */
-export interface OwnedPart {
-  part: number
-  policy: ManagedPolicy
-  attached: boolean
-}
 
 export type WriteOp =
   | { op: 'createPolicy'; part: number; policyName: string; policyArn: string; document: string }

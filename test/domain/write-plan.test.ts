@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { renderDenyPolicies } from '../../shared/domain/deny-policy.js'
+import type { OwnedPart } from '../../shared/domain/ownership.js'
 import type { AccountQuotas, ManagedPolicy } from '../../shared/domain/types.js'
-import {
-  fitPolicyBudget,
-  type OwnedPart,
-  planRemoval,
-  planWrites,
-  type WriteOp,
-} from '../../shared/domain/write-plan.js'
+import { fitPolicyBudget, planRemoval, planWrites, type WriteOp } from '../../shared/domain/write-plan.js'
 import { PolicyLayoutError } from '../../shared/errors.js'
 
 const USER_ARN = 'arn:aws:iam::111122223333:user/alice'

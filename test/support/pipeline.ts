@@ -5,7 +5,7 @@ import { type AccountRun, runAccount } from '../../shared/app/account-pipeline.j
 import type { DoneUser } from '../../shared/app/account-writes.js'
 import type { SweepDeps } from '../../shared/app/org-sweep.js'
 import type { Mode } from '../../shared/domain/decision.js'
-import type { SweepIntent } from '../../shared/domain/intent.js'
+import type { SweepIntent } from '../../shared/domain/plan/intent.js'
 import type { UserDecision } from '../../shared/domain/records.js'
 import type { Logger } from '../../shared/logger.js'
 import type { StateStore } from '../../shared/ports.js'

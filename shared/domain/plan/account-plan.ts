@@ -3,18 +3,19 @@
  * each user and with the policies nobody owns. Users whose plan needs a fresh Access Advisor report are
  * returned as reads to make; the plan made again with those reads in hand is the one carried out.
  */
-import type { EngineConfig } from '../config.js'
-import type { AccountListing, AccountRecords } from '../ports.js'
-import { assessBlastRadius, type BlastRadius, type BrakeVerdict, measureBlastRadius } from './brake.js'
-import type { PlanEvent } from './events.js'
+import type { EngineConfig } from '../../config.js'
+import type { AccountListing, AccountRecords } from '../../ports.js'
+import { assessBlastRadius, type BlastRadius, type BrakeVerdict, measureBlastRadius } from '../brake.js'
+import type { PlanEvent } from '../events.js'
+import { isNewToEnforcement } from '../onboarding.js'
+import { classifyPolicies } from '../ownership.js'
+import { priorUserOf } from '../prior-user.js'
+import type { Exemption, UserDecision } from '../records.js'
+import type { ReadReason } from '../report-reuse.js'
+import type { IamUser, ManagedPolicy, ServiceUsage } from '../types.js'
+import { fitPolicyBudget, type WriteOp } from '../write-plan.js'
 import { type Intent, modeOf, onlyUserOf } from './intent.js'
-import { isNewToEnforcement } from './onboarding.js'
-import { classifyPolicies } from './ownership.js'
-import { priorUserOf } from './prior-user.js'
-import type { Exemption, UserDecision } from './records.js'
-import type { ReadReason } from './report-reuse.js'
 import { planRollback } from './rollback-plan.js'
-import type { IamUser, ManagedPolicy, ServiceUsage } from './types.js'
 import {
   type AccountContext,
   type KnownReport,
@@ -24,7 +25,6 @@ import {
   type UserPlan,
   type UserStep,
 } from './user-plan.js'
-import { fitPolicyBudget, type WriteOp } from './write-plan.js'
 
 export interface AccountFacts {
   accountId: string

@@ -4,11 +4,12 @@
  * edited still leaves a deny the next sweep would restore, and whose clock must restart too), and an
  * exemption recorded first, so that no later failure lets the next sweep undo it.
  */
+
+import { liftDenies } from '../planner.js'
+import type { Exemption } from '../records.js'
+import { currentServices, planRemoval } from '../write-plan.js'
 import type { RollbackIntent } from './intent.js'
-import { liftDenies } from './planner.js'
-import type { Exemption } from './records.js'
 import type { AccountContext, UserFacts, UserPlan } from './user-plan.js'
-import { currentServices, planRemoval } from './write-plan.js'
 
 /** A user's rollback, with the exemption to record before its writes; undefined when nothing is ours. */
 export function planRollback(

@@ -1,0 +1,69 @@
+import type { PlanEvent } from '../events.js'
+import { BEFORE_READ, firstOutcome, type ReadGateOutcome } from '../gates.js'
+import type { UserDecision } from '../records.js'
+import type { AccountContext, DeniedOn, PlanParts, UserFacts, UserPlan, UserStep } from './user-facts.js'
+
+export type { AccountContext, KnownReport, UsageRead, UserFacts, UserPlan, UserStep } from './user-facts.js'
+
+import { planOn, reportFor } from './report-choice.js'
+import { currentlyDenied, type Standing, standingOf } from './standing.js'
+import { withWrites } from './writes.js'
+
+export function planUser(ctx: AccountContext, facts: UserFacts): UserStep {
+  const standing = standingOf(ctx, facts)
+  const settled = (status: UserDecision['status'], reason: string, events: PlanEvent[] = []) =>
+    planned(standing, {
+      decision: { ...standing.base, status, reason },
+      ops: [],
+      after: standing.kept,
+      events,
+    })
+  const failed = (reason: string) =>
+    settled('error', `${reason}; nothing changed for this user`, [
+      { level: 'warn', event: 'alert.user-error', fields: { reason }, msg: 'user left unchanged' },
+    ])
+  try {
+    const gate = firstOutcome(BEFORE_READ, gateInput(ctx, facts, standing))
+    if (gate?.kind === 'refuse') return { kind: 'refused', reason: `${gate.reason} in ${ctx.accountId}` }
+    if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
+    const report = gate ? undefined : reportFor(ctx, facts, standing)
+    if (report?.kind === 'needs-read') return report
+    if (report?.kind === 'failed') return failed(report.reason)
+    const on = report ? planOn(report, ctx.now) : gated(gate)
+    return planned(standing, withWrites(ctx, facts, standing, on))
+  } catch (error) {
+    // A set that cannot be rendered or written without a window: the user is left as they are.
+    return failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  }
+}
+
+function gated(gate: Extract<ReadGateOutcome, { kind: 'lift' }> | undefined): DeniedOn {
+  if (!gate) throw new Error('a user was planned with neither a gate nor a report')
+  return { plan: gate.plan, status: gate.status, reason: gate.reason }
+}
+
+function planned(standing: Standing, parts: PlanParts): UserStep {
+  const plan: UserPlan = {
+    user: standing.user,
+    kept: standing.kept,
+    ...standing.counts,
+    ...parts,
+    events: [...standing.events, ...parts.events],
+  }
+  return { kind: 'planned', plan }
+}
+
+function gateInput(ctx: AccountContext, facts: UserFacts, standing: Standing) {
+  const { prior, user } = facts
+  return {
+    user,
+    now: ctx.now,
+    windowDays: ctx.settings.windowDays,
+    currentlyDenied: currentlyDenied(standing, prior),
+    priorFirstSeen: prior.firstSeen,
+    scheduled: prior.scheduled ?? {},
+    exemptTag: standing.base.exemptTag,
+    exemptUntil: prior.exemptUntil,
+    release: ctx.intent.kind === 'release' ? ctx.intent.services : undefined,
+  }
+}
