@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 import { describe, expect, it } from 'vitest'
-import { STATE_TABLE } from '../../shared/aws/state-table.js'
+import { STATE_TABLE } from '../../shared/aws/state/table-shape.js'
 import { loadTemplate, resolve, type Template } from '../support/cloudformation.js'
 import { codeCalls } from '../support/code-calls.js'
 

@@ -2,7 +2,7 @@ import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
 import type { SpecDatabase } from '@aws-cdk/service-spec-types'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SETTINGS } from '../../hub/settings.js'
-import { STATE_TABLE } from '../../shared/aws/state-table.js'
+import { STATE_TABLE } from '../../shared/aws/state/table-shape.js'
 import { loadTemplate, PSEUDO, references, type Template } from '../support/cloudformation.js'
 
 const TEMPLATES: Record<string, Template> = {

@@ -34,6 +34,12 @@ function user(ctx: IamContext, name: string): EmUser {
   return u
 }
 
+/** The user an ARN names, by the name at its end: a lookup, not a scan of the account's users. */
+function userByArn(ctx: IamContext, arn: string): EmUser | undefined {
+  const u = ctx.account.users.get((arn.split('/').pop() ?? '').toLowerCase())
+  return u?.arn === arn ? u : undefined
+}
+
 function customerPolicy(ctx: IamContext, arn: string): EmPolicy {
   const p = ctx.account.policies.get(arn)
   if (!p) throw new AwsFault('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`)
@@ -190,7 +196,7 @@ const handlers: Record<string, Handler> = {
 
   GenerateServiceLastAccessedDetails: (ctx, p) => {
     const arn = required(p, 'Arn')
-    const u = [...ctx.account.users.values()].find((x) => x.arn === arn)
+    const u = userByArn(ctx, arn)
     if (!u) throw new AwsFault('NoSuchEntity', `The entity ${arn} does not exist.`)
     const id = randomUUID()
     const created = Date.now()
@@ -218,7 +224,7 @@ const handlers: Record<string, Handler> = {
         Error: { Message: 'Failed to generate the report', Code: 'ServiceFailure' },
       }
     }
-    const u = [...ctx.account.users.values()].find((x) => x.arn === job.principalArn)
+    const u = userByArn(ctx, job.principalArn)
     if (!u) throw new AwsFault('NoSuchEntity', 'The entity of this job no longer exists.')
     const granted = grantedServices(userDocuments(ctx, u), ctx.catalog.namespaces, ctx.hideDeniedServices)
     const rows = [...granted].sort().map((ns) => ({

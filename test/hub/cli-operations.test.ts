@@ -8,21 +8,25 @@ import { handler } from '../../hub/lambda.js'
 import { cliRunner, type Terminal } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg, must } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startDynamoHarness } from '../support/org-harness.js'
+import { startOrgHarness } from '../support/org-harness.js'
 
 // The hub's metric lines are Lambda's business (test/aws/sweep-metrics.test.ts).
 vi.mock('../../shared/aws/sweep-metrics.js', () => ({ publishSweepMetrics: async () => undefined }))
 
-/** The demo organization, new for each test, and the CLI pointed at it (optionally on a terminal). */
-async function givenDemoOrg(terminal?: Terminal) {
-  const h = await startDynamoHarness(demoOrg(), {}, 'test')
+/**
+ * The demo organization, new for each test, and the CLI pointed at it (optionally on a terminal). Its
+ * state is in memory, handed to the CLI, unless the test is about how the CLI and the hub reach the
+ * table themselves: then dynalite, through the SDK's settings.
+ */
+async function givenDemoOrg(terminal?: Terminal, store: 'memory' | 'dynamo' = 'memory') {
+  const h = await startOrgHarness(demoOrg(), {}, 'test', store)
   const env = { ...process.env, ...hubTestEnv() }
-  return { h, env, cli: cliRunner(env, terminal) }
+  return { h, env, cli: cliRunner(env, terminal, store === 'memory' ? { store: h.store } : {}) }
 }
 
 describe('the command-line tool, as operators expect', () => {
   it('with HUB_FUNCTION_NAME, the hub carries out enforce sweeps and releases, and the operator is named', async () => {
-    const { h, env } = await givenDemoOrg()
+    const { h, env } = await givenDemoOrg(undefined, 'dynamo')
     Object.assign(process.env, hubTestEnv(), { LOG_LEVEL: 'silent' })
     const context = (awsRequestId: string) => ({
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
@@ -87,14 +91,14 @@ describe('the command-line tool, as operators expect', () => {
   })
 
   it('names the table and the region it looked in when the table is not there', async () => {
-    const { cli } = await givenDemoOrg()
+    const { cli } = await givenDemoOrg(undefined, 'dynamo')
     const { code, stderr } = await cli('--region', 'eu-west-3', '--table', 'no-such-table', 'audit', 'sweeps')
     expect(code).toBe(2)
     expect(stderr).toMatch(/state table no-such-table not found in region eu-west-3/)
   })
 
   it('takes the region from the profile when AWS_REGION is unset, as the AWS CLI does', async () => {
-    const { cli, env } = await givenDemoOrg()
+    const { cli, env } = await givenDemoOrg(undefined, 'dynamo')
     const dir = mkdtempSync(join(tmpdir(), 'aws-config-'))
     writeFileSync(
       join(dir, 'config'),
@@ -122,7 +126,7 @@ describe('the command-line tool, as operators expect', () => {
   })
 
   it('prints nothing but the JSON on stdout with `npm run -s cli -- ... --json`, so it pipes into jq', async () => {
-    const { cli, env } = await givenDemoOrg()
+    const { cli, env } = await givenDemoOrg(undefined, 'dynamo')
     await cli('sweep', '--account', DEMO_ACCOUNTS.production)
     const { stdout } = await promisify(execFile)(
       'npm',
@@ -135,7 +139,7 @@ describe('the command-line tool, as operators expect', () => {
   })
 
   it('rolls back a whole account only with --yes off a terminal, and asks on one', async () => {
-    const { cli } = await givenDemoOrg()
+    const { cli, h } = await givenDemoOrg()
     await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
     const refused = await cli('rollback', '--account', DEMO_ACCOUNTS.production)
     expect(refused.code).toBe(2)
@@ -143,19 +147,19 @@ describe('the command-line tool, as operators expect', () => {
     const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--dry-run')
     expect(preview.stdout).toMatch(/^Preview, nothing removed/)
 
-    const declined = await cliRunner({ ...process.env, ...hubTestEnv() }, { columns: 120, answers: ['n'] })(
-      'rollback',
-      '--account',
-      DEMO_ACCOUNTS.production,
-    )
+    const wiring = { store: h.store }
+    const declined = await cliRunner(
+      { ...process.env, ...hubTestEnv() },
+      { columns: 120, answers: ['n'] },
+      wiring,
+    )('rollback', '--account', DEMO_ACCOUNTS.production)
     expect(declined.code).toBe(2)
     expect(declined.stderr).toMatch(/Remove every deny of every user of 222222222222[\s\S]*not confirmed/)
-    const confirmed = await cliRunner({ ...process.env, ...hubTestEnv() }, { columns: 120, answers: ['y'] })(
-      'rollback',
-      '--account',
-      DEMO_ACCOUNTS.production,
-      '--json',
-    )
+    const confirmed = await cliRunner(
+      { ...process.env, ...hubTestEnv() },
+      { columns: 120, answers: ['y'] },
+      wiring,
+    )('rollback', '--account', DEMO_ACCOUNTS.production, '--json')
     expect(confirmed.code).toBe(0)
     expect(JSON.parse(confirmed.stdout)).toMatchObject({
       preview: false,
@@ -184,12 +188,12 @@ describe('the command-line tool, as operators expect', () => {
 
   it("shows one user's plan, service by service, and records nothing", async () => {
     const { cli, h } = await givenDemoOrg()
-    const writes = h.dynamo.writes()
+    const writes = h.store.writeCount
     const plan = await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
     expect(plan.code).toBe(0)
     expect(plan.stdout).toMatch(/bob in 222222222222: planned/)
     expect(plan.stdout).toMatch(/deny .*ec2 .*unused/)
-    expect(h.dynamo.writes()).toBe(writes)
+    expect(h.store.writeCount).toBe(writes)
     expect(h.emulator.count({ writes: true })).toBe(0)
     const json = JSON.parse(
       (await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')).stdout,

@@ -4,7 +4,7 @@ import { rollback } from '../../shared/app/operator.js'
 import { runSweep, type SweepReport } from '../../shared/app/org-sweep.js'
 import { type AccountSeed, seededUserId } from '../emulator/seed.js'
 import { must, ourPolicyArn, PREFIX, statusAccount } from '../support/fixtures.js'
-import { startDynamoHarness } from '../support/org-harness.js'
+import { startOrgHarness } from '../support/org-harness.js'
 
 const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
 
@@ -24,8 +24,8 @@ const small = (id: string, extra: Partial<AccountSeed> = {}): AccountSeed => ({
 const fillers = Array.from({ length: 18 }, (_, i) => small(String(200000000000 + i)))
 
 /** The whole organization, new for each test: every test here builds the world it needs. */
-async function givenOrg() {
-  const h = await startDynamoHarness(
+async function givenOrg(store: 'memory' | 'dynamo' = 'memory') {
+  const h = await startOrgHarness(
     {
       managementAccountId: MGMT,
       accounts: [
@@ -41,6 +41,7 @@ async function givenOrg() {
     },
     {},
     'test',
+    store,
   )
   const config = h.config({ excludedAccounts: [EXCLUDED] })
   // Enforce sweeps here confirm the large first change; the brake has its own tests.
@@ -115,9 +116,9 @@ describe('the org-wide sweep', () => {
   })
 
   it('a second sweep over an unchanged org writes only the sweep records', async () => {
-    const { h, sweep } = await givenOrg()
+    const { h, sweep } = await givenOrg('dynamo')
     await sweep('enforce')
-    h.dynamo.reset()
+    h.dynamo?.reset()
     h.emulator.resetCounts()
     const second = await sweep('enforce')
     expect(second.status).toBe('completed')
@@ -125,14 +126,14 @@ describe('the org-wide sweep', () => {
     // Summary and targets at the start, the summary at the finish; per account its outcome, the lock
     // and its release: no user, history or account-state row, and one report: quinn's plan adds a deny
     // his full quota blocks, so his report is read (and kept) every day.
-    expect(h.dynamo.writes()).toBe(3 + 3 * 22 + 1)
+    expect(h.dynamo?.writes()).toBe(3 + 3 * 22 + 1)
   })
 
   it('answers audit queries without a scan', async () => {
-    const { h, sweep } = await givenOrg()
+    const { h, sweep } = await givenOrg('dynamo')
     await sweep('enforce')
     await sweep('enforce')
-    h.dynamo.reset()
+    h.dynamo?.reset()
     expect((await h.store.audit.usersByStatus('exempt')).map((u) => `${u.accountId}/${u.userName}`)).toEqual([
       `${MEMBER}/erin`,
     ])
@@ -146,7 +147,7 @@ describe('the org-wide sweep', () => {
       status: 'completed',
       counts: expect.objectContaining({ unchanged: expect.any(Number) }),
     })
-    expect(h.dynamo.operations).not.toContain('Scan')
+    expect(h.dynamo?.operations).not.toContain('Scan')
   })
 
   it('sweeps only the requested accounts, and names an unknown one', async () => {

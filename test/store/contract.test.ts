@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DynamoStateStore } from '../../shared/aws/state-store.js'
+import { DynamoStateStore } from '../../shared/aws/state/dynamo-store.js'
 import type {
   AccountOutcome,
   ChangeRecord,

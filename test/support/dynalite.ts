@@ -3,7 +3,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
-import { STATE_TABLE } from '../../shared/aws/state-table.js'
+import { STATE_TABLE } from '../../shared/aws/state/table-shape.js'
 
 const WRITE_OPERATIONS = new Set([
   'PutItem',

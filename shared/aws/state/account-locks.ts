@@ -1,6 +1,6 @@
 import type { LockAttempt, AccountLocks as Locks } from '../../ports.js'
-import { keys } from '../state-table.js'
 import type { StateTable } from './table.js'
+import { keys } from './table-shape.js'
 
 /**
  * One lock per account, shared by every writer (sweeps, release, rollback), with a lease so that a

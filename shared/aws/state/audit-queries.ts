@@ -10,8 +10,8 @@ import {
   userState,
 } from '../../domain/records.js'
 import type { AuditViews } from '../../ports.js'
-import { keys, STATE_TABLE } from '../state-table.js'
 import type { StateTable } from './table.js'
+import { keys, STATE_TABLE } from './table-shape.js'
 
 /** The audit views: each one a GetItem or a Query, never a scan. */
 export class AuditQueries implements AuditViews {

@@ -10,9 +10,9 @@ import {
   sweepSummary,
 } from '../../domain/records.js'
 import type { SweepLedger as Ledger, SweepRef } from '../../ports.js'
-import { keys, STATE_TABLE } from '../state-table.js'
 import { accountProgressRow, sweepTargetsRow } from './rows.js'
 import type { StateTable } from './table.js'
+import { keys, STATE_TABLE } from './table-shape.js'
 
 /**
  * Target accounts per row: 2,000 ids are about 30 KB, so a sweep of any organization stays far below

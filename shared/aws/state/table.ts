@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { z } from 'zod'
 import { UnexpectedReplyError } from '../../errors.js'
-import { STATE_TABLE } from '../state-table.js'
 import { parseRow } from './rows.js'
+import { STATE_TABLE } from './table-shape.js'
 
 export type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>
 type Key = { pk: string; sk: string }

@@ -10,9 +10,9 @@ import {
   userState,
 } from '../../domain/records.js'
 import type { AccountRecords, AccountStore } from '../../ports.js'
-import { keys } from '../state-table.js'
 import { parseRow } from './rows.js'
 import type { StateTable } from './table.js'
+import { keys } from './table-shape.js'
 
 /** Each user's current state and history, each account's reachability, reports and exemptions. */
 export class UserStates implements AccountStore {

@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { StateStore } from '../ports.js'
-import { AccountLocks } from './state/account-locks.js'
-import { AuditQueries } from './state/audit-queries.js'
-import { SweepLedger } from './state/sweep-ledger.js'
-import { StateTable } from './state/table.js'
-import { UserStates } from './state/user-states.js'
+import type { StateStore } from '../../ports.js'
+import { AccountLocks } from './account-locks.js'
+import { AuditQueries } from './audit-queries.js'
+import { SweepLedger } from './sweep-ledger.js'
+import { StateTable } from './table.js'
+import { UserStates } from './user-states.js'
 
 /**
  * The state store in one DynamoDB table, by concern: the sweep ledger, the users' states and history,
