@@ -112,7 +112,8 @@ export function planAccount(request: PlanRequest): AccountPlan {
   if (intent.kind === 'rollback') return rollbackPlan({ ...ctx, intent }, users.map(factsOf), policies)
   const steps = users.map((user, i) => {
     const earlier = request.earlier?.[i]
-    return earlier?.kind === 'planned' ? earlier : planUser(ctx, factsOf(user))
+    if (earlier?.kind === 'planned') return earlier
+    return planUser(ctx, factsOf(user), earlier?.kind === 'needs-read' ? earlier.standing : undefined)
   })
   const refused = steps.find((s) => s.kind === 'refused')
   if (refused) return refused

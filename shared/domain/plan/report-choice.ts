@@ -1,8 +1,8 @@
-import { type PlanInput, planDenySet } from '../planner.js'
+import { type DenyPlan, type PlanInput, planDenySet } from '../planner.js'
 import { type ReadReason, readNeeded } from '../report-reuse.js'
 import type { IamUser, ServiceUsage } from '../types.js'
-import { currentlyDenied, type Standing } from './standing.js'
-import type { AccountContext, DeniedOn, UserFacts } from './user-facts.js'
+import { currentlyDenied } from './standing.js'
+import type { AccountContext, DeniedOn, Standing, UserFacts } from './user-facts.js'
 
 export type ReportChoice =
   | {
@@ -11,6 +11,8 @@ export type ReportChoice =
       services: readonly ServiceUsage[]
       at?: Date
       reused: boolean
+      /** The plan already made on this report (a stored one, to tell whether it would add a deny). */
+      plan?: DenyPlan
     }
   | { kind: 'failed'; reason: string }
   | { kind: 'needs-read'; user: IamUser; why: ReadReason | 'would-add' }
@@ -44,15 +46,22 @@ export function reportFor(ctx: AccountContext, facts: UserFacts, standing: Stand
     full: ctx.intent.kind === 'sweep' && ctx.intent.fullReads,
   })
   // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
-  if (stored && !why && planDenySet(input(stored.services)()).added.length === 0)
-    return { kind: 'report', input: input(stored.services), services: stored.services, reused: true }
+  const onStored = stored && !why ? planDenySet(input(stored.services)()) : undefined
+  if (stored && onStored && onStored.added.length === 0)
+    return {
+      kind: 'report',
+      input: input(stored.services),
+      services: stored.services,
+      reused: true,
+      plan: onStored,
+    }
   return { kind: 'needs-read', user, why: why ?? 'would-add' }
 }
 
 /** The planner on a complete report; each new attempt on a denied service is an alert. */
 export function planOn(report: Extract<ReportChoice, { kind: 'report' }>, now: Date): DeniedOn {
   const input = report.input(report.at)
-  const plan = planDenySet(input)
+  const plan = report.plan ?? planDenySet(input)
   return {
     plan,
     reused: report.reused,

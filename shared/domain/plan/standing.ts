@@ -8,20 +8,7 @@ import type { UserDecision } from '../records.js'
 import { detectTampering, documentDigest } from '../tamper.js'
 import type { IamUser } from '../types.js'
 import { currentServices, defaultDocument } from '../write-plan.js'
-import type { AccountContext, UserFacts, UserPlan } from './user-facts.js'
-
-/** The user's standing before this run: what is live, what the record keeps, and the decision's base. */
-export interface Standing {
-  user: IamUser
-  live: { denied: string[] }
-  kept: UserPlan['kept']
-  target: PolicyTarget
-  base: UserDecision
-  counts: Pick<UserPlan, 'activeDenies' | 'recordedPolicies' | 'missingPolicies'>
-  events: PlanEvent[]
-  owned: readonly OwnedPart[]
-  stale: UserPolicies['stale']
-}
+import type { AccountContext, Standing, UserFacts, UserPlan } from './user-facts.js'
 
 export function standingOf(ctx: AccountContext, facts: UserFacts): Standing {
   const { user, prior } = facts

@@ -1,6 +1,7 @@
 import type { EngineConfig } from '../../config.js'
+import type { PolicyTarget } from '../deny-policy.js'
 import type { PlanEvent } from '../events.js'
-import type { UserPolicies } from '../ownership.js'
+import type { OwnedPart, UserPolicies } from '../ownership.js'
 import type { DenyPlan } from '../planner.js'
 import type { PriorUser } from '../prior-user.js'
 import type { UserDecision } from '../records.js'
@@ -66,7 +67,8 @@ export interface UserPlan {
 
 export type UserStep =
   | { kind: 'planned'; plan: UserPlan }
-  | { kind: 'needs-read'; user: IamUser; why: ReadReason | 'would-add' }
+  /** `standing` is kept for the plan made again once the report is read. */
+  | { kind: 'needs-read'; user: IamUser; why: ReadReason | 'would-add'; standing: Standing }
   /** An operator's request that cannot be carried out: the run stops, naming it. */
   | { kind: 'refused'; reason: string }
 
@@ -82,4 +84,17 @@ export interface DeniedOn {
   granted?: number
   recentUse?: boolean
   events?: PlanEvent[]
+}
+
+/** The user's standing before this run: what is live, what the record keeps, and the decision's base. */
+export interface Standing {
+  user: IamUser
+  live: { denied: string[] }
+  kept: UserPlan['kept']
+  target: PolicyTarget
+  base: UserDecision
+  counts: Pick<UserPlan, 'activeDenies' | 'recordedPolicies' | 'missingPolicies'>
+  events: PlanEvent[]
+  owned: readonly OwnedPart[]
+  stale: UserPolicies['stale']
 }

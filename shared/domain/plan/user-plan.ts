@@ -1,16 +1,25 @@
 import type { PlanEvent } from '../events.js'
 import { BEFORE_READ, firstOutcome, type ReadGateOutcome } from '../gates.js'
 import type { UserDecision } from '../records.js'
-import type { AccountContext, DeniedOn, PlanParts, UserFacts, UserPlan, UserStep } from './user-facts.js'
+import type {
+  AccountContext,
+  DeniedOn,
+  PlanParts,
+  Standing,
+  UserFacts,
+  UserPlan,
+  UserStep,
+} from './user-facts.js'
 
 export type { AccountContext, KnownReport, UsageRead, UserFacts, UserPlan, UserStep } from './user-facts.js'
 
 import { planOn, reportFor } from './report-choice.js'
-import { currentlyDenied, type Standing, standingOf } from './standing.js'
+import { currentlyDenied, standingOf } from './standing.js'
 import { withWrites } from './writes.js'
 
-export function planUser(ctx: AccountContext, facts: UserFacts): UserStep {
-  const standing = standingOf(ctx, facts)
+/** `known`: the user's standing from the plan made before this run's read, not worked out again. */
+export function planUser(ctx: AccountContext, facts: UserFacts, known?: Standing): UserStep {
+  const standing = known ?? standingOf(ctx, facts)
   const settled = (status: UserDecision['status'], reason: string, events: PlanEvent[] = []) =>
     planned(standing, {
       decision: { ...standing.base, status, reason },
@@ -27,7 +36,7 @@ export function planUser(ctx: AccountContext, facts: UserFacts): UserStep {
     if (gate?.kind === 'refuse') return { kind: 'refused', reason: `${gate.reason} in ${ctx.accountId}` }
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
     const report = gate ? undefined : reportFor(ctx, facts, standing)
-    if (report?.kind === 'needs-read') return report
+    if (report?.kind === 'needs-read') return { ...report, standing }
     if (report?.kind === 'failed') return failed(report.reason)
     const on = report ? planOn(report, ctx.now) : gated(gate)
     return planned(standing, withWrites(ctx, facts, standing, on))

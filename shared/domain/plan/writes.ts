@@ -11,8 +11,7 @@ import type { UserDecision } from '../records.js'
 import { documentDigest } from '../tamper.js'
 import type { IamUser } from '../types.js'
 import { planWrites } from '../write-plan.js'
-import type { Standing } from './standing.js'
-import type { AccountContext, DeniedOn, PlanParts, UserFacts, UserPlan } from './user-facts.js'
+import type { AccountContext, DeniedOn, PlanParts, Standing, UserFacts, UserPlan } from './user-facts.js'
 
 /** The documents a deny set renders to, the writes that get there, and the quota gate on them. */
 export function withWrites(
