@@ -1,7 +1,7 @@
 /** One digest per sweep, in Block Kit: what happened, and the exact commands that act on it. */
 import { DECISION_STATUS_NAMES } from './decision.js'
 import type { Notable, ScheduledEntry, StatusCounts } from './records.js'
-import { oneSection, type SlackMessage, sectionedMessage } from './slack-message.js'
+import { escapeText as e, oneSection, type SlackMessage, sectionedMessage } from './slack-message.js'
 
 export interface DigestAccount {
   accountId: string
@@ -41,7 +41,7 @@ const braked: Section = (input) => {
   return [
     [
       `:octagonal_sign: *Blast-radius brake tripped in ${held.length} account(s): nothing applied there.*`,
-      ...held.map((a) => `• ${a.accountId}: ${a.brake}`),
+      ...held.map((a) => `• ${e(a.accountId)}: ${e(a.brake ?? '')}`),
       'If the change is intended, sweep again with `--confirm-large-change` (CLI) or `"confirmLargeChange": true` (event).',
     ],
   ]
@@ -50,7 +50,7 @@ const braked: Section = (input) => {
 const foreign = listed(
   (input) =>
     `:rotating_light: *Policies the project did not write under its path, ${input.mode === 'enforce' ? 'detached everywhere and deleted' : 'found (plan mode: not removed)'}: ${sum(input.accounts, (n) => n.foreignCount ?? 0)}*`,
-  (a) => (a.notable?.foreign ?? []).map((arn) => `• ${a.accountId} ${arn}`),
+  (a) => (a.notable?.foreign ?? []).map((arn) => `• ${e(a.accountId)} ${e(arn)}`),
 )
 
 const tampered: Section = (input) => {
@@ -61,7 +61,7 @@ const tampered: Section = (input) => {
     [
       `:rotating_light: *Deny policies changed by someone else, ${verb}: ${total} user(s)*`,
       ...input.accounts.flatMap((a) =>
-        (a.notable?.tampered ?? []).map((t) => `• ${a.accountId} ${t.userName}: ${t.kinds.join(', ')}`),
+        (a.notable?.tampered ?? []).map((t) => `• ${e(a.accountId)} ${e(t.userName)}: ${e(t.kinds.join(', '))}`),
       ),
     ],
   ]
@@ -73,14 +73,14 @@ const attempts = listed(
   (a) =>
     (a.notable?.attempts ?? []).map(
       (t) =>
-        `• ${a.accountId} ${t.userName}: ${t.namespace}, last tried ${t.at}. To release: \`${releaseCommand(a.accountId, t.userName, t.namespace)}\``,
+        `• ${e(a.accountId)} ${e(t.userName)}: ${e(t.namespace)}, last tried ${e(t.at)}. To release: \`${e(releaseCommand(a.accountId, t.userName, t.namespace))}\``,
     ),
 )
 
 const newlyExempt = listed(
   (input) =>
     `:eyes: *Newly exempt by tag, every deny lifted: ${sum(input.accounts, (n) => n.totals.newlyExempt)}*`,
-  (a) => (a.notable?.newlyExempt ?? []).map((e) => `• ${a.accountId} ${e.userName}: tagged ${e.tag}`),
+  (a) => (a.notable?.newlyExempt ?? []).map((x) => `• ${e(a.accountId)} ${e(x.userName)}: tagged ${e(x.tag)}`),
 )
 
 const onboarded = listed(
@@ -91,7 +91,7 @@ const onboarded = listed(
     if (!o) return []
     const verb = input.mode === 'enforce' ? 'onboarded' : 'would be onboarded'
     return [
-      `• account ${a.accountId} ${verb}: ${o.users} users, ${o.denies} denies scheduled${o.on ? ` for ${o.on}` : ''}`,
+      `• account ${e(a.accountId)} ${verb}: ${o.users} users, ${o.denies} denies scheduled${o.on ? ` for ${e(o.on)}` : ''}`,
     ]
   },
 )
@@ -111,8 +111,8 @@ const restricted: Section = (input) =>
     const verb = input.mode === 'enforce' && !a.brake ? 'newly restricted' : 'would be newly restricted'
     return [
       [
-        `*${a.accountId}*: ${n.totals.restricted} user(s) ${verb}`,
-        ...n.restricted.map((r) => `• ${r.userName}: ${list(r.added, r.addedCount, 8)}`),
+        `*${e(a.accountId)}*: ${n.totals.restricted} user(s) ${verb}`,
+        ...n.restricted.map((r) => `• ${e(r.userName)}: ${e(list(r.added, r.addedCount, 8))}`),
         ...(n.totals.restricted > n.restricted.length
           ? [`…and ${n.totals.restricted - n.restricted.length} more users`]
           : []),
@@ -122,12 +122,12 @@ const restricted: Section = (input) =>
 
 const quotaBlocked = listed(
   (input) => `*Quota-blocked (no free policy slot): ${sum(input.accounts, (n) => n.totals.quotaBlocked)}*`,
-  (a) => (a.notable?.quotaBlocked ?? []).map((u) => `• ${a.accountId} ${u}`),
+  (a) => (a.notable?.quotaBlocked ?? []).map((u) => `• ${e(a.accountId)} ${e(u)}`),
 )
 
 const errors = listed(
   (input) => `*Errors (left unchanged): ${sum(input.accounts, (n) => n.totals.errors)}*`,
-  (a) => (a.notable?.errors ?? []).map((e) => `• ${a.accountId} ${e.userName}: ${e.reason}`),
+  (a) => (a.notable?.errors ?? []).map((x) => `• ${e(a.accountId)} ${e(x.userName)}: ${e(x.reason)}`),
 )
 
 const orphans: Section = (input) => {
@@ -142,7 +142,7 @@ const notSwept: Section = (input) => {
   return [
     [
       `*Accounts not swept: ${accounts.length}*`,
-      ...accounts.map((a) => `• ${a.accountId} (${a.outcome}): ${a.reason.slice(0, 160)}`),
+      ...accounts.map((a) => `• ${e(a.accountId)} (${e(a.outcome)}): ${e(a.reason.slice(0, 160))}`),
     ],
   ]
 }
@@ -169,7 +169,7 @@ const SECTIONS: readonly Section[] = [
  */
 export function buildDigest(input: DigestInput): SlackMessage {
   return sectionedMessage({
-    title: `IAM least privilege: ${input.mode} sweep ${input.sweepId}`,
+    title: `IAM least privilege: ${input.mode} sweep ${input.sweepId}`, // plain text: no markup to escape
     summary: `*Decisions:* ${countsText(input.counts) || 'none'}`,
     sections: SECTIONS.flatMap((section) => section(input)),
     context: `${input.accounts.length} accounts in ${(input.durationMs / 1000).toFixed(1)} s`,
@@ -194,14 +194,16 @@ export function exemptCommand(accountId: string, userName: string, ...namespaces
 
 /** One user's scheduled denies, their owner, and the two ways to keep the services. */
 function scheduledLine(accountId: string, s: ScheduledEntry, commands: boolean): string {
+  // A member id is checked to be one (notice.ts) before it is ever put here as a mention.
   const owner = s.owner ? ` <@${s.owner}>` : s.ownerMalformed ? ' (owner tag is not a Slack member id)' : ''
   const shown = s.services.map((x) => x.namespace)
   const more = s.servicesCount > shown.length ? ` (+${s.servicesCount - shown.length})` : ''
-  const days = s.services.map((x) => `${x.namespace} on ${x.on}`).join(', ')
-  if (!commands) return `• ${accountId} ${s.userName}${owner}: ${days}${more}`
+  const days = e(s.services.map((x) => `${x.namespace} on ${x.on}`).join(', '))
+  const who = `• ${e(accountId)} ${e(s.userName)}${owner}`
+  if (!commands) return `${who}: ${days}${more}`
   // Past SERVICES_LIMIT the commands would be partial: the full list is one query away.
-  const rest = more ? ` (all of them: \`least-privilege audit scheduled --account ${accountId}\`)` : ''
-  return `• ${accountId} ${s.userName}${owner}: ${days}${more}. Keep: \`${exemptCommand(accountId, s.userName, ...shown)}\` or \`${releaseCommand(accountId, s.userName, ...shown)}\`${rest}`
+  const rest = more ? ` (all of them: \`least-privilege audit scheduled --account ${e(accountId)}\`)` : ''
+  return `${who}: ${days}${more}. Keep: \`${e(exemptCommand(accountId, s.userName, ...shown))}\` or \`${e(releaseCommand(accountId, s.userName, ...shown))}\`${rest}`
 }
 
 function list(items: readonly string[], total: number, max: number): string {
@@ -223,6 +225,6 @@ export function countsText(counts: StatusCounts): string {
 /** Told at once when a sweep stalls: it will post no digest of its own. */
 export function stalledMessage(sweepId: string, reason: string, accountsLeft: number): SlackMessage {
   return oneSection(
-    `:rotating_light: Sweep ${sweepId} stalled with ${accountsLeft} account(s) left: ${reason}. The next sweep covers every account again; \`least-privilege audit sweep ${sweepId}\` shows what was done.`,
+    `:rotating_light: Sweep ${e(sweepId)} stalled with ${accountsLeft} account(s) left: ${e(reason)}. The next sweep covers every account again; \`least-privilege audit sweep ${e(sweepId)}\` shows what was done.`,
   )
 }

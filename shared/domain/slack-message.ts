@@ -20,6 +20,15 @@ export interface SlackMessage {
   blocks: Block[]
 }
 
+/**
+ * A value put into mrkdwn as text, never as markup: Slack reads `&`, `<` and `>` as control characters
+ * (`<!channel>`, `<https://…|a link>`), and a user's path, a tag or an AWS error message may carry them.
+ * Only the mentions and formatting we write ourselves stay unescaped.
+ */
+export function escapeText(value: string | number): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
 /** Slack's documented limits for a message. */
 export const SLACK_LIMITS = { blocks: 50, sectionText: 3000, headerText: 150, totalText: 12_000 }
 

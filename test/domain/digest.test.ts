@@ -95,6 +95,35 @@ describe('buildDigest', () => {
     expect(text).toContain('111111111111 ann <@U0ANN1234>: s3 on 2026-12-03')
   })
 
+  it('escapes every value it puts in a message: a path, a tag or an error cannot ping or link', () => {
+    const path = '/<!channel>/'
+    const notable = notableOf([
+      {
+        ...decision('eve', 'error'),
+        reason: `AccessDenied: arn:aws:iam::111111111111:user${path}eve & <https://evil.example|Approve>`,
+      },
+      { ...decision('mallory', 'unchanged'), newlyExemptTag: 'team=<!here>' },
+      {
+        ...decision('ann', 'unchanged'),
+        owner: { memberId: 'U0ANN1234' },
+        scheduled: { s3: { on: '2026-12-03', since: '2026-11-26T06:00:00.000Z' } },
+      },
+    ])
+    const message = digestOf({
+      counts: { error: 1, unchanged: 2 },
+      accounts: [
+        { accountId: '111111111111', outcome: 'swept', reason: '', notable },
+        { accountId: '222222222222', outcome: 'failed', reason: 'a reply <!everyone> gave' },
+      ],
+    })
+    const text = message.blocks.map((b) => ('text' in b ? b.text.text : '')).join('\n')
+    expect(text).not.toMatch(/<!|<https/)
+    expect(text).toContain('user/&lt;!channel&gt;/eve &amp; &lt;https://evil.example|Approve&gt;')
+    expect(text).toContain('tagged team=&lt;!here&gt;')
+    expect(text).toContain('a reply &lt;!everyone&gt; gave')
+    expect(text).toContain('ann <@U0ANN1234>') // the one mention written on purpose
+  })
+
   it('says nothing of empty categories', () => {
     const message = digestOf({
       mode: 'plan',
