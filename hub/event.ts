@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { SweepRequest } from '../shared/app/org-sweep.js'
-import { accountIdSchema, parseWith } from '../shared/config.js'
+import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
 import { userDecision } from '../shared/domain/records.js'
 import type { HubConfig } from './config.js'
@@ -55,7 +55,7 @@ const release = z
     release: z
       .object({
         accountId: accountIdSchema,
-        userName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name'),
+        userName: iamUserNameSchema,
         services: z.array(z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')).min(1),
         reason: z.string().max(1000),
         requestedBy: z.string().min(1).max(2048),

@@ -8,6 +8,10 @@ const namespace = z.string().regex(/^[a-z0-9-]+$/, 'a service namespace such as 
 export const ACCOUNT_ID = /^\d{12}$/
 export const accountIdSchema = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id')
 
+/** The one check of an IAM user name: 1 to 64 of the characters IAM allows. Empty is never "every user". */
+export const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/
+export const iamUserNameSchema = z.string().regex(IAM_USER_NAME, 'an IAM user name')
+
 export const brakeSchema = z
   .object({
     maxUserShare: z.number().min(0).max(1).default(0.3),

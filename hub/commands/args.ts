@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander'
-import { ACCOUNT_ID } from '../../shared/config.js'
+import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {
@@ -23,6 +23,13 @@ export function accountIds(value: string, previous: string[] = []): string[] {
 }
 
 export const accountId = (value: string) => accountIds(value)[0] ?? value
+
+/** An IAM user name: an empty or malformed one is bad usage, never a wider scope (every user). */
+export function userName(value: string): string {
+  if (!IAM_USER_NAME.test(value))
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not an IAM user name`)
+  return value
+}
 
 export function namespaces(value: string, previous: string[] = []): string[] {
   if (!/^[a-z0-9-]+$/.test(value))

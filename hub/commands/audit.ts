@@ -3,7 +3,7 @@ import { detectStalled } from '../../shared/app/sweep-close.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
 import { daysAfter, scheduledDenies } from '../../shared/domain/notice.js'
 import { ConfigError } from '../../shared/errors.js'
-import { accountId, int, isoDate } from './args.js'
+import { accountId, int, isoDate, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
 
@@ -25,7 +25,7 @@ function auditUser(audit: Command, cli: CliContext): void {
     .command('user')
     .description('current state of one user')
     .requiredOption('--account <id>', 'account id', accountId)
-    .requiredOption('--user <name>', 'IAM user name')
+    .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--json', 'JSON output')
     .action(async (o: { account: string; user: string; json?: boolean }) => {
       const user = await cli.store().audit.user(o.account, o.user)
@@ -44,7 +44,7 @@ function auditHistory(audit: Command, cli: CliContext): void {
     .command('history')
     .description('change history of one user, newest first (it follows renames)')
     .requiredOption('--account <id>', 'account id', accountId)
-    .addOption(new Option('--user <name>', 'IAM user name').conflicts('userId'))
+    .addOption(new Option('--user <name>', 'IAM user name').argParser(userName).conflicts('userId'))
     .option('--user-id <id>', "the user's UserId (for a deleted user)")
     .option('--limit <n>', 'rows', int('limit', 1, 1000), 20)
     .option('--json', 'JSON output')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { addExemption, listExemptions, revokeExemption } from '../../shared/app/exemptions.js'
-import { accountId, int, namespaces } from './args.js'
+import { accountId, int, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
 
 export function addExemptCommand(program: Command, cli: CliContext): void {
@@ -8,7 +8,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
     .command('exempt')
     .description('exempt a user (or one service of a user) for some days; expires by itself')
     .requiredOption('--account <id>', 'account id', accountId)
-    .requiredOption('--user <name>', 'IAM user name')
+    .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--service <namespace>', 'only this service (e.g. s3; repeatable)', namespaces)
     .requiredOption('--days <n>', 'how long', int('days', 1, 365))
     .option('--reason <text>', 'why, for the audit trail', 'not given')
@@ -61,7 +61,7 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
     .command('revoke')
     .description('lift an exemption before its end (the next sweep applies the denies again)')
     .requiredOption('--account <id>', 'account id', accountId)
-    .requiredOption('--user <name>', 'IAM user name')
+    .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
     .action(async (o: { account: string; user: string; service?: string }) => {
       await revokeExemption(cli.store(), {

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
 import { askHub } from '../../shared/aws/hub-invoke.js'
 import { type ReleaseEvent, releaseReply } from '../event.js'
-import { accountId, namespaces } from './args.js'
+import { accountId, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
 
@@ -20,7 +20,7 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
     .command('release')
     .description('lift a deny on purpose; the service is denied again only after a full window unused')
     .requiredOption('--account <id>', 'account id', accountId)
-    .requiredOption('--user <name>', 'IAM user name')
+    .requiredOption('--user <name>', 'IAM user name', userName)
     .requiredOption('--service <namespace>', 'the denied service to release (repeatable)', namespaces)
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--enforce', 'apply it (default: show the plan only)')

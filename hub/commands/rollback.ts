@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { rollback } from '../../shared/app/operator.js'
 import { ConfigError } from '../../shared/errors.js'
-import { accountId, isoDate } from './args.js'
+import { accountId, isoDate, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
 
@@ -10,7 +10,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
     .command('rollback')
     .description("remove the project's deny policies from a user or a whole account, and record it")
     .requiredOption('--account <id>', 'account id', accountId)
-    .option('--user <name>', 'only this user')
+    .option('--user <name>', 'only this user', userName)
     .option('--dry-run', 'show what would be removed (a preview: nothing is changed)')
     .option('--yes', 'roll back every user of the account without asking (needed off a terminal)')
     .option(
@@ -28,7 +28,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         exemptUntil?: string
         json?: boolean
       }) => {
-        if (!o.user && !o.dryRun && !o.yes) {
+        if (o.user === undefined && !o.dryRun && !o.yes) {
           const question = `Remove every deny of every user of ${o.account} and exempt them? [y/N] `
           const confirmed = cli.io.confirm ? await cli.io.confirm(question) : undefined
           if (confirmed === undefined)
@@ -40,7 +40,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
         const { config, deps } = cli.operator()
         const results = await rollback(deps, config, {
           accountId: o.account,
-          ...(o.user ? { userName: o.user } : {}),
+          ...(o.user !== undefined ? { userName: o.user } : {}),
           ...(o.dryRun ? { dryRun: true } : { actor: await cli.callerArn() }),
           ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
         })

@@ -6,7 +6,7 @@ import { startInHub } from '../../shared/aws/hub-invoke.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
 import { type ManualEvent, manualSweepId } from '../event.js'
 import { slackNotifier } from '../runtime.js'
-import { accountIds } from './args.js'
+import { accountIds, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
 
@@ -31,6 +31,7 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
     .option(
       '--user <name>',
       "with --plan and one --account: that user's plan, service by service; nothing is recorded",
+      userName,
     )
     .option('--confirm-large-change', 'let an intended large change through the blast-radius brake')
     .option(
@@ -43,7 +44,7 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
     )
     .option('--json', 'print the sweep report as JSON')
     .action(async (o: SweepFlags) => {
-      if (o.user) return previewOne(cli, o, o.user)
+      if (o.user !== undefined) return previewOne(cli, o, o.user)
       const config = cli.hubConfig()
       // An enforce sweep writes denies: in a deployed organization, only the hub does.
       if (config.hubFunctionName && o.enforce) return startHubSweep(cli, o, config.hubFunctionName)

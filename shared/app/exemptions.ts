@@ -1,4 +1,4 @@
-import { ACCOUNT_ID } from '../config.js'
+import { ACCOUNT_ID, IAM_USER_NAME } from '../config.js'
 import { isExemptionOf } from '../domain/exemption.js'
 import type { Exemption, UserState } from '../domain/records.js'
 import { ConfigError } from '../errors.js'
@@ -26,7 +26,7 @@ export async function addExemption(
 ): Promise<Exemption[]> {
   if (!ACCOUNT_ID.test(input.accountId))
     throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
-  if (!/^[\w+=,.@-]{1,64}$/.test(input.userName))
+  if (!IAM_USER_NAME.test(input.userName))
     throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)
   const services = input.services ?? []
   for (const service of services)

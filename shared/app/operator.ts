@@ -84,7 +84,7 @@ export async function rollback(
     runId,
     dryRun: target.dryRun === true,
     exemptUntil: target.exemptUntil ?? UNTIL_LIFTED,
-    ...(target.userName ? { userName: target.userName } : {}),
+    ...(target.userName !== undefined ? { userName: target.userName } : {}),
     ...(target.actor ? { actor: target.actor } : {}),
   }
   const run = await runAccount(

@@ -61,7 +61,9 @@ const tampered: Section = (input) => {
     [
       `:rotating_light: *Deny policies changed by someone else, ${verb}: ${total} user(s)*`,
       ...input.accounts.flatMap((a) =>
-        (a.notable?.tampered ?? []).map((t) => `• ${e(a.accountId)} ${e(t.userName)}: ${e(t.kinds.join(', '))}`),
+        (a.notable?.tampered ?? []).map(
+          (t) => `• ${e(a.accountId)} ${e(t.userName)}: ${e(t.kinds.join(', '))}`,
+        ),
       ),
     ],
   ]
@@ -80,7 +82,8 @@ const attempts = listed(
 const newlyExempt = listed(
   (input) =>
     `:eyes: *Newly exempt by tag, every deny lifted: ${sum(input.accounts, (n) => n.totals.newlyExempt)}*`,
-  (a) => (a.notable?.newlyExempt ?? []).map((x) => `• ${e(a.accountId)} ${e(x.userName)}: tagged ${e(x.tag)}`),
+  (a) =>
+    (a.notable?.newlyExempt ?? []).map((x) => `• ${e(a.accountId)} ${e(x.userName)}: tagged ${e(x.tag)}`),
 )
 
 const onboarded = listed(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
-import { startDynamoHarness } from '../support/org-harness.js'
+import { startDynamoHarness, startOrgHarness } from '../support/org-harness.js'
 
 /** The demo organization, new for each test, and the CLI pointed at it. */
 async function givenDemoOrg() {
@@ -94,6 +94,36 @@ describe('the command-line tool', () => {
     const { code, stdout } = await cli('--version')
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('refuses an empty or malformed user name everywhere: no input widens a command to the whole account', async () => {
+    const h = await startOrgHarness(demoOrg(), {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() }, undefined, { store: h.store })
+    const enforced = await cli(
+      'sweep',
+      '--enforce',
+      '--confirm-large-change',
+      '--account',
+      DEMO_ACCOUNTS.production,
+    )
+    expect(enforced.code).toBe(0)
+    h.emulator.resetCounts()
+    const account = ['--account', DEMO_ACCOUNTS.production]
+    for (const user of ['', ' ', 'bob smith', 'x'.repeat(65)]) {
+      for (const argv of [
+        ['sweep', '--enforce', ...account, '--user', user],
+        ['sweep', '--plan', ...account, '--user', user],
+        ['release', ...account, '--user', user, '--service', 'ec2', '--enforce'],
+        ['rollback', ...account, '--user', user, '--yes'],
+        ['exempt', ...account, '--user', user, '--days', '2'],
+        ['audit', 'user', ...account, '--user', user],
+      ]) {
+        const run = await cli(...argv)
+        expect(run.code, argv.join(' ')).toBe(2)
+        expect(run.stderr).toMatch(/is not an IAM user name/)
+      }
+    }
+    expect(h.emulator.count({ writes: true })).toBe(0)
   })
 
   it.each([

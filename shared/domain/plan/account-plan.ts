@@ -91,10 +91,12 @@ export type AccountPlan =
 export function planAccount(request: PlanRequest): AccountPlan {
   const { facts, intent } = request
   const only = onlyUserOf(intent)
-  const users = only
-    ? facts.listing.users.filter((u) => u.name.toLowerCase() === only.toLowerCase())
-    : facts.listing.users
-  if (only && users.length === 0)
+  // Named, even by an empty name, means that one user: no input ever widens a run to the whole account.
+  const users =
+    only === undefined
+      ? facts.listing.users
+      : facts.listing.users.filter((u) => u.name.toLowerCase() === only.toLowerCase())
+  if (only !== undefined && users.length === 0)
     return { kind: 'refused', reason: `user: no IAM user ${only} in ${facts.accountId}` }
   const ctx = contextOf(request)
   const policies = classifyPolicies(
@@ -346,7 +348,7 @@ function rollbackPlan(
     kind: 'ready',
     users: actions,
     blastRadius: measureBlastRadius([]),
-    strays: ctx.intent.userName ? [] : straysOf(policies),
+    strays: ctx.intent.userName === undefined ? straysOf(policies) : [],
     removeStrays: !ctx.intent.dryRun,
     onboarding: false,
     listed: [],
