@@ -129,12 +129,20 @@ export interface AccountStore {
   appendHistory(change: ChangeRecord): Promise<void>
   /** Users that no longer exist leave the current-state view; their history stays. */
   forgetUser(accountId: string, userName: string): Promise<void>
-  saveReports(accountId: string, reports: readonly StoredReport[]): Promise<void>
+  /** Where the reports read in an account are kept as they come (the store batches its writes). */
+  reportSink(accountId: string): ReportSink
   forgetReport(accountId: string, userId: string): Promise<void>
   saveAccountState(state: AccountState): Promise<void>
   putExemption(exemption: Exemption): Promise<void>
   /** False when there was none. */
   deleteExemption(exemption: Exemption): Promise<boolean>
+}
+
+/** Keeps reports as they are read; the store writes them in as few requests as it allows. */
+export interface ReportSink {
+  keep(report: StoredReport): void
+  /** Waits until every report kept so far is written; returns the UserIds of those that could not be. */
+  written(): Promise<string[]>
 }
 
 export type LockAttempt = { acquired: true } | { acquired: false; heldBy: string; until: string }

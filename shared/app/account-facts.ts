@@ -40,7 +40,10 @@ export type Gathered =
   | {
       kind: 'unreachable' | 'failed'
       error: unknown
-      /** Absent when the records could not be read: nothing about the account may then be written. */
+      /**
+       * Absent when the records could not be read: nothing about the account is written but its outcome,
+       * and that only if no other invocation recorded one.
+       */
       records?: AccountRecords
       earlier?: AccountProgress
     }
@@ -55,22 +58,20 @@ export async function gatherFacts(
   // Under the lock, the listing starts as soon as the session is in hand, beside the records' reads.
   const listing = session.then((s) => ('iam' in s ? s.iam.listing() : undefined))
   listing.catch(() => undefined) // awaited below; failing before then is not an unhandled rejection
-  let done: boolean
-  let records: AccountRecords
-  let earlier: AccountProgress | undefined
-  try {
-    ;[done, records, earlier] = await Promise.all([
-      // Listed as pending before the lock was taken: another invocation may have finished it since.
-      sweep ? store.sweeps.isDone(sweep, accountId) : false,
-      store.users.loadAccount(accountId),
-      // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
-      sweep ? store.sweeps.progress(sweep, accountId) : undefined,
-    ])
-  } catch (error) {
-    return { kind: 'failed', error }
-  }
-  if (done) return { kind: 'skipped' }
-  const known = { records, ...(earlier ? { earlier } : {}) }
+  const [done, loaded, progress] = await Promise.allSettled([
+    // Listed as pending before the lock was taken: another invocation may have finished it since.
+    sweep ? store.sweeps.isDone(sweep, accountId) : false,
+    store.users.loadAccount(accountId),
+    // What earlier invocations of this sweep did here stays in the outcome, whatever happens now.
+    sweep ? store.sweeps.progress(sweep, accountId) : undefined,
+  ])
+  const earlier = progress.status === 'fulfilled' ? progress.value : undefined
+  // The account's records could not be read: it fails, keeping what is known of earlier invocations.
+  const unread = [done, loaded, progress].find((r) => r.status === 'rejected')
+  if (unread || loaded.status !== 'fulfilled' || done.status !== 'fulfilled')
+    return { kind: 'failed', error: unread?.reason, ...(earlier ? { earlier } : {}) }
+  if (done.value) return { kind: 'skipped' }
+  const known = { records: loaded.value, ...(earlier ? { earlier } : {}) }
   const opened = await session
   // AccessDenied here nearly always means the spoke role is not deployed (yet) or was removed.
   if ('error' in opened)

@@ -81,7 +81,7 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
     if (plan.kind === 'needs-reads') {
       // Only a sweep's budget stops reads: it carries the account on; what was read is kept.
       if (scope.intent.kind !== 'sweep') return { kind: 'lost' }
-      return recordSweptAccount(
+      return await recordSweptAccount(
         run,
         { ...account, intent: scope.intent },
         { unread: plan.reads.length, read: plan.steps.length - plan.reads.length },
@@ -89,7 +89,8 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
     }
     for (const event of plan.events) logEvent(run.log, event)
     const acted = await act(run, account, plan)
-    return record(run, account, plan, acted)
+    // Awaited here, so that a record that fails is the account's failure too.
+    return await record(run, account, plan, acted)
   } catch (error) {
     // A reply or a record that failed mid-way: in a sweep, the account's failure, never the sweep's.
     if (scope.intent.kind !== 'sweep') throw error
@@ -154,7 +155,7 @@ async function act(
   run: Run,
   account: Account,
   plan: Extract<AccountPlan, { kind: 'ready' }>,
-): Promise<Acted & { strays: Stray[] }> {
+): Promise<Acted & { strays: Stray[]; unremoved: Stray[] }> {
   const acted = await actOn(
     { ...run, iam: account.iam },
     {
@@ -169,8 +170,8 @@ async function act(
   )
   // An invocation that must stop (time, or a lost lock) leaves the stray policies to the next sweep.
   const strays = acted.unfinished || run.budget.stopping() ? [] : plan.strays
-  await removeStrays({ iam: account.iam, log: run.log }, strays, plan.removeStrays)
-  return { ...acted, strays }
+  const unremoved = await removeStrays({ iam: account.iam, log: run.log }, strays, plan.removeStrays)
+  return { ...acted, strays, unremoved }
 }
 
 /** A sweep records the account in its ledger; an operator's run returns what it did. */
@@ -178,11 +179,12 @@ async function record(
   run: Run,
   account: Account,
   plan: Extract<AccountPlan, { kind: 'ready' }>,
-  acted: Acted & { strays: Stray[] },
+  acted: Acted & { strays: Stray[]; unremoved: Stray[] },
 ): Promise<AccountRun> {
   if (account.intent.kind === 'sweep')
     return recordSweptAccount(run, { ...account, intent: account.intent }, { plan, acted })
-  if (acted.unfinished || run.budget.lost()) return { kind: 'lost' }
+  // Only users left undone say the lock was lost: work done and recorded before then stands.
+  if (acted.unfinished) return { kind: 'lost' }
   const outcome: AccountOutcome = {
     accountId: account.accountId,
     outcome: 'swept',
@@ -192,5 +194,5 @@ async function record(
     writes: acted.done.reduce((n, d) => n + d.decision.writes, 0),
     durationMs: Date.now() - account.started,
   }
-  return { kind: 'done', outcome, users: acted.done, strays: acted.strays }
+  return { kind: 'done', outcome, users: acted.done, strays: acted.strays, unremoved: acted.unremoved }
 }

@@ -1,10 +1,10 @@
 import pLimit from 'p-limit'
 import type { UsageRead } from '../domain/plan/user-plan.js'
-import type { StoredReport } from '../domain/records.js'
 import type { IamUser } from '../domain/types.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { AccountIam, Budget, StateStore } from '../ports.js'
+import { logFailure } from './account-writes.js'
 
 /**
  * Reads the Access Advisor reports a plan asked for, `concurrency` at a time. None is started once the
@@ -25,7 +25,7 @@ export async function readReports(
 ): Promise<Map<string, UsageRead>> {
   const limit = pLimit(read.concurrency)
   const reads = new Map<string, UsageRead>()
-  const kept: StoredReport[] = []
+  const sink = read.keep ? run.store.users.reportSink(read.accountId) : undefined
   await Promise.all(
     read.users.map((user) =>
       limit(async () => {
@@ -33,7 +33,7 @@ export async function readReports(
         try {
           const services = await run.iam.usage(user)
           reads.set(user.id, { kind: 'read', services })
-          kept.push({
+          sink?.keep({
             userId: user.id,
             sweepId: read.sweepId,
             readAt: run.now().toISOString(),
@@ -46,21 +46,15 @@ export async function readReports(
           })
         } catch (error) {
           // Missing data never means "unused": the user is left as they are, in error.
+          logFailure(run.log.child({ userName: user.name }), error)
           reads.set(user.id, { kind: 'failed', reason: errorMessage(error) })
         }
       }),
     ),
   )
-  if (read.keep && kept.length > 0) {
-    try {
-      await run.store.users.saveReports(read.accountId, kept)
-    } catch (error) {
-      // Only costs a read again, later: this run plans with the reports in hand.
-      run.log.warn(
-        { event: 'report.not-kept', userIds: kept.map((r) => r.userId), reason: errorMessage(error) },
-        'reports could not be kept',
-      )
-    }
-  }
+  // Only costs a read again, later: this run plans with the reports in hand.
+  const notKept = (await sink?.written()) ?? []
+  if (notKept.length > 0)
+    run.log.warn({ event: 'report.not-kept', userIds: notKept }, 'reports could not be kept')
   return reads
 }

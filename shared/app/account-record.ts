@@ -51,6 +51,8 @@ export async function recordSweptAccount(
     )
     return carryOn(run, account, progress)
   }
+  // The account is another writer's now: nothing more of it is ours to write.
+  if (run.budget.lost()) return lockLost(run, account.intent)
   await forgetVanished(run, { ...account, listed: plan.listed }, acted, account.settings.brake)
   await saveReachability(run, account, 'reachable', '')
   const { counts, writes } = progress
@@ -95,7 +97,7 @@ export async function sweepAccountFailed(
   run.log.error({ event: `alert.account-${failure.kind}`, reason }, `account ${failure.kind}`)
   const { records, earlier } = account
   if (records) await saveReachability(run, { ...account, records }, failure.kind, reason)
-  return complete(run, account.intent, {
+  const outcome: AccountOutcome = {
     accountId: account.accountId,
     outcome: failure.kind,
     reason,
@@ -104,13 +106,20 @@ export async function sweepAccountFailed(
     writes: earlier?.writes ?? 0,
     durationMs: Date.now() - account.started,
     ...(earlier ? { notable: earlier.notable } : {}),
-  })
+  }
+  // Without its records, whether another invocation finished the account is not known either.
+  return complete(run, account.intent, outcome, records === undefined)
 }
 
 /** Recorded before the lock is given back: whoever takes it next sees the account done. */
-async function complete(run: Run, intent: SweepIntent, outcome: AccountOutcome): Promise<AccountRun> {
+async function complete(
+  run: Run,
+  intent: SweepIntent,
+  outcome: AccountOutcome,
+  ifAbsent = false,
+): Promise<AccountRun> {
   if (run.budget.lost()) return lockLost(run, intent)
-  await run.store.sweeps.completeAccount(intent, outcome, run.now())
+  await run.store.sweeps.completeAccount(intent, outcome, run.now(), ifAbsent)
   return { kind: 'done', outcome, users: [], strays: [] }
 }
 

@@ -23,6 +23,8 @@ export type AccountRun =
       users: DoneUser[]
       /** The policies no current user owns, handled (removed or listed) by this run. */
       strays: Stray[]
+      /** Those of them whose removal failed (alerted as it happened). */
+      unremoved?: Stray[]
       /** Why an operator's run could not reach the account, as it was raised. */
       error?: unknown
     }

@@ -7,7 +7,7 @@ import type { PlanEvent } from '../domain/events.js'
 import { recordedStateOf } from '../domain/exemption.js'
 import type { Stray, UserAction } from '../domain/plan/account-plan.js'
 import { writesFailed } from '../domain/plan/account-plan.js'
-import { type Intent, modeOf, recordsDecision, runIdOf } from '../domain/plan/intent.js'
+import { type Intent, modeOf, oneByOne, recordsDecision, runIdOf } from '../domain/plan/intent.js'
 import type { UserDecision, UserState } from '../domain/records.js'
 import { type RunStamp, rowsForDecision } from '../domain/state-rows.js'
 import { errorMessage, LeastPrivilegeError, StateConflictError } from '../errors.js'
@@ -49,8 +49,10 @@ export interface Acted {
 }
 
 export async function actOn(run: WriteRun, scope: WriteScope, users: readonly UserAction[]): Promise<Acted> {
-  const limit = pLimit(scope.concurrency)
+  const inOrder = oneByOne(scope.intent)
+  const limit = pLimit(inOrder ? 1 : scope.concurrency)
   const acted: Acted = { done: [], unfinished: false, moved: new Set(), unrecorded: new Set() }
+  let failed = false
   const results = await Promise.all(
     users.map((action) =>
       limit(async () => {
@@ -60,7 +62,10 @@ export async function actOn(run: WriteRun, scope: WriteScope, users: readonly Us
           acted.unfinished = true
           return undefined
         }
-        return actOnUser(run, scope, action, acted)
+        if (failed) return undefined
+        const done = await actOnUser(run, scope, action, acted)
+        failed = inOrder && done.decision.status === 'error'
+        return done
       }),
     ),
   )
@@ -119,16 +124,28 @@ async function record(
     const saved = await saveDecision(store, { prev, current }, decision, stamp)
     // A renamed user's row has moved to the new name (its history stays under the UserId), unless the
     // old name is another user's now: their decision writes that row.
-    if (saved && prev && prev.userName !== decision.userName && !scope.names.has(prev.userName)) {
-      await store.users.forgetUser(scope.accountId, prev.userName)
-      acted.moved.add(prev.userName)
-    }
+    if (saved && prev && prev.userName !== decision.userName && !scope.names.has(prev.userName))
+      await forgetOldName(run, scope, prev.userName, acted)
     return true
   } catch (error) {
     // The writes stand; the next sweep reads them back (our rendering is never tampering).
     if (prev) acted.unrecorded.add(prev.userName)
     log.error({ event: 'alert.record-failed', reason: errorMessage(error) }, 'the decision was not recorded')
     return false
+  }
+}
+
+/** The old row of a renamed user, once the new one is written; kept (and said) if it cannot be removed. */
+async function forgetOldName(run: WriteRun, scope: WriteScope, oldName: string, acted: Acted): Promise<void> {
+  try {
+    await run.store.users.forgetUser(scope.accountId, oldName)
+    acted.moved.add(oldName)
+  } catch (error) {
+    // The decision is recorded under the new name; the old row goes when the account's vanished users do.
+    run.log.warn(
+      { event: 'record.old-row-kept', oldName, reason: errorMessage(error) },
+      'a renamed row was not removed',
+    )
   }
 }
 
@@ -165,8 +182,10 @@ export async function removeStrays(
   run: Pick<WriteRun, 'iam' | 'log'>,
   strays: readonly Stray[],
   remove: boolean,
-): Promise<void> {
-  for (const { policy, kind } of strays) {
+): Promise<Stray[]> {
+  const unremoved: Stray[] = []
+  for (const stray of strays) {
+    const { policy, kind } = stray
     const log = run.log.child({ policyArn: policy.arn })
     if (kind === 'foreign')
       log.error(
@@ -184,8 +203,10 @@ export async function removeStrays(
         log.info({ event: 'policy.orphan-deleted' }, 'deleted the policy of a deleted user')
     } catch (error) {
       logFailure(log, error)
+      unremoved.push(stray)
     }
   }
+  return unremoved
 }
 
 export function logEvent(log: Logger, event: PlanEvent): void {

@@ -63,6 +63,9 @@ export async function releaseDeny(
   const run = await runAccount({ ...deps, log }, config, request.accountId, intent)
   const [done] = usersOf(run, intent, request.accountId)
   if (!done) throw new LeastPrivilegeError(`release of ${request.userName} produced no decision`)
+  // A person's explicit lift that could not be planned or written is their command's failure.
+  if (done.decision.status === 'error')
+    throw new LeastPrivilegeError(`release of ${request.userName}: ${done.decision.reason}`)
   return { actor: request.actor, mode, decision: done.decision }
 }
 
@@ -94,9 +97,15 @@ export async function rollback(
     intent,
   )
   const users = usersOf(run, intent, target.accountId)
+  // It went user by user and stopped at the first failure: the users before it are rolled back.
   const failed = users.find((u) => u.decision.status === 'error')
   if (failed)
     throw new LeastPrivilegeError(`rollback of ${failed.decision.userName}: ${failed.decision.reason}`)
+  const unremoved = run.kind === 'done' ? (run.unremoved ?? []) : []
+  if (unremoved.length > 0)
+    throw new LeastPrivilegeError(
+      `rollback of ${target.accountId}: could not remove ${unremoved.map((s) => s.policy.arn).join(', ')}`,
+    )
   const results: RollbackResult[] = users.map(({ action, decision }) => ({
     userName: decision.userName,
     removedPolicies: action.plan.kept.policyArns,

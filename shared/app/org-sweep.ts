@@ -279,14 +279,17 @@ async function failedWithoutLock(
   accountId: string,
   reason: string,
 ): Promise<SweptAccount> {
+  // What earlier invocations did there stays in the outcome (a read: no lock needed).
+  const earlier = await deps.store.sweeps.progress(intent.sweepId, accountId)
   const outcome: AccountOutcome = {
     accountId,
     outcome: 'failed',
     reason,
-    users: 0,
-    counts: {},
-    writes: 0,
+    users: earlier?.userIds.length ?? 0,
+    counts: earlier?.counts ?? {},
+    writes: earlier?.writes ?? 0,
     durationMs: 0,
+    ...(earlier ? { notable: earlier.notable } : {}),
   }
   await deps.store.sweeps.completeAccount(intent, outcome, deps.now(), true)
   return { kind: 'done', outcome }

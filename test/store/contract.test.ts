@@ -246,7 +246,10 @@ describe.each(STORES)('the state store on %s', (_kind, storeOf) => {
         readAt: T0,
         services: [{ namespace: 's3', lastAuthenticated: T0, lastRegion: 'us-east-1' }, { namespace: 'ec2' }],
       }
-      await store.users.saveReports(id, [report, { ...report, userId: 'AIDAOTHER' }])
+      const sink = store.users.reportSink(id)
+      sink.keep(report)
+      sink.keep({ ...report, userId: 'AIDAOTHER' })
+      expect(await sink.written()).toEqual([])
       await store.users.saveAccountState({
         accountId: id,
         name: id,

@@ -24,6 +24,7 @@ import type {
   AccountStore,
   AuditViews,
   LockAttempt,
+  ReportSink,
   StateStore,
   SweepLedger,
   SweepRef,
@@ -196,9 +197,14 @@ class MemoryAccounts implements AccountStore {
     this.rows(accountId).users.delete(userName)
   }
 
-  async saveReports(accountId: string, reports: readonly StoredReport[]): Promise<void> {
-    this.counter.writes += reports.length
-    for (const report of reports) this.rows(accountId).reports.set(report.userId, copy(report))
+  reportSink(accountId: string): ReportSink {
+    return {
+      keep: (report) => {
+        this.counter.writes++
+        this.rows(accountId).reports.set(report.userId, copy(report))
+      },
+      written: async () => [],
+    }
   }
 
   async forgetReport(accountId: string, userId: string): Promise<void> {

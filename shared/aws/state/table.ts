@@ -38,15 +38,12 @@ export class StateTable {
   }
 
   /**
-   * Unconditional puts, 25 to a request, the requests at once: one call instead of 25 when many rows are
-   * written together. Items DynamoDB leaves unprocessed (throttled) are sent again; any still left after
-   * that fail the call.
+   * Unconditional puts, 25 to a request: one call instead of 25 when many rows are written together.
+   * Items DynamoDB leaves unprocessed (throttled) are sent again; any still left after that fail the call.
    */
   async putAll(items: readonly Item[]): Promise<void> {
-    const chunks: Item[][] = []
     for (let i = 0; i < items.length; i += BATCH_WRITE_ITEMS)
-      chunks.push(items.slice(i, i + BATCH_WRITE_ITEMS))
-    await Promise.all(chunks.map((chunk) => this.batchPut(chunk)))
+      await this.batchPut(items.slice(i, i + BATCH_WRITE_ITEMS))
   }
 
   private async batchPut(items: readonly Item[]): Promise<void> {

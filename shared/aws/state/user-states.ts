@@ -9,9 +9,9 @@ import {
   type UserState,
   userState,
 } from '../../domain/records.js'
-import type { AccountRecords, AccountStore } from '../../ports.js'
+import type { AccountRecords, AccountStore, ReportSink } from '../../ports.js'
 import { parseRow } from './rows.js'
-import type { StateTable } from './table.js'
+import { BATCH_WRITE_ITEMS, type StateTable } from './table.js'
 import { keys } from './table-shape.js'
 
 /** Each user's current state and history, each account's reachability, reports and exemptions. */
@@ -96,11 +96,39 @@ export class UserStates implements AccountStore {
     return this.table.delete({ pk: keys.account(accountId), sk: keys.user(userName) })
   }
 
-  /** Keeps the users' last reports, each replacing the one before, in as few requests as the table allows. */
-  saveReports(accountId: string, reports: readonly StoredReport[]): Promise<void> {
-    return this.table.putAll(
-      reports.map((report) => ({ pk: keys.account(accountId), sk: keys.report(report.userId), ...report })),
-    )
+  /**
+   * Keeps the reports read in an account, each replacing the user's one before, 25 to a batch write sent
+   * as soon as it is full: the table costs a request per 25 users, and reads in flight are not held up.
+   */
+  reportSink(accountId: string): ReportSink {
+    let pending: StoredReport[] = []
+    const batches: Promise<string[]>[] = []
+    const send = () => {
+      const rows = pending
+      pending = []
+      if (rows.length === 0) return
+      const items = rows.map((report) => ({
+        pk: keys.account(accountId),
+        sk: keys.report(report.userId),
+        ...report,
+      }))
+      batches.push(
+        this.table.putAll(items).then(
+          () => [],
+          () => rows.map((r) => r.userId),
+        ),
+      )
+    }
+    return {
+      keep: (report) => {
+        pending.push(report)
+        if (pending.length === BATCH_WRITE_ITEMS) send()
+      },
+      written: async () => {
+        send()
+        return (await Promise.all(batches)).flat()
+      },
+    }
   }
 
   forgetReport(accountId: string, userId: string): Promise<void> {

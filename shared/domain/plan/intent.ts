@@ -93,6 +93,20 @@ export function recordsDecision(intent: Intent, status: string): boolean {
     case 'release':
       return intent.mode === 'enforce' && status === 'released'
     case 'rollback':
-      return !intent.dryRun
+      // A rollback that failed part-way leaves its exemption, and nothing else, on record.
+      return !intent.dryRun && status === 'rolled-back'
   }
+}
+
+/**
+ * Whether the run goes user by user and stops at the first failure, as an operator's rollback does: the
+ * operator sees where it stopped and runs it again. A sweep carries on past a user in error.
+ */
+export function oneByOne(intent: Intent): boolean {
+  return intent.kind === 'rollback'
+}
+
+/** Whether the run reads every user's report afresh: `sweep --full`, and a one-user preview. */
+export function readsFresh(intent: Intent): boolean {
+  return intent.kind === 'preview' || (intent.kind === 'sweep' && intent.fullReads)
 }

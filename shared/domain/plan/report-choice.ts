@@ -1,6 +1,7 @@
 import { type DenyPlan, type PlanInput, planDenySet } from '../planner.js'
 import { type ReadReason, readNeeded } from '../report-reuse.js'
 import type { IamUser, ServiceUsage } from '../types.js'
+import { readsFresh } from './intent.js'
 import { currentlyDenied } from './standing.js'
 import type { AccountContext, DeniedOn, Standing, UserFacts } from './user-facts.js'
 
@@ -43,7 +44,7 @@ export function reportFor(ctx: AccountContext, facts: UserFacts, standing: Stand
     grantsDigest: user.grantsDigest,
     now: ctx.now,
     refreshDays: ctx.settings.refreshDays,
-    full: ctx.intent.kind === 'sweep' && ctx.intent.fullReads,
+    full: readsFresh(ctx.intent),
   })
   // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
   const onStored = stored && !why ? planDenySet(input(stored.services)()) : undefined

@@ -2,11 +2,9 @@ import { type PolicyTarget, type RenderedPart, renderDenyPolicies } from '../den
 import type { PlanEvent } from '../events.js'
 import { exemptionFor } from '../exemption.js'
 import { ownerOf } from '../notice.js'
-import type { OwnedPart, UserPolicies } from '../ownership.js'
 import type { PriorUser } from '../prior-user.js'
 import type { UserDecision } from '../records.js'
 import { detectTampering, documentDigest } from '../tamper.js'
-import type { IamUser } from '../types.js'
 import { currentServices, defaultDocument } from '../write-plan.js'
 import type { AccountContext, Standing, UserFacts, UserPlan } from './user-facts.js'
 

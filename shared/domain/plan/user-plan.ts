@@ -1,3 +1,4 @@
+import { errorMessage } from '../../errors.js'
 import type { PlanEvent } from '../events.js'
 import { BEFORE_READ, firstOutcome, type ReadGateOutcome } from '../gates.js'
 import type { UserDecision } from '../records.js'
@@ -27,22 +28,24 @@ export function planUser(ctx: AccountContext, facts: UserFacts, known?: Standing
       after: standing.kept,
       events,
     })
-  const failed = (reason: string) =>
-    settled('error', `${reason}; nothing changed for this user`, [
-      { level: 'warn', event: 'alert.user-error', fields: { reason }, msg: 'user left unchanged' },
-    ])
+  const failed = (reason: string, events: PlanEvent[] = []) =>
+    settled('error', `${reason}; nothing changed for this user`, events)
   try {
     const gate = firstOutcome(BEFORE_READ, gateInput(ctx, facts, standing))
     if (gate?.kind === 'refuse') return { kind: 'refused', reason: `${gate.reason} in ${ctx.accountId}` }
     if (gate?.kind === 'settle') return settled(gate.status, gate.reason)
     const report = gate ? undefined : reportFor(ctx, facts, standing)
     if (report?.kind === 'needs-read') return { ...report, standing }
+    // The read's failure was alerted as it happened.
     if (report?.kind === 'failed') return failed(report.reason)
     const on = report ? planOn(report, ctx.now) : gated(gate)
     return planned(standing, withWrites(ctx, facts, standing, on))
   } catch (error) {
     // A set that cannot be rendered or written without a window: the user is left as they are.
-    return failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+    const reason = errorMessage(error)
+    return failed(reason, [
+      { level: 'warn', event: 'alert.user-error', fields: { reason }, msg: 'user left unchanged' },
+    ])
   }
 }
 
