@@ -90,7 +90,20 @@ export interface AccountRecords {
   /** Each user's last Access Advisor report, by UserId. */
   reports: Map<string, StoredReport>
   account?: AccountState
+  /** Rows that could not be read as what their key says they are: left out, and alerted. */
+  unreadable: UnreadableRow[]
 }
+
+/** A row left out of an account's records, with why; a user's, with what its next write must match. */
+export interface UnreadableRow {
+  key: string
+  reason: string
+  /** The user a current-state row is under, and its version, so that a new state may replace it. */
+  user?: { name: string; version?: number }
+}
+
+/** A user row as a write expects to find it: absent, or at a version (absent in rows before versions). */
+export type RowVersion = { version?: number | undefined } | undefined
 
 /** The record of each sweep: its summary, its target accounts, each account's outcome. */
 export interface SweepLedger {
@@ -125,7 +138,7 @@ export interface SweepRef {
 export interface AccountStore {
   loadAccount(accountId: string): Promise<AccountRecords>
   /** Writes `next` only if the row is still `expected` (by version); false when another writer changed it. */
-  saveUser(next: UserState, expected: UserState | undefined): Promise<boolean>
+  saveUser(next: UserState, expected: RowVersion): Promise<boolean>
   appendHistory(change: ChangeRecord): Promise<void>
   /** Users that no longer exist leave the current-state view; their history stays. */
   forgetUser(accountId: string, userName: string): Promise<void>
@@ -164,6 +177,8 @@ export interface AuditViews {
   history(accountId: string, who: { name: string } | { id: string }, limit: number): Promise<ChangeRecord[]>
   /** Attempts on denied services since a time, oldest first. */
   attemptsSince(since: string, accountId?: string): Promise<ChangeRecord[]>
+  /** Exemption tags set on users who hold denies (requests: nothing lifted), since a time, oldest first. */
+  requestsSince(since: string, accountId?: string): Promise<ChangeRecord[]>
   /** Users with a deny scheduled on or before `until` (a UTC day; every one when absent), soonest first. */
   scheduled(until: string | undefined, accountId?: string): Promise<UserState[]>
   usersByStatus(status: UserState['status']): Promise<UserState[]>

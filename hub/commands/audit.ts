@@ -13,6 +13,7 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
   auditUser(audit, cli)
   auditHistory(audit, cli)
   auditAttempts(audit, cli)
+  auditRequests(audit, cli)
   auditScheduled(audit, cli)
   auditStatus(audit, cli)
   auditAccounts(audit, cli)
@@ -67,6 +68,22 @@ function auditAttempts(audit: Command, cli: CliContext): void {
       const since = o.since ?? new Date(Date.now() - 7 * 86_400_000).toISOString()
       const attempts = await cli.store().audit.attemptsSince(since, o.account)
       cli.print(o.json, attempts, () => out.attemptsTable(attempts))
+    })
+}
+
+function auditRequests(audit: Command, cli: CliContext): void {
+  audit
+    .command('requests')
+    .description(
+      'exemption tags set on users who hold denies (requests: nothing lifted), oldest first, with the command that grants one',
+    )
+    .option('--account <id>', 'only this account', accountId)
+    .option('--since <date>', 'from this date on (default: 30 days ago)', isoDate)
+    .option('--json', 'JSON output')
+    .action(async (o: { account?: string; since?: string; json?: boolean }) => {
+      const since = o.since ?? new Date(Date.now() - 30 * 86_400_000).toISOString()
+      const requests = await cli.store().audit.requestsSince(since, o.account)
+      cli.print(o.json, requests, () => out.requestsTable(requests))
     })
 }
 

@@ -1,7 +1,7 @@
 import Table from 'cli-table3'
 import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
-import { countsText, exemptCommand, releaseCommand } from '../../shared/domain/digest.js'
+import { countsText, exemptCommand, grantCommand, releaseCommand } from '../../shared/domain/digest.js'
 import type { ScheduledRow } from '../../shared/domain/notice.js'
 import type {
   AccountOutcome,
@@ -210,6 +210,14 @@ export function attemptsTable(attempts: readonly ChangeRecord[]): string {
       a.sweepId,
     ]),
   )
+}
+
+/** Exemption requests, and the command an operator runs to grant each one. */
+export function requestsTable(requests: readonly ChangeRecord[]): string {
+  if (requests.length === 0) return 'no exemption requests'
+  const rows = requests.map((r) => [r.at, r.accountId, r.userName, r.reason.split(' while ')[0] ?? ''])
+  const commands = [...new Set(requests.map((r) => grantCommand(r.accountId, r.userName)))]
+  return `${table(['seen at', 'account', 'user', 'request'], rows)}\nTo grant one (recorded with you as its operator):\n${commands.join('\n')}`
 }
 
 /** One user's plan, service by service: what would be denied or released, why, and its last use. */

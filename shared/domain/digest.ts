@@ -81,9 +81,19 @@ const attempts = listed(
 
 const newlyExempt = listed(
   (input) =>
-    `:eyes: *Newly exempt by tag, every deny lifted: ${sum(input.accounts, (n) => n.totals.newlyExempt)}*`,
+    `:eyes: *Newly exempt by tag (they held no deny): ${sum(input.accounts, (n) => n.totals.newlyExempt)}*`,
   (a) =>
     (a.notable?.newlyExempt ?? []).map((x) => `• ${e(a.accountId)} ${e(x.userName)}: tagged ${e(x.tag)}`),
+)
+
+const exemptionRequests = listed(
+  (input) =>
+    `:raising_hand: *Exemption tags set on users who hold denies: requests, nothing lifted: ${sum(input.accounts, (n) => n.totals.exemptionRequests ?? 0)}*`,
+  (a) =>
+    (a.notable?.exemptionRequests ?? []).map(
+      (x) =>
+        `• ${e(a.accountId)} ${e(x.userName)}: tagged ${e(x.tag)}. If meant, an operator grants it: \`${e(grantCommand(a.accountId, x.userName))}\``,
+    ),
 )
 
 const onboarded = listed(
@@ -156,6 +166,7 @@ const SECTIONS: readonly Section[] = [
   foreign,
   tampered,
   attempts,
+  exemptionRequests,
   newlyExempt,
   onboarded,
   scheduled,
@@ -193,6 +204,11 @@ export function releaseCommand(accountId: string, userName: string, ...namespace
 export function exemptCommand(accountId: string, userName: string, ...namespaces: string[]): string {
   const services = namespaces.map((ns) => `--service ${ns}`).join(' ')
   return `least-privilege exempt --account ${accountId} --user ${userName} ${services} --days 30 --reason "..."`
+}
+
+/** The exact command that grants a whole-user exemption for a while, recorded with the operator. */
+export function grantCommand(accountId: string, userName: string): string {
+  return `least-privilege exempt --account ${accountId} --user ${userName} --days 30 --reason "..."`
 }
 
 /** One user's scheduled denies, their owner, and the two ways to keep the services. */

@@ -54,6 +54,9 @@ function listsOf(decisions: readonly UserDecision[]) {
     newlyExempt: decisions.flatMap((d) =>
       d.newlyExemptTag ? [{ userName: d.userName, tag: d.newlyExemptTag }] : [],
     ),
+    exemptionRequests: decisions.flatMap((d) =>
+      d.exemptionRequest ? [{ userName: d.userName, tag: d.exemptionRequest }] : [],
+    ),
     scheduled: scheduledOf(decisions),
   }
 }
@@ -72,6 +75,7 @@ export function notableOf(
     errors: cut(lists.errors),
     attempts: cut(lists.attempts),
     newlyExempt: cut(lists.newlyExempt),
+    exemptionRequests: cut(lists.exemptionRequests),
     orphans: strays.orphans.length,
     foreign: cut(strays.foreign),
     foreignCount: strays.foreign.length,
@@ -85,6 +89,7 @@ export function notableOf(
       errors: lists.errors.length,
       attempts: lists.attempts.length,
       newlyExempt: lists.newlyExempt.length,
+      exemptionRequests: lists.exemptionRequests.length,
     },
   }
 }
@@ -99,6 +104,7 @@ export function mergeNotable(a: Notable, b: Notable): Notable {
     errors: cap(a.errors, b.errors),
     attempts: cap(a.attempts, b.attempts),
     newlyExempt: cap(a.newlyExempt, b.newlyExempt),
+    exemptionRequests: cap(a.exemptionRequests ?? [], b.exemptionRequests ?? []),
     orphans: a.orphans + b.orphans,
     foreign: cap(a.foreign, b.foreign),
     foreignCount: a.foreignCount + b.foreignCount,
@@ -112,6 +118,7 @@ export function mergeNotable(a: Notable, b: Notable): Notable {
       errors: a.totals.errors + b.totals.errors,
       attempts: a.totals.attempts + b.totals.attempts,
       newlyExempt: a.totals.newlyExempt + b.totals.newlyExempt,
+      exemptionRequests: (a.totals.exemptionRequests ?? 0) + (b.totals.exemptionRequests ?? 0),
     },
   }
 }

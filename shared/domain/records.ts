@@ -6,8 +6,12 @@
 import { z } from 'zod'
 import { DECISION_STATUS_NAMES, type DecisionStatus, MODES } from './decision.js'
 
-/** A service namespace: a record naming anything else (`*`, `s3:*`) would render a deny of its own making. */
-export const namespace = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')
+/**
+ * A service namespace, the one check of it: a record, a reply or an input naming anything else (`*`,
+ * `s3:*`, `Foo`) would render a deny of its own making.
+ */
+export const SERVICE_NAMESPACE = /^[a-z0-9-]{1,64}$/
+export const namespace = z.string().regex(SERVICE_NAMESPACE, 'a service namespace such as s3 or ec2')
 const byNamespace = <T extends z.ZodType>(value: T) => z.record(namespace, value)
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day, YYYY-MM-DD')
 
@@ -107,10 +111,15 @@ export const userDecision = z.object({
   tampered: z.array(tamperFinding).optional(),
   /** New attempts on services the project denies this user. */
   attempts: z.array(attempt).optional(),
-  /** The exemption tag (`key=value`) when the user is exempt by tag. */
+  /** The exemption tag (`key=value`) the user carries, honoured or not. */
   exemptTag: z.string().optional(),
-  /** Set when the user became exempt by tag since the last sweep: someone tagged them. */
+  /** Set when the user became exempt by tag since the last sweep (they held no deny): someone tagged them. */
   newlyExemptTag: z.string().optional(),
+  /**
+   * Set when an exemption tag appeared since the last sweep on a user who holds denies: a request that
+   * lifts nothing; an operator grants it with `exempt`.
+   */
+  exemptionRequest: z.string().optional(),
   /** Number of IAM write calls made for this user. */
   writes: z.number(),
   /** The plan came from the user's last complete report, not a fresh read (see report-reuse.ts). */
@@ -144,7 +153,7 @@ export const userState = z.object({
   lastAttempts: byNamespace(z.string()).optional(),
   /** For services no longer denied: the last period they were, so attempts then never count as use. */
   pastDenies: byNamespace(denyPeriod).optional(),
-  /** The tag that exempts the user, when one does. */
+  /** The exemption tag the user carried at this sweep, honoured or not (a change of it is told once). */
   exemptTag: z.string().optional(),
   policyArns: z.array(z.string()),
   policyDigests: z.array(z.string()),
@@ -164,13 +173,15 @@ export type UserState = z.infer<typeof userState>
 
 /**
  * What a history row records besides a decision's status: `attempt`, activity on a denied service (one
- * row per service and attempt time); `exempted` and `exemption-revoked`, an operator's exemption, kept
+ * row per service and attempt time); `exemption-requested`, an exemption tag set on a user who holds
+ * denies (it lifts nothing); `exempted` and `exemption-revoked`, an operator's exemption, kept
  * after the exemption row itself expires; `scheduled` and `schedule-cancelled`, denies announced and
  * announced ones dropped before their day (one carried out is in the `added` of the row that applies it).
  */
 export const HISTORY_EVENTS = [
   'tampered',
   'attempt',
+  'exemption-requested',
   'exempted',
   'exemption-revoked',
   'scheduled',

@@ -56,6 +56,15 @@ export function rowsForDecision(
       }),
     ),
     ...noticeRows(decision, next, run, row),
+    ...(decision.exemptionRequest
+      ? [
+          row({
+            status: 'exemption-requested',
+            denied: next.denied,
+            reason: `tagged ${decision.exemptionRequest} while holding denies: a request, nothing lifted; an operator grants it with \`least-privilege exempt\``,
+          }),
+        ]
+      : []),
   ]
   if (!stateChanged(prev, next)) return { history }
   if (isChange(prev, next)) {

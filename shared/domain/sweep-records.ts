@@ -35,6 +35,8 @@ export const notable = z.object({
   attempts: z.array(z.object({ userName: z.string(), namespace: z.string(), at: z.string() })),
   /** Users who became exempt by tag since the last sweep, with the tag. */
   newlyExempt: z.array(z.object({ userName: z.string(), tag: z.string() })),
+  /** Exemption tags set since the last sweep on users who hold denies: requests, nothing lifted. */
+  exemptionRequests: z.array(z.object({ userName: z.string(), tag: z.string() })).optional(),
   /** Policies of deleted users, removed (enforce) or to remove (plan). */
   orphans: z.number(),
   /** Policies planted under the project's path, with their ARNs (the first few). */
@@ -53,6 +55,7 @@ export const notable = z.object({
     errors: z.number(),
     attempts: z.number(),
     newlyExempt: z.number(),
+    exemptionRequests: z.number().optional(),
   }),
 })
 export type Notable = z.infer<typeof notable>

@@ -199,14 +199,18 @@ describe('one account through the pipeline, against the emulator', () => {
     expect(await liveDeny('bob')).toContain('ec2')
   })
 
-  it('an exemption tag added later lifts the deny and removes the policy', async () => {
-    const { sweep, user, account, policyArn } = await givenEnforced()
+  it('an exemption tag added on a user who holds denies is a request: it lifts nothing', async () => {
+    const { sweep, user, account, policyArn, counter } = await givenEnforced()
     user('bob').tags.push({ Key: 'least-privilege-exempt', Value: 'true' })
+    const calls = counter()
     const d = byUser(await sweep('enforce'))
-    expect(d.bob?.status).toBe('exempt')
-    expect(d.bob?.denied).toEqual([])
-    expect(account.policies.has(policyArn('bob'))).toBe(false)
-    expect(user('bob').attached.some((a) => a.includes(PREFIX))).toBe(false)
+    expect(d.bob).toMatchObject({ status: 'unchanged', exemptionRequest: 'least-privilege-exempt=true' })
+    expect(d.bob?.denied).toEqual(['autoscaling', 'ec2', 'elasticloadbalancing', 's3-object-lambda'])
+    expect(account.policies.has(policyArn('bob'))).toBe(true)
+    expect(user('bob').attached).toContain(policyArn('bob'))
+    expect(calls.writes()).toBe(0)
+    // Told once: the next sweep sees the same tag and asks nothing new.
+    expect(byUser(await sweep('enforce')).bob?.exemptionRequest).toBeUndefined()
   })
 
   it('retries an attach IAM does not see the new policy for yet (eventual consistency)', async () => {

@@ -34,6 +34,7 @@ describe('notableOf', () => {
       errors: 1,
       attempts: 0,
       newlyExempt: 0,
+      exemptionRequests: 0,
     })
   })
 

@@ -193,8 +193,9 @@ describe('denies that hold', () => {
     expect(bad.code).toBe(2)
   })
 
-  it('alerts when a user becomes exempt by tag, once, and says so in the digest', async () => {
-    const { id, admin } = await givenEnforced([s3User('tagged')])
+  it('exempts by tag a user who holds no deny, alerted once and said in the digest', async () => {
+    // Young: nothing of theirs is denied yet, so the tag has nothing to lift.
+    const { id, admin } = await givenEnforced([s3User('tagged', { createdDaysAgo: 10 })])
     await admin.send(
       new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
     )
@@ -207,6 +208,49 @@ describe('denies that hold', () => {
     expect(lastDigest()).toContain(`${id} tagged: tagged least-privilege-exempt=true`)
     await enforce(id, day(2))
     expect(alerts('alert.newly-exempt', id)).toHaveLength(1)
+  })
+
+  it('takes an exemption tag set on a user who holds denies as a request: nothing lifted, told, listed, grantable', async () => {
+    const { id, admin, user } = await givenEnforced([s3User('asker')])
+    const policy = ourPolicyArn(id, 'asker')
+    // Set by another principal (the user's own deny forbids them): a role they assumed, a helper user.
+    await admin.send(
+      new TagUserCommand({ UserName: 'asker', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
+    )
+    await enforce(id, day(1))
+    expect(await h.store.audit.user(id, 'asker')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    expect(user('asker').attached).toContain(policy)
+    expect(alerts('alert.newly-exempt', id)).toEqual([])
+    expect(alerts('alert.exemption-requested', id)).toEqual([
+      expect.objectContaining({ userName: 'asker', tag: 'least-privilege-exempt=true' }),
+    ])
+    expect(lastDigest()).toMatch(/requests, nothing lifted/)
+    expect(lastDigest()).toContain(`least-privilege exempt --account ${id} --user asker --days 30`)
+    const listed = await cli('audit', 'requests', '--account', id, '--since', T0.toISOString(), '--json')
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ userName: 'asker', status: 'exemption-requested' }),
+    ])
+    expect((await cli('audit', 'requests', '--account', id, '--since', T0.toISOString())).stdout).toContain(
+      `least-privilege exempt --account ${id} --user asker --days 30`,
+    )
+    // Told once; the deny holds day after day while the tag stays.
+    await enforce(id, day(2))
+    expect(alerts('alert.exemption-requested', id)).toHaveLength(1)
+    expect(user('asker').attached).toContain(policy)
+    // An operator grants it by record: then the denies are lifted.
+    await addExemption(h.store, {
+      accountId: id,
+      userName: 'asker',
+      days: 5,
+      reason: 'approved',
+      now: day(2),
+      actor: OPERATOR,
+    })
+    await enforce(id, day(3))
+    expect(await h.store.audit.user(id, 'asker')).toMatchObject({ status: 'exempt', denied: [] })
   })
 
   it('follows a renamed user: same policies, re-rendered for the new ARN, history kept', async () => {

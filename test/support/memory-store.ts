@@ -25,6 +25,7 @@ import type {
   AuditViews,
   LockAttempt,
   ReportSink,
+  RowVersion,
   StateStore,
   SweepLedger,
   SweepRef,
@@ -163,11 +164,12 @@ class MemoryAccounts implements AccountStore {
       usersById,
       exemptions: [...rows.exemptions.values()].map(copy),
       reports: new Map([...rows.reports].map(([id, report]) => [id, copy(report)])),
+      unreadable: [],
       ...(rows.account ? { account: copy(rows.account) } : {}),
     }
   }
 
-  async saveUser(next: UserState, expected: UserState | undefined): Promise<boolean> {
+  async saveUser(next: UserState, expected: RowVersion): Promise<boolean> {
     this.counter.writes++
     const rows = this.rows(next.accountId)
     const current = rows.users.get(next.userName)
@@ -296,6 +298,18 @@ class MemoryAudit implements AuditViews {
       .map(copy)
   }
 
+  async requestsSince(since: string, accountId?: string): Promise<ChangeRecord[]> {
+    const key = (c: ChangeRecord) => `${c.at}#${c.accountId}#${c.userName}`
+    return [...this.accounts.history.values()]
+      .flatMap((rows) => [...rows.values()])
+      .filter(
+        (c) =>
+          c.status === 'exemption-requested' && key(c) >= since && (!accountId || c.accountId === accountId),
+      )
+      .sort((a, b) => key(a).localeCompare(key(b)))
+      .map(copy)
+  }
+
   async scheduled(until: string | undefined, accountId?: string): Promise<UserState[]> {
     const key = (u: UserState) => `${u.nextScheduled}#${u.accountId}#${u.userName}`
     return this.users()
@@ -330,7 +344,7 @@ function historyKey(accountId: string, who: { name: string } | { id: string }): 
 
 function historyDetail(change: ChangeRecord): string {
   if (change.attempt) return `attempt#${change.attempt.namespace}`
-  if (change.status === 'scheduled' || change.status === 'schedule-cancelled') return change.status
+  if (['scheduled', 'schedule-cancelled', 'exemption-requested'].includes(change.status)) return change.status
   return ''
 }
 

@@ -53,6 +53,12 @@ export class AuditQueries implements AuditViews {
     return this.orgWide(index, keys.attempts, { op: '>=', value: since }, accountId, changeRecord)
   }
 
+  /** Exemption tags set on users who hold denies, across the organization since a time, oldest first. */
+  requestsSince(since: string, accountId?: string): Promise<ChangeRecord[]> {
+    const index = STATE_TABLE.statusIndex
+    return this.orgWide(index, keys.exemptionRequests, { op: '>=', value: since }, accountId, changeRecord)
+  }
+
   /** Users with a deny scheduled (on or before `until`, a UTC day, when given), soonest first. */
   scheduled(until: string | undefined, accountId?: string): Promise<UserState[]> {
     // Sort keys start with the earliest day: `<day>$` sorts after every `<day>#…` of that day.

@@ -38,6 +38,7 @@ export const keys = {
   sweeps: 'SWEEPS',
   scheduled: 'SCHEDULED',
   attempts: 'ATTEMPTS',
+  exemptionRequests: 'EXEMPTION_REQUESTS',
   lock: (accountId: string) => `LOCK#${accountId}`,
   lockRow: 'LOCK',
 }

@@ -9,7 +9,7 @@ import {
   type UserState,
   userState,
 } from '../../domain/records.js'
-import type { AccountRecords, AccountStore, ReportSink } from '../../ports.js'
+import type { AccountRecords, AccountStore, ReportSink, RowVersion, UnreadableRow } from '../../ports.js'
 import { parseRow } from './rows.js'
 import { BATCH_WRITE_ITEMS, type StateTable } from './table.js'
 import { keys } from './table-shape.js'
@@ -31,24 +31,30 @@ export class UserStates implements AccountStore {
     const exemptions: Exemption[] = []
     const reports = new Map<string, StoredReport>()
     let account: AccountState | undefined
+    const unreadable: UnreadableRow[] = []
     for (const row of rows) {
       const sk = String(row.sk)
-      if (sk.startsWith('USER#')) {
-        const user = parseRow(userState, row)
-        users.set(user.userName, user)
-      } else if (sk.startsWith('EXEMPTION#')) exemptions.push(parseRow(exemptionSchema, row))
-      else if (sk.startsWith('REPORT#')) {
-        const report = parseRow(storedReport, row)
-        reports.set(report.userId, report)
-      } else if (sk === keys.accountRow) account = parseRow(accountState, row)
+      // One row that cannot be read is left out and told; the rest of the account is swept.
+      try {
+        if (sk.startsWith('USER#')) {
+          const user = parseRow(userState, row)
+          users.set(user.userName, user)
+        } else if (sk.startsWith('EXEMPTION#')) exemptions.push(parseRow(exemptionSchema, row))
+        else if (sk.startsWith('REPORT#')) {
+          const report = parseRow(storedReport, row)
+          reports.set(report.userId, report)
+        } else if (sk === keys.accountRow) account = parseRow(accountState, row)
+      } catch (error) {
+        unreadable.push(unreadableRow(accountId, sk, row, error))
+      }
     }
     const usersById = new Map<string, UserState>()
     for (const row of users.values()) if (row.userId) usersById.set(row.userId, row)
-    return { users, usersById, exemptions, reports, ...(account ? { account } : {}) }
+    return { users, usersById, exemptions, reports, unreadable, ...(account ? { account } : {}) }
   }
 
   /** Conditional on the row being as it was loaded: a writer that changed it since is never overwritten. */
-  saveUser(next: UserState, expected: UserState | undefined): Promise<boolean> {
+  saveUser(next: UserState, expected: RowVersion): Promise<boolean> {
     return this.table.putIf(
       {
         pk: keys.account(next.accountId),
@@ -80,12 +86,15 @@ export class UserStates implements AccountStore {
         ? keys.history(change.accountId, change.userId)
         : keys.legacyHistory(change.accountId, change.userName),
       sk: keys.change(change.at, change.sweepId, historyDetail(change)),
-      // Attempts across the organization are one index query, in attempt-time order, from any date on.
+      // Attempts and exemption requests across the organization are each one index query, in time order.
       ...(attempt
         ? {
             gsi1pk: keys.attempts,
             gsi1sk: `${attempt.at}#${change.accountId}#${change.userName}#${attempt.namespace}`,
           }
+        : {}),
+      ...(change.status === 'exemption-requested'
+        ? { gsi1pk: keys.exemptionRequests, gsi1sk: `${change.at}#${change.accountId}#${change.userName}` }
         : {}),
       ...change,
       ...ttl,
@@ -163,10 +172,30 @@ export class UserStates implements AccountStore {
   }
 }
 
+/** A row left out: its key and why, and for a user's row its name and version, so it can be replaced. */
+function unreadableRow(
+  accountId: string,
+  sk: string,
+  row: Record<string, unknown>,
+  error: unknown,
+): UnreadableRow {
+  const reason = error instanceof Error ? error.message : String(error)
+  const name = sk.startsWith('USER#') ? sk.slice('USER#'.length) : undefined
+  const version = typeof row.version === 'number' ? row.version : undefined
+  return {
+    key: `${keys.account(accountId)} / ${sk}`,
+    reason,
+    ...(name ? { user: { name, ...(version === undefined ? {} : { version }) } } : {}),
+  }
+}
+
+/** History rows a decision writes beside its change row, at the same time: keyed by their kind. */
+const SEPARATE_ROWS: ReadonlySet<string> = new Set(['scheduled', 'schedule-cancelled', 'exemption-requested'])
+
 /** What tells apart the several rows one decision writes at the same time. */
 function historyDetail(change: ChangeRecord): string | undefined {
   if (change.attempt) return `attempt#${change.attempt.namespace}`
-  if (change.status === 'scheduled' || change.status === 'schedule-cancelled') return change.status
+  if (SEPARATE_ROWS.has(change.status)) return change.status
   return undefined
 }
 

@@ -69,6 +69,7 @@ function baseDecision(
   const { user, prior } = facts
   const tag = exemptionFor(user, ctx.settings.exemptTags)
   const owner = ownerOf(user.tags, ctx.settings.ownerSlackTag)
+  const fresh = tag !== undefined && prior.recorded !== undefined && prior.exemptTag !== tag
   return {
     accountId: ctx.accountId,
     userName: user.name,
@@ -82,11 +83,22 @@ function baseDecision(
     writes: 0,
     ...(tampered.length > 0 ? { tampered } : {}),
     ...(tag ? { exemptTag: tag } : {}),
-    ...(tag && prior.recorded && prior.exemptTag !== tag ? { newlyExemptTag: tag } : {}),
+    ...(fresh && honoursTag(kept, prior) ? { newlyExemptTag: tag } : {}),
+    ...(fresh && !honoursTag(kept, prior) ? { exemptionRequest: tag } : {}),
     ...(owner ? { owner } : {}),
     // Until a plan says otherwise (an error, too young), what was scheduled stays scheduled.
     ...(prior.scheduled ? { scheduled: { ...prior.scheduled } } : {}),
   }
+}
+
+/**
+ * An exemption tag exempts a user who holds nothing of ours to lift: no deny live or recorded, none
+ * scheduled (tags present when an account is first enforced are honoured this way). On a user who holds
+ * denies it is a request: someone other than the user set it (the user may not), and only an operator's
+ * recorded exemption lifts a deny.
+ */
+export function honoursTag(kept: UserPlan['kept'], prior: PriorUser): boolean {
+  return kept.denied.length === 0 && Object.keys(prior.scheduled ?? {}).length === 0
 }
 
 function standingEvents(base: UserDecision): PlanEvent[] {
@@ -103,7 +115,14 @@ function standingEvents(base: UserDecision): PlanEvent[] {
       level: 'error',
       event: 'alert.newly-exempt',
       fields: { tag: base.newlyExemptTag },
-      msg: 'the user became exempt by tag since the last sweep; every deny of theirs is lifted',
+      msg: 'the user became exempt by tag since the last sweep; they held no deny to lift',
+    })
+  if (base.exemptionRequest)
+    events.push({
+      level: 'error',
+      event: 'alert.exemption-requested',
+      fields: { tag: base.exemptionRequest },
+      msg: 'an exemption tag was set on a user who holds denies: a request, nothing is lifted',
     })
   return events
 }
