@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { userDecision } from '../shared/domain/records.js'
+import { namespace, userDecision } from '../shared/domain/records.js'
 import type { HubConfig } from './config.js'
 
 /** EventBridge's scheduled event: its id is stable across Lambda's retries of the same delivery. */
@@ -56,7 +56,7 @@ const release = z
       .object({
         accountId: accountIdSchema,
         userName: iamUserNameSchema,
-        services: z.array(z.string().regex(/^[a-z0-9-]{1,64}$/, 'a service namespace')).min(1),
+        services: z.array(namespace).min(1),
         reason: z.string().max(1000),
         requestedBy: z.string().min(1).max(2048),
       })

@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { MAX_PREFIX_LENGTH } from './domain/policy-naming.js'
+import { namespace } from './domain/records.js'
 import { ConfigError } from './errors.js'
-
-const namespace = z.string().regex(/^[a-z0-9-]+$/, 'a service namespace such as s3 or ec2')
 
 /** The one check of an AWS account id. */
 export const ACCOUNT_ID = /^\d{12}$/

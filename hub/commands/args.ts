@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
+import { SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {
@@ -32,7 +33,7 @@ export function userName(value: string): string {
 }
 
 export function namespaces(value: string, previous: string[] = []): string[] {
-  if (!/^[a-z0-9-]+$/.test(value))
+  if (!SERVICE_NAMESPACE.test(value))
     throw new InvalidArgumentError(`${value} is not a service namespace such as s3 or ec2`)
   return [...previous, value]
 }

@@ -75,6 +75,11 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
   if (gathered.kind === 'skipped') return gathered
   if (gathered.kind !== 'facts') return unreached(run, { ...scope, now, started }, gathered)
   const account: Account = { ...scope, ...gathered, now, started }
+  for (const row of account.records.unreadable)
+    run.log.error(
+      { event: 'alert.row-unreadable', key: row.key, reason: row.reason },
+      'a row of the state table could not be read; it is left out and the rest of the account goes on',
+    )
   try {
     const plan = await planWithReads(run, account)
     if (plan.kind === 'refused') return plan

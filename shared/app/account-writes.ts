@@ -12,7 +12,7 @@ import type { UserDecision, UserState } from '../domain/records.js'
 import { type RunStamp, rowsForDecision } from '../domain/state-rows.js'
 import { errorMessage, LeastPrivilegeError, StateConflictError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { AccountIam, AccountRecords, Budget, StateStore } from '../ports.js'
+import type { AccountIam, AccountRecords, Budget, RowVersion, StateStore } from '../ports.js'
 
 export interface WriteRun {
   iam: AccountIam
@@ -120,7 +120,10 @@ async function record(
     ...('actor' in scope.intent && scope.intent.actor ? { actor: scope.intent.actor } : {}),
   }
   try {
-    const current = scope.records.users.get(decision.userName)
+    // The row under the user's name as loaded: another user's after a reuse, or one that could not be read.
+    const current =
+      scope.records.users.get(decision.userName) ??
+      scope.records.unreadable.find((u) => u.user?.name === decision.userName)?.user
     const saved = await saveDecision(store, { prev, current }, decision, stamp)
     // A renamed user's row has moved to the new name (its history stays under the UserId), unless the
     // old name is another user's now: their decision writes that row.
@@ -156,7 +159,7 @@ async function forgetOldName(run: WriteRun, scope: WriteScope, oldName: string, 
  */
 export async function saveDecision(
   store: Pick<StateStore, 'users'>,
-  known: { prev: UserState | undefined; current: UserState | undefined },
+  known: { prev: UserState | undefined; current: RowVersion },
   decision: UserDecision,
   stamp: RunStamp,
 ): Promise<boolean> {

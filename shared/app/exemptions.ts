@@ -1,6 +1,6 @@
 import { ACCOUNT_ID, IAM_USER_NAME } from '../config.js'
 import { isExemptionOf } from '../domain/exemption.js'
-import type { Exemption, UserState } from '../domain/records.js'
+import { type Exemption, SERVICE_NAMESPACE, type UserState } from '../domain/records.js'
 import { ConfigError } from '../errors.js'
 import type { StateStore } from '../ports.js'
 
@@ -30,7 +30,7 @@ export async function addExemption(
     throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)
   const services = input.services ?? []
   for (const service of services)
-    if (!/^[a-z0-9-]+$/.test(service))
+    if (!SERVICE_NAMESPACE.test(service))
       throw new ConfigError(`service: ${service} is not a service namespace such as s3 or ec2`)
   if (!Number.isInteger(input.days) || input.days < 1 || input.days > 365)
     throw new ConfigError('days: a whole number from 1 to 365')

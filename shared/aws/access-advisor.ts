@@ -5,6 +5,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam'
 import { JobDurations } from '../domain/poll-schedule.js'
+import { SERVICE_NAMESPACE } from '../domain/records.js'
 import type { ServiceUsage } from '../domain/types.js'
 import { AccessAdvisorError } from '../errors.js'
 
@@ -43,6 +44,11 @@ export async function readServiceUsage(
     for (const s of page.ServicesLastAccessed ?? []) {
       if (!s.ServiceNamespace)
         throw new AccessAdvisorError(`report for ${principalArn} has a row without namespace`)
+      // A namespace goes verbatim into a deny (`ns:*`): anything but one is a reply not to act on.
+      if (!SERVICE_NAMESPACE.test(s.ServiceNamespace))
+        throw new AccessAdvisorError(
+          `report for ${principalArn} names ${JSON.stringify(s.ServiceNamespace.slice(0, 80))}, not a service namespace`,
+        )
       usage.push({
         namespace: s.ServiceNamespace,
         ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),

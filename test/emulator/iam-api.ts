@@ -227,7 +227,8 @@ const handlers: Record<string, Handler> = {
     const u = userByArn(ctx, job.principalArn)
     if (!u) throw new AwsFault('NoSuchEntity', 'The entity of this job no longer exists.')
     const granted = grantedServices(userDocuments(ctx, u), ctx.catalog.namespaces, ctx.hideDeniedServices)
-    const rows = [...granted].sort().map((ns) => ({
+    // A report row a broken or forged reply might carry, verbatim (the seed's `accessAdvisorOddRows`).
+    const rows = [...[...granted].sort(), ...u.accessAdvisorOddRows].map((ns) => ({
       ServiceName: ctx.catalog.names.get(ns) ?? ns,
       ServiceNamespace: ns,
       LastAuthenticated: u.lastUsed[ns],
@@ -431,6 +432,7 @@ const handlers: Record<string, Handler> = {
       groups: [],
       lastUsed: {},
       accessAdvisorFails: false,
+      accessAdvisorOddRows: [],
     }
     ctx.account.users.set(name.toLowerCase(), u)
     return { User: { Path: u.path, UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: u.createDate } }

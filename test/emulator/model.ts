@@ -39,6 +39,8 @@ export interface EmUser {
   lastUsed: Record<string, Date>
   /** Access Advisor jobs for this user fail. */
   accessAdvisorFails: boolean
+  /** Namespaces the user's Access Advisor report lists verbatim after the granted ones (malformed replies). */
+  accessAdvisorOddRows: string[]
 }
 
 export interface EmGroup {

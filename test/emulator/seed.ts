@@ -24,6 +24,8 @@ export interface UserSeed {
   /** Days since each service was last used; services not listed were never used. */
   lastUsedDaysAgo?: Record<string, number>
   accessAdvisorFails?: boolean
+  /** Rows the user's Access Advisor report carries verbatim, such as a namespace `Foo`. */
+  accessAdvisorOddRows?: string[]
 }
 
 export interface AccountSeed {
@@ -216,6 +218,7 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
         ]),
       ),
       accessAdvisorFails: u.accessAdvisorFails ?? false,
+      accessAdvisorOddRows: u.accessAdvisorOddRows ?? [],
     }
     account.users.set(u.name.toLowerCase(), user)
   }

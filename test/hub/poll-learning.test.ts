@@ -22,7 +22,8 @@ describe('Access Advisor polling learns job durations', () => {
   it('records the durations it saw in the sweep record, and the next sweep reads each job about once', async () => {
     const first = await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
     const firstReads = reads()
-    expect(firstReads).toBeGreaterThan(1.5 * 24) // the first jobs poll blind: 10, 20, 30, 40, 60... ms
+    // The first jobs poll blind (10, 20, 30, 40, 60... ms): more than one read a job, even with late timers.
+    expect(firstReads).toBeGreaterThan(1.2 * 24)
     const recorded = (await h.store.sweeps.get(first.sweepId))?.jobDurationsMs ?? []
     expect(recorded.length).toBeGreaterThan(0)
     expect(Math.min(...recorded)).toBeGreaterThanOrEqual(75)

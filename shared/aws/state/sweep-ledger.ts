@@ -10,7 +10,7 @@ import {
   sweepSummary,
 } from '../../domain/records.js'
 import type { SweepLedger as Ledger, SweepRef } from '../../ports.js'
-import { accountProgressRow, sweepTargetsRow } from './rows.js'
+import { accountProgressRow, parseRow, sweepTargetsRow } from './rows.js'
 import type { StateTable } from './table.js'
 import { keys, STATE_TABLE } from './table-shape.js'
 
@@ -98,14 +98,20 @@ export class SweepLedger implements Ledger {
   }
 
   /** The accounts done so far, with their outcomes. */
-  accounts(sweepId: string): Promise<SweepAccountRow[]> {
-    return this.table.queryParsed(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-        ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'ACCOUNT#' },
-      },
-      sweepAccountRow,
-    )
+  async accounts(sweepId: string): Promise<SweepAccountRow[]> {
+    const rows = await this.table.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'ACCOUNT#' },
+    })
+    // An outcome row that cannot be read still says the account is done (or the sweep would never end):
+    // it is read as a failure naming what is wrong with it.
+    return rows.map((row) => {
+      try {
+        return parseRow(sweepAccountRow, row)
+      } catch (error) {
+        return unreadableOutcome(row, error)
+      }
+    })
   }
 
   /**
@@ -186,5 +192,18 @@ export class SweepLedger implements Ledger {
       ...summary,
       ...this.ttl(summary.startedAt),
     }
+  }
+}
+
+function unreadableOutcome(row: Record<string, unknown>, error: unknown): SweepAccountRow {
+  return {
+    accountId: String(row.sk).slice('ACCOUNT#'.length),
+    outcome: 'failed',
+    reason: `its outcome row is unreadable: ${error instanceof Error ? error.message : String(error)}`,
+    users: 0,
+    counts: {},
+    writes: 0,
+    durationMs: 0,
+    doneAt: typeof row.doneAt === 'string' ? row.doneAt : new Date(0).toISOString(),
   }
 }
