@@ -1,5 +1,6 @@
 /** The README's reference tables are derived from the code's own lists, so they cannot drift. */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { shownDefault } from '../../hub/config.js'
 import { SETTINGS } from '../../hub/settings.js'
@@ -29,5 +30,25 @@ describe('the README', () => {
   it('lists every setting with its variable, its default from the schema, and its meaning', () => {
     const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${shownDefault(s)} | ${s.help} |`)
     expect(tableAfter('| variable | default | meaning |')).toEqual(rows)
+  })
+
+  it('tells operators every alert the code raises, in its alerts table', () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const path = join(dir, name)
+        return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : []
+      })
+    const raised = new Set<string>()
+    for (const file of [...sources('shared'), ...sources('hub')]) {
+      const text = readFileSync(file, 'utf8')
+      for (const m of text.matchAll(/'(alert\.[a-z-]+)'/g)) raised.add(m[1] ?? '')
+      // The one alert named from a value: an account unreachable or failed.
+      if (text.includes('`alert.account-${'))
+        for (const kind of ['unreachable', 'failed']) raised.add(`alert.account-${kind}`)
+    }
+    const table = tableAfter('| event | when |').join('\n')
+    const missing = [...raised].filter((event) => !table.includes(`\`${event}\``))
+    expect(raised.size).toBeGreaterThan(15)
+    expect(missing).toEqual([])
   })
 })
