@@ -153,7 +153,14 @@ function progressOf(
     counts: countStatuses(decisions.map((d) => d.status)),
     writes: decisions.reduce((n, d) => n + d.writes, 0),
     readsSkipped: decisions.filter((d) => d.reportReused).length,
-    notable: notableOf(decisions, { orphans: arns('orphan'), foreign: arns('foreign') }, now.onboarding),
+    notable: notableOf(
+      decisions,
+      {
+        orphans: arns('orphan'),
+        foreign: [...arns('foreign'), ...arns('posing').map((arn) => `${arn} (outside the path: not removed)`)],
+      },
+      now.onboarding,
+    ),
   }
   const earlier = account.earlier
   if (!earlier) return here

@@ -195,6 +195,13 @@ export async function removeStrays(
         { event: 'alert.foreign-policy', removed: remove },
         'a policy the project did not write is under its path',
       )
+    if (kind === 'posing') {
+      log.error(
+        { event: 'alert.foreign-policy', removed: false, outsidePath: true },
+        "a policy posing as the project's outside its path; the spoke role may not touch it",
+      )
+      continue
+    }
     if (!remove) {
       if (kind === 'orphan')
         log.info({ event: 'policy.orphan' }, 'policy of a deleted user; would be deleted')

@@ -112,7 +112,8 @@ export async function rollback(
     released: decision.removed.map((r) => r.namespace),
     cancelled: (decision.cancelled ?? []).map((c) => c.namespace),
   }))
-  const strays = run.kind === 'done' ? run.strays : []
+  // Posing policies are outside the path: alerted, never the rollback's to remove.
+  const strays = run.kind === 'done' ? run.strays.filter((s) => s.kind !== 'posing') : []
   if (strays.length > 0)
     results.push({
       userName: '(no current user)',

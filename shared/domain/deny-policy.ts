@@ -11,6 +11,17 @@ const SID_GUARD_POLICIES = 'ProtectTheProjectPolicies'
 const SID_GUARD_ATTACHMENT = 'KeepTheProjectPoliciesWhereTheyAre'
 const SID_GUARD_EXEMPTION = 'NoExemptionTags'
 const SID_GUARD_BOUNDARY = 'NoProjectPolicyAsBoundary'
+/** The fixed statements' names, and those earlier versions of this project gave them. */
+const FIXED_SIDS: ReadonlySet<string> = new Set([
+  SID_IAM_SELF,
+  SID_GUARD_POLICIES,
+  SID_GUARD_ATTACHMENT,
+  SID_GUARD_BOUNDARY,
+  SID_GUARD_EXEMPTION,
+  'ProtectTheseDenyPolicies',
+  'KeepTheseDenyPoliciesAttached',
+  'NoSelfExemption',
+])
 
 /** Whose deny policies these are, and where they live: what the self-protection statements name. */
 export interface PolicyTarget {
@@ -149,7 +160,8 @@ export function deniedServicesOf(document: string): string[] | undefined {
   if (!isRecord(parsed) || !Array.isArray(parsed.Statement)) return undefined
   const services: string[] = []
   for (const statement of parsed.Statement) {
-    if (!isRecord(statement)) return undefined
+    // Ours deny, and only deny: a statement that allows anything was written by someone else.
+    if (!isRecord(statement) || statement.Effect !== 'Deny') return undefined
     if (statement.Sid === SID_SERVICES && Array.isArray(statement.Action)) {
       for (const action of statement.Action) {
         const match = typeof action === 'string' ? /^([a-z0-9-]+):\*$/.exec(action) : null
@@ -158,15 +170,7 @@ export function deniedServicesOf(document: string): string[] | undefined {
       }
     } else if (statement.Sid === SID_IAM_OTHERS) {
       services.push('iam')
-    } else if (
-      ![
-        SID_IAM_SELF,
-        SID_GUARD_POLICIES,
-        SID_GUARD_ATTACHMENT,
-        SID_GUARD_BOUNDARY,
-        SID_GUARD_EXEMPTION,
-      ].includes(String(statement.Sid))
-    ) {
+    } else if (!FIXED_SIDS.has(String(statement.Sid))) {
       return undefined
     }
   }

@@ -1,3 +1,4 @@
+import { deniedServicesOf } from './deny-policy.js'
 import { namesOwner, parsePolicyName } from './policy-naming.js'
 import type { IamUser, ManagedPolicy } from './types.js'
 
@@ -37,10 +38,28 @@ export interface AccountPolicies {
   /** Ours, but no current user owns them and nothing holds them (their user was deleted): deleted. */
   orphans: ManagedPolicy[]
   /**
-   * Under the project's path but not named as the project names its policies: planted there by someone
-   * else (the path is where the spoke role may write). Removed from every holder and deleted.
+   * Under the project's path but not exactly what the project writes there: a name it does not give, a
+   * version whose document is not only its denies, or a group or role holding it. Planted by someone
+   * else (the path is where the spoke role may write): alerted, removed from every holder and deleted.
    */
   foreign: ManagedPolicy[]
+  /**
+   * Named with the project's prefix outside its path: posing as ours where the spoke role may not write,
+   * so they are alerted, never touched (an SCP reserves the prefix).
+   */
+  posing: ManagedPolicy[]
+}
+
+/**
+ * Whether a policy is the project's, by its content and its holders as well as its name: under the path,
+ * named as the project names its parts, every version of it denying only (the statements the project
+ * writes), and held by users alone. Anything else there is foreign, whatever its name.
+ */
+function isOurs(policy: ManagedPolicy, prefix: string, policyPath: string, heldByUsers: number): boolean {
+  if (policy.path !== policyPath || !parsePolicyName(prefix, policy.name)) return false
+  if (!policy.versions.every((v) => deniedServicesOf(v.document) !== undefined)) return false
+  // IAM counts every holder; more than the users holding it means a group or a role does too.
+  return policy.attachmentCount === undefined || policy.attachmentCount <= heldByUsers
 }
 
 /**
@@ -57,13 +76,14 @@ export function classifyPolicies(
   const ownedBySomeone = (owner: string) => userIds.some((id) => namesOwner(owner, id))
   const heldBy = new Map<string, number>()
   for (const u of users) for (const arn of u.attachedPolicyArns) heldBy.set(arn, (heldBy.get(arn) ?? 0) + 1)
+  const mine = (policy: ManagedPolicy) => isOurs(policy, prefix, policyPath, heldBy.get(policy.arn) ?? 0)
   const ours = candidates.flatMap((policy) => {
-    const parsed = parsePolicyName(prefix, policy.name)
+    const parsed = mine(policy) ? parsePolicyName(prefix, policy.name) : undefined
     return parsed ? [{ policy, ...parsed }] : []
   })
 
   const orphans = ours
-    .filter(({ policy, owner }) => policy.path === policyPath && !ownedBySomeone(owner))
+    .filter(({ owner }) => !ownedBySomeone(owner))
     .filter(({ policy }) => !heldBy.has(policy.arn) && (policy.attachmentCount ?? 1) === 0)
     .map(({ policy }) => policy)
 
@@ -71,7 +91,6 @@ export function classifyPolicies(
     const owned: OwnedPart[] = []
     const stale: StalePart[] = []
     for (const { policy, part, owner } of ours) {
-      if (policy.path !== policyPath) continue // not ours, whatever its name
       const attached = user.attachedPolicyArns.includes(policy.arn)
       if (namesOwner(owner, user.id)) owned.push({ part, policy, attached })
       else if (attached) {
@@ -84,6 +103,7 @@ export function classifyPolicies(
     return { owned, stale }
   }
   const takenNames = new Set(candidates.map((p) => p.name.toLowerCase()))
-  const foreign = candidates.filter((p) => p.path === policyPath && !parsePolicyName(prefix, p.name))
-  return { forUser, orphans, foreign, takenNames }
+  const foreign = candidates.filter((p) => p.path === policyPath && !mine(p))
+  const posing = candidates.filter((p) => p.path !== policyPath && parsePolicyName(prefix, p.name))
+  return { forUser, orphans, foreign, posing, takenNames }
 }

@@ -109,7 +109,19 @@ describe('renderDenyPolicies', () => {
     ],
     [
       'a non-service action',
-      JSON.stringify({ Statement: [{ Sid: 'DenyUnusedServices', Action: ['s3:Get*'] }] }),
+      JSON.stringify({ Statement: [{ Sid: 'DenyUnusedServices', Effect: 'Deny', Action: ['s3:Get*'] }] }),
+    ],
+    [
+      'an allow under the name of our deny',
+      JSON.stringify({
+        Statement: [{ Sid: 'DenyUnusedServices', Effect: 'Allow', Action: ['s3:*'], Resource: '*' }],
+      }),
+    ],
+    [
+      'an allow under the name of a guard',
+      JSON.stringify({
+        Statement: [{ Sid: 'ProtectTheProjectPolicies', Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
     ],
   ])('does not claim to understand %s', (_name, doc) => {
     expect(deniedServicesOf(doc)).toBeUndefined()

@@ -245,7 +245,31 @@ describe('tamper detection', () => {
     expect(w.alerts('alert.tampered')).toEqual([expect.objectContaining({ userName: 'bob' })])
   })
 
-  it('restores a default version someone else wrote', async () => {
+  it('restores a default version someone else set: an older one of ours', async () => {
+    const w = await givenEnforced()
+    // A narrower deny of ours, written as if by an earlier sweep, then made the default by someone else.
+    const policy = must(w.account.policies.get(w.bobPolicy), "bob's policy")
+    const ours = must(policy.versions.find((v) => v.IsDefaultVersion)?.Document, 'our document')
+    const narrower = ours.replace('"ec2:*",', '')
+    expect(narrower).not.toBe(ours)
+    await w.admin.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: w.bobPolicy,
+        PolicyDocument: narrower,
+        SetAsDefault: true,
+      }),
+    )
+    await w.sweep('enforce')
+    const current = must(w.account.policies.get(w.bobPolicy), "bob's policy").versions.find(
+      (v) => v.IsDefaultVersion,
+    )
+    expect(current?.Document).toContain('"ec2:*"')
+    expect(
+      (await h.store.audit.history(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
+    ).toMatch(/^modified: /)
+  })
+
+  it('replaces a policy whose version someone else wrote: not ours any more, removed once the new one holds', async () => {
     const w = await givenEnforced()
     const loose = JSON.stringify({
       Version: '2012-10-17',
@@ -255,13 +279,13 @@ describe('tamper detection', () => {
       new CreatePolicyVersionCommand({ PolicyArn: w.bobPolicy, PolicyDocument: loose, SetAsDefault: true }),
     )
     await w.sweep('enforce')
-    const policy = must(w.account.policies.get(w.bobPolicy), "bob's policy")
-    const current = policy.versions.find((v) => v.IsDefaultVersion)?.Document ?? ''
-    expect(current).toContain('DenyUnusedServices')
-    expect(current).toContain('"ec2:*"')
+    expect(w.account.policies.has(w.bobPolicy)).toBe(false)
+    const bob = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
+    expect(bob.denied).toContain('ec2')
+    expect(w.bob().attached).toContain(bob.policyArns[0])
     expect(
       (await h.store.audit.history(w.id, { name: 'bob' }, 5)).find((c) => c.status === 'tampered')?.reason,
-    ).toMatch(/^modified: /)
+    ).toMatch(/^deleted: /)
   })
 
   it('re-creates a policy someone deleted', async () => {
@@ -322,17 +346,51 @@ describe('tamper detection', () => {
 
     const plan = await w.sweep('plan')
     expect(w.account.policies.has(arn)).toBe(true) // plan mode: found, not removed
-    expect((await w.notable(plan.sweepId))?.foreign).toEqual([arn])
+    // Beside it, gina's look-alike outside the path: told, never touched.
+    expect((await w.notable(plan.sweepId))?.foreign).toEqual([
+      arn,
+      expect.stringMatching(/:policy\/LeastPrivilegeDeny\.1\.\w+ \(outside the path: not removed\)$/),
+    ])
     expect(w.lastDigest()).toMatch(/did not write under its path, found \(plan mode: not removed\)/)
 
     await w.sweep('enforce')
     expect(w.account.policies.has(arn)).toBe(false)
     expect(w.account.users.get('carl')?.attached).not.toContain(arn)
     expect(w.account.groups.get('ops')?.attached).toEqual([])
-    expect(w.alerts('alert.foreign-policy')).toEqual([
+    expect(w.alerts('alert.foreign-policy').filter((a) => a.policyArn === arn)).toEqual([
       expect.objectContaining({ policyArn: arn, removed: false }),
       expect.objectContaining({ policyArn: arn, removed: true }),
     ])
+  })
+
+  it("takes a policy named like a user's, attached to them, as foreign when it allows anything: removed, the user's deny written anew", async () => {
+    const w = await givenEnforced()
+    // Someone with the spoke role's reach adds a version that allows everything to bob's own policy.
+    const allowAll = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'DenyUnusedServices', Effect: 'Allow', Action: '*', Resource: '*' }],
+    })
+    await w.admin.send(new CreatePolicyVersionCommand({ PolicyArn: w.bobPolicy, PolicyDocument: allowAll }))
+    await w.sweep('enforce')
+    expect(w.account.policies.has(w.bobPolicy)).toBe(false)
+    expect(w.bob().attached).not.toContain(w.bobPolicy)
+    const bob = must(await h.store.audit.user(w.id, 'bob'), "bob's state")
+    expect(bob.denied).toContain('ec2')
+    const [fresh] = bob.policyArns
+    expect(fresh).toMatch(new RegExp(`${w.bobPolicy.replace(/[.]/g, '\\.')}\\.[0-9a-f]{8}$`))
+    expect(w.bob().attached).toContain(fresh)
+    expect(w.alerts('alert.foreign-policy')).toContainEqual(
+      expect.objectContaining({ policyArn: w.bobPolicy, removed: true }),
+    )
+  })
+
+  it('takes a policy of ours that a group or a role holds as foreign: detached from them too', async () => {
+    const w = await givenEnforced()
+    w.account.groups.set('admins', { name: 'admins', attached: [w.bobPolicy], inline: [] })
+    await w.sweep('enforce')
+    expect(w.account.policies.has(w.bobPolicy)).toBe(false)
+    expect(w.account.groups.get('admins')?.attached).toEqual([])
+    expect((await h.store.audit.user(w.id, 'bob'))?.denied).toContain('ec2')
   })
 
   it('in plan mode reports tampering without restoring it', async () => {

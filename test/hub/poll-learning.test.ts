@@ -22,8 +22,9 @@ describe('Access Advisor polling learns job durations', () => {
   it('records the durations it saw in the sweep record, and the next sweep reads each job about once', async () => {
     const first = await runSweep(h.deps(), config, { kind: 'new', mode: 'plan', trigger: 'test' })
     const firstReads = reads()
-    // The first jobs poll blind (10, 20, 30, 40, 60... ms): more than one read a job, even with late timers.
-    expect(firstReads).toBeGreaterThan(1.2 * 24)
+    // The first jobs poll blind (10, 20, 30, 40, 60... ms) until one has told its duration: they are read
+    // more than once (how many depends on how the jobs interleave, which load shifts).
+    expect(firstReads).toBeGreaterThan(24)
     const recorded = (await h.store.sweeps.get(first.sweepId))?.jobDurationsMs ?? []
     expect(recorded.length).toBeGreaterThan(0)
     expect(Math.min(...recorded)).toBeGreaterThanOrEqual(75)

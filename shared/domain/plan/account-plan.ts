@@ -63,11 +63,14 @@ export type UserAction =
       told: PlanEvent[]
     }
 
-/** A policy under the project's path that no current user owns. */
+/** A policy that is not any current user's deny: a deleted user's, or not the project's at all. */
 export interface Stray {
   policy: ManagedPolicy
-  /** `orphan`: a deleted user's; `foreign`: not written by the project (always alerted). */
-  kind: 'orphan' | 'foreign'
+  /**
+   * `orphan`: a deleted user's; `foreign`: under the path but not the project's writing (always alerted,
+   * removed); `posing`: with the project's prefix outside its path (alerted; the spoke may not touch it).
+   */
+  kind: 'orphan' | 'foreign' | 'posing'
 }
 
 export type AccountPlan =
@@ -177,6 +180,7 @@ function straysOf(policies: ReturnType<typeof classifyPolicies>): Stray[] {
   return [
     ...policies.orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
     ...policies.foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
+    ...policies.posing.map((policy) => ({ policy, kind: 'posing' as const })),
   ]
 }
 
