@@ -157,7 +157,10 @@ function progressOf(
       decisions,
       {
         orphans: arns('orphan'),
-        foreign: [...arns('foreign'), ...arns('posing').map((arn) => `${arn} (outside the path: not removed)`)],
+        foreign: [
+          ...arns('foreign'),
+          ...arns('posing').map((arn) => `${arn} (outside the path: not removed)`),
+        ],
       },
       now.onboarding,
     ),

@@ -11,9 +11,13 @@ const SID_GUARD_POLICIES = 'ProtectTheProjectPolicies'
 const SID_GUARD_ATTACHMENT = 'KeepTheProjectPoliciesWhereTheyAre'
 const SID_GUARD_EXEMPTION = 'NoExemptionTags'
 const SID_GUARD_BOUNDARY = 'NoProjectPolicyAsBoundary'
+const SID_IAM_MFA_DEVICES = 'DenyUnusedIamOnMfaDevicesButNewOnes'
+const SID_CREDENTIALS_MFA = 'NoCredentialChangesWithoutMfa'
 /** The fixed statements' names, and those earlier versions of this project gave them. */
 const FIXED_SIDS: ReadonlySet<string> = new Set([
   SID_IAM_SELF,
+  SID_IAM_MFA_DEVICES,
+  SID_CREDENTIALS_MFA,
   SID_GUARD_POLICIES,
   SID_GUARD_ATTACHMENT,
   SID_GUARD_BOUNDARY,
@@ -177,19 +181,58 @@ export function deniedServicesOf(document: string): string[] | undefined {
   return services.sort()
 }
 
-/** The two resources a user manages their own credentials on: their user and their virtual MFA device. */
-export function ownCredentialResources(userArn: string): string[] {
-  const match = /^arn:([^:]+):iam::(\d{12}):user\/(?:.*\/)?([^/]+)$/.exec(userArn)
+/**
+ * Credential changes that would let whoever holds only the user's access keys keep or widen their hold: a
+ * console password, another key or long-lived credential, or the user's MFA taken away. Each needs MFA
+ * present (`BoolIfExists`, as AWS's MFA self-management example has it: absent, as with plain keys, counts
+ * as not present). Enabling an MFA device does not, so a user can enrol their first one.
+ */
+export const MFA_GUARDED_ACTIONS: readonly string[] = [
+  'iam:CreateAccessKey',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:DeleteLoginProfile',
+  'iam:DeactivateMFADevice',
+  'iam:DeleteVirtualMFADevice',
+  'iam:UploadSSHPublicKey',
+  'iam:CreateServiceSpecificCredential',
+  'iam:UploadSigningCertificate',
+]
+
+/**
+ * The user a request acts as, named by the `${aws:username}` variable rather than by a name rendered into
+ * the policy: right after a rename, a new user given the old name is not the renamed user's to manage.
+ * Users with a path match the second pattern; IAM user names are unique whatever the path.
+ */
+export function ownUserResources(userArn: string): string[] {
+  const match = /^arn:([^:]+):iam::(\d{12}):user\//.exec(userArn)
   if (!match) throw new PolicyLayoutError(`not an IAM user ARN: ${userArn}`)
-  const [, partition, account, name] = match
-  return [userArn, `arn:${partition}:iam::${account}:mfa/${name}`]
+  const [, partition, account] = match
+  const users = `arn:${partition}:iam::${account}:user`
+  return [`${users}/\${aws:username}`, `${users}/*/\${aws:username}`]
 }
 
 function iamDenyStatements(userArn: string): Statement[] {
-  const own = ownCredentialResources(userArn)
+  const own = ownUserResources(userArn)
+  const [, partition, , , account] = userArn.split(':')
+  // Any name: a user names their new virtual MFA device as they like (AWS's own example allows mfa/*).
+  const devices = `arn:${partition}:iam::${account}:mfa/*`
   return [
-    { Sid: SID_IAM_OTHERS, Effect: 'Deny', Action: 'iam:*', NotResource: own },
+    { Sid: SID_IAM_OTHERS, Effect: 'Deny', Action: 'iam:*', NotResource: [...own, devices] },
+    {
+      Sid: SID_IAM_MFA_DEVICES,
+      Effect: 'Deny',
+      NotAction: ['iam:CreateVirtualMFADevice'],
+      Resource: devices,
+    },
     { Sid: SID_IAM_SELF, Effect: 'Deny', NotAction: [...SELF_SERVICE_ACTIONS], Resource: own },
+    {
+      Sid: SID_CREDENTIALS_MFA,
+      Effect: 'Deny',
+      Action: [...MFA_GUARDED_ACTIONS],
+      Resource: '*',
+      Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } },
+    },
   ]
 }
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   DEFAULT_POLICY_SIZE,
   deniedServicesOf,
-  ownCredentialResources,
+  ownUserResources,
   policySize,
   renderDenyPolicies,
 } from '../../shared/domain/deny-policy.js'
@@ -21,23 +21,32 @@ const TARGET = {
 }
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
-/** Actions a user must keep on their own user and MFA device even when `iam` is denied. */
+const NEW_DEVICE = `arn:aws:iam::${ACCOUNT}:mfa/alices-phone`
+/** Actions a user keeps on their own user (and a new MFA device) even when `iam` is denied, MFA or not. */
 const SELF_SERVICE = [
-  ['iam:ChangePassword', 'user'],
-  ['iam:GetUser', 'user'],
-  ['iam:CreateAccessKey', 'user'],
-  ['iam:UpdateAccessKey', 'user'],
-  ['iam:DeleteAccessKey', 'user'],
-  ['iam:ListAccessKeys', 'user'],
-  ['iam:GetLoginProfile', 'user'],
-  ['iam:UpdateLoginProfile', 'user'],
-  ['iam:EnableMFADevice', 'user'],
-  ['iam:ResyncMFADevice', 'user'],
-  ['iam:DeactivateMFADevice', 'user'],
-  ['iam:ListMFADevices', 'user'],
-  ['iam:CreateVirtualMFADevice', 'mfa'],
-  ['iam:DeleteVirtualMFADevice', 'mfa'],
+  ['iam:ChangePassword', USER_ARN],
+  ['iam:GetUser', USER_ARN],
+  ['iam:UpdateAccessKey', USER_ARN],
+  ['iam:DeleteAccessKey', USER_ARN],
+  ['iam:ListAccessKeys', USER_ARN],
+  ['iam:GetLoginProfile', USER_ARN],
+  ['iam:EnableMFADevice', USER_ARN],
+  ['iam:ResyncMFADevice', USER_ARN],
+  ['iam:ListMFADevices', USER_ARN],
+  ['iam:CreateVirtualMFADevice', NEW_DEVICE],
 ] as const
+/** What whoever holds only the user's keys could use to keep or widen their hold: MFA present only. */
+const WITH_MFA_ONLY = [
+  ['iam:CreateAccessKey', USER_ARN],
+  ['iam:CreateLoginProfile', USER_ARN],
+  ['iam:UpdateLoginProfile', USER_ARN],
+  ['iam:DeleteLoginProfile', USER_ARN],
+  ['iam:DeactivateMFADevice', USER_ARN],
+  ['iam:UploadSSHPublicKey', USER_ARN],
+  ['iam:CreateServiceSpecificCredential', USER_ARN],
+  ['iam:UploadSigningCertificate', USER_ARN],
+] as const
+const MFA = { 'aws:MultiFactorAuthPresent': 'true' }
 
 let allServices: string[]
 let samples: Map<string, { action: string; resource: string }>
@@ -92,8 +101,9 @@ describe('renderDenyPolicies', () => {
   })
 
   it('fits a smaller size quota by using more parts', () => {
-    const parts = renderDenyPolicies(allServices, TARGET, 2048)
-    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(2048)
+    const parts = renderDenyPolicies(allServices, TARGET, 3072)
+    expect(parts.length).toBeGreaterThan(renderDenyPolicies(allServices, TARGET).length)
+    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(3072)
   })
 
   it('reads back exactly what it rendered', () => {
@@ -127,20 +137,32 @@ describe('renderDenyPolicies', () => {
     expect(deniedServicesOf(doc)).toBeUndefined()
   })
 
-  it('names the own MFA device after the user, whatever the user path', () => {
-    expect(ownCredentialResources(USER_ARN)).toEqual([USER_ARN, `arn:aws:iam::${ACCOUNT}:mfa/alice`])
+  it('names the user by the ${aws:username} variable, with or without a path: never a rendered name', () => {
+    expect(ownUserResources(USER_ARN)).toEqual([
+      `arn:aws:iam::${ACCOUNT}:user/\${aws:username}`,
+      `arn:aws:iam::${ACCOUNT}:user/*/\${aws:username}`,
+    ])
+    expect(renderDenyPolicies(['iam'], TARGET)[0]?.document).not.toContain('user/engineering/alice')
   })
 
-  it('keeps self-service credential actions allowed when iam is denied', async () => {
+  it('keeps self-service credential actions allowed when iam is denied; a new credential needs MFA', async () => {
     const docs = renderDenyPolicies(['iam', 's3'], TARGET).map((p) => JSON.parse(p.document) as object)
-    const [user, mfa] = ownCredentialResources(USER_ARN)
-    for (const [action, kind] of SELF_SERVICE) {
-      const resource = kind === 'user' ? user : mfa
-      expect(
-        await simulate([ADMIN, ...docs], { action, resource: resource ?? '', principal: USER_ARN }),
-        action,
-      ).toBe('Allowed')
+    const user = USER_ARN
+    const as = (action: string, resource: string, context: Record<string, string> = {}) =>
+      simulate([ADMIN, ...docs], { action, resource, principal: USER_ARN, context })
+    for (const [action, resource] of SELF_SERVICE) {
+      expect(await as(action, resource), action).toBe('Allowed')
+      expect(await as(action, resource, MFA), action).toBe('Allowed')
     }
+    // A thief with the keys alone cannot add a key, set a password or take the user's MFA away.
+    for (const [action, resource] of WITH_MFA_ONLY) {
+      expect(await as(action, resource), `${action} without MFA`).toBe('ExplicitlyDenied')
+      expect(await as(action, resource, MFA), `${action} with MFA`).toBe('Allowed')
+    }
+    // Another's MFA device, or an existing one, is not the user's to delete.
+    expect(await as('iam:DeleteVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/bob`, MFA)).toBe(
+      'ExplicitlyDenied',
+    )
     const deniedOnSelf = [
       'iam:AttachUserPolicy',
       'iam:PutUserPolicy',
@@ -154,13 +176,18 @@ describe('renderDenyPolicies', () => {
       ).toBe('ExplicitlyDenied')
     }
     const otherUser = `arn:aws:iam::${ACCOUNT}:user/bob`
-    expect(
-      await simulate([ADMIN, ...docs], {
-        action: 'iam:CreateAccessKey',
-        resource: otherUser,
-        principal: USER_ARN,
-      }),
-    ).toBe('ExplicitlyDenied')
+    expect(await as('iam:CreateAccessKey', otherUser, MFA)).toBe('ExplicitlyDenied')
+    // Right after alice renamed herself, a new user given her old name is not hers to manage.
+    const renamed = `arn:aws:iam::${ACCOUNT}:user/engineering/alice-old`
+    const asRenamed = (action: string, resource: string) =>
+      simulate([ADMIN, ...docs], { action, resource, principal: renamed, context: MFA })
+    expect(await asRenamed('iam:CreateAccessKey', USER_ARN)).toBe('ExplicitlyDenied')
+    expect(await asRenamed('iam:UpdateLoginProfile', USER_ARN)).toBe('ExplicitlyDenied')
+    expect(await asRenamed('iam:CreateAccessKey', renamed)).toBe('Allowed')
+    // A user named like the end of alice's name is not alice.
+    expect(await as('iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT}:user/team/xalice`, MFA)).toBe(
+      'ExplicitlyDenied',
+    )
   })
 
   it('keeps the user from detaching or altering their deny policies, even when they still use IAM', async () => {
@@ -211,11 +238,8 @@ describe('renderDenyPolicies', () => {
         )
       }
     }
-    const [user, mfa] = ownCredentialResources(USER_ARN)
-    for (const [action, kind] of SELF_SERVICE) {
-      const resource = (kind === 'user' ? user : mfa) ?? ''
+    for (const [action, resource] of SELF_SERVICE)
       expect(await request(action, resource), action).toBe('Allowed')
-    }
     // Nor anyone else's, so renaming oneself first does not help; other tags stay as the user's policies say.
     const other = `arn:aws:iam::${ACCOUNT}:user/some/path/bob`
     expect(await request('iam:TagUser', other, { 'aws:TagKeys': ['least-privilege-exempt'] })).toBe(
@@ -251,10 +275,9 @@ describe('renderDenyPolicies', () => {
           expect(await simulate(policies, detach)).toBe('ExplicitlyDenied')
         }
         if (denied.has('iam')) {
-          const [user] = ownCredentialResources(USER_ARN)
           const verdict = await simulate(policies, {
             action: 'iam:ChangePassword',
-            resource: user ?? '',
+            resource: USER_ARN,
             principal: USER_ARN,
           })
           expect(verdict).toBe('Allowed')

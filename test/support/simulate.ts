@@ -16,6 +16,15 @@ export interface Request {
   context?: Record<string, string | string[]>
 }
 
+/**
+ * IAM sets `aws:username` on every request an IAM user makes (the user's friendly name); the simulator
+ * takes it from the request's context, so it is filled in here, as IAM would, unless a test gives it.
+ */
+function withUserName(request: Request): Record<string, string | string[]> {
+  const user = /:user\/(?:.*\/)?([^/]+)$/.exec(request.principal)?.[1]
+  return { ...(user ? { 'aws:username': user } : {}), ...request.context }
+}
+
 export async function simulate(policies: readonly object[], request: Request): Promise<Verdict> {
   const accountId = request.principal.split(':')[4] ?? '111122223333'
   const result = await runSimulation(
@@ -27,7 +36,7 @@ export async function simulate(policies: readonly object[], request: Request): P
         action: request.action,
         principal: request.principal,
         resource: { resource: request.resource, accountId },
-        contextVariables: request.context ?? {},
+        contextVariables: withUserName(request),
       },
     },
     {},
