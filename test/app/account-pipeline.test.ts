@@ -141,6 +141,29 @@ describe('one account through the pipeline, against the emulator', () => {
     expect(user('dave').attached).toHaveLength(1)
   })
 
+  it('writes what fits a user with too few free slots: the guards first, the rest said, and steady after', async () => {
+    // alice holds every service: her denies need two parts, and her quota leaves one slot.
+    const { sweep, user, policyArn, counter } = givenAccount({ attachedPoliciesPerUserQuota: 2 })
+    const d = byUser(await sweep('enforce'))
+    expect(d.alice?.status).toBe('quota-blocked')
+    expect(d.alice?.reason).toMatch(
+      /needs 2 more attached policies, the quota leaves 1: the guards and 1 of 2 parts written; not denied: /,
+    )
+    expect(user('alice').attached).toEqual([
+      expect.stringContaining('AdministratorAccess'),
+      policyArn('alice'),
+    ])
+    const part1 = d.alice?.denied ?? []
+    expect(part1).toContain('iam')
+    expect(part1.length).toBeGreaterThan(100)
+    expect(d.alice?.policyArns).toEqual([policyArn('alice')])
+    // The next sweep finds the same: nothing to write, still said.
+    const calls = counter()
+    const again = byUser(await sweep('enforce'))
+    expect(again.alice).toMatchObject({ status: 'quota-blocked', denied: part1, writes: 0 })
+    expect(calls.writes()).toBe(0)
+  })
+
   it('second run with the same data makes no write call', async () => {
     const { sweep, counter } = await givenEnforced()
     const calls = counter()

@@ -258,13 +258,13 @@ function actionOf(ctx: AccountContext, plan: UserPlan, brake: BrakeVerdict, earl
     told: told(d),
   })
   if (ops.length === 0) return settled({ ...decision, ...after })
-  const exempt = decision.status === 'exempt'
-  const lift = exempt || decision.status === 'released'
+  // These say more than "enforced" or "planned": their status stands whatever is written.
+  const keeps = (['exempt', 'released', 'quota-blocked'] as const).some((s) => s === decision.status)
   if (ctx.settings.mode === 'plan')
     return settled({
       ...decision,
-      status: exempt ? 'exempt' : 'planned',
-      reason: `${ops.length} writes pending (plan mode)${lift ? `; ${decision.reason}` : ''}`,
+      status: keeps && decision.status !== 'released' ? decision.status : 'planned',
+      reason: `${ops.length} writes pending (plan mode)${keeps ? `; ${decision.reason}` : ''}`,
     })
   if (brake.tripped)
     return settled({
@@ -276,8 +276,8 @@ function actionOf(ctx: AccountContext, plan: UserPlan, brake: BrakeVerdict, earl
     ...decision,
     ...after,
     writes: ops.length,
-    status: lift ? decision.status : 'enforced',
-    reason: lift ? decision.reason : `applied ${ops.map((o) => o.op).join(', ')}`,
+    status: keeps ? decision.status : 'enforced',
+    reason: keeps ? decision.reason : `applied ${ops.map((o) => o.op).join(', ')}`,
   })
   return { kind: 'write', plan, ops, decision: done, earlier, told: told(done) }
 }

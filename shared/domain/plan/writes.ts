@@ -38,6 +38,11 @@ export function withWrites(
     ...(on.recentUse !== undefined ? { recentUse: on.recentUse } : {}),
   }
   const blocked = firstOutcome(BEFORE_WRITE, { writes })
+  const partial =
+    blocked && writes.kind === 'quota-blocked'
+      ? partly(ctx, facts, standing, { on, desired, names, writes })
+      : undefined
+  if (partial) return { ...partial, events: [...events, ...partial.events], ...report }
   if (blocked) {
     const { level, event, fields } = blocked.alert
     return {
@@ -59,6 +64,65 @@ export function withWrites(
     after: afterWrites(plan, desired, names.nameOf),
     events,
     ...report,
+  }
+}
+
+/**
+ * A user with too few free attachment slots for every part still gets what fits: the parts already
+ * attached, then new ones in part order. Part 1 carries the guards, so one free slot keeps the user from
+ * undoing their denies; the services of the parts left out are not denied, and said (quota-blocked).
+ */
+function partly(
+  ctx: AccountContext,
+  facts: UserFacts,
+  standing: Standing,
+  blocked: {
+    on: DeniedOn
+    desired: readonly RenderedPart[]
+    names: ReturnType<typeof partNames>
+    writes: { needed: number; available: number }
+  },
+): PlanParts | undefined {
+  const { on, desired, names, writes } = blocked
+  const attached = new Set(standing.owned.filter((o) => o.attached).map((o) => o.part))
+  let free = Math.max(0, writes.available)
+  const fit = desired.filter((d) => attached.has(d.part) || free-- > 0)
+  if (fit.length === 0) return undefined
+  const planned = planWrites({
+    desired: fit,
+    owned: standing.owned,
+    stale: standing.stale,
+    attachedCount: facts.user.attachedPolicyArns.length,
+    quotas: ctx.quotas,
+    nameOf: names.nameOf,
+  })
+  if (planned.kind !== 'writes') return undefined
+  const written = new Set(fit.flatMap((d) => d.services))
+  const left = on.plan.deny.filter((ns) => !written.has(ns))
+  // What is not written is not denied: its adds wait, and a scheduled deny among them stays scheduled.
+  const plan = {
+    ...on.plan,
+    deny: on.plan.deny.filter((ns) => written.has(ns)),
+    added: on.plan.added.filter((a) => written.has(a.namespace)),
+  }
+  const waiting = on.plan.added.flatMap((a) => {
+    const notice = written.has(a.namespace) ? undefined : facts.prior.scheduled?.[a.namespace]
+    return notice ? [[a.namespace, notice] as const] : []
+  })
+  const scheduled = { ...plan.scheduled, ...Object.fromEntries(waiting) }
+  const reason = `needs ${writes.needed} more attached policies, the quota leaves ${writes.available}: the guards and ${fit.length} of ${desired.length} parts written; not denied: ${left.join(', ')}`
+  return {
+    decision: { ...standing.base, ...changesOf(facts.prior, plan), status: 'quota-blocked', reason },
+    ops: planned.ops,
+    after: { ...afterWrites(plan, fit, names.nameOf), scheduled },
+    events: [
+      {
+        level: 'warn',
+        event: 'alert.quota-blocked',
+        fields: { needed: writes.needed, available: writes.available, notDenied: left },
+        msg: reason,
+      },
+    ],
   }
 }
 
