@@ -170,6 +170,12 @@ export const SETTINGS: readonly Setting[] = [
     help: "largest share of the account's active denies one sweep may lift (from 3 users up)",
   },
   {
+    key: 'brake.maxUserLiftShare',
+    env: 'BRAKE_MAX_USER_LIFT_SHARE',
+    kind: 'number',
+    help: "largest share of one user's denies one sweep may lift (from 5 denies up); a larger lift of that user is held until confirmed",
+  },
+  {
     key: 'brake.maxMissingShare',
     env: 'BRAKE_MAX_MISSING_SHARE',
     kind: 'number',

@@ -20,6 +20,8 @@ export const brakeSchema = z
     maxLiftShare: z.number().min(0).max(1).default(0.3),
     maxMissingShare: z.number().min(0).max(1).default(0.3),
     minMissing: z.number().int().min(1).default(3),
+    maxUserLiftShare: z.number().min(0).max(1).default(0.5),
+    minUserLift: z.number().int().min(1).default(5),
   })
   .strict()
 

@@ -35,7 +35,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
           o.json,
           exemptions,
           () =>
-            `exempted ${o.user}${o.service ? ` from denies of ${o.service.join(', ')}` : ''} in ${o.account} until ${exemptions[0]?.until}`,
+            `exempted ${o.user}${o.service ? ` from denies of ${o.service.join(', ')}` : ''} in ${o.account} until ${exemptions[0]?.until}\nThe next sweep lifts the denies; one that would lift most of a user's denies (5 or more) holds them until confirmed: least-privilege sweep --enforce --confirm-large-change --account ${o.account}`,
         )
       },
     )

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { HubConfig } from '../config.js'
-import { type AccountPlan, planAccount, type Stray } from '../domain/plan/account-plan.js'
+import type { Stray } from '../domain/ownership.js'
+import { type AccountPlan, planAccount } from '../domain/plan/account-plan.js'
 import { holderOf, type Intent, runIdOf } from '../domain/plan/intent.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome } from '../domain/records.js'

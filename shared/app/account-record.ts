@@ -7,7 +7,8 @@
 import type { BrakeSettings } from '../domain/brake.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../domain/decision.js'
 import { mergeNotable, notableOf } from '../domain/notable.js'
-import type { AccountPlan, Stray } from '../domain/plan/account-plan.js'
+import type { Stray } from '../domain/ownership.js'
+import type { AccountPlan } from '../domain/plan/account-plan.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
 import type {
   AccountOutcome,

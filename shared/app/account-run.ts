@@ -1,6 +1,6 @@
 /** The shapes one account's run passes between its steps, and the outcome it returns. */
 import type { HubConfig } from '../config.js'
-import type { Stray } from '../domain/plan/account-plan.js'
+import type { Stray } from '../domain/ownership.js'
 import type { Intent } from '../domain/plan/intent.js'
 import type { AccountOutcome, AccountProgress } from '../domain/records.js'
 import type { Logger } from '../logger.js'

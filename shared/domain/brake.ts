@@ -14,6 +14,23 @@ export interface BrakeSettings {
   maxMissingShare: number
   /** Below this many missing policies the missing share is not judged. */
   minMissing: number
+  /** Largest share of one user's denies one sweep may lift; more holds that user's lift. */
+  maxUserLiftShare: number
+  /** Below this many of one user's denies lifted at once the user's share is not judged. */
+  minUserLift: number
+}
+
+/**
+ * Lifting most of one user's denies at once is a large change too, whatever the account's totals: a
+ * forged or mistaken exemption would do it. Such a lift is held for that user until an operator confirms.
+ */
+export function userLiftHeld(
+  lift: { lifted: number; activeDenies: number },
+  settings: Pick<BrakeSettings, 'maxUserLiftShare' | 'minUserLift'>,
+): string | undefined {
+  const share = lift.activeDenies ? lift.lifted / lift.activeDenies : 0
+  if (lift.lifted < settings.minUserLift || share <= settings.maxUserLiftShare) return undefined
+  return `${lift.lifted} of the user's ${lift.activeDenies} denies (${Math.round(share * 100)}%) would be lifted at once, above ${Math.round(settings.maxUserLiftShare * 100)}%`
 }
 
 export interface BlastRadius {

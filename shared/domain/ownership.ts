@@ -107,3 +107,22 @@ export function classifyPolicies(
   const posing = candidates.filter((p) => p.path !== policyPath && parsePolicyName(prefix, p.name))
   return { forUser, orphans, foreign, posing, takenNames }
 }
+
+/** A policy that is not any current user's deny: a deleted user's, or not the project's at all. */
+export interface Stray {
+  policy: ManagedPolicy
+  /**
+   * `orphan`: a deleted user's; `foreign`: under the path but not the project's writing (always alerted,
+   * removed); `posing`: with the project's prefix outside its path (alerted; the spoke may not touch it).
+   */
+  kind: 'orphan' | 'foreign' | 'posing'
+}
+
+/** Every policy that is no current user's deny, by kind. */
+export function straysOf(policies: AccountPolicies): Stray[] {
+  return [
+    ...policies.orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
+    ...policies.foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
+    ...policies.posing.map((policy) => ({ policy, kind: 'posing' as const })),
+  ]
+}

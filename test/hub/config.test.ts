@@ -26,6 +26,8 @@ describe('configuration', () => {
       minMissing: 3,
       minUsers: 3,
       minServices: 20,
+      maxUserLiftShare: 0.5,
+      minUserLift: 5,
     })
   })
 

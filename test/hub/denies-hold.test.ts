@@ -450,4 +450,35 @@ describe('denies that hold', () => {
     await enforce(id, day(1), { config })
     expect(await h.store.audit.user(id, 'u1')).toMatchObject({ denied: [] })
   })
+
+  it("holds a lift of most of one user's denies until confirmed; the rest of the account goes on", async () => {
+    // A wide grant, mostly unused: many denies, so lifting them all at once is a large change for one user.
+    const wide = { policies: ['aws:PowerUserAccess'], lastUsedDaysAgo: { s3: 1 } }
+    const { id, user } = await givenEnforced([s3User('wide', wide), s3User('next')])
+    const denied = must((await h.store.audit.user(id, 'wide'))?.denied, 'wide denies')
+    expect(denied.length).toBeGreaterThanOrEqual(5)
+    // A whole-user exemption: an operator's, or a row someone forged.
+    await addExemption(h.store, {
+      accountId: id,
+      userName: 'wide',
+      days: 5,
+      reason: 'incident',
+      now: day(1),
+      actor: OPERATOR,
+    })
+    user('next').lastUsed.ec2 = new Date(0) // nothing else changes in the account
+    const held = await enforce(id, day(1), { confirm: false })
+    expect(held.accounts[0]?.brake).toBeUndefined() // the account is not held, only that lift
+    expect(await h.store.audit.user(id, 'wide')).toMatchObject({ status: 'braked', denied })
+    expect((await h.store.audit.user(id, 'wide'))?.reason).toMatch(
+      /of the user's \d+ denies \(100%\) would be lifted at once/,
+    )
+    expect(alerts('alert.brake-tripped', id)).toContainEqual(
+      expect.objectContaining({ userName: 'wide', scope: 'user' }),
+    )
+    expect(user('wide').attached).toContain(ourPolicyArn(id, 'wide'))
+    // Confirmed, as the brake always is: lifted.
+    await enforce(id, day(1))
+    expect(await h.store.audit.user(id, 'wide')).toMatchObject({ status: 'exempt', denied: [] })
+  })
 })

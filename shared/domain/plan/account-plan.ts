@@ -1,21 +1,14 @@
-/**
- * The plan for one account, pure: from the account's facts, the settings and the intent, what to do for
- * each user and with the policies nobody owns. Users whose plan needs a fresh Access Advisor report are
- * returned as reads to make; the plan made again with those reads in hand is the one carried out.
- */
-import type { EngineConfig } from '../../config.js'
-import type { AccountListing, AccountRecords } from '../../ports.js'
-import { assessBlastRadius, type BlastRadius, type BrakeVerdict, measureBlastRadius } from '../brake.js'
+import { assessBlastRadius, type BrakeVerdict, measureBlastRadius, userLiftHeld } from '../brake.js'
 import type { PlanEvent } from '../events.js'
 import { isNewToEnforcement } from '../onboarding.js'
-import { classifyPolicies } from '../ownership.js'
+import { classifyPolicies, type Stray, straysOf } from '../ownership.js'
 import { priorUserOf } from '../prior-user.js'
-import type { Exemption, UserDecision } from '../records.js'
-import type { ReadReason } from '../report-reuse.js'
-import type { IamUser, ManagedPolicy, ServiceUsage } from '../types.js'
-import { fitPolicyBudget, type WriteOp } from '../write-plan.js'
-import { type Intent, modeOf, onlyUserOf } from './intent.js'
-import { planRollback } from './rollback-plan.js'
+import type { UserDecision } from '../records.js'
+import type { IamUser, ServiceUsage } from '../types.js'
+import { fitPolicyBudget } from '../write-plan.js'
+import type { AccountFacts, AccountPlan, PlanRequest, UserAction } from './account-types.js'
+import { modeOf, onlyUserOf } from './intent.js'
+import { planAccountRollback } from './rollback-plan.js'
 import {
   type AccountContext,
   type KnownReport,
@@ -23,73 +16,9 @@ import {
   type UsageRead,
   type UserFacts,
   type UserPlan,
-  type UserStep,
 } from './user-plan.js'
 
-export interface AccountFacts {
-  accountId: string
-  listing: AccountListing
-  records: AccountRecords
-  now: Date
-  /** Users (by UserId) an earlier invocation of this sweep decided: planned for the brake, not again. */
-  decidedEarlier: ReadonlySet<string>
-  /** Random per run (see user-plan.ts, policy names). */
-  nameSalt: string
-}
-
-export interface PlanRequest {
-  facts: AccountFacts
-  settings: EngineConfig
-  intent: Intent
-  /** Fresh Access Advisor reads made by this run, by UserId. */
-  reads: ReadonlyMap<string, UsageRead>
-  /** The steps of the plan made before those reads: users it settled are not planned again. */
-  earlier?: readonly UserStep[]
-}
-
-/** What happens to one user: a decision that stands as it is, or writes and the decision they lead to. */
-export type UserAction =
-  | { kind: 'settled'; plan: UserPlan; decision: UserDecision; earlier: boolean; told: PlanEvent[] }
-  | {
-      kind: 'write'
-      plan: UserPlan
-      ops: WriteOp[]
-      /** The decision once the writes are made. */
-      decision: UserDecision
-      /** Recorded before the writes (a rollback's exemption). */
-      grant?: Exemption
-      earlier: boolean
-      /** Told once the decision is recorded. */
-      told: PlanEvent[]
-    }
-
-/** A policy that is not any current user's deny: a deleted user's, or not the project's at all. */
-export interface Stray {
-  policy: ManagedPolicy
-  /**
-   * `orphan`: a deleted user's; `foreign`: under the path but not the project's writing (always alerted,
-   * removed); `posing`: with the project's prefix outside its path (alerted; the spoke may not touch it).
-   */
-  kind: 'orphan' | 'foreign' | 'posing'
-}
-
-export type AccountPlan =
-  | { kind: 'refused'; reason: string }
-  | { kind: 'needs-reads'; reads: { user: IamUser; why: ReadReason | 'would-add' }[]; steps: UserStep[] }
-  | {
-      kind: 'ready'
-      users: UserAction[]
-      blastRadius: BlastRadius
-      /** Why the brake held back every write, when it did. */
-      brake?: string
-      strays: Stray[]
-      /** Strays are removed (enforce mode, no brake), else only listed. */
-      removeStrays: boolean
-      onboarding: boolean
-      /** Every user the listing holds, decided by an earlier invocation or not. */
-      listed: { name: string; id: string }[]
-      events: PlanEvent[]
-    }
+export type { AccountFacts, AccountPlan, PlanRequest, UserAction } from './account-types.js'
 
 export function planAccount(request: PlanRequest): AccountPlan {
   const { facts, intent } = request
@@ -114,7 +43,7 @@ export function planAccount(request: PlanRequest): AccountPlan {
     prior: priorUserOf(facts.records, user, facts.now),
     ...knownReport(request, user),
   })
-  if (intent.kind === 'rollback') return rollbackPlan({ ...ctx, intent }, users.map(factsOf), policies)
+  if (intent.kind === 'rollback') return planAccountRollback({ ...ctx, intent }, users.map(factsOf), policies)
   const steps = users.map((user, i) => {
     const earlier = request.earlier?.[i]
     if (earlier?.kind === 'planned') return earlier
@@ -176,14 +105,6 @@ function knownReport(request: PlanRequest, user: IamUser): { stored?: KnownRepor
   return { ...(stored ? { stored } : {}), ...(read ? { read } : {}) }
 }
 
-function straysOf(policies: ReturnType<typeof classifyPolicies>): Stray[] {
-  return [
-    ...policies.orphans.map((policy) => ({ policy, kind: 'orphan' as const })),
-    ...policies.foreign.map((policy) => ({ policy, kind: 'foreign' as const })),
-    ...policies.posing.map((policy) => ({ policy, kind: 'posing' as const })),
-  ]
-}
-
 /** Every user planned: the account's policy quota, the brake, and what each user's writes lead to. */
 function ready(
   ctx: AccountContext,
@@ -198,12 +119,10 @@ function ready(
   )
   const plans = planned.map((plan, i) => (fits[i] ? plan : overAccountQuota(ctx, plan)))
   const blastRadius = measureBlastRadius(plans)
-  const judged =
-    ctx.intent.kind === 'sweep' &&
-    ctx.settings.mode === 'enforce' &&
-    !ctx.intent.confirmLargeChange &&
-    plans.some((p) => p.ops.length > 0)
-  const brake: BrakeVerdict = judged ? assessBlastRadius(blastRadius, ctx.settings.brake) : { tripped: false }
+  const brake: BrakeVerdict =
+    judged(ctx) && plans.some((p) => p.ops.length > 0)
+      ? assessBlastRadius(blastRadius, ctx.settings.brake)
+      : { tripped: false }
   const events: PlanEvent[] = brake.tripped
     ? [
         {
@@ -216,7 +135,9 @@ function ready(
     : []
   return {
     kind: 'ready',
-    users: plans.map((plan) => actionOf(ctx, plan, brake, facts.decidedEarlier.has(plan.user.id))),
+    users: plans.map((plan) =>
+      actionOf(ctx, userBrake(ctx, plan, brake), facts.decidedEarlier.has(plan.user.id)),
+    ),
     blastRadius,
     ...(brake.tripped ? { brake: brake.reason } : {}),
     strays,
@@ -225,6 +146,36 @@ function ready(
     listed: facts.listing.users.map((u) => ({ name: u.name, id: u.id })),
     events,
   }
+}
+
+/**
+ * The brake as it applies to one user: the account's, or a hold of its own when most of the user's
+ * denies would be lifted at once (userLiftHeld). Judged where the account's brake is, and confirmed the
+ * same way.
+ */
+function userBrake(
+  ctx: AccountContext,
+  plan: UserPlan,
+  brake: BrakeVerdict,
+): { plan: UserPlan; brake: BrakeVerdict } {
+  if (brake.tripped || !judged(ctx)) return { plan, brake }
+  const held = userLiftHeld(
+    { lifted: plan.decision.removed.length, activeDenies: plan.activeDenies },
+    ctx.settings.brake,
+  )
+  if (!held || plan.ops.length === 0) return { plan, brake }
+  const alert = {
+    level: 'error' as const,
+    event: 'alert.brake-tripped',
+    fields: { scope: 'user', reason: held },
+    msg: "blast-radius brake: this user's lift held",
+  }
+  return { plan: { ...plan, events: [...plan.events, alert] }, brake: { tripped: true, reason: held } }
+}
+
+/** Whether the brake judges this run: an enforce sweep not confirmed by an operator. */
+function judged(ctx: AccountContext): boolean {
+  return ctx.intent.kind === 'sweep' && ctx.settings.mode === 'enforce' && !ctx.intent.confirmLargeChange
 }
 
 /** A user whose new policies do not fit the account's customer-managed policy quota: nothing is written. */
@@ -247,7 +198,12 @@ function overAccountQuota(ctx: AccountContext, plan: UserPlan): UserPlan {
  * What a user's plan leads to: with no writes, the decision with its state; in plan mode or under the
  * brake, the writes held back and said; else the writes, and the decision once they are made.
  */
-function actionOf(ctx: AccountContext, plan: UserPlan, brake: BrakeVerdict, earlier: boolean): UserAction {
+function actionOf(
+  ctx: AccountContext,
+  held: { plan: UserPlan; brake: BrakeVerdict },
+  earlier: boolean,
+): UserAction {
+  const { plan, brake } = held
   const { decision, ops, after } = plan
   const told = toldOf(ctx)
   const settled = (d: UserDecision): UserAction => ({
@@ -307,55 +263,5 @@ function toldOf(ctx: AccountContext): (decision: UserDecision) => PlanEvent[] {
         },
       ]
     return []
-  }
-}
-
-/** A rollback of the users named (or all), and of every stray policy when the whole account is rolled back. */
-function rollbackPlan(
-  ctx: AccountContext & { intent: Extract<Intent, { kind: 'rollback' }> },
-  users: UserFacts[],
-  policies: ReturnType<typeof classifyPolicies>,
-): AccountPlan {
-  const actions = users.flatMap((facts): UserAction[] => {
-    const rolled = planRollback(ctx, facts)
-    if (!rolled) return []
-    const { plan, grant } = rolled
-    const { decision } = plan
-    const told: PlanEvent[] = [
-      {
-        level: 'warn',
-        event: 'alert.rolled-back',
-        fields: {
-          accountId: ctx.accountId,
-          userName: decision.userName,
-          released: decision.removed.map((r) => r.namespace),
-          actor: ctx.intent.actor,
-        },
-        msg: decision.reason,
-      },
-    ]
-    // A dry run is a preview: the plan, with nothing written or recorded.
-    if (ctx.intent.dryRun) return [{ kind: 'settled', plan, decision, earlier: false, told: [] }]
-    return [
-      {
-        kind: 'write',
-        plan,
-        ops: plan.ops,
-        decision: { ...decision, ...plan.after },
-        grant,
-        earlier: false,
-        told,
-      },
-    ]
-  })
-  return {
-    kind: 'ready',
-    users: actions,
-    blastRadius: measureBlastRadius([]),
-    strays: ctx.intent.userName === undefined ? straysOf(policies) : [],
-    removeStrays: !ctx.intent.dryRun,
-    onboarding: false,
-    listed: [],
-    events: [],
   }
 }

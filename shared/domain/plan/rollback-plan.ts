@@ -5,10 +5,14 @@
  * exemption recorded first, so that no later failure lets the next sweep undo it.
  */
 
+import { measureBlastRadius } from '../brake.js'
+import type { PlanEvent } from '../events.js'
+import { type classifyPolicies, straysOf } from '../ownership.js'
 import { liftDenies } from '../planner.js'
 import type { Exemption } from '../records.js'
 import { currentServices, planRemoval } from '../write-plan.js'
-import type { RollbackIntent } from './intent.js'
+import type { AccountPlan, UserAction } from './account-types.js'
+import type { Intent, RollbackIntent } from './intent.js'
 import type { AccountContext, UserFacts, UserPlan } from './user-plan.js'
 
 /** A user's rollback, with the exemption to record before its writes; undefined when nothing is ours. */
@@ -70,5 +74,55 @@ export function planRollback(
       reason: `rolled back (${runId}) by ${actor}`,
       createdAt: ctx.now.toISOString(),
     },
+  }
+}
+
+/** A rollback of the users named (or all), and of every stray policy when the whole account is rolled back. */
+export function planAccountRollback(
+  ctx: AccountContext & { intent: Extract<Intent, { kind: 'rollback' }> },
+  users: UserFacts[],
+  policies: ReturnType<typeof classifyPolicies>,
+): AccountPlan {
+  const actions = users.flatMap((facts): UserAction[] => {
+    const rolled = planRollback(ctx, facts)
+    if (!rolled) return []
+    const { plan, grant } = rolled
+    const { decision } = plan
+    const told: PlanEvent[] = [
+      {
+        level: 'warn',
+        event: 'alert.rolled-back',
+        fields: {
+          accountId: ctx.accountId,
+          userName: decision.userName,
+          released: decision.removed.map((r) => r.namespace),
+          actor: ctx.intent.actor,
+        },
+        msg: decision.reason,
+      },
+    ]
+    // A dry run is a preview: the plan, with nothing written or recorded.
+    if (ctx.intent.dryRun) return [{ kind: 'settled', plan, decision, earlier: false, told: [] }]
+    return [
+      {
+        kind: 'write',
+        plan,
+        ops: plan.ops,
+        decision: { ...decision, ...plan.after },
+        grant,
+        earlier: false,
+        told,
+      },
+    ]
+  })
+  return {
+    kind: 'ready',
+    users: actions,
+    blastRadius: measureBlastRadius([]),
+    strays: ctx.intent.userName === undefined ? straysOf(policies) : [],
+    removeStrays: !ctx.intent.dryRun,
+    onboarding: false,
+    listed: [],
+    events: [],
   }
 }
