@@ -6,13 +6,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { HubConfig } from '../config.js'
+import { refusedLegacy, resolveLegacy } from '../domain/legacy.js'
 import type { Stray } from '../domain/ownership.js'
 import { type AccountPlan, planAccount } from '../domain/plan/account-plan.js'
 import { holderOf, type Intent, runIdOf } from '../domain/plan/intent.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome } from '../domain/records.js'
 import type { Logger } from '../logger.js'
-import type { Budget, Spokes, StateStore } from '../ports.js'
+import type { AccountListing, AccountRecords, Budget, Spokes, StateStore } from '../ports.js'
 import { closeSession, type Gathered, gatherFacts, openSession, type Session } from './account-facts.js'
 import { holdLock } from './account-lock.js'
 import { readReports } from './account-reads.js'
@@ -75,13 +76,14 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
   const gathered = await gatherFacts(run.store, scope.accountId, scope.intent, session)
   if (gathered.kind === 'skipped') return gathered
   if (gathered.kind !== 'facts') return unreached(run, { ...scope, now, started }, gathered)
-  const account: Account = { ...scope, ...gathered, now, started }
-  for (const row of account.records.unreadable)
+  for (const row of gathered.records.unreadable)
     run.log.error(
       { event: 'alert.row-unreadable', key: row.key, reason: row.reason },
       'a row of the state table could not be read; it is left out and the rest of the account goes on',
     )
   try {
+    const records = await resolveOldRows(run, scope, gathered)
+    const account: Account = { ...scope, ...gathered, records, now, started }
     const plan = await planWithReads(run, account)
     if (plan.kind === 'refused') return plan
     if (plan.kind === 'needs-reads') {
@@ -100,8 +102,35 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
   } catch (error) {
     // A reply or a record that failed mid-way: in a sweep, the account's failure, never the sweep's.
     if (scope.intent.kind !== 'sweep') throw error
-    return sweepAccountFailed(run, { ...account, intent: scope.intent }, { kind: 'failed', error })
+    const failed = { ...scope, ...gathered, intent: scope.intent, now, started }
+    return sweepAccountFailed(run, failed, { kind: 'failed', error })
   }
+}
+
+/**
+ * Rows from before the UserId was kept (legacy.ts): a sweep resolves the account's old exemptions to
+ * UserIds before it plans, and records the account resolved; from then on such rows are refused.
+ */
+async function resolveOldRows(
+  run: Run,
+  scope: Scope,
+  gathered: { records: AccountRecords; listing: AccountListing },
+): Promise<AccountRecords> {
+  const { records } = gathered
+  for (const row of refusedLegacy(records))
+    run.log.error(
+      {
+        event: 'alert.row-unreadable',
+        key: row,
+        reason: 'names a user only by name, after the account resolved those',
+      },
+      'a row from before UserIds were kept is refused',
+    )
+  if (scope.intent.kind !== 'sweep' || records.account?.legacyResolvedAt) return records
+  const { resolved, dropped } = resolveLegacy(records, gathered.listing.users)
+  for (const exemption of resolved) await run.store.users.putExemption(exemption)
+  for (const exemption of dropped) await run.store.users.deleteExemption(exemption)
+  return { ...records, exemptions: [...records.exemptions.filter((e) => e.userId), ...resolved] }
 }
 
 /** The account could not be reached (its role is not there) or read: a sweep records it, an operator is told. */

@@ -216,9 +216,12 @@ async function saveReachability(
   reason: string,
 ): Promise<void> {
   const prev = account.records.account
+  const reached = status === 'reachable'
   const enforcedSince =
     prev?.enforcedSince ??
-    (account.intent.mode === 'enforce' && status === 'reachable' ? account.now.toISOString() : undefined)
+    (account.intent.mode === 'enforce' && reached ? account.now.toISOString() : undefined)
+  // Set by the sweep that reached the account, which resolved its old rows before planning (legacy.ts).
+  const legacyResolvedAt = prev?.legacyResolvedAt ?? (reached ? account.now.toISOString() : undefined)
   const next: AccountState = {
     accountId: account.accountId,
     name: prev?.name ?? account.accountId,
@@ -227,13 +230,15 @@ async function saveReachability(
     sweepId: account.intent.sweepId,
     updatedAt: account.now.toISOString(),
     ...(enforcedSince ? { enforcedSince } : {}),
+    ...(legacyResolvedAt ? { legacyResolvedAt } : {}),
   }
   const same =
     prev &&
     prev.status === next.status &&
     prev.reason === next.reason &&
     prev.name === next.name &&
-    (next.enforcedSince === undefined || prev.enforcedSince === next.enforcedSince)
+    (next.enforcedSince === undefined || prev.enforcedSince === next.enforcedSince) &&
+    (next.legacyResolvedAt === undefined || prev.legacyResolvedAt === next.legacyResolvedAt)
   if (!same) await run.store.users.saveAccountState(next)
 }
 

@@ -95,7 +95,9 @@ export async function revokeExemption(
   const user = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)
   const userId = user?.userId
   const matches = past.exemptions.filter(
-    (e) => isExemptionOf(e, { name: input.userName, id: userId }) && e.service === input.service,
+    (e) =>
+      isExemptionOf(e, { name: input.userName, id: userId }, past.account?.legacyResolvedAt !== undefined) &&
+      e.service === input.service,
   )
   if (matches.length === 0) {
     const what = input.service ? ` from ${input.service}` : ''

@@ -41,18 +41,26 @@ export const UNTIL_LIFTED = '9999-12-31T00:00:00.000Z'
 export function isExemptionOf(
   exemption: Exemption,
   user: { name: string; id?: string | undefined },
+  legacyResolved = false,
 ): boolean {
   if (exemption.userId && user.id) return exemption.userId === user.id
+  if (!exemption.userId && legacyResolved) return false
   return exemption.userName.toLowerCase() === user.name.toLowerCase()
 }
 
 /** The exemptions in force for a user now; expired ones are ignored even before TTL removes them. */
 export function activeExemptions(
   user: { name: string; id: string },
-  exemptions: readonly Exemption[],
+  records: {
+    exemptions: readonly Exemption[]
+    account?: { legacyResolvedAt?: string | undefined } | undefined
+  },
   now: Date,
 ): { exemptServices: string[]; exemptUntil?: string } {
-  const live = exemptions.filter((e) => isExemptionOf(e, user) && Date.parse(e.until) > now.getTime())
+  const resolved = records.account?.legacyResolvedAt !== undefined
+  const live = records.exemptions.filter(
+    (e) => isExemptionOf(e, user, resolved) && Date.parse(e.until) > now.getTime(),
+  )
   const whole = live
     .filter((e) => !e.service)
     .map((e) => e.until)
@@ -68,6 +76,7 @@ export function activeExemptions(
 export interface RecordedUsers {
   users: ReadonlyMap<string, UserState>
   usersById: ReadonlyMap<string, UserState>
+  account?: { legacyResolvedAt?: string | undefined } | undefined
 }
 
 /**
@@ -80,6 +89,8 @@ export function recordedStateOf(
 ): UserState | undefined {
   const byId = records.usersById.get(user.id)
   if (byId) return byId
+  // A row without a UserId is read by name only until the account's old rows are resolved.
+  if (records.account?.legacyResolvedAt) return undefined
   const byName = records.users.get(user.name)
   return byName && byName.userId === undefined ? byName : undefined
 }

@@ -38,6 +38,6 @@ export function priorUserOf(
     ...(state?.pastDenies ? { pastDenies: state.pastDenies } : {}),
     ...(state?.exemptTag ? { exemptTag: state.exemptTag } : {}),
     ...(state?.scheduled ? { scheduled: state.scheduled } : {}),
-    ...activeExemptions(user, records.exemptions, now),
+    ...activeExemptions(user, records, now),
   }
 }

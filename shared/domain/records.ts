@@ -240,6 +240,11 @@ export const accountState = z.object({
   updatedAt: z.string(),
   /** When an enforce sweep first reached the account: before it, the account's first one onboards it. */
   enforcedSince: z.string().optional(),
+  /**
+   * When the account's rows from before the UserId was kept were resolved to UserIds: from then on, a
+   * row that names a user only by name is refused (a rename onto that name must not inherit it).
+   */
+  legacyResolvedAt: z.string().optional(),
 })
 export type AccountState = z.infer<typeof accountState>
 
