@@ -13,11 +13,13 @@ const SID_GUARD_EXEMPTION = 'NoExemptionTags'
 const SID_GUARD_BOUNDARY = 'NoProjectPolicyAsBoundary'
 const SID_IAM_MFA_DEVICES = 'DenyUnusedIamOnMfaDevicesButNewOnes'
 const SID_CREDENTIALS_MFA = 'NoCredentialChangesWithoutMfa'
+const SID_MFA_ENROLMENT = 'NoMfaEnrolmentWithAccessKeysAlone'
 /** The fixed statements' names, and those earlier versions of this project gave them. */
 const FIXED_SIDS: ReadonlySet<string> = new Set([
   SID_IAM_SELF,
   SID_IAM_MFA_DEVICES,
   SID_CREDENTIALS_MFA,
+  SID_MFA_ENROLMENT,
   SID_GUARD_POLICIES,
   SID_GUARD_ATTACHMENT,
   SID_GUARD_BOUNDARY,
@@ -185,7 +187,7 @@ export function deniedServicesOf(document: string): string[] | undefined {
  * Credential changes that would let whoever holds only the user's access keys keep or widen their hold: a
  * console password, another key or long-lived credential, or the user's MFA taken away. Each needs MFA
  * present (`BoolIfExists`, as AWS's MFA self-management example has it: absent, as with plain keys, counts
- * as not present). Enabling an MFA device does not, so a user can enrol their first one.
+ * as not present). Enrolling an MFA device is MFA_ENROLMENT's.
  */
 export const MFA_GUARDED_ACTIONS: readonly string[] = [
   'iam:CreateAccessKey',
@@ -198,6 +200,15 @@ export const MFA_GUARDED_ACTIONS: readonly string[] = [
   'iam:CreateServiceSpecificCredential',
   'iam:UploadSigningCertificate',
 ]
+
+/**
+ * Enrolling an MFA device, refused to a request signed with long-term access keys (IAM leaves
+ * `aws:MultiFactorAuthPresent` out of those alone): a key thief who enrolled a device of their own would
+ * then hold MFA and every call MFA guards. A user enrols their first device in the console, whose session
+ * carries the key (false, before any device); one who has a device signs in with it. A session from
+ * GetSessionToken without MFA cannot call IAM at all, so it is no way around.
+ */
+const MFA_ENROLMENT: readonly string[] = ['iam:CreateVirtualMFADevice', 'iam:EnableMFADevice']
 
 /**
  * The user a request acts as, named by the `${aws:username}` variable rather than by a name rendered into
@@ -232,6 +243,13 @@ function iamDenyStatements(userArn: string): Statement[] {
       Action: [...MFA_GUARDED_ACTIONS],
       Resource: '*',
       Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } },
+    },
+    {
+      Sid: SID_MFA_ENROLMENT,
+      Effect: 'Deny',
+      Action: [...MFA_ENROLMENT],
+      Resource: '*',
+      Condition: { Null: { 'aws:MultiFactorAuthPresent': 'true' } },
     },
   ]
 }

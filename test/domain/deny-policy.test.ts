@@ -30,9 +30,12 @@ const SELF_SERVICE = [
   ['iam:DeleteAccessKey', USER_ARN],
   ['iam:ListAccessKeys', USER_ARN],
   ['iam:GetLoginProfile', USER_ARN],
-  ['iam:EnableMFADevice', USER_ARN],
   ['iam:ResyncMFADevice', USER_ARN],
   ['iam:ListMFADevices', USER_ARN],
+] as const
+/** Enrolling an MFA device: in a console session (which carries the MFA key, false before any device), never with the keys alone. */
+const ENROLMENT = [
+  ['iam:EnableMFADevice', USER_ARN],
   ['iam:CreateVirtualMFADevice', NEW_DEVICE],
 ] as const
 /** What whoever holds only the user's keys could use to keep or widen their hold: MFA present only. */
@@ -47,6 +50,7 @@ const WITH_MFA_ONLY = [
   ['iam:UploadSigningCertificate', USER_ARN],
 ] as const
 const MFA = { 'aws:MultiFactorAuthPresent': 'true' }
+const CONSOLE_WITHOUT_MFA = { 'aws:MultiFactorAuthPresent': 'false' }
 
 let allServices: string[]
 let samples: Map<string, { action: string; resource: string }>
@@ -137,7 +141,7 @@ describe('renderDenyPolicies', () => {
     expect(deniedServicesOf(doc)).toBeUndefined()
   })
 
-  it('names the user by the ${aws:username} variable, with or without a path: never a rendered name', () => {
+  it('names the user by the aws:username policy variable, with or without a path: never a rendered name', () => {
     expect(ownUserResources(USER_ARN)).toEqual([
       `arn:aws:iam::${ACCOUNT}:user/\${aws:username}`,
       `arn:aws:iam::${ACCOUNT}:user/*/\${aws:username}`,
@@ -157,6 +161,15 @@ describe('renderDenyPolicies', () => {
     // A thief with the keys alone cannot add a key, set a password or take the user's MFA away.
     for (const [action, resource] of WITH_MFA_ONLY) {
       expect(await as(action, resource), `${action} without MFA`).toBe('ExplicitlyDenied')
+      expect(await as(action, resource, CONSOLE_WITHOUT_MFA), `${action} in a console without MFA`).toBe(
+        'ExplicitlyDenied',
+      )
+      expect(await as(action, resource, MFA), `${action} with MFA`).toBe('Allowed')
+    }
+    // Nor enrol a device of their own (which would then open all of the above); the user, in the console, can.
+    for (const [action, resource] of ENROLMENT) {
+      expect(await as(action, resource), `${action} with the keys alone`).toBe('ExplicitlyDenied')
+      expect(await as(action, resource, CONSOLE_WITHOUT_MFA), `${action} in a console`).toBe('Allowed')
       expect(await as(action, resource, MFA), `${action} with MFA`).toBe('Allowed')
     }
     // Another's MFA device, or an existing one, is not the user's to delete.

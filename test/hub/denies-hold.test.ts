@@ -259,6 +259,7 @@ describe('denies that hold', () => {
     const policy = ourPolicyArn(id, 'old-name')
     // The self-service carve-out names the user by the variable IAM fills in: no name to go stale.
     const before = defaultDocument(account, policy)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's policy variable, not a template
     expect(before).toContain('user/${aws:username}')
     expect(before).not.toContain('old-name')
     await admin.send(new UpdateUserCommand({ UserName: 'old-name', NewUserName: 'new-name' }))
