@@ -1,6 +1,4 @@
-/** What only the DynamoDB adapter shows: how rows are laid out in the table, sized and expired. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DynamoStateStore } from '../../shared/aws/state/dynamo-store.js'
 import { startDynalite } from '../support/dynalite.js'
@@ -9,14 +7,7 @@ const TABLE = 'ledger-test'
 const dynamo = await startDynalite()
 await dynamo.createTable(TABLE)
 afterAll(() => dynamo.close())
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    endpoint: dynamo.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-  { marshallOptions: { removeUndefinedValues: true } },
-)
+const db = dynamo.documentClient()
 
 describe('the sweep ledger at scale', () => {
   it('keeps 20,000 target accounts in rows far below the 400 KB item limit, and its rows expire', async () => {

@@ -1,6 +1,4 @@
-/** The state table's batch puts: 25 rows to a request, and rows DynamoDB leaves unprocessed sent again. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { StateTable } from '../../shared/aws/state/table.js'
 import { type LocalDynamo, startDynalite } from '../support/dynalite.js'
@@ -12,13 +10,7 @@ let db: DynamoDBDocumentClient
 beforeAll(async () => {
   dynamo = await startDynalite()
   await dynamo.createTable(TABLE)
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  )
+  db = dynamo.documentClient()
 })
 afterAll(async () => {
   await dynamo.close()

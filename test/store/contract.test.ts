@@ -1,10 +1,3 @@
-/**
- * The state store's contract, run against both implementations: the DynamoDB adapter (on dynalite)
- * and the in-memory store most tests use. Whatever one does, the other must do, or the tests on the
- * in-memory store would prove nothing about the deployed one.
- */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DynamoStateStore } from '../../shared/aws/state/dynamo-store.js'
 import type {
@@ -32,14 +25,7 @@ const STORES: [string, () => Promise<StateStore>][] = [
     async () => {
       const name = `contract-${++tables}`
       await dynamo.createTable(name)
-      const db = DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          endpoint: dynamo.url,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
-        { marshallOptions: { removeUndefinedValues: true } },
-      )
+      const db = dynamo.documentClient()
       return new DynamoStateStore(db, name)
     },
   ],

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import dynalite from 'dynalite'
 import { STATE_TABLE } from '../../shared/aws/state/table-shape.js'
 
@@ -20,6 +21,8 @@ export interface LocalDynamo {
   writes: () => number
   reset: () => void
   createTable: (name: string) => Promise<void>
+  /** A document client on this server, marshalling as the hub's does. */
+  documentClient: () => DynamoDBDocumentClient
   close: () => Promise<void>
 }
 
@@ -40,6 +43,8 @@ export async function startDynalite(port = 0): Promise<LocalDynamo> {
       operations.length = 0
     },
     createTable: (name) => createStateTable(url, name),
+    documentClient: () =>
+      DynamoDBDocumentClient.from(localClient(url), { marshallOptions: { removeUndefinedValues: true } }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.()
@@ -50,11 +55,7 @@ export async function startDynalite(port = 0): Promise<LocalDynamo> {
 
 /** Creates the state table as the hub template declares it (keys, status index, TTL). */
 async function createStateTable(endpoint: string, name: string): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  })
+  const client = localClient(endpoint)
   const { partitionKey, sortKey, indexes, ttlAttribute } = STATE_TABLE
   await client.send(
     new CreateTableCommand({
@@ -88,4 +89,12 @@ async function createStateTable(endpoint: string, name: string): Promise<void> {
     )
     .catch(() => undefined) // dynalite does not implement TTL; AWS does.
   client.destroy()
+}
+
+function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  })
 }

@@ -101,30 +101,33 @@ export function honoursTag(kept: UserPlan['kept'], prior: PriorUser): boolean {
   return kept.denied.length === 0 && Object.keys(prior.scheduled ?? {}).length === 0
 }
 
+/** What a standing finding tells operators, each an alert of its own. */
+const STANDING_ALERTS = [
+  {
+    finding: 'tampered',
+    event: 'alert.tampered',
+    field: 'findings',
+    msg: 'the project policies were changed by someone else',
+  },
+  {
+    finding: 'newlyExemptTag',
+    event: 'alert.newly-exempt',
+    field: 'tag',
+    msg: 'the user became exempt by tag since the last sweep; they held no deny to lift',
+  },
+  {
+    finding: 'exemptionRequest',
+    event: 'alert.exemption-requested',
+    field: 'tag',
+    msg: 'an exemption tag was set on a user who holds denies: a request, nothing is lifted',
+  },
+] as const
+
 function standingEvents(base: UserDecision): PlanEvent[] {
-  const events: PlanEvent[] = []
-  if (base.tampered)
-    events.push({
-      level: 'error',
-      event: 'alert.tampered',
-      fields: { findings: base.tampered },
-      msg: 'the project policies were changed by someone else',
-    })
-  if (base.newlyExemptTag)
-    events.push({
-      level: 'error',
-      event: 'alert.newly-exempt',
-      fields: { tag: base.newlyExemptTag },
-      msg: 'the user became exempt by tag since the last sweep; they held no deny to lift',
-    })
-  if (base.exemptionRequest)
-    events.push({
-      level: 'error',
-      event: 'alert.exemption-requested',
-      fields: { tag: base.exemptionRequest },
-      msg: 'an exemption tag was set on a user who holds denies: a request, nothing is lifted',
-    })
-  return events
+  return STANDING_ALERTS.flatMap(({ finding, event, field, msg }) => {
+    const value = base[finding]
+    return value ? [{ level: 'error' as const, event, fields: { [field]: value }, msg }] : []
+  })
 }
 
 /** What we denied stays the reference even if someone edited the live text. */
