@@ -14,12 +14,16 @@ const SID_GUARD_BOUNDARY = 'NoProjectPolicyAsBoundary'
 const SID_IAM_MFA_DEVICES = 'DenyUnusedIamOnMfaDevicesButNewOnes'
 const SID_CREDENTIALS_MFA = 'NoCredentialChangesWithoutMfa'
 const SID_MFA_ENROLMENT = 'NoMfaEnrolmentWithAccessKeysAlone'
+const SID_MFA_ENROLMENT_VIA_SERVICE = 'NoMfaEnrolmentThroughAService'
+const SID_IAM_UNNAMED = 'DenyUnusedIamToSessionsNamingNoUser'
 /** The fixed statements' names, and those earlier versions of this project gave them. */
 const FIXED_SIDS: ReadonlySet<string> = new Set([
   SID_IAM_SELF,
   SID_IAM_MFA_DEVICES,
   SID_CREDENTIALS_MFA,
   SID_MFA_ENROLMENT,
+  SID_MFA_ENROLMENT_VIA_SERVICE,
+  SID_IAM_UNNAMED,
   SID_GUARD_POLICIES,
   SID_GUARD_ATTACHMENT,
   SID_GUARD_BOUNDARY,
@@ -184,29 +188,32 @@ export function deniedServicesOf(document: string): string[] | undefined {
 }
 
 /**
- * Credential changes that would let whoever holds only the user's access keys keep or widen their hold: a
- * console password, another key or long-lived credential, or the user's MFA taken away. Each needs MFA
- * present (`BoolIfExists`, as AWS's MFA self-management example has it: absent, as with plain keys, counts
- * as not present). Enrolling an MFA device is MFA_ENROLMENT's.
+ * What the user may do to their own user without MFA present: read, change the password (which asks for
+ * the old one), enrol or resync an MFA device, and delete a credential (harm, never hold). Anything else
+ * the self-service set allows (a new or reactivated key, a console password, a credential reset, the
+ * user's MFA taken away, and any action AWS adds under those names) needs MFA present, so whoever holds
+ * only the user's access keys cannot keep or widen their hold. `BoolIfExists`, as in AWS's MFA
+ * self-management example: absent, as with plain keys, counts as not present.
  */
-export const MFA_GUARDED_ACTIONS: readonly string[] = [
-  'iam:CreateAccessKey',
-  'iam:CreateLoginProfile',
-  'iam:UpdateLoginProfile',
-  'iam:DeleteLoginProfile',
-  'iam:DeactivateMFADevice',
-  'iam:DeleteVirtualMFADevice',
-  'iam:UploadSSHPublicKey',
-  'iam:CreateServiceSpecificCredential',
-  'iam:UploadSigningCertificate',
+export const WITHOUT_MFA_ACTIONS: readonly string[] = [
+  'iam:ChangePassword',
+  'iam:DeleteAccessKey',
+  'iam:DeleteSSHPublicKey',
+  'iam:DeleteServiceSpecificCredential',
+  'iam:DeleteSigningCertificate',
+  'iam:EnableMFADevice',
+  'iam:Get*',
+  'iam:List*',
+  'iam:ResyncMFADevice',
 ]
 
 /**
  * Enrolling an MFA device, refused to a request signed with long-term access keys (IAM leaves
- * `aws:MultiFactorAuthPresent` out of those alone): a key thief who enrolled a device of their own would
- * then hold MFA and every call MFA guards. A user enrols their first device in the console, whose session
- * carries the key (false, before any device); one who has a device signs in with it. A session from
- * GetSessionToken without MFA cannot call IAM at all, so it is no way around.
+ * `aws:MultiFactorAuthPresent` out of those alone) and to one a service makes on the user's behalf: a key
+ * thief who enrolled a device of their own would then hold MFA and pass every MFA check. A user enrols
+ * their first device in the console, whose session carries the key (false, before any device); one who
+ * has a device signs in with it. A session from GetSessionToken without MFA cannot call IAM at all, and
+ * one from GetFederationToken carries no `aws:username` (SID_IAM_UNNAMED), so neither is a way around.
  */
 const MFA_ENROLMENT: readonly string[] = ['iam:CreateVirtualMFADevice', 'iam:EnableMFADevice']
 
@@ -240,8 +247,8 @@ function iamDenyStatements(userArn: string): Statement[] {
     {
       Sid: SID_CREDENTIALS_MFA,
       Effect: 'Deny',
-      Action: [...MFA_GUARDED_ACTIONS],
-      Resource: '*',
+      NotAction: [...WITHOUT_MFA_ACTIONS],
+      Resource: own,
       Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } },
     },
     {
@@ -250,6 +257,22 @@ function iamDenyStatements(userArn: string): Statement[] {
       Action: [...MFA_ENROLMENT],
       Resource: '*',
       Condition: { Null: { 'aws:MultiFactorAuthPresent': 'true' } },
+    },
+    {
+      Sid: SID_MFA_ENROLMENT_VIA_SERVICE,
+      Effect: 'Deny',
+      Action: [...MFA_ENROLMENT],
+      Resource: '*',
+      Condition: { Bool: { 'aws:ViaAWSService': 'true' } },
+    },
+    // A session that names no user (GetFederationToken's, opened in the console) leaves the statements
+    // above that name `${aws:username}` unable to match: IAM is closed to it outright.
+    {
+      Sid: SID_IAM_UNNAMED,
+      Effect: 'Deny',
+      Action: 'iam:*',
+      Resource: '*',
+      Condition: { Null: { 'aws:username': 'true' } },
     },
   ]
 }

