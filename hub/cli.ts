@@ -108,7 +108,7 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
     hubConfig,
     storeConfig,
     aws,
-    store: () => wiring.store ?? createStore(storeConfig(), aws()),
+    store: () => wiring.store ?? createStore(storeConfig(), log(), aws()),
     lambda: () => createHubClients(1, aws()).lambda,
     callerArn: () => callerArnOf(createHubClients(1, aws()).sts),
     operator: () => {

@@ -5,7 +5,7 @@ import type { SweepDeps } from '../shared/app/org-sweep.js'
 import type { Sleep } from '../shared/aws/access-advisor.js'
 import { type IamClientFactory, spokesOver } from '../shared/aws/account-iam.js'
 import { callerArn } from '../shared/aws/caller.js'
-import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
+import { type AwsTarget, createHubClients, type HubClients } from '../shared/aws/clients.js'
 import { organizationOver } from '../shared/aws/organizations.js'
 import { readSecretString } from '../shared/aws/secrets.js'
 import { DynamoStateStore } from '../shared/aws/state/dynamo-store.js'
@@ -14,11 +14,17 @@ import type { Notifier } from '../shared/ports.js'
 import { postToSlack, webhookUrlFromSecret } from '../shared/slack/webhook.js'
 import type { HubConfig, StoreConfig } from './config.js'
 
-export function createStore(config: StoreConfig, aws: AwsTarget = {}): DynamoStateStore {
-  return new DynamoStateStore(
-    createHubClients(config.maxAttempts, aws).dynamo,
-    config.tableName,
-    config.historyRetentionDays,
+export function createStore(config: StoreConfig, log: Logger, aws: AwsTarget = {}): DynamoStateStore {
+  return storeOver(createHubClients(config.maxAttempts, aws).dynamo, config, log)
+}
+
+/** The state store, telling each row it cannot read as an alert: left out, never stopping the read. */
+function storeOver(db: HubClients['dynamo'], config: StoreConfig, log: Logger): DynamoStateStore {
+  return new DynamoStateStore(db, config.tableName, config.historyRetentionDays, (row) =>
+    log.error(
+      { event: 'alert.row-unreadable', key: row.key, reason: row.reason },
+      'a row of the state table cannot be read; it is left out',
+    ),
   )
 }
 
@@ -30,7 +36,7 @@ export interface SessionOptions {
 
 export function createRuntime(config: HubConfig, log: Logger, aws: AwsTarget = {}) {
   const clients = createHubClients(config.maxAttempts, aws)
-  const store = new DynamoStateStore(clients.dynamo, config.tableName, config.historyRetentionDays)
+  const store = storeOver(clients.dynamo, config, log)
   const organization = organizationOver(clients.organizations)
   const spokes = (options: SessionOptions = {}) => spokesOver(clients.sts, config, options)
   const sweepDeps = (

@@ -98,12 +98,19 @@ export interface AccountRecords {
 export interface UnreadableRow {
   key: string
   reason: string
-  /** The user a current-state row is under, and its version, so that a new state may replace it. */
-  user?: { name: string; version?: number }
+  /** The user a current-state row is under, and its version as stored, so that a new state may replace it. */
+  user?: { name: string; version?: unknown }
+  /** The owner (UserId, or name in old rows) an exemption row is under. */
+  exemptionOf?: string
+  /** The account's own row (its onboarding and old-row markers). */
+  accountRow?: true
 }
 
-/** A user row as a write expects to find it: absent, or at a version (absent in rows before versions). */
-export type RowVersion = { version?: number | undefined } | undefined
+/**
+ * A user row as a write expects to find it: absent, or at a version (absent in rows before versions; as
+ * stored, whatever it is, in a row that could not be read).
+ */
+export type RowVersion = { version?: unknown } | undefined
 
 /** The record of each sweep: its summary, its target accounts, each account's outcome. */
 export interface SweepLedger {

@@ -93,3 +93,27 @@ interface SweepProgressReads {
   isDone(sweepId: string, accountId: string): Promise<boolean>
   progress(sweepId: string, accountId: string): Promise<AccountProgress | undefined>
 }
+
+/**
+ * An account row that could not be read stands in as an account already onboarded and with its old rows
+ * already resolved. Read as absent, it would make the next enforce sweep an onboarding (tags present
+ * honoured as a baseline) and read name-only rows by name again, a rename's way into an exemption. The
+ * row is written anew with this run's time.
+ */
+export function withLostAccountRow(gathered: Gathered, accountId: string, now: Date): Gathered {
+  if (!('records' in gathered) || !gathered.records) return gathered
+  const { records } = gathered
+  if (records.account || !records.unreadable.some((row) => row.accountRow)) return gathered
+  const at = now.toISOString()
+  const account = {
+    accountId,
+    name: accountId,
+    status: 'failed' as const,
+    reason: 'its row could not be read',
+    sweepId: '',
+    updatedAt: at,
+    enforcedSince: at,
+    legacyResolvedAt: at,
+  }
+  return { ...gathered, records: { ...records, account } }
+}

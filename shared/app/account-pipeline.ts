@@ -14,7 +14,14 @@ import type { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome } from '../domain/records.js'
 import type { Logger } from '../logger.js'
 import type { AccountListing, AccountRecords, Budget, Spokes, StateStore } from '../ports.js'
-import { closeSession, type Gathered, gatherFacts, openSession, type Session } from './account-facts.js'
+import {
+  closeSession,
+  type Gathered,
+  gatherFacts,
+  openSession,
+  type Session,
+  withLostAccountRow,
+} from './account-facts.js'
 import { holdLock } from './account-lock.js'
 import { readReports } from './account-reads.js'
 import { recordSweptAccount, sweepAccountFailed } from './account-record.js'
@@ -73,7 +80,11 @@ export async function runAccount(
 async function underLock(run: Run, scope: Scope, session: Promise<Session>): Promise<AccountRun> {
   const started = Date.now()
   const now = run.now()
-  const gathered = await gatherFacts(run.store, scope.accountId, scope.intent, session)
+  const gathered = withLostAccountRow(
+    await gatherFacts(run.store, scope.accountId, scope.intent, session),
+    scope.accountId,
+    now,
+  )
   if (gathered.kind === 'skipped') return gathered
   if (gathered.kind !== 'facts') return unreached(run, { ...scope, now, started }, gathered)
   for (const row of gathered.records.unreadable)

@@ -1,7 +1,8 @@
 import pLimit from 'p-limit'
 import type { UsageRead } from '../domain/plan/user-plan.js'
+import { usedAhead } from '../domain/report-reuse.js'
 import type { IamUser } from '../domain/types.js'
-import { errorMessage } from '../errors.js'
+import { AccessAdvisorError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { AccountIam, Budget, StateStore } from '../ports.js'
 import { logFailure } from './account-writes.js'
@@ -32,6 +33,8 @@ export async function readReports(
         if (run.budget.stopping()) return
         try {
           const services = await run.iam.usage(user)
+          const ahead = usedAhead(services, run.now())
+          if (ahead) throw new AccessAdvisorError(`report for ${user.arn} dates a use of ${ahead} after now`)
           reads.set(user.id, { kind: 'read', services })
           sink?.keep({
             userId: user.id,

@@ -94,10 +94,10 @@ export async function revokeExemption(
   const name = input.userName.toLowerCase()
   const user = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)
   const userId = user?.userId
+  // A name-only row refused since the account's old rows were resolved still matches by name here: the
+  // sweep alerts it every day, and revoking is how an operator clears it away.
   const matches = past.exemptions.filter(
-    (e) =>
-      isExemptionOf(e, { name: input.userName, id: userId }, past.account?.legacyResolvedAt !== undefined) &&
-      e.service === input.service,
+    (e) => isExemptionOf(e, { name: input.userName, id: userId }) && e.service === input.service,
   )
   if (matches.length === 0) {
     const what = input.service ? ` from ${input.service}` : ''
@@ -114,8 +114,9 @@ export async function revokeExemption(
   return matches
 }
 
-/** The exemptions of an account still in force. */
+/** The exemptions of an account in force: not expired, and not a name-only row the sweep refuses. */
 export async function listExemptions(store: StateStore, accountId: string, now: Date): Promise<Exemption[]> {
-  const { exemptions } = await store.users.loadAccount(accountId)
-  return exemptions.filter((e) => Date.parse(e.until) > now.getTime())
+  const { exemptions, account } = await store.users.loadAccount(accountId)
+  const refused = (e: Exemption) => !e.userId && account?.legacyResolvedAt !== undefined
+  return exemptions.filter((e) => !refused(e) && Date.parse(e.until) > now.getTime())
 }

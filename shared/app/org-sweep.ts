@@ -12,7 +12,7 @@ import type { Mode } from '../domain/decision.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
 import { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome, CompletedSweep, RunningSweep, SweepSummary } from '../domain/records.js'
-import { ConfigError, LeastPrivilegeError } from '../errors.js'
+import { ConfigError, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
@@ -100,7 +100,8 @@ export async function runSweep(
     )
     return report(sweep.status === 'completed' ? 'completed' : 'stalled')
   }
-  const targets = await deps.store.sweeps.targets(sweep.sweepId)
+  const targets = await targetsOf(deps, sweep, log)
+  if (!targets) return report('stalled')
   // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
   if (sweep.invocations > config.maxInvocations) {
     const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
@@ -128,6 +129,20 @@ export async function runSweep(
     ...report(finished ? 'completed' : 'in-progress', outcomes),
     ...(finished ? { summary: finished.summary } : {}),
     ...(finished?.digest ? { digest: finished.digest } : {}),
+  }
+}
+
+/**
+ * The accounts the sweep chose. A record of them that cannot be read is the sweep's end, stalled with the
+ * reason, rather than every later invocation's failure: the next sweep starts afresh.
+ */
+async function targetsOf(deps: SweepDeps, sweep: SweepSummary, log: Logger): Promise<string[] | undefined> {
+  try {
+    return await deps.store.sweeps.targets(sweep.sweepId)
+  } catch (error) {
+    if (!(error instanceof UnexpectedReplyError)) throw error
+    await stall(deps, sweep, `its target accounts cannot be read: ${error.message}`, sweep.accountCount, log)
+    return undefined
   }
 }
 

@@ -17,6 +17,9 @@ export interface PollSettings {
   timeoutMs: number
 }
 
+/** Pages of 1,000 rows a report may take: AWS has under 500 services, so one page is the rule. */
+const MAX_PAGES = 10
+
 export type Sleep = (ms: number) => Promise<void>
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -40,6 +43,7 @@ export async function readServiceUsage(
     durations.record(page.JobCompletionDate.getTime() - page.JobCreationDate.getTime())
   }
   const usage: ServiceUsage[] = []
+  const markers = new Set<string>()
   for (;;) {
     for (const s of page.ServicesLastAccessed ?? []) {
       if (!s.ServiceNamespace)
@@ -57,6 +61,10 @@ export async function readServiceUsage(
     }
     if (!page.IsTruncated) return usage
     if (!page.Marker) throw new AccessAdvisorError(`report for ${principalArn} is truncated without a marker`)
+    // A marker served twice, or more pages than AWS has services, is a reply that would page for ever.
+    if (markers.has(page.Marker) || markers.size >= MAX_PAGES)
+      throw new AccessAdvisorError(`report for ${principalArn} does not end: page ${markers.size + 2} asked`)
+    markers.add(page.Marker)
     page = await getPage(iam, jobId, page.Marker)
     if (page.JobStatus !== 'COMPLETED') {
       throw new AccessAdvisorError(`report for ${principalArn} changed to ${page.JobStatus} while paging`)

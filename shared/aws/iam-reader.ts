@@ -12,6 +12,7 @@ import { DEFAULT_POLICY_SIZE } from '../domain/deny-policy.js'
 import { pathAndNameOf } from '../domain/policy-naming.js'
 import type { AccountQuotas, IamUser, ManagedPolicy } from '../domain/types.js'
 import { UnexpectedReplyError } from '../errors.js'
+import { endingPages } from './paging.js'
 
 export interface AccountSnapshot {
   users: IamUser[]
@@ -41,7 +42,7 @@ export async function readAccountSnapshot(
     { client: iam, pageSize: 1000 },
     { Filter: ['User', 'Group', 'LocalManagedPolicy'] },
   )
-  for await (const page of pages) {
+  for await (const page of endingPages(pages, (p) => p.Marker, 'GetAccountAuthorizationDetails')) {
     details.push(...(page.UserDetailList ?? []))
     for (const group of page.GroupDetailList ?? []) if (group.GroupName) groups.set(group.GroupName, group)
     for (const detail of page.Policies ?? []) {
@@ -173,7 +174,8 @@ export async function policyHolders(
   policyArn: string,
 ): Promise<{ users: string[]; groups: string[]; roles: string[] }> {
   const holders = { users: [] as string[], groups: [] as string[], roles: [] as string[] }
-  for await (const page of paginateListEntitiesForPolicy({ client: iam }, { PolicyArn: policyArn })) {
+  const pages = paginateListEntitiesForPolicy({ client: iam }, { PolicyArn: policyArn })
+  for await (const page of endingPages(pages, (p) => p.Marker, 'ListEntitiesForPolicy')) {
     holders.users.push(...(page.PolicyUsers ?? []).flatMap((u) => (u.UserName ? [u.UserName] : [])))
     holders.groups.push(...(page.PolicyGroups ?? []).flatMap((g) => (g.GroupName ? [g.GroupName] : [])))
     holders.roles.push(...(page.PolicyRoles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : [])))

@@ -25,6 +25,8 @@ export interface ReadGateInput {
   exemptUntil: string | undefined
   /** Services an operator releases now (`release`). */
   release: readonly string[] | undefined
+  /** Keys of the user's exemption rows that could not be read. */
+  lostExemptions: readonly string[] | undefined
 }
 
 export type ReadGateOutcome =
@@ -68,6 +70,20 @@ const exempt =
     }
   }
 
+/**
+ * An exemption row that cannot be read lifts an unknown share of the user's denies: acting without it
+ * would put back at once what an operator suspended, and honouring a guess would lift what nobody did.
+ * The user is held as they are until an operator writes the exemption again.
+ */
+const exemptionUnread: ReadGate = ({ lostExemptions }) =>
+  lostExemptions?.length
+    ? {
+        kind: 'settle',
+        status: 'error',
+        reason: `exemption row ${lostExemptions.join(', ')} cannot be read; nothing is added or put back until an operator grants the exemption again (exempt rewrites it)`,
+      }
+    : undefined
+
 const exemptByTag = exempt(({ exemptTag }) => exemptTag && `exempt by tag ${exemptTag}`)
 const exemptUntil = exempt(({ exemptUntil: until }) => until && `exempt until ${until}`)
 
@@ -80,8 +96,14 @@ const tooYoung: ReadGate = ({ user, now, windowDays }) =>
       }
     : undefined
 
-/** In order: an operator's release, then exemptions, then age. */
-export const BEFORE_READ: readonly ReadGate[] = [released, exemptByTag, exemptUntil, tooYoung]
+/** In order: an operator's release, then exemptions (one unread holds the user), then age. */
+export const BEFORE_READ: readonly ReadGate[] = [
+  released,
+  exemptionUnread,
+  exemptByTag,
+  exemptUntil,
+  tooYoung,
+]
 
 /** What is known once the desired documents are rendered and their writes planned. */
 export interface WriteGateInput {

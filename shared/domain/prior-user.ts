@@ -21,17 +21,35 @@ export interface PriorUser {
   exemptTag?: string
   /** Denies announced and not carried out yet. */
   scheduled?: Readonly<Record<string, ScheduledDeny>>
+  /** Keys of this user's exemption rows that could not be read: what they lift is not known. */
+  lostExemptions?: readonly string[]
 }
 
-/** A user's past: the recorded state (by UserId) and the exemptions in force now. */
+/** A user's rows the store could not read (left out of the records, and alerted). */
+export interface LostRows {
+  /** The user's current-state row. */
+  state: boolean
+  /** Keys of the user's exemption rows. */
+  exemptions: readonly string[]
+}
+
+const NOTHING_LOST: LostRows = { state: false, exemptions: [] }
+
+/**
+ * A user's past: the recorded state (by UserId) and the exemptions in force now. A state row that could
+ * not be read leaves the user's grants dated from now, never from the user's creation: a lost record
+ * must not make a service look unused for long.
+ */
 export function priorUserOf(
   records: RecordedUsers & { exemptions: readonly Exemption[] },
   user: { name: string; id: string },
   now: Date,
+  lost: LostRows = NOTHING_LOST,
 ): PriorUser {
   const state = recordedStateOf(records, user)
+  const firstSeen = state?.firstSeen ?? (!state && lost.state ? {} : undefined)
   return {
-    ...(state?.firstSeen ? { firstSeen: state.firstSeen } : {}),
+    ...(firstSeen ? { firstSeen } : {}),
     ...(state ? { recorded: state } : {}),
     ...(state?.deniedSince ? { deniedSince: state.deniedSince } : {}),
     ...(state?.lastAttempts ? { lastAttempts: state.lastAttempts } : {}),
@@ -39,5 +57,6 @@ export function priorUserOf(
     ...(state?.exemptTag ? { exemptTag: state.exemptTag } : {}),
     ...(state?.scheduled ? { scheduled: state.scheduled } : {}),
     ...activeExemptions(user, records, now),
+    ...(lost.exemptions.length > 0 ? { lostExemptions: lost.exemptions } : {}),
   }
 }

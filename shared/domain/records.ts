@@ -14,6 +14,11 @@ export const SERVICE_NAMESPACE = /^[a-z0-9-]{1,64}$/
 export const namespace = z.string().regex(SERVICE_NAMESPACE, 'a service namespace such as s3 or ec2')
 const byNamespace = <T extends z.ZodType>(value: T) => z.record(namespace, value)
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day, YYYY-MM-DD')
+/**
+ * A time (ISO 8601). Plans compare these: one that does not parse would compare false every way, making
+ * a grant look old, a report never stale, or every attempt new.
+ */
+const instant = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'a time, ISO 8601')
 
 export const mode = z.enum(MODES)
 
@@ -41,13 +46,13 @@ export type ServiceChange = z.infer<typeof serviceChange>
 export const attempt = z.object({
   namespace: z.string(),
   /** Time of the attempt (ISO). */
-  at: z.string(),
+  at: instant,
   region: z.string().optional(),
 })
 export type Attempt = z.infer<typeof attempt>
 
 /** The last period a service was denied (ISO bounds): activity then was an attempt, never use. */
-export const denyPeriod = z.object({ from: z.string(), to: z.string() })
+export const denyPeriod = z.object({ from: instant, to: instant })
 export type DenyPeriod = z.infer<typeof denyPeriod>
 
 /** A deny announced and not yet carried out. */
@@ -55,7 +60,7 @@ export const scheduledDeny = z.object({
   /** The UTC day (YYYY-MM-DD) on or after which the deny is carried out. */
   on: day,
   /** When it was scheduled (ISO). */
-  since: z.string(),
+  since: instant,
   /**
    * Scheduled by the account's first enforce sweep: carried out on its day without an operator's
    * confirmation, since the whole account was announced at once on purpose (see the brake).
@@ -148,9 +153,9 @@ export const userState = z.object({
   reason: z.string(),
   denied: z.array(namespace),
   /** When the live policy started denying each denied service (ISO). */
-  deniedSince: byNamespace(z.string()).optional(),
+  deniedSince: byNamespace(instant).optional(),
   /** The latest attempt recorded on each denied service (ISO). */
-  lastAttempts: byNamespace(z.string()).optional(),
+  lastAttempts: byNamespace(instant).optional(),
   /** For services no longer denied: the last period they were, so attempts then never count as use. */
   pastDenies: byNamespace(denyPeriod).optional(),
   /** The exemption tag the user carried at this sweep, honoured or not (a change of it is told once). */
@@ -158,7 +163,7 @@ export const userState = z.object({
   policyArns: z.array(z.string()),
   policyDigests: z.array(z.string()),
   /** First time each granted service was seen; absent until a report has been read for the user. */
-  firstSeen: byNamespace(z.string()).optional(),
+  firstSeen: byNamespace(instant).optional(),
   /** Denies announced and not carried out yet, by service. */
   scheduled: byNamespace(scheduledDeny).optional(),
   /** The earliest day among them: what `audit scheduled` sorts and filters on. */
@@ -222,9 +227,9 @@ export const exemption = z.object({
   /** A single service, or absent for the whole user. */
   service: z.string().optional(),
   /** ISO date the exemption ends. */
-  until: z.string(),
+  until: instant,
   reason: z.string(),
-  createdAt: z.string(),
+  createdAt: instant,
 })
 export type Exemption = z.infer<typeof exemption>
 
@@ -239,12 +244,12 @@ export const accountState = z.object({
   sweepId: z.string(),
   updatedAt: z.string(),
   /** When an enforce sweep first reached the account: before it, the account's first one onboards it. */
-  enforcedSince: z.string().optional(),
+  enforcedSince: instant.optional(),
   /**
    * When the account's rows from before the UserId was kept were resolved to UserIds: from then on, a
    * row that names a user only by name is refused (a rename onto that name must not inherit it).
    */
-  legacyResolvedAt: z.string().optional(),
+  legacyResolvedAt: instant.optional(),
 })
 export type AccountState = z.infer<typeof accountState>
 
@@ -255,11 +260,11 @@ export type AccountState = z.infer<typeof accountState>
 export const storedReport = z.object({
   userId: z.string(),
   sweepId: z.string(),
-  readAt: z.string(),
+  readAt: instant,
   /** What granted the user permissions when it was read (IamUser.grantsDigest). */
   grantsDigest: z.string().optional(),
   services: z.array(
-    z.object({ namespace, lastAuthenticated: z.string().optional(), lastRegion: z.string().optional() }),
+    z.object({ namespace, lastAuthenticated: instant.optional(), lastRegion: z.string().optional() }),
   ),
 })
 export type StoredReport = z.infer<typeof storedReport>

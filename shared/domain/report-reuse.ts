@@ -44,8 +44,8 @@ export function readNeeded(input: {
 }): ReadReason | undefined {
   const { stored } = input
   if (!stored) return 'no-report'
-  // A report "read" after now is no report of ours: it would never grow old.
-  if (stored.readAt.getTime() > input.now.getTime()) return 'implausible'
+  // A report "read" after now (or at no time at all) is no report of ours: it would never grow old.
+  if (!(stored.readAt.getTime() <= input.now.getTime())) return 'implausible'
   if (input.full) return 'full-sweep'
   if (stored.grantsDigest !== input.grantsDigest) return 'grants-changed'
   // Ages in calendar days (UTC): a report kept minutes after yesterday's sweep began is a day old today.
@@ -55,4 +55,19 @@ export function readNeeded(input: {
   if (age >= 1 && today % input.refreshDays === refreshSlot(input.userId, input.refreshDays))
     return 'refresh-day'
   return undefined
+}
+
+/** How far ahead of the sweep's clock a use may be dated and still be taken as clock skew. */
+const SKEW_MS = 3_600_000
+
+/**
+ * The first service a fresh report says was used after now: no report to act on. On a denied service it
+ * would stand as the latest attempt and hide the real ones before it; anywhere else it would be use.
+ */
+export function usedAhead(
+  services: readonly { namespace: string; lastAuthenticated?: Date }[],
+  now: Date,
+): string | undefined {
+  return services.find((s) => s.lastAuthenticated && s.lastAuthenticated.getTime() > now.getTime() + SKEW_MS)
+    ?.namespace
 }

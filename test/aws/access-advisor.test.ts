@@ -40,6 +40,25 @@ describe('readServiceUsage: a partial or failed report is never evidence of non-
       /changed to IN_PROGRESS while paging/,
     ],
     [
+      'a report that serves the same page again',
+      [
+        { JobStatus: 'COMPLETED', ServicesLastAccessed: [row('s3')], IsTruncated: true, Marker: 'm' },
+        { JobStatus: 'COMPLETED', ServicesLastAccessed: [row('ec2')], IsTruncated: true, Marker: 'm' },
+        { JobStatus: 'COMPLETED', ServicesLastAccessed: [row('sqs')], IsTruncated: true, Marker: 'm' },
+      ],
+      /does not end/,
+    ],
+    [
+      'a report of more pages than AWS has services',
+      Array.from({ length: 12 }, (_, i) => ({
+        JobStatus: 'COMPLETED',
+        ServicesLastAccessed: [row('s3')],
+        IsTruncated: true,
+        Marker: `m${i}`,
+      })),
+      /does not end/,
+    ],
+    [
       'a row without a namespace',
       [{ JobStatus: 'COMPLETED', ServicesLastAccessed: [{ ServiceName: 'x' }] }],
       /without namespace/,

@@ -171,6 +171,7 @@ describe('the lifecycle of a scheduled deny', () => {
       exemptTag: undefined,
       exemptUntil: undefined,
       release: undefined,
+      lostExemptions: undefined,
       ...overrides,
     })
 

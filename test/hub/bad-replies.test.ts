@@ -3,12 +3,15 @@
  * user `error`; an unreadable row in the table is left out and alerted, the rest of the account is swept,
  * the sweep completes with its digest, and operator commands still work on that account.
  */
+import { AttachUserPolicyCommand } from '@aws-sdk/client-iam'
 import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
-import { listExemptions } from '../../shared/app/exemptions.js'
+import { addExemption, listExemptions } from '../../shared/app/exemptions.js'
 import { releaseDeny, rollback } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
+import { createIamClient } from '../../shared/aws/clients.js'
 import type { UserSeed } from '../emulator/seed.js'
+import { credentialsFor } from '../emulator/server.js'
 import { freshAccountId, must } from '../support/fixtures.js'
 import { TABLE } from '../support/local-aws.js'
 import { startDynamoHarness } from '../support/org-harness.js'
@@ -23,8 +26,8 @@ const s3User = (name: string, extra: Partial<UserSeed> = {}): UserSeed => ({
   ...extra,
 })
 
-function enforce(accountId: string) {
-  return runSweep(h.deps({ sleep: async () => undefined }), h.config(), {
+function enforce(accountId: string, now = new Date()) {
+  return runSweep(h.deps({ sleep: async () => undefined, now: () => now }), h.config(), {
     kind: 'new',
     mode: 'enforce',
     trigger: 'test',
@@ -127,5 +130,175 @@ describe('bad replies and rows never wedge the sweep', () => {
     expect(report.summary).toMatchObject({ accountsFailed: 1 })
     const [row] = await h.store.sweeps.accounts(sweepId)
     expect(row?.reason).toMatch(/outcome row is unreadable/)
+  })
+
+  it("begins a new sweep though a past sweep's summary cannot be read, telling its key", async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('one')] })
+    const bad = `zz-damaged-${id}`
+    // Newest of all, so that every later sweep's look at the recent ones meets it.
+    await putRaw({
+      pk: `SWEEP#${bad}`,
+      sk: 'SUMMARY',
+      gsi1pk: 'SWEEPS',
+      gsi1sk: `9999#${bad}`,
+      status: 'cancelled',
+    })
+    const report = await enforce(id)
+    expect(report.status).toBe('completed')
+    expect(
+      h.logs.lines().some((l) => l.event === 'alert.row-unreadable' && l.key === `SWEEP#${bad} / SUMMARY`),
+    ).toBe(true)
+    expect((await h.store.sweeps.recent(10)).map((s) => s.sweepId)).toContain(report.sweepId)
+  })
+
+  it('takes an account whose lock row has a lease that is not a number: it holds nothing', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('one')] })
+    await putRaw({ pk: `LOCK#${id}`, sk: 'LOCK', holder: 'someone', leaseExpiresAt: '2020-01-01T00:00:00Z' })
+    const report = await enforce(id)
+    expect(report.status).toBe('completed')
+    expect(report.accounts[0]).toMatchObject({ outcome: 'swept' })
+  })
+
+  it('stalls a sweep whose target accounts cannot be read, instead of failing every invocation after', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('one')] })
+    const sweepId = `targets-${id}`
+    await h.store.sweeps.start(
+      {
+        sweepId,
+        mode: 'plan',
+        trigger: 'test',
+        startedAt: new Date().toISOString(),
+        status: 'running',
+        accountCount: 1,
+        invocations: 1,
+      },
+      [id],
+    )
+    await putRaw({ pk: `SWEEP#${sweepId}`, sk: 'TARGETS#0000', accounts: 'all of them' })
+    const report = await runSweep(h.deps(), h.config(), { kind: 'continuation', sweepId, hop: 1 })
+    expect(report.status).toBe('stalled')
+    expect(await h.store.sweeps.get(sweepId)).toMatchObject({
+      status: 'stalled',
+      reason: expect.stringMatching(/target accounts cannot be read/),
+    })
+  })
+
+  it("dates a user's grants from now when their row cannot be read: a lost record never makes a service look unused", async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('kept')] })
+    await enforce(id)
+    const kept = must(await h.store.audit.user(id, 'kept'), "kept's row")
+    expect(kept.denied).toContain('ec2')
+    // Granted today, never used: planned on a lost record as if granted at the user's creation, it is denied.
+    const admin = createIamClient({ credentials: credentialsFor(id), maxAttempts: 1 })
+    await admin.send(
+      new AttachUserPolicyCommand({
+        UserName: 'kept',
+        PolicyArn: 'arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess',
+      }),
+    )
+    await putRaw({ pk: `ACCOUNT#${id}`, sk: 'USER#kept', ...kept, firstSeen: { s3: 'long ago' } })
+    expect((await enforce(id)).accounts[0]).toMatchObject({ outcome: 'swept' })
+    const after = must(await h.store.audit.user(id, 'kept'), "kept's row anew")
+    expect(after.denied).toContain('ec2')
+    expect(after.denied).not.toContain('dynamodb')
+    expect(Date.parse(after.firstSeen?.dynamodb ?? '')).toBeGreaterThan(Date.now() - 60_000)
+  })
+
+  it('writes anew a user row whose version is not a number, instead of failing its save every day', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('odd')] })
+    await enforce(id)
+    const odd = must(await h.store.audit.user(id, 'odd'), "odd's row")
+    await putRaw({ pk: `ACCOUNT#${id}`, sk: 'USER#odd', ...odd, version: '3' })
+    await enforce(id)
+    expect(alerts('alert.record-failed', id)).toEqual([])
+    expect(await h.store.audit.user(id, 'odd')).toMatchObject({
+      version: 1,
+      denied: expect.arrayContaining(['ec2']),
+    })
+  })
+
+  it('holds a user whose exemption row cannot be read: nothing suspended comes back until an operator grants it again', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('held')] })
+    await enforce(id)
+    const held = must(await h.store.audit.user(id, 'held'), "held's row")
+    const now = new Date()
+    const grant = { accountId: id, userName: 'held', days: 30, reason: 'migration', actor: OPERATOR }
+    await addExemption(h.store, { ...grant, now })
+    await enforce(id)
+    expect(await h.store.audit.user(id, 'held')).toMatchObject({ status: 'exempt', denied: [] })
+    const key = `EXEMPTION#${held.userId}#*`
+    await putRaw({ pk: `ACCOUNT#${id}`, sk: key, userName: 'held', userId: held.userId, reason: 42 })
+    await enforce(id)
+    expect(await h.store.audit.user(id, 'held')).toMatchObject({
+      status: 'error',
+      denied: [],
+      reason: expect.stringMatching(/exemption row .* cannot be read/),
+    })
+    // Granted again, the row reads and the user is exempt as before.
+    await addExemption(h.store, { ...grant, now: new Date() })
+    await enforce(id)
+    expect(await h.store.audit.user(id, 'held')).toMatchObject({ status: 'exempt', denied: [] })
+  })
+
+  it('reads an account row it cannot read as onboarded and resolved: an old name-only exemption stays refused', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('lee')] })
+    await enforce(id)
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString()
+    await putRaw({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT', status: 'suspended' })
+    // A row written as before UserIds were kept, planted after the account resolved its old ones.
+    await putRaw({
+      pk: `ACCOUNT#${id}`,
+      sk: 'EXEMPTION#lee#*',
+      accountId: id,
+      userName: 'lee',
+      until,
+      reason: 'planted',
+      createdAt: new Date().toISOString(),
+    })
+    await enforce(id)
+    expect(await h.store.audit.user(id, 'lee')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    const [account] = (await h.store.audit.accountsByStatus('reachable')).filter((a) => a.accountId === id)
+    expect(account?.legacyResolvedAt).toBeDefined()
+    expect(account?.enforcedSince).toBeDefined()
+  })
+
+  it('leaves a row an audit view cannot read out of it, telling its key', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('seen')] })
+    await enforce(id)
+    await putRaw({
+      pk: `ACCOUNT#${id}`,
+      sk: 'USER#ghost',
+      gsi1pk: 'USER_STATUS#enforced',
+      gsi1sk: `${id}#ghost`,
+    })
+    const enforced = await h.store.audit.usersByStatus('enforced')
+    expect(enforced.some((u) => u.accountId === id && u.userName === 'seen')).toBe(true)
+    expect(
+      h.logs
+        .lines()
+        .some((l) => l.event === 'alert.row-unreadable' && l.key === `ACCOUNT#${id} / USER#ghost`),
+    ).toBe(true)
+  })
+
+  it('makes a user whose report dates a use after now `error`: it would hide attempts before it', async () => {
+    const id = freshAccountId()
+    h.emulator.addAccount({ id, users: [s3User('ahead', { lastUsedDaysAgo: { s3: -3, ec2: 200 } })] })
+    await enforce(id)
+    expect(await h.store.audit.user(id, 'ahead')).toMatchObject({
+      status: 'error',
+      denied: [],
+      reason: expect.stringMatching(/dates a use of s3 after now/),
+    })
   })
 })

@@ -4,6 +4,7 @@
  */
 import { UpdateUserCommand } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
+import { listExemptions, revokeExemption } from '../../shared/app/exemptions.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import type { UserSeed } from '../emulator/seed.js'
@@ -67,5 +68,15 @@ describe('rows from before the UserId was kept', () => {
     expect(
       h.logs.lines().filter((l) => l.event === 'alert.row-unreadable' && l.accountId === id),
     ).toContainEqual(expect.objectContaining({ key: 'exemption of carol (*)' }))
+    // Not listed as in force; an operator clears it away by revoking it.
+    expect(await listExemptions(h.store, id, new Date())).toEqual([])
+    const revoked = await revokeExemption(h.store, {
+      accountId: id,
+      userName: 'carol',
+      now: new Date(),
+      actor: 'arn:aws:iam::111111111111:role/least-privilege-operator',
+    })
+    expect(revoked).toHaveLength(1)
+    expect((await h.store.users.loadAccount(id)).exemptions).toEqual([])
   })
 })

@@ -179,7 +179,8 @@ class MemoryAccounts implements AccountStore {
         ? current !== undefined && current.version === undefined
         : current?.version === expected.version
     if (!holds) return false
-    rows.users.set(next.userName, copy({ ...next, version: (expected?.version ?? 0) + 1 }))
+    const version = (typeof expected?.version === 'number' ? expected.version : 0) + 1
+    rows.users.set(next.userName, copy({ ...next, version }))
     return true
   }
 

@@ -15,16 +15,19 @@ export class AccountLocks implements Locks {
     const acquired = await this.table.putIf(
       { pk: keys.lock(accountId), sk: keys.lockRow, holder, leaseExpiresAt: now.getTime() + leaseMs },
       {
-        ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now OR holder = :holder',
-        ExpressionAttributeValues: { ':now': now.getTime(), ':holder': holder },
+        // A lease that is not a number (a damaged row) holds nothing: it would otherwise hold for good.
+        ConditionExpression:
+          'attribute_not_exists(pk) OR NOT attribute_type(leaseExpiresAt, :number) OR leaseExpiresAt < :now OR holder = :holder',
+        ExpressionAttributeValues: { ':now': now.getTime(), ':holder': holder, ':number': 'N' },
       },
     )
     if (acquired) return { acquired: true }
     const current = await this.table.raw({ pk: keys.lock(accountId), sk: keys.lockRow })
+    const lease = Number(current?.leaseExpiresAt)
     return {
       acquired: false,
       heldBy: String(current?.holder ?? 'unknown'),
-      until: new Date(Number(current?.leaseExpiresAt ?? 0)).toISOString(),
+      until: Number.isFinite(lease) ? new Date(lease).toISOString() : String(current?.leaseExpiresAt),
     }
   }
 

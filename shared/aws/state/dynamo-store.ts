@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { StateStore } from '../../ports.js'
+import type { StateStore, UnreadableRow } from '../../ports.js'
 import { AccountLocks } from './account-locks.js'
 import { AuditQueries } from './audit-queries.js'
 import { SweepLedger } from './sweep-ledger.js'
@@ -18,12 +18,14 @@ export class DynamoStateStore implements StateStore {
   readonly locks: AccountLocks
   private readonly table: StateTable
 
+  /** @param unreadable told each row a read leaves out because it cannot be read (the wiring alerts it). */
   constructor(
     db: DynamoDBDocumentClient,
     readonly tableName: string,
     historyRetentionDays = 0,
+    unreadable?: (row: UnreadableRow) => void,
   ) {
-    const table = new StateTable(db, tableName)
+    const table = new StateTable(db, tableName, unreadable)
     this.table = table
     this.sweeps = new SweepLedger(table, historyRetentionDays)
     this.users = new UserStates(table, historyRetentionDays)

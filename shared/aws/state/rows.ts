@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { accountProgress } from '../../domain/records.js'
 import { UnexpectedReplyError } from '../../errors.js'
+import type { UnreadableRow } from '../../ports.js'
 
 /** A sweep's progress row keeps its UserIds as one string: 5,000 users take about 110 KB. */
 export const accountProgressRow = accountProgress.extend({
@@ -22,4 +23,22 @@ export function parseRow<S extends z.ZodType>(schema: S, item: Record<string, un
   const where = `${String(item.pk)} / ${String(item.sk)}`
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`)
   throw new UnexpectedReplyError(`state table row ${where} is malformed: ${problems.join('; ')}`)
+}
+
+/**
+ * A row left out: its key and why, and whose it was: a user's current-state row (with its version as
+ * stored, so that a new state may replace it), a user's exemption, or the account's own row.
+ */
+export function unreadableRow(row: Record<string, unknown>, error: unknown): UnreadableRow {
+  const sk = String(row.sk)
+  const reason = error instanceof Error ? error.message : String(error)
+  const name = sk.startsWith('USER#') ? sk.slice('USER#'.length) : undefined
+  const exemptionOf = sk.startsWith('EXEMPTION#') ? sk.split('#')[1] : undefined
+  return {
+    key: `${String(row.pk)} / ${sk}`,
+    reason,
+    ...(name ? { user: { name, ...('version' in row ? { version: row.version } : {}) } } : {}),
+    ...(exemptionOf ? { exemptionOf } : {}),
+    ...(sk === 'ACCOUNT' && String(row.pk).startsWith('ACCOUNT#') ? { accountRow: true as const } : {}),
+  }
 }

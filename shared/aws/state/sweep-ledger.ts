@@ -52,9 +52,9 @@ export class SweepLedger implements Ledger {
     return this.table.get({ pk: keys.sweep(sweepId), sk: keys.summary }, sweepSummary)
   }
 
-  /** The accounts the sweep chose when it began. */
+  /** The accounts the sweep chose when it began; a chunk that cannot be read fails it (none may be lost). */
   async targets(sweepId: string): Promise<string[]> {
-    const rows = await this.table.queryParsed(
+    const rows = await this.table.queryWhole(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
         ExpressionAttributeValues: { ':pk': keys.sweep(sweepId), ':sk': 'TARGETS#' },
@@ -81,9 +81,9 @@ export class SweepLedger implements Ledger {
     return (await this.table.raw({ pk: keys.sweep(sweepId), sk: keys.sweepAccount(accountId) })) !== undefined
   }
 
-  /** What earlier invocations did in an account they left unfinished. */
+  /** What earlier invocations did in an account they left unfinished; an unreadable row reads as none. */
   progress(sweepId: string, accountId: string): Promise<AccountProgress | undefined> {
-    return this.table.get({ pk: keys.sweep(sweepId), sk: keys.sweepProgress(accountId) }, accountProgressRow)
+    return this.table.find({ pk: keys.sweep(sweepId), sk: keys.sweepProgress(accountId) }, accountProgressRow)
   }
 
   /** UserIds are kept as one string: 5,000 users (IAM's most per account) take about 110 KB. */
@@ -154,7 +154,7 @@ export class SweepLedger implements Ledger {
     return this.endRunning(summary)
   }
 
-  /** The last sweeps, newest first. */
+  /** The last sweeps, newest first; one that cannot be read is told and left out. */
   recent(limit: number): Promise<SweepSummary[]> {
     return this.table.queryPage(
       {

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { z } from 'zod'
 import { UnexpectedReplyError } from '../../errors.js'
-import { parseRow } from './rows.js'
+import type { UnreadableRow } from '../../ports.js'
+import { parseRow, unreadableRow } from './rows.js'
 import { STATE_TABLE } from './table-shape.js'
 
 export type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>
@@ -27,9 +28,14 @@ export class StateTable {
   /** Write requests made, so that the benchmark can measure them. */
   writeCount = 0
 
+  /**
+   * @param unreadable told each row a list or lookup leaves out because it cannot be read as what its key
+   *   says (the wiring alerts it): one bad row never stops an audit view, a sweep's start or its resume.
+   */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     readonly name: string,
+    readonly unreadable: (row: UnreadableRow) => void = () => undefined,
   ) {}
 
   async put(item: Item): Promise<void> {
@@ -128,9 +134,16 @@ export class StateTable {
     return (await this.db.send(new GetCommand({ TableName: this.name, Key: key }))).Item
   }
 
+  /** One item, parsed; a malformed one throws, naming its key. */
   async get<S extends z.ZodType>(key: Key, schema: S): Promise<z.output<S> | undefined> {
     const reply = await this.db.send(new GetCommand({ TableName: this.name, Key: key }))
     return reply.Item ? parseRow(schema, reply.Item) : undefined
+  }
+
+  /** One item, parsed; a malformed one is told and read as absent. */
+  async find<S extends z.ZodType>(key: Key, schema: S): Promise<z.output<S> | undefined> {
+    const reply = await this.db.send(new GetCommand({ TableName: this.name, Key: key }))
+    return reply.Item ? this.readable(schema, [reply.Item])[0] : undefined
   }
 
   /** Every page of a query, as raw items. */
@@ -142,14 +155,31 @@ export class StateTable {
     return out
   }
 
-  /** One page of a query (with a limit), parsed. */
+  /** One page of a query (with a limit), parsed; rows that cannot be read are told and left out. */
   async queryPage<S extends z.ZodType>(input: QueryInput, schema: S): Promise<z.output<S>[]> {
     const { Items = [] } = await this.db.send(new QueryCommand({ TableName: this.name, ...input }))
-    return Items.map((item) => parseRow(schema, item))
+    return this.readable(schema, Items)
   }
 
+  /** Every page of a query, parsed; rows that cannot be read are told and left out. */
   async queryParsed<S extends z.ZodType>(input: QueryInput, schema: S): Promise<z.output<S>[]> {
+    return this.readable(schema, await this.query(input))
+  }
+
+  /** Every page of a query, parsed; one row that cannot be read fails it (a list that must be whole). */
+  async queryWhole<S extends z.ZodType>(input: QueryInput, schema: S): Promise<z.output<S>[]> {
     return (await this.query(input)).map((item) => parseRow(schema, item))
+  }
+
+  private readable<S extends z.ZodType>(schema: S, items: readonly Record<string, unknown>[]): z.output<S>[] {
+    return items.flatMap((item) => {
+      try {
+        return [parseRow(schema, item)]
+      } catch (error) {
+        this.unreadable(unreadableRow(item, error))
+        return []
+      }
+    })
   }
 
   /** Every row under one key of the status index. */

@@ -10,7 +10,7 @@ import {
   userState,
 } from '../../domain/records.js'
 import type { AccountRecords, AccountStore, ReportSink, RowVersion, UnreadableRow } from '../../ports.js'
-import { parseRow } from './rows.js'
+import { parseRow, unreadableRow } from './rows.js'
 import { BATCH_WRITE_ITEMS, type StateTable } from './table.js'
 import { keys } from './table-shape.js'
 
@@ -45,7 +45,7 @@ export class UserStates implements AccountStore {
           reports.set(report.userId, report)
         } else if (sk === keys.accountRow) account = parseRow(accountState, row)
       } catch (error) {
-        unreadable.push(unreadableRow(accountId, sk, row, error))
+        unreadable.push(unreadableRow(row, error))
       }
     }
     const usersById = new Map<string, UserState>()
@@ -65,7 +65,8 @@ export class UserStates implements AccountStore {
           ? { gsi2pk: keys.scheduled, gsi2sk: `${next.nextScheduled}#${next.accountId}#${next.userName}` }
           : {}),
         ...next,
-        version: (expected?.version ?? 0) + 1,
+        // A version that is not a number (a damaged row) is matched as stored, and counting starts again.
+        version: (typeof expected?.version === 'number' ? expected.version : 0) + 1,
       },
       !expected
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -169,23 +170,6 @@ export class UserStates implements AccountStore {
       // DynamoDB's TTL removes the row some time after expiry; the sweep also ignores expired rows.
       expiresAt: Math.floor(Date.parse(exemption.until) / 1000),
     })
-  }
-}
-
-/** A row left out: its key and why, and for a user's row its name and version, so it can be replaced. */
-function unreadableRow(
-  accountId: string,
-  sk: string,
-  row: Record<string, unknown>,
-  error: unknown,
-): UnreadableRow {
-  const reason = error instanceof Error ? error.message : String(error)
-  const name = sk.startsWith('USER#') ? sk.slice('USER#'.length) : undefined
-  const version = typeof row.version === 'number' ? row.version : undefined
-  return {
-    key: `${keys.account(accountId)} / ${sk}`,
-    reason,
-    ...(name ? { user: { name, ...(version === undefined ? {} : { version }) } } : {}),
   }
 }
 

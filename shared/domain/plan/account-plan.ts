@@ -2,7 +2,7 @@ import { assessBlastRadius, type BrakeVerdict, measureBlastRadius, userLiftHeld 
 import type { PlanEvent } from '../events.js'
 import { isNewToEnforcement } from '../onboarding.js'
 import { classifyPolicies, type Stray, straysOf } from '../ownership.js'
-import { priorUserOf } from '../prior-user.js'
+import { type LostRows, priorUserOf } from '../prior-user.js'
 import type { UserDecision } from '../records.js'
 import type { IamUser, ServiceUsage } from '../types.js'
 import { fitPolicyBudget } from '../write-plan.js'
@@ -40,7 +40,7 @@ export function planAccount(request: PlanRequest): AccountPlan {
   const factsOf = (user: IamUser): UserFacts => ({
     user,
     policies: policies.forUser(user),
-    prior: priorUserOf(facts.records, user, facts.now),
+    prior: priorUserOf(facts.records, user, facts.now, lostRowsOf(facts.records.unreadable, user)),
     ...knownReport(request, user),
   })
   if (intent.kind === 'rollback') return planAccountRollback({ ...ctx, intent }, users.map(factsOf), policies)
@@ -145,6 +145,16 @@ function ready(
     onboarding: ctx.onboarding,
     listed: facts.listing.users.map((u) => ({ name: u.name, id: u.id })),
     events,
+  }
+}
+
+/** Which of a user's rows were left out unread: their state row by name, their exemptions by owner. */
+function lostRowsOf(unreadable: AccountFacts['records']['unreadable'], user: IamUser): LostRows {
+  return {
+    state: unreadable.some((row) => row.user?.name === user.name),
+    exemptions: unreadable
+      .filter((row) => row.exemptionOf === user.id || row.exemptionOf === user.name)
+      .map((row) => row.key),
   }
 }
 

@@ -77,5 +77,6 @@ function gateInput(ctx: AccountContext, facts: UserFacts, standing: Standing) {
     exemptTag: honoursTag(standing.kept, prior) ? standing.base.exemptTag : undefined,
     exemptUntil: prior.exemptUntil,
     release: ctx.intent.kind === 'release' ? ctx.intent.services : undefined,
+    lostExemptions: prior.lostExemptions,
   }
 }
