@@ -59,7 +59,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'exemptTags',
     env: 'EXEMPT_TAGS',
     kind: 'json',
-    help: 'JSON list of tag rules that exempt a user: the key matches exactly (IAM tag keys are case-sensitive), the value ignoring case; without `values`, any value exempts',
+    help: `JSON list of tag rules that exempt a user: the key matches exactly (IAM tag keys are case-sensitive), the value ignoring case; without \`values\`, any value exempts. Honoured only on users tagged before their account's first enforce sweep (see "Nobody exempts themselves"); later, grant with \`exempt\``,
   },
   {
     key: 'policyPath',

@@ -4,7 +4,8 @@ export const DECISION_STATUSES = {
   enforced:
     'the deny policies are in force: created or given a new default version (enforce mode), or already exactly right',
   unchanged: 'the live policies already deny exactly the right set; no write call is made',
-  exempt: 'the user carries an exemption tag or holds a temporary exemption; any deny of ours is lifted',
+  exempt:
+    "the user carries an exemption tag from the account's baseline or holds an operator's exemption; any deny of ours is lifted",
   'too-young': 'the user is younger than the window and has not had the chance to use what they hold',
   'quota-blocked':
     "the user has no free slot for the deny policy under the account's attached-policies quota",

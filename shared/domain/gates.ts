@@ -19,7 +19,7 @@ export interface ReadGateInput {
   priorFirstSeen: Readonly<Record<string, string>> | undefined
   /** Denies announced and not carried out yet. */
   scheduled: Readonly<Record<string, ScheduledDeny>>
-  /** The exemption tag the user carries (`key=value`), if any. */
+  /** The exemption tag the user carries (`key=value`) when it is honoured (see honoursTag). */
   exemptTag: string | undefined
   /** The end of a temporary whole-user exemption, if one is in force. */
   exemptUntil: string | undefined
@@ -84,7 +84,8 @@ const exemptionUnread: ReadGate = ({ lostExemptions }) =>
       }
     : undefined
 
-const exemptByTag = exempt(({ exemptTag }) => exemptTag && `exempt by tag ${exemptTag}`)
+export const exemptByTagReason = (tag: string) => `exempt by tag ${tag}`
+const exemptByTag = exempt(({ exemptTag }) => exemptTag && exemptByTagReason(exemptTag))
 const exemptUntil = exempt(({ exemptUntil: until }) => until && `exempt until ${until}`)
 
 const tooYoung: ReadGate = ({ user, now, windowDays }) =>

@@ -118,6 +118,8 @@ export const userDecision = z.object({
   attempts: z.array(attempt).optional(),
   /** The exemption tag (`key=value`) the user carries, honoured or not. */
   exemptTag: z.string().optional(),
+  /** The exemption tag that exempts the user: the account's baseline, kept while it stays (honoursTag). */
+  honouredTag: z.string().optional(),
   /** Set when the user became exempt by tag since the last sweep (they held no deny): someone tagged them. */
   newlyExemptTag: z.string().optional(),
   /**
@@ -160,6 +162,8 @@ export const userState = z.object({
   pastDenies: byNamespace(denyPeriod).optional(),
   /** The exemption tag the user carried at this sweep, honoured or not (a change of it is told once). */
   exemptTag: z.string().optional(),
+  /** The exemption tag that exempted the user at this sweep: the account's baseline (honoursTag). */
+  honouredTag: z.string().optional(),
   policyArns: z.array(z.string()),
   policyDigests: z.array(z.string()),
   /** First time each granted service was seen; absent until a report has been read for the user. */

@@ -51,6 +51,7 @@ export function nextUserState(
     lastAttempts,
     ...(Object.keys(pastDenies).length > 0 ? { pastDenies } : {}),
     ...(decision.exemptTag ? { exemptTag: decision.exemptTag } : {}),
+    ...(decision.honouredTag ? { honouredTag: decision.honouredTag } : {}),
     policyArns: decision.policyArns,
     policyDigests: decision.policyDigests,
     ...(firstSeen ? { firstSeen } : {}),

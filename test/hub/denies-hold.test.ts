@@ -9,6 +9,7 @@ import {
   DeleteUserCommand,
   DetachUserPolicyCommand,
   TagUserCommand,
+  UntagUserCommand,
   UpdateUserCommand,
 } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
@@ -193,21 +194,60 @@ describe('denies that hold', () => {
     expect(bad.code).toBe(2)
   })
 
-  it('exempts by tag a user who holds no deny, alerted once and said in the digest', async () => {
-    // Young: nothing of theirs is denied yet, so the tag has nothing to lift.
+  it('honours the tags an account carries when first enforced (its baseline), and the same tag after, told once', async () => {
+    const exempt = { 'least-privilege-exempt': 'true' }
+    const { id, admin } = givenAccount([s3User('baseline', { tags: exempt }), s3User('plain')])
+    await enforce(id, T0)
+    expect(await h.store.audit.user(id, 'baseline')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(alerts('alert.newly-exempt', id)).toEqual([
+      expect.objectContaining({ userName: 'baseline', tag: 'least-privilege-exempt=true' }),
+    ])
+    expect(lastDigest()).toMatch(/Newly exempt by tag/)
+    await enforce(id, day(1))
+    expect(await h.store.audit.user(id, 'baseline')).toMatchObject({ status: 'exempt', denied: [] })
+    expect(alerts('alert.newly-exempt', id)).toHaveLength(1)
+    // Taken off and put back, it is no baseline any more: a request.
+    await admin.send(new UntagUserCommand({ UserName: 'baseline', TagKeys: ['least-privilege-exempt'] }))
+    await enforce(id, day(2))
+    await admin.send(
+      new TagUserCommand({ UserName: 'baseline', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
+    )
+    await enforce(id, day(3))
+    expect(alerts('alert.exemption-requested', id)).toEqual([
+      expect.objectContaining({ userName: 'baseline', tag: 'least-privilege-exempt=true' }),
+    ])
+    const asked = must(await h.store.audit.user(id, 'baseline'), "baseline's row")
+    expect(asked.status).not.toBe('exempt')
+    expect(asked.honouredTag).toBeUndefined()
+  })
+
+  it('takes a tag set after the baseline on a user who holds nothing as a request: it never becomes an exemption', async () => {
+    // Young: nothing of theirs is denied yet, so the tag would have had nothing to lift.
     const { id, admin } = await givenEnforced([s3User('tagged', { createdDaysAgo: 10 })])
     await admin.send(
       new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
     )
     await enforce(id, day(1))
-    expect(await h.store.audit.user(id, 'tagged')).toMatchObject({ status: 'exempt', denied: [] })
-    expect(alerts('alert.newly-exempt', id)).toEqual([
+    expect(await h.store.audit.user(id, 'tagged')).toMatchObject({ status: 'too-young' })
+    expect(alerts('alert.newly-exempt', id)).toEqual([])
+    expect(alerts('alert.exemption-requested', id)).toEqual([
       expect.objectContaining({ userName: 'tagged', tag: 'least-privilege-exempt=true' }),
     ])
-    expect(lastDigest()).toMatch(/Newly exempt by tag/)
-    expect(lastDigest()).toContain(`${id} tagged: tagged least-privilege-exempt=true`)
-    await enforce(id, day(2))
-    expect(alerts('alert.newly-exempt', id)).toHaveLength(1)
+    // Once of age, their unused services are denied like anyone's, the tag still on them.
+    await enforce(id, day(90))
+    expect(await h.store.audit.user(id, 'tagged')).toMatchObject({
+      status: 'enforced',
+      denied: expect.arrayContaining(['ec2']),
+    })
+    // A user created with the tag after the baseline asks the same way.
+    await admin.send(
+      new CreateUserCommand({ UserName: 'helper', Tags: [{ Key: 'least-privilege-exempt', Value: 'true' }] }),
+    )
+    await enforce(id, day(91))
+    expect(alerts('alert.exemption-requested', id).map((l) => l.userName)).toEqual(['tagged', 'helper'])
+    const helper = must(await h.store.audit.user(id, 'helper'), "helper's row")
+    expect(helper.status).not.toBe('exempt')
+    expect(helper.honouredTag).toBeUndefined()
   })
 
   it('takes an exemption tag set on a user who holds denies as a request: nothing lifted, told, listed, grantable', async () => {

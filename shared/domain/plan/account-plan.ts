@@ -64,11 +64,16 @@ function contextOf(request: PlanRequest): AccountContext {
   const settings = { ...request.settings, mode: modeOf(intent) }
   // Any policy under our path or with our name prefix means it was enforced before, whatever the table
   // says (a lost or restored table, an older version's policies held by a group).
+  const neverEnforced = isNewToEnforcement(facts.records)
   const onboarding =
     intent.kind === 'sweep' &&
     intent.mode === 'enforce' &&
-    isNewToEnforcement(facts.records) &&
+    neverEnforced &&
     facts.listing.candidatePolicies.length === 0
+  // The project writes under its path only. A policy with its prefix elsewhere is anyone's to plant, and
+  // must not make the baseline's tags requests; one left by a changed POLICY_PATH comes with records.
+  const tagBaseline =
+    neverEnforced && !facts.listing.candidatePolicies.some((p) => p.path === settings.policyPath)
   return {
     accountId: facts.accountId,
     settings,
@@ -77,6 +82,7 @@ function contextOf(request: PlanRequest): AccountContext {
     takenNames: new Set(facts.listing.candidatePolicies.map((p) => p.name.toLowerCase())),
     now: facts.now,
     onboarding,
+    tagBaseline,
     nameSalt: facts.nameSalt,
   }
 }

@@ -1,6 +1,7 @@
 import { type PolicyTarget, type RenderedPart, renderDenyPolicies } from '../deny-policy.js'
 import type { PlanEvent } from '../events.js'
 import { exemptionFor } from '../exemption.js'
+import { exemptByTagReason } from '../gates.js'
 import { ownerOf } from '../notice.js'
 import type { PriorUser } from '../prior-user.js'
 import type { UserDecision } from '../records.js'
@@ -69,7 +70,8 @@ function baseDecision(
   const { user, prior } = facts
   const tag = exemptionFor(user, ctx.settings.exemptTags)
   const owner = ownerOf(user.tags, ctx.settings.ownerSlackTag)
-  const fresh = tag !== undefined && prior.recorded !== undefined && prior.exemptTag !== tag
+  const honoured = tag !== undefined && honoursTag(ctx, kept, prior, tag)
+  const changed = tag !== undefined && prior.exemptTag !== tag
   return {
     accountId: ctx.accountId,
     userName: user.name,
@@ -83,8 +85,9 @@ function baseDecision(
     writes: 0,
     ...(tampered.length > 0 ? { tampered } : {}),
     ...(tag ? { exemptTag: tag } : {}),
-    ...(fresh && honoursTag(kept, prior) ? { newlyExemptTag: tag } : {}),
-    ...(fresh && !honoursTag(kept, prior) ? { exemptionRequest: tag } : {}),
+    ...(honoured ? { honouredTag: tag } : {}),
+    ...(changed && honoured ? { newlyExemptTag: tag } : {}),
+    ...(changed && !honoured ? { exemptionRequest: tag } : {}),
     ...(owner ? { owner } : {}),
     // Until a plan says otherwise (an error, too young), what was scheduled stays scheduled.
     ...(prior.scheduled ? { scheduled: { ...prior.scheduled } } : {}),
@@ -92,13 +95,29 @@ function baseDecision(
 }
 
 /**
- * An exemption tag exempts a user who holds nothing of ours to lift: no deny live or recorded, none
- * scheduled (tags present when an account is first enforced are honoured this way). On a user who holds
- * denies it is a request: someone other than the user set it (the user may not), and only an operator's
- * recorded exemption lifts a deny.
+ * Whether a user's exemption tag exempts them. Only the account's baseline is honoured: a tag present
+ * before any enforce sweep reached the account, on a user who holds nothing of ours to lift, and the
+ * same tag kept on a user it exempted. Any other tag is a request: set by someone other than the user
+ * (the user may not), on a user created since, or after a release, a notice or an operator's exemption
+ * left the user holding nothing; only an operator's recorded exemption lifts a deny.
  */
-export function honoursTag(kept: UserPlan['kept'], prior: PriorUser): boolean {
-  return kept.denied.length === 0 && Object.keys(prior.scheduled ?? {}).length === 0
+export function honoursTag(
+  ctx: Pick<AccountContext, 'tagBaseline'>,
+  kept: UserPlan['kept'],
+  prior: PriorUser,
+  tag: string,
+): boolean {
+  const recorded = prior.recorded
+  if (recorded?.honouredTag === tag) return true
+  // Rows from before honouredTag was kept: a user the same tag exempted at the last sweep.
+  if (
+    recorded &&
+    !recorded.honouredTag &&
+    recorded.status === 'exempt' &&
+    recorded.reason === exemptByTagReason(tag)
+  )
+    return true
+  return ctx.tagBaseline && kept.denied.length === 0 && Object.keys(prior.scheduled ?? {}).length === 0
 }
 
 /** What a standing finding tells operators, each an alert of its own. */

@@ -21,6 +21,11 @@ export interface AccountContext {
   now: Date
   /** The account's first enforce sweep: its new denies are scheduled as its onboarding. */
   onboarding: boolean
+  /**
+   * No enforce sweep has reached the account yet: exemption tags present now are its baseline, honoured
+   * (a plan sweep shows what its first enforce sweep will do).
+   */
+  tagBaseline: boolean
   /** Random per run: the suffix of a policy name taken first outside the path cannot be guessed. */
   nameSalt: string
 }

@@ -15,7 +15,7 @@ import type {
 export type { AccountContext, KnownReport, UsageRead, UserFacts, UserPlan, UserStep } from './user-facts.js'
 
 import { planOn, reportFor } from './report-choice.js'
-import { currentlyDenied, honoursTag, standingOf } from './standing.js'
+import { currentlyDenied, standingOf } from './standing.js'
 import { withWrites } from './writes.js'
 
 /** `known`: the user's standing from the plan made before this run's read, not worked out again. */
@@ -74,7 +74,7 @@ function gateInput(ctx: AccountContext, facts: UserFacts, standing: Standing) {
     currentlyDenied: currentlyDenied(standing, prior),
     priorFirstSeen: prior.firstSeen,
     scheduled: prior.scheduled ?? {},
-    exemptTag: honoursTag(standing.kept, prior) ? standing.base.exemptTag : undefined,
+    exemptTag: standing.base.honouredTag,
     exemptUntil: prior.exemptUntil,
     release: ctx.intent.kind === 'release' ? ctx.intent.services : undefined,
     lostExemptions: prior.lostExemptions,
