@@ -164,6 +164,36 @@ describe('one account through the pipeline, against the emulator', () => {
     expect(calls.writes()).toBe(0)
   })
 
+  it('keeps every deny in force when a new one would push one out of the parts that fit', async () => {
+    // Packing is sorted: a new service that sorts early shifts part 1's last services into part 2, which
+    // has no slot. They stay denied; the new service waits, said.
+    const { sweep, user, liveDeny } = givenAccount({ attachedPoliciesPerUserQuota: 2 })
+    const alice = user('alice')
+    const planned = byUser(await sweep('plan', {}, { store: new MemoryStateStore() })).alice?.added ?? []
+    const early = planned
+      .map((a) => a.namespace)
+      .filter((ns) => ns !== 'iam')
+      .sort()
+      .slice(0, 3)
+    expect(early).toHaveLength(3)
+    for (const ns of early) alice.lastUsed[ns] = new Date()
+    const before = byUser(await sweep('enforce')).alice
+    expect(before?.status).toBe('quota-blocked')
+    const inForce = before?.denied ?? []
+    for (const ns of early) expect(inForce).not.toContain(ns)
+
+    for (const ns of early) alice.lastUsed[ns] = new Date(Date.now() - 100 * 86_400_000)
+    const after = byUser(await sweep('enforce')).alice
+    expect(after?.status).toBe('quota-blocked')
+    expect(after?.removed ?? []).toEqual([])
+    expect(after?.denied).toEqual(expect.arrayContaining(inForce))
+    expect(await liveDeny('alice')).toEqual(expect.arrayContaining(inForce))
+    // What part 1 had room for is denied; the rest waits, said.
+    const waiting = early.filter((ns) => !after?.denied.includes(ns))
+    expect(waiting.length).toBeGreaterThan(0)
+    expect(after?.reason).toContain(`not denied: ${waiting.join(', ')}`)
+  })
+
   it('second run with the same data makes no write call', async () => {
     const { sweep, counter } = await givenEnforced()
     const calls = counter()

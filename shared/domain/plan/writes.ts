@@ -68,9 +68,11 @@ export function withWrites(
 }
 
 /**
- * A user with too few free attachment slots for every part still gets what fits: the parts already
- * attached, then new ones in part order. Part 1 carries the guards, so one free slot keeps the user from
- * undoing their denies; the services of the parts left out are not denied, and said (quota-blocked).
+ * A user with too few free attachment slots for every part still gets what fits: every service denied
+ * now, then as many new ones as the free slots hold, in order. Packing is sorted, so rendering the whole
+ * set and cutting parts off could drop a service denied today for a new one that sorts before it: a lift
+ * nobody asked for. Part 1 carries the guards, so one free slot keeps the user from undoing their denies;
+ * the services left out are not denied, and said (quota-blocked).
  */
 function partly(
   ctx: AccountContext,
@@ -84,10 +86,8 @@ function partly(
   },
 ): PlanParts | undefined {
   const { on, desired, names, writes } = blocked
-  const attached = new Set(standing.owned.filter((o) => o.attached).map((o) => o.part))
-  let free = Math.max(0, writes.available)
-  const fit = desired.filter((d) => attached.has(d.part) || free-- > 0)
-  if (fit.length === 0) return undefined
+  const fit = largestFit(ctx, standing, on.plan.deny, writes.available)
+  if (fit === undefined || fit.length === 0) return undefined
   const planned = planWrites({
     desired: fit,
     owned: standing.owned,
@@ -124,6 +124,38 @@ function partly(
       },
     ],
   }
+}
+
+/**
+ * The rendering of the services denied now plus the longest run of new ones whose new parts the free
+ * slots hold; undefined when the services denied now do not fit on their own (then nothing is written).
+ */
+function largestFit(
+  ctx: AccountContext,
+  standing: Standing,
+  deny: readonly string[],
+  available: number,
+): RenderedPart[] | undefined {
+  const attached = new Set(standing.owned.filter((o) => o.attached).map((o) => o.part))
+  const held = new Set(standing.kept.denied)
+  const keep = deny.filter((ns) => held.has(ns))
+  // iam first, as the full rendering puts it in part 1: its statements keep the user from making a principal.
+  const fresh = deny.filter((ns) => !held.has(ns)).sort((a, b) => Number(b === 'iam') - Number(a === 'iam'))
+  const render = (n: number) => {
+    const parts = renderDenyPolicies([...keep, ...fresh.slice(0, n)], standing.target, ctx.quotas.policySize)
+    return parts.filter((p) => !attached.has(p.part)).length <= Math.max(0, available) ? parts : undefined
+  }
+  // Halving: every rendering it keeps fits; it finds the longest run as more services take no fewer parts.
+  let best = render(0)
+  if (!best) return undefined
+  let [low, high] = [0, fresh.length]
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2)
+    const parts = render(mid)
+    if (parts) [best, low] = [parts, mid]
+    else high = mid - 1
+  }
+  return best
 }
 
 function afterWrites(
