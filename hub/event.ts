@@ -3,6 +3,7 @@ import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
 import { namespace, userDecision } from '../shared/domain/records.js'
+import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
 /** EventBridge's scheduled event: its id is stable across Lambda's retries of the same delivery. */
@@ -83,9 +84,17 @@ export type HubRequest =
 
 /** Sorts any accepted event into a sweep or a release; anything else fails naming the field. */
 export function parseHubEvent(event: unknown, config: HubConfig, requestId?: string): HubRequest {
-  if (typeof event === 'object' && event !== null && 'release' in event)
-    return { kind: 'release', release: parseWith(release, event, 'release event').release }
-  return { kind: 'sweep', sweep: parseEvent(event, config, requestId) }
+  if (typeof event === 'object' && event !== null && 'release' in event) {
+    const parsed = parseWith(release, event, 'release event').release
+    if (config.mode === 'plan')
+      throw new ConfigError('release: refused, the hub runs with SWEEP_MODE=plan and a release writes')
+    return { kind: 'release', release: parsed }
+  }
+  const sweep = parseEvent(event, config, requestId)
+  // Plan is a ceiling: whoever can invoke the function cannot start what its configuration rules out.
+  if (sweep.kind === 'new' && sweep.mode === 'enforce' && config.mode === 'plan')
+    throw new ConfigError('mode: enforce is refused, the hub runs with SWEEP_MODE=plan')
+  return { kind: 'sweep', sweep }
 }
 
 /** A manual sweep's id, from Lambda's request id: the same on every retry of the invocation. */

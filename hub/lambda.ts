@@ -51,6 +51,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
   }
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
+    modeCeiling: config.mode,
     // Only in Lambda: the metric lines go to the function's log group, never to a CLI's stdout.
     publishMetrics: publishSweepMetrics,
     ...(notifier ? { notifier } : {}),

@@ -36,6 +36,11 @@ export interface SweepDeps {
   onSweepStart?: (total: number) => void
   onAccountDone?: (outcome: AccountOutcome, total: number) => void
   sleep?: Sleep
+  /**
+   * The most a sweep may do here: the hub's configured mode. Under `plan` an enforce sweep is not
+   * carried on (one begun before the switch, or a forged continuation), it is stalled with the reason.
+   */
+  modeCeiling?: Mode
 }
 
 /** What a continuation carries: the sweep, and how many invocations came before it. */
@@ -102,6 +107,11 @@ export async function runSweep(
   }
   const targets = await targetsOf(deps, sweep, log)
   if (!targets) return report('stalled')
+  if (sweep.mode === 'enforce' && deps.modeCeiling === 'plan') {
+    const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
+    await stall(deps, sweep, 'SWEEP_MODE is plan: an enforce sweep is not carried on', left, log)
+    return report('stalled')
+  }
   // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
   if (sweep.invocations > config.maxInvocations) {
     const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length

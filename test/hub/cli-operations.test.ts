@@ -27,7 +27,7 @@ async function givenDemoOrg(terminal?: Terminal, store: 'memory' | 'dynamo' = 'm
 describe('the command-line tool, as operators expect', () => {
   it('with HUB_FUNCTION_NAME, the hub carries out enforce sweeps and releases, and the operator is named', async () => {
     const { h, env } = await givenDemoOrg(undefined, 'dynamo')
-    Object.assign(process.env, hubTestEnv(), { LOG_LEVEL: 'silent' })
+    Object.assign(process.env, hubTestEnv(), { LOG_LEVEL: 'silent', SWEEP_MODE: 'enforce' })
     const context = (awsRequestId: string) => ({
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
       awsRequestId,

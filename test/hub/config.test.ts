@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { loadHubConfig, loadStoreConfig } from '../../hub/config.js'
+import { parseHubEvent } from '../../hub/event.js'
 import { parseEngineConfig } from '../../shared/config.js'
 import { ConfigError } from '../../shared/errors.js'
 
@@ -82,5 +83,26 @@ describe('configuration', () => {
 
   it('audit commands need only the table', () => {
     expect(loadStoreConfig({ TABLE_NAME: 'state' })).toMatchObject({ tableName: 'state', maxAttempts: 8 })
+  })
+
+  it('takes SWEEP_MODE=plan as a ceiling: no event starts an enforce sweep or a release', () => {
+    const plan = loadHubConfig(base)
+    expect(() => parseHubEvent({ mode: 'enforce', confirmLargeChange: true }, plan)).toThrow(
+      /mode: enforce is refused, the hub runs with SWEEP_MODE=plan/,
+    )
+    const release = {
+      release: {
+        accountId: '222222222222',
+        userName: 'bob',
+        services: ['ec2'],
+        reason: 'needed',
+        requestedBy: 'arn:aws:iam::111111111111:user/op',
+      },
+    }
+    expect(() => parseHubEvent(release, plan)).toThrow(/release: refused, the hub runs with SWEEP_MODE=plan/)
+    expect(parseHubEvent({ mode: 'plan' }, plan)).toMatchObject({ kind: 'sweep', sweep: { mode: 'plan' } })
+    const enforce = loadHubConfig({ ...base, SWEEP_MODE: 'enforce' })
+    expect(parseHubEvent({ mode: 'enforce' }, enforce)).toMatchObject({ sweep: { mode: 'enforce' } })
+    expect(parseHubEvent(release, enforce)).toMatchObject({ kind: 'release' })
   })
 })

@@ -91,4 +91,27 @@ describe('continuation across invocations', () => {
     expect(replay.accounts).toEqual([])
     expect(h.emulator.count({ action: 'GetAccountAuthorizationDetails' })).toBe(before)
   })
+
+  it('stalls an enforce sweep handed on after the hub was set to plan: plan is a ceiling', async () => {
+    const handedOn: Continuation[] = []
+    const continueWith = async (next: Continuation) => void handedOn.push(next)
+    const first = await runSweep(h.deps({ ...budget(1), continueWith }), config, {
+      kind: 'new',
+      mode: 'enforce',
+      trigger: 'test',
+    })
+    expect(first.status).toBe('continued')
+    const writes = h.emulator.requests.filter((r) => r.write).length
+    const next = handedOn[0] ?? { sweepId: '', hop: 1 }
+    const after = await runSweep(h.deps({ continueWith, modeCeiling: 'plan' }), config, {
+      kind: 'continuation',
+      ...next,
+    })
+    expect(after).toMatchObject({ status: 'stalled', accounts: [] })
+    expect(h.emulator.requests.filter((r) => r.write).length).toBe(writes)
+    expect(await h.store.sweeps.get(first.sweepId)).toMatchObject({
+      status: 'stalled',
+      reason: expect.stringContaining('SWEEP_MODE is plan'),
+    })
+  })
 })

@@ -15,6 +15,8 @@ const h = await startDynamoHarness({
 })
 Object.assign(process.env, {
   ...hubTestEnv(),
+  // Enforce, so that manual enforce sweeps are allowed (plan is a ceiling: test/hub/config.test.ts).
+  SWEEP_MODE: 'enforce',
   ACCOUNT_CONCURRENCY: '1',
   CONTINUATION_THRESHOLD_MS: '60000',
   ACCESS_ADVISOR_TIMEOUT_MS: '5000',
@@ -109,7 +111,7 @@ describe('the Lambda handler', () => {
     const first = await handler(event, context())
     const again = await handler(event, context())
     expect(first.sweepId).toBe('sched-20261125T060000Z-a1b2c3d4')
-    expect(first.mode).toBe('plan') // the configured default
+    expect(first.mode).toBe('enforce') // the configured mode
     expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
   })
 
