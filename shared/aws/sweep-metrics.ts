@@ -23,6 +23,8 @@ export async function publishSweepMetrics(summary: CompletedSweep): Promise<void
   metrics.putMetric('IamCalls', summary.iamCalls ?? 0, Unit.Count)
   metrics.putMetric('IamThrottled', summary.iamThrottled ?? 0, Unit.Count)
   metrics.putMetric('ReadsSkipped', summary.readsSkipped ?? 0, Unit.Count)
+  // One per completed sweep: the template's silence alarm fires when a day passes without one.
+  metrics.putMetric('SweepsCompleted', 1, Unit.Count)
   metrics.putMetric('Invocations', summary.invocations, Unit.Count)
   metrics.putMetric('Duration', summary.durationMs, Unit.Milliseconds)
   await metrics.flush()

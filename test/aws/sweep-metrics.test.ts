@@ -35,6 +35,7 @@ describe('sweep metrics', () => {
       'Accounts.failed': 0,
       IamCalls: 52,
       IamThrottled: 1,
+      SweepsCompleted: 1,
       Invocations: 2,
       Duration: 600000,
     })

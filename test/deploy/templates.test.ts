@@ -3,6 +3,7 @@ import type { SpecDatabase } from '@aws-cdk/service-spec-types'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SETTINGS } from '../../hub/settings.js'
 import { STATE_TABLE } from '../../shared/aws/state/table-shape.js'
+import { METRICS_NAMESPACE } from '../../shared/aws/sweep-metrics.js'
 import { loadTemplate, PSEUDO, references, type Template } from '../support/cloudformation.js'
 
 const TEMPLATES: Record<string, Template> = {
@@ -181,6 +182,20 @@ describe('hub template', () => {
         name,
       ).toContain(name)
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['TABLE_NAME', 'EXTERNAL_ID', 'SWEEP_MODE']))
+  })
+
+  it('alarms on silence: 26 hours without a completed sweep of the configured mode, missing data breaching', () => {
+    expect(props('SilenceAlarm')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'SweepsCompleted',
+      Dimensions: [{ Name: 'Mode', Value: { Ref: 'SweepMode' } }],
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    })
   })
 
   it('defaults to plan mode', () => {
