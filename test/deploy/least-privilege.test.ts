@@ -73,6 +73,8 @@ const operatorPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-operator`
 const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
 const BOB = `arn:aws:iam::${MEMBER}:user/bob`
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
+/** Lambda puts the function's ARN on every call its code makes with the role's credentials. */
+const INSIDE_HUB = { 'lambda:SourceFunctionArn': FUNCTION_ARN }
 /** A cross-account request inside the organization, with the spoke role's ExternalId. */
 const ORG = { 'sts:ExternalId': 'external-id', 'aws:PrincipalOrgID': 'o-ours', 'aws:ResourceOrgID': 'o-ours' }
 
@@ -234,10 +236,32 @@ describe('the hub role grants exactly what the hub calls', () => {
   it.each(Object.entries(HUB_REQUESTS))('allows %s', async (action, resource) => {
     // AssumeRole is cross-account: the spoke role's trust policy must agree too.
     const assume = action === 'sts:AssumeRole'
-    const context: Record<string, string> = assume ? { ...ORG, 'aws:PrincipalArn': hubPrincipal } : {}
+    const context: Record<string, string> = {
+      ...INSIDE_HUB,
+      ...(assume ? { ...ORG, 'aws:PrincipalArn': hubPrincipal } : {}),
+    }
     expect(
       await verdict(hubPolicy, hubPrincipal, action, resource, context, assume ? trustPolicy : undefined),
     ).toBe('Allowed')
+  })
+
+  it.each(Object.entries(HUB_REQUESTS))(
+    "refuses %s to the role's credentials outside the hub function",
+    async (action, resource) => {
+      const assume = action === 'sts:AssumeRole'
+      const cross = assume ? { ...ORG, 'aws:PrincipalArn': hubPrincipal } : {}
+      const trust = assume ? trustPolicy : undefined
+      // Taken out of the function (no key), or used by another function given the role.
+      const other = { 'lambda:SourceFunctionArn': `${FUNCTION_ARN}-copy` }
+      expect(await verdict(hubPolicy, hubPrincipal, action, resource, cross, trust)).not.toBe('Allowed')
+      expect(
+        await verdict(hubPolicy, hubPrincipal, action, resource, { ...cross, ...other }, trust),
+      ).not.toBe('Allowed')
+    },
+  )
+
+  it('lets Lambda itself record a failed invocation, a call made outside the function', async () => {
+    expect(await verdict(hubPolicy, hubPrincipal, 'sqs:SendMessage', FAILED_QUEUE)).toBe('Allowed')
   })
 
   it('cannot assume the spoke role without the ExternalId, as another principal, or outside the organization', async () => {
