@@ -72,6 +72,7 @@ const hubPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-hub`
 const operatorPrincipal = `arn:aws:iam::${HUB_ACCOUNT}:role/${STACK}-operator`
 const OUR_POLICY = `arn:aws:iam::${MEMBER}:policy${PATH}LeastPrivilegeDeny.1.bob`
 const BOB = `arn:aws:iam::${MEMBER}:user/bob`
+const SPOKE_ROLE = `arn:aws:iam::${MEMBER}:role/${SPOKE}`
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }
 /** Lambda puts the function's ARN on every call its code makes with the role's credentials. */
 const INSIDE_HUB = { 'lambda:SourceFunctionArn': FUNCTION_ARN }
@@ -624,12 +625,62 @@ describe('the optional guardrail SCP', () => {
       `arn:aws:iam::${MEMBER}:user/new`,
       { 'aws:TagKeys': ['breakglass'] },
     ],
+    ["widen the spoke role's trust", 'iam:UpdateAssumeRolePolicy', SPOKE_ROLE, {}],
+    ['give the spoke role an inline policy', 'iam:PutRolePolicy', SPOKE_ROLE, {}],
+    [
+      'attach a policy to the spoke role',
+      'iam:AttachRolePolicy',
+      SPOKE_ROLE,
+      { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+    ],
+    [
+      'detach a policy from the operator spoke role',
+      'iam:DetachRolePolicy',
+      `${SPOKE_ROLE}Operator`,
+      { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+    ],
+    ['set a boundary on the spoke role', 'iam:PutRolePermissionsBoundary', SPOKE_ROLE, {}],
+    ["take the spoke role's boundary away", 'iam:DeleteRolePermissionsBoundary', SPOKE_ROLE, {}],
+    ['delete the spoke role', 'iam:DeleteRole', SPOKE_ROLE, {}],
+    ['re-create the spoke role', 'iam:CreateRole', SPOKE_ROLE, {}],
+    ['tag the spoke role', 'iam:TagRole', SPOKE_ROLE, { 'aws:TagKeys': ['owner'] }],
+    [
+      "set one of ours as a user's boundary",
+      'iam:PutUserPermissionsBoundary',
+      BOB,
+      { 'iam:PermissionsBoundary': OUR_POLICY },
+    ],
+    [
+      'create a role bounded by one of ours',
+      'iam:CreateRole',
+      `arn:aws:iam::${MEMBER}:role/new`,
+      { 'iam:PermissionsBoundary': OUR_POLICY },
+    ],
   ])("keeps a member account's administrator from: %s", async (_what, action, resource, context) => {
     expect(await asAdmin(action, resource, context)).not.toBe('Allowed')
   })
 
+  it('lets the StackSet deploy, update and remove the spoke roles', async () => {
+    const exec = `arn:aws:iam::${MEMBER}:role/stacksets-exec-0123456789abcdef`
+    const asStackSet = (action: string, resource: string) =>
+      verdict(ALLOW_ALL, exec, action, resource, { 'aws:PrincipalArn': exec }, undefined, scp.Content)
+    for (const action of [
+      'iam:CreateRole',
+      'iam:PutRolePolicy',
+      'iam:UpdateAssumeRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:DeleteRole',
+    ])
+      expect(await asStackSet(action, SPOKE_ROLE), action).toBe('Allowed')
+  })
+
   it('leaves the rest of IAM to the administrator', async () => {
     const team = `arn:aws:iam::${MEMBER}:policy/team-policy`
+    const app = `arn:aws:iam::${MEMBER}:role/app`
+    expect(await asAdmin('iam:UpdateAssumeRolePolicy', app)).toBe('Allowed')
+    expect(await asAdmin('iam:PutRolePermissionsBoundary', app, { 'iam:PermissionsBoundary': team })).toBe(
+      'Allowed',
+    )
     expect(await asAdmin('iam:CreatePolicy', team)).toBe('Allowed')
     expect(await asAdmin('iam:AttachUserPolicy', BOB, { 'iam:PolicyARN': team })).toBe('Allowed')
     expect(await asAdmin('iam:TagUser', BOB, { 'aws:TagKeys': ['team'] })).toBe('Allowed')
