@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
-import { callerArn as callerArnOf } from '../shared/aws/caller.js'
+import { callerArn as callerArnOf, proveCaller, requestDigest } from '../shared/aws/caller.js'
 import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
@@ -111,6 +111,10 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
     store: () => wiring.store ?? createStore(storeConfig(), log(), aws()),
     lambda: () => createHubClients(1, aws()).lambda,
     callerArn: () => callerArnOf(createHubClients(1, aws()).sts),
+    asOperator: async (request) => {
+      const { arn, proof } = await proveCaller(createHubClients(1, aws()).sts, requestDigest(request))
+      return { actor: arn, event: { operator: { request, proof } } }
+    },
     operator: () => {
       const { config, runtime: r } = runtime()
       return { config, deps: r.operatorDeps(given) }

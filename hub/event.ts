@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { SweepRequest } from '../shared/app/org-sweep.js'
+import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
 import { namespace, userDecision } from '../shared/domain/records.js'
@@ -18,10 +19,11 @@ const scheduled = z.looseObject({
     .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'an ISO time such as 2026-11-25T06:00:00Z'),
 })
 
-/** A sweep started by hand (console test event, `aws lambda invoke`). */
-const manual = z
+/** A sweep an operator starts (`sweep` with `HUB_FUNCTION_NAME`). */
+const sweepRequest = z
   .object({
-    mode: z.enum(MODES).optional(),
+    action: z.literal('sweep'),
+    mode: z.enum(MODES),
     accounts: z.array(accountIdSchema).min(1).optional(),
     /** Lets an intended large change through the blast-radius brake. */
     confirmLargeChange: z.boolean().optional(),
@@ -29,8 +31,6 @@ const manual = z
     full: z.boolean().optional(),
   })
   .strict()
-
-export type ManualEvent = z.infer<typeof manual>
 
 /**
  * Sent by the hub to itself when an invocation runs out of time. It names only the sweep: the accounts
@@ -47,25 +47,30 @@ const continuation = z
 
 export type ContinuationEvent = z.infer<typeof continuation>
 
-/**
- * An operator's release, carried out by the hub (the only writer of denies in a deployed organization).
- * `requestedBy` is the operator's ARN as the CLI read it; CloudTrail records who invoked the function.
- */
-const release = z
+/** An operator's release, carried out by the hub (the only writer of denies in a deployed organization). */
+const releaseRequest = z
   .object({
-    release: z
-      .object({
-        accountId: accountIdSchema,
-        userName: iamUserNameSchema,
-        services: z.array(namespace).min(1),
-        reason: z.string().max(1000),
-        requestedBy: z.string().min(1).max(2048),
-      })
-      .strict(),
+    action: z.literal('release'),
+    accountId: accountIdSchema,
+    userName: iamUserNameSchema,
+    services: z.array(namespace).min(1),
+    reason: z.string().max(1000),
   })
   .strict()
 
-export type ReleaseEvent = z.infer<typeof release>
+export const operatorRequest = z.discriminatedUnion('action', [sweepRequest, releaseRequest])
+export type OperatorRequest = z.infer<typeof operatorRequest>
+
+/**
+ * What an operator sends: the request, and the proof of who they are (see shared/aws/caller.ts). The hub
+ * records the operator STS names, never one the request declares; a plain invocation carries no
+ * operator's request at all, so whoever may invoke the function cannot act as an operator.
+ */
+const operator = z
+  .object({ operator: z.object({ request: operatorRequest, proof: callerProof }).strict() })
+  .strict()
+
+export type OperatorEvent = z.infer<typeof operator>
 
 /** What the hub answers a release with; the CLI parses the reply with it. */
 export const releaseReply = z.object({
@@ -75,60 +80,72 @@ export const releaseReply = z.object({
 })
 
 /** Every event the hub accepts, as those who send one build it. */
-export type HubEvent = ManualEvent | ContinuationEvent | ReleaseEvent
+export type HubEvent = ContinuationEvent | OperatorEvent
 
 /** What the hub function is asked to do. */
 export type HubRequest =
   | { kind: 'sweep'; sweep: SweepRequest }
-  | { kind: 'release'; release: ReleaseEvent['release'] }
+  | { kind: 'operator'; request: OperatorRequest; proof: CallerProof; digest: string }
 
-/** Sorts any accepted event into a sweep or a release; anything else fails naming the field. */
-export function parseHubEvent(event: unknown, config: HubConfig, requestId?: string): HubRequest {
-  if (typeof event === 'object' && event !== null && 'release' in event) {
-    const parsed = parseWith(release, event, 'release event').release
-    if (config.mode === 'plan')
-      throw new ConfigError('release: refused, the hub runs with SWEEP_MODE=plan and a release writes')
-    return { kind: 'release', release: parsed }
+/** Sorts any accepted event into a sweep or an operator's request; anything else fails naming the field. */
+export function parseHubEvent(event: unknown, config: HubConfig): HubRequest {
+  const has = (key: string) => typeof event === 'object' && event !== null && key in event
+  if (has('operator')) {
+    const parsed = parseWith(operator, event, 'operator event').operator
+    // The digest of the request exactly as it came: the proof was signed over it.
+    const digest = requestDigest((event as { operator: { request: unknown } }).operator.request)
+    refuseAboveCeiling(parsed.request, config)
+    return { kind: 'operator', request: parsed.request, proof: parsed.proof, digest }
   }
-  const sweep = parseEvent(event, config, requestId)
-  // Plan is a ceiling: whoever can invoke the function cannot start what its configuration rules out.
-  if (sweep.kind === 'new' && sweep.mode === 'enforce' && config.mode === 'plan')
+  if (has('continuation')) {
+    const { continuation: c } = parseWith(continuation, event, 'continuation event')
+    return { kind: 'sweep', sweep: { kind: 'continuation', sweepId: c.sweepId, hop: c.hop } }
+  }
+  if (has('source')) {
+    const e = parseWith(scheduled, event, 'scheduled event')
+    return {
+      kind: 'sweep',
+      sweep: {
+        kind: 'new',
+        mode: config.mode,
+        trigger: 'schedule',
+        sweepId: `sched-${e.time.replace(/[-:]/g, '')}-${e.id.slice(0, 8)}`,
+      },
+    }
+  }
+  throw new ConfigError(
+    'event: not one the hub accepts: a scheduled event, a continuation, or an operator request with its caller proof (the CLI sends these; see the README)',
+  )
+}
+
+/** Plan is a ceiling: whoever can invoke the function cannot start what its configuration rules out. */
+function refuseAboveCeiling(request: OperatorRequest, config: HubConfig): void {
+  if (config.mode !== 'plan') return
+  if (request.action === 'release')
+    throw new ConfigError('release: refused, the hub runs with SWEEP_MODE=plan and a release writes')
+  if (request.mode === 'enforce')
     throw new ConfigError('mode: enforce is refused, the hub runs with SWEEP_MODE=plan')
-  return { kind: 'sweep', sweep }
+}
+
+/** A sweep an operator started: its id comes from Lambda's request id, the same on every retry. */
+export function operatorSweep(
+  request: Extract<OperatorRequest, { action: 'sweep' }>,
+  requestedBy: string,
+  requestId: string,
+): SweepRequest {
+  return {
+    kind: 'new',
+    mode: request.mode,
+    trigger: 'operator',
+    requestedBy,
+    sweepId: manualSweepId(requestId),
+    ...(request.accounts ? { accounts: request.accounts } : {}),
+    ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
+    ...(request.full ? { fullReads: true } : {}),
+  }
 }
 
 /** A manual sweep's id, from Lambda's request id: the same on every retry of the invocation. */
 export function manualSweepId(requestId: string): string {
   return `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}`
-}
-
-/**
- * Turns any accepted event into a sweep request; anything else fails naming the field. `requestId` is
- * Lambda's request id, the same on every retry of an asynchronous invocation: a retried manual sweep
- * resumes the sweep it started rather than starting another.
- */
-export function parseEvent(event: unknown, config: HubConfig, requestId?: string): SweepRequest {
-  if (typeof event === 'object' && event !== null && 'continuation' in event) {
-    const { continuation: c } = parseWith(continuation, event, 'continuation event')
-    return { kind: 'continuation', sweepId: c.sweepId, hop: c.hop }
-  }
-  if (typeof event === 'object' && event !== null && 'source' in event) {
-    const e = parseWith(scheduled, event, 'scheduled event')
-    return {
-      kind: 'new',
-      mode: config.mode,
-      trigger: 'schedule',
-      sweepId: `sched-${e.time.replace(/[-:]/g, '')}-${e.id.slice(0, 8)}`,
-    }
-  }
-  const e = parseWith(manual, event ?? {}, 'manual event')
-  return {
-    kind: 'new',
-    mode: e.mode ?? config.mode,
-    trigger: 'manual',
-    ...(requestId ? { sweepId: manualSweepId(requestId) } : {}),
-    ...(e.accounts ? { accounts: e.accounts } : {}),
-    ...(e.confirmLargeChange ? { confirmLargeChange: true } : {}),
-    ...(e.full ? { fullReads: true } : {}),
-  }
 }

@@ -1,11 +1,12 @@
 import { type ReleaseResult, releaseDeny } from '../shared/app/operator.js'
-import { runSweep, type SweepReport } from '../shared/app/org-sweep.js'
+import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
+import { matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
-import { type ContinuationEvent, parseHubEvent } from './event.js'
+import { type ContinuationEvent, type HubRequest, operatorSweep, parseHubEvent } from './event.js'
 import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
 
 /** The part of Lambda's context object the hub uses. */
@@ -32,9 +33,12 @@ function setup() {
   return cached
 }
 
-/** Scheduled, manual and continuation events run the same sweep; an operator's release is carried out. */
+/**
+ * Scheduled and continuation events run a sweep; an operator's request (a sweep, a release) is carried
+ * out once STS has named the operator who signed it.
+ */
 export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport | ReleaseResult> {
-  const { config, runtime, notifier } = setup()
+  const { config, runtime } = setup()
   const budget = context.getRemainingTimeInMillis()
   // A threshold not below the timeout would hand every sweep on before it swept anything, for ever.
   if (budget <= config.continuationThresholdMs) {
@@ -42,13 +46,32 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
       `CONTINUATION_THRESHOLD_MS (${config.continuationThresholdMs}) must be below the function's timeout (${Math.round(budget / 1000)} s left at the start)`,
     )
   }
-  const request = parseHubEvent(event, config, context.awsRequestId)
-  if (request.kind === 'release') {
-    const { requestedBy, ...rest } = request.release
-    // Through the hub, the caller is the hub's role: the operator who asked is named, and the hub beside.
-    const actor = `${requestedBy} (through ${await runtime.caller()})`
-    return releaseDeny(runtime.operatorDeps(), config, { ...rest, enforce: true, actor })
-  }
+  const request = parseHubEvent(event, config)
+  if (request.kind === 'sweep') return sweep(context, request.sweep)
+  const actor = await operatorOf(runtime, config, request)
+  if (request.request.action === 'sweep')
+    return sweep(context, operatorSweep(request.request, actor, context.awsRequestId))
+  const { action: _, ...release } = request.request
+  return releaseDeny(runtime.operatorDeps(), config, { ...release, enforce: true, actor })
+}
+
+/**
+ * The operator behind a request, as STS names the signer of its proof; refused unless OPERATOR_ARNS
+ * admits them. The proof holds a session token: it is never logged.
+ */
+async function operatorOf(
+  runtime: Runtime,
+  config: HubConfig,
+  request: Extract<HubRequest, { kind: 'operator' }>,
+): Promise<string> {
+  const arn = await verifiedCaller(runtime.clients.sts, request.proof, request.digest)
+  if (!matchesAny(arn, config.operatorArns))
+    throw new OperatorAuthError(`${arn} is not an operator of this hub (OPERATOR_ARNS)`)
+  return arn
+}
+
+async function sweep(context: LambdaContext, request: SweepRequest): Promise<SweepReport> {
+  const { config, runtime, notifier } = setup()
   const deps = runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
     modeCeiling: config.mode,
@@ -60,5 +83,5 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
       await startInHub(runtime.clients.lambda, context.invokedFunctionArn, payload)
     },
   })
-  return runSweep(deps, config, request.sweep)
+  return runSweep(deps, config, request)
 }

@@ -137,7 +137,13 @@ export const SETTINGS: readonly Setting[] = [
     env: 'HUB_FUNCTION_NAME',
     flag: 'hub-function',
     kind: 'string',
-    help: 'CLI: the deployed hub function; enforce sweeps and releases are then carried out by it',
+    help: 'CLI: the deployed hub function; sweeps and releases are then carried out by it, for the operator STS names',
+  },
+  {
+    key: 'operatorArns',
+    env: 'OPERATOR_ARNS',
+    kind: 'list',
+    help: "hub: comma-separated ARN patterns (`*` for any run) of the operators whose requests it carries out, matched against the caller STS names from the request's signed proof (the stack sets the operator role's sessions); none: no operator requests",
   },
   {
     key: 'maxInvocations',

@@ -119,6 +119,20 @@ export const hubConfigFields = engineConfigSchema
       .string()
       .regex(/^[\w:.-]{1,170}$/, 'a Lambda function name or ARN')
       .optional(),
+    /**
+     * Whose requests the hub carries out as an operator's: ARN patterns (`*` for any run) matched against
+     * the caller STS names from the request's caller proof. None: the hub takes no operator requests.
+     */
+    operatorArns: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[\w-]*:(sts|iam)::\d{12}:[\w+=,.@/*-]+$/,
+            'an IAM or STS ARN pattern of one account',
+          ),
+      )
+      .default([]),
     /** Secrets Manager secret holding the Slack incoming-webhook URL; no digest when absent. */
     slackWebhookSecretArn: z
       .string()

@@ -5,6 +5,7 @@ import type { AwsTarget } from '../../shared/aws/clients.js'
 import type { Logger } from '../../shared/logger.js'
 import type { StateStore } from '../../shared/ports.js'
 import type { HubConfig, StoreConfig } from '../config.js'
+import type { OperatorEvent, OperatorRequest } from '../event.js'
 import type { Runtime } from '../runtime.js'
 
 export interface CliIo {
@@ -30,6 +31,8 @@ export interface CliContext {
   lambda: () => LambdaClient
   /** Who runs the command (sts:GetCallerIdentity), for the audit trail. */
   callerArn: () => Promise<string>
+  /** The request as the hub takes it from an operator: with the proof, signed by STS, of who sends it. */
+  asOperator: (request: OperatorRequest) => Promise<{ actor: string; event: OperatorEvent }>
   /** The configuration and the ports an operator action runs with. */
   operator: () => { config: HubConfig; deps: OperatorDeps }
   /** The configuration, the runtime and the ports a sweep run here runs with. */

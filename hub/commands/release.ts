@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
 import { askHub } from '../../shared/aws/hub-invoke.js'
-import { type ReleaseEvent, releaseReply } from '../event.js'
+import { type OperatorRequest, releaseReply } from '../event.js'
 import { accountId, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
@@ -28,16 +28,25 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
     .action(async (o: ReleaseFlags) => {
       const { config, deps } = cli.operator()
       const request = { accountId: o.account, userName: o.user, services: o.service, reason: o.reason }
-      const actor = await cli.callerArn()
-      // A deployed organization's denies are written by the hub alone: the release is its to carry out.
+      // A deployed organization's denies are written by the hub alone: the release is its to carry out,
+      // for the operator STS names from the request's signed proof.
       const result: ReleaseResult =
         config.hubFunctionName && o.enforce
-          ? await inHub(cli, config.hubFunctionName, { release: { ...request, requestedBy: actor } })
-          : await releaseDeny(deps, config, { ...request, enforce: o.enforce === true, actor })
+          ? await inHub(cli, config.hubFunctionName, { action: 'release', ...request })
+          : await releaseDeny(deps, config, {
+              ...request,
+              enforce: o.enforce === true,
+              actor: await cli.callerArn(),
+            })
       cli.print(o.json, result, () => out.releaseText(result))
     })
 }
 
-async function inHub(cli: CliContext, functionName: string, event: ReleaseEvent): Promise<ReleaseResult> {
+async function inHub(
+  cli: CliContext,
+  functionName: string,
+  request: OperatorRequest,
+): Promise<ReleaseResult> {
+  const { event } = await cli.asOperator(request)
   return askHub(cli.lambda(), { functionName, event, reply: releaseReply })
 }

@@ -4,7 +4,7 @@ import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { startInHub } from '../../shared/aws/hub-invoke.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
-import { type ManualEvent, manualSweepId } from '../event.js'
+import { manualSweepId } from '../event.js'
 import { slackNotifier } from '../runtime.js'
 import { accountIds, userName } from './args.js'
 import type { CliContext } from './context.js'
@@ -46,8 +46,9 @@ export function addSweepCommand(program: Command, cli: CliContext): void {
     .action(async (o: SweepFlags) => {
       if (o.user !== undefined) return previewOne(cli, o, o.user)
       const config = cli.hubConfig()
-      // An enforce sweep writes denies: in a deployed organization, only the hub does.
-      if (config.hubFunctionName && o.enforce) return startHubSweep(cli, o, config.hubFunctionName)
+      // A sweep writes denies and records: in a deployed organization, only the hub does, for an
+      // operator AWS names.
+      if (config.hubFunctionName) return startHubSweep(cli, o, config.hubFunctionName)
       return sweepHere(cli, o)
     })
 }
@@ -61,12 +62,14 @@ async function previewOne(cli: CliContext, o: SweepFlags, userName: string): Pro
 }
 
 async function startHubSweep(cli: CliContext, o: SweepFlags, functionName: string): Promise<void> {
-  const event: ManualEvent = {
-    mode: 'enforce',
+  const { event } = await cli.asOperator({
+    action: 'sweep',
+    mode: o.enforce ? 'enforce' : 'plan',
     ...(o.account ? { accounts: o.account } : {}),
     ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(o.full ? { full: true } : {}),
-  }
+  })
+  // Started asynchronously: the proof is good for 15 minutes, and Lambda starts it at once.
   const requestId = await startInHub(cli.lambda(), functionName, event)
   const sweepId = manualSweepId(requestId)
   cli.print(

@@ -55,6 +55,8 @@ export type SweepRequest =
       kind: 'new'
       mode: Mode
       trigger: string
+      /** The operator who asked, as AWS authenticated them. */
+      requestedBy?: string
       accounts?: string[]
       sweepId?: string
       confirmLargeChange?: boolean
@@ -351,6 +353,7 @@ async function begin(
     sweepId: request.sweepId ?? newSweepId(now),
     mode: request.mode,
     trigger: request.trigger,
+    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
     startedAt: now.toISOString(),
     status: 'running',
     accountCount: accounts.length,

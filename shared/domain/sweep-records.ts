@@ -64,6 +64,8 @@ const sweepBase = {
   sweepId: z.string(),
   mode,
   trigger: z.string(),
+  /** The operator who started it, as STS named them (sweeps started by an operator's request). */
+  requestedBy: z.string().optional(),
   startedAt: z.string(),
   /** How many accounts this sweep targets (the list itself is kept in rows of its own). */
   accountCount: z.number(),

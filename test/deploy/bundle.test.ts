@@ -5,9 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
+import { operatorArn, operatorEvent } from '../support/operator.js'
 import { startDynamoHarness } from '../support/org-harness.js'
 
-await startDynamoHarness(demoOrg())
+const h = await startDynamoHarness(demoOrg())
 let built: BundleResult
 beforeAll(async () => {
   built = await buildAll()
@@ -27,9 +28,10 @@ describe('npm run package', () => {
     }
   })
 
-  it('starts: the bundled handler sweeps the emulated organization', async () => {
+  it("starts: the bundled handler checks an operator's proof and sweeps the emulated organization", async () => {
     Object.assign(process.env, {
       ...hubTestEnv(),
+      OPERATOR_ARNS: operatorArn(DEMO_ACCOUNTS.management),
       LOG_LEVEL: 'silent',
     })
     const bundle = (await import(pathToFileURL(join(built.zipPath, '..', 'lambda', 'index.mjs')).href)) as {
@@ -39,8 +41,13 @@ describe('npm run package', () => {
       ) => Promise<{ status: string; summary?: { accountsSwept: number } }>
     }
     const report = await bundle.handler(
-      { mode: 'plan', accounts: [DEMO_ACCOUNTS.production] },
+      await operatorEvent(h.emulator, {
+        action: 'sweep',
+        mode: 'plan',
+        accounts: [DEMO_ACCOUNTS.production],
+      }),
       {
+        awsRequestId: 'bundle-start',
         invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:hub',
         getRemainingTimeInMillis: () => 900_000,
       },

@@ -3,7 +3,7 @@
  * the real wire protocols so that the real SDK clients, their pagination, retries and error parsing run
  * unchanged. Point the SDK at it with AWS_ENDPOINT_URL.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serviceCatalog } from './grants.js'
@@ -11,6 +11,7 @@ import { handleIam, IAM_WRITE_ACTIONS } from './iam-api.js'
 import type { EmAccount, EmState } from './model.js'
 import { handleOrganizations } from './organizations-api.js'
 import { type AccountSeed, buildState, type OrgSeed } from './seed.js'
+import { signatureHolds } from './sigv4.js'
 import { handleSts, STS_XMLNS } from './sts-api.js'
 import { AwsFault, IAM_XMLNS, xmlError, xmlResponse } from './wire.js'
 
@@ -69,6 +70,15 @@ export function credentialsFor(accountId: string): Credentials {
 
 interface Identity {
   account: EmAccount
+  /** The principal the keys belong to, when a test made one (else the account's administrator). */
+  arn?: string
+}
+
+/** Keys a test gave to a principal of its own: who they are, and the secret that signs with them. */
+interface Principal {
+  accountId: string
+  arn: string
+  secretAccessKey: string
 }
 
 export class Emulator {
@@ -80,6 +90,8 @@ export class Emulator {
   private readonly faults: Fault[] = []
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private readonly sessions = new Map<string, string>()
+  private readonly principals = new Map<string, Principal>()
+  private readonly sessionSecrets = new Map<string, string>()
   private server?: Server
   url = ''
 
@@ -116,6 +128,22 @@ export class Emulator {
     if (!account) throw new Error(`seed of account ${seed.id} built nothing`)
     this.state.accounts.set(seed.id, account)
     return account
+  }
+
+  /**
+   * Keys for a principal of the test's choosing (an operator's role session, a restricted user): STS
+   * GetCallerIdentity names `arn` for them, and only when they signed the request.
+   */
+  addPrincipal(accountId: string, arn: string): Credentials {
+    const accessKeyId = `ASIAPRN${randomBytes(6).toString('hex').toUpperCase()}`
+    const secretAccessKey = randomBytes(20).toString('base64')
+    this.principals.set(accessKeyId, { accountId, arn, secretAccessKey })
+    return { accessKeyId, secretAccessKey, sessionToken: randomBytes(16).toString('base64') }
+  }
+
+  private secretOf(accessKeyId: string): string | undefined {
+    if (accessKeyId.startsWith('AKIAEMU')) return credentialsFor('').secretAccessKey
+    return this.principals.get(accessKeyId)?.secretAccessKey ?? this.sessionSecrets.get(accessKeyId)
   }
 
   injectFault(fault: Fault): void {
@@ -155,11 +183,15 @@ export class Emulator {
     if (!match?.[1] || !match[2])
       throw new AwsFault('MissingAuthenticationToken', 'Request is missing Authentication Token')
     const keyId = match[1]
-    const accountId = this.sessions.get(keyId) ?? (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
+    const principal = this.principals.get(keyId)
+    const accountId =
+      principal?.accountId ??
+      this.sessions.get(keyId) ??
+      (keyId.startsWith('AKIAEMU') ? keyId.slice(7) : undefined)
     const account = accountId ? this.state.accounts.get(accountId) : undefined
     if (!account)
       throw new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.')
-    return { identity: { account }, service: match[2] }
+    return { identity: { account, ...(principal ? { arn: principal.arn } : {}) }, service: match[2] }
   }
 
   private overRateLimit(accountId: string): boolean {
@@ -236,6 +268,14 @@ export class Emulator {
           }
         }
       } else {
+        if (service === 'sts' && action === 'GetCallerIdentity') {
+          if (!(await signatureHolds(req, body, (key) => this.secretOf(key))))
+            throw new AwsFault(
+              'SignatureDoesNotMatch',
+              'The request signature we calculated does not match the signature you provided.',
+              403,
+            )
+        }
         reply = this.dispatch(service, action, params, body, who.identity, catalog)
       }
     } catch (error) {
@@ -293,10 +333,12 @@ export class Emulator {
           {
             state: this.state,
             callerAccountId: identity.account.id,
+            ...(identity.arn ? { callerArn: identity.arn } : {}),
             spokeRoleName: this.options.spokeRoleName ?? EMULATOR_SPOKE_ROLE,
             externalId: this.options.externalId ?? EMULATOR_EXTERNAL_ID,
-            issueSession: (keyId, accountId) => {
+            issueSession: (keyId, accountId, secret) => {
               this.sessions.set(keyId, accountId)
+              this.sessionSecrets.set(keyId, secret)
             },
           },
           action,

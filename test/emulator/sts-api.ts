@@ -8,10 +8,12 @@ export const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/'
 export interface StsContext {
   state: EmState
   callerAccountId: string
+  /** The caller's ARN when its keys belong to a principal a test made. */
+  callerArn?: string
   spokeRoleName: string
   externalId: string
   /** Records the new session so that later requests signed with it act in the target account. */
-  issueSession: (accessKeyId: string, accountId: string) => void
+  issueSession: (accessKeyId: string, accountId: string, secretAccessKey: string) => void
 }
 
 export function handleSts(ctx: StsContext, action: string, p: Params): object {
@@ -20,7 +22,7 @@ export function handleSts(ctx: StsContext, action: string, p: Params): object {
     return {
       UserId: `AIDAEMU${ctx.callerAccountId}`,
       Account: ctx.callerAccountId,
-      Arn: `arn:aws:iam::${ctx.callerAccountId}:user/administrator`,
+      Arn: ctx.callerArn ?? `arn:aws:iam::${ctx.callerAccountId}:user/administrator`,
     }
   }
   if (action !== 'AssumeRole') throw new AwsFault('InvalidAction', `Could not find operation ${action}`)
@@ -49,11 +51,12 @@ export function handleSts(ctx: StsContext, action: string, p: Params): object {
   if (p.get('ExternalId') !== ctx.externalId) throw denied()
 
   const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`
-  ctx.issueSession(accessKeyId, target.id)
+  const secretAccessKey = randomBytes(20).toString('base64')
+  ctx.issueSession(accessKeyId, target.id, secretAccessKey)
   return {
     Credentials: {
       AccessKeyId: accessKeyId,
-      SecretAccessKey: randomBytes(20).toString('base64'),
+      SecretAccessKey: secretAccessKey,
       SessionToken: randomBytes(32).toString('base64'),
       Expiration: new Date(Date.now() + duration * 1000),
     },

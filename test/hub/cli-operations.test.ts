@@ -27,7 +27,13 @@ async function givenDemoOrg(terminal?: Terminal, store: 'memory' | 'dynamo' = 'm
 describe('the command-line tool, as operators expect', () => {
   it('with HUB_FUNCTION_NAME, the hub carries out enforce sweeps and releases, and the operator is named', async () => {
     const { h, env } = await givenDemoOrg(undefined, 'dynamo')
-    Object.assign(process.env, hubTestEnv(), { LOG_LEVEL: 'silent', SWEEP_MODE: 'enforce' })
+    // The CLI here signs with the management account's administrator keys: the hub's one operator.
+    const operators = `arn:aws:iam::${DEMO_ACCOUNTS.management}:user/administrator`
+    Object.assign(process.env, hubTestEnv(), {
+      LOG_LEVEL: 'silent',
+      SWEEP_MODE: 'enforce',
+      OPERATOR_ARNS: operators,
+    })
     const context = (awsRequestId: string) => ({
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
       awsRequestId,
@@ -47,15 +53,24 @@ describe('the command-line tool, as operators expect', () => {
     expect(started.code).toBe(0)
     const { sweepId } = JSON.parse(started.stdout) as { sweepId: string }
     const invocation = must(h.emulator.invocations.at(-1), 'the invocation')
+    // The request, and the proof of who sends it: the signed headers of an STS GetCallerIdentity.
     expect(invocation.payload).toEqual({
-      mode: 'enforce',
-      accounts: [DEMO_ACCOUNTS.production],
-      confirmLargeChange: true,
+      operator: {
+        request: {
+          action: 'sweep',
+          mode: 'enforce',
+          accounts: [DEMO_ACCOUNTS.production],
+          confirmLargeChange: true,
+        },
+        proof: { headers: expect.objectContaining({ authorization: expect.stringContaining('Signature=') }) },
+      },
     })
     expect(sweepId).toBe(`manual-${invocation.requestId}`)
     await handler(invocation.payload, context(invocation.requestId)) // what Lambda runs
     const sweep = JSON.parse((await cli('audit', 'sweep', sweepId, '--json')).stdout)
-    expect(sweep).toMatchObject({ sweep: { status: 'completed', accountsSwept: 1 } })
+    expect(sweep).toMatchObject({
+      sweep: { status: 'completed', accountsSwept: 1, trigger: 'operator', requestedBy: operators },
+    })
 
     const released = await cli(
       'release',
@@ -73,7 +88,7 @@ describe('the command-line tool, as operators expect', () => {
     expect(released.code).toBe(0)
     expect(JSON.parse(released.stdout)).toMatchObject({
       mode: 'enforce',
-      actor: expect.stringMatching(/user\/administrator \(through arn:aws:iam::/),
+      actor: operators,
       decision: { status: 'released', removed: [expect.objectContaining({ namespace: 'ec2' })] },
     })
     const refused = await cli(

@@ -87,22 +87,27 @@ describe('configuration', () => {
 
   it('takes SWEEP_MODE=plan as a ceiling: no event starts an enforce sweep or a release', () => {
     const plan = loadHubConfig(base)
-    expect(() => parseHubEvent({ mode: 'enforce', confirmLargeChange: true }, plan)).toThrow(
+    const asOperator = (request: Record<string, unknown>) => ({
+      operator: { request, proof: { headers: {} } },
+    })
+    const enforceSweep = asOperator({ action: 'sweep', mode: 'enforce', confirmLargeChange: true })
+    expect(() => parseHubEvent(enforceSweep, plan)).toThrow(
       /mode: enforce is refused, the hub runs with SWEEP_MODE=plan/,
     )
-    const release = {
-      release: {
-        accountId: '222222222222',
-        userName: 'bob',
-        services: ['ec2'],
-        reason: 'needed',
-        requestedBy: 'arn:aws:iam::111111111111:user/op',
-      },
-    }
+    const release = asOperator({
+      action: 'release',
+      accountId: '222222222222',
+      userName: 'bob',
+      services: ['ec2'],
+      reason: 'needed',
+    })
     expect(() => parseHubEvent(release, plan)).toThrow(/release: refused, the hub runs with SWEEP_MODE=plan/)
-    expect(parseHubEvent({ mode: 'plan' }, plan)).toMatchObject({ kind: 'sweep', sweep: { mode: 'plan' } })
+    expect(parseHubEvent(asOperator({ action: 'sweep', mode: 'plan' }), plan)).toMatchObject({
+      kind: 'operator',
+      request: { mode: 'plan' },
+    })
     const enforce = loadHubConfig({ ...base, SWEEP_MODE: 'enforce' })
-    expect(parseHubEvent({ mode: 'enforce' }, enforce)).toMatchObject({ sweep: { mode: 'enforce' } })
-    expect(parseHubEvent(release, enforce)).toMatchObject({ kind: 'release' })
+    expect(parseHubEvent(enforceSweep, enforce)).toMatchObject({ request: { mode: 'enforce' } })
+    expect(parseHubEvent(release, enforce)).toMatchObject({ request: { action: 'release' } })
   })
 })

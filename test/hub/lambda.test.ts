@@ -1,9 +1,11 @@
 import { describe, expect, it, vi } from 'vitest'
+import type { OperatorRequest } from '../../hub/event.js'
 import { handler as lambdaHandler } from '../../hub/lambda.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
 import type { CompletedSweep } from '../../shared/domain/records.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
+import { operatorArn, operatorEvent } from '../support/operator.js'
 import { startDynamoHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 
@@ -17,6 +19,7 @@ Object.assign(process.env, {
   ...hubTestEnv(),
   // Enforce, so that manual enforce sweeps are allowed (plan is a ceiling: test/hub/config.test.ts).
   SWEEP_MODE: 'enforce',
+  OPERATOR_ARNS: operatorArn(DEMO_ACCOUNTS.management, '*'),
   ACCOUNT_CONCURRENCY: '1',
   CONTINUATION_THRESHOLD_MS: '60000',
   ACCESS_ADVISOR_TIMEOUT_MS: '5000',
@@ -34,6 +37,9 @@ async function handler(event: unknown, ctx: Parameters<typeof lambdaHandler>[1])
   if (!('sweepId' in answer)) throw new Error('a sweep event was answered as a release')
   return answer
 }
+/** An operator's sweep request, signed as the CLI signs it. */
+const operatorSweep = (request: Omit<Extract<OperatorRequest, { action: 'sweep' }>, 'action'>) =>
+  operatorEvent(h.emulator, { action: 'sweep', ...request })
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub'
 let requests = 0
 /**
@@ -51,8 +57,9 @@ function context(accounts = Number.POSITIVE_INFINITY, awsRequestId = `request-${
 }
 
 describe('the Lambda handler', () => {
-  it('runs a manual plan sweep of chosen accounts and returns the summary', async () => {
-    const report = await handler({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }, context())
+  it("runs an operator's plan sweep of chosen accounts, recording who asked as STS names them", async () => {
+    const event = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
+    const report = await handler(event, context())
     expect(report).toMatchObject({
       mode: 'plan',
       status: 'completed',
@@ -61,10 +68,15 @@ describe('the Lambda handler', () => {
     })
     // The webhook URL came from Secrets Manager.
     expect(JSON.stringify(slack.messages.at(-1))).toContain(report.sweepId)
+    expect(await h.store.sweeps.get(report.sweepId)).toMatchObject({
+      trigger: 'operator',
+      requestedBy: operatorArn(DEMO_ACCOUNTS.management),
+    })
   })
 
   it("publishes each completed sweep's metrics once, with the IAM calls it made", async () => {
-    const report = await handler({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }, context())
+    const event = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
+    const report = await handler(event, context())
     const mine = published.filter((s) => s.sweepId === report.sweepId)
     expect(mine).toEqual([report.summary])
     expect(mine[0]?.iamCalls).toBeGreaterThan(0)
@@ -72,10 +84,10 @@ describe('the Lambda handler', () => {
   })
 
   it('lets an operator confirm a large change with "confirmLargeChange": true, as the digest says', async () => {
-    const event = { mode: 'enforce', accounts: [DEMO_ACCOUNTS.development] }
-    const held = await handler(event, context())
+    const request = { mode: 'enforce' as const, accounts: [DEMO_ACCOUNTS.development] }
+    const held = await handler(await operatorSweep(request), context())
     expect(held.accounts[0]?.brake).toMatch(/would be newly/)
-    const confirmed = await handler({ ...event, confirmLargeChange: true }, context())
+    const confirmed = await handler(await operatorSweep({ ...request, confirmLargeChange: true }), context())
     expect(confirmed.accounts[0]).toMatchObject({
       outcome: 'swept',
       counts: { enforced: expect.any(Number) },
@@ -85,7 +97,7 @@ describe('the Lambda handler', () => {
 
   it('continues in a fresh asynchronous invocation when time runs short', async () => {
     // Time runs short inside the second account: it stops at a user boundary and is carried on.
-    const first = await handler({ mode: 'plan' }, context(1))
+    const first = await handler(await operatorSweep({ mode: 'plan' }), context(1))
     expect(first.status).toBe('continued')
     expect(first.accounts).toHaveLength(1)
     expect(first.deferred).toBe(3)
@@ -115,8 +127,8 @@ describe('the Lambda handler', () => {
     expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
   })
 
-  it('resumes the same sweep when Lambda retries a manual asynchronous invocation', async () => {
-    const event = { mode: 'plan', accounts: [DEMO_ACCOUNTS.production] }
+  it("resumes the same sweep when Lambda retries an operator's asynchronous invocation", async () => {
+    const event = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
     const first = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
     const retry = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
     expect(first.sweepId).toBe('manual-retried-request')
@@ -125,17 +137,42 @@ describe('the Lambda handler', () => {
 
   it('refuses a CONTINUATION_THRESHOLD_MS not below the time the invocation has', async () => {
     const ctx = { ...context(), getRemainingTimeInMillis: () => 50_000 }
-    await expect(handler({ mode: 'plan' }, ctx)).rejects.toThrow(
+    await expect(handler(await operatorSweep({ mode: 'plan' }), ctx)).rejects.toThrow(
       /CONTINUATION_THRESHOLD_MS \(60000\) must be below the function's timeout/,
     )
   })
 
   it.each([
-    [{ mode: 'apply' }, /mode/],
-    [{ accounts: ['12345'] }, /accounts\.0: a 12-digit AWS account id/],
-    [{ accounts: [] }, /accounts/],
-    [{ mode: 'plan', force: true }, /force/],
-    [{ mode: 'enforce', confirmLargeChange: 'yes' }, /confirmLargeChange/],
+    [{ mode: 'plan' }, /event: not one the hub accepts/],
+    [
+      { release: { accountId: '222222222222', userName: 'bob', services: ['ec2'] } },
+      /not one the hub accepts/,
+    ],
+    [asRequest({ action: 'sweep', mode: 'apply' }), /operator.request.mode/],
+    [
+      asRequest({ action: 'sweep', mode: 'plan', accounts: ['12345'] }),
+      /accounts\.0: a 12-digit AWS account id/,
+    ],
+    [asRequest({ action: 'sweep', mode: 'plan', accounts: [] }), /accounts/],
+    [asRequest({ action: 'sweep', mode: 'plan', force: true }), /force/],
+    [asRequest({ action: 'sweep', mode: 'enforce', confirmLargeChange: 'yes' }), /confirmLargeChange/],
+    [
+      asRequest({ action: 'release', accountId: '222222222222', userName: 'bob' }),
+      /operator.request.services/,
+    ],
+    // Who asked is what STS says, never what the request declares.
+    [
+      asRequest({
+        action: 'release',
+        accountId: '222222222222',
+        userName: 'bob',
+        services: ['ec2'],
+        reason: '',
+        requestedBy: 'arn:aws:iam::111111111111:user/someone-else',
+      }),
+      /Unrecognized key/,
+    ],
+    [{ operator: { request: { action: 'sweep', mode: 'plan' } } }, /operator.proof/],
     [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
     [
       {
@@ -158,22 +195,38 @@ describe('the Lambda handler', () => {
     [{ continuation: { sweepId: 'x' } }, /continuation.hop/],
     [{ continuation: { sweepId: 'x', hop: 1, accounts: ['111111111111'] } }, /accounts/],
     [{ continuation: { sweepId: 'nope', hop: 1 } }, /no sweep nope/],
-    [{ mode: 'plan', accounts: ['999999999999'] }, /999999999999 not an active/],
-    [{ release: { accountId: '222222222222', userName: 'bob' } }, /release event: release.services/],
-    [
-      {
-        release: {
-          accountId: '222222222222',
-          userName: 'bob',
-          services: ['ec2'],
-          reason: '',
-          requestedBy: 'x',
-          enforce: false,
-        },
-      },
-      /release event: release: Unrecognized key/,
-    ],
   ])('rejects %j naming what is wrong', async (event, message) => {
     await expect(handler(event, context())).rejects.toThrow(message)
   })
+
+  it('rejects a request for an account outside the organization, once the operator is known', async () => {
+    const event = await operatorSweep({ mode: 'plan', accounts: ['999999999999'] })
+    await expect(handler(event, context())).rejects.toThrow(/999999999999 not an active/)
+  })
+
+  it('carries out nothing for a caller who is no operator, whatever they can invoke', async () => {
+    const restricted = `arn:aws:iam::${DEMO_ACCOUNTS.management}:user/mallory`
+    const event = await operatorEvent(h.emulator, { action: 'sweep', mode: 'plan' }, restricted)
+    const sweeps = (await h.store.sweeps.recent(50)).length
+    await expect(handler(event, context())).rejects.toThrow(
+      `${restricted} is not an operator of this hub (OPERATOR_ARNS)`,
+    )
+    expect((await h.store.sweeps.recent(50)).length).toBe(sweeps)
+  })
+
+  it("refuses an operator's proof carried over to another request", async () => {
+    const signed = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
+    const widened = {
+      operator: {
+        ...signed.operator,
+        request: { action: 'sweep', mode: 'enforce', confirmLargeChange: true },
+      },
+    }
+    await expect(handler(widened, context())).rejects.toThrow(/not signed for this request/)
+  })
 })
+
+/** An operator event around `request`, with a proof that is never checked (the request fails first). */
+function asRequest(request: Record<string, unknown>) {
+  return { operator: { request, proof: { headers: {} } } }
+}
