@@ -1,9 +1,10 @@
 import { z } from 'zod'
+import { rollbackResult } from '../shared/app/operator.js'
 import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { namespace, userDecision } from '../shared/domain/records.js'
+import { exemption, namespace, userDecision } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
@@ -58,7 +59,45 @@ const releaseRequest = z
   })
   .strict()
 
-export const operatorRequest = z.discriminatedUnion('action', [sweepRequest, releaseRequest])
+/** A temporary exemption of a user, or of some of their services (`exempt`). */
+const exemptRequest = z
+  .object({
+    action: z.literal('exempt'),
+    accountId: accountIdSchema,
+    userName: iamUserNameSchema,
+    services: z.array(namespace).min(1).optional(),
+    days: z.number().int().min(1).max(365),
+    reason: z.string().max(1000),
+  })
+  .strict()
+
+/** An exemption lifted before its end (`exemptions revoke`). */
+const revokeRequest = z
+  .object({
+    action: z.literal('revoke'),
+    accountId: accountIdSchema,
+    userName: iamUserNameSchema,
+    service: namespace.optional(),
+  })
+  .strict()
+
+/** The project's policies removed from a user or a whole account, and an exemption recorded (`rollback`). */
+const rollbackRequest = z
+  .object({
+    action: z.literal('rollback'),
+    accountId: accountIdSchema,
+    userName: iamUserNameSchema.optional(),
+    exemptUntil: z.iso.datetime().optional(),
+  })
+  .strict()
+
+export const operatorRequest = z.discriminatedUnion('action', [
+  sweepRequest,
+  releaseRequest,
+  exemptRequest,
+  revokeRequest,
+  rollbackRequest,
+])
 export type OperatorRequest = z.infer<typeof operatorRequest>
 
 /**
@@ -78,6 +117,12 @@ export const releaseReply = z.object({
   mode: z.enum(MODES),
   decision: userDecision,
 })
+
+/** What the hub answers an exemption granted or revoked with: the exemption rows. */
+export const exemptionsReply = z.array(exemption)
+
+/** What the hub answers a rollback with: per user, what was removed. */
+export const rollbackReply = z.array(rollbackResult)
 
 /** Every event the hub accepts, as those who send one build it. */
 export type HubEvent = ContinuationEvent | OperatorEvent
@@ -118,12 +163,13 @@ export function parseHubEvent(event: unknown, config: HubConfig): HubRequest {
   )
 }
 
-/** Plan is a ceiling: whoever can invoke the function cannot start what its configuration rules out. */
+/**
+ * Plan is a ceiling: no request starts an enforce sweep while the configuration says plan. A release or a
+ * rollback only lifts the project's denies, so an operator may still make one (a freeze is when they may
+ * be needed, and the README's removal rolls back after switching to plan).
+ */
 function refuseAboveCeiling(request: OperatorRequest, config: HubConfig): void {
-  if (config.mode !== 'plan') return
-  if (request.action === 'release')
-    throw new ConfigError('release: refused, the hub runs with SWEEP_MODE=plan and a release writes')
-  if (request.mode === 'enforce')
+  if (config.mode === 'plan' && request.action === 'sweep' && request.mode === 'enforce')
     throw new ConfigError('mode: enforce is refused, the hub runs with SWEEP_MODE=plan')
 }
 

@@ -1,12 +1,20 @@
-import { type ReleaseResult, releaseDeny } from '../shared/app/operator.js'
+import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
+import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
 import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
 import { matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
+import type { Exemption } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
-import { type ContinuationEvent, type HubRequest, operatorSweep, parseHubEvent } from './event.js'
+import {
+  type ContinuationEvent,
+  type HubRequest,
+  type OperatorRequest,
+  operatorSweep,
+  parseHubEvent,
+} from './event.js'
 import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
 
 /** The part of Lambda's context object the hub uses. */
@@ -33,11 +41,14 @@ function setup() {
   return cached
 }
 
+/** What the hub answers: a sweep's report, or what an operator's request did. */
+export type HubReply = SweepReport | ReleaseResult | Exemption[] | RollbackResult[]
+
 /**
  * Scheduled and continuation events run a sweep; an operator's request (a sweep, a release) is carried
  * out once STS has named the operator who signed it.
  */
-export async function handler(event: unknown, context: LambdaContext): Promise<SweepReport | ReleaseResult> {
+export async function handler(event: unknown, context: LambdaContext): Promise<HubReply> {
   const { config, runtime } = setup()
   const budget = context.getRemainingTimeInMillis()
   // A threshold not below the timeout would hand every sweep on before it swept anything, for ever.
@@ -49,10 +60,39 @@ export async function handler(event: unknown, context: LambdaContext): Promise<S
   const request = parseHubEvent(event, config)
   if (request.kind === 'sweep') return sweep(context, request.sweep)
   const actor = await operatorOf(runtime, config, request)
-  if (request.request.action === 'sweep')
-    return sweep(context, operatorSweep(request.request, actor, context.awsRequestId))
-  const { action: _, ...release } = request.request
-  return releaseDeny(runtime.operatorDeps(), config, { ...release, enforce: true, actor })
+  return carryOut(request.request, actor, context)
+}
+
+/** An operator's request, carried out for `actor` as AWS named them. */
+async function carryOut(request: OperatorRequest, actor: string, context: LambdaContext) {
+  const { config, runtime } = setup()
+  const deps = runtime.operatorDeps()
+  const now = deps.now()
+  switch (request.action) {
+    case 'sweep':
+      return sweep(context, operatorSweep(request, actor, context.awsRequestId))
+    case 'release': {
+      const { action: _, ...release } = request
+      return releaseDeny(deps, config, { ...release, enforce: true, actor })
+    }
+    case 'exempt': {
+      const { action: _, services, ...grant } = request
+      return addExemption(deps.store, { ...grant, ...(services ? { services } : {}), now, actor })
+    }
+    case 'revoke': {
+      const { action: _, service, ...what } = request
+      return revokeExemption(deps.store, { ...what, ...(service ? { service } : {}), now, actor })
+    }
+    case 'rollback': {
+      const { action: _, userName, exemptUntil, accountId } = request
+      return rollback(deps, config, {
+        accountId,
+        actor,
+        ...(userName !== undefined ? { userName } : {}),
+        ...(exemptUntil ? { exemptUntil } : {}),
+      })
+    }
+  }
 }
 
 /**

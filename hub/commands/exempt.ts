@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
 import { addExemption, listExemptions, revokeExemption } from '../../shared/app/exemptions.js'
+import { exemptionsReply } from '../event.js'
 import { accountId, int, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
+import { inHub } from './in-hub.js'
 
 export function addExemptCommand(program: Command, cli: CliContext): void {
   program
@@ -22,15 +24,17 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         reason: string
         json?: boolean
       }) => {
-        const exemptions = await addExemption(cli.store(), {
+        const grant = {
           accountId: o.account,
           userName: o.user,
           ...(o.service ? { services: o.service } : {}),
           days: o.days,
           reason: o.reason,
-          now: new Date(),
-          actor: await cli.callerArn(),
-        })
+        }
+        const hub = cli.hubConfig().hubFunctionName
+        const exemptions = hub
+          ? await inHub(cli, hub, { action: 'exempt', ...grant }, exemptionsReply)
+          : await addExemption(cli.store(), { ...grant, now: new Date(), actor: await cli.callerArn() })
         cli.print(
           o.json,
           exemptions,
@@ -64,13 +68,10 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
     .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
     .action(async (o: { account: string; user: string; service?: string }) => {
-      await revokeExemption(cli.store(), {
-        accountId: o.account,
-        userName: o.user,
-        ...(o.service ? { service: o.service } : {}),
-        now: new Date(),
-        actor: await cli.callerArn(),
-      })
+      const what = { accountId: o.account, userName: o.user, ...(o.service ? { service: o.service } : {}) }
+      const hub = cli.hubConfig().hubFunctionName
+      if (hub) await inHub(cli, hub, { action: 'revoke', ...what }, exemptionsReply)
+      else await revokeExemption(cli.store(), { ...what, now: new Date(), actor: await cli.callerArn() })
       cli.io.stdout(
         `revoked the exemption of ${o.user}${o.service ? ` from ${o.service}` : ''} in ${o.account}`,
       )

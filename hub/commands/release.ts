@@ -1,9 +1,9 @@
 import type { Command } from 'commander'
 import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
-import { askHub } from '../../shared/aws/hub-invoke.js'
-import { type OperatorRequest, releaseReply } from '../event.js'
+import { releaseReply } from '../event.js'
 import { accountId, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
+import { inHub } from './in-hub.js'
 import * as out from './output.js'
 
 interface ReleaseFlags {
@@ -32,7 +32,7 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
       // for the operator STS names from the request's signed proof.
       const result: ReleaseResult =
         config.hubFunctionName && o.enforce
-          ? await inHub(cli, config.hubFunctionName, { action: 'release', ...request })
+          ? await inHub(cli, config.hubFunctionName, { action: 'release', ...request }, releaseReply)
           : await releaseDeny(deps, config, {
               ...request,
               enforce: o.enforce === true,
@@ -40,13 +40,4 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
             })
       cli.print(o.json, result, () => out.releaseText(result))
     })
-}
-
-async function inHub(
-  cli: CliContext,
-  functionName: string,
-  request: OperatorRequest,
-): Promise<ReleaseResult> {
-  const { event } = await cli.asOperator(request)
-  return askHub(cli.lambda(), { functionName, event, reply: releaseReply })
 }

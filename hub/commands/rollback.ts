@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import { rollback } from '../../shared/app/operator.js'
 import { ConfigError } from '../../shared/errors.js'
+import { rollbackReply } from '../event.js'
 import { accountId, isoDate, userName } from './args.js'
 import type { CliContext } from './context.js'
+import { inHub } from './in-hub.js'
 import * as out from './output.js'
 
 export function addRollbackCommand(program: Command, cli: CliContext): void {
@@ -38,12 +40,19 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
           if (!confirmed) throw new ConfigError('yes: not confirmed; nothing was changed')
         }
         const { config, deps } = cli.operator()
-        const results = await rollback(deps, config, {
+        const target = {
           accountId: o.account,
           ...(o.user !== undefined ? { userName: o.user } : {}),
-          ...(o.dryRun ? { dryRun: true } : { actor: await cli.callerArn() }),
           ...(o.exemptUntil ? { exemptUntil: o.exemptUntil } : {}),
-        })
+        }
+        // A preview writes nothing and runs here; a rollback records, so the hub carries it out.
+        const hub = o.dryRun ? undefined : config.hubFunctionName
+        const results = hub
+          ? await inHub(cli, hub, { action: 'rollback', ...target }, rollbackReply)
+          : await rollback(deps, config, {
+              ...target,
+              ...(o.dryRun ? { dryRun: true } : { actor: await cli.callerArn() }),
+            })
         cli.print(
           o.json,
           { preview: o.dryRun === true, accountId: o.account, users: results },

@@ -2,6 +2,7 @@
  * An operator's actions in one account, each an intent carried through the same account pipeline as a
  * sweep: a one-user preview, a release, a rollback. The operator is named as AWS authenticated them.
  */
+import { z } from 'zod'
 import type { HubConfig } from '../config.js'
 import { UNTIL_LIFTED } from '../domain/exemption.js'
 import { type Intent, recordsDecision } from '../domain/plan/intent.js'
@@ -37,14 +38,15 @@ export interface ReleaseResult {
   decision: UserDecision
 }
 
-export interface RollbackResult {
-  userName: string
-  removedPolicies: string[]
+export const rollbackResult = z.object({
+  userName: z.string(),
+  removedPolicies: z.array(z.string()),
   /** Services no longer denied. */
-  released: string[]
+  released: z.array(z.string()),
   /** Services whose scheduled deny is dropped. */
-  cancelled: string[]
-}
+  cancelled: z.array(z.string()),
+})
+export type RollbackResult = z.infer<typeof rollbackResult>
 
 /**
  * Lifts denied services of one user on purpose, through the same pipeline as a sweep (render, write

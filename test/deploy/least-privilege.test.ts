@@ -364,11 +364,13 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
   const PARAMETER = `arn:aws:ssm:us-east-1:${HUB_ACCOUNT}:parameter/${STACK}/external-id`
   // What the CLI calls with the operator role: the hub's calls but its Slack secret (the CLI posts only
   // to a URL it is given); plus reading the ExternalId the README fetches with the AWS CLI.
+  // Of the table, reads only: what records, the hub carries out for the operator.
   const OPERATOR_REQUESTS: Record<string, string> = {
-    ...Object.fromEntries(
-      Object.entries(HUB_REQUESTS).filter(([a]) => a !== 'secretsmanager:GetSecretValue'),
-    ),
+    'organizations:ListAccounts': '*',
     'sts:AssumeRole': operatorSpoke,
+    'dynamodb:GetItem': TABLE_ARN,
+    'dynamodb:Query': `${TABLE_ARN}/index/status-index`,
+    'lambda:InvokeFunction': FUNCTION_ARN,
     'ssm:GetParameter': PARAMETER,
   }
   /** The IAM calls the CLI makes in a spoke account: reads, and removing the project's policies. */
@@ -564,6 +566,69 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
       expect(
         await verdict(operatorSpokePolicy, operatorSpoke, action, request.resource, request.context),
       ).toBe('Allowed')
+    }
+  })
+})
+
+describe("the state table's own policy: only the hub writes it", () => {
+  const table = resolve(
+    loadTemplate('hub/template.yaml').Resources.StateTable?.Properties,
+    HUB_VALUES,
+    {},
+  ) as {
+    ResourcePolicy: { PolicyDocument: unknown }
+  }
+  const tablePolicy = table.ResourcePolicy.PolicyDocument
+  const admin = `arn:aws:iam::${HUB_ACCOUNT}:role/Admin`
+  const operatorPolicy = rolePolicy(loadTemplate('hub/template.yaml'), 'OperatorRole', {
+    ...HUB_VALUES,
+    OperatorPrincipalArns: 'arn:aws:iam::111111111111:role/ops',
+    ExternalIdParameter: `/${STACK}/external-id`,
+  })
+  const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']
+
+  it.each(WRITES)('lets the hub function %s', async (action) => {
+    expect(
+      await verdict(
+        hubPolicy,
+        hubPrincipal,
+        action,
+        TABLE_ARN,
+        { ...INSIDE_HUB, 'aws:PrincipalArn': hubPrincipal },
+        tablePolicy,
+      ),
+    ).toBe('Allowed')
+  })
+
+  it.each(WRITES)(
+    'refuses %s to an administrator of the account and to the operator role',
+    async (action) => {
+      expect(
+        await verdict(ALLOW_ALL, admin, action, TABLE_ARN, { 'aws:PrincipalArn': admin }, tablePolicy),
+      ).toBe('ExplicitlyDenied')
+      const operator = { 'aws:PrincipalArn': operatorPrincipal }
+      expect(
+        await verdict(operatorPolicy, operatorPrincipal, action, TABLE_ARN, operator, tablePolicy),
+      ).not.toBe('Allowed')
+    },
+  )
+
+  it('still lets the operator read it, as the audit views do', async () => {
+    const operator = { 'aws:PrincipalArn': operatorPrincipal }
+    for (const action of ['dynamodb:GetItem', 'dynamodb:Query'])
+      expect(await verdict(operatorPolicy, operatorPrincipal, action, TABLE_ARN, operator, tablePolicy)).toBe(
+        'Allowed',
+      )
+  })
+
+  it('keeps its policy from being lifted first, except through CloudFormation', async () => {
+    const asAdmin = { 'aws:PrincipalArn': admin }
+    for (const action of ['dynamodb:DeleteResourcePolicy', 'dynamodb:PutResourcePolicy']) {
+      expect(await verdict(ALLOW_ALL, admin, action, TABLE_ARN, asAdmin, tablePolicy)).toBe(
+        'ExplicitlyDenied',
+      )
+      const viaStack = { ...asAdmin, 'aws:CalledVia': ['cloudformation.amazonaws.com'] }
+      expect(await verdict(ALLOW_ALL, admin, action, TABLE_ARN, viaStack, tablePolicy)).toBe('Allowed')
     }
   })
 })

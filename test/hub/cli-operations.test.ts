@@ -103,6 +103,26 @@ describe('the command-line tool, as operators expect', () => {
     )
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/least-privilege-hub: user: no IAM user nobody/)
+
+    // Exemptions and rollbacks record: the hub carries them out too, for the operator STS names.
+    const invokes = h.emulator.count({ action: 'Invoke' })
+    const account = ['--account', DEMO_ACCOUNTS.production, '--user', 'bob']
+    const exempted = await cli('exempt', ...account, '--days', '2', '--reason', 'incident 7', '--json')
+    expect(exempted.code).toBe(0)
+    expect(JSON.parse(exempted.stdout)).toEqual([
+      expect.objectContaining({ userName: 'bob', reason: 'incident 7' }),
+    ])
+    expect((await cli('exemptions', 'revoke', ...account)).code).toBe(0)
+    const rolledBack = await cli('rollback', ...account, '--json')
+    expect(rolledBack.code).toBe(0)
+    expect(JSON.parse(rolledBack.stdout)).toMatchObject({ users: [{ userName: 'bob' }] })
+    expect(h.emulator.count({ action: 'Invoke' })).toBe(invokes + 3)
+    const history = JSON.parse((await cli('audit', 'history', ...account, '--json')).stdout) as {
+      status: string
+      actor?: string
+    }[]
+    for (const status of ['exempted', 'exemption-revoked', 'rolled-back'])
+      expect(history, status).toContainEqual(expect.objectContaining({ status, actor: operators }))
   })
 
   it('names the table and the region it looked in when the table is not there', async () => {

@@ -85,7 +85,7 @@ describe('configuration', () => {
     expect(loadStoreConfig({ TABLE_NAME: 'state' })).toMatchObject({ tableName: 'state', maxAttempts: 8 })
   })
 
-  it('takes SWEEP_MODE=plan as a ceiling: no event starts an enforce sweep or a release', () => {
+  it('takes SWEEP_MODE=plan as a ceiling: no request starts an enforce sweep; lifts stay possible', () => {
     const plan = loadHubConfig(base)
     const asOperator = (request: Record<string, unknown>) => ({
       operator: { request, proof: { headers: {} } },
@@ -94,20 +94,19 @@ describe('configuration', () => {
     expect(() => parseHubEvent(enforceSweep, plan)).toThrow(
       /mode: enforce is refused, the hub runs with SWEEP_MODE=plan/,
     )
-    const release = asOperator({
-      action: 'release',
-      accountId: '222222222222',
-      userName: 'bob',
-      services: ['ec2'],
-      reason: 'needed',
-    })
-    expect(() => parseHubEvent(release, plan)).toThrow(/release: refused, the hub runs with SWEEP_MODE=plan/)
     expect(parseHubEvent(asOperator({ action: 'sweep', mode: 'plan' }), plan)).toMatchObject({
       kind: 'operator',
       request: { mode: 'plan' },
     })
+    // A release, a rollback or an exemption only lifts: the README's removal rolls back in plan mode.
+    const lifts = [
+      { action: 'release', accountId: '222222222222', userName: 'bob', services: ['ec2'], reason: 'x' },
+      { action: 'rollback', accountId: '222222222222' },
+      { action: 'exempt', accountId: '222222222222', userName: 'bob', days: 3, reason: 'x' },
+    ]
+    for (const lift of lifts)
+      expect(parseHubEvent(asOperator(lift), plan)).toMatchObject({ request: { action: lift.action } })
     const enforce = loadHubConfig({ ...base, SWEEP_MODE: 'enforce' })
     expect(parseHubEvent(enforceSweep, enforce)).toMatchObject({ request: { mode: 'enforce' } })
-    expect(parseHubEvent(release, enforce)).toMatchObject({ request: { action: 'release' } })
   })
 })
