@@ -60,6 +60,15 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
   const userShare = radius.usersEvaluated ? radius.usersNewlyRestricted / radius.usersEvaluated : 0
   const serviceShare = radius.servicesGranted ? radius.servicesNewlyDenied / radius.servicesGranted : 0
   const percent = (x: number) => `${Math.round(x * 100)}%`
+  // Every policy vanishing at once is an anomaly (a partial reply, a mass deletion), not a day's drift;
+  // said first, as what putting them back would restrict follows from it.
+  const missingShare = radius.recordedPolicies ? radius.missingPolicies / radius.recordedPolicies : 0
+  if (radius.missingPolicies >= settings.minMissing && missingShare > settings.maxMissingShare) {
+    return {
+      tripped: true,
+      reason: `${radius.missingPolicies} of ${radius.recordedPolicies} policies recorded last sweep (${percent(missingShare)}) are missing, above ${percent(settings.maxMissingShare)}`,
+    }
+  }
   if (radius.usersNewlyRestricted >= settings.minUsers && userShare > settings.maxUserShare) {
     return {
       tripped: true,
@@ -70,14 +79,6 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
     return {
       tripped: true,
       reason: `${radius.servicesNewlyDenied} of ${radius.servicesGranted} granted services (${percent(serviceShare)}) would be newly denied, above ${percent(settings.maxServiceShare)}`,
-    }
-  }
-  // Every policy vanishing at once is an anomaly (a partial reply, a mass deletion), not a day's drift.
-  const missingShare = radius.recordedPolicies ? radius.missingPolicies / radius.recordedPolicies : 0
-  if (radius.missingPolicies >= settings.minMissing && missingShare > settings.maxMissingShare) {
-    return {
-      tripped: true,
-      reason: `${radius.missingPolicies} of ${radius.recordedPolicies} policies recorded last sweep (${percent(missingShare)}) are missing, above ${percent(settings.maxMissingShare)}`,
     }
   }
   const liftShare = radius.activeDenies ? radius.servicesLifted / radius.activeDenies : 0
@@ -96,6 +97,8 @@ export interface UserRadius {
   /** Services in the user's report; absent when no report was read (not evaluated). */
   granted?: number
   activeDenies: number
+  /** Services put back on the record's word alone: counted as new denies, report or not. */
+  restored?: number
   recordedPolicies: number
   missingPolicies: number
   recentUse?: boolean
@@ -110,9 +113,13 @@ export function measureBlastRadius(plans: readonly UserRadius[]): BlastRadius {
   const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,
-    usersNewlyRestricted: evaluated.filter((p) => restricting(p).length > 0).length,
+    usersNewlyRestricted: plans.filter(
+      (p) => (p.granted !== undefined && restricting(p).length > 0) || (p.restored ?? 0) > 0,
+    ).length,
     servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
-    servicesNewlyDenied: evaluated.reduce((n, p) => n + restricting(p).length, 0),
+    servicesNewlyDenied:
+      evaluated.reduce((n, p) => n + restricting(p).length, 0) +
+      plans.reduce((n, p) => n + (p.restored ?? 0), 0),
     activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
     usersLifted: lifting.length,
     servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),

@@ -90,6 +90,25 @@ describe('blast-radius brake', () => {
     expect(w.lastDigest()).toMatch(/Blast-radius brake tripped/)
   })
 
+  it("counts denies put back on the record's word alone as new ones: forged rows wait for an operator", async () => {
+    const w = await givenEnforced()
+    // Rows naming services the users use every day, which no live policy denies: what a forged row is.
+    const forged = { bob: 's3', carl: 's3', alice: 'sts' }
+    const { users } = await h.store.users.loadAccount(w.id)
+    for (const [name, service] of Object.entries(forged)) {
+      const row = must(users.get(name), name)
+      expect(await h.store.users.saveUser({ ...row, denied: [...row.denied, service].sort() }, row)).toBe(
+        true,
+      )
+    }
+    const { result: report, writes } = await w.writesDuring(() => w.sweep('enforce'))
+    expect(report.accounts.find((a) => a.accountId === w.id)?.brake).toMatch(
+      /3 of \d+ users .* newly restricted/,
+    )
+    expect(writes).toBe(0)
+    expect(w.alerts('alert.brake-tripped')).toHaveLength(1)
+  })
+
   it('lets the same change through when an operator confirms it', async () => {
     const w = givenAccount()
     await w.sweep('enforce')

@@ -62,6 +62,8 @@ export interface UserPlan {
   granted?: number
   /** Services denied live before the run. */
   activeDenies: number
+  /** Services the writes deny again on the record's word alone (see restoredBy): the brake counts them. */
+  restored?: number
   /** Policies the last sweep recorded for the user, and how many are gone. */
   recordedPolicies: number
   missingPolicies: number

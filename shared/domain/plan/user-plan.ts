@@ -59,10 +59,22 @@ function planned(standing: Standing, parts: PlanParts): UserStep {
     user: standing.user,
     kept: standing.kept,
     ...standing.counts,
+    restored: restoredBy(standing, parts),
     ...parts,
     events: [...standing.events, ...parts.events],
   }
   return { kind: 'planned', plan }
+}
+
+/**
+ * Services the writes deny again that no live policy holds and the plan does not add: the record's word
+ * alone puts them back (a policy someone deleted, or a row someone forged), so the brake counts them.
+ */
+function restoredBy(standing: Standing, parts: PlanParts): number {
+  if (parts.ops.length === 0) return 0
+  const live = new Set(standing.live.denied)
+  const added = new Set(parts.decision.added.map((a) => a.namespace))
+  return parts.after.denied.filter((ns) => !live.has(ns) && !added.has(ns)).length
 }
 
 function gateInput(ctx: AccountContext, facts: UserFacts, standing: Standing) {
