@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
-import { callerArn as callerArnOf, proveCaller, requestDigest } from '../shared/aws/caller.js'
+import { callerArn as callerArnOf, functionNameOf, proveCaller, requestDigest } from '../shared/aws/caller.js'
 import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
@@ -15,6 +15,7 @@ import { addRollbackCommand } from './commands/rollback.js'
 import { addSweepCommand } from './commands/sweep.js'
 import { sentenceDestination } from './commands/terminal.js'
 import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
+import { signedPart } from './event.js'
 import { createRuntime, createStore } from './runtime.js'
 import { SETTINGS } from './settings.js'
 
@@ -111,9 +112,14 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
     store: () => wiring.store ?? createStore(storeConfig(), log(), aws()),
     lambda: () => createHubClients(1, aws()).lambda,
     callerArn: () => callerArnOf(createHubClients(1, aws()).sts),
-    asOperator: async (request) => {
-      const { arn, proof } = await proveCaller(createHubClients(1, aws()).sts, requestDigest(request))
-      return { actor: arn, event: { operator: { request, proof } } }
+    asOperator: async (request, functionName) => {
+      const signed = signedPart({
+        request,
+        issuedAt: new Date().toISOString(),
+        hub: functionNameOf(functionName),
+      })
+      const { arn, proof } = await proveCaller(createHubClients(1, aws()).sts, requestDigest(signed))
+      return { actor: arn, event: { operator: { ...signed, proof } } }
     },
     operator: () => {
       const { config, runtime: r } = runtime()

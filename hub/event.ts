@@ -106,10 +106,28 @@ export type OperatorRequest = z.infer<typeof operatorRequest>
  * operator's request at all, so whoever may invoke the function cannot act as an operator.
  */
 const operator = z
-  .object({ operator: z.object({ request: operatorRequest, proof: callerProof }).strict() })
+  .object({
+    operator: z
+      .object({
+        request: operatorRequest,
+        /** When the operator signed it: the hub takes it for a few minutes only. */
+        issuedAt: z.iso.datetime(),
+        /** The hub function it is for (its name): a proof for one hub is no proof for another. */
+        hub: z.string().regex(/^[\w-]{1,64}$/, 'a Lambda function name'),
+        proof: callerProof,
+      })
+      .strict(),
+  })
   .strict()
 
 export type OperatorEvent = z.infer<typeof operator>
+
+/** What the proof's digest covers: the request, when, and for which hub, in this order. */
+export function signedPart<E extends { request: unknown; issuedAt: string; hub: string }>(
+  envelope: E,
+): Pick<E, 'request' | 'issuedAt' | 'hub'> {
+  return { request: envelope.request, issuedAt: envelope.issuedAt, hub: envelope.hub }
+}
 
 /** What the hub answers a release with; the CLI parses the reply with it. */
 export const releaseReply = z.object({
@@ -130,17 +148,25 @@ export type HubEvent = ContinuationEvent | OperatorEvent
 /** What the hub function is asked to do. */
 export type HubRequest =
   | { kind: 'sweep'; sweep: SweepRequest }
-  | { kind: 'operator'; request: OperatorRequest; proof: CallerProof; digest: string }
+  | {
+      kind: 'operator'
+      request: OperatorRequest
+      issuedAt: string
+      hub: string
+      proof: CallerProof
+      digest: string
+    }
 
 /** Sorts any accepted event into a sweep or an operator's request; anything else fails naming the field. */
 export function parseHubEvent(event: unknown, config: HubConfig): HubRequest {
   const has = (key: string) => typeof event === 'object' && event !== null && key in event
   if (has('operator')) {
     const parsed = parseWith(operator, event, 'operator event').operator
-    // The digest of the request exactly as it came: the proof was signed over it.
-    const digest = requestDigest((event as { operator: { request: unknown } }).operator.request)
+    // The digest of what was signed, exactly as it came (the schemas are strict and transform nothing).
+    const digest = requestDigest(signedPart(parsed))
     refuseAboveCeiling(parsed.request, config)
-    return { kind: 'operator', request: parsed.request, proof: parsed.proof, digest }
+    const { request, issuedAt, hub, proof } = parsed
+    return { kind: 'operator', request, issuedAt, hub, proof, digest }
   }
   if (has('continuation')) {
     const { continuation: c } = parseWith(continuation, event, 'continuation event')

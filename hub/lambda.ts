@@ -1,7 +1,7 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
 import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
 import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
-import { matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
+import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import type { Exemption } from '../shared/domain/records.js'
@@ -59,7 +59,7 @@ export async function handler(event: unknown, context: LambdaContext): Promise<H
   }
   const request = parseHubEvent(event, config)
   if (request.kind === 'sweep') return sweep(context, request.sweep)
-  const actor = await operatorOf(runtime, config, request)
+  const actor = await operatorOf(runtime, config, { ...request, functionArn: context.invokedFunctionArn })
   return carryOut(request.request, actor, context)
 }
 
@@ -95,16 +95,26 @@ async function carryOut(request: OperatorRequest, actor: string, context: Lambda
   }
 }
 
+/** How long a signed request stands: its proof is one, however long STS would take the signature. */
+const REQUEST_LIFETIME_MS = 5 * 60_000
+
 /**
- * The operator behind a request, as STS names the signer of its proof; refused unless OPERATOR_ARNS
- * admits them. The proof holds a session token: it is never logged.
+ * The operator behind a request, as STS names the signer of its proof; refused unless it was signed for
+ * this hub within the last few minutes and OPERATOR_ARNS admits the signer. The proof holds a session
+ * token: it is never logged.
  */
 async function operatorOf(
   runtime: Runtime,
   config: HubConfig,
-  request: Extract<HubRequest, { kind: 'operator' }>,
+  request: Extract<HubRequest, { kind: 'operator' }> & { functionArn: string },
 ): Promise<string> {
-  const arn = await verifiedCaller(runtime.clients.sts, request.proof, request.digest)
+  const self = functionNameOf(request.functionArn)
+  if (request.hub !== self)
+    throw new OperatorAuthError(`the request was signed for hub ${request.hub}, not ${self}`)
+  const age = Date.now() - Date.parse(request.issuedAt)
+  if (age > REQUEST_LIFETIME_MS || age < -60_000)
+    throw new OperatorAuthError(`the request was signed at ${request.issuedAt}: too old, or from the future`)
+  const arn = await verifiedCaller(runtime.clients.proofSts, request.proof, request.digest)
   if (!matchesAny(arn, config.operatorArns))
     throw new OperatorAuthError(`${arn} is not an operator of this hub (OPERATOR_ARNS)`)
   return arn

@@ -31,8 +31,11 @@ export interface CliContext {
   lambda: () => LambdaClient
   /** Who runs the command (sts:GetCallerIdentity), for the audit trail. */
   callerArn: () => Promise<string>
-  /** The request as the hub takes it from an operator: with the proof, signed by STS, of who sends it. */
-  asOperator: (request: OperatorRequest) => Promise<{ actor: string; event: OperatorEvent }>
+  /** The request as the hub `functionName` takes it from an operator: with the proof of who sends it. */
+  asOperator: (
+    request: OperatorRequest,
+    functionName: string,
+  ) => Promise<{ actor: string; event: OperatorEvent }>
   /** The configuration and the ports an operator action runs with. */
   operator: () => { config: HubConfig; deps: OperatorDeps }
   /** The configuration, the runtime and the ports a sweep run here runs with. */

@@ -14,6 +14,6 @@ export async function inHub<S extends z.ZodType>(
   request: OperatorRequest,
   reply: S,
 ): Promise<z.output<S>> {
-  const { event } = await cli.asOperator(request)
+  const { event } = await cli.asOperator(request, functionName)
   return askHub(cli.lambda(), { functionName, event, reply })
 }

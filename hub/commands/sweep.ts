@@ -4,7 +4,7 @@ import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { startInHub } from '../../shared/aws/hub-invoke.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
-import { manualSweepId } from '../event.js'
+import { manualSweepId, type OperatorRequest } from '../event.js'
 import { slackNotifier } from '../runtime.js'
 import { accountIds, userName } from './args.js'
 import type { CliContext } from './context.js'
@@ -62,13 +62,14 @@ async function previewOne(cli: CliContext, o: SweepFlags, userName: string): Pro
 }
 
 async function startHubSweep(cli: CliContext, o: SweepFlags, functionName: string): Promise<void> {
-  const { event } = await cli.asOperator({
+  const request: OperatorRequest = {
     action: 'sweep',
     mode: o.enforce ? 'enforce' : 'plan',
     ...(o.account ? { accounts: o.account } : {}),
     ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(o.full ? { full: true } : {}),
-  })
+  }
+  const { event } = await cli.asOperator(request, functionName)
   // Started asynchronously: the proof is good for 15 minutes, and Lambda starts it at once.
   const requestId = await startInHub(cli.lambda(), functionName, event)
   const sweepId = manualSweepId(requestId)

@@ -77,17 +77,38 @@ const REFUSALS = new Set([
 ])
 
 /**
+ * The headers of a proof that are sent on to STS: what a signature covers, and nothing that steers the
+ * transfer itself (a forged content-length would hold the hub's request open).
+ */
+const FORWARDED = /^(authorization|host|content-type|x-amz-[\w-]+|amz-sdk-[\w-]+|x-least-privilege-request)$/
+
+/** A signature older than this, or dated ahead by more than a minute, is refused before STS is asked. */
+const SIGNATURE_LIFETIME_MS = 5 * 60_000
+
+/**
  * The ARN of whoever signed the proof, as STS answers it, once the proof is shown to be for `digest`.
  * The request goes to the hub's own STS endpoint (never one the proof names): a proof signed for another
- * host is refused rather than sent there.
+ * host is refused rather than sent there. `sts` should not retry and should give up quickly: a proof
+ * is anyone's to send.
  */
 export async function verifiedCaller(sts: STSClient, proof: CallerProof, digest: string): Promise<string> {
   const headers: Headers = Object.fromEntries(
-    Object.entries(proof.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    Object.entries(proof.headers)
+      .map(([name, value]) => [name.toLowerCase(), value] as const)
+      .filter(([name]) => FORWARDED.test(name)),
   )
   const signedNames = /SignedHeaders=([^,\s]+)/.exec(headers.authorization ?? '')?.[1]?.split(';') ?? []
   if (!signedNames.includes(REQUEST_DIGEST_HEADER) || headers[REQUEST_DIGEST_HEADER] !== digest)
     throw new OperatorAuthError('the caller proof was not signed for this request')
+  const signedAt = Date.parse(
+    (headers['x-amz-date'] ?? '').replace(
+      /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/,
+      '$1-$2-$3T$4:$5:$6Z',
+    ),
+  )
+  const age = Date.now() - signedAt
+  if (Number.isNaN(signedAt) || age > SIGNATURE_LIFETIME_MS || age < -60_000)
+    throw new OperatorAuthError('the caller proof was signed too long ago, or not yet')
   const command = new GetCallerIdentityCommand({})
   command.middlewareStack.add(
     (next) => async (args) => {
@@ -97,7 +118,9 @@ export async function verifiedCaller(sts: STSClient, proof: CallerProof, digest:
         throw new OperatorAuthError(
           `the caller proof was signed for ${headers.host ?? 'no host'}, not this hub's STS endpoint ${host}`,
         )
-      request.headers = { ...headers }
+      // The body is the hub's own, and so is its length: a proof's content-length is never sent.
+      const length = request.headers['content-length']
+      request.headers = { ...headers, ...(length ? { 'content-length': length } : {}) }
       return next(args)
     },
     { step: 'deserialize', priority: 'low', name: 'leastPrivilegeCallerProof' },
@@ -107,10 +130,19 @@ export async function verifiedCaller(sts: STSClient, proof: CallerProof, digest:
     if (!reply.Arn) throw new UnexpectedReplyError('GetCallerIdentity returned no Arn')
     return reply.Arn
   } catch (error) {
-    if (error instanceof Error && REFUSALS.has(error.name))
-      throw new OperatorAuthError(`STS did not accept the caller proof (${error.name})`)
-    throw error
+    if (error instanceof OperatorAuthError) throw error
+    const name = error instanceof Error ? error.name : String(error)
+    throw new OperatorAuthError(
+      REFUSALS.has(name)
+        ? `STS did not accept the caller proof (${name})`
+        : `the caller proof could not be checked with STS (${name})`,
+    )
   }
+}
+
+/** A Lambda function's name, from its name or its ARN (with or without a qualifier). */
+export function functionNameOf(nameOrArn: string): string {
+  return nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? nameOrArn) : nameOrArn
 }
 
 /** Whether `arn` matches one of the patterns (`*` matches any run of characters, as IAM's ArnLike). */

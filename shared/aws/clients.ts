@@ -132,6 +132,12 @@ export function createHubClients(maxAttempts: number, aws: AwsTarget = {}) {
   return {
     organizations: new OrganizationsClient(global),
     sts: new STSClient(common),
+    // Checks operators' proofs, which anyone may send: one attempt, and a short wait.
+    proofSts: new STSClient({
+      ...target(aws),
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 5_000, connectionTimeout: 5_000 },
+    }),
     lambda: new LambdaClient({ ...target(aws), maxAttempts }),
     secrets: new SecretsManagerClient({ ...target(aws), maxAttempts }),
     dynamo: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),

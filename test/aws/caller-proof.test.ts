@@ -51,6 +51,31 @@ describe('the caller proof', () => {
     await expect(proveCaller(forged, requestDigest(request))).rejects.toThrow(/signature/i)
   })
 
+  it("is refused when its signature is not the signer's", async () => {
+    const { proof } = await proveCaller(sts(emulator.addPrincipal(HUB, OPERATOR)), requestDigest(request))
+    const authorization = (proof.headers.authorization ?? '').replace(
+      /Signature=(.)/,
+      (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`,
+    )
+    const forged = { headers: { ...proof.headers, authorization } }
+    await expect(verifiedCaller(hubSts, forged, requestDigest(request))).rejects.toThrow(
+      /STS did not accept the caller proof \(SignatureDoesNotMatch\)/,
+    )
+  })
+
+  it("is refused when the session token is not the keys' own", async () => {
+    const keys = emulator.addPrincipal(HUB, OPERATOR)
+    const other = emulator.addPrincipal(HUB, 'arn:aws:iam::111111111111:user/mallory')
+    const mixed = sts({ ...keys, sessionToken: other.sessionToken ?? '' })
+    await expect(proveCaller(mixed, requestDigest(request))).rejects.toThrow(/signature/i)
+  })
+
+  it('sends on only the headers a signature covers, so a forged content-length cannot hold the hub', async () => {
+    const { proof } = await proveCaller(sts(emulator.addPrincipal(HUB, OPERATOR)), requestDigest(request))
+    const padded = { headers: { ...proof.headers, 'Content-Length': '100000', connection: 'keep-alive' } }
+    expect(await verifiedCaller(hubSts, padded, requestDigest(request))).toBe(OPERATOR)
+  })
+
   it('refuses a proof signed for another STS endpoint rather than sending it there', async () => {
     const { proof } = await proveCaller(sts(emulator.addPrincipal(HUB, OPERATOR)), requestDigest(request))
     const elsewhere = { headers: { ...proof.headers, host: 'sts.example.com' } }

@@ -48,7 +48,7 @@ describe('npm run package', () => {
       }),
       {
         awsRequestId: 'bundle-start',
-        invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:hub',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
         getRemainingTimeInMillis: () => 900_000,
       },
     )

@@ -79,6 +79,7 @@ interface Principal {
   accountId: string
   arn: string
   secretAccessKey: string
+  sessionToken: string
 }
 
 export class Emulator {
@@ -91,7 +92,7 @@ export class Emulator {
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private readonly sessions = new Map<string, string>()
   private readonly principals = new Map<string, Principal>()
-  private readonly sessionSecrets = new Map<string, string>()
+  private readonly sessionKeys = new Map<string, { secretAccessKey: string; sessionToken: string }>()
   private server?: Server
   url = ''
 
@@ -137,13 +138,15 @@ export class Emulator {
   addPrincipal(accountId: string, arn: string): Credentials {
     const accessKeyId = `ASIAPRN${randomBytes(6).toString('hex').toUpperCase()}`
     const secretAccessKey = randomBytes(20).toString('base64')
-    this.principals.set(accessKeyId, { accountId, arn, secretAccessKey })
-    return { accessKeyId, secretAccessKey, sessionToken: randomBytes(16).toString('base64') }
+    const sessionToken = randomBytes(16).toString('base64')
+    this.principals.set(accessKeyId, { accountId, arn, secretAccessKey, sessionToken })
+    return { accessKeyId, secretAccessKey, sessionToken }
   }
 
-  private secretOf(accessKeyId: string): string | undefined {
-    if (accessKeyId.startsWith('AKIAEMU')) return credentialsFor('').secretAccessKey
-    return this.principals.get(accessKeyId)?.secretAccessKey ?? this.sessionSecrets.get(accessKeyId)
+  /** What signs with an access key: its secret, and for a session its token. */
+  private keysOf(accessKeyId: string): { secretAccessKey: string; sessionToken?: string } | undefined {
+    if (accessKeyId.startsWith('AKIAEMU')) return { secretAccessKey: credentialsFor('').secretAccessKey }
+    return this.principals.get(accessKeyId) ?? this.sessionKeys.get(accessKeyId)
   }
 
   injectFault(fault: Fault): void {
@@ -269,7 +272,7 @@ export class Emulator {
         }
       } else {
         if (service === 'sts' && action === 'GetCallerIdentity') {
-          if (!(await signatureHolds(req, body, (key) => this.secretOf(key))))
+          if (!(await signatureHolds(req, body, (key) => this.keysOf(key))))
             throw new AwsFault(
               'SignatureDoesNotMatch',
               'The request signature we calculated does not match the signature you provided.',
@@ -336,9 +339,9 @@ export class Emulator {
             ...(identity.arn ? { callerArn: identity.arn } : {}),
             spokeRoleName: this.options.spokeRoleName ?? EMULATOR_SPOKE_ROLE,
             externalId: this.options.externalId ?? EMULATOR_EXTERNAL_ID,
-            issueSession: (keyId, accountId, secret) => {
+            issueSession: (keyId, accountId, keys) => {
               this.sessions.set(keyId, accountId)
-              this.sessionSecrets.set(keyId, secret)
+              this.sessionKeys.set(keyId, keys)
             },
           },
           action,

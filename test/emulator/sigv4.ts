@@ -35,15 +35,20 @@ const AUTH =
 export async function signatureHolds(
   req: IncomingMessage,
   body: string,
-  secretOf: (accessKeyId: string) => string | undefined,
+  keysOf: (accessKeyId: string) => { secretAccessKey: string; sessionToken?: string } | undefined,
 ): Promise<boolean> {
   const match = AUTH.exec(req.headers.authorization ?? '')
   const amzDate = req.headers['x-amz-date']
   if (!match || typeof amzDate !== 'string') return false
   const [, accessKeyId = '', , region = '', service = '', signedList = '', signature = ''] = match
-  const secretAccessKey = secretOf(accessKeyId)
-  if (!secretAccessKey) return false
+  const keys = keysOf(accessKeyId)
+  if (!keys || service !== 'sts') return false
+  const { secretAccessKey } = keys
+  // A session's keys sign only with their own token; the host is always signed.
+  if (keys.sessionToken !== undefined && req.headers['x-amz-security-token'] !== keys.sessionToken)
+    return false
   const signed = signedList.split(';')
+  if (!signed.includes('host')) return false
   const headers: Record<string, string> = {}
   for (const name of signed) {
     const value = req.headers[name]

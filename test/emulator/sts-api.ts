@@ -13,7 +13,11 @@ export interface StsContext {
   spokeRoleName: string
   externalId: string
   /** Records the new session so that later requests signed with it act in the target account. */
-  issueSession: (accessKeyId: string, accountId: string, secretAccessKey: string) => void
+  issueSession: (
+    accessKeyId: string,
+    accountId: string,
+    keys: { secretAccessKey: string; sessionToken: string },
+  ) => void
 }
 
 export function handleSts(ctx: StsContext, action: string, p: Params): object {
@@ -52,12 +56,13 @@ export function handleSts(ctx: StsContext, action: string, p: Params): object {
 
   const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`
   const secretAccessKey = randomBytes(20).toString('base64')
-  ctx.issueSession(accessKeyId, target.id, secretAccessKey)
+  const sessionToken = randomBytes(32).toString('base64')
+  ctx.issueSession(accessKeyId, target.id, { secretAccessKey, sessionToken })
   return {
     Credentials: {
       AccessKeyId: accessKeyId,
       SecretAccessKey: secretAccessKey,
-      SessionToken: randomBytes(32).toString('base64'),
+      SessionToken: sessionToken,
       Expiration: new Date(Date.now() + duration * 1000),
     },
     AssumedRoleUser: {

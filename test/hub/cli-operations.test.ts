@@ -62,6 +62,8 @@ describe('the command-line tool, as operators expect', () => {
           accounts: [DEMO_ACCOUNTS.production],
           confirmLargeChange: true,
         },
+        issuedAt: expect.any(String),
+        hub: 'least-privilege-hub',
         proof: { headers: expect.objectContaining({ authorization: expect.stringContaining('Signature=') }) },
       },
     })

@@ -87,8 +87,9 @@ describe('configuration', () => {
 
   it('takes SWEEP_MODE=plan as a ceiling: no request starts an enforce sweep; lifts stay possible', () => {
     const plan = loadHubConfig(base)
+    const issuedAt = new Date().toISOString()
     const asOperator = (request: Record<string, unknown>) => ({
-      operator: { request, proof: { headers: {} } },
+      operator: { request, issuedAt, hub: 'least-privilege-hub', proof: { headers: {} } },
     })
     const enforceSweep = asOperator({ action: 'sweep', mode: 'enforce', confirmLargeChange: true })
     expect(() => parseHubEvent(enforceSweep, plan)).toThrow(

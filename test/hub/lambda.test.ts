@@ -172,7 +172,10 @@ describe('the Lambda handler', () => {
       }),
       /Unrecognized key/,
     ],
-    [{ operator: { request: { action: 'sweep', mode: 'plan' } } }, /operator.proof/],
+    [
+      { operator: { request: { action: 'sweep', mode: 'plan' } } },
+      /operator.issuedAt.*operator.hub.*operator.proof/,
+    ],
     [{ source: 'aws.events', 'detail-type': 'Scheduled Event' }, /scheduled event: id/],
     [
       {
@@ -214,6 +217,18 @@ describe('the Lambda handler', () => {
     expect((await h.store.sweeps.recent(50)).length).toBe(sweeps)
   })
 
+  it('refuses a request signed for another hub, or too long ago', async () => {
+    const request = { action: 'sweep', mode: 'plan' } as const
+    const operator = operatorArn(DEMO_ACCOUNTS.management)
+    const elsewhere = await operatorEvent(h.emulator, request, operator, { hub: 'another-hub' })
+    await expect(handler(elsewhere, context())).rejects.toThrow(
+      /signed for hub another-hub, not least-privilege-hub/,
+    )
+    const old = new Date(Date.now() - 10 * 60_000).toISOString()
+    const stale = await operatorEvent(h.emulator, request, operator, { issuedAt: old })
+    await expect(handler(stale, context())).rejects.toThrow(/too old, or from the future/)
+  })
+
   it("refuses an operator's proof carried over to another request", async () => {
     const signed = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
     const widened = {
@@ -228,5 +243,6 @@ describe('the Lambda handler', () => {
 
 /** An operator event around `request`, with a proof that is never checked (the request fails first). */
 function asRequest(request: Record<string, unknown>) {
-  return { operator: { request, proof: { headers: {} } } }
+  const issuedAt = new Date().toISOString()
+  return { operator: { request, issuedAt, hub: 'least-privilege-hub', proof: { headers: {} } } }
 }
