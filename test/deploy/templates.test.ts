@@ -218,4 +218,20 @@ describe('hub template', () => {
     const spokeParams = Object.keys(TEMPLATES['spoke-role-template/spoke-role.yaml']?.Parameters ?? {}).sort()
     expect(stackSetParams).toEqual(spokeParams)
   })
+
+  it('runs from a delegated administrator account too: StackSets called as one, no local spoke there', () => {
+    expect(hub.Parameters?.HubAccountKind).toMatchObject({
+      Default: 'management',
+      AllowedValues: ['management', 'delegated-admin'],
+    })
+    expect(hub.Conditions?.InManagementAccount).toEqual({
+      'Fn::Equals': [{ Ref: 'HubAccountKind' }, 'management'],
+    })
+    expect(props('SpokeStackSet').CallAs).toEqual({
+      'Fn::If': ['InManagementAccount', 'SELF', 'DELEGATED_ADMIN'],
+    })
+    expect((hub.Resources.ManagementAccountSpoke as { Condition?: string }).Condition).toBe(
+      'InManagementAccount',
+    )
+  })
 })
