@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { detectStalled } from '../../shared/app/sweep-close.js'
+import { asSeen } from '../../shared/app/sweep-close.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
 import { daysAfter, scheduledDenies } from '../../shared/domain/notice.js'
 import { ConfigError } from '../../shared/errors.js'
@@ -142,13 +142,10 @@ function auditSweeps(audit: Command, cli: CliContext): void {
     .option('--limit <n>', 'how many', int('limit', 1, 100), 10)
     .option('--json', 'JSON output')
     .action(async (o: { limit: number; json?: boolean }) => {
-      const store = cli.store()
-      // A sweep no invocation carries on any more is marked (and alerted) before it is shown.
-      await detectStalled(
-        { store, now: () => new Date(), log: cli.log() },
-        { accountLeaseMs: cli.storeConfig().accountLeaseMs },
-      )
-      const sweeps = await store.sweeps.recent(o.limit)
+      // A sweep no invocation carries on any more shows as stalled; the hub marks (and alerts) it.
+      const now = new Date()
+      const lease = { accountLeaseMs: cli.storeConfig().accountLeaseMs }
+      const sweeps = (await cli.store().sweeps.recent(o.limit)).map((s) => asSeen(s, now, lease))
       cli.print(o.json, sweeps, () => out.sweepsTable(sweeps))
     })
 }

@@ -9,7 +9,7 @@ import type { HubConfig } from '../config.js'
 import { refusedLegacy, resolveLegacy } from '../domain/legacy.js'
 import type { Stray } from '../domain/ownership.js'
 import { type AccountPlan, planAccount } from '../domain/plan/account-plan.js'
-import { holderOf, type Intent, runIdOf } from '../domain/plan/intent.js'
+import { holderOf, type Intent, onlyLooks, runIdOf } from '../domain/plan/intent.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome } from '../domain/records.js'
 import type { Logger } from '../logger.js'
@@ -65,8 +65,8 @@ export async function runAccount(
       await closeSession(session)
     }
   }
-  // A preview writes nothing and records nothing: it needs no lock.
-  if (intent.kind === 'preview') return inAccount(() => false)
+  // A run that only looks writes nothing and records nothing: it needs no lock.
+  if (onlyLooks(intent)) return inAccount(() => false)
   const lock = await holdLock(
     deps.store.locks,
     { accountId, holder: holderOf(intent), now: deps.now, leaseMs: settings.accountLeaseMs },

@@ -26,16 +26,27 @@ export async function detectStalled(
   deps: Omit<CloseDeps, 'publishMetrics'>,
   config: { accountLeaseMs: number },
 ): Promise<StalledSweep[]> {
-  const cutoff = deps.now().getTime() - STALL_AFTER_LEASES * config.accountLeaseMs
   const stalled: StalledSweep[] = []
   for (const sweep of await deps.store.sweeps.recent(10)) {
-    if (sweep.status !== 'running' || Date.parse(sweep.heartbeatAt ?? sweep.startedAt) >= cutoff) continue
+    const seen = asSeen(sweep, deps.now(), config)
+    if (seen.status !== 'stalled' || sweep.status !== 'running') continue
     const left = sweep.accountCount - (await deps.store.sweeps.accounts(sweep.sweepId)).length
-    const reason = `no invocation at work since ${sweep.heartbeatAt ?? sweep.startedAt}`
-    const marked = await stall(deps, sweep, reason, left, deps.log.child({ sweepId: sweep.sweepId }))
+    const marked = await stall(deps, sweep, seen.reason, left, deps.log.child({ sweepId: sweep.sweepId }))
     if (marked) stalled.push(marked)
   }
   return stalled
+}
+
+/**
+ * A sweep as it stands: one still `running` that no invocation has carried on for STALL_AFTER_LEASES
+ * leases is stalled, whether or not the hub has marked it yet (the audit views show it so, and write
+ * nothing: only the hub writes the table).
+ */
+export function asSeen(sweep: SweepSummary, now: Date, config: { accountLeaseMs: number }): SweepSummary {
+  const cutoff = now.getTime() - STALL_AFTER_LEASES * config.accountLeaseMs
+  if (sweep.status !== 'running' || Date.parse(sweep.heartbeatAt ?? sweep.startedAt) >= cutoff) return sweep
+  const reason = `no invocation at work since ${sweep.heartbeatAt ?? sweep.startedAt}`
+  return { ...sweep, status: 'stalled', stalledAt: now.toISOString(), reason }
 }
 
 export async function stall(

@@ -621,9 +621,16 @@ describe("the state table's own policy: only the hub writes it", () => {
       )
   })
 
-  it('keeps its policy from being lifted first, except through CloudFormation', async () => {
+  it('keeps its policy, and the table itself, from being lifted first, except through CloudFormation', async () => {
     const asAdmin = { 'aws:PrincipalArn': admin }
-    for (const action of ['dynamodb:DeleteResourcePolicy', 'dynamodb:PutResourcePolicy']) {
+    for (const action of [
+      'dynamodb:DeleteResourcePolicy',
+      'dynamodb:PutResourcePolicy',
+      'dynamodb:UpdateTable',
+      'dynamodb:DeleteTable',
+      'dynamodb:UpdateTimeToLive',
+      'dynamodb:UpdateContinuousBackups',
+    ]) {
       expect(await verdict(ALLOW_ALL, admin, action, TABLE_ARN, asAdmin, tablePolicy)).toBe(
         'ExplicitlyDenied',
       )
@@ -656,6 +663,10 @@ describe('the optional guardrail SCP', () => {
       undefined,
       scp.Content,
     )
+
+  it('fits the 5,120 characters an SCP may hold', () => {
+    expect(JSON.stringify(scp.Content).length).toBeLessThanOrEqual(5120)
+  })
 
   it('is attached to the given targets, and only when some are given', () => {
     expect(scp.TargetIds).toEqual(['r-ab12'])
@@ -720,6 +731,25 @@ describe('the optional guardrail SCP', () => {
       'iam:CreateRole',
       `arn:aws:iam::${MEMBER}:role/new`,
       { 'iam:PermissionsBoundary': OUR_POLICY },
+    ],
+    // The execution role the spoke roles trust to change them: nobody in the account makes or takes one.
+    [
+      'make a role named like the StackSet execution role',
+      'iam:CreateRole',
+      `arn:aws:iam::${MEMBER}:role/stacksets-exec-mine`,
+      {},
+    ],
+    [
+      "rewrite the StackSet execution role's trust",
+      'iam:UpdateAssumeRolePolicy',
+      `arn:aws:iam::${MEMBER}:role/stacksets-exec-0123456789abcdef`,
+      {},
+    ],
+    [
+      'assume the StackSet execution role',
+      'sts:AssumeRole',
+      `arn:aws:iam::${MEMBER}:role/stacksets-exec-0123456789abcdef`,
+      {},
     ],
   ])("keeps a member account's administrator from: %s", async (_what, action, resource, context) => {
     expect(await asAdmin(action, resource, context)).not.toBe('Allowed')

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { handler } from '../../hub/lambda.js'
+import type { StateStore } from '../../shared/ports.js'
 import { cliRunner, type Terminal } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg, must } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
@@ -125,6 +126,42 @@ describe('the command-line tool, as operators expect', () => {
     }[]
     for (const status of ['exempted', 'exemption-revoked', 'rolled-back'])
       expect(history, status).toContainEqual(expect.objectContaining({ status, actor: operators }))
+  })
+
+  it('runs what only looks with read access alone, as the operator role has it', async () => {
+    const { h, env, cli } = await givenDemoOrg()
+    await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
+    // Time passes with a sweep left running: the audit shows it stalled without marking it.
+    await h.store.sweeps.start(
+      {
+        sweepId: 'left-running',
+        mode: 'plan',
+        trigger: 'test',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        status: 'running',
+        accountCount: 1,
+        invocations: 1,
+      },
+      [DEMO_ACCOUNTS.production],
+    )
+    const readOnly = cliRunner(env, undefined, { store: refusingWrites(h.store) })
+    const account = ['--account', DEMO_ACCOUNTS.production]
+    for (const argv of [
+      ['release', ...account, '--user', 'bob', '--service', 'ec2'],
+      ['rollback', ...account, '--user', 'bob', '--dry-run'],
+      ['sweep', '--plan', ...account, '--user', 'bob'],
+      ['exemptions', 'list', ...account],
+    ]) {
+      const run = await readOnly(...argv, '--json')
+      expect(run.stderr, argv.join(' ')).toBe('')
+      expect(run.code, argv.join(' ')).toBe(0)
+    }
+    const sweeps = JSON.parse((await readOnly('audit', 'sweeps', '--json')).stdout) as {
+      sweepId: string
+      status: string
+    }[]
+    expect(sweeps.find((s) => s.sweepId === 'left-running')?.status).toBe('stalled')
+    expect((await h.store.sweeps.get('left-running'))?.status).toBe('running')
   })
 
   it('names the table and the region it looked in when the table is not there', async () => {
@@ -289,3 +326,28 @@ describe('the command-line tool, as operators expect', () => {
     expect(json.stderr).toMatch(/"event":"alert.account-unreachable"/)
   })
 })
+
+/** The store as the operator role reaches it: any write is refused, as the table's policy refuses it. */
+function refusingWrites(store: StateStore): StateStore {
+  const reads =
+    /^(get|targets|isDone|progress|accounts|recent|loadAccount|holderOf|user|history|attemptsSince|requestsSince|scheduled|usersByStatus|accountsByStatus|written)$/
+  const guard = <T extends object>(part: T): T =>
+    new Proxy(part, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver)
+        if (typeof value !== 'function') return value
+        // Bound to the store itself: its own helpers are not the operator's calls.
+        if (reads.test(String(name)) || name === 'reportSink') return value.bind(target)
+        return () => {
+          throw new Error(`AccessDenied: ${String(name)} writes the table`)
+        }
+      },
+    })
+  return {
+    sweeps: guard(store.sweeps),
+    users: guard(store.users),
+    locks: guard(store.locks),
+    audit: guard(store.audit),
+    writeCount: 0,
+  }
+}

@@ -83,6 +83,18 @@ export function onlyUserOf(intent: Intent): string | undefined {
   return intent.kind === 'sweep' ? undefined : intent.userName
 }
 
+/**
+ * Whether the run only looks: a preview, a release shown as a plan, a rollback's dry run. Such a run
+ * writes nothing, takes no lock, and so needs no more than an operator's read access.
+ */
+export function onlyLooks(intent: Intent): boolean {
+  return (
+    intent.kind === 'preview' ||
+    (intent.kind === 'release' && intent.mode === 'plan') ||
+    (intent.kind === 'rollback' && intent.dryRun)
+  )
+}
+
 /** Whether a decision of this run is recorded: a plan sweep's are, an operator's only when carried out. */
 export function recordsDecision(intent: Intent, status: string): boolean {
   switch (intent.kind) {
