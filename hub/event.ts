@@ -136,6 +136,10 @@ export const releaseReply = z.object({
   decision: userDecision,
 })
 
+/** What the hub answers an operator's sweep with: it is recorded, and carried on by the hub itself. */
+export const sweepStarted = z.object({ started: z.literal(true), sweepId: z.string() })
+export type SweepStarted = z.infer<typeof sweepStarted>
+
 /** What the hub answers an exemption granted or revoked with: the exemption rows. */
 export const exemptionsReply = z.array(exemption)
 
@@ -204,7 +208,7 @@ export function operatorSweep(
   request: Extract<OperatorRequest, { action: 'sweep' }>,
   requestedBy: string,
   requestId: string,
-): SweepRequest {
+): Extract<SweepRequest, { kind: 'new' }> {
   return {
     kind: 'new',
     mode: request.mode,
@@ -218,6 +222,6 @@ export function operatorSweep(
 }
 
 /** A manual sweep's id, from Lambda's request id: the same on every retry of the invocation. */
-export function manualSweepId(requestId: string): string {
+function manualSweepId(requestId: string): string {
   return `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}`
 }

@@ -1,6 +1,6 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
 import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
-import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
+import { beginSweep, runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
 import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
@@ -14,6 +14,7 @@ import {
   type OperatorRequest,
   operatorSweep,
   parseHubEvent,
+  type SweepStarted,
 } from './event.js'
 import { createRuntime, type Runtime, slackNotifier } from './runtime.js'
 
@@ -42,7 +43,7 @@ function setup() {
 }
 
 /** What the hub answers: a sweep's report, or what an operator's request did. */
-export type HubReply = SweepReport | ReleaseResult | Exemption[] | RollbackResult[]
+export type HubReply = SweepReport | SweepStarted | ReleaseResult | Exemption[] | RollbackResult[]
 
 /**
  * Scheduled and continuation events run a sweep; an operator's request (a sweep, a release) is carried
@@ -69,8 +70,18 @@ async function carryOut(request: OperatorRequest, actor: string, context: Lambda
   const deps = runtime.operatorDeps()
   const now = deps.now()
   switch (request.action) {
-    case 'sweep':
-      return sweep(context, operatorSweep(request, actor, context.awsRequestId))
+    case 'sweep': {
+      // Recorded now and answered at once (a refusal reaches the operator); swept by a continuation,
+      // which carries no proof, so Lambda's retries and the failed-invocations queue hold none either.
+      const started = await beginSweep(
+        sweepDeps(context),
+        config,
+        operatorSweep(request, actor, context.awsRequestId),
+      )
+      const next: ContinuationEvent = { continuation: { sweepId: started.sweepId, hop: 1 } }
+      await startInHub(runtime.clients.lambda, context.invokedFunctionArn, next)
+      return { started: true as const, sweepId: started.sweepId }
+    }
     case 'release': {
       const { action: _, ...release } = request
       return releaseDeny(deps, config, { ...release, enforce: true, actor })
@@ -121,8 +132,12 @@ async function operatorOf(
 }
 
 async function sweep(context: LambdaContext, request: SweepRequest): Promise<SweepReport> {
+  return runSweep(sweepDeps(context), setup().config, request)
+}
+
+function sweepDeps(context: LambdaContext) {
   const { config, runtime, notifier } = setup()
-  const deps = runtime.sweepDeps({
+  return runtime.sweepDeps({
     remainingMs: () => context.getRemainingTimeInMillis(),
     modeCeiling: config.mode,
     // Only in Lambda: the metric lines go to the function's log group, never to a CLI's stdout.
@@ -133,5 +148,4 @@ async function sweep(context: LambdaContext, request: SweepRequest): Promise<Swe
       await startInHub(runtime.clients.lambda, context.invokedFunctionArn, payload)
     },
   })
-  return runSweep(deps, config, request)
 }

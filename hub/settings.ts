@@ -137,7 +137,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'HUB_FUNCTION_NAME',
     flag: 'hub-function',
     kind: 'string',
-    help: 'CLI: the deployed hub function; sweeps and releases are then carried out by it, for the operator STS names',
+    help: 'CLI: the deployed hub function; sweeps, releases, exemptions and rollbacks are then carried out by it, for the operator STS names',
   },
   {
     key: 'operatorArns',

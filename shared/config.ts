@@ -113,7 +113,7 @@ export const hubConfigFields = engineConfigSchema
     historyRetentionDays: z.number().int().min(0).max(3650).default(0),
     /**
      * The deployed hub function (name or ARN). The CLI then asks it to carry out what writes denies
-     * (enforce sweeps, releases): an operator's own role may only read and remove.
+     * and records (sweeps, releases, exemptions, rollbacks): an operator's own role may only read.
      */
     hubFunctionName: z
       .string()

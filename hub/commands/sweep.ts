@@ -2,12 +2,12 @@ import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
 import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
-import { startInHub } from '../../shared/aws/hub-invoke.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
-import { manualSweepId, type OperatorRequest } from '../event.js'
+import { type OperatorRequest, sweepStarted } from '../event.js'
 import { slackNotifier } from '../runtime.js'
 import { accountIds, userName } from './args.js'
 import type { CliContext } from './context.js'
+import { inHub } from './in-hub.js'
 import * as out from './output.js'
 
 interface SweepFlags {
@@ -69,10 +69,8 @@ async function startHubSweep(cli: CliContext, o: SweepFlags, functionName: strin
     ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(o.full ? { full: true } : {}),
   }
-  const { event } = await cli.asOperator(request, functionName)
-  // Started asynchronously: the proof is good for 15 minutes, and Lambda starts it at once.
-  const requestId = await startInHub(cli.lambda(), functionName, event)
-  const sweepId = manualSweepId(requestId)
+  // Answered once recorded (a refusal is said here); the hub then sweeps in invocations of its own.
+  const { sweepId } = await inHub(cli, functionName, request, sweepStarted)
   cli.print(
     o.json,
     { started: true, sweepId, functionName },

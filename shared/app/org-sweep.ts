@@ -90,7 +90,7 @@ export async function runSweep(
   config: HubConfig,
   request: SweepRequest,
 ): Promise<SweepReport> {
-  const sweep = request.kind === 'new' ? await begin(deps, config, request) : await resume(deps, request)
+  const sweep = request.kind === 'new' ? await beginSweep(deps, config, request) : await resume(deps, request)
   const hop = request.kind === 'continuation' ? request.hop : 0
   const log = deps.log.child({ sweepId: sweep.sweepId })
   const report = (status: SweepReport['status'], accounts: AccountOutcome[] = [], deferred = 0) => ({
@@ -332,7 +332,11 @@ async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
   if (failure) throw failure.reason
 }
 
-async function begin(
+/**
+ * Records a new sweep and its target accounts without sweeping any: the hub answers an operator at once,
+ * then carries the sweep on in invocations of its own. An unknown account fails here, naming it.
+ */
+export async function beginSweep(
   deps: SweepDeps,
   config: HubConfig,
   request: Extract<SweepRequest, { kind: 'new' }>,

@@ -38,9 +38,9 @@ describe('npm run package', () => {
       handler: (
         event: unknown,
         context: unknown,
-      ) => Promise<{ status: string; summary?: { accountsSwept: number } }>
+      ) => Promise<{ started?: true; status?: string; summary?: { accountsSwept: number } }>
     }
-    const report = await bundle.handler(
+    const started = await bundle.handler(
       await operatorEvent(h.emulator, {
         action: 'sweep',
         mode: 'plan',
@@ -52,6 +52,15 @@ describe('npm run package', () => {
         getRemainingTimeInMillis: () => 900_000,
       },
     )
+    expect(started).toMatchObject({ started: true })
+    // The sweep is carried on by the continuation the hub sent itself.
+    const next = h.emulator.invocations.at(-1)?.payload
+    expect(next).toMatchObject({ continuation: { hop: 1 } })
+    const report = await bundle.handler(next, {
+      awsRequestId: 'bundle-continuation',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
+      getRemainingTimeInMillis: () => 900_000,
+    })
     expect(report).toMatchObject({ status: 'completed', summary: { accountsSwept: 1 } })
   })
 })

@@ -373,13 +373,8 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     'lambda:InvokeFunction': FUNCTION_ARN,
     'ssm:GetParameter': PARAMETER,
   }
-  /** The IAM calls the CLI makes in a spoke account: reads, and removing the project's policies. */
+  /** The IAM calls the CLI makes in a spoke account: reads only (removals are the hub's, recorded). */
   const OPERATOR_SPOKE_ACTIONS = [
-    'iam:DeletePolicy',
-    'iam:DeletePolicyVersion',
-    'iam:DetachGroupPolicy',
-    'iam:DetachRolePolicy',
-    'iam:DetachUserPolicy',
     'iam:GenerateServiceLastAccessedDetails',
     'iam:GetAccountAuthorizationDetails',
     'iam:GetAccountSummary',
@@ -552,7 +547,17 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     },
   )
 
-  it("can carry out the README's removal in an account: detach and delete every policy of ours", async () => {
+  it("leaves the README's removal to the hub: the operator spoke may detach or delete nothing", async () => {
+    for (const action of ['iam:DetachUserPolicy', 'iam:DetachRolePolicy', 'iam:DeletePolicy']) {
+      const request = SPOKE_REQUESTS[action]
+      if (!request) throw new Error(`no request for ${action}`)
+      expect(
+        await verdict(operatorSpokePolicy, operatorSpoke, action, request.resource, request.context),
+      ).not.toBe('Allowed')
+    }
+  })
+
+  it("lets the hub carry out the README's removal in an account: detach and delete every policy of ours", async () => {
     for (const action of [
       'iam:GetAccountAuthorizationDetails',
       'iam:ListEntitiesForPolicy',
@@ -563,9 +568,9 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     ]) {
       const request = SPOKE_REQUESTS[action]
       if (!request) throw new Error(`no request for ${action}`)
-      expect(
-        await verdict(operatorSpokePolicy, operatorSpoke, action, request.resource, request.context),
-      ).toBe('Allowed')
+      expect(await verdict(spokePolicy, spokePrincipal, action, request.resource, request.context)).toBe(
+        'Allowed',
+      )
     }
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { OperatorRequest } from '../../hub/event.js'
+import type { ContinuationEvent, OperatorRequest } from '../../hub/event.js'
 import { handler as lambdaHandler } from '../../hub/lambda.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
 import type { CompletedSweep } from '../../shared/domain/records.js'
@@ -31,11 +31,17 @@ const published = vi.hoisted(() => [] as CompletedSweep[])
 vi.mock('../../shared/aws/sweep-metrics.js', () => ({
   publishSweepMetrics: async (summary: CompletedSweep) => void published.push(summary),
 }))
-/** The handler on a sweep event: its answer is a sweep report. */
+/**
+ * The handler on a sweep event, and its answer as a sweep report. An operator's sweep is answered at
+ * once and carried on by the continuation the hub sends itself: that one is run here as Lambda would.
+ */
 async function handler(event: unknown, ctx: Parameters<typeof lambdaHandler>[1]): Promise<SweepReport> {
   const answer = await lambdaHandler(event, ctx)
   if (!('sweepId' in answer)) throw new Error('a sweep event was answered as a release')
-  return answer
+  if (!('started' in answer)) return answer
+  const next = h.emulator.invocations.at(-1)?.payload as ContinuationEvent | undefined
+  if (next?.continuation.sweepId !== answer.sweepId) throw new Error('no continuation for the sweep')
+  return handler(next, ctx)
 }
 /** An operator's sweep request, signed as the CLI signs it. */
 const operatorSweep = (request: Omit<Extract<OperatorRequest, { action: 'sweep' }>, 'action'>) =>
@@ -103,7 +109,8 @@ describe('the Lambda handler', () => {
     expect(first.deferred).toBe(3)
     const invocation = h.emulator.invocations.at(-1)
     expect(invocation?.functionName).toBe(FUNCTION_ARN)
-    expect(invocation?.payload).toEqual({ continuation: { sweepId: first.sweepId, hop: 1 } })
+    // The operator's request started hop 1 (the hub answered at once); hop 2 carries on.
+    expect(invocation?.payload).toEqual({ continuation: { sweepId: first.sweepId, hop: 2 } })
     const second = await handler(invocation?.payload, context())
     expect(second).toMatchObject({
       sweepId: first.sweepId,
