@@ -645,6 +645,32 @@ describe("the state table's own policy: only the hub writes it", () => {
   })
 })
 
+describe("the hub's own SCP, from a delegated administrator account", () => {
+  const deployer = `arn:aws:iam::${HUB_ACCOUNT}:role/Deployer`
+  const scp = resolve(
+    loadTemplate('hub/template.yaml').Resources.HubGuardScp?.Properties,
+    { ...HUB_VALUES, HubDeployerArns: deployer },
+    { GuardsTheHub: true },
+  ) as { Content: unknown; TargetIds: string[] }
+  const admin = `arn:aws:iam::${HUB_ACCOUNT}:role/Admin`
+  const as = (principal: string, action: string, resource: string) =>
+    verdict(ALLOW_ALL, principal, action, resource, { 'aws:PrincipalArn': principal }, undefined, scp.Content)
+
+  it.each([
+    ['lambda:UpdateFunctionConfiguration', FUNCTION_ARN],
+    ['lambda:UpdateFunctionCode', FUNCTION_ARN],
+    ['lambda:DeleteFunctionCodeSigningConfig', FUNCTION_ARN],
+    ['iam:PutRolePolicy', hubPrincipal],
+    ['iam:UpdateAssumeRolePolicy', operatorPrincipal],
+    ['dynamodb:DeleteTable', TABLE_ARN],
+    ['dynamodb:DeleteResourcePolicy', TABLE_ARN],
+  ])('keeps everyone but the deployer from %s', async (action, resource) => {
+    expect(scp.TargetIds).toEqual([HUB_ACCOUNT])
+    expect(await as(admin, action, resource)).toBe('ExplicitlyDenied')
+    expect(await as(deployer, action, resource)).toBe('Allowed')
+  })
+})
+
 describe('the optional guardrail SCP', () => {
   const hub = loadTemplate('hub/template.yaml')
   const scp = resolve(
