@@ -203,25 +203,23 @@ function refuseAboveCeiling(request: OperatorRequest, config: HubConfig): void {
     throw new ConfigError('mode: enforce is refused, the hub runs with SWEEP_MODE=plan')
 }
 
-/** A sweep an operator started: its id comes from Lambda's request id, the same on every retry. */
+/**
+ * A sweep an operator started. Its id comes from the digest of the signed request: the same request
+ * sent again (a retry, a replay within its minutes) is the same sweep, resumed, never a second one.
+ */
 export function operatorSweep(
   request: Extract<OperatorRequest, { action: 'sweep' }>,
   requestedBy: string,
-  requestId: string,
+  digest: string,
 ): Extract<SweepRequest, { kind: 'new' }> {
   return {
     kind: 'new',
     mode: request.mode,
     trigger: 'operator',
     requestedBy,
-    sweepId: manualSweepId(requestId),
+    sweepId: `manual-${digest.slice(0, 40)}`,
     ...(request.accounts ? { accounts: request.accounts } : {}),
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(request.full ? { fullReads: true } : {}),
   }
-}
-
-/** A manual sweep's id, from Lambda's request id: the same on every retry of the invocation. */
-function manualSweepId(requestId: string): string {
-  return `manual-${requestId.replace(/[^\w.-]/g, '').slice(0, 80)}`
 }

@@ -1,11 +1,12 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
 import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
 import { beginSweep, runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
+import { stall } from '../shared/app/sweep-close.js'
 import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import type { Exemption } from '../shared/domain/records.js'
-import { ConfigError } from '../shared/errors.js'
+import { ConfigError, errorMessage } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
 import {
@@ -61,11 +62,15 @@ export async function handler(event: unknown, context: LambdaContext): Promise<H
   const request = parseHubEvent(event, config)
   if (request.kind === 'sweep') return sweep(context, request.sweep)
   const actor = await operatorOf(runtime, config, { ...request, functionArn: context.invokedFunctionArn })
-  return carryOut(request.request, actor, context)
+  return carryOut(request.request, { actor, digest: request.digest }, context)
 }
 
 /** An operator's request, carried out for `actor` as AWS named them. */
-async function carryOut(request: OperatorRequest, actor: string, context: LambdaContext) {
+async function carryOut(
+  request: OperatorRequest,
+  { actor, digest }: { actor: string; digest: string },
+  context: LambdaContext,
+) {
   const { config, runtime } = setup()
   const deps = runtime.operatorDeps()
   const now = deps.now()
@@ -73,13 +78,23 @@ async function carryOut(request: OperatorRequest, actor: string, context: Lambda
     case 'sweep': {
       // Recorded now and answered at once (a refusal reaches the operator); swept by a continuation,
       // which carries no proof, so Lambda's retries and the failed-invocations queue hold none either.
-      const started = await beginSweep(
-        sweepDeps(context),
-        config,
-        operatorSweep(request, actor, context.awsRequestId),
-      )
+      const deps = sweepDeps(context)
+      const started = await beginSweep(deps, config, operatorSweep(request, actor, digest))
       const next: ContinuationEvent = { continuation: { sweepId: started.sweepId, hop: 1 } }
-      await startInHub(runtime.clients.lambda, context.invokedFunctionArn, next)
+      try {
+        await startInHub(runtime.clients.lambda, context.invokedFunctionArn, next)
+      } catch (error) {
+        // Recorded but never to be carried on: said stalled now, not left running for anyone to resume.
+        const log = deps.log.child({ sweepId: started.sweepId })
+        await stall(
+          deps,
+          started,
+          `it could not be handed on: ${errorMessage(error)}`,
+          started.accountCount,
+          log,
+        )
+        throw error
+      }
       return { started: true as const, sweepId: started.sweepId }
     }
     case 'release': {

@@ -16,7 +16,7 @@ import { ConfigError, LeastPrivilegeError, UnexpectedReplyError } from '../error
 import type { Logger } from '../logger.js'
 import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
-import { detectStalled, finishSweep, previousDurations, stall } from './sweep-close.js'
+import { asSeen, detectStalled, finishSweep, previousDurations, stall } from './sweep-close.js'
 
 export interface SweepDeps {
   organization: Organization
@@ -109,15 +109,10 @@ export async function runSweep(
   }
   const targets = await targetsOf(deps, sweep, log)
   if (!targets) return report('stalled')
-  if (sweep.mode === 'enforce' && deps.modeCeiling === 'plan') {
+  const why = notToCarryOn(deps, config, { sweep, request })
+  if (why) {
     const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
-    await stall(deps, sweep, 'SWEEP_MODE is plan: an enforce sweep is not carried on', left, log)
-    return report('stalled')
-  }
-  // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
-  if (sweep.invocations > config.maxInvocations) {
-    const left = targets.length - (await deps.store.sweeps.accounts(sweep.sweepId)).length
-    await stall(deps, sweep, `it reached MAX_INVOCATIONS (${config.maxInvocations})`, left, log)
+    await stall(deps, sweep, why, left, log)
     return report('stalled')
   }
   log.info({ event: 'sweep.invocation', mode: sweep.mode, hop, accounts: targets.length }, 'sweeping')
@@ -142,6 +137,24 @@ export async function runSweep(
     ...(finished ? { summary: finished.summary } : {}),
     ...(finished?.digest ? { digest: finished.digest } : {}),
   }
+}
+
+/** Why this invocation does not carry a running sweep on, if it does not: each ends the sweep, stalled. */
+function notToCarryOn(
+  deps: SweepDeps,
+  config: HubConfig,
+  { sweep, request }: { sweep: SweepSummary; request: SweepRequest },
+): string | undefined {
+  // A continuation of a sweep nobody carried on for a while is a late one, or a forged one: a stale
+  // sweep (a confirmed enforce of days ago) is never run against today's state.
+  const seen = asSeen(sweep, deps.now(), config)
+  if (request.kind === 'continuation' && seen.status === 'stalled') return seen.reason
+  if (sweep.mode === 'enforce' && deps.modeCeiling === 'plan')
+    return 'SWEEP_MODE is plan: an enforce sweep is not carried on'
+  // The sweep's own count, not the event's: a forged hop can neither stop a sweep nor lift its cap.
+  if (sweep.invocations > config.maxInvocations)
+    return `it reached MAX_INVOCATIONS (${config.maxInvocations})`
+  return undefined
 }
 
 /**

@@ -656,6 +656,10 @@ describe("the hub's own SCP, from a delegated administrator account", () => {
   const as = (principal: string, action: string, resource: string) =>
     verdict(ALLOW_ALL, principal, action, resource, { 'aws:PrincipalArn': principal }, undefined, scp.Content)
 
+  it('fits the 5,120 characters an SCP may hold', () => {
+    expect(JSON.stringify(scp.Content).length).toBeLessThanOrEqual(5120)
+  })
+
   it.each([
     ['lambda:UpdateFunctionConfiguration', FUNCTION_ARN],
     ['lambda:UpdateFunctionCode', FUNCTION_ARN],
@@ -664,6 +668,15 @@ describe("the hub's own SCP, from a delegated administrator account", () => {
     ['iam:UpdateAssumeRolePolicy', operatorPrincipal],
     ['dynamodb:DeleteTable', TABLE_ARN],
     ['dynamodb:DeleteResourcePolicy', TABLE_ARN],
+    ['lambda:PutFunctionConcurrency', FUNCTION_ARN],
+    ['lambda:RemovePermission', FUNCTION_ARN],
+    ['cloudformation:UpdateStack', `arn:aws:cloudformation:us-east-1:${HUB_ACCOUNT}:stack/${STACK}/abc`],
+    ['events:DisableRule', `arn:aws:events:us-east-1:${HUB_ACCOUNT}:rule/${STACK}-DailySchedule-X1`],
+    ['cloudwatch:DeleteAlarms', `arn:aws:cloudwatch:us-east-1:${HUB_ACCOUNT}:alarm:${STACK}-no-sweep`],
+    [
+      'organizations:DetachPolicy',
+      `arn:aws:organizations::${HUB_ACCOUNT}:policy/o-abc/service_control_policy/p-abc`,
+    ],
   ])('keeps everyone but the deployer from %s', async (action, resource) => {
     expect(scp.TargetIds).toEqual([HUB_ACCOUNT])
     expect(await as(admin, action, resource)).toBe('ExplicitlyDenied')

@@ -134,12 +134,36 @@ describe('the Lambda handler', () => {
     expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
   })
 
-  it("resumes the same sweep when Lambda retries an operator's asynchronous invocation", async () => {
+  it("is the same sweep when an operator's request comes again (a retry, a replay): never a second one", async () => {
     const event = await operatorSweep({ mode: 'plan', accounts: [DEMO_ACCOUNTS.production] })
-    const first = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
-    const retry = await handler(event, context(Number.POSITIVE_INFINITY, 'retried-request'))
-    expect(first.sweepId).toBe('manual-retried-request')
-    expect(retry).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
+    const first = await handler(event, context(Number.POSITIVE_INFINITY, 'first-request'))
+    const again = await handler(event, context(Number.POSITIVE_INFINITY, 'another-request'))
+    expect(first.sweepId).toMatch(/^manual-[0-9a-f]{40}$/)
+    expect(again).toMatchObject({ sweepId: first.sweepId, accounts: [], status: 'completed' })
+  })
+
+  it('never carries on a sweep nobody carried on for a while, whoever sends its continuation', async () => {
+    const old = new Date(Date.now() - 3 * 3_600_000).toISOString()
+    const sweepId = `forgotten-${requests}`
+    await h.store.sweeps.start(
+      {
+        sweepId,
+        mode: 'enforce',
+        trigger: 'operator',
+        startedAt: old,
+        heartbeatAt: old,
+        status: 'running',
+        accountCount: 1,
+        invocations: 1,
+        confirmLargeChange: true,
+      },
+      [DEMO_ACCOUNTS.development],
+    )
+    const writes = h.emulator.count({ writes: true })
+    const report = await handler({ continuation: { sweepId, hop: 1 } }, context())
+    expect(report).toMatchObject({ status: 'stalled', accounts: [] })
+    expect(h.emulator.count({ writes: true })).toBe(writes)
+    expect(await h.store.sweeps.get(sweepId)).toMatchObject({ status: 'stalled' })
   })
 
   it('refuses a CONTINUATION_THRESHOLD_MS not below the time the invocation has', async () => {
