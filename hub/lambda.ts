@@ -1,12 +1,11 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
 import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
-import { beginSweep, runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
-import { stall } from '../shared/app/sweep-close.js'
+import { runSweep, type SweepReport, type SweepRequest, startSweep } from '../shared/app/org-sweep.js'
 import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'
 import type { Exemption } from '../shared/domain/records.js'
-import { ConfigError, errorMessage } from '../shared/errors.js'
+import { ConfigError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import { type HubConfig, loadHubConfig } from './config.js'
 import {
@@ -75,28 +74,9 @@ async function carryOut(
   const deps = runtime.operatorDeps()
   const now = deps.now()
   switch (request.action) {
-    case 'sweep': {
-      // Recorded now and answered at once (a refusal reaches the operator); swept by a continuation,
-      // which carries no proof, so Lambda's retries and the failed-invocations queue hold none either.
-      const deps = sweepDeps(context)
-      const started = await beginSweep(deps, config, operatorSweep(request, actor, digest))
-      const next: ContinuationEvent = { continuation: { sweepId: started.sweepId, hop: 1 } }
-      try {
-        await startInHub(runtime.clients.lambda, context.invokedFunctionArn, next)
-      } catch (error) {
-        // Recorded but never to be carried on: said stalled now, not left running for anyone to resume.
-        const log = deps.log.child({ sweepId: started.sweepId })
-        await stall(
-          deps,
-          started,
-          `it could not be handed on: ${errorMessage(error)}`,
-          started.accountCount,
-          log,
-        )
-        throw error
-      }
-      return { started: true as const, sweepId: started.sweepId }
-    }
+    case 'sweep':
+      // Answered once recorded; swept by continuations, which carry no proof (nor do Lambda's retries).
+      return startSweep(sweepDeps(context), config, operatorSweep(request, actor, digest))
     case 'release': {
       const { action: _, ...release } = request
       return releaseDeny(deps, config, { ...release, enforce: true, actor })

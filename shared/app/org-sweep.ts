@@ -12,7 +12,7 @@ import type { Mode } from '../domain/decision.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
 import { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome, CompletedSweep, RunningSweep, SweepSummary } from '../domain/records.js'
-import { ConfigError, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
+import { ConfigError, errorMessage, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
@@ -343,6 +343,28 @@ async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
   const settled = await Promise.allSettled(tasks)
   const failure = settled.find((s) => s.status === 'rejected')
   if (failure) throw failure.reason
+}
+
+/**
+ * Records a new sweep and hands it on to an invocation of its own (`continueWith`, hop 1): an operator is
+ * answered at once, a refusal included. A sweep that cannot be handed on is said stalled there and then,
+ * not left running for anyone to resume.
+ */
+export async function startSweep(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: Extract<SweepRequest, { kind: 'new' }>,
+): Promise<{ started: true; sweepId: string }> {
+  if (!deps.continueWith) throw new LeastPrivilegeError('this runner cannot hand a sweep on')
+  const started = await beginSweep(deps, config, request)
+  try {
+    await deps.continueWith({ sweepId: started.sweepId, hop: 1 })
+  } catch (error) {
+    const log = deps.log.child({ sweepId: started.sweepId })
+    await stall(deps, started, `it could not be handed on: ${errorMessage(error)}`, started.accountCount, log)
+    throw error
+  }
+  return { started: true, sweepId: started.sweepId }
 }
 
 /**

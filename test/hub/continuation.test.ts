@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Continuation, runSweep, type SweepDeps } from '../../shared/app/org-sweep.js'
+import { type Continuation, runSweep, type SweepDeps, startSweep } from '../../shared/app/org-sweep.js'
 import type { AccountSeed } from '../emulator/seed.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
@@ -112,6 +112,24 @@ describe('continuation across invocations', () => {
     expect(await h.store.sweeps.get(first.sweepId)).toMatchObject({
       status: 'stalled',
       reason: expect.stringContaining('SWEEP_MODE is plan'),
+    })
+  })
+
+  it('says a started sweep stalled when it cannot be handed on, rather than leave it running', async () => {
+    const continueWith = async () => {
+      throw new Error('Lambda refused the invocation')
+    }
+    await expect(
+      startSweep(h.deps({ continueWith }), config, {
+        kind: 'new',
+        mode: 'plan',
+        trigger: 'test',
+        sweepId: 'not-handed-on',
+      }),
+    ).rejects.toThrow(/Lambda refused/)
+    expect(await h.store.sweeps.get('not-handed-on')).toMatchObject({
+      status: 'stalled',
+      reason: expect.stringContaining('could not be handed on'),
     })
   })
 })
