@@ -1,6 +1,7 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
 import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
-import { runSweep, type SweepReport, type SweepRequest, startSweep } from '../shared/app/org-sweep.js'
+import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
+import { startSweep } from '../shared/app/sweep-begin.js'
 import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
 import { startInHub } from '../shared/aws/hub-invoke.js'
 import { publishSweepMetrics } from '../shared/aws/sweep-metrics.js'

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js'
 import type { Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
 import type { DoneUser } from './account-writes.js'
-import { newSweepId } from './org-sweep.js'
+import { newSweepId } from './sweep-begin.js'
 
 export interface OperatorDeps {
   spokes: Spokes

@@ -11,12 +11,13 @@ import type { HubConfig } from '../config.js'
 import type { Mode } from '../domain/decision.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
 import { JobDurations } from '../domain/poll-schedule.js'
-import type { AccountOutcome, CompletedSweep, RunningSweep, SweepSummary } from '../domain/records.js'
-import { ConfigError, errorMessage, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
+import type { AccountOutcome, CompletedSweep, SweepSummary } from '../domain/records.js'
+import { LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
-import { asSeen, detectStalled, finishSweep, previousDurations, stall } from './sweep-close.js'
+import { beginSweep, resume } from './sweep-begin.js'
+import { asSeen, finishSweep, previousDurations, stall } from './sweep-close.js'
 
 export interface SweepDeps {
   organization: Organization
@@ -79,10 +80,6 @@ export interface SweepReport {
   summary?: CompletedSweep
   /** What happened to the digest: sent, failed (logged as alert.digest-failed) or none configured. */
   digest?: 'sent' | 'failed' | 'none'
-}
-
-export function newSweepId(now: Date): string {
-  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`
 }
 
 export async function runSweep(
@@ -343,71 +340,4 @@ async function settleAll(tasks: readonly Promise<unknown>[]): Promise<void> {
   const settled = await Promise.allSettled(tasks)
   const failure = settled.find((s) => s.status === 'rejected')
   if (failure) throw failure.reason
-}
-
-/**
- * Records a new sweep and hands it on to an invocation of its own (`continueWith`, hop 1): an operator is
- * answered at once, a refusal included. A sweep that cannot be handed on is said stalled there and then,
- * not left running for anyone to resume.
- */
-export async function startSweep(
-  deps: SweepDeps,
-  config: HubConfig,
-  request: Extract<SweepRequest, { kind: 'new' }>,
-): Promise<{ started: true; sweepId: string }> {
-  if (!deps.continueWith) throw new LeastPrivilegeError('this runner cannot hand a sweep on')
-  const started = await beginSweep(deps, config, request)
-  try {
-    await deps.continueWith({ sweepId: started.sweepId, hop: 1 })
-  } catch (error) {
-    const log = deps.log.child({ sweepId: started.sweepId })
-    await stall(deps, started, `it could not be handed on: ${errorMessage(error)}`, started.accountCount, log)
-    throw error
-  }
-  return { started: true, sweepId: started.sweepId }
-}
-
-/**
- * Records a new sweep and its target accounts without sweeping any: the hub answers an operator at once,
- * then carries the sweep on in invocations of its own. An unknown account fails here, naming it.
- */
-export async function beginSweep(
-  deps: SweepDeps,
-  config: HubConfig,
-  request: Extract<SweepRequest, { kind: 'new' }>,
-): Promise<SweepSummary> {
-  await detectStalled(deps, config)
-  const active = (await deps.organization.accounts())
-    .filter((a) => a.state === 'ACTIVE' && !config.excludedAccounts.includes(a.id))
-    .map((a) => a.id)
-  const unknown = (request.accounts ?? []).filter((id) => !active.includes(id))
-  if (unknown.length > 0)
-    throw new ConfigError(
-      `accounts: ${unknown.join(', ')} not an active, non-excluded account of the organization`,
-    )
-  const accounts = request.accounts ? [...new Set(request.accounts)] : active
-  accounts.sort()
-  const now = deps.now()
-  const summary: RunningSweep = {
-    sweepId: request.sweepId ?? newSweepId(now),
-    mode: request.mode,
-    trigger: request.trigger,
-    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
-    startedAt: now.toISOString(),
-    status: 'running',
-    accountCount: accounts.length,
-    invocations: 1,
-    heartbeatAt: now.toISOString(),
-    ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
-    ...(request.fullReads ? { fullReads: true } : {}),
-  }
-  if (await deps.store.sweeps.start(summary, accounts)) return summary
-  // The same trigger delivered twice: carry on with the sweep already recorded.
-  return resume(deps, { sweepId: summary.sweepId })
-}
-
-async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
-  const sweep = await deps.store.sweeps.get(request.sweepId)
-  if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
-  return sweep
 }

@@ -1,0 +1,78 @@
+/** How a sweep begins: recorded with its accounts, resumed when the same trigger comes again, handed on. */
+import { randomBytes } from 'node:crypto'
+import type { HubConfig } from '../config.js'
+import type { RunningSweep, SweepSummary } from '../domain/records.js'
+import { ConfigError, errorMessage, LeastPrivilegeError } from '../errors.js'
+import type { SweepDeps, SweepRequest } from './org-sweep.js'
+import { detectStalled, stall } from './sweep-close.js'
+
+export function newSweepId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`
+}
+
+/**
+ * Records a new sweep and hands it on to an invocation of its own (`continueWith`, hop 1): an operator is
+ * answered at once, a refusal included. A sweep that cannot be handed on is said stalled there and then,
+ * not left running for anyone to resume.
+ */
+export async function startSweep(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: Extract<SweepRequest, { kind: 'new' }>,
+): Promise<{ started: true; sweepId: string }> {
+  if (!deps.continueWith) throw new LeastPrivilegeError('this runner cannot hand a sweep on')
+  const started = await beginSweep(deps, config, request)
+  try {
+    await deps.continueWith({ sweepId: started.sweepId, hop: 1 })
+  } catch (error) {
+    const log = deps.log.child({ sweepId: started.sweepId })
+    await stall(deps, started, `it could not be handed on: ${errorMessage(error)}`, started.accountCount, log)
+    throw error
+  }
+  return { started: true, sweepId: started.sweepId }
+}
+
+/**
+ * Records a new sweep and its target accounts without sweeping any: the hub answers an operator at once,
+ * then carries the sweep on in invocations of its own. An unknown account fails here, naming it.
+ */
+export async function beginSweep(
+  deps: SweepDeps,
+  config: HubConfig,
+  request: Extract<SweepRequest, { kind: 'new' }>,
+): Promise<SweepSummary> {
+  await detectStalled(deps, config)
+  const active = (await deps.organization.accounts())
+    .filter((a) => a.state === 'ACTIVE' && !config.excludedAccounts.includes(a.id))
+    .map((a) => a.id)
+  const unknown = (request.accounts ?? []).filter((id) => !active.includes(id))
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `accounts: ${unknown.join(', ')} not an active, non-excluded account of the organization`,
+    )
+  const accounts = request.accounts ? [...new Set(request.accounts)] : active
+  accounts.sort()
+  const now = deps.now()
+  const summary: RunningSweep = {
+    sweepId: request.sweepId ?? newSweepId(now),
+    mode: request.mode,
+    trigger: request.trigger,
+    ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+    startedAt: now.toISOString(),
+    status: 'running',
+    accountCount: accounts.length,
+    invocations: 1,
+    heartbeatAt: now.toISOString(),
+    ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
+    ...(request.fullReads ? { fullReads: true } : {}),
+  }
+  if (await deps.store.sweeps.start(summary, accounts)) return summary
+  // The same trigger delivered twice: carry on with the sweep already recorded.
+  return resume(deps, { sweepId: summary.sweepId })
+}
+
+export async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {
+  const sweep = await deps.store.sweeps.get(request.sweepId)
+  if (!sweep) throw new ConfigError(`continuation.sweepId: no sweep ${request.sweepId} in the state table`)
+  return sweep
+}
