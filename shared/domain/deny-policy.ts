@@ -1,10 +1,9 @@
 import { PolicyLayoutError } from '../errors.js'
+import { denyEntries, entriesOf, packEntries, SID_ACTIONS, SID_SERVICES } from './deny-entries.js'
 
 /** IAM's own default; the account summary's PolicySizeQuota overrides it. */
 export const DEFAULT_POLICY_SIZE = 6144
 
-const VERSION = '2012-10-17'
-const SID_SERVICES = 'DenyUnusedServices'
 const SID_IAM_OTHERS = 'DenyUnusedIamOnOthers'
 const SID_IAM_SELF = 'DenyUnusedIamOnSelfExceptOwnCredentials'
 const SID_GUARD_POLICIES = 'ProtectTheProjectPolicies'
@@ -92,11 +91,12 @@ export const SELF_SERVICE_ACTIONS: readonly string[] = [
 export interface RenderedPart {
   /** 1-based part number; part 1 also carries the `iam` statements. */
   part: number
+  /** The deny keys (services and actions, see actions/keys.ts) the part denies. */
   services: string[]
   document: string
 }
 
-interface Statement {
+export interface Statement {
   Sid: string
   Effect: 'Deny'
   Action?: string | string[]
@@ -112,7 +112,7 @@ export function policySize(document: string): number {
 }
 
 /**
- * Renders the deny set into as few documents as fit the size quota, packing services in sorted order.
+ * Renders the deny set into as few documents as fit the size quota, packing entries in sorted order.
  * Part 1 also denies the user every way of detaching or altering the project's policies, whatever else
  * they may do in IAM. The output is a pure function of its input, so an unchanged deny set renders to
  * identical text and "unchanged" is a string comparison with the live default version.
@@ -123,41 +123,19 @@ export function renderDenyPolicies(
   maxSize: number = DEFAULT_POLICY_SIZE,
 ): RenderedPart[] {
   if (deny.length === 0) return []
-  const services = [...new Set(deny)].filter((ns) => ns !== 'iam').sort()
   const iamStatements = deny.includes('iam') ? iamDenyStatements(target.userArn) : []
-  const parts: RenderedPart[] = []
-  let current: string[] = []
-  let fixed: Statement[] = [...iamStatements, ...guardStatements(target)]
-
-  const flush = () => {
-    if (current.length === 0 && parts.length > 0) return
-    parts.push({ part: parts.length + 1, services: current, document: toDocument(current, fixed) })
-    current = []
-    fixed = []
-  }
-  // Sizes are added up rather than re-rendered per service: `"ns:*",` is the namespace plus 5.
-  let size = 0
-  for (const ns of services) {
-    let next = current.length === 0 ? policySize(toDocument([ns], fixed)) : size + ns.length + 5
-    if (next > maxSize) {
-      if (current.length === 0) {
-        throw new PolicyLayoutError(`service ${ns} alone does not fit a policy of ${maxSize} characters`)
-      }
-      flush()
-      next = policySize(toDocument([ns], fixed))
-      if (next > maxSize)
-        throw new PolicyLayoutError(`service ${ns} alone does not fit a policy of ${maxSize} characters`)
-    }
-    current.push(ns)
-    size = next
-  }
-  flush()
+  const fixed = [...iamStatements, ...guardStatements(target)]
+  const parts = packEntries(denyEntries(deny), fixed, maxSize).map((p, i) => ({
+    part: i + 1,
+    services: p.keys,
+    document: p.document,
+  }))
   if (iamStatements.length > 0) parts[0]?.services.unshift('iam')
   return parts
 }
 
 /**
- * Reads back the services a document rendered by this project denies. Returns undefined when the text is
+ * Reads back the keys a document rendered by this project denies. Returns undefined when the text is
  * not one of ours (edited by hand, or not JSON): the caller then treats the policy as needing a rewrite.
  */
 export function deniedServicesOf(document: string): string[] | undefined {
@@ -168,23 +146,21 @@ export function deniedServicesOf(document: string): string[] | undefined {
     return undefined
   }
   if (!isRecord(parsed) || !Array.isArray(parsed.Statement)) return undefined
-  const services: string[] = []
+  const keys: string[] = []
   for (const statement of parsed.Statement) {
     // Ours deny, and only deny: a statement that allows anything was written by someone else.
     if (!isRecord(statement) || statement.Effect !== 'Deny') return undefined
-    if (statement.Sid === SID_SERVICES && Array.isArray(statement.Action)) {
-      for (const action of statement.Action) {
-        const match = typeof action === 'string' ? /^([a-z0-9-]+):\*$/.exec(action) : null
-        if (!match?.[1]) return undefined
-        services.push(match[1])
-      }
+    if (statement.Sid === SID_SERVICES || statement.Sid === SID_ACTIONS) {
+      const read = entriesOf(statement.Action, statement.Sid === SID_SERVICES ? 'service' : 'action')
+      if (!read) return undefined
+      keys.push(...read)
     } else if (statement.Sid === SID_IAM_OTHERS) {
-      services.push('iam')
+      keys.push('iam')
     } else if (!FIXED_SIDS.has(String(statement.Sid))) {
       return undefined
     }
   }
-  return services.sort()
+  return [...new Set(keys)].sort()
 }
 
 /**
@@ -323,20 +299,6 @@ function guardStatements(target: PolicyTarget): Statement[] {
           },
         ]),
   ]
-}
-
-function toDocument(services: readonly string[], fixed: readonly Statement[]): string {
-  const statements: Statement[] = []
-  if (services.length > 0) {
-    statements.push({
-      Sid: SID_SERVICES,
-      Effect: 'Deny',
-      Action: services.map((ns) => `${ns}:*`),
-      Resource: '*',
-    })
-  }
-  statements.push(...fixed)
-  return JSON.stringify({ Version: VERSION, Statement: statements })
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
