@@ -53,7 +53,25 @@ export const SETTINGS: readonly Setting[] = [
     key: 'neverDeny',
     env: 'NEVER_DENY',
     kind: 'list',
-    help: 'comma-separated service namespaces never denied (for example `sts,signin`)',
+    help: 'comma-separated services or single actions never denied (for example `sts,signin,iam:CreateAccessKey`)',
+  },
+  {
+    key: 'actionLevel',
+    env: 'ACTION_LEVEL',
+    kind: 'string',
+    help: '`on`: the tracked actions of the services a user keeps that are unused for the window are denied one by one, with the same notice; `off`: whole services only',
+  },
+  {
+    key: 'actionLevelServices',
+    env: 'ACTION_LEVEL_SERVICES',
+    kind: 'list',
+    help: 'comma-separated services whose actions are judged one by one (for example `iam,sts,s3`); unset, every service Access Advisor tracks actions of',
+  },
+  {
+    key: 'maxDenyPolicies',
+    env: 'MAX_DENY_POLICIES',
+    kind: 'number',
+    help: "the most policies of the project one user holds (within the user's managed-policy quota): service denies first, then action denies, riskiest first; what does not fit is reported",
   },
   {
     key: 'exemptTags',
@@ -180,6 +198,12 @@ export const SETTINGS: readonly Setting[] = [
     env: 'BRAKE_MAX_USER_LIFT_SHARE',
     kind: 'number',
     help: "largest share of one user's denies one sweep may lift (from 5 denies up); a larger lift of that user is held until confirmed",
+  },
+  {
+    key: 'brake.maxActionShare',
+    env: 'BRAKE_MAX_ACTION_SHARE',
+    kind: 'number',
+    help: 'largest share of the judged actions of kept services one sweep may newly deny (from 20 actions up): a first action-level sweep is held until confirmed',
   },
   {
     key: 'brake.maxMissingShare',

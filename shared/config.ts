@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { MAX_PREFIX_LENGTH } from './domain/policy-naming.js'
-import { namespace } from './domain/records.js'
+import { denyKey, namespace } from './domain/records.js'
 import { ConfigError } from './errors.js'
 
 /** The one check of an AWS account id. */
@@ -22,6 +22,8 @@ export const brakeSchema = z
     minMissing: z.number().int().min(1).default(3),
     maxUserLiftShare: z.number().min(0).max(1).default(0.5),
     minUserLift: z.number().int().min(1).default(5),
+    maxActionShare: z.number().min(0).max(1).default(0.3),
+    minActions: z.number().int().min(1).default(20),
   })
   .strict()
 
@@ -49,8 +51,18 @@ export const engineConfigSchema = z
       .string()
       .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, 'an IAM tag key')
       .optional(),
-    /** Services never denied, whatever their use. */
-    neverDeny: z.array(namespace).default([]),
+    /** Services, or single actions (`iam:CreateUser`), never denied, whatever their use. */
+    neverDeny: z.array(denyKey).default([]),
+    /** Whether the unused tracked actions of the services a user keeps are denied one by one. */
+    actionLevel: z.enum(['on', 'off']).default('on'),
+    /** The services whose actions are judged; absent, every service Access Advisor tracks actions of. */
+    actionLevelServices: z.array(namespace).min(1).optional(),
+    /**
+     * The most policies of the project one user holds: service denies take what they need, action
+     * denies what is left, riskiest first; what does not fit is reported. The rest of the user's
+     * managed-policy quota stays free for its administrators.
+     */
+    maxDenyPolicies: z.number().int().min(1).max(20).default(4),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */
     exemptTags: z
       .array(

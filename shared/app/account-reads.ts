@@ -1,6 +1,6 @@
 import pLimit from 'p-limit'
 import type { UsageRead } from '../domain/plan/user-plan.js'
-import { usedAhead } from '../domain/report-reuse.js'
+import { storedServices, usedAhead } from '../domain/report-reuse.js'
 import type { IamUser } from '../domain/types.js'
 import { AccessAdvisorError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -41,11 +41,7 @@ export async function readReports(
             sweepId: read.sweepId,
             readAt: run.now().toISOString(),
             grantsDigest: user.grantsDigest,
-            services: services.map((s) => ({
-              namespace: s.namespace,
-              ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated.toISOString() } : {}),
-              ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
-            })),
+            services: storedServices(services),
           })
         } catch (error) {
           // Missing data never means "unused": the user is left as they are, in error.

@@ -3,10 +3,11 @@ import {
   GetServiceLastAccessedDetailsCommand,
   type GetServiceLastAccessedDetailsCommandOutput,
   type IAMClient,
+  type ServiceLastAccessed,
 } from '@aws-sdk/client-iam'
 import { JobDurations } from '../domain/poll-schedule.js'
 import { SERVICE_NAMESPACE } from '../domain/records.js'
-import type { ServiceUsage } from '../domain/types.js'
+import type { ActionUsage, ServiceUsage } from '../domain/types.js'
 import { AccessAdvisorError } from '../errors.js'
 
 export interface PollSettings {
@@ -29,12 +30,18 @@ export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(reso
  */
 export async function readServiceUsage(
   iam: IAMClient,
-  principalArn: string,
+  principal: { arn: string; actionLevel: boolean },
   poll: PollSettings,
   sleep: Sleep = realSleep,
   durations: JobDurations = new JobDurations(),
 ): Promise<ServiceUsage[]> {
-  const started = await iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: principalArn }))
+  const principalArn = principal.arn
+  const started = await iam.send(
+    new GenerateServiceLastAccessedDetailsCommand({
+      Arn: principalArn,
+      Granularity: principal.actionLevel ? 'ACTION_LEVEL' : 'SERVICE_LEVEL',
+    }),
+  )
   const jobId = started.JobId
   if (!jobId) throw new AccessAdvisorError(`no JobId for ${principalArn}`)
 
@@ -57,6 +64,7 @@ export async function readServiceUsage(
         namespace: s.ServiceNamespace,
         ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),
         ...(s.LastAuthenticatedRegion ? { lastRegion: s.LastAuthenticatedRegion } : {}),
+        ...(principal.actionLevel ? { actions: actionsOf(s, principalArn) } : {}),
       })
     }
     if (!page.IsTruncated) return usage
@@ -71,6 +79,30 @@ export async function readServiceUsage(
     }
   }
 }
+
+/**
+ * The tracked actions of a row that were attempted, with when. AWS leaves the list out when none was
+ * (and for services with no tracked action), so absent is an empty list. An action name that is not one
+ * would be judged under a key of its own making: a reply not to act on.
+ */
+function actionsOf(row: ServiceLastAccessed, principalArn: string): ActionUsage[] {
+  const actions: ActionUsage[] = []
+  for (const a of row.TrackedActionsLastAccessed ?? []) {
+    if (!a.ActionName || !ACTION_NAME.test(a.ActionName))
+      throw new AccessAdvisorError(
+        `report for ${principalArn} names action ${JSON.stringify(String(a.ActionName).slice(0, 80))} in ${row.ServiceNamespace}`,
+      )
+    if (!a.LastAccessedTime) continue
+    actions.push({
+      name: a.ActionName,
+      lastAccessed: a.LastAccessedTime,
+      ...(a.LastAccessedRegion ? { region: a.LastAccessedRegion } : {}),
+    })
+  }
+  return actions
+}
+
+const ACTION_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/
 
 async function waitForCompletion(
   iam: IAMClient,

@@ -21,6 +21,8 @@ export interface SpokeSettings {
   accessAdvisor: PollSettings
   policyPath: string
   policyNamePrefix: string
+  /** `on`: reports are read at action level (same two calls), so actions can be judged. */
+  actionLevel: 'on' | 'off'
 }
 
 /** Makes the IAM client of a session; tests give their own to freeze or fault one. */
@@ -70,7 +72,14 @@ function accountIam(
       ])
       return { ...snapshot, quotas }
     },
-    usage: (user) => readServiceUsage(iam, user.arn, settings.accessAdvisor, sleep, durations),
+    usage: (user) =>
+      readServiceUsage(
+        iam,
+        { arn: user.arn, actionLevel: settings.actionLevel === 'on' },
+        settings.accessAdvisor,
+        sleep,
+        durations,
+      ),
     apply: (user, ops) => executeWrites(iam, user, settings.policyPath, ops, sleep),
     purge: (policy) => purgePolicy(iam, policy),
     close: () => iam.destroy(),

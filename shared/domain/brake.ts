@@ -1,3 +1,5 @@
+import { isActionKey } from './actions/keys.js'
+
 /** How much one sweep may change in an account before it stops and asks for confirmation. */
 export interface BrakeSettings {
   /** Largest share of evaluated users that may gain denies in one sweep. */
@@ -18,6 +20,10 @@ export interface BrakeSettings {
   maxUserLiftShare: number
   /** Below this many of one user's denies lifted at once the user's share is not judged. */
   minUserLift: number
+  /** Largest share of the actions judged one by one that may become denied in one sweep. */
+  maxActionShare: number
+  /** Below this many newly denied actions the action share is not judged. */
+  minActions: number
 }
 
 /**
@@ -40,6 +46,9 @@ export interface BlastRadius {
   /** Services granted to the evaluated users, summed. */
   servicesGranted: number
   servicesNewlyDenied: number
+  /** Actions judged one by one for the evaluated users, summed, and how many become denied. */
+  actionsJudged: number
+  actionsNewlyDenied: number
   /** Denies live before the sweep, summed over every user of the account. */
   activeDenies: number
   usersLifted: number
@@ -81,6 +90,14 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
       reason: `${radius.servicesNewlyDenied} of ${radius.servicesGranted} granted services (${percent(serviceShare)}) would be newly denied, above ${percent(settings.maxServiceShare)}`,
     }
   }
+  // Its own share: a user keeps few services and many actions, so one measure would hide the other.
+  const actionShare = radius.actionsJudged ? radius.actionsNewlyDenied / radius.actionsJudged : 0
+  if (radius.actionsNewlyDenied >= settings.minActions && actionShare > settings.maxActionShare) {
+    return {
+      tripped: true,
+      reason: `${radius.actionsNewlyDenied} of ${radius.actionsJudged} judged actions of kept services (${percent(actionShare)}) would be newly denied, above ${percent(settings.maxActionShare)}`,
+    }
+  }
   const liftShare = radius.activeDenies ? radius.servicesLifted / radius.activeDenies : 0
   if (radius.usersLifted >= settings.minUsers && liftShare > settings.maxLiftShare) {
     return {
@@ -93,9 +110,13 @@ export function assessBlastRadius(radius: BlastRadius, settings: BrakeSettings):
 
 /** What one user's plan adds to the account's blast radius. */
 export interface UserRadius {
-  decision: { added: readonly { onboarding?: true | undefined }[]; removed: readonly unknown[] }
+  decision: {
+    added: readonly { namespace: string; onboarding?: true | undefined }[]
+    removed: readonly unknown[]
+  }
   /** Services in the user's report; absent when no report was read (not evaluated). */
   granted?: number
+  judgedActions?: number
   activeDenies: number
   /** Services put back on the record's word alone: counted as new denies, report or not. */
   restored?: number
@@ -110,6 +131,8 @@ export function measureBlastRadius(plans: readonly UserRadius[]): BlastRadius {
   // Unless the user's own report, read that day, shows no use at all: that is what an outage's reply
   // looks like (another user's healthy report, or a stored one of a good day, proves nothing about it).
   const restricting = (p: UserRadius) => p.decision.added.filter((c) => !(p.recentUse && c.onboarding))
+  const services = (p: UserRadius) => restricting(p).filter((c) => !isActionKey(c.namespace)).length
+  const actions = (p: UserRadius) => restricting(p).length - services(p)
   const lifting = plans.filter((p) => p.decision.removed.length > 0)
   return {
     usersEvaluated: evaluated.length,
@@ -118,8 +141,9 @@ export function measureBlastRadius(plans: readonly UserRadius[]): BlastRadius {
     ).length,
     servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
     servicesNewlyDenied:
-      evaluated.reduce((n, p) => n + restricting(p).length, 0) +
-      plans.reduce((n, p) => n + (p.restored ?? 0), 0),
+      evaluated.reduce((n, p) => n + services(p), 0) + plans.reduce((n, p) => n + (p.restored ?? 0), 0),
+    actionsJudged: evaluated.reduce((n, p) => n + (p.judgedActions ?? 0), 0),
+    actionsNewlyDenied: evaluated.reduce((n, p) => n + actions(p), 0),
     activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
     usersLifted: lifting.length,
     servicesLifted: lifting.reduce((n, p) => n + p.decision.removed.length, 0),

@@ -88,6 +88,15 @@ export const SELF_SERVICE_ACTIONS: readonly string[] = [
   'iam:GetUser',
 ]
 
+const SELF_SERVICE_PATTERNS = SELF_SERVICE_ACTIONS.map(
+  (p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i'),
+)
+
+/** Whether an action key (`iam:CreateAccessKey`) is in the self-service carve-out: never denied alone. */
+export function isSelfService(key: string): boolean {
+  return SELF_SERVICE_PATTERNS.some((p) => p.test(key))
+}
+
 export interface RenderedPart {
   /** 1-based part number; part 1 also carries the `iam` statements. */
   part: number

@@ -1,3 +1,5 @@
+import { type ActionLevel, actionSeen, actionUsages } from './action-usage.js'
+import { covers } from './actions/keys.js'
 import { asOnboarding, daysAfter, isDue } from './notice.js'
 import type {
   Attempt,
@@ -41,6 +43,8 @@ export interface PlanInput {
   noticeDays: number
   /** The account's first enforce sweep: what it schedules is announced as the account's onboarding. */
   onboarding: boolean
+  /** Which actions of the services a user keeps are judged one by one; absent, none are. */
+  actionLevel?: ActionLevel
 }
 
 export interface DenyPlan {
@@ -58,6 +62,8 @@ export interface DenyPlan {
   newlyScheduled: string[]
   /** Scheduled denies this plan drops, and why. */
   cancelled: Cancelled[]
+  /** Actions judged one by one (the brake's measure of the action denies it adds). */
+  judgedActions: number
 }
 
 /**
@@ -88,15 +94,30 @@ export function planDenySet(input: PlanInput): DenyPlan {
     scheduled: {},
     newlyScheduled: [],
     cancelled: [],
+    judgedActions: 0,
   }
   const deny = new Set<string>()
   const reported = new Set<string>()
   for (const usage of dedupe(input.report)) {
     reported.add(usage.namespace)
-    judgeService(input, usage, plan, deny)
+    const seen =
+      input.firstSeen?.[usage.namespace] ?? (input.firstSeen ? input.now : input.userCreateDate).toISOString()
+    plan.firstSeen[usage.namespace] = seen
+    judgeService(input, usage, plan, deny, seen)
   }
+  // Then the actions of the services the user keeps: a key each, judged as a service is.
+  const actions = actionUsages(input, { deny, scheduled: plan.scheduled })
+  plan.judgedActions = actions.judged.length
+  for (const usage of actions.judged) {
+    reported.add(usage.namespace)
+    const restarted = input.firstSeen?.[usage.namespace]
+    if (restarted) plan.firstSeen[usage.namespace] = restarted
+    judgeService(input, usage, plan, deny, restarted ?? actionSeen(input, plan.firstSeen, usage.namespace))
+  }
+  for (const key of actions.notJudged) cancelIn(input, plan, key, 'not-judged')
   for (const ns of Object.keys(input.scheduled).sort())
-    if (!reported.has(ns) && !input.currentlyDenied.has(ns)) cancelIn(input, plan, ns, 'not-granted')
+    if (!reported.has(ns) && !input.currentlyDenied.has(ns) && !actions.notJudged.includes(ns))
+      cancelIn(input, plan, ns, 'not-granted')
   for (const ns of [...input.currentlyDenied].sort()) {
     const lift = liftReason(input, ns)
     if (lift) {
@@ -119,10 +140,14 @@ function cancelIn(input: PlanInput, plan: DenyPlan, ns: string, reason: CancelRe
 }
 
 /** One reported service: an attempt on a deny, kept allowed (with why a schedule drops), scheduled or denied. */
-function judgeService(input: PlanInput, usage: ServiceUsage, plan: DenyPlan, deny: Set<string>): void {
+function judgeService(
+  input: PlanInput,
+  usage: ServiceUsage,
+  plan: DenyPlan,
+  deny: Set<string>,
+  seen: string,
+): void {
   const ns = usage.namespace
-  const seen = input.firstSeen?.[ns] ?? (input.firstSeen ? input.now : input.userCreateDate).toISOString()
-  plan.firstSeen[ns] = seen
   if (input.currentlyDenied.has(ns)) {
     const attempt = newAttempt(
       usage,
@@ -168,8 +193,8 @@ function allowedBecause(
   used: Date | undefined,
 ): CancelReason | undefined {
   const windowStart = input.now.getTime() - input.windowDays * DAY_MS
-  if (input.neverDeny.has(ns)) return 'never-deny'
-  if (input.exemptServices.has(ns)) return 'exempt'
+  if (covers(input.neverDeny, ns)) return 'never-deny'
+  if (covers(input.exemptServices, ns)) return 'exempt'
   if (used && used.getTime() >= windowStart) return 'used'
   if (Date.parse(seen) > windowStart) return 'clock-restarted' // granted too recently to judge
   return undefined
@@ -225,13 +250,14 @@ export function liftDenies(
     scheduled,
     newlyScheduled: [],
     cancelled,
+    judgedActions: 0,
   }
 }
 
 /** A planner-side lift: the configuration or an exemption says so. Releases go through liftDenies. */
 function liftReason(input: PlanInput, ns: string): LiftReason | undefined {
-  if (input.neverDeny.has(ns)) return 'never-deny'
-  if (input.exemptServices.has(ns)) return 'exempt'
+  if (covers(input.neverDeny, ns)) return 'never-deny'
+  if (covers(input.exemptServices, ns)) return 'exempt'
   return undefined
 }
 
@@ -257,7 +283,7 @@ function newAttempt(usage: ServiceUsage, deniedSince: string, lastReported: stri
 }
 
 /** Keeps the most recent use when a report lists a namespace twice (it should not, but it costs nothing). */
-function dedupe(report: readonly ServiceUsage[]): ServiceUsage[] {
+export function dedupe(report: readonly ServiceUsage[]): ServiceUsage[] {
   const byNs = new Map<string, ServiceUsage>()
   for (const usage of report) {
     const prev = byNs.get(usage.namespace)

@@ -4,6 +4,7 @@
  * back, parsed and typed everywhere at once; nothing else declares these shapes.
  */
 import { z } from 'zod'
+import { DENY_KEY } from './actions/keys.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus, MODES } from './decision.js'
 
 /**
@@ -12,7 +13,9 @@ import { DECISION_STATUS_NAMES, type DecisionStatus, MODES } from './decision.js
  */
 export const SERVICE_NAMESPACE = /^[a-z0-9-]{1,64}$/
 export const namespace = z.string().regex(SERVICE_NAMESPACE, 'a service namespace such as s3 or ec2')
-const byNamespace = <T extends z.ZodType>(value: T) => z.record(namespace, value)
+/** What a deny names: a service, or one action of it (actions/keys.ts). */
+export const denyKey = z.string().regex(DENY_KEY, 'a service such as s3, or an action such as iam:CreateUser')
+const byNamespace = <T extends z.ZodType>(value: T) => z.record(denyKey, value)
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day, YYYY-MM-DD')
 /**
  * A time (ISO 8601). Plans compare these: one that does not parse would compare false every way, making
@@ -78,9 +81,10 @@ export const CANCEL_REASONS = [
   'rolled-back',
   'not-granted',
   'clock-restarted',
+  'not-judged',
 ] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
-export const cancelled = z.object({ namespace, reason: z.enum(CANCEL_REASONS) })
+export const cancelled = z.object({ namespace: denyKey, reason: z.enum(CANCEL_REASONS) })
 export type Cancelled = z.infer<typeof cancelled>
 
 /** `attached-elsewhere`: a policy of the project that belongs to another user was attached to this one. */
@@ -153,7 +157,7 @@ export const userState = z.object({
   userArn: z.string(),
   status: decisionStatus,
   reason: z.string(),
-  denied: z.array(namespace),
+  denied: z.array(denyKey),
   /** When the live policy started denying each denied service (ISO). */
   deniedSince: byNamespace(instant).optional(),
   /** The latest attempt recorded on each denied service (ISO). */
@@ -214,7 +218,7 @@ export const changeRecord = z.object({
   /** The attempt, on `attempt` rows. */
   attempt: attempt.optional(),
   /** Denies announced, with their day, on `scheduled` rows. */
-  scheduled: z.array(z.object({ namespace, on: z.string() })).optional(),
+  scheduled: z.array(z.object({ namespace: denyKey, on: z.string() })).optional(),
   /** Announced denies dropped, with why, on `schedule-cancelled` rows. */
   cancelled: z.array(cancelled).optional(),
   /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
@@ -268,7 +272,13 @@ export const storedReport = z.object({
   /** What granted the user permissions when it was read (IamUser.grantsDigest). */
   grantsDigest: z.string().optional(),
   services: z.array(
-    z.object({ namespace, lastAuthenticated: instant.optional(), lastRegion: z.string().optional() }),
+    z.object({
+      namespace,
+      lastAuthenticated: instant.optional(),
+      lastRegion: z.string().optional(),
+      /** Read at action level: the tracked actions attempted, when and where (types.ts ActionUsage). */
+      actions: z.array(z.object({ name: z.string(), at: instant, region: z.string().optional() })).optional(),
+    }),
   ),
 })
 export type StoredReport = z.infer<typeof storedReport>

@@ -1,3 +1,6 @@
+import type { StoredReport } from './records.js'
+import type { ServiceUsage } from './types.js'
+
 /**
  * When the last complete Access Advisor report may stand in for a fresh read. A user's standing can
  * only change in a way that needs a read when a service crosses the window (known from the report's own
@@ -9,6 +12,8 @@
  */
 export interface StoredUsage {
   readAt: Date
+  /** Read at action level (every service carries its actions); one from before says nothing of actions. */
+  actionLevel?: boolean
   /** The user's grants digest when the report was read. */
   grantsDigest?: string
 }
@@ -20,6 +25,7 @@ export type ReadReason =
   | 'grants-changed'
   | 'stale'
   | 'refresh-day'
+  | 'action-level'
 
 const DAY_MS = 86_400_000
 
@@ -41,6 +47,8 @@ export function readNeeded(input: {
   now: Date
   refreshDays: number
   full: boolean
+  /** Actions are judged: a report read at service level cannot say which are unused. */
+  actionLevel?: boolean
 }): ReadReason | undefined {
   const { stored } = input
   if (!stored) return 'no-report'
@@ -48,6 +56,7 @@ export function readNeeded(input: {
   if (!(stored.readAt.getTime() <= input.now.getTime())) return 'implausible'
   if (input.full) return 'full-sweep'
   if (stored.grantsDigest !== input.grantsDigest) return 'grants-changed'
+  if (input.actionLevel && !stored.actionLevel) return 'action-level'
   // Ages in calendar days (UTC): a report kept minutes after yesterday's sweep began is a day old today.
   const today = Math.floor(input.now.getTime() / DAY_MS)
   const age = today - Math.floor(stored.readAt.getTime() / DAY_MS)
@@ -64,10 +73,47 @@ const SKEW_MS = 3_600_000
  * The first service a fresh report says was used after now: no report to act on. On a denied service it
  * would stand as the latest attempt and hide the real ones before it; anywhere else it would be use.
  */
-export function usedAhead(
-  services: readonly { namespace: string; lastAuthenticated?: Date }[],
-  now: Date,
-): string | undefined {
-  return services.find((s) => s.lastAuthenticated && s.lastAuthenticated.getTime() > now.getTime() + SKEW_MS)
-    ?.namespace
+export function usedAhead(services: readonly ServiceUsage[], now: Date): string | undefined {
+  const ahead = (at: Date | undefined) => at !== undefined && at.getTime() > now.getTime() + SKEW_MS
+  for (const s of services) {
+    if (ahead(s.lastAuthenticated)) return s.namespace
+    const action = s.actions?.find((a) => ahead(a.lastAccessed))
+    if (action) return `${s.namespace}:${action.name}`
+  }
+  return undefined
+}
+
+/** A report as the state table keeps it (records.ts StoredReport), and back. */
+export function storedServices(services: readonly ServiceUsage[]): StoredReport['services'] {
+  return services.map((s) => ({
+    namespace: s.namespace,
+    ...(s.lastAuthenticated ? { lastAuthenticated: s.lastAuthenticated.toISOString() } : {}),
+    ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
+    ...(s.actions
+      ? {
+          actions: s.actions.map((a) => ({
+            name: a.name,
+            at: a.lastAccessed.toISOString(),
+            ...(a.region ? { region: a.region } : {}),
+          })),
+        }
+      : {}),
+  }))
+}
+
+export function servicesOf(stored: StoredReport['services']): ServiceUsage[] {
+  return stored.map((s) => ({
+    namespace: s.namespace,
+    ...(s.lastAuthenticated ? { lastAuthenticated: new Date(s.lastAuthenticated) } : {}),
+    ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
+    ...(s.actions
+      ? {
+          actions: s.actions.map((a) => ({
+            name: a.name,
+            lastAccessed: new Date(a.at),
+            ...(a.region ? { region: a.region } : {}),
+          })),
+        }
+      : {}),
+  }))
 }

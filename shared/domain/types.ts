@@ -45,6 +45,17 @@ export interface ServiceUsage {
   lastAuthenticated?: Date
   /** Region of that last attempt, when the report gives it. */
   lastRegion?: string
+  /**
+   * Read at action level: the service's tracked actions attempted within the tracking period, with
+   * when and where. Absent on a report read at service level, which says nothing of single actions.
+   */
+  actions?: readonly ActionUsage[]
+}
+
+export interface ActionUsage {
+  name: string
+  lastAccessed: Date
+  region?: string
 }
 
 /** The limits that govern what may be written for one account, read from GetAccountSummary. */

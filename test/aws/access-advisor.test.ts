@@ -5,7 +5,7 @@ import { JobDurations } from '../../shared/domain/poll-schedule.js'
 import { AccessAdvisorError } from '../../shared/errors.js'
 
 const POLL = { initialDelayMs: 10, maxDelayMs: 40, timeoutMs: 100 }
-const ARN = 'arn:aws:iam::111111111111:user/bob'
+const ARN = { arn: 'arn:aws:iam::111111111111:user/bob', actionLevel: false }
 const created = new Date('2026-11-25T10:00:00Z')
 const done = new Date('2026-11-25T10:00:03Z')
 const row = (ns: string, used?: Date) => ({
@@ -92,5 +92,60 @@ describe('readServiceUsage: a partial or failed report is never evidence of non-
     )
     expect(usage).toEqual([{ namespace: 's3', lastAuthenticated: used }, { namespace: 'ec2' }])
     expect(durations.snapshot()).toEqual([3000])
+  })
+})
+
+describe('readServiceUsage at action level', () => {
+  const used = new Date('2026-11-01T00:00:00Z')
+  const atActionLevel = { ...ARN, actionLevel: true }
+
+  it('asks for ACTION_LEVEL and keeps the attempted tracked actions of each service', async () => {
+    const sent: object[] = []
+    const replies: object[] = [
+      { JobId: 'job-1' },
+      {
+        JobStatus: 'COMPLETED',
+        ServicesLastAccessed: [
+          {
+            ...row('iam', used),
+            TrackedActionsLastAccessed: [
+              { ActionName: 'GetUser', LastAccessedTime: used, LastAccessedRegion: 'us-east-1' },
+              { ActionName: 'CreateUser' },
+            ],
+          },
+          row('sns'),
+        ],
+      },
+    ]
+    const iam = {
+      send: async (command: { input: object }) => {
+        sent.push(command.input)
+        return replies.shift()
+      },
+    } as unknown as IAMClient
+    const usage = await readServiceUsage(iam, atActionLevel, POLL, noSleep)
+    expect(sent[0]).toMatchObject({ Granularity: 'ACTION_LEVEL' })
+    expect(usage).toEqual([
+      {
+        namespace: 'iam',
+        lastAuthenticated: used,
+        actions: [{ name: 'GetUser', lastAccessed: used, region: 'us-east-1' }],
+      },
+      { namespace: 'sns', actions: [] },
+    ])
+  })
+
+  it('refuses a report that names an action that is not one', async () => {
+    const bad = {
+      ...row('iam', used),
+      TrackedActionsLastAccessed: [{ ActionName: '*', LastAccessedTime: used }],
+    }
+    const read = readServiceUsage(
+      scripted([{ JobStatus: 'COMPLETED', ServicesLastAccessed: [bad] }]),
+      atActionLevel,
+      POLL,
+      noSleep,
+    )
+    await expect(read).rejects.toThrow(/names action "\*" in iam/)
   })
 })

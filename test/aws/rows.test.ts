@@ -18,10 +18,15 @@ const user = {
 }
 
 describe('rows read back from the state table', () => {
-  it('accept service namespaces only: a forged deny of "*" would render a deny of everything', () => {
+  it('accept services and single actions only: a forged deny of "*" would render a deny of everything', () => {
     expect(parseRow(userStateRow, user)).toMatchObject({ denied: ['ec2'] })
+    expect(parseRow(userStateRow, { ...user, denied: ['iam:CreateUser'] })).toMatchObject({
+      denied: ['iam:CreateUser'],
+    })
+    for (const forged of ['iam:*', 'iam:Create*', '*:CreateUser'])
+      expect(() => parseRow(userStateRow, { ...user, denied: [forged] })).toThrow(/denied.0/)
     expect(() => parseRow(userStateRow, { ...user, denied: ['*'] })).toThrow(
-      /ACCOUNT#222222222222 \/ USER#bob is malformed: denied.0: a service namespace/,
+      /ACCOUNT#222222222222 \/ USER#bob is malformed: denied.0: a service such as s3, or an action/,
     )
     expect(() => parseRow(userStateRow, { ...user, deniedSince: { 's3:*': '2026-01-01' } })).toThrow(
       /deniedSince/,

@@ -67,6 +67,11 @@ describe('compressing denied actions into wildcards', () => {
       'Delete*',
       'PutObject',
     ])
+    // Words as CamelCase splits them: an acronym is one word, so never `ListF*` or `CopyD*`.
+    const lists = ['ListFHIRDatastores', 'ListFHIRExportJobs', 'ListFHIRImportJobs', 'ListTags']
+    expect(compressActions(new Set(lists.slice(0, 3)), lists)).toEqual(['ListFHIR*'])
+    const copies = ['CopyDBClusterSnapshot', 'CopyDBSnapshot', 'CopyImage']
+    expect(compressActions(new Set(copies.slice(0, 2)), copies)).toEqual(['CopyDB*'])
   })
 
   it('never lets a wildcard match an action outside the denied set, over every service in the table', () => {
@@ -82,8 +87,6 @@ describe('compressing denied actions into wildcards', () => {
         const covered = new Set(entries.flatMap((e) => expandEntry(e, all)))
         expect([...covered].sort()).toEqual([...denied].sort())
         expect(entries.length).toBeLessThanOrEqual(denied.size)
-        for (const e of entries.filter((x) => x.endsWith('*')))
-          expect(e).toMatch(/^[A-Z][A-Za-z0-9]*[a-z0-9]\*$|^[A-Z][A-Z0-9]*\*$/)
       }),
       { numRuns: 300 },
     )

@@ -1,5 +1,6 @@
 /** The IAM actions the emulator serves, with AWS's limits and error codes. */
 import { randomUUID } from 'node:crypto'
+import { CATALOG } from '../../shared/domain/actions/catalog.js'
 import { grantedServices, type ServiceCatalog } from './grants.js'
 import {
   attachmentCount,
@@ -206,6 +207,7 @@ const handlers: Record<string, Handler> = {
       createdAt: created,
       completesAt: created + ctx.accessAdvisorLatencyMs,
       fails: u.accessAdvisorFails,
+      actionLevel: p.get('Granularity') === 'ACTION_LEVEL',
     })
     return { JobId: id }
   },
@@ -213,7 +215,10 @@ const handlers: Record<string, Handler> = {
   GetServiceLastAccessedDetails: (ctx, p) => {
     const job = ctx.account.jobs.get(required(p, 'JobId'))
     if (!job) throw new AwsFault('NoSuchEntity', 'The job does not exist.')
-    const base = { JobType: 'SERVICE_LEVEL', JobCreationDate: new Date(job.createdAt) }
+    const base = {
+      JobType: job.actionLevel ? 'ACTION_LEVEL' : 'SERVICE_LEVEL',
+      JobCreationDate: new Date(job.createdAt),
+    }
     if (Date.now() < job.completesAt) return { ...base, JobStatus: 'IN_PROGRESS', ServicesLastAccessed: [] }
     if (job.fails) {
       return {
@@ -228,14 +233,18 @@ const handlers: Record<string, Handler> = {
     if (!u) throw new AwsFault('NoSuchEntity', 'The entity of this job no longer exists.')
     const granted = grantedServices(userDocuments(ctx, u), ctx.catalog.namespaces, ctx.hideDeniedServices)
     // A report row a broken or forged reply might carry, verbatim (the seed's `accessAdvisorOddRows`).
-    const rows = [...[...granted].sort(), ...u.accessAdvisorOddRows].map((ns) => ({
-      ServiceName: ctx.catalog.names.get(ns) ?? ns,
-      ServiceNamespace: ns,
-      LastAuthenticated: u.lastUsed[ns],
-      LastAuthenticatedEntity: u.lastUsed[ns] ? u.arn : undefined,
-      LastAuthenticatedRegion: u.lastUsed[ns] ? 'us-east-1' : undefined,
-      TotalAuthenticatedEntities: u.lastUsed[ns] ? 1 : 0,
-    }))
+    const rows = [...[...granted].sort(), ...u.accessAdvisorOddRows].map((ns) => {
+      const last = serviceLastUsed(u.lastUsed, ns)
+      return {
+        ServiceName: ctx.catalog.names.get(ns) ?? ns,
+        ServiceNamespace: ns,
+        LastAuthenticated: last,
+        LastAuthenticatedEntity: last ? u.arn : undefined,
+        LastAuthenticatedRegion: last ? 'us-east-1' : undefined,
+        TotalAuthenticatedEntities: last ? 1 : 0,
+        ...(job.actionLevel ? trackedActionsOf(u.lastUsed, ns, u.arn) : {}),
+      }
+    })
     const pg = page(rows, p)
     return {
       ...base,
@@ -542,4 +551,38 @@ export function handleIam(ctx: IamContext, action: string, params: Params): obje
   if (!handler)
     throw new AwsFault('InvalidAction', `Could not find operation ${action} for version 2010-05-08`)
   return handler(ctx, params)
+}
+
+/** A service's last use: its own entry, or its latest action's (`lastUsed` keys are `ns` or `ns:Action`). */
+function serviceLastUsed(lastUsed: Record<string, Date>, ns: string): Date | undefined {
+  let last = lastUsed[ns]
+  for (const [key, at] of Object.entries(lastUsed))
+    if (key.startsWith(`${ns}:`) && (!last || at > last)) last = at
+  return last
+}
+
+/**
+ * The row's TrackedActionsLastAccessed, as AWS serves it: only attempted tracked actions, and none at
+ * all when there were none. A seed that names actions of the service (`iam:GetUser`) gives exactly
+ * those; one that names only the service says every tracked action of it was used then.
+ */
+function trackedActionsOf(lastUsed: Record<string, Date>, ns: string, arn: string) {
+  const named = Object.entries(lastUsed).filter(([key]) => key.startsWith(`${ns}:`))
+  const whole = lastUsed[ns]
+  const used: [string, Date][] =
+    named.length > 0
+      ? named.map(([key, at]) => [key.slice(ns.length + 1), at])
+      : whole
+        ? CATALOG.trackedIn(ns).map((a) => [a, whole])
+        : []
+  const tracked = used.filter(([a]) => CATALOG.isTracked(ns, a))
+  if (tracked.length === 0) return {}
+  return {
+    TrackedActionsLastAccessed: tracked.map(([ActionName, at]) => ({
+      ActionName,
+      LastAccessedTime: at,
+      LastAccessedEntity: arn,
+      LastAccessedRegion: 'us-east-1',
+    })),
+  }
 }

@@ -55,6 +55,8 @@ export interface EmJob {
   createdAt: number
   completesAt: number
   fails: boolean
+  /** Asked with Granularity ACTION_LEVEL: rows carry their tracked actions. */
+  actionLevel: boolean
 }
 
 export interface EmAccount {

@@ -29,6 +29,8 @@ describe('configuration', () => {
       minServices: 20,
       maxUserLiftShare: 0.5,
       minUserLift: 5,
+      maxActionShare: 0.3,
+      minActions: 20,
     })
   })
 

@@ -38,10 +38,21 @@ export function compressActions(denied: ReadonlySet<string>, all: readonly strin
   return out
 }
 
-/** Whether the prefix is whole words of every name: each goes on with a capital letter, or ends. */
+/**
+ * Whether the prefix is whole words of every name, as CamelCase splits them: each name ends there, or
+ * goes on with a new word (a capital after a small letter or digit, or the last capital of an acronym
+ * before a small letter: `ListFHIR|Datastores`, never `ListF|HIR`).
+ */
 function atWordEnd(prefix: string, names: readonly string[]): boolean {
   if (prefix.length === 0) return false
-  return names.every((n) => n.length === prefix.length || /[A-Z0-9]/.test(n.charAt(prefix.length)))
+  const at = prefix.length
+  const upper = (c: string) => c >= 'A' && c <= 'Z'
+  const lowerOrDigit = (c: string) => (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+  return names.every((n) => {
+    if (n.length === at) return true
+    const [before, next, after] = [n.charAt(at - 1), n.charAt(at), n.charAt(at + 1)]
+    return upper(next) && (lowerOrDigit(before) || (upper(before) && after >= 'a' && after <= 'z'))
+  })
 }
 
 /** The actions of `all` an entry (`Name` or `Prefix*`) matches, as IAM matches them: ignoring case. */

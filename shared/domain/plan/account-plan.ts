@@ -4,7 +4,8 @@ import { isNewToEnforcement } from '../onboarding.js'
 import { classifyPolicies, type Stray, straysOf } from '../ownership.js'
 import { type LostRows, priorUserOf } from '../prior-user.js'
 import type { UserDecision } from '../records.js'
-import type { IamUser, ServiceUsage } from '../types.js'
+import { servicesOf } from '../report-reuse.js'
+import type { IamUser } from '../types.js'
 import { fitPolicyBudget } from '../write-plan.js'
 import type { AccountFacts, AccountPlan, PlanRequest, UserAction } from './account-types.js'
 import { modeOf, onlyUserOf } from './intent.js'
@@ -93,13 +94,8 @@ function knownReport(request: PlanRequest, user: IamUser): { stored?: KnownRepor
   const kept = request.facts.records.reports.get(user.id)
   const intent = request.intent
   const stored: KnownReport | undefined = kept && {
-    services: kept.services.map(
-      (s): ServiceUsage => ({
-        namespace: s.namespace,
-        ...(s.lastAuthenticated ? { lastAuthenticated: new Date(s.lastAuthenticated) } : {}),
-        ...(s.lastRegion ? { lastRegion: s.lastRegion } : {}),
-      }),
-    ),
+    services: servicesOf(kept.services),
+    actionLevel: kept.services.every((s) => s.actions !== undefined),
     readAt: new Date(kept.readAt),
     ...(kept.grantsDigest ? { grantsDigest: kept.grantsDigest } : {}),
     // A report of this sweep, read since it started (an old sweep's id replayed finds none).

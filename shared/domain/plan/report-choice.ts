@@ -1,3 +1,4 @@
+import { CATALOG } from '../actions/catalog.js'
 import { type DenyPlan, type PlanInput, planDenySet } from '../planner.js'
 import { type ReadReason, readNeeded } from '../report-reuse.js'
 import type { IamUser, ServiceUsage } from '../types.js'
@@ -45,6 +46,7 @@ export function reportFor(ctx: AccountContext, facts: UserFacts, standing: Stand
     now: ctx.now,
     refreshDays: ctx.settings.refreshDays,
     full: readsFresh(ctx.intent),
+    actionLevel: ctx.settings.actionLevel === 'on',
   })
   // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
   const onStored = stored && !why ? planDenySet(input(stored.services)()) : undefined
@@ -67,6 +69,7 @@ export function planOn(report: Extract<ReportChoice, { kind: 'report' }>, now: D
     plan,
     reused: report.reused,
     granted: report.services.length,
+    judgedActions: plan.judgedActions,
     // Only a report read in this sweep says whether today's reads look like an outage's.
     ...(report.reused ? {} : { recentUse: usedWithin(report.services, now, input.windowDays) }),
     events: plan.attempts.map((attempt) => ({
@@ -101,7 +104,15 @@ function plannerInput(
     scheduled: prior.scheduled ?? {},
     noticeDays: ctx.settings.noticeDays,
     onboarding: ctx.onboarding,
+    ...actionLevelOf(ctx.settings),
   }
+}
+
+/** The planner's view of the action-level settings: absent when actions are not judged. */
+export function actionLevelOf(settings: AccountContext['settings']): Pick<PlanInput, 'actionLevel'> {
+  if (settings.actionLevel !== 'on') return {}
+  const services = settings.actionLevelServices
+  return { actionLevel: { catalog: CATALOG, ...(services ? { services: new Set(services) } : {}) } }
 }
 
 /** Whether any service of a report was used within the window. */

@@ -60,6 +60,8 @@ export interface UserPlan {
   kept: Pick<UserDecision, 'denied' | 'policyArns' | 'policyDigests'>
   /** Services in the user's report; absent when no report was read. */
   granted?: number
+  /** Actions the plan judged one by one; absent when no report was read. */
+  judgedActions?: number
   /** Services denied live before the run. */
   activeDenies: number
   /** Services the writes deny again on the record's word alone (see restoredBy): the brake counts them. */
@@ -80,7 +82,7 @@ export type UserStep =
   | { kind: 'refused'; reason: string }
 
 export type PlanParts = Pick<UserPlan, 'decision' | 'ops' | 'after' | 'events'> &
-  Partial<Pick<UserPlan, 'granted' | 'recentUse'>>
+  Partial<Pick<UserPlan, 'granted' | 'judgedActions' | 'recentUse'>>
 
 export interface DeniedOn {
   plan: DenyPlan
@@ -89,6 +91,7 @@ export interface DeniedOn {
   reused?: boolean
   /** Services in the report and whether it shows use within the window, for the brake. */
   granted?: number
+  judgedActions?: number
   recentUse?: boolean
   events?: PlanEvent[]
 }

@@ -11,6 +11,7 @@ import type { UserDecision } from '../records.js'
 import { documentDigest } from '../tamper.js'
 import type { IamUser } from '../types.js'
 import { planWrites } from '../write-plan.js'
+import { fitActionBudget } from './action-budget.js'
 import type { AccountContext, DeniedOn, PlanParts, Standing, UserFacts, UserPlan } from './user-facts.js'
 
 /** The documents a deny set renders to, the writes that get there, and the quota gate on them. */
@@ -20,6 +21,14 @@ export function withWrites(
   standing: Standing,
   on: DeniedOn,
 ): PlanParts {
+  const budget = fitActionBudget(ctx, facts, standing, on.plan)
+  if (budget.left.length > 0)
+    on = {
+      ...on,
+      plan: budget.plan,
+      events: [...(on.events ?? []), ...budget.events],
+      reason: `${on.reason ?? 'deny set and policies up to date'}; ${budget.left.length} action denies over the policy budget`,
+    }
   const { plan } = on
   const changes = changesOf(facts.prior, plan)
   const desired = renderDenyPolicies(plan.deny, standing.target, ctx.quotas.policySize)
@@ -35,6 +44,7 @@ export function withWrites(
   const events = [...(on.events ?? []), ...names.events]
   const report = {
     ...(on.granted !== undefined ? { granted: on.granted } : {}),
+    ...(on.judgedActions !== undefined ? { judgedActions: on.judgedActions } : {}),
     ...(on.recentUse !== undefined ? { recentUse: on.recentUse } : {}),
   }
   const blocked = firstOutcome(BEFORE_WRITE, { writes })
