@@ -4,7 +4,7 @@ import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { exemption, namespace, userDecision } from '../shared/domain/records.js'
+import { denyKey, exemption, userDecision } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
@@ -54,7 +54,7 @@ const releaseRequest = z
     action: z.literal('release'),
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
-    services: z.array(namespace).min(1),
+    services: z.array(denyKey).min(1),
     reason: z.string().max(1000),
   })
   .strict()
@@ -65,7 +65,7 @@ const exemptRequest = z
     action: z.literal('exempt'),
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
-    services: z.array(namespace).min(1).optional(),
+    services: z.array(denyKey).min(1).optional(),
     days: z.number().int().min(1).max(365),
     reason: z.string().max(1000),
   })
@@ -77,7 +77,7 @@ const revokeRequest = z
     action: z.literal('revoke'),
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
-    service: namespace.optional(),
+    service: denyKey.optional(),
   })
   .strict()
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
+import { CATALOG } from '../../shared/domain/actions/catalog.js'
 import { SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
@@ -36,6 +37,22 @@ export function namespaces(value: string, previous: string[] = []): string[] {
   if (!SERVICE_NAMESPACE.test(value))
     throw new InvalidArgumentError(`${value} is not a service namespace such as s3 or ec2`)
   return [...previous, value]
+}
+
+/**
+ * An action as `service:Action`, spelled as the service reference spells it whatever the case typed.
+ * Only a tracked action is ever denied on its own, so only one can be released or exempted.
+ */
+export function actions(value: string, previous: string[] = []): string[] {
+  const [ns = '', name = '', ...rest] = value.split(':')
+  if (!SERVICE_NAMESPACE.test(ns) || !/^[A-Za-z][A-Za-z0-9-]*$/.test(name) || rest.length > 0)
+    throw new InvalidArgumentError(`${value} is not an action such as iam:CreateUser`)
+  const spelled = CATALOG.spelling(ns, name)
+  if (!spelled || !CATALOG.isTracked(ns, spelled))
+    throw new InvalidArgumentError(
+      `${value} is not an action Access Advisor tracks (service reference of ${CATALOG.asOf}): it is never denied on its own`,
+    )
+  return [...previous, `${ns}:${spelled}`]
 }
 
 export function isoDate(value: string): string {

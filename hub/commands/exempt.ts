@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { addExemption, listExemptions, revokeExemption } from '../../shared/app/exemptions.js'
+import { ConfigError } from '../../shared/errors.js'
 import { exemptionsReply } from '../event.js'
-import { accountId, int, namespaces, userName } from './args.js'
+import { accountId, actions, int, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 
@@ -11,7 +12,8 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
     .description('exempt a user (or one service of a user) for some days; expires by itself')
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name', userName)
-    .option('--service <namespace>', 'only this service (e.g. s3; repeatable)', namespaces)
+    .option('--service <namespace>', 'only this service, with its actions (e.g. s3; repeatable)', namespaces)
+    .option('--action <service:Action>', 'only this action (e.g. iam:CreateUser; repeatable)', actions)
     .requiredOption('--days <n>', 'how long', int('days', 1, 365))
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--json', 'JSON output')
@@ -20,14 +22,16 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         account: string
         user: string
         service?: string[]
+        action?: string[]
         days: number
         reason: string
         json?: boolean
       }) => {
+        const only = [...(o.service ?? []), ...(o.action ?? [])]
         const grant = {
           accountId: o.account,
           userName: o.user,
-          ...(o.service ? { services: o.service } : {}),
+          ...(only.length > 0 ? { services: only } : {}),
           days: o.days,
           reason: o.reason,
         }
@@ -39,7 +43,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
           o.json,
           exemptions,
           () =>
-            `exempted ${o.user}${o.service ? ` from denies of ${o.service.join(', ')}` : ''} in ${o.account} until ${exemptions[0]?.until}\nThe next sweep lifts the denies; one that would lift most of a user's denies (5 or more) holds them until confirmed: least-privilege sweep --enforce --confirm-large-change --account ${o.account}`,
+            `exempted ${o.user}${only.length > 0 ? ` from denies of ${only.join(', ')}` : ''} in ${o.account} until ${exemptions[0]?.until}\nThe next sweep lifts the denies; one that would lift most of a user's denies (5 or more) holds them until confirmed: least-privilege sweep --enforce --confirm-large-change --account ${o.account}`,
         )
       },
     )
@@ -67,13 +71,15 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
-    .action(async (o: { account: string; user: string; service?: string }) => {
-      const what = { accountId: o.account, userName: o.user, ...(o.service ? { service: o.service } : {}) }
+    .option('--action <service:Action>', 'the action exemption to lift', (v: string) => actions(v)[0])
+    .action(async (o: { account: string; user: string; service?: string; action?: string }) => {
+      if (o.service && o.action)
+        throw new ConfigError('exemptions revoke: give --service or --action, not both')
+      const only = o.service ?? o.action
+      const what = { accountId: o.account, userName: o.user, ...(only ? { service: only } : {}) }
       const hub = cli.hubConfig().hubFunctionName
       if (hub) await inHub(cli, hub, { action: 'revoke', ...what }, exemptionsReply)
       else await revokeExemption(cli.store(), { ...what, now: new Date(), actor: await cli.callerArn() })
-      cli.io.stdout(
-        `revoked the exemption of ${o.user}${o.service ? ` from ${o.service}` : ''} in ${o.account}`,
-      )
+      cli.io.stdout(`revoked the exemption of ${o.user}${only ? ` from ${only}` : ''} in ${o.account}`)
     })
 }

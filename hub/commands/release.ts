@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
+import { ConfigError } from '../../shared/errors.js'
 import { releaseReply } from '../event.js'
-import { accountId, namespaces, userName } from './args.js'
+import { accountId, actions, namespaces, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 import * as out from './output.js'
@@ -9,7 +10,8 @@ import * as out from './output.js'
 interface ReleaseFlags {
   account: string
   user: string
-  service: string[]
+  service?: string[]
+  action?: string[]
   reason: string
   enforce?: boolean
   json?: boolean
@@ -21,13 +23,24 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
     .description('lift a deny on purpose; the service is denied again only after a full window unused')
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name', userName)
-    .requiredOption('--service <namespace>', 'the denied service to release (repeatable)', namespaces)
+    .option(
+      '--service <namespace>',
+      'a denied service to release, with its action denies (repeatable)',
+      namespaces,
+    )
+    .option(
+      '--action <service:Action>',
+      'a denied action to release, such as iam:CreateUser (repeatable)',
+      actions,
+    )
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--enforce', 'apply it (default: show the plan only)')
     .option('--json', 'JSON output')
     .action(async (o: ReleaseFlags) => {
+      const services = [...(o.service ?? []), ...(o.action ?? [])]
+      if (services.length === 0) throw new ConfigError('release: give --service or --action')
       const { config, deps } = cli.operator()
-      const request = { accountId: o.account, userName: o.user, services: o.service, reason: o.reason }
+      const request = { accountId: o.account, userName: o.user, services, reason: o.reason }
       // A deployed organization's denies are written by the hub alone: the release is its to carry out,
       // for the operator STS names from the request's signed proof.
       const result: ReleaseResult =

@@ -1,6 +1,7 @@
 import { ACCOUNT_ID, IAM_USER_NAME } from '../config.js'
+import { DENY_KEY, serviceOf } from '../domain/actions/keys.js'
 import { isExemptionOf } from '../domain/exemption.js'
-import { type Exemption, SERVICE_NAMESPACE, type UserState } from '../domain/records.js'
+import type { Exemption, UserState } from '../domain/records.js'
 import { ConfigError } from '../errors.js'
 import type { StateStore } from '../ports.js'
 
@@ -30,8 +31,10 @@ export async function addExemption(
     throw new ConfigError(`user: ${input.userName} is not a valid IAM user name`)
   const services = input.services ?? []
   for (const service of services)
-    if (!SERVICE_NAMESPACE.test(service))
-      throw new ConfigError(`service: ${service} is not a service namespace such as s3 or ec2`)
+    if (!DENY_KEY.test(service))
+      throw new ConfigError(
+        `service: ${service} is not a service such as s3 or an action such as iam:CreateUser`,
+      )
   if (!Number.isInteger(input.days) || input.days < 1 || input.days > 365)
     throw new ConfigError('days: a whole number from 1 to 365')
   const user = await store.audit.user(input.accountId, input.userName)
@@ -40,8 +43,9 @@ export async function addExemption(
       `user: no recorded state for ${input.userName} in ${input.accountId}; sweep the account first (a plan sweep will do)`,
     )
   }
-  const granted = new Set([...Object.keys(user.firstSeen ?? {}), ...user.denied])
-  const unknown = services.filter((s) => !granted.has(s))
+  // An action is granted with its service: Access Advisor says which services a user holds, not actions.
+  const granted = new Set([...Object.keys(user.firstSeen ?? {}), ...user.denied.map(serviceOf)])
+  const unknown = services.filter((s) => !granted.has(serviceOf(s)))
   if (unknown.length > 0)
     throw new ConfigError(
       `service: ${input.userName} was not granted ${unknown.join(', ')} at the last sweep`,

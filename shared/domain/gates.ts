@@ -1,3 +1,4 @@
+import { covers, serviceOf } from './actions/keys.js'
 /**
  * The judgements made about a user around the Access Advisor read, as ordered lists of small pure
  * functions (the way Repokid's filters read). Each gate returns an outcome or nothing; the first outcome
@@ -39,17 +40,23 @@ export type ReadGateOutcome =
 
 export type ReadGate = (input: ReadGateInput) => ReadGateOutcome | undefined
 
-/** A release lifts a deny in force, or drops a scheduled one before its day. */
+/**
+ * A release lifts a deny in force, or drops a scheduled one before its day. Releasing a service gives it
+ * back whole: its action denies go with it; releasing an action (`iam:CreateUser`) lifts that one alone.
+ */
 const released: ReadGate = ({ release, currentlyDenied, priorFirstSeen, scheduled, now, user }) => {
   if (!release) return undefined
-  const unknown = release.filter((ns) => !currentlyDenied.has(ns) && !scheduled[ns])
+  const asked = new Set(release)
+  const held = [...new Set([...currentlyDenied, ...Object.keys(scheduled)])]
+  const lifted = new Set(held.filter((key) => covers(asked, key)))
+  const unknown = release.filter((r) => !held.some((key) => key === r || serviceOf(key) === r))
   if (unknown.length > 0)
     return {
       kind: 'refuse',
       reason: `service: ${unknown.join(', ')} is neither denied nor scheduled for ${user.name}`,
     }
   const prior = { firstSeen: priorFirstSeen, scheduled }
-  const plan = liftDenies(currentlyDenied, new Set(release), 'released', prior, now)
+  const plan = liftDenies(currentlyDenied, lifted, 'released', prior, now)
   return { kind: 'lift', status: 'released', reason: `released ${release.join(', ')}`, plan }
 }
 

@@ -4,6 +4,8 @@
  * sweep leaves in the emulated account, evaluated by iam-simulate as IAM would.
  */
 import { describe, expect, it } from 'vitest'
+import { addExemption } from '../../shared/app/exemptions.js'
+import { releaseDeny, rollback } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { findPolicy } from '../emulator/model.js'
 import { must } from '../support/fixtures.js'
@@ -13,8 +15,10 @@ import { simulate, type Verdict } from '../support/simulate.js'
 const ACCOUNT = '300000000001'
 const ADA = `arn:aws:iam::${ACCOUNT}:user/ada`
 const DEFAULT_MAX_DENY_POLICIES = 4
+const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
+const DAY = 86_400_000
 
-async function adminWhoOnlySelfServes() {
+async function adminWhoOnlySelfServes(settings: { noticeDays?: number } = {}) {
   const h = await startOrgHarness(
     {
       managementAccountId: ACCOUNT,
@@ -40,7 +44,7 @@ async function adminWhoOnlySelfServes() {
     {},
     'test',
   )
-  const config = h.config({ noticeDays: 0, mode: 'enforce' })
+  const config = h.config({ noticeDays: settings.noticeDays ?? 0, mode: 'enforce' })
   const sweep = (now = new Date()) =>
     runSweep(h.deps({ now: () => now }), config, {
       kind: 'new',
@@ -64,7 +68,8 @@ async function adminWhoOnlySelfServes() {
   }
   const verdict = async (action: string, resource: string): Promise<Verdict> =>
     simulate(policies(), { action, resource, principal: ADA })
-  return { h, sweep, policies, verdict }
+  const state = async () => must(await h.store.audit.user(ACCOUNT, 'ada'), 'ada state')
+  return { h, config, sweep, policies, verdict, state }
 }
 
 describe('action-level denies', () => {
@@ -117,5 +122,80 @@ describe('action-level denies', () => {
     const state = must(await h.store.audit.user(ACCOUNT, 'ada'), 'ada state')
     expect(state.denied).toContain('iam:CreateUser')
     expect(Object.keys(state.lastAttempts ?? {})).toContain('iam:CreateUser')
+  })
+
+  it("releases one action on an operator's word: the rest stay, and its clock restarts", async () => {
+    const { h, config, sweep, state, verdict } = await adminWhoOnlySelfServes()
+    await sweep()
+    const released = await releaseDeny(h.operator(), config, {
+      accountId: ACCOUNT,
+      userName: 'ada',
+      services: ['iam:CreateUser'],
+      reason: 'onboarding a team',
+      enforce: true,
+      actor: OPERATOR,
+    })
+    expect(released.decision.removed).toEqual([{ namespace: 'iam:CreateUser', reason: 'released' }])
+    const after = await state()
+    expect(after.denied).not.toContain('iam:CreateUser')
+    expect(after.denied).toContain('iam:CreateRole')
+    expect(Date.parse(after.firstSeen?.['iam:CreateUser'] ?? '')).toBeGreaterThan(Date.now() - 60_000)
+    expect(await verdict('iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/helper`)).toBe('Allowed')
+    expect(await verdict('iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/x`)).toBe('ExplicitlyDenied')
+    await sweep(new Date(Date.now() + 8 * DAY)) // a week on, still unused: not denied again before its window
+    expect((await state()).denied).not.toContain('iam:CreateUser')
+  })
+
+  it('releasing a service gives it back whole, its action denies with it', async () => {
+    const { h, config, sweep, state } = await adminWhoOnlySelfServes()
+    await sweep()
+    await releaseDeny(h.operator(), config, {
+      accountId: ACCOUNT,
+      userName: 'ada',
+      services: ['s3'],
+      reason: 'data migration',
+      enforce: true,
+      actor: OPERATOR,
+    })
+    expect((await state()).denied.filter((k) => k === 's3' || k.startsWith('s3:'))).toEqual([])
+  })
+
+  it('exempts one action for a while; the deny comes back as it was when the exemption ends', async () => {
+    const { h, sweep, state } = await adminWhoOnlySelfServes()
+    await sweep()
+    await addExemption(h.store, {
+      accountId: ACCOUNT,
+      userName: 'ada',
+      services: ['iam:CreateRole'],
+      days: 3,
+      reason: 'incident',
+      now: new Date(),
+      actor: OPERATOR,
+    })
+    await sweep(new Date(Date.now() + DAY))
+    const exempt = await state()
+    expect(exempt.denied).not.toContain('iam:CreateRole')
+    expect(exempt.denied).toContain('iam:CreateUser')
+    await sweep(new Date(Date.now() + 5 * DAY))
+    expect((await state()).denied).toContain('iam:CreateRole')
+  })
+
+  it('announces action denies before they land, then carries them out on their day', async () => {
+    const { sweep, state, verdict } = await adminWhoOnlySelfServes({ noticeDays: 7 })
+    await sweep()
+    const announced = await state()
+    expect(announced.scheduled?.['iam:CreateUser']?.on).toBeDefined()
+    expect(announced.denied).not.toContain('iam:CreateUser')
+    expect(await verdict('iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/helper`)).toBe('Allowed')
+    await sweep(new Date(Date.now() + 8 * DAY))
+    expect((await state()).denied).toContain('iam:CreateUser')
+  })
+
+  it('rolls action denies back with the rest', async () => {
+    const { h, config, sweep, state, policies } = await adminWhoOnlySelfServes()
+    await sweep()
+    await rollback(h.operator(), config, { accountId: ACCOUNT, userName: 'ada', actor: OPERATOR })
+    expect((await state()).denied).toEqual([])
+    expect(policies()).toHaveLength(1) // AdministratorAccess alone
   })
 })
