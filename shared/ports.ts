@@ -180,6 +180,8 @@ export interface AccountLocks {
 /** The audit views: each one a lookup or an index query, never a scan. */
 export interface AuditViews {
   user(accountId: string, userName: string): Promise<UserState | undefined>
+  /** The user's last complete Access Advisor report: each service's and tracked action's last use. */
+  report(accountId: string, userId: string): Promise<StoredReport | undefined>
   /** Newest first; by UserId, else through the user's current row (history follows renames). */
   history(accountId: string, who: { name: string } | { id: string }, limit: number): Promise<ChangeRecord[]>
   /** Attempts on denied services since a time, oldest first. */

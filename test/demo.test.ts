@@ -12,7 +12,14 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
   expect(stdout).toMatch(
     /IAM writes: 0; DynamoDB writes: 16 \(sweep records, account locks, and the reports read again\)/,
   )
-  expect(stdout).toMatch(/10 IAM calls \(0 throttled\); 21 Access Advisor reads skipped/)
+  expect(stdout).toMatch(/10 IAM calls \(0 throttled\); 22 Access Advisor reads skipped/)
+  // An administrator who only self-serves loses the power to make a principal, and keeps their own.
+  expect(stdout).toMatch(
+    /ops-admin: \d+ actions of iam and s3 denied one by one, among them: iam:CreateUser, iam:AttachUserPolicy, iam:CreateRole, s3:PutBucketPolicy, s3:DeleteBucket/,
+  )
+  expect(stdout).toMatch(
+    /ops-admin: kept: iam:GetUser, iam:ChangePassword, iam:CreateAccessKey, s3:GetObject/,
+  )
   // The new account is onboarded with notice: nothing denied, its denies listed with their day.
   expect(stdout).toMatch(/666666666666 │ swept +│ 3 +│ unchanged 3 +│ 0 +│ 3 /)
   expect(stdout).toMatch(/│ \d{4}-\d{2}-\d{2} │ 666666666666 │ dana +│ autoscaling cloudwatch ec2/)

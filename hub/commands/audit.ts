@@ -29,14 +29,13 @@ function auditUser(audit: Command, cli: CliContext): void {
     .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--json', 'JSON output')
     .action(async (o: { account: string; user: string; json?: boolean }) => {
-      const user = await cli.store().audit.user(o.account, o.user)
+      const store = cli.store()
+      const user = await store.audit.user(o.account, o.user)
       if (!user) throw new ConfigError(`user: no recorded state for ${o.user} in ${o.account}`)
-      cli.print(
-        o.json,
-        user,
-        () =>
-          `${out.usersTable([user])}\n${user.firstSeen ? out.firstSeenTable(user.firstSeen) : 'first seen: no report read yet'}`,
-      )
+      const report = user.userId ? await store.audit.report(o.account, user.userId) : undefined
+      cli.print(o.json, { ...user, ...(report ? { report } : {}) }, () => {
+        return `${out.usersTable([user])}\n${out.usageTable(user, report)}`
+      })
     })
 }
 

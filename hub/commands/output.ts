@@ -7,6 +7,7 @@ import type {
   AccountOutcome,
   AccountState,
   ChangeRecord,
+  StoredReport,
   SweepAccountRow,
   SweepSummary,
   UserDecision,
@@ -87,13 +88,39 @@ export function sweepDetail(sweep: SweepSummary, accounts: readonly SweepAccount
 }
 
 /** When each granted service was first seen: the start of its window. */
-export function firstSeenTable(firstSeen: Readonly<Record<string, string>>): string {
-  return table(
-    ['service', 'first seen'],
-    Object.entries(firstSeen)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([service, at]) => [service, at]),
-  )
+/**
+ * Where a user stands on each service and action: its last use as the last report read it, when it was
+ * first seen, and whether it is denied (since when), scheduled (for which day) or kept. Actions are
+ * listed when used or when denied or scheduled; the rest of a kept service's actions are simply kept.
+ */
+export function usageTable(user: UserState, report: StoredReport | undefined): string {
+  const lastUse = new Map<string, string>()
+  for (const s of report?.services ?? []) {
+    if (s.lastAuthenticated) lastUse.set(s.namespace, s.lastAuthenticated)
+    for (const a of s.actions ?? []) lastUse.set(`${s.namespace}:${a.name}`, a.at)
+  }
+  const keys = new Set([
+    ...(report?.services ?? []).map((s) => s.namespace),
+    ...lastUse.keys(),
+    ...user.denied,
+    ...Object.keys(user.scheduled ?? {}),
+  ])
+  const standing = (key: string) => {
+    if (user.denied.includes(key)) return `denied since ${user.deniedSince?.[key] ?? '(before records)'}`
+    const notice = user.scheduled?.[key]
+    return notice ? `scheduled for ${notice.on}` : 'kept'
+  }
+  const rows = [...keys]
+    .sort()
+    .map((key) => [
+      key,
+      lastUse.get(key) ?? (report ? 'not within 400 days' : 'no report read'),
+      user.firstSeen?.[key] ?? '',
+      standing(key),
+      user.lastAttempts?.[key] ?? '',
+    ])
+  const read = report ? `last report read ${report.readAt}` : 'no report read yet'
+  return `${table(['service or action', 'last use', 'first seen', 'standing', 'last attempt'], rows)}\n${read}`
 }
 
 export function usersTable(users: readonly UserState[]): string {

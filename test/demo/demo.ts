@@ -65,6 +65,7 @@ try {
     '--user',
     'bob',
   )
+  await adminStep(DEMO_ACCOUNTS.management, 'ops-admin')
   await cli(
     '9. Exempt bob from s3 denies for 7 days',
     'exempt',
@@ -135,6 +136,38 @@ try {
     '--account',
     NEW_ACCOUNT,
   )
+
+  /**
+   * What one administrator kept and lost, from `audit user --json`: the services denied whole, and
+   * within the services they use, the actions denied one by one.
+   */
+  async function adminStep(account: string, user: string) {
+    const argv = ['audit', 'user', '--account', account, '--user', user, '--json']
+    console.log(
+      `\n━━ 8b. An administrator who only self-serves in IAM and reads S3 objects\n$ least-privilege ${argv.join(' ')}`,
+    )
+    let json = ''
+    const code = await runCli(argv, { stdout: (t) => (json += t), stderr: process.stderr, env })
+    if (code !== 0) failures++
+    const state = JSON.parse(json) as { denied: string[] }
+    const services = state.denied.filter((k) => !k.includes(':'))
+    const actions = state.denied.filter((k) => k.includes(':'))
+    const shown = [
+      'iam:CreateUser',
+      'iam:AttachUserPolicy',
+      'iam:CreateRole',
+      's3:PutBucketPolicy',
+      's3:DeleteBucket',
+    ]
+    const kept = ['iam:GetUser', 'iam:ChangePassword', 'iam:CreateAccessKey', 's3:GetObject']
+    console.log(`${user}: ${services.length} services denied whole (${services.slice(0, 5).join(', ')}, ...)`)
+    console.log(
+      `${user}: ${actions.length} actions of iam and s3 denied one by one, among them: ${shown.filter((a) => actions.includes(a)).join(', ')}`,
+    )
+    console.log(
+      `${user}: kept: ${kept.filter((a) => !state.denied.includes(a) && !services.includes(a.split(':')[0] ?? '')).join(', ')}`,
+    )
+  }
 } finally {
   await emulator.close()
   await dynamo.close()

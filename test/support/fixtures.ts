@@ -120,6 +120,17 @@ export function demoOrg(): OrgSeed {
             policies: ['aws:ReadOnlyAccess'],
             lastUsedDaysAgo: { cloudtrail: 3, iam: 3, s3: 20 },
           },
+          {
+            // An administrator who only looks after their own credentials and reads S3 objects.
+            name: 'ops-admin',
+            policies: ['aws:AdministratorAccess'],
+            lastUsedDaysAgo: {
+              'iam:GetUser': 1,
+              'iam:ChangePassword': 5,
+              'iam:CreateAccessKey': 10,
+              's3:GetObject': 2,
+            },
+          },
         ],
       },
       { ...statusAccount(production), name: 'production' },

@@ -272,6 +272,11 @@ class MemoryAudit implements AuditViews {
     return user && copy(user)
   }
 
+  async report(accountId: string, userId: string): Promise<StoredReport | undefined> {
+    const report = this.accounts.accounts.get(accountId)?.reports.get(userId)
+    return report && copy(report)
+  }
+
   async history(
     accountId: string,
     who: { name: string } | { id: string },

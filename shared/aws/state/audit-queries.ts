@@ -6,6 +6,8 @@ import {
   accountState,
   type ChangeRecord,
   changeRecord,
+  type StoredReport,
+  storedReport,
   type UserState,
   userState,
 } from '../../domain/records.js'
@@ -19,6 +21,10 @@ export class AuditQueries implements AuditViews {
 
   user(accountId: string, userName: string): Promise<UserState | undefined> {
     return this.table.get({ pk: keys.account(accountId), sk: keys.user(userName) }, userState)
+  }
+
+  report(accountId: string, userId: string): Promise<StoredReport | undefined> {
+    return this.table.get({ pk: keys.account(accountId), sk: keys.report(userId) }, storedReport)
   }
 
   /**

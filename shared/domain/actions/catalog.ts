@@ -13,12 +13,17 @@ export const RISK = { permissionManagement: 0, write: 1, other: 2 } as const
  */
 export class ActionCatalog {
   private readonly tracked = new Map<string, ReadonlySet<string>>()
+  private readonly all = new Map<string, readonly string[]>()
   private readonly byLowerCase = new Map<string, Map<string, string>>()
+  private readonly ranks = new Map<string, number>()
 
   constructor(private readonly table: ActionTable = TABLE) {
     for (const [ns, s] of Object.entries(table.services)) {
       this.tracked.set(ns, new Set(s.tracked))
+      this.all.set(ns, [...s.tracked, ...s.untracked].sort())
       this.byLowerCase.set(ns, new Map([...s.tracked, ...s.untracked].map((a) => [a.toLowerCase(), a])))
+      for (const a of s.write) this.ranks.set(`${ns}:${a}`, RISK.write)
+      for (const a of s.permissionManagement) this.ranks.set(`${ns}:${a}`, RISK.permissionManagement)
     }
   }
 
@@ -37,8 +42,7 @@ export class ActionCatalog {
 
   /** Every action the reference lists for the service, tracked or not, sorted. */
   allIn(ns: string): readonly string[] {
-    const s = this.table.services[ns]
-    return s ? [...s.tracked, ...s.untracked].sort() : []
+    return this.all.get(ns) ?? []
   }
 
   isTracked(ns: string, action: string): boolean {
@@ -51,10 +55,7 @@ export class ActionCatalog {
   }
 
   risk(ns: string, action: string): number {
-    const s = this.table.services[ns]
-    if (s?.permissionManagement.includes(action)) return RISK.permissionManagement
-    if (s?.write.includes(action)) return RISK.write
-    return RISK.other
+    return this.ranks.get(`${ns}:${action}`) ?? RISK.other
   }
 
   /** The day a table refresh found the action newly tracked: Access Advisor knows nothing of it before. */

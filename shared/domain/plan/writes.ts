@@ -21,14 +21,7 @@ export function withWrites(
   standing: Standing,
   on: DeniedOn,
 ): PlanParts {
-  const budget = fitActionBudget(ctx, facts, standing, on.plan)
-  if (budget.left.length > 0)
-    on = {
-      ...on,
-      plan: budget.plan,
-      events: [...(on.events ?? []), ...budget.events],
-      reason: `${on.reason ?? 'deny set and policies up to date'}; ${budget.left.length} action denies over the policy budget`,
-    }
+  on = withinBudget(ctx, facts, standing, on)
   const { plan } = on
   const changes = changesOf(facts.prior, plan)
   const desired = renderDenyPolicies(plan.deny, standing.target, ctx.quotas.policySize)
@@ -74,6 +67,18 @@ export function withWrites(
     after: afterWrites(plan, desired, names.nameOf),
     events,
     ...report,
+  }
+}
+
+/** The plan with the new action denies the user's policy budget holds (action-budget.ts), the rest said. */
+function withinBudget(ctx: AccountContext, facts: UserFacts, standing: Standing, on: DeniedOn): DeniedOn {
+  const budget = fitActionBudget(ctx, facts, standing, on.plan)
+  if (budget.left.length === 0) return on
+  return {
+    ...on,
+    plan: budget.plan,
+    events: [...(on.events ?? []), ...budget.events],
+    reason: `${on.reason ?? 'deny set and policies up to date'}; ${budget.left.length} action denies over the policy budget`,
   }
 }
 
