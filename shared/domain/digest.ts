@@ -1,3 +1,4 @@
+import { compactText, keyFlag } from './actions/keys.js'
 /** One digest per sweep, in Block Kit: what happened, and the exact commands that act on it. */
 import { DECISION_STATUS_NAMES } from './decision.js'
 import type { Notable, ScheduledEntry, StatusCounts } from './records.js'
@@ -193,7 +194,7 @@ export function buildDigest(input: DigestInput): SlackMessage {
 
 /** The exact command an operator runs to lift denies (in force or scheduled) on purpose. */
 export function releaseCommand(accountId: string, userName: string, ...namespaces: string[]): string {
-  const services = namespaces.map((ns) => `--service ${ns}`).join(' ')
+  const services = namespaces.map(keyFlag).join(' ')
   return `least-privilege release --account ${accountId} --user ${userName} ${services} --reason "..." --enforce`
 }
 
@@ -202,7 +203,7 @@ export function releaseCommand(accountId: string, userName: string, ...namespace
  * lift every deny of theirs too.
  */
 export function exemptCommand(accountId: string, userName: string, ...namespaces: string[]): string {
-  const services = namespaces.map((ns) => `--service ${ns}`).join(' ')
+  const services = namespaces.map(keyFlag).join(' ')
   return `least-privilege exempt --account ${accountId} --user ${userName} ${services} --days 30 --reason "..."`
 }
 
@@ -215,13 +216,21 @@ export function grantCommand(accountId: string, userName: string): string {
 function scheduledLine(accountId: string, s: ScheduledEntry, commands: boolean): string {
   // A member id is checked to be one (notice.ts) before it is ever put here as a mention.
   const owner = s.owner ? ` <@${s.owner}>` : s.ownerMalformed ? ' (owner tag is not a Slack member id)' : ''
-  const shown = s.services.map((x) => x.namespace)
-  const more = s.servicesCount > shown.length ? ` (+${s.servicesCount - shown.length})` : ''
-  const days = e(s.services.map((x) => `${x.namespace} on ${x.on}`).join(', '))
+  // A service's several actions are one entry; its command would name each, so the query stands in.
+  const shown = s.services.filter((x) => !x.actions).map((x) => x.namespace)
+  const grouped = shown.length < s.services.length
+  const more = s.servicesCount > s.services.length ? ` (+${s.servicesCount - s.services.length})` : ''
+  const days = e(
+    s.services.map((x) => `${compactText({ key: x.namespace, actions: x.actions })} on ${x.on}`).join(', '),
+  )
   const who = `• ${e(accountId)} ${e(s.userName)}${owner}`
   if (!commands) return `${who}: ${days}${more}`
   // Past SERVICES_LIMIT the commands would be partial: the full list is one query away.
-  const rest = more ? ` (all of them: \`least-privilege audit scheduled --account ${e(accountId)}\`)` : ''
+  const rest =
+    more || grouped ? ` (all of them: \`least-privilege audit scheduled --account ${e(accountId)}\`)` : ''
+  // No command without a key to name: an exempt command naming none would exempt the whole user.
+  if (shown.length === 0)
+    return `${who}: ${days}${more}. Keep them: see${rest.replace(' (all of them:', '').replace(/\)$/, '')}`
   return `${who}: ${days}${more}. Keep: \`${e(exemptCommand(accountId, s.userName, ...shown))}\` or \`${e(releaseCommand(accountId, s.userName, ...shown))}\`${rest}`
 }
 

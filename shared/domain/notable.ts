@@ -1,4 +1,5 @@
 /** The short lists an account's sweep leaves for the digest, cut to a size worth keeping in a row. */
+import { compactKeys, compactText } from './actions/keys.js'
 import type { Notable, ScheduledEntry, UserDecision } from './records.js'
 
 /** Entries kept per list and account, and services per user: enough for a digest, small enough to keep. */
@@ -8,8 +9,17 @@ export const SERVICES_LIMIT = 10
 /** Each user's scheduled denies, earliest first, and the owner their tag names. */
 function scheduledOf(decisions: readonly UserDecision[]): ScheduledEntry[] {
   return decisions.flatMap((d): ScheduledEntry[] => {
-    const services = Object.entries(d.scheduled ?? {})
-      .map(([namespace, s]) => ({ namespace, on: s.on }))
+    const byDay = new Map<string, string[]>()
+    for (const [key, s] of Object.entries(d.scheduled ?? {}))
+      byDay.set(s.on, [...(byDay.get(s.on) ?? []), key])
+    const services = [...byDay]
+      .flatMap(([on, keys]) =>
+        compactKeys(keys).map((c) => ({
+          namespace: c.key,
+          on,
+          ...(c.actions ? { actions: c.actions } : {}),
+        })),
+      )
       .sort((a, b) => a.on.localeCompare(b.on) || a.namespace.localeCompare(b.namespace))
     if (services.length === 0) return []
     return [
@@ -36,11 +46,10 @@ function listsOf(decisions: readonly UserDecision[]) {
   return {
     restricted: decisions
       .filter((d) => d.added.length > 0 && restricting.has(d.status))
-      .map((d) => ({
-        userName: d.userName,
-        added: d.added.slice(0, SERVICES_LIMIT).map((c) => c.namespace),
-        addedCount: d.added.length,
-      })),
+      .map((d) => {
+        const added = compactKeys(d.added.map((c) => c.namespace)).map(compactText)
+        return { userName: d.userName, added: added.slice(0, SERVICES_LIMIT), addedCount: added.length }
+      }),
     tampered: decisions
       .filter((d) => (d.tampered?.length ?? 0) > 0)
       .map((d) => ({ userName: d.userName, kinds: [...new Set(d.tampered?.map((t) => t.kind))] })),

@@ -15,7 +15,14 @@ export type StatusCounts = z.infer<typeof statusCounts>
 export const scheduledEntry = z.object({
   userName: z.string(),
   /** The first SERVICES_LIMIT, earliest day first; `servicesCount` counts them all. */
-  services: z.array(z.object({ namespace: z.string(), on: z.string() })),
+  services: z.array(
+    z.object({
+      namespace: z.string(),
+      on: z.string(),
+      /** Several actions of the service, scheduled for that day: one entry (actions/keys.ts compactKeys). */
+      actions: z.number().optional(),
+    }),
+  ),
   servicesCount: z.number(),
   /** The owner's Slack member id, from the user's owner tag. */
   owner: z.string().optional(),

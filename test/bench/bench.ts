@@ -109,6 +109,8 @@ function ask<T>(proc: ChildProcess, message?: object): Promise<T> {
 interface Counts {
   counts: Record<string, number>
   throttled: number
+  /** The user holding the most of the project's policies: how many, and their characters. */
+  largestDenySet: { policies: number; characters: number }
   dynamoWrites: number
 }
 
@@ -249,6 +251,8 @@ for (const accounts of sizes) {
     firstThrottledShare: Number((first.counts.throttled / totalCalls(first.counts)).toFixed(4)),
     steadyThrottled: steady.counts.throttled,
     peakRssMb: Math.round(Math.max(first.measurement.maxRssMb, steady.measurement.maxRssMb)),
+    largestDenyPolicies: steady.counts.largestDenySet.policies,
+    largestDenyChars: steady.counts.largestDenySet.characters,
     msPerAccount: Math.round(steady.measurement.wallMs / accounts),
   }
   rows.push(row)

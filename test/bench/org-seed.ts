@@ -26,6 +26,11 @@ const PROFILES = [
   { policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess'], services: ['s3', 'ec2', 'cloudwatch'] },
 ]
 
+const ADMIN = {
+  policies: ['aws:AdministratorAccess'],
+  services: ['s3:GetObject', 'ec2:DescribeInstances', 'iam:GetUser', 'sts:GetCallerIdentity', 'logs'],
+}
+
 export const BENCH_MANAGEMENT = '900000000000'
 
 export function benchOrg(accounts: number, usersPerAccount: number): OrgSeed {
@@ -36,11 +41,9 @@ export function benchOrg(accounts: number, usersPerAccount: number): OrgSeed {
     accounts: ids.map((id) => ({
       id,
       users: Array.from({ length: usersPerAccount }, (_, u): UserSeed => {
-        // One administrator per account; everyone else holds one or two managed policies.
-        const profile =
-          u === 0
-            ? { policies: ['aws:AdministratorAccess'], services: ['s3', 'ec2', 'iam', 'sts', 'logs'] }
-            : PROFILES[Math.floor(rand() * PROFILES.length)]
+        // One administrator per account, who uses a few actions of the services they use (so action-level
+        // denies are written for them); everyone else holds one or two managed policies.
+        const profile = u === 0 ? ADMIN : PROFILES[Math.floor(rand() * PROFILES.length)]
         const lastUsedDaysAgo: Record<string, number> = {}
         for (const ns of profile?.services ?? [])
           if (rand() < 0.6) lastUsedDaysAgo[ns] = Math.floor(rand() * 200)

@@ -27,6 +27,25 @@ export type ServerCommand =
   | { cmd: 'stop' }
 
 const DAY_MS = 86_400_000
+const PATH = '/least-privilege/'
+
+/** The user holding the most of the project's policies, by characters IAM counts (no white space). */
+function largestDenySet(): { policies: number; characters: number } {
+  let largest = { policies: 0, characters: 0 }
+  for (const account of emulator.state.accounts.values())
+    for (const user of account.users.values()) {
+      const ours = user.attached.flatMap((arn) => {
+        const policy = account.policies.get(arn)
+        return policy && policy.path === PATH ? [policy] : []
+      })
+      const characters = ours.reduce((n, p) => {
+        const doc = p.versions.find((v) => v.IsDefaultVersion)?.Document ?? ''
+        return n + doc.replace(/\s/g, '').length
+      }, 0)
+      if (characters > largest.characters) largest = { policies: ours.length, characters }
+    }
+  return largest
+}
 const settings = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSettings
 const week = settings.org === 'week' ? weekOrg(settings.accounts, settings.usersPerAccount) : undefined
 const emulator = await startEmulator(week?.seed ?? benchOrg(settings.accounts, settings.usersPerAccount), {
@@ -41,7 +60,7 @@ process.send?.({ ready: true, url: emulator.url })
 process.on('message', async (message: ServerCommand) => {
   if (message.cmd === 'counts') {
     const throttled = emulator.throttledCount()
-    process.send?.({ counts: emulator.countsByAction(), throttled })
+    process.send?.({ counts: emulator.countsByAction(), throttled, largestDenySet: largestDenySet() })
   } else if (message.cmd === 'day') {
     // The day's uses, a few hours before that day's sweep.
     const at = new Date(settings.t0 + message.day * DAY_MS - 3 * 3_600_000)

@@ -96,6 +96,27 @@ describe('buildDigest', () => {
     expect(text).toContain('111111111111 ann <@U0ANN1234>: s3 on 2026-12-03')
   })
 
+  it("shows a service's scheduled actions as one entry, and never a keep command that names nothing", () => {
+    const on = { on: '2026-12-03', since: '2026-11-26T06:00:00.000Z' }
+    const actions = Object.fromEntries(
+      ['CreateUser', 'CreateRole', 'AttachUserPolicy'].map((a) => [`iam:${a}`, on]),
+    )
+    const notable = notableOf([
+      { ...decision('ada', 'enforced', ['iam:DeleteRole', 'iam:DeleteUser', 'ec2']), scheduled: actions },
+      { ...decision('bo', 'unchanged'), scheduled: { ...actions, 'sts:GetFederationToken': on } },
+    ])
+    expect(notable.restricted[0]?.added).toEqual(['ec2', 'iam (2 actions)'])
+    const text = JSON.stringify(
+      digestOf({
+        counts: { unchanged: 2 },
+        accounts: [{ accountId: '111111111111', outcome: 'swept', reason: '', notable }],
+      }).blocks,
+    )
+    expect(text).toContain('111111111111 ada: iam (3 actions) on 2026-12-03. Keep them: see')
+    expect(text).not.toMatch(/exempt --account 111111111111 --user ada +--days/)
+    expect(text).toContain('--action sts:GetFederationToken')
+  })
+
   it('escapes every value it puts in a message: a path, a tag or an error cannot ping or link', () => {
     const path = '/<!channel>/'
     const notable = notableOf([
