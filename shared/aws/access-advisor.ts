@@ -46,27 +46,19 @@ export async function readServiceUsage(
   if (!jobId) throw new AccessAdvisorError(`no JobId for ${principalArn}`)
 
   let page = await waitForCompletion(iam, { jobId, principalArn }, { poll, sleep, durations })
+  // A report at service level says nothing of actions: read as one, every tracked action looks unused.
+  if (principal.actionLevel && page.JobType !== 'ACTION_LEVEL')
+    throw new AccessAdvisorError(
+      `report for ${principalArn} is ${String(page.JobType)}, not the ACTION_LEVEL report asked for`,
+    )
   if (page.JobCreationDate && page.JobCompletionDate) {
     durations.record(page.JobCompletionDate.getTime() - page.JobCreationDate.getTime())
   }
   const usage: ServiceUsage[] = []
+  const seen = new Set<string>()
   const markers = new Set<string>()
   for (;;) {
-    for (const s of page.ServicesLastAccessed ?? []) {
-      if (!s.ServiceNamespace)
-        throw new AccessAdvisorError(`report for ${principalArn} has a row without namespace`)
-      // A namespace goes verbatim into a deny (`ns:*`): anything but one is a reply not to act on.
-      if (!SERVICE_NAMESPACE.test(s.ServiceNamespace))
-        throw new AccessAdvisorError(
-          `report for ${principalArn} names ${JSON.stringify(s.ServiceNamespace.slice(0, 80))}, not a service namespace`,
-        )
-      usage.push({
-        namespace: s.ServiceNamespace,
-        ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),
-        ...(s.LastAuthenticatedRegion ? { lastRegion: s.LastAuthenticatedRegion } : {}),
-        ...(principal.actionLevel ? { actions: actionsOf(s, principalArn) } : {}),
-      })
-    }
+    for (const row of page.ServicesLastAccessed ?? []) usage.push(usageOf(row, principal, seen))
     if (!page.IsTruncated) return usage
     if (!page.Marker) throw new AccessAdvisorError(`report for ${principalArn} is truncated without a marker`)
     // A marker served twice, or more pages than AWS has services, is a reply that would page for ever.
@@ -77,6 +69,32 @@ export async function readServiceUsage(
     if (page.JobStatus !== 'COMPLETED') {
       throw new AccessAdvisorError(`report for ${principalArn} changed to ${page.JobStatus} while paging`)
     }
+  }
+}
+
+/** One row of the report, checked: a namespace, once, and its actions when they were asked for. */
+function usageOf(
+  s: ServiceLastAccessed,
+  principal: { arn: string; actionLevel: boolean },
+  seen: Set<string>,
+): ServiceUsage {
+  const principalArn = principal.arn
+  if (!s.ServiceNamespace)
+    throw new AccessAdvisorError(`report for ${principalArn} has a row without namespace`)
+  // A namespace goes verbatim into a deny (`ns:*`): anything but one is a reply not to act on.
+  if (!SERVICE_NAMESPACE.test(s.ServiceNamespace))
+    throw new AccessAdvisorError(
+      `report for ${principalArn} names ${JSON.stringify(s.ServiceNamespace.slice(0, 80))}, not a service namespace`,
+    )
+  // A namespace twice would be judged twice, the second time on whatever the other row left out.
+  if (seen.has(s.ServiceNamespace))
+    throw new AccessAdvisorError(`report for ${principalArn} lists ${s.ServiceNamespace} twice`)
+  seen.add(s.ServiceNamespace)
+  return {
+    namespace: s.ServiceNamespace,
+    ...(s.LastAuthenticated ? { lastAuthenticated: s.LastAuthenticated } : {}),
+    ...(s.LastAuthenticatedRegion ? { lastRegion: s.LastAuthenticatedRegion } : {}),
+    ...(principal.actionLevel ? { actions: actionsOf(s, principalArn) } : {}),
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * Which actions the planner judges one by one, and what the report says of each: the tracked actions of
- * every service the user keeps (not denied, not scheduled whole), less the self-service carve-out, and
- * every action already denied (so an attempt on it is seen). An action is judged like a service, under
+ * every service the user keeps (not denied, not scheduled whole), and every action already denied (so an
+ * attempt on it is seen). The self-service actions are judged too, but their deny never reaches the
+ * user's own user (deny-entries.ts): unused, they are taken away only on other users. An action is judged like a service, under
  * its own key (`iam:CreateUser`, see actions/keys.ts).
  */
 import type { ActionCatalog } from './actions/catalog.js'
 import { isActionKey, serviceOf } from './actions/keys.js'
-import { isSelfService } from './deny-policy.js'
 import type { ScheduledDeny } from './records.js'
 import type { ServiceUsage } from './types.js'
 
@@ -35,23 +35,16 @@ export function actionUsages(
   const judged: ServiceUsage[] = []
   const notJudged: string[] = []
   const level = input.actionLevel
-  const held = [...input.currentlyDenied].filter(isActionKey)
-  const announced = Object.keys(input.scheduled).filter(isActionKey)
+  const held = byService([...input.currentlyDenied])
+  const announced = byService(Object.keys(input.scheduled))
   for (const usage of input.report) {
     const ns = usage.namespace
     const whole = after.deny.has(ns) || after.scheduled[ns] !== undefined || input.currentlyDenied.has(ns)
     const covered = level !== undefined && (level.services?.has(ns) ?? true) && usage.actions !== undefined
-    const keys = new Set(
-      covered && !whole
-        ? level.catalog
-            .trackedIn(ns)
-            .map((a) => `${ns}:${a}`)
-            .filter((k) => !isSelfService(k))
-        : [],
-    )
-    for (const key of held) if (serviceOf(key) === ns) keys.add(key)
-    for (const key of announced)
-      if (serviceOf(key) === ns && !keys.has(key) && !input.currentlyDenied.has(key)) notJudged.push(key)
+    const keys = new Set(covered && !whole ? level.catalog.trackedIn(ns).map((a) => `${ns}:${a}`) : [])
+    for (const key of held.get(ns) ?? []) keys.add(key)
+    for (const key of announced.get(ns) ?? [])
+      if (!keys.has(key) && !input.currentlyDenied.has(key)) notJudged.push(key)
     const last = new Map((usage.actions ?? []).map((a) => [a.name.toLowerCase(), a]))
     for (const key of [...keys].sort()) {
       const use = last.get(key.slice(ns.length + 1).toLowerCase())
@@ -63,6 +56,19 @@ export function actionUsages(
     }
   }
   return { judged, notJudged: notJudged.sort() }
+}
+
+/** Action keys by their service. */
+function byService(keys: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const key of keys) {
+    if (!isActionKey(key)) continue
+    const ns = serviceOf(key)
+    const list = out.get(ns)
+    if (list) list.push(key)
+    else out.set(ns, [key])
+  }
+  return out
 }
 
 /**

@@ -8,74 +8,99 @@ import { PolicyLayoutError } from '../errors.js'
 import { CATALOG } from './actions/catalog.js'
 import { compressActions, expandEntry } from './actions/compress.js'
 import { isActionKey, serviceOf } from './actions/keys.js'
-import type { Statement } from './deny-policy.js'
+import { isSelfService, type Statement } from './deny-policy.js'
 import { SERVICE_NAMESPACE } from './records.js'
 
 export const SID_SERVICES = 'DenyUnusedServices'
 export const SID_ACTIONS = 'DenyUnusedActions'
+export const SID_SELF_ON_OTHERS = 'DenyUnusedSelfServiceOnOthers'
 const VERSION = '2012-10-17'
 const ACTION_ENTRY = /^([a-z0-9-]{1,64}):([A-Za-z][A-Za-z0-9-]{0,127}\*?)$/
 
 /** One entry of a deny statement and the keys it stands for. */
 interface Entry {
-  kind: 'service' | 'action'
+  /** `self`: a self-service action (deny-policy.ts), denied on every user but the owner. */
+  kind: 'service' | 'action' | 'self'
   text: string
   keys: string[]
 }
 
 /**
- * The entries a deny set renders to, sorted. `iam` as a service is left out: its own statements deny it
- * (deny-policy.ts). An action of a service denied whole needs no entry of its own: the service's covers it.
+ * The entries a deny set renders to, sorted, and the keys the `iam` statements cover (`iam` denied whole
+ * is left out of the entries: its own statements deny it, in part 1). An action of a service denied
+ * whole needs no entry of its own: the service's covers it, and its key goes with the service's, so the
+ * writes know where it is denied.
  */
-export function denyEntries(deny: readonly string[]): Entry[] {
-  const keys = [...new Set(deny)]
-  const services = new Set(keys.filter((k) => !isActionKey(k)))
-  const entries: Entry[] = []
+export function denyEntries(deny: readonly string[]): { entries: Entry[]; iam: string[] } {
+  const services = new Set<string>()
   const actions = new Map<string, Set<string>>()
-  for (const key of keys.filter(isActionKey)) {
+  for (const key of new Set(deny)) {
+    if (!isActionKey(key)) {
+      services.add(key)
+      continue
+    }
     const ns = serviceOf(key)
-    if (services.has(ns)) continue
     const set = actions.get(ns) ?? new Set<string>()
     set.add(key.slice(ns.length + 1))
     actions.set(ns, set)
   }
+  const entries: Entry[] = []
+  let iam: string[] = []
   for (const ns of services) {
-    const covered = keys.filter((k) => isActionKey(k) && serviceOf(k) === ns)
-    if (ns !== 'iam') entries.push({ kind: 'service', text: `${ns}:*`, keys: [ns, ...covered] })
+    const covered = [...(actions.get(ns) ?? [])].map((a) => `${ns}:${a}`)
+    actions.delete(ns)
+    if (ns === 'iam') iam = ['iam', ...covered]
+    else entries.push({ kind: 'service', text: `${ns}:*`, keys: [ns, ...covered] })
   }
   for (const [ns, denied] of actions) {
     const all = CATALOG.allIn(ns)
-    for (const entry of compressActions(denied, all)) {
-      const stands = entry.endsWith('*') ? expandEntry(entry, all).filter((a) => denied.has(a)) : [entry]
-      entries.push({ kind: 'action', text: `${ns}:${entry}`, keys: stands.map((a) => `${ns}:${a}`) })
-    }
+    // The self-service actions go in a statement of their own, so no wildcard spans both kinds.
+    const self = new Set([...denied].filter((a) => isSelfService(`${ns}:${a}`)))
+    const others = new Set([...denied].filter((a) => !self.has(a)))
+    for (const [kind, set] of [
+      ['action', others],
+      ['self', self],
+    ] as const)
+      for (const entry of compressActions(set, all)) {
+        const stands = entry.endsWith('*') ? expandEntry(entry, all).filter((a) => set.has(a)) : [entry]
+        entries.push({ kind, text: `${ns}:${entry}`, keys: stands.map((a) => `${ns}:${a}`) })
+      }
   }
-  // A service sorts by its name, as before actions were denied: an unchanged set keeps its text.
-  const order = (e: Entry) => (e.kind === 'service' ? e.text.slice(0, -2) : e.text)
-  return entries.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
+  // A service sorts by its name, as before actions were denied (an unchanged set keeps its text), and
+  // its actions right after it (a space sorts before any character of a name): when a service becomes
+  // denied whole, its actions' keys move only towards it, so the writes always have an order.
+  const order = (e: Entry) => (e.kind === 'service' ? e.text.slice(0, -2) : e.text.replace(':', ' '))
+  return { entries: entries.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)), iam }
 }
 
 /**
  * Packs entries in order into as few documents as fit `maxSize`; the fixed statements go into the
  * first. Sizes are added up rather than re-rendered per entry: `"entry",` is the entry plus 3.
  */
-export function packEntries(entries: readonly Entry[], fixed: readonly Statement[], maxSize: number) {
+export function packEntries(
+  entries: readonly Entry[],
+  fixed: readonly Statement[],
+  layout: { maxSize: number; own: readonly string[] },
+) {
+  const { maxSize } = layout
   const parts: { keys: string[]; document: string }[] = []
   let current: Entry[] = []
   let carried = [...fixed]
   let size = 0
   const flush = () => {
     if (current.length === 0 && parts.length > 0) return
-    parts.push({ keys: current.flatMap((e) => e.keys), document: toDocument(current, carried) })
+    parts.push({ keys: current.flatMap((e) => e.keys), document: toDocument(current, carried, layout.own) })
     current = []
     carried = []
   }
   for (const entry of entries) {
     const opensStatement = !current.some((e) => e.kind === entry.kind)
-    let next = opensStatement ? measure([...current, entry], carried) : size + entry.text.length + 3
+    let next = opensStatement
+      ? measure([...current, entry], carried, layout.own)
+      : size + entry.text.length + 3
     if (next > maxSize && current.length > 0) {
       flush()
-      next = measure([entry], carried)
+      next = measure([entry], carried, layout.own)
     }
     if (next > maxSize)
       throw new PolicyLayoutError(`${entry.text} alone does not fit a policy of ${maxSize} characters`)
@@ -105,18 +130,21 @@ export function entriesOf(action: unknown, kind: Entry['kind']): string[] | unde
       keys.push(`${ns}:${CATALOG.spelling(ns, entry) ?? entry}`)
       continue
     }
-    const stands = expandEntry(entry, CATALOG.allIn(ns))
-    if (stands.length === 0) return undefined
+    // Only tracked actions are ever denied on their own, so a wildcard stands for the tracked actions it
+    // matches; after a table refresh, one AWS added (untracked) is not taken for a deny of ours, and a
+    // wildcard that now matches nothing stands for nothing known (the record still names its denies).
+    const stands = expandEntry(entry, CATALOG.allIn(ns)).filter((a) => CATALOG.isTracked(ns, a))
     keys.push(...stands.map((a) => `${ns}:${a}`))
   }
   return keys
 }
 
-function measure(entries: readonly Entry[], fixed: readonly Statement[]): number {
-  return toDocument(entries, fixed).replace(/\s/g, '').length
+function measure(entries: readonly Entry[], fixed: readonly Statement[], own: readonly string[]): number {
+  return toDocument(entries, fixed, own).replace(/\s/g, '').length
 }
 
-function toDocument(entries: readonly Entry[], fixed: readonly Statement[]): string {
+/** `own`: the owner's user ARNs and the MFA devices, which the self-service statement leaves alone. */
+function toDocument(entries: readonly Entry[], fixed: readonly Statement[], own: readonly string[]): string {
   const statements: Statement[] = []
   const of = (kind: Entry['kind']) => entries.filter((e) => e.kind === kind).map((e) => e.text)
   const services = of('service')
@@ -125,6 +153,9 @@ function toDocument(entries: readonly Entry[], fixed: readonly Statement[]): str
     statements.push({ Sid: SID_SERVICES, Effect: 'Deny', Action: services, Resource: '*' })
   if (actions.length > 0)
     statements.push({ Sid: SID_ACTIONS, Effect: 'Deny', Action: actions, Resource: '*' })
+  const self = of('self')
+  if (self.length > 0)
+    statements.push({ Sid: SID_SELF_ON_OTHERS, Effect: 'Deny', Action: self, NotResource: [...own] })
   statements.push(...fixed)
   return JSON.stringify({ Version: VERSION, Statement: statements })
 }

@@ -1,5 +1,12 @@
 import { PolicyLayoutError } from '../errors.js'
-import { denyEntries, entriesOf, packEntries, SID_ACTIONS, SID_SERVICES } from './deny-entries.js'
+import {
+  denyEntries,
+  entriesOf,
+  packEntries,
+  SID_ACTIONS,
+  SID_SELF_ON_OTHERS,
+  SID_SERVICES,
+} from './deny-entries.js'
 
 /** IAM's own default; the account summary's PolicySizeQuota overrides it. */
 export const DEFAULT_POLICY_SIZE = 6144
@@ -134,12 +141,14 @@ export function renderDenyPolicies(
   if (deny.length === 0) return []
   const iamStatements = deny.includes('iam') ? iamDenyStatements(target.userArn) : []
   const fixed = [...iamStatements, ...guardStatements(target)]
-  const parts = packEntries(denyEntries(deny), fixed, maxSize).map((p, i) => ({
+  const layout = { maxSize, own: [...ownUserResources(target.userArn), mfaDevices(target.userArn)] }
+  const { entries, iam } = denyEntries(deny)
+  const parts = packEntries(entries, fixed, layout).map((p, i) => ({
     part: i + 1,
     services: p.keys,
     document: p.document,
   }))
-  if (iamStatements.length > 0) parts[0]?.services.unshift('iam')
+  parts[0]?.services.unshift(...iam)
   return parts
 }
 
@@ -159,7 +168,7 @@ export function deniedServicesOf(document: string): string[] | undefined {
   for (const statement of parsed.Statement) {
     // Ours deny, and only deny: a statement that allows anything was written by someone else.
     if (!isRecord(statement) || statement.Effect !== 'Deny') return undefined
-    if (statement.Sid === SID_SERVICES || statement.Sid === SID_ACTIONS) {
+    if ([SID_SERVICES, SID_ACTIONS, SID_SELF_ON_OTHERS].includes(String(statement.Sid))) {
       const read = entriesOf(statement.Action, statement.Sid === SID_SERVICES ? 'service' : 'action')
       if (!read) return undefined
       keys.push(...read)
@@ -215,11 +224,15 @@ export function ownUserResources(userArn: string): string[] {
   return [`${users}/\${aws:username}`, `${users}/*/\${aws:username}`]
 }
 
+/** Any name: a user names their new virtual MFA device as they like (AWS's own example allows mfa/*). */
+function mfaDevices(userArn: string): string {
+  const [, partition, , , account] = userArn.split(':')
+  return `arn:${partition}:iam::${account}:mfa/*`
+}
+
 function iamDenyStatements(userArn: string): Statement[] {
   const own = ownUserResources(userArn)
-  const [, partition, , , account] = userArn.split(':')
-  // Any name: a user names their new virtual MFA device as they like (AWS's own example allows mfa/*).
-  const devices = `arn:${partition}:iam::${account}:mfa/*`
+  const devices = mfaDevices(userArn)
   return [
     { Sid: SID_IAM_OTHERS, Effect: 'Deny', Action: 'iam:*', NotResource: [...own, devices] },
     {

@@ -1,3 +1,4 @@
+import { capActionKeys } from './action-cap.js'
 import { type ActionLevel, actionSeen, actionUsages } from './action-usage.js'
 import { covers } from './actions/keys.js'
 import { asOnboarding, daysAfter, isDue } from './notice.js'
@@ -64,6 +65,8 @@ export interface DenyPlan {
   cancelled: Cancelled[]
   /** Actions judged one by one (the brake's measure of the action denies it adds). */
   judgedActions: number
+  /** New action denies left out to keep the user's record within MAX_ACTION_KEYS (action-cap.ts). */
+  heldBack: string[]
 }
 
 /**
@@ -95,6 +98,7 @@ export function planDenySet(input: PlanInput): DenyPlan {
     newlyScheduled: [],
     cancelled: [],
     judgedActions: 0,
+    heldBack: [],
   }
   const deny = new Set<string>()
   const reported = new Set<string>()
@@ -106,7 +110,10 @@ export function planDenySet(input: PlanInput): DenyPlan {
     judgeService(input, usage, plan, deny, seen)
   }
   // Then the actions of the services the user keeps: a key each, judged as a service is.
-  const actions = actionUsages(input, { deny, scheduled: plan.scheduled })
+  const actions = actionUsages(
+    { ...input, report: dedupe(input.report) },
+    { deny, scheduled: plan.scheduled },
+  )
   plan.judgedActions = actions.judged.length
   for (const usage of actions.judged) {
     reported.add(usage.namespace)
@@ -115,8 +122,9 @@ export function planDenySet(input: PlanInput): DenyPlan {
     judgeService(input, usage, plan, deny, restarted ?? actionSeen(input, plan.firstSeen, usage.namespace))
   }
   for (const key of actions.notJudged) cancelIn(input, plan, key, 'not-judged')
+  const notJudged = new Set(actions.notJudged)
   for (const ns of Object.keys(input.scheduled).sort())
-    if (!reported.has(ns) && !input.currentlyDenied.has(ns) && !actions.notJudged.includes(ns))
+    if (!reported.has(ns) && !input.currentlyDenied.has(ns) && !notJudged.has(ns))
       cancelIn(input, plan, ns, 'not-granted')
   for (const ns of [...input.currentlyDenied].sort()) {
     const lift = liftReason(input, ns)
@@ -128,6 +136,7 @@ export function planDenySet(input: PlanInput): DenyPlan {
       if (known && !plan.firstSeen[ns]) plan.firstSeen[ns] = known
     }
   }
+  capActionKeys(input, plan, deny)
   plan.deny = [...deny].sort()
   plan.added.sort((a, b) => a.namespace.localeCompare(b.namespace))
   plan.newlyScheduled.sort()
@@ -251,6 +260,7 @@ export function liftDenies(
     newlyScheduled: [],
     cancelled,
     judgedActions: 0,
+    heldBack: [],
   }
 }
 

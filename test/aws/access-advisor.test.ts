@@ -52,7 +52,7 @@ describe('readServiceUsage: a partial or failed report is never evidence of non-
       'a report of more pages than AWS has services',
       Array.from({ length: 12 }, (_, i) => ({
         JobStatus: 'COMPLETED',
-        ServicesLastAccessed: [row('s3')],
+        ServicesLastAccessed: [row(`s${i}`)],
         IsTruncated: true,
         Marker: `m${i}`,
       })),
@@ -105,6 +105,7 @@ describe('readServiceUsage at action level', () => {
       { JobId: 'job-1' },
       {
         JobStatus: 'COMPLETED',
+        JobType: 'ACTION_LEVEL',
         ServicesLastAccessed: [
           {
             ...row('iam', used),
@@ -141,11 +142,34 @@ describe('readServiceUsage at action level', () => {
       TrackedActionsLastAccessed: [{ ActionName: '*', LastAccessedTime: used }],
     }
     const read = readServiceUsage(
-      scripted([{ JobStatus: 'COMPLETED', ServicesLastAccessed: [bad] }]),
+      scripted([{ JobStatus: 'COMPLETED', JobType: 'ACTION_LEVEL', ServicesLastAccessed: [bad] }]),
       atActionLevel,
       POLL,
       noSleep,
     )
     await expect(read).rejects.toThrow(/names action "\*" in iam/)
+  })
+
+  it('refuses a service-level report given for an action-level job: every action would look unused', async () => {
+    const read = readServiceUsage(
+      scripted([
+        { JobStatus: 'COMPLETED', JobType: 'SERVICE_LEVEL', ServicesLastAccessed: [row('iam', used)] },
+      ]),
+      atActionLevel,
+      POLL,
+      noSleep,
+    )
+    await expect(read).rejects.toThrow(/SERVICE_LEVEL, not the ACTION_LEVEL report asked for/)
+  })
+
+  it('refuses a report that lists a service twice', async () => {
+    const twice = [row('iam', used), row('iam')]
+    const read = readServiceUsage(
+      scripted([{ JobStatus: 'COMPLETED', JobType: 'ACTION_LEVEL', ServicesLastAccessed: twice }]),
+      atActionLevel,
+      POLL,
+      noSleep,
+    )
+    await expect(read).rejects.toThrow(/lists iam twice/)
   })
 })

@@ -89,6 +89,10 @@ describe('action-level denies', () => {
       ['iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/escape`],
       ['s3:PutBucketPolicy', 'arn:aws:s3:::data'],
       ['s3:DeleteBucket', 'arn:aws:s3:::data'],
+      // Self-service she never used, on another user: no password or key reset for someone else.
+      ['iam:CreateLoginProfile', user('breakglass')],
+      ['iam:UpdateAccessKey', user('breakglass')],
+      ['iam:DeactivateMFADevice', user('breakglass')],
       ['ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-1`], // a service unused, as before
     ]
     for (const [action, resource] of denied)
@@ -97,6 +101,7 @@ describe('action-level denies', () => {
       ['iam:ChangePassword', user('ada')],
       ['iam:CreateAccessKey', user('ada')],
       ['iam:GetUser', user('ada')],
+      ['iam:CreateLoginProfile', user('ada')], // unused, but her own: the carve-out stays
       ['s3:GetObject', 'arn:aws:s3:::data/report.csv'],
       ['s3:PutObject', 'arn:aws:s3:::data/report.csv'], // untracked: no evidence either way
       ['sns:Publish', `arn:aws:sns:us-east-1:${ACCOUNT}:alerts`], // a used service with no tracked actions

@@ -1,3 +1,4 @@
+import { MAX_ACTION_KEYS } from '../action-cap.js'
 import { CATALOG } from '../actions/catalog.js'
 import { type DenyPlan, type PlanInput, planDenySet } from '../planner.js'
 import { type ReadReason, readNeeded } from '../report-reuse.js'
@@ -72,12 +73,24 @@ export function planOn(report: Extract<ReportChoice, { kind: 'report' }>, now: D
     judgedActions: plan.judgedActions,
     // Only a report read in this sweep says whether today's reads look like an outage's.
     ...(report.reused ? {} : { recentUse: usedWithin(report.services, now, input.windowDays) }),
-    events: plan.attempts.map((attempt) => ({
-      level: 'warn' as const,
-      event: 'alert.denied-attempt',
-      fields: { ...attempt },
-      msg: `activity on denied service ${attempt.namespace}: an attempt, the deny stays`,
-    })),
+    events: [
+      ...plan.attempts.map((attempt) => ({
+        level: 'warn' as const,
+        event: 'alert.denied-attempt',
+        fields: { ...attempt },
+        msg: `activity on denied service ${attempt.namespace}: an attempt, the deny stays`,
+      })),
+      ...(plan.heldBack.length > 0
+        ? [
+            {
+              level: 'warn' as const,
+              event: 'alert.action-budget',
+              fields: { notDenied: plan.heldBack.length, first: plan.heldBack.slice(0, 10) },
+              msg: `${plan.heldBack.length} action denies held back: a user holds at most ${MAX_ACTION_KEYS} action denies and schedules`,
+            },
+          ]
+        : []),
+    ],
   }
 }
 

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../errors.js'
+import { covers } from '../actions/keys.js'
 import type { PlanEvent } from '../events.js'
 import { BEFORE_READ, firstOutcome, type ReadGateOutcome } from '../gates.js'
 import type { UserDecision } from '../records.js'
@@ -74,7 +75,8 @@ function restoredBy(standing: Standing, parts: PlanParts): number {
   if (parts.ops.length === 0) return 0
   const live = new Set(standing.live.denied)
   const added = new Set(parts.decision.added.map((a) => a.namespace))
-  return parts.after.denied.filter((ns) => !live.has(ns) && !added.has(ns)).length
+  // An action of a service denied whole is held by the service's entry.
+  return parts.after.denied.filter((key) => !covers(live, key) && !added.has(key)).length
 }
 
 function gateInput(ctx: AccountContext, facts: UserFacts, standing: Standing) {
