@@ -203,7 +203,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'brake.maxActionShare',
     env: 'BRAKE_MAX_ACTION_SHARE',
     kind: 'number',
-    help: 'largest share of the judged actions of kept services one sweep may newly deny (from 20 actions up): a first action-level sweep is held until confirmed',
+    help: 'largest share of the judged actions of the users who gain action denies one sweep may newly deny (from 20 actions up): a first action-level wave is held until confirmed',
   },
   {
     key: 'brake.maxMissingShare',

@@ -20,6 +20,8 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
   expect(stdout).toMatch(
     /ops-admin: kept: iam:GetUser, iam:ChangePassword, iam:CreateAccessKey, s3:GetObject/,
   )
+  // Step 10 reads bob's report afresh, so step 11 shows the attempt it speaks of.
+  expect(stdout).toMatch(/│ \d{4}-\d{2}-\d{2}T[\d:.]+Z │ 222222222222 │ bob +│ ec2 +│ us-east-1 │/)
   // The new account is onboarded with notice: nothing denied, its denies listed with their day.
   expect(stdout).toMatch(/666666666666 │ swept +│ 3 +│ unchanged 3 +│ 0 +│ 3 /)
   expect(stdout).toMatch(/│ \d{4}-\d{2}-\d{2} │ 666666666666 │ dana +│ autoscaling cloudwatch ec2/)

@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
+import { serviceOf } from '../../shared/domain/actions/keys.js'
 import { countsText, exemptCommand, grantCommand, releaseCommand } from '../../shared/domain/digest.js'
 import type { ScheduledRow } from '../../shared/domain/notice.js'
 import type {
@@ -99,11 +100,13 @@ export function usageTable(user: UserState, report: StoredReport | undefined): s
     if (s.lastAuthenticated) lastUse.set(s.namespace, s.lastAuthenticated)
     for (const a of s.actions ?? []) lastUse.set(`${s.namespace}:${a.name}`, a.at)
   }
+  // First-seen dates name the services, and the actions whose clock a release restarted.
   const keys = new Set([
     ...(report?.services ?? []).map((s) => s.namespace),
     ...lastUse.keys(),
     ...user.denied,
     ...Object.keys(user.scheduled ?? {}),
+    ...Object.keys(user.firstSeen ?? {}),
   ])
   const standing = (key: string) => {
     if (user.denied.includes(key)) return `denied since ${user.deniedSince?.[key] ?? '(before records)'}`
@@ -115,7 +118,7 @@ export function usageTable(user: UserState, report: StoredReport | undefined): s
     .map((key) => [
       key,
       lastUse.get(key) ?? (report ? 'not within 400 days' : 'no report read'),
-      user.firstSeen?.[key] ?? '',
+      user.firstSeen?.[key] ?? user.firstSeen?.[serviceOf(key)] ?? '',
       standing(key),
       user.lastAttempts?.[key] ?? '',
     ])

@@ -43,13 +43,7 @@ export async function addExemption(
       `user: no recorded state for ${input.userName} in ${input.accountId}; sweep the account first (a plan sweep will do)`,
     )
   }
-  // An action is granted with its service: Access Advisor says which services a user holds, not actions.
-  const granted = new Set([...Object.keys(user.firstSeen ?? {}), ...user.denied.map(serviceOf)])
-  const unknown = services.filter((s) => !granted.has(serviceOf(s)))
-  if (unknown.length > 0)
-    throw new ConfigError(
-      `service: ${input.userName} was not granted ${unknown.join(', ')} at the last sweep`,
-    )
+  checkGranted(user, services, input.userName)
   const until = new Date(input.now.getTime() + input.days * 86_400_000).toISOString()
   const exemptions: Exemption[] = (services.length > 0 ? services : [undefined]).map((service) => ({
     accountId: input.accountId,
@@ -67,6 +61,21 @@ export async function addExemption(
     reason: `exempt from ${services.length > 0 ? services.join(', ') : 'every deny'} until ${until}: ${input.reason}`,
   })
   return exemptions
+}
+
+/** Each service or action must be one the user was granted, and an action not inside a service denied whole. */
+function checkGranted(user: UserState, services: readonly string[], userName: string): void {
+  // An action is granted with its service: Access Advisor says which services a user holds, not actions.
+  const granted = new Set([...Object.keys(user.firstSeen ?? {}), ...user.denied.map(serviceOf)])
+  const unknown = services.filter((s) => !granted.has(serviceOf(s)))
+  // An action's exemption cannot lift its service's deny: the user would stay as blocked as before.
+  const inWhole = services.filter((s) => s !== serviceOf(s) && user.denied.includes(serviceOf(s)))
+  if (inWhole.length > 0)
+    throw new ConfigError(
+      `service: ${inWhole.join(', ')} belongs to a service ${userName} is denied whole; exempt the service (--service ${serviceOf(inWhole[0] ?? '')})`,
+    )
+  if (unknown.length > 0)
+    throw new ConfigError(`service: ${userName} was not granted ${unknown.join(', ')} at the last sweep`)
 }
 
 /** A history row for an operator's exemption change: it outlives the exemption row's TTL. */

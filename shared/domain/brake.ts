@@ -46,7 +46,7 @@ export interface BlastRadius {
   /** Services granted to the evaluated users, summed. */
   servicesGranted: number
   servicesNewlyDenied: number
-  /** Actions judged one by one for the evaluated users, summed, and how many become denied. */
+  /** Actions judged one by one for the users who gain action denies, summed, and how many become denied. */
   actionsJudged: number
   actionsNewlyDenied: number
   /** Denies live before the sweep, summed over every user of the account. */
@@ -142,7 +142,9 @@ export function measureBlastRadius(plans: readonly UserRadius[]): BlastRadius {
     servicesGranted: evaluated.reduce((n, p) => n + (p.granted ?? 0), 0),
     servicesNewlyDenied:
       evaluated.reduce((n, p) => n + services(p), 0) + plans.reduce((n, p) => n + (p.restored ?? 0), 0),
-    actionsJudged: evaluated.reduce((n, p) => n + (p.judgedActions ?? 0), 0),
+    // Judged over the users who gain action denies: a day's drift is a few actions crossing the window,
+    // a first wave most of a user's actions; users who gain none would only dilute the share.
+    actionsJudged: evaluated.filter((p) => actions(p) > 0).reduce((n, p) => n + (p.judgedActions ?? 0), 0),
     actionsNewlyDenied: evaluated.reduce((n, p) => n + actions(p), 0),
     activeDenies: plans.reduce((n, p) => n + p.activeDenies, 0),
     usersLifted: lifting.length,

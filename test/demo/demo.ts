@@ -83,9 +83,10 @@ try {
   const bob = emulator.state.accounts.get(DEMO_ACCOUNTS.production)?.users.get('bob')
   if (bob) bob.lastUsed.ec2 = new Date() // someone with bob's keys tries EC2
   await cli(
-    '10. bob tries EC2, which is denied: the deny stays and the attempt is reported',
+    '10. bob tries EC2, which is denied: the deny stays and the attempt is reported (--full reads every report now)',
     'sweep',
     '--enforce',
+    '--full',
     '--account',
     DEMO_ACCOUNTS.production,
   )

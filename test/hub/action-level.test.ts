@@ -185,6 +185,22 @@ describe('action-level denies', () => {
     expect((await state()).denied).toContain('iam:CreateRole')
   })
 
+  it('refuses an action exemption inside a service denied whole: it would lift nothing', async () => {
+    const { h, sweep } = await adminWhoOnlySelfServes()
+    await sweep()
+    const grant = {
+      accountId: ACCOUNT,
+      userName: 'ada',
+      days: 3,
+      reason: 'x',
+      now: new Date(),
+      actor: OPERATOR,
+    }
+    await expect(addExemption(h.store, { ...grant, services: ['ec2:RunInstances'] })).rejects.toThrow(
+      /ec2:RunInstances belongs to a service ada is denied whole; exempt the service \(--service ec2\)/,
+    )
+  })
+
   it('announces action denies before they land, then carries them out on their day', async () => {
     const { sweep, state, verdict } = await adminWhoOnlySelfServes({ noticeDays: 7 })
     await sweep()
