@@ -107,4 +107,12 @@ async function main() {
   )
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main()
+if (import.meta.url === `file://${process.argv[1]}`)
+  await main().catch((error: unknown) => {
+    // Offline, or a reply that is not the reference: say which, keep the table as it was.
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
+    console.error(
+      `refresh-actions: ${error instanceof Error ? error.message : String(error)}${cause}; the table is unchanged`,
+    )
+    process.exitCode = 1
+  })
