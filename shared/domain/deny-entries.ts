@@ -61,8 +61,8 @@ export function denyEntries(deny: readonly string[]): { entries: Entry[]; iam: s
       ['action', others],
       ['self', self],
     ] as const)
-      for (const entry of compressActions(set, all)) {
-        const stands = entry.endsWith('*') ? expandEntry(entry, all).filter((a) => set.has(a)) : [entry]
+      for (const entry of compressed(ns, set, all)) {
+        const stands = entry.endsWith('*') ? expanded(ns, entry).filter((a) => set.has(a)) : [entry]
         entries.push({ kind, text: `${ns}:${entry}`, keys: stands.map((a) => `${ns}:${a}`) })
       }
   }
@@ -71,6 +71,36 @@ export function denyEntries(deny: readonly string[]): { entries: Entry[]; iam: s
   // denied whole, its actions' keys move only towards it, so the writes always have an order.
   const order = (e: Entry) => (e.kind === 'service' ? e.text.slice(0, -2) : e.text.replace(':', ' '))
   return { entries: entries.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)), iam }
+}
+
+/**
+ * The compression of one service's denied actions, kept: users of an account share most sets, and the
+ * budget's search renders a user's set a dozen times with all but one service's unchanged.
+ */
+const COMPRESSED = new Map<string, readonly string[]>()
+const COMPRESSED_KEPT = 10_000
+
+function compressed(ns: string, set: ReadonlySet<string>, all: readonly string[]): readonly string[] {
+  const key = `${ns}:${[...set].sort().join(',')}`
+  const known = COMPRESSED.get(key)
+  if (known) return known
+  if (COMPRESSED.size >= COMPRESSED_KEPT) COMPRESSED.clear()
+  const entries = compressActions(set, all)
+  COMPRESSED.set(key, entries)
+  return entries
+}
+
+/** What a wildcard matches in the table, kept: every user's policies are read back at every sweep. */
+const EXPANDED = new Map<string, readonly string[]>()
+
+function expanded(ns: string, entry: string): readonly string[] {
+  const key = `${ns}:${entry}`
+  const known = EXPANDED.get(key)
+  if (known) return known
+  if (EXPANDED.size >= COMPRESSED_KEPT) EXPANDED.clear()
+  const actions = expandEntry(entry, CATALOG.allIn(ns))
+  EXPANDED.set(key, actions)
+  return actions
 }
 
 /**
@@ -133,7 +163,7 @@ export function entriesOf(action: unknown, kind: Entry['kind']): string[] | unde
     // Only tracked actions are ever denied on their own, so a wildcard stands for the tracked actions it
     // matches; after a table refresh, one AWS added (untracked) is not taken for a deny of ours, and a
     // wildcard that now matches nothing stands for nothing known (the record still names its denies).
-    const stands = expandEntry(entry, CATALOG.allIn(ns)).filter((a) => CATALOG.isTracked(ns, a))
+    const stands = expanded(ns, entry).filter((a) => CATALOG.isTracked(ns, a))
     keys.push(...stands.map((a) => `${ns}:${a}`))
   }
   return keys

@@ -1,5 +1,27 @@
 /** A deterministic organization of any size for the benchmark: realistic mixes of users and use. */
+import { CATALOG } from '../../shared/domain/actions/catalog.js'
 import type { OrgSeed, UserSeed } from '../emulator/seed.js'
+
+/**
+ * What a use of a service touches: a few of its tracked reads, as most users call a handful of a
+ * service's actions (Access Advisor then lists those, not all 700 of EC2's); the service itself when it
+ * has no tracked action. The same service always gives the same actions.
+ */
+export function usedKeys(ns: string): string[] {
+  const tracked = CATALOG.trackedIn(ns)
+  if (tracked.length === 0) return [ns]
+  const reads = tracked.filter((a) => /^(Get|List|Describe)/.test(a))
+  return (reads.length > 0 ? reads : tracked).slice(0, 6).map((a) => `${ns}:${a}`)
+}
+
+/** `lastUsedDaysAgo` with each service's use spread over the actions it touches. */
+function byAction(lastUsedDaysAgo: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(lastUsedDaysAgo).flatMap(([key, days]) =>
+      (key.includes(':') ? [key] : usedKeys(key)).map((k) => [k, days] as const),
+    ),
+  )
+}
 
 /** mulberry32: a tiny seeded PRNG, so every run sweeps the same organization. */
 function random(seed: number): () => number {
@@ -51,7 +73,7 @@ export function benchOrg(accounts: number, usersPerAccount: number): OrgSeed {
           name: `user${String(u).padStart(3, '0')}`,
           createdDaysAgo: 200 + Math.floor(rand() * 600),
           policies: profile?.policies ?? [],
-          lastUsedDaysAgo,
+          lastUsedDaysAgo: byAction(lastUsedDaysAgo),
         }
       }),
     })),
@@ -164,7 +186,7 @@ export function weekOrg(accounts: number, usersPerAccount: number): WeekOrg {
                     },
                   ],
                 }),
-            lastUsedDaysAgo,
+            lastUsedDaysAgo: byAction(lastUsedDaysAgo),
           }
         }),
       }

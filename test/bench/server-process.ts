@@ -5,7 +5,7 @@
  */
 
 import { startEmulator } from '../emulator/server.js'
-import { benchOrg, dayOfUse, weekOrg } from './org-seed.js'
+import { benchOrg, dayOfUse, usedKeys, weekOrg } from './org-seed.js'
 
 export interface ServerSettings {
   /** `week`: the simulated week's organization, whose users use services day by day. */
@@ -69,7 +69,7 @@ process.on('message', async (message: ServerCommand) => {
       dayOfUse(week.habits, message.day, (accountId, userName, namespace) => {
         const user = emulator.state.accounts.get(accountId)?.users.get(userName)
         if (!user) return
-        user.lastUsed[namespace] = at
+        for (const key of usedKeys(namespace)) user.lastUsed[key] = at
         uses++
       })
     process.send?.({ uses })
