@@ -3,6 +3,7 @@ import { CATALOG } from '../actions/catalog.js'
 import { type DenyPlan, type PlanInput, planDenySet } from '../planner.js'
 import { type ReadReason, readNeeded } from '../report-reuse.js'
 import type { IamUser, ServiceUsage } from '../types.js'
+import { fitActionBudget } from './action-budget.js'
 import { readsFresh } from './intent.js'
 import { currentlyDenied } from './standing.js'
 import type { AccountContext, DeniedOn, Standing, UserFacts } from './user-facts.js'
@@ -50,8 +51,11 @@ export function reportFor(ctx: AccountContext, facts: UserFacts, standing: Stand
     actionLevel: ctx.settings.actionLevel === 'on',
   })
   // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
+  // Adds the policy budget leaves out (action-budget.ts) would not be written: they call for no read,
+  // or a user over budget would be read every day for nothing.
   const onStored = stored && !why ? planDenySet(input(stored.services)()) : undefined
-  if (stored && onStored && onStored.added.length === 0)
+  const adds = onStored && fitActionBudget(ctx, facts, standing, onStored).plan.added
+  if (stored && onStored && adds?.length === 0)
     return {
       kind: 'report',
       input: input(stored.services),
