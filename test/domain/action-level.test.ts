@@ -14,6 +14,7 @@ import {
 import { riskOrder } from '../../shared/domain/plan/action-budget.js'
 import { type PlanInput, planDenySet } from '../../shared/domain/planner.js'
 import type { ServiceUsage } from '../../shared/domain/types.js'
+import { planInput } from '../support/plan-input.js'
 
 const NOW = new Date('2026-06-01T00:00:00Z')
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000)
@@ -26,23 +27,7 @@ const TARGET = {
 }
 
 function input(report: ServiceUsage[], overrides: Partial<PlanInput> = {}): PlanInput {
-  return {
-    report,
-    currentlyDenied: new Set(),
-    deniedSince: {},
-    lastAttempts: {},
-    firstSeen: undefined,
-    userCreateDate: daysAgo(365),
-    now: NOW,
-    windowDays: 90,
-    neverDeny: new Set(),
-    exemptServices: new Set(),
-    scheduled: {},
-    noticeDays: 0,
-    onboarding: false,
-    actionLevel: { catalog: CATALOG },
-    ...overrides,
-  }
+  return planInput(NOW, { report, actionLevel: { catalog: CATALOG }, ...overrides })
 }
 
 describe('judging actions one by one', () => {

@@ -1,27 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { liftDenies, type PlanInput, planDenySet } from '../../shared/domain/planner.js'
+import { planInput } from '../support/plan-input.js'
 
 const NOW = new Date('2026-06-01T00:00:00Z')
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000)
 
 function input(overrides: Partial<PlanInput>): PlanInput {
-  return {
-    report: [],
-    currentlyDenied: new Set(),
-    deniedSince: {},
-    lastAttempts: {},
-    firstSeen: undefined,
-    userCreateDate: daysAgo(365),
-    now: NOW,
-    windowDays: 90,
-    neverDeny: new Set(),
-    exemptServices: new Set(),
-    scheduled: {},
-    noticeDays: 0,
-    onboarding: false,
-    ...overrides,
-  }
+  return planInput(NOW, overrides)
 }
 
 interface Case {

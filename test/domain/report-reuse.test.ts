@@ -187,6 +187,16 @@ describe('incremental Access Advisor reads', () => {
     )
   })
 
+  it('reads again a report stored at service level when actions are judged: it says nothing of them', () => {
+    const base = { userId: userOnSlot(slotToday(5)), grantsDigest: 'g', refreshDays: REFRESH, full: false }
+    const stored = { readAt: at(1), grantsDigest: 'g' }
+    expect(readNeeded({ ...base, stored, now: at(2), actionLevel: true })).toBe('action-level')
+    expect(
+      readNeeded({ ...base, stored: { ...stored, actionLevel: true }, now: at(2), actionLevel: true }),
+    ).toBeUndefined()
+    expect(readNeeded({ ...base, stored, now: at(2), actionLevel: false })).toBeUndefined()
+  })
+
   it("reads each user again on their own day of the cycle, so an organization's reads spread over the week", () => {
     const stored = { readAt: at(0), grantsDigest: 'g' }
     const read = (userId: string, day: number) =>
