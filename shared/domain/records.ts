@@ -199,7 +199,64 @@ export const HISTORY_EVENTS = [
   'exemption-revoked',
   'scheduled',
   'schedule-cancelled',
+  'credential-scheduled',
+  'credential-cancelled',
+  'credential-deactivated',
+  'credential-restored',
+  'credential-reactivated',
 ] as const
+
+/** What the project does to a user's credentials, each judged on its own (credentials/judge.ts). */
+export const CREDENTIAL_KINDS = ['access-key', 'password'] as const
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number]
+/** An access key ID, or `password` for the user's console password (one per user). */
+export const credentialId = z.string().regex(/^(password|[A-Z0-9]{16,128})$/, 'an access key ID, or password')
+
+/**
+ * A credential the project acts on: `scheduled`, announced and not changed yet; `deactivated`, a key set
+ * Inactive or a password removed by the project; `restarted`, put back (by an operator, or by someone
+ * outside the project) with its unused window starting again then.
+ */
+export const CREDENTIAL_STATUSES = ['scheduled', 'deactivated', 'restarted'] as const
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number]
+
+export const credentialState = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  userId: z.string(),
+  userArn: z.string(),
+  kind: z.enum(CREDENTIAL_KINDS),
+  credentialId,
+  status: z.enum(CREDENTIAL_STATUSES),
+  /** When the status began (ISO). */
+  since: instant,
+  /** The UTC day a scheduled change is due. */
+  on: day.optional(),
+  /** Scheduled by the account's first enforce sweep (see ScheduledDeny). */
+  onboarding: z.literal(true).optional(),
+  /** The credential's creation and last use (absent: never) as last judged. */
+  createdAt: instant,
+  lastUsed: instant.optional(),
+  /** When its unused window starts again, whatever its last use (a `restarted` credential). */
+  windowFrom: instant.optional(),
+  /** The removed login profile's setting, so a restore can put it back as it was asked for. */
+  passwordResetRequired: z.boolean().optional(),
+  sweepId: z.string(),
+  updatedAt: instant,
+})
+export type CredentialState = z.infer<typeof credentialState>
+
+/** A credential change in a history row: which, what was done or announced, and the evidence. */
+export const credentialChange = z.object({
+  kind: z.enum(CREDENTIAL_KINDS),
+  credentialId,
+  on: day.optional(),
+  lastUsed: instant.optional(),
+  createdAt: instant.optional(),
+  /** Why a schedule was dropped, or who put a credential back. */
+  detail: z.string().optional(),
+})
+export type CredentialChange = z.infer<typeof credentialChange>
 
 export const changeRecord = z.object({
   accountId: z.string(),
@@ -223,6 +280,8 @@ export const changeRecord = z.object({
   cancelled: z.array(cancelled).optional(),
   /** Who asked for it (an operator's ARN from sts:GetCallerIdentity), on operator actions. */
   actor: z.string().optional(),
+  /** The credential, on `credential-*` rows. */
+  credential: credentialChange.optional(),
 })
 export type ChangeRecord = z.infer<typeof changeRecord>
 

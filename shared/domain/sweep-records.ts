@@ -67,6 +67,28 @@ export const notable = z.object({
 })
 export type Notable = z.infer<typeof notable>
 
+/** A credential as the digest names it: `key AKIA…` or `password`. */
+const credentialLine = z.object({ userName: z.string(), credential: z.string() })
+
+/** What an account's credential pass did (credentials/), as short lists with full counts. */
+export const credentialNotes = z.object({
+  /** Announced changes, with their day, and the owner to mention. */
+  scheduled: z.array(credentialLine.extend({ on: z.string(), owner: z.string().optional() })),
+  deactivated: z.array(credentialLine),
+  /** Put back by someone outside the project: alerted, and their window starts again. */
+  reactivated: z.array(credentialLine),
+  /** Credentials whose silence falls in a tracking gap: never judged unused (left to a person). */
+  unknown: z.number(),
+  /** Why the brake held back every change of the pass. */
+  held: z.string().optional(),
+  /** Why the pass did not run (its credential report could not be had): nothing changed. */
+  failed: z.string().optional(),
+  /** Users with no active credential unused 90 days (Security Hub IAM.8) and 45 days (IAM.22). */
+  compliance: z.object({ users: z.number(), iam8: z.number(), iam22: z.number() }).optional(),
+  totals: z.object({ scheduled: z.number(), deactivated: z.number(), reactivated: z.number() }),
+})
+export type CredentialNotes = z.infer<typeof credentialNotes>
+
 const sweepBase = {
   sweepId: z.string(),
   mode,
@@ -139,6 +161,8 @@ export const accountOutcome = z.object({
   brake: z.string().optional(),
   /** Short lists for the digest. */
   notable: notable.optional(),
+  /** The account's credential pass (absent when credentials are not judged). */
+  credentials: credentialNotes.optional(),
 })
 export type AccountOutcome = z.infer<typeof accountOutcome>
 

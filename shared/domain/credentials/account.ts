@@ -1,0 +1,152 @@
+/**
+ * An account's credentials at once, from its credential report: whom to look at live (the few whose
+ * report shows a credential quiet for the window, or who have a credential of ours on record), the
+ * share of users meeting Security Hub's IAM.8 and IAM.22, and the brake on mass deactivation.
+ */
+
+import { activeExemptions, type ExemptionTag, exemptionFor, recordedStateOf } from '../exemption.js'
+import { dayOf } from '../notice.js'
+import type { CredentialState, Exemption, UserState } from '../records.js'
+import type { IamUser } from '../types.js'
+import { judge, quietSince } from './judge.js'
+import type { CredentialReport, ReportRow } from './report.js'
+
+const DAY_MS = 86_400_000
+
+export interface CredentialSurvey {
+  /** Users whose credentials are read live and judged. */
+  lookAt: IamUser[]
+  /** Active keys and passwords in the account: the brake's measure. */
+  active: number
+  /** Active credentials quiet across a tracking gap: never judged unused, left to a person. */
+  unknown: number
+  compliance: { users: number; iam8: number; iam22: number }
+}
+
+/** The report's row of a listed user: by ARN, and only if it is that user (a re-created one is not). */
+function rowsByUser(report: readonly ReportRow[], users: readonly IamUser[]): Map<string, ReportRow> {
+  const byArn = new Map(report.map((r) => [r.arn, r]))
+  const rows = new Map<string, ReportRow>()
+  for (const user of users) {
+    const row = byArn.get(user.arn)
+    if (row && Math.abs(Date.parse(row.userCreatedAt) - user.createDate.getTime()) < 1_000)
+      rows.set(user.id, row)
+  }
+  return rows
+}
+
+export function survey(input: {
+  report: CredentialReport
+  users: readonly IamUser[]
+  rows: readonly CredentialState[]
+  windowDays: number
+  now: Date
+}): CredentialSurvey {
+  const { now, windowDays } = input
+  const reported = rowsByUser(input.report.rows, input.users)
+  const lookAt: IamUser[] = []
+  let active = 0
+  let unknown = 0
+  const compliance = { users: 0, iam8: 0, iam22: 0 }
+  for (const user of input.users) {
+    const row = reported.get(user.id)
+    const ours = input.rows.filter((r) => r.userId === user.id)
+    const creds = row ? activeOf(row) : []
+    active += creds.length
+    if (row) {
+      compliance.users++
+      const quietFor = (days: number) =>
+        creds.some((c) => Date.parse(quietSince(c)) <= now.getTime() - days * DAY_MS)
+      if (!quietFor(90)) compliance.iam8++
+      if (!quietFor(45)) compliance.iam22++
+    }
+    // The report has no IDs: a credential is matched to ours by its creation. One announced or changed
+    // by us is followed through its row (needsLook); one whose window restarted is judged from then.
+    const verdicts = creds.map((c) => {
+      const mine = ours.find((r) => sameCredential(r, c))
+      if (mine && mine.status !== 'restarted') return 'ours'
+      return judge(c, windowDays, now, mine?.windowFrom).kind
+    })
+    unknown += verdicts.filter((v) => v === 'unknown').length
+    const quiet = verdicts.includes('unused')
+    if (quiet || ours.some((r) => needsLook(r, creds, input.report.generatedAt, now))) lookAt.push(user)
+  }
+  return { lookAt, active, unknown, compliance }
+}
+
+type ReportCredential = { kind: 'access-key' | 'password'; createdAt: string; lastUsed?: string }
+
+function activeOf(row: ReportRow): ReportCredential[] {
+  const keys = row.keys
+    .filter((k) => k.active)
+    .map((k) => ({
+      kind: 'access-key' as const,
+      createdAt: k.createdAt,
+      ...(k.lastUsed ? { lastUsed: k.lastUsed } : {}),
+    }))
+  if (!row.password) return keys
+  const createdAt = row.password.changedAt ?? row.userCreatedAt
+  const lastUsed = row.password.lastUsed
+  return [...keys, { kind: 'password', createdAt, ...(lastUsed ? { lastUsed } : {}) }]
+}
+
+const sameCredential = (row: CredentialState, c: ReportCredential) =>
+  row.kind === c.kind &&
+  (c.kind === 'password' || Math.abs(Date.parse(c.createdAt) - Date.parse(row.createdAt)) < 1_000)
+
+/**
+ * A credential of ours on record is looked at live when something is due or may have changed: a
+ * schedule on its day, or one the report shows used (or gone) since it was announced; one we changed
+ * that the report shows back in use. A report made before our row says nothing about what came after.
+ */
+function needsLook(
+  row: CredentialState,
+  active: readonly ReportCredential[],
+  generatedAt: string,
+  now: Date,
+): boolean {
+  if (row.status === 'restarted') return false
+  const fresh = generatedAt > row.since
+  const seen = active.find((c) => sameCredential(row, c))
+  if (row.status === 'deactivated') return fresh && seen !== undefined
+  if (row.on !== undefined && row.on <= dayOf(now)) return true
+  return fresh && (!seen || (seen.lastUsed ?? '') > row.since)
+}
+
+/**
+ * Whether a user's credentials are left alone: an operator's exemption of the whole user, a name on the
+ * never-deactivate list, or an exemption tag the sweep honoured, but only while the user has no
+ * credential of ours announced or changed: a tag set after that is a request, never a lift.
+ */
+export function credentialsExempt(
+  user: IamUser,
+  records: {
+    users: ReadonlyMap<string, UserState>
+    usersById: ReadonlyMap<string, UserState>
+    exemptions: readonly Exemption[]
+    account?: { legacyResolvedAt?: string | undefined } | undefined
+  },
+  rules: { exemptTags: readonly ExemptionTag[]; neverDeactivate: readonly string[] },
+  ours: readonly CredentialState[],
+  now: Date,
+): boolean {
+  if (activeExemptions(user, records, now).exemptUntil) return true
+  if (rules.neverDeactivate.some((n) => n.toLowerCase() === user.name.toLowerCase())) return true
+  const tag = exemptionFor(user, rules.exemptTags)
+  if (!tag || ours.some((r) => r.status !== 'restarted')) return false
+  return recordedStateOf(records, user)?.honouredTag === tag
+}
+
+/**
+ * Deactivating a large share of an account's active credentials in one sweep is not a day's drift: a
+ * wrong clock, a wrong reply, or a compromised hub. It is held until an operator confirms.
+ */
+export function credentialBrake(
+  changes: { deactivations: number; active: number },
+  settings: { maxCredentialShare: number; minCredentials: number },
+): string | undefined {
+  const share = changes.active ? changes.deactivations / changes.active : 0
+  if (changes.deactivations < settings.minCredentials || share <= settings.maxCredentialShare)
+    return undefined
+  return `${changes.deactivations} of ${changes.active} active credentials (${Math.round(share * 100)}%) would be deactivated at once, above ${Math.round(settings.maxCredentialShare * 100)}%`
+}

@@ -1,0 +1,256 @@
+/**
+ * One user's credentials in a sweep: each judged on its own, announced NOTICE_DAYS ahead, changed on its
+ * day only if its live state still shows it unused. A credential put back by someone outside the project
+ * is reported and starts a new window; one the project changed stays changed until an operator restores it.
+ */
+
+import type { Mode } from '../decision.js'
+import { daysAfter, isDue } from '../notice.js'
+import type { CredentialChange, CredentialState, HISTORY_EVENTS } from '../records.js'
+import { judge, type LiveCredential } from './judge.js'
+
+export type CredentialOp =
+  | { kind: 'deactivate-key'; id: string }
+  | { kind: 'remove-password' }
+  | { kind: 'reactivate-key'; id: string }
+
+export type CredentialEvent = Extract<(typeof HISTORY_EVENTS)[number], `credential-${string}`>
+
+export interface CredentialUserPlan {
+  user: { name: string; id: string; arn: string }
+  /** IAM changes, in order; none in plan mode. */
+  ops: CredentialOp[]
+  /** Rows to write, in order (a later one of the same credential replaces an earlier), and to remove. */
+  put: CredentialState[]
+  drop: CredentialState[]
+  history: { event: CredentialEvent; credential: CredentialChange }[]
+}
+
+export interface CredentialSettings {
+  windowDays: number
+  noticeDays: number
+  mode: Mode
+  /** The account's first enforce sweep: what it announces is its onboarding. */
+  onboarding: boolean
+}
+
+export interface CredentialUser {
+  user: { name: string; id: string; arn: string }
+  /** The user's credentials as IAM shows them now. */
+  live: readonly LiveCredential[]
+  rows: readonly CredentialState[]
+  /** An operator's exemption, an honoured tag, or a never-deactivate name: nothing is announced or changed. */
+  exempt: boolean
+}
+
+interface Step {
+  ops: CredentialOp[]
+  put: CredentialState[]
+  drop: CredentialState[]
+  history: CredentialUserPlan['history']
+}
+
+type Context = CredentialSettings & {
+  now: Date
+  sweepId: string
+  user: CredentialUser['user']
+  accountId: string
+}
+
+export function planUserCredentials(
+  who: CredentialUser & { accountId: string },
+  settings: CredentialSettings,
+  at: { now: Date; sweepId: string },
+): CredentialUserPlan {
+  const ctx: Context = { ...settings, ...at, user: who.user, accountId: who.accountId }
+  const step: Step = { ops: [], put: [], drop: [], history: [] }
+  const ids = new Set([...who.live.map((c) => c.id), ...who.rows.map((r) => r.credentialId)])
+  for (const id of [...ids].sort()) {
+    const live = who.live.find((c) => c.id === id)
+    const row = who.rows.find((r) => r.credentialId === id)
+    one(ctx, step, { live, row, exempt: who.exempt })
+  }
+  if (settings.mode === 'plan') step.ops = []
+  return { user: who.user, ...step }
+}
+
+function one(
+  ctx: Context,
+  step: Step,
+  c: { live: LiveCredential | undefined; row: CredentialState | undefined; exempt: boolean },
+): void {
+  const { live, row } = c
+  if (!live?.active) {
+    // Gone, or made inactive by someone else: nothing left to announce. Ours stays on record, but a
+    // deleted key, which nobody can put back.
+    if (row?.status === 'scheduled') cancel(step, row, live ? 'made inactive by someone else' : 'gone')
+    else if (row?.status === 'restarted' || (row?.kind === 'access-key' && !live)) step.drop.push(row)
+    return
+  }
+  if (row?.status === 'deactivated') {
+    reactivated(ctx, step, live)
+    return
+  }
+  if (c.exempt) {
+    if (row?.status === 'scheduled') cancel(step, row, 'exempt')
+    return
+  }
+  const verdict = judge(
+    live,
+    ctx.windowDays,
+    ctx.now,
+    row?.status === 'restarted' ? row.windowFrom : undefined,
+  )
+  if (verdict.kind === 'unknown') {
+    if (row?.status === 'scheduled') cancel(step, row, verdict.why)
+    return
+  }
+  if (verdict.kind === 'used') {
+    if (row?.status === 'scheduled') cancel(step, row, 'used')
+    return
+  }
+  const scheduled = row?.status === 'scheduled' ? row : schedule(ctx, step, live)
+  if (scheduled.on && isDue({ on: scheduled.on, since: scheduled.since }, ctx.now))
+    deactivate(ctx, step, scheduled, live)
+}
+
+function base(ctx: Context, live: LiveCredential): Omit<CredentialState, 'status' | 'since'> {
+  return {
+    accountId: ctx.accountId,
+    userName: ctx.user.name,
+    userId: ctx.user.id,
+    userArn: ctx.user.arn,
+    kind: live.kind,
+    credentialId: live.id,
+    createdAt: live.createdAt,
+    ...(live.lastUsed ? { lastUsed: live.lastUsed } : {}),
+    sweepId: ctx.sweepId,
+    updatedAt: ctx.now.toISOString(),
+  }
+}
+
+function change(
+  row: Pick<CredentialState, 'kind' | 'credentialId' | 'lastUsed' | 'createdAt'>,
+): CredentialChange {
+  return {
+    kind: row.kind,
+    credentialId: row.credentialId,
+    createdAt: row.createdAt,
+    ...(row.lastUsed ? { lastUsed: row.lastUsed } : {}),
+  }
+}
+
+function cancel(step: Step, row: CredentialState, why: string): void {
+  step.drop.push(row)
+  step.history.push({ event: 'credential-cancelled', credential: { ...change(row), detail: why } })
+}
+
+function schedule(ctx: Context, step: Step, live: LiveCredential): CredentialState {
+  const next: CredentialState = {
+    ...base(ctx, live),
+    status: 'scheduled',
+    since: ctx.now.toISOString(),
+    on: daysAfter(ctx.now, ctx.noticeDays),
+    ...(ctx.onboarding ? { onboarding: true as const } : {}),
+  }
+  // Written over a restarted row of the same credential: same key.
+  step.put.push(next)
+  step.history.push({ event: 'credential-scheduled', credential: { ...change(next), on: next.on ?? '' } })
+  return next
+}
+
+function deactivate(ctx: Context, step: Step, scheduled: CredentialState, live: LiveCredential): void {
+  step.ops.push(
+    live.kind === 'password' ? { kind: 'remove-password' } : { kind: 'deactivate-key', id: live.id },
+  )
+  const next: CredentialState = {
+    ...base(ctx, live),
+    status: 'deactivated',
+    since: ctx.now.toISOString(),
+    ...(scheduled.onboarding ? { onboarding: true as const } : {}),
+    ...(live.kind === 'password' ? { passwordResetRequired: live.passwordResetRequired === true } : {}),
+  }
+  // After its schedule, if made today: rows are written in order, and the brake may hold this one back.
+  step.put.push(next)
+  step.history.push({ event: 'credential-deactivated', credential: change(next) })
+}
+
+/** Put back outside the project (a member administrator): told, and its window starts again now. */
+function reactivated(ctx: Context, step: Step, live: LiveCredential): void {
+  const next: CredentialState = {
+    ...base(ctx, live),
+    status: 'restarted',
+    since: ctx.now.toISOString(),
+    windowFrom: ctx.now.toISOString(),
+  }
+  step.put.push(next)
+  step.history.push({
+    event: 'credential-reactivated',
+    credential: { ...change(next), detail: 'put back outside the project' },
+  })
+}
+
+/** What an operator puts back: given keys, the password, or every credential of ours the user has. */
+export type RestoreTarget = { keys: string[]; password: boolean } | { all: true }
+
+/**
+ * An operator's restore: each chosen key the project deactivated is reactivated, and a credential still
+ * only announced is kept; either way its unused window starts again now. A removed password is not set
+ * again here: whoever can set a password can become the user, so that stays with the account's
+ * administrators (the CLI gives them the command); the restore records the decision, and the new password
+ * starts a full window from its creation. Refused, naming why, when a chosen one is not ours to restore.
+ */
+export function planRestore(
+  who: {
+    accountId: string
+    user: CredentialUser['user']
+    live: readonly LiveCredential[]
+    rows: readonly CredentialState[]
+  },
+  target: RestoreTarget,
+  at: { now: Date; runId: string; mode: Mode },
+): CredentialUserPlan | { refused: string } {
+  const open = who.rows.filter((r) => r.status !== 'restarted')
+  const chosen =
+    'all' in target
+      ? open
+      : [...target.keys, ...(target.password ? ['password'] : [])].map(
+          (id) => open.find((r) => r.credentialId === id) ?? id,
+        )
+  const missing = chosen.filter((c): c is string => typeof c === 'string')
+  if (missing.length > 0 || chosen.length === 0) {
+    const ours = open.map((r) => r.credentialId).join(', ') || 'none'
+    return {
+      refused: `${who.user.name} has no ${missing.join(', ') || 'credential'} deactivated or announced by the project (theirs: ${ours})`,
+    }
+  }
+  const step: Step = { ops: [], put: [], drop: [], history: [] }
+  for (const row of chosen as CredentialState[]) {
+    const live = who.live.find((c) => c.id === row.credentialId)
+    if (row.status === 'deactivated' && row.kind === 'access-key' && !live)
+      return { refused: `key ${row.credentialId} of ${who.user.name} was deleted: it cannot be put back` }
+    const now = at.now.toISOString()
+    const { on: _day, onboarding: _onboarding, ...kept } = row
+    const restarted: CredentialState = {
+      ...kept,
+      status: 'restarted',
+      since: now,
+      windowFrom: now,
+      sweepId: at.runId,
+      updatedAt: now,
+    }
+    let detail = row.status === 'scheduled' ? 'kept before its day' : 'put back'
+    if (row.status === 'deactivated' && row.kind === 'password') {
+      // Gone from the record: a password an administrator sets is a new credential, not one put back outside.
+      step.drop.push(row)
+      detail = 'approved: an administrator of the account sets a new password'
+    } else {
+      if (row.status === 'deactivated' && !live?.active)
+        step.ops.push({ kind: 'reactivate-key', id: row.credentialId })
+      step.put.push(restarted)
+    }
+    step.history.push({ event: 'credential-restored', credential: { ...change(row), detail } })
+  }
+  if (at.mode === 'plan') step.ops = []
+  return { user: who.user, ...step }
+}

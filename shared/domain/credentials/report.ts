@@ -1,0 +1,125 @@
+/**
+ * The IAM credential report, read: one row per user with their console password and access keys, as of
+ * when IAM generated it (a cached report can be up to 4 hours old). It only narrows down whom to look at;
+ * every decision is made on the credential's live state (see judge.ts).
+ */
+import { UnexpectedReplyError } from '../../errors.js'
+
+export interface ReportKey {
+  /** Which of the user's two key slots: 1 is the older key. */
+  slot: 1 | 2
+  active: boolean
+  /** The key's creation (the report's `last_rotated`). */
+  createdAt: string
+  /** Absent when the key was never used (or not since tracking began). */
+  lastUsed?: string
+}
+
+export interface ReportRow {
+  user: string
+  arn: string
+  userCreatedAt: string
+  password?: { lastUsed?: string; changedAt?: string }
+  keys: ReportKey[]
+}
+
+/** The report as IAM made it: its rows, and when it was made (what it can know of). */
+export interface CredentialReport {
+  generatedAt: string
+  rows: ReportRow[]
+}
+
+const COLUMNS = [
+  'user',
+  'arn',
+  'user_creation_time',
+  'password_enabled',
+  'password_last_used',
+  'password_last_changed',
+  'access_key_1_active',
+  'access_key_1_last_rotated',
+  'access_key_1_last_used_date',
+  'access_key_2_active',
+  'access_key_2_last_rotated',
+  'access_key_2_last_used_date',
+] as const
+type Column = (typeof COLUMNS)[number]
+
+/** Values that mean "nothing here": no password or key, never used, or not since tracking began. */
+const NONE = new Set(['N/A', 'no_information', 'not_supported', ''])
+
+/** Parses the report's CSV; a reply that is not a credential report fails naming what is wrong. */
+export function parseCredentialReport(csv: string): ReportRow[] {
+  const [head = '', ...lines] = csv.split(/\r?\n/).filter((l) => l.length > 0)
+  const header = head.split(',')
+  const at = new Map(header.map((name, i) => [name, i]))
+  const missing = COLUMNS.filter((c) => !at.has(c))
+  if (missing.length > 0)
+    throw new UnexpectedReplyError(`credential report lacks the column(s) ${missing.join(', ')}`)
+  return lines.flatMap((line, n) => {
+    const fields = splitRow(line, header.length, n + 2)
+    const get = (c: Column) => fields[at.get(c) ?? -1] ?? ''
+    if (get('user') === '<root_account>') return []
+    return [rowOf(get, n + 2)]
+  })
+}
+
+/**
+ * IAM user names may hold commas, and the report does not quote them: the name's commas appear in both
+ * the `user` and the `arn` column, so the extra fields of a row are split evenly between those two
+ * (every later column is a fixed format without commas). A generic CSV reader would misread such rows.
+ */
+function splitRow(line: string, columns: number, lineNo: number): string[] {
+  const fields = line.split(',')
+  const extra = fields.length - columns
+  if (extra < 0 || extra % 2 !== 0)
+    throw new UnexpectedReplyError(
+      `credential report line ${lineNo} has ${fields.length} fields, not ${columns}`,
+    )
+  const k = extra / 2
+  return [
+    fields.slice(0, k + 1).join(','),
+    fields.slice(k + 1, 2 * k + 2).join(','),
+    ...fields.slice(2 * k + 2),
+  ]
+}
+
+function rowOf(get: (c: Column) => string, lineNo: number): ReportRow {
+  const user = get('user')
+  const arn = get('arn')
+  if (!arn.startsWith('arn:') || !arn.endsWith(`/${user}`))
+    throw new UnexpectedReplyError(`credential report line ${lineNo}: ${arn} is not the ARN of user ${user}`)
+  const time = (c: Column, optional: boolean): string | undefined => {
+    const value = get(c)
+    if (NONE.has(value)) {
+      if (optional) return undefined
+      throw new UnexpectedReplyError(`credential report line ${lineNo}: ${c} is missing`)
+    }
+    if (!Number.isFinite(Date.parse(value)))
+      throw new UnexpectedReplyError(`credential report line ${lineNo}: ${c} is not a time: ${value}`)
+    return new Date(value).toISOString()
+  }
+  const flag = (c: Column): boolean => {
+    const value = get(c)
+    if (value !== 'true' && value !== 'false')
+      throw new UnexpectedReplyError(`credential report line ${lineNo}: ${c} is ${value}, not true or false`)
+    return value === 'true'
+  }
+  const keys = ([1, 2] as const).flatMap((slot): ReportKey[] => {
+    const createdAt = time(`access_key_${slot}_last_rotated`, true)
+    if (!createdAt) return []
+    const lastUsed = time(`access_key_${slot}_last_used_date`, true)
+    return [{ slot, active: flag(`access_key_${slot}_active`), createdAt, ...(lastUsed ? { lastUsed } : {}) }]
+  })
+  const lastUsed = time('password_last_used', true)
+  const changedAt = time('password_last_changed', true)
+  return {
+    user,
+    arn,
+    userCreatedAt: time('user_creation_time', false) ?? '',
+    ...(flag('password_enabled')
+      ? { password: { ...(lastUsed ? { lastUsed } : {}), ...(changedAt ? { changedAt } : {}) } }
+      : {}),
+    keys,
+  }
+}
