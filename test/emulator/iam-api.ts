@@ -1,6 +1,7 @@
 /** The IAM actions the emulator serves, with AWS's limits and error codes. */
 import { randomUUID } from 'node:crypto'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
+import { credentialHandlers } from './credentials-api.js'
 import { grantedServices, type ServiceCatalog } from './grants.js'
 import {
   attachmentCount,
@@ -27,9 +28,9 @@ export interface IamContext {
   hideDeniedServices: boolean
 }
 
-type Handler = (ctx: IamContext, p: Params) => object | undefined
+export type Handler = (ctx: IamContext, p: Params) => object | undefined
 
-function user(ctx: IamContext, name: string): EmUser {
+export function user(ctx: IamContext, name: string): EmUser {
   const u = ctx.account.users.get(name.toLowerCase())
   if (!u) throw new AwsFault('NoSuchEntity', `The user with name ${name} cannot be found.`)
   return u
@@ -440,6 +441,7 @@ const handlers: Record<string, Handler> = {
       inline: [],
       groups: [],
       lastUsed: {},
+      accessKeys: [],
       accessAdvisorFails: false,
       accessAdvisorOddRows: [],
     }
@@ -544,10 +546,14 @@ export const IAM_WRITE_ACTIONS = new Set([
   'DeleteUser',
   'TagUser',
   'UntagUser',
+  'UpdateAccessKey',
+  'DeleteLoginProfile',
+  'CreateLoginProfile',
+  'CreateAccessKey',
 ])
 
 export function handleIam(ctx: IamContext, action: string, params: Params): object | undefined {
-  const handler = handlers[action]
+  const handler = handlers[action] ?? credentialHandlers[action]
   if (!handler)
     throw new AwsFault('InvalidAction', `Could not find operation ${action} for version 2010-05-08`)
   return handler(ctx, params)

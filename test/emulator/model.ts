@@ -37,10 +37,21 @@ export interface EmUser {
   groups: string[]
   /** When each service was last used; absent means not used within the tracking period. */
   lastUsed: Record<string, Date>
+  accessKeys: EmAccessKey[]
+  /** The console password, when the user has one. */
+  loginProfile?: { createDate: Date; passwordResetRequired: boolean } | undefined
+  passwordLastUsed?: Date | undefined
   /** Access Advisor jobs for this user fail. */
   accessAdvisorFails: boolean
   /** Namespaces the user's Access Advisor report lists verbatim after the granted ones (malformed replies). */
   accessAdvisorOddRows: string[]
+}
+
+export interface EmAccessKey {
+  id: string
+  status: 'Active' | 'Inactive'
+  createDate: Date
+  lastUsed?: { at: Date; region: string; service: string } | undefined
 }
 
 export interface EmGroup {
@@ -76,6 +87,8 @@ export interface EmAccount {
   spokeRole: boolean
   /** Organizations reports only the legacy `Status` field for this account. */
   legacyStatusOnly: boolean
+  /** The credential report IAM made last (at most one every 4 hours), as of when it was made. */
+  credentialReport?: { generatedAt: Date; content: string } | undefined
   /** GetAccountAuthorizationDetails leaves PolicyName out of policy details (a partial reply). */
   omitPolicyNames: boolean
 }

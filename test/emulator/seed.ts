@@ -23,6 +23,18 @@ export interface UserSeed {
   inline?: object[]
   /** Days since each service was last used; services not listed were never used. */
   lastUsedDaysAgo?: Record<string, number>
+  /**
+   * Access keys: last used `lastUsedDaysAgo` (never when absent). A user's first key without one of its
+   * own is last used when the user last used any service, so keys and Access Advisor agree.
+   */
+  accessKeys?: {
+    id?: string
+    createdDaysAgo?: number
+    lastUsedDaysAgo?: number
+    status?: 'Active' | 'Inactive'
+  }[]
+  /** A console password, created and last used so many days ago (never used when absent). */
+  password?: { createdDaysAgo?: number; lastUsedDaysAgo?: number; resetRequired?: boolean }
   accessAdvisorFails?: boolean
   /** Rows the user's Access Advisor report carries verbatim, such as a namespace `Foo`. */
   accessAdvisorOddRows?: string[]
@@ -219,8 +231,44 @@ function buildAccount(seed: AccountSeed, now: Date): EmAccount {
       ),
       accessAdvisorFails: u.accessAdvisorFails ?? false,
       accessAdvisorOddRows: u.accessAdvisorOddRows ?? [],
+      ...seededCredentials(u, seed.id, now),
     }
     account.users.set(u.name.toLowerCase(), user)
   }
   return account
+}
+
+/** A user's seeded keys and password, their last use consistent with the seed's service activity. */
+function seededCredentials(
+  u: UserSeed,
+  accountId: string,
+  now: Date,
+): Pick<EmUser, 'accessKeys' | 'loginProfile' | 'passwordLastUsed'> {
+  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS)
+  const lastActive = Math.min(...Object.values(u.lastUsedDaysAgo ?? {}))
+  const accessKeys = (u.accessKeys ?? []).map((k, i) => {
+    const days = k.lastUsedDaysAgo ?? (i === 0 && Number.isFinite(lastActive) ? lastActive : undefined)
+    const hash = createHash('sha256').update(`${accountId}/${u.name}/key${i}`).digest('hex')
+    return {
+      id: k.id ?? `AKIA${hash.slice(0, 16).toUpperCase()}`,
+      status: k.status ?? ('Active' as const),
+      createDate: ago(k.createdDaysAgo ?? u.createdDaysAgo ?? 365),
+      lastUsed: days === undefined ? undefined : { at: ago(days), region: 'us-east-1', service: 'iam' },
+    }
+  })
+  const password = u.password
+  return {
+    accessKeys,
+    ...(password
+      ? {
+          loginProfile: {
+            createDate: ago(password.createdDaysAgo ?? u.createdDaysAgo ?? 365),
+            passwordResetRequired: password.resetRequired ?? false,
+          },
+          ...(password.lastUsedDaysAgo !== undefined
+            ? { passwordLastUsed: ago(password.lastUsedDaysAgo) }
+            : {}),
+        }
+      : {}),
+  }
 }
