@@ -11,6 +11,7 @@ import type { CliContext, CliIo } from './commands/context.js'
 import { addExemptCommand } from './commands/exempt.js'
 import { setTableWidth } from './commands/output.js'
 import { addReleaseCommand } from './commands/release.js'
+import { addRestoreCommand } from './commands/restore.js'
 import { addRollbackCommand } from './commands/rollback.js'
 import { addSweepCommand } from './commands/sweep.js'
 import { sentenceDestination } from './commands/terminal.js'
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, wiring: CliWiring = {}): Command {
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)
+  addRestoreCommand(program, cli)
   addRollbackCommand(program, cli)
   addExemptCommand(program, cli)
   return program

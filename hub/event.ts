@@ -4,7 +4,7 @@ import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { denyKey, exemption, userDecision } from '../shared/domain/records.js'
+import { credentialId, denyKey, exemption, userDecision } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
@@ -59,6 +59,20 @@ const releaseRequest = z
   })
   .strict()
 
+/** An operator's restore of credentials the project deactivated or announced (`restore`). */
+const restoreRequest = z
+  .object({
+    action: z.literal('restore'),
+    accountId: accountIdSchema,
+    userName: iamUserNameSchema,
+    target: z.union([
+      z.object({ all: z.literal(true) }).strict(),
+      z.object({ keys: z.array(credentialId).max(2), password: z.boolean() }).strict(),
+    ]),
+    reason: z.string().min(1).max(1000),
+  })
+  .strict()
+
 /** A temporary exemption of a user, or of some of their services (`exempt`). */
 const exemptRequest = z
   .object({
@@ -94,6 +108,7 @@ const rollbackRequest = z
 export const operatorRequest = z.discriminatedUnion('action', [
   sweepRequest,
   releaseRequest,
+  restoreRequest,
   exemptRequest,
   revokeRequest,
   rollbackRequest,
@@ -134,6 +149,15 @@ export const releaseReply = z.object({
   actor: z.string(),
   mode: z.enum(MODES),
   decision: userDecision,
+})
+
+/** What the hub answers a restore with. */
+export const restoreReply = z.object({
+  actor: z.string(),
+  mode: z.enum(MODES),
+  userName: z.string(),
+  restored: z.array(z.string()),
+  passwordApproved: z.boolean(),
 })
 
 /** What the hub answers an operator's sweep with: it is recorded, and carried on by the hub itself. */

@@ -1,5 +1,12 @@
 import { addExemption, revokeExemption } from '../shared/app/exemptions.js'
-import { type ReleaseResult, type RollbackResult, releaseDeny, rollback } from '../shared/app/operator.js'
+import {
+  type ReleaseResult,
+  type RestoreResult,
+  type RollbackResult,
+  releaseDeny,
+  restoreCredentials,
+  rollback,
+} from '../shared/app/operator.js'
 import { runSweep, type SweepReport, type SweepRequest } from '../shared/app/org-sweep.js'
 import { startSweep } from '../shared/app/sweep-begin.js'
 import { functionNameOf, matchesAny, OperatorAuthError, verifiedCaller } from '../shared/aws/caller.js'
@@ -44,7 +51,13 @@ function setup() {
 }
 
 /** What the hub answers: a sweep's report, or what an operator's request did. */
-export type HubReply = SweepReport | SweepStarted | ReleaseResult | Exemption[] | RollbackResult[]
+export type HubReply =
+  | SweepReport
+  | SweepStarted
+  | ReleaseResult
+  | RestoreResult
+  | Exemption[]
+  | RollbackResult[]
 
 /**
  * Scheduled and continuation events run a sweep; an operator's request (a sweep, a release) is carried
@@ -81,6 +94,10 @@ async function carryOut(
     case 'release': {
       const { action: _, ...release } = request
       return releaseDeny(deps, config, { ...release, enforce: true, actor })
+    }
+    case 'restore': {
+      const { action: _, ...restore } = request
+      return restoreCredentials(deps, config, { ...restore, enforce: true, actor })
     }
     case 'exempt': {
       const { action: _, services, ...grant } = request

@@ -74,6 +74,24 @@ export const SETTINGS: readonly Setting[] = [
     help: "the most policies of the project one user holds (within the user's managed-policy quota): service denies first, then action denies, riskiest first; what does not fit is reported",
   },
   {
+    key: 'credentials',
+    env: 'CREDENTIALS',
+    kind: 'string',
+    help: '`on`: access keys and console passwords unused for `CREDENTIAL_WINDOW_DAYS` are announced `NOTICE_DAYS` ahead, then deactivated (a key set Inactive, a password removed); `off`: credentials are left alone',
+  },
+  {
+    key: 'credentialWindowDays',
+    env: 'CREDENTIAL_WINDOW_DAYS',
+    kind: 'number',
+    help: 'a credential whose last use, or creation if never used, is older than this many days is deactivated: 90 matches CIS 1.2 (Security Hub IAM.8), 45 matches CIS 1.4 and later (IAM.22)',
+  },
+  {
+    key: 'neverDeactivateUsers',
+    env: 'NEVER_DEACTIVATE_USERS',
+    kind: 'list',
+    help: 'comma-separated IAM user names whose credentials are never deactivated (break-glass users)',
+  },
+  {
     key: 'exemptTags',
     env: 'EXEMPT_TAGS',
     kind: 'json',
@@ -204,6 +222,12 @@ export const SETTINGS: readonly Setting[] = [
     env: 'BRAKE_MAX_ACTION_SHARE',
     kind: 'number',
     help: 'largest share of the judged actions of the users who gain action denies one sweep may newly deny (from 20 actions up): a first action-level wave is held until confirmed',
+  },
+  {
+    key: 'brake.maxCredentialShare',
+    env: 'BRAKE_MAX_CREDENTIAL_SHARE',
+    kind: 'number',
+    help: "largest share of an account's active access keys and passwords one sweep may deactivate (from 5 up); more is held until confirmed",
   },
   {
     key: 'brake.maxMissingShare',

@@ -24,6 +24,8 @@ export const brakeSchema = z
     minUserLift: z.number().int().min(1).default(5),
     maxActionShare: z.number().min(0).max(1).default(0.3),
     minActions: z.number().int().min(1).default(20),
+    maxCredentialShare: z.number().min(0).max(1).default(0.3),
+    minCredentials: z.number().int().min(1).default(5),
   })
   .strict()
 
@@ -63,6 +65,12 @@ export const engineConfigSchema = z
      * managed-policy quota stays free for its administrators.
      */
     maxDenyPolicies: z.number().int().min(1).max(20).default(4),
+    /** Whether unused access keys and console passwords are deactivated (credentials/). */
+    credentials: z.enum(['on', 'off']).default('on'),
+    /** A credential unused (or never used since its creation) this many days is deactivated: 90 for CIS 1.2, 45 for CIS 1.4+. */
+    credentialWindowDays: z.number().int().min(1).max(400).default(90),
+    /** Users whose credentials are never deactivated (break-glass users), matched ignoring case. */
+    neverDeactivateUsers: z.array(iamUserNameSchema).default([]),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */
     exemptTags: z
       .array(

@@ -5,6 +5,9 @@
  * contract. Adapters throw typed errors for failed or unexpected replies; the application turns them
  * into outcomes (a user in error, an account failed) at one place each.
  */
+import type { LiveCredential } from './domain/credentials/judge.js'
+import type { CredentialOp } from './domain/credentials/plan.js'
+import type { CredentialReport } from './domain/credentials/report.js'
 import type { JobDurations } from './domain/poll-schedule.js'
 import type {
   AccountOutcome,
@@ -13,6 +16,8 @@ import type {
   AccountStatus,
   ChangeRecord,
   CompletedSweep,
+  CredentialState,
+  CredentialStatus,
   Exemption,
   RunningSweep,
   StalledSweep,
@@ -63,6 +68,12 @@ export interface AccountIam {
   apply(user: { name: string; id: string }, ops: readonly WriteOp[]): Promise<void>
   /** Detaches a policy from every user, group and role holding it, then deletes it. */
   purge(policy: ManagedPolicy): Promise<void>
+  /** The account's credential report: as of when IAM made it, up to 4 hours ago. */
+  credentialReport(): Promise<CredentialReport>
+  /** The user's access keys and console password as IAM shows them now. */
+  liveCredentials(user: { name: string }): Promise<LiveCredential[]>
+  /** One credential change (a key's status, or removing a password). */
+  changeCredential(user: { name: string }, op: CredentialOp): Promise<void>
   readonly meter: CallMeter
   close(): void
 }
@@ -89,6 +100,8 @@ export interface AccountRecords {
   exemptions: Exemption[]
   /** Each user's last Access Advisor report, by UserId. */
   reports: Map<string, StoredReport>
+  /** Credentials the project announced, changed or restarted (credentials/plan.ts). */
+  credentials: CredentialState[]
   account?: AccountState
   /** Rows that could not be read as what their key says they are: left out, and alerted. */
   unreadable: UnreadableRow[]
@@ -153,6 +166,8 @@ export interface AccountStore {
   reportSink(accountId: string): ReportSink
   forgetReport(accountId: string, userId: string): Promise<void>
   saveAccountState(state: AccountState): Promise<void>
+  saveCredential(row: CredentialState): Promise<void>
+  forgetCredential(row: Pick<CredentialState, 'accountId' | 'userId' | 'credentialId'>): Promise<void>
   putExemption(exemption: Exemption): Promise<void>
   /** False when there was none. */
   deleteExemption(exemption: Exemption): Promise<boolean>
@@ -191,6 +206,8 @@ export interface AuditViews {
   /** Users with a deny scheduled on or before `until` (a UTC day; every one when absent), soonest first. */
   scheduled(until: string | undefined, accountId?: string): Promise<UserState[]>
   usersByStatus(status: UserState['status']): Promise<UserState[]>
+  /** Credentials of the project in one status across the organization (or one account), by account and user. */
+  credentials(status: CredentialStatus, accountId?: string): Promise<CredentialState[]>
   accountsByStatus(status: AccountStatus): Promise<AccountState[]>
 }
 

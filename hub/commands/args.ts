@@ -60,3 +60,9 @@ export function isoDate(value: string): string {
   if (Number.isNaN(time)) throw new InvalidArgumentError(`${value} is not a date such as 2026-11-01`)
   return new Date(time).toISOString()
 }
+
+/** An access key ID as IAM issues them (AKIA… for a user's key). */
+export function accessKeyIds(value: string, previous: string[] = []): string[] {
+  if (!/^[A-Z0-9]{16,128}$/.test(value)) throw new InvalidArgumentError(`${value} is not an access key ID`)
+  return [...previous, value]
+}

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { asSeen } from '../../shared/app/sweep-close.js'
 import { DECISION_STATUS_NAMES, type DecisionStatus } from '../../shared/domain/decision.js'
 import { daysAfter, scheduledDenies } from '../../shared/domain/notice.js'
+import { CREDENTIAL_STATUSES, type CredentialStatus } from '../../shared/domain/records.js'
 import { ConfigError } from '../../shared/errors.js'
 import { accountId, int, isoDate, userName } from './args.js'
 import type { CliContext } from './context.js'
@@ -16,6 +17,7 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
   auditRequests(audit, cli)
   auditScheduled(audit, cli)
   auditStatus(audit, cli)
+  auditCredentials(audit, cli)
   auditAccounts(audit, cli)
   auditSweeps(audit, cli)
   auditSweep(audit, cli)
@@ -115,6 +117,27 @@ function auditStatus(audit: Command, cli: CliContext): void {
     .action(async (status: DecisionStatus, o: { json?: boolean }) => {
       const users = await cli.store().audit.usersByStatus(status)
       cli.print(o.json, users, () => out.usersTable(users))
+    })
+}
+
+function auditCredentials(audit: Command, cli: CliContext): void {
+  audit
+    .command('credentials')
+    .description(
+      'access keys and passwords the project announced, deactivated or restarted, by account and user',
+    )
+    .option('--account <id>', 'only this account', accountId)
+    .addOption(
+      new Option('--status <status>', 'only this status (default: scheduled and deactivated)').choices(
+        CREDENTIAL_STATUSES,
+      ),
+    )
+    .option('--json', 'JSON output')
+    .action(async (o: { account?: string; status?: CredentialStatus; json?: boolean }) => {
+      const statuses: readonly CredentialStatus[] = o.status ? [o.status] : ['scheduled', 'deactivated']
+      const audit = cli.store().audit
+      const rows = (await Promise.all(statuses.map((s) => audit.credentials(s, o.account)))).flat()
+      cli.print(o.json, rows, () => out.credentialsTable(rows))
     })
 }
 

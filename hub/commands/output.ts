@@ -2,12 +2,14 @@ import Table from 'cli-table3'
 import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
 import { serviceOf } from '../../shared/domain/actions/keys.js'
+import { credentialLabel } from '../../shared/domain/credentials/judge.js'
 import { countsText, exemptCommand, grantCommand, releaseCommand } from '../../shared/domain/digest.js'
 import type { ScheduledRow } from '../../shared/domain/notice.js'
 import type {
   AccountOutcome,
   AccountState,
   ChangeRecord,
+  CredentialState,
   StoredReport,
   SweepAccountRow,
   SweepSummary,
@@ -51,7 +53,7 @@ const list = (items: readonly string[], max = 8) =>
   items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
 
 /** One row per account: a braked account says why, a failed or unreachable one its reason. */
-function accountRows(accounts: readonly AccountOutcome[]): string {
+function accountRows(accounts: readonly AccountOutcome[], mode: string): string {
   const rows = [...accounts]
     .sort((a, b) => a.accountId.localeCompare(b.accountId))
     .map((a) => [
@@ -61,12 +63,35 @@ function accountRows(accounts: readonly AccountOutcome[]): string {
       countsText(a.counts),
       a.writes,
       a.usersScheduled ?? 0,
+      credentialsText(a.credentials, mode),
       (a.brake ? `brake: ${a.brake}` : a.reason).slice(0, 120),
     ])
   return table(
-    ['account', 'outcome', 'users', 'decisions', 'IAM writes', 'users with denies scheduled', 'reason'],
+    [
+      'account',
+      'outcome',
+      'users',
+      'decisions',
+      'IAM writes',
+      'users with denies scheduled',
+      'credentials',
+      'reason',
+    ],
     rows,
   )
+}
+
+/** `1 scheduled, 2 deactivated`, or why the account's credentials were left as they are. */
+function credentialsText(c: AccountOutcome['credentials'], mode: string): string {
+  if (!c) return ''
+  if (c.failed) return `not judged: ${c.failed.slice(0, 60)}`
+  const counts = Object.entries(c.totals).flatMap(([k, n]) => (n ? [`${n} ${k}`] : []))
+  const text = [
+    ...counts,
+    ...(c.unknown ? [`${c.unknown} unknown`] : []),
+    ...(c.held ? ['held by the brake'] : []),
+  ]
+  return mode === 'plan' && counts.length > 0 ? `would be: ${text.join(', ')}` : text.join(', ')
 }
 
 export function sweepTable(report: SweepReport): string {
@@ -74,7 +99,7 @@ export function sweepTable(report: SweepReport): string {
   const totals = report.summary
     ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}\n${report.summary.iamCalls ?? 0} IAM calls (${report.summary.iamThrottled ?? 0} throttled); ${report.summary.readsSkipped ?? 0} Access Advisor reads skipped (stored reports)`
     : ''
-  return `${head}\n${accountRows(report.accounts)}${totals}`
+  return `${head}\n${accountRows(report.accounts, report.mode)}${totals}`
 }
 
 /** One sweep as recorded: its summary line, then each account done so far. */
@@ -85,7 +110,7 @@ export function sweepDetail(sweep: SweepSummary, accounts: readonly SweepAccount
       : sweep.status === 'stalled'
         ? `stalled at ${sweep.stalledAt}: ${sweep.reason}`
         : `running, last sign of life ${sweep.heartbeatAt ?? sweep.startedAt}`
-  return `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.trigger}), started ${sweep.startedAt}, ${sweep.invocations} invocation(s): ${state}\n${accounts.length} of ${sweep.accountCount} accounts done\n${accountRows(accounts)}`
+  return `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.trigger}), started ${sweep.startedAt}, ${sweep.invocations} invocation(s): ${state}\n${accounts.length} of ${sweep.accountCount} accounts done\n${accountRows(accounts, sweep.mode)}`
 }
 
 /** When each granted service was first seen: the start of its window. */
@@ -187,12 +212,33 @@ export function historyTable(changes: readonly ChangeRecord[]): string {
       list([
         ...c.added.map((a) => (a.scheduledOn ? `${a.namespace} (scheduled ${a.scheduledOn})` : a.namespace)),
         ...(c.scheduled ?? []).map((s) => `${s.namespace} on ${s.on}`),
+        ...(c.credential
+          ? [`${credentialLabel(c.credential)}${c.credential.on ? ` on ${c.credential.on}` : ''}`]
+          : []),
       ]),
       list([
         ...c.removed.map((r) => r.namespace),
         ...(c.cancelled ?? []).map((x) => `${x.namespace} (${x.reason})`),
       ]),
       c.reason.slice(0, 60),
+    ]),
+  )
+}
+
+/** Credentials of the project's, with when each is due or changed, and the evidence it was judged on. */
+export function credentialsTable(rows: readonly CredentialState[]): string {
+  if (rows.length === 0) return 'no credentials of the project in that status'
+  return table(
+    ['account', 'user', 'credential', 'status', 'due', 'since', 'last used', 'created'],
+    rows.map((r) => [
+      r.accountId,
+      r.userName,
+      credentialLabel(r),
+      r.status,
+      r.on ?? '',
+      r.since,
+      r.lastUsed ?? 'never',
+      r.createdAt,
     ]),
   )
 }

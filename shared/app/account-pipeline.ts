@@ -11,9 +11,10 @@ import type { Stray } from '../domain/ownership.js'
 import { type AccountPlan, planAccount } from '../domain/plan/account-plan.js'
 import { holderOf, type Intent, onlyLooks, runIdOf } from '../domain/plan/intent.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
-import type { AccountOutcome } from '../domain/records.js'
+import type { AccountOutcome, CredentialNotes } from '../domain/records.js'
 import type { Logger } from '../logger.js'
 import type { AccountListing, AccountRecords, Budget, Spokes, StateStore } from '../ports.js'
+import { passCredentials } from './account-credentials.js'
 import {
   closeSession,
   type Gathered,
@@ -27,6 +28,7 @@ import { readReports } from './account-reads.js'
 import { recordSweptAccount, sweepAccountFailed } from './account-record.js'
 import type { Account, AccountRun, Run, Scope } from './account-run.js'
 import { type Acted, actOn, logEvent, removeStrays } from './account-writes.js'
+import { restoreIn } from './credential-restore.js'
 
 export type { AccountRun } from './account-run.js'
 
@@ -95,6 +97,7 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
   try {
     const records = await resolveOldRows(run, scope, gathered)
     const account: Account = { ...scope, ...gathered, records, now, started }
+    if (scope.intent.kind === 'restore') return await restoreIn(run, account, scope.intent)
     const plan = await planWithReads(run, account)
     if (plan.kind === 'refused') return plan
     if (plan.kind === 'needs-reads') {
@@ -108,8 +111,9 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
     }
     for (const event of plan.events) logEvent(run.log, event)
     const acted = await act(run, account, plan)
+    const credentials = await credentialsOf(run, account, plan, acted)
     // Awaited here, so that a record that fails is the account's failure too.
-    return await record(run, account, plan, acted)
+    return await record(run, account, plan, { ...acted, ...(credentials ? { credentials } : {}) })
   } catch (error) {
     // A reply or a record that failed mid-way: in a sweep, the account's failure, never the sweep's.
     if (scope.intent.kind !== 'sweep') throw error
@@ -220,12 +224,33 @@ async function act(
   return { ...acted, strays, unremoved }
 }
 
+/** A sweep's credential pass, once every user's denies are done in this invocation. */
+function credentialsOf(
+  run: Run,
+  account: Account,
+  plan: Extract<AccountPlan, { kind: 'ready' }>,
+  acted: Acted,
+): Promise<CredentialNotes | undefined> | undefined {
+  const { intent } = account
+  if (intent.kind !== 'sweep' || acted.unfinished || run.budget.stopping()) return undefined
+  return passCredentials(
+    { ...run, iam: account.iam },
+    {
+      accountId: account.accountId,
+      settings: account.settings,
+      intent,
+      listing: account.listing,
+      onboarding: plan.onboarding,
+    },
+  )
+}
+
 /** A sweep records the account in its ledger; an operator's run returns what it did. */
 async function record(
   run: Run,
   account: Account,
   plan: Extract<AccountPlan, { kind: 'ready' }>,
-  acted: Acted & { strays: Stray[]; unremoved: Stray[] },
+  acted: Acted & { strays: Stray[]; unremoved: Stray[]; credentials?: CredentialNotes },
 ): Promise<AccountRun> {
   if (account.intent.kind === 'sweep')
     return recordSweptAccount(run, { ...account, intent: account.intent }, { plan, acted })

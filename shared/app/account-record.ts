@@ -14,6 +14,7 @@ import type {
   AccountOutcome,
   AccountProgress,
   AccountState,
+  CredentialNotes,
   StatusCounts,
   UserDecision,
 } from '../domain/records.js'
@@ -29,7 +30,10 @@ export async function recordSweptAccount(
   run: Run,
   account: SweptAccount,
   result:
-    | { plan: Extract<AccountPlan, { kind: 'ready' }>; acted: Acted & { strays: Stray[] } }
+    | {
+        plan: Extract<AccountPlan, { kind: 'ready' }>
+        acted: Acted & { strays: Stray[]; credentials?: CredentialNotes }
+      }
     | { unread: number; read: number },
 ): Promise<AccountRun> {
   if ('unread' in result) {
@@ -72,6 +76,7 @@ export async function recordSweptAccount(
     durationMs: Date.now() - account.started,
     notable: progress.notable,
     ...(plan.brake ? { brake: plan.brake } : {}),
+    ...(acted.credentials ? { credentials: acted.credentials } : {}),
   }
   const done = await complete(run, account.intent, outcome)
   return done.kind === 'done' ? { ...done, users: acted.done, strays: acted.strays } : done

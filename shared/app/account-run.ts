@@ -1,5 +1,6 @@
 /** The shapes one account's run passes between its steps, and the outcome it returns. */
 import type { HubConfig } from '../config.js'
+import type { CredentialUserPlan } from '../domain/credentials/plan.js'
 import type { Stray } from '../domain/ownership.js'
 import type { Intent } from '../domain/plan/intent.js'
 import type { AccountOutcome, AccountProgress } from '../domain/records.js'
@@ -36,6 +37,8 @@ export type AccountRun =
   | { kind: 'lost' }
   /** Another invocation of the sweep finished it meanwhile. */
   | { kind: 'skipped' }
+  /** An operator's restore, carried out (or shown) and recorded. */
+  | { kind: 'restored'; plan: CredentialUserPlan; failed?: string }
   /** An operator's request that cannot be carried out, and why. */
   | { kind: 'refused'; reason: string }
 

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod'
 import type { HubConfig } from '../config.js'
+import { credentialLabel } from '../domain/credentials/judge.js'
+import type { RestoreTarget } from '../domain/credentials/plan.js'
 import { UNTIL_LIFTED } from '../domain/exemption.js'
 import { type Intent, recordsDecision } from '../domain/plan/intent.js'
 import type { UserDecision } from '../domain/records.js'
@@ -124,6 +126,53 @@ export async function rollback(
       cancelled: [],
     })
   return results
+}
+
+export interface RestoreRequest {
+  accountId: string
+  userName: string
+  target: RestoreTarget
+  reason: string
+  enforce: boolean
+  actor: string
+}
+
+export interface RestoreResult {
+  actor: string
+  mode: 'plan' | 'enforce'
+  userName: string
+  /** Each credential put back or kept, as `key AKIA…` or `password`. */
+  restored: string[]
+  /** A removed password was approved: an administrator of the account sets a new one (planRestore). */
+  passwordApproved: boolean
+}
+
+/**
+ * Puts back credentials the project deactivated (or keeps announced ones) for one user, through the same
+ * account pipeline, and records who did it and why. Each one's unused window starts again.
+ */
+export async function restoreCredentials(
+  deps: OperatorDeps,
+  config: HubConfig,
+  request: RestoreRequest,
+): Promise<RestoreResult> {
+  const runId = `restore-${newSweepId(deps.now())}`
+  const mode = request.enforce ? 'enforce' : 'plan'
+  const intent: Intent = { kind: 'restore', runId, mode, ...request }
+  const log = deps.log.child({ sweepId: runId, actor: request.actor, userName: request.userName })
+  const run = await runAccount({ ...deps, log }, config, request.accountId, intent)
+  if (run.kind !== 'restored') {
+    usersOf(run, intent, request.accountId)
+    throw new LeastPrivilegeError(`restore of ${request.userName} produced no plan`)
+  }
+  if (run.failed) throw new LeastPrivilegeError(`restore of ${request.userName}: ${run.failed}`)
+  return {
+    actor: request.actor,
+    mode,
+    userName: run.plan.user.name,
+    restored: run.plan.history.map((h) => credentialLabel(h.credential)),
+    passwordApproved: run.plan.drop.some((r) => r.kind === 'password'),
+  }
 }
 
 /**

@@ -145,6 +145,7 @@ function digestOf(
       reason: r.reason,
       ...(r.brake ? { brake: r.brake } : {}),
       ...(r.notable ? { notable: r.notable } : {}),
+      ...(r.credentials ? { credentials: r.credentials } : {}),
     })),
   })
 }

@@ -8,6 +8,7 @@ import type { STSClient } from '@aws-sdk/client-sts'
 import type { AccountIam, CallMeter, SpokeSessionRequest, Spokes } from '../ports.js'
 import { type PollSettings, readServiceUsage, realSleep, type Sleep } from './access-advisor.js'
 import { createIamClient } from './clients.js'
+import { changeCredential, readCredentialReport, readLiveCredentials } from './credential-iam.js'
 import { readAccountSnapshot, readQuotas } from './iam-reader.js'
 import { executeWrites, purgePolicy } from './iam-writer.js'
 import { assumeSpokeRole, renewing, type SpokeCredentials } from './spoke-session.js'
@@ -82,6 +83,9 @@ function accountIam(
       ),
     apply: (user, ops) => executeWrites(iam, user, settings.policyPath, ops, sleep),
     purge: (policy) => purgePolicy(iam, policy),
+    credentialReport: () => readCredentialReport(iam, sleep),
+    liveCredentials: (user) => readLiveCredentials(iam, user.name),
+    changeCredential: (user, op) => changeCredential(iam, user.name, op),
     close: () => iam.destroy(),
   }
 }

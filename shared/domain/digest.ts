@@ -1,7 +1,8 @@
 import { compactText, keyFlag } from './actions/keys.js'
 /** One digest per sweep, in Block Kit: what happened, and the exact commands that act on it. */
 import { DECISION_STATUS_NAMES } from './decision.js'
-import type { Notable, ScheduledEntry, StatusCounts } from './records.js'
+import { credentialSections } from './digest-credentials.js'
+import type { CredentialNotes, Notable, ScheduledEntry, StatusCounts } from './records.js'
 import { escapeText as e, oneSection, type SlackMessage, sectionedMessage } from './slack-message.js'
 
 export interface DigestAccount {
@@ -10,6 +11,7 @@ export interface DigestAccount {
   reason: string
   brake?: string
   notable?: Notable
+  credentials?: CredentialNotes
 }
 
 export interface DigestInput {
@@ -22,10 +24,10 @@ export interface DigestInput {
   accounts: readonly DigestAccount[]
 }
 
-type Section = (input: DigestInput) => string[][]
+export type Section = (input: DigestInput) => string[][]
 
 /** A section of one heading and the lines of every account, or nothing when no account has a line. */
-const listed =
+export const listed =
   (
     heading: (input: DigestInput) => string | undefined,
     lines: (account: DigestAccount, input: DigestInput) => readonly string[],
@@ -171,6 +173,7 @@ const SECTIONS: readonly Section[] = [
   newlyExempt,
   onboarded,
   scheduled,
+  ...credentialSections,
   restricted,
   quotaBlocked,
   errors,

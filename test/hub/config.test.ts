@@ -31,6 +31,8 @@ describe('configuration', () => {
       minUserLift: 5,
       maxActionShare: 0.3,
       minActions: 20,
+      maxCredentialShare: 0.3,
+      minCredentials: 5,
     })
   })
 
@@ -42,8 +44,12 @@ describe('configuration', () => {
       NEVER_DENY: 'sts, signin',
       EXCLUDED_ACCOUNTS: '111111111111,222222222222',
       EXEMPT_TAGS: '[{"key":"breakglass"}]',
+      CREDENTIAL_WINDOW_DAYS: '45',
+      NEVER_DEACTIVATE_USERS: 'breakglass, ci-bot',
     })
     expect(config).toMatchObject({
+      credentialWindowDays: 45,
+      neverDeactivateUsers: ['breakglass', 'ci-bot'],
       mode: 'enforce',
       windowDays: 30,
       neverDeny: ['sts', 'signin'],
@@ -106,6 +112,7 @@ describe('configuration', () => {
       { action: 'release', accountId: '222222222222', userName: 'bob', services: ['ec2'], reason: 'x' },
       { action: 'rollback', accountId: '222222222222' },
       { action: 'exempt', accountId: '222222222222', userName: 'bob', days: 3, reason: 'x' },
+      { action: 'restore', accountId: '222222222222', userName: 'bob', target: { all: true }, reason: 'x' },
     ]
     for (const lift of lifts)
       expect(parseHubEvent(asOperator(lift), plan)).toMatchObject({ request: { action: lift.action } })

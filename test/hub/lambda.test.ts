@@ -191,6 +191,26 @@ describe('the Lambda handler', () => {
       asRequest({ action: 'release', accountId: '222222222222', userName: 'bob' }),
       /operator.request.services/,
     ],
+    [
+      asRequest({
+        action: 'restore',
+        accountId: '222222222222',
+        userName: 'bob',
+        target: { keys: ['not-a-key'], password: false },
+        reason: 'x',
+      }),
+      /operator.request.target.keys.0: an access key ID, or password/,
+    ],
+    [
+      asRequest({
+        action: 'restore',
+        accountId: '222222222222',
+        userName: 'bob',
+        target: { all: true },
+        reason: '',
+      }),
+      /operator.request.reason/,
+    ],
     // Who asked is what STS says, never what the request declares.
     [
       asRequest({

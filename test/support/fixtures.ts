@@ -114,11 +114,14 @@ export function demoOrg(): OrgSeed {
             name: 'ci-deploy',
             policies: ['ci-deploy'],
             lastUsedDaysAgo: { cloudformation: 1, s3: 1, lambda: 1, iam: 2 },
+            // The pipeline's key, in daily use, and the one it replaced, left active and unused since.
+            accessKeys: [{ createdDaysAgo: 30 }, { createdDaysAgo: 400, lastUsedDaysAgo: 200 }],
           },
           {
             name: 'auditor',
             policies: ['aws:ReadOnlyAccess'],
             lastUsedDaysAgo: { cloudtrail: 3, iam: 3, s3: 20 },
+            password: { createdDaysAgo: 300, lastUsedDaysAgo: 3 },
           },
           {
             // An administrator who only looks after their own credentials and reads S3 objects.

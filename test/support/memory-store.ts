@@ -10,6 +10,8 @@ import type {
   AccountState,
   ChangeRecord,
   CompletedSweep,
+  CredentialState,
+  CredentialStatus,
   Exemption,
   RunningSweep,
   StalledSweep,
@@ -135,6 +137,7 @@ interface AccountRows {
   users: Map<string, UserState>
   exemptions: Map<string, Exemption>
   reports: Map<string, StoredReport>
+  credentials: Map<string, CredentialState>
   account?: AccountState
 }
 
@@ -148,7 +151,7 @@ class MemoryAccounts implements AccountStore {
   rows(accountId: string): AccountRows {
     let rows = this.accounts.get(accountId)
     if (!rows) {
-      rows = { users: new Map(), exemptions: new Map(), reports: new Map() }
+      rows = { users: new Map(), exemptions: new Map(), reports: new Map(), credentials: new Map() }
       this.accounts.set(accountId, rows)
     }
     return rows
@@ -164,6 +167,7 @@ class MemoryAccounts implements AccountStore {
       usersById,
       exemptions: [...rows.exemptions.values()].map(copy),
       reports: new Map([...rows.reports].map(([id, report]) => [id, copy(report)])),
+      credentials: [...rows.credentials.values()].map(copy),
       unreadable: [],
       ...(rows.account ? { account: copy(rows.account) } : {}),
     }
@@ -218,6 +222,16 @@ class MemoryAccounts implements AccountStore {
   async saveAccountState(state: AccountState): Promise<void> {
     this.counter.writes++
     this.rows(state.accountId).account = copy(state)
+  }
+
+  async saveCredential(row: CredentialState): Promise<void> {
+    this.counter.writes++
+    this.rows(row.accountId).credentials.set(`${row.userId}#${row.credentialId}`, copy(row))
+  }
+
+  async forgetCredential(row: Pick<CredentialState, 'accountId' | 'userId' | 'credentialId'>): Promise<void> {
+    this.counter.writes++
+    this.rows(row.accountId).credentials.delete(`${row.userId}#${row.credentialId}`)
   }
 
   async putExemption(exemption: Exemption): Promise<void> {
@@ -333,6 +347,15 @@ class MemoryAudit implements AuditViews {
       .sort((a, b) => key(a).localeCompare(key(b)))
   }
 
+  async credentials(status: CredentialStatus, accountId?: string): Promise<CredentialState[]> {
+    const key = (c: CredentialState) => `${c.accountId}#${c.userName}#${c.credentialId}`
+    return [...this.accounts.accounts.values()]
+      .flatMap((rows) => [...rows.credentials.values()])
+      .filter((c) => c.status === status && (!accountId || c.accountId === accountId))
+      .sort((a, b) => key(a).localeCompare(key(b)))
+      .map(copy)
+  }
+
   async accountsByStatus(status: AccountState['status']): Promise<AccountState[]> {
     return [...this.accounts.accounts.values()]
       .flatMap((rows) => (rows.account?.status === status ? [copy(rows.account)] : []))
@@ -350,6 +373,7 @@ function historyKey(accountId: string, who: { name: string } | { id: string }): 
 
 function historyDetail(change: ChangeRecord): string {
   if (change.attempt) return `attempt#${change.attempt.namespace}`
+  if (change.credential) return `${change.status}#${change.credential.credentialId}`
   if (['scheduled', 'schedule-cancelled', 'exemption-requested'].includes(change.status)) return change.status
   return ''
 }

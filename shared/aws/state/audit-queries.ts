@@ -5,7 +5,10 @@ import {
   type AccountStatus,
   accountState,
   type ChangeRecord,
+  type CredentialState,
+  type CredentialStatus,
   changeRecord,
+  credentialState,
   type StoredReport,
   storedReport,
   type UserState,
@@ -97,6 +100,12 @@ export class AuditQueries implements AuditViews {
 
   usersByStatus(status: DecisionStatus): Promise<UserState[]> {
     return this.table.byIndex(keys.userStatus(status), userState)
+  }
+
+  /** Sorted by account, user and credential: the index's sort key. */
+  credentials(status: CredentialStatus, accountId?: string): Promise<CredentialState[]> {
+    const index = STATE_TABLE.statusIndex
+    return this.orgWide(index, keys.credentialStatus(status), undefined, accountId, credentialState)
   }
 
   accountsByStatus(status: AccountStatus): Promise<AccountState[]> {

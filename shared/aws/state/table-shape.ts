@@ -33,6 +33,9 @@ export const keys = {
   sweepTargets: (chunk: number) => `TARGETS#${String(chunk).padStart(4, '0')}`,
   /** A user's last Access Advisor report, beside the account's other rows. */
   report: (userId: string) => `REPORT#${userId}`,
+  /** A credential of the project's, beside the account's other rows. */
+  credential: (userId: string, credentialId: string) => `CREDENTIAL#${userId}#${credentialId}`,
+  credentialStatus: (status: string) => `CREDENTIAL_STATUS#${status}`,
   userStatus: (status: string) => `USER_STATUS#${status}`,
   accountStatus: (status: string) => `ACCOUNT_STATUS#${status}`,
   sweeps: 'SWEEPS',

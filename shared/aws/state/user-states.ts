@@ -2,6 +2,8 @@ import {
   type AccountState,
   accountState,
   type ChangeRecord,
+  type CredentialState,
+  credentialState,
   type Exemption,
   exemption as exemptionSchema,
   type StoredReport,
@@ -31,6 +33,7 @@ export class UserStates implements AccountStore {
     const exemptions: Exemption[] = []
     const reports = new Map<string, StoredReport>()
     let account: AccountState | undefined
+    const credentials: CredentialState[] = []
     const unreadable: UnreadableRow[] = []
     for (const row of rows) {
       const sk = String(row.sk)
@@ -43,14 +46,15 @@ export class UserStates implements AccountStore {
         else if (sk.startsWith('REPORT#')) {
           const report = parseRow(storedReport, row)
           reports.set(report.userId, report)
-        } else if (sk === keys.accountRow) account = parseRow(accountState, row)
+        } else if (sk.startsWith('CREDENTIAL#')) credentials.push(parseRow(credentialState, row))
+        else if (sk === keys.accountRow) account = parseRow(accountState, row)
       } catch (error) {
         unreadable.push(unreadableRow(row, error))
       }
     }
     const usersById = new Map<string, UserState>()
     for (const row of users.values()) if (row.userId) usersById.set(row.userId, row)
-    return { users, usersById, exemptions, reports, unreadable, ...(account ? { account } : {}) }
+    return { users, usersById, exemptions, reports, credentials, unreadable, ...(account ? { account } : {}) }
   }
 
   /** Conditional on the row being as it was loaded: a writer that changed it since is never overwritten. */
@@ -155,6 +159,23 @@ export class UserStates implements AccountStore {
     })
   }
 
+  async saveCredential(row: CredentialState): Promise<void> {
+    await this.table.put({
+      pk: keys.account(row.accountId),
+      sk: keys.credential(row.userId, row.credentialId),
+      gsi1pk: keys.credentialStatus(row.status),
+      gsi1sk: `${row.accountId}#${row.userName}#${row.credentialId}`,
+      ...row,
+    })
+  }
+
+  forgetCredential(row: Pick<CredentialState, 'accountId' | 'userId' | 'credentialId'>): Promise<void> {
+    return this.table.delete({
+      pk: keys.account(row.accountId),
+      sk: keys.credential(row.userId, row.credentialId),
+    })
+  }
+
   deleteExemption(exemption: Exemption): Promise<boolean> {
     return this.table.deleteIf(
       { pk: keys.account(exemption.accountId), sk: exemptionKey(exemption) },
@@ -179,6 +200,7 @@ const SEPARATE_ROWS: ReadonlySet<string> = new Set(['scheduled', 'schedule-cance
 /** What tells apart the several rows one decision writes at the same time. */
 function historyDetail(change: ChangeRecord): string | undefined {
   if (change.attempt) return `attempt#${change.attempt.namespace}`
+  if (change.credential) return `${change.status}#${change.credential.credentialId}`
   if (SEPARATE_ROWS.has(change.status)) return change.status
   return undefined
 }

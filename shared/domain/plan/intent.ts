@@ -3,6 +3,7 @@
  * touches, whether reads are made, whether the blast-radius brake judges it, what is written and what
  * is recorded (see account-plan.ts and the pipeline).
  */
+import type { RestoreTarget } from '../credentials/plan.js'
 import type { Mode } from '../decision.js'
 
 /** One account of an org-wide sweep: every user, read as needed, judged by the brake, recorded. */
@@ -53,7 +54,19 @@ export interface RollbackIntent {
   actor?: string
 }
 
-export type Intent = SweepIntent | PreviewIntent | ReleaseIntent | RollbackIntent
+/** An operator puts back credentials the project deactivated (or keeps announced ones) for one user. */
+export interface RestoreIntent {
+  kind: 'restore'
+  runId: string
+  mode: Mode
+  userName: string
+  target: RestoreTarget
+  reason: string
+  /** The operator, as AWS named them. */
+  actor: string
+}
+
+export type Intent = SweepIntent | PreviewIntent | ReleaseIntent | RollbackIntent | RestoreIntent
 
 /** The id a run's records and CloudTrail sessions carry. */
 export function runIdOf(intent: Intent): string {
@@ -70,6 +83,7 @@ export function modeOf(intent: Intent): Mode {
   switch (intent.kind) {
     case 'sweep':
     case 'release':
+    case 'restore':
       return intent.mode
     case 'preview':
       return 'plan'
@@ -90,7 +104,7 @@ export function onlyUserOf(intent: Intent): string | undefined {
 export function onlyLooks(intent: Intent): boolean {
   return (
     intent.kind === 'preview' ||
-    (intent.kind === 'release' && intent.mode === 'plan') ||
+    ((intent.kind === 'release' || intent.kind === 'restore') && intent.mode === 'plan') ||
     (intent.kind === 'rollback' && intent.dryRun)
   )
 }
@@ -101,6 +115,7 @@ export function recordsDecision(intent: Intent, status: string): boolean {
     case 'sweep':
       return true
     case 'preview':
+    case 'restore':
       return false
     case 'release':
       return intent.mode === 'enforce' && status === 'released'

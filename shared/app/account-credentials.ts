@@ -1,0 +1,205 @@
+/**
+ * An account's credential pass, once its users' denies are done: read the credential report, look live
+ * at the few users it points to, plan each credential, hold a mass deactivation for confirmation, carry
+ * out and record each user's changes. A failure leaves the credentials as they are and is reported.
+ */
+import pLimit from 'p-limit'
+import type { HubConfig } from '../config.js'
+import { credentialBrake, credentialsExempt, survey } from '../domain/credentials/account.js'
+import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
+import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
+import { NOTABLE_LIMIT } from '../domain/notable.js'
+import { ownerOf } from '../domain/notice.js'
+import type { SweepIntent } from '../domain/plan/intent.js'
+import type { CredentialNotes, CredentialState } from '../domain/records.js'
+import type { IamUser } from '../domain/types.js'
+import { errorMessage } from '../errors.js'
+import type { AccountIam, AccountListing, AccountRecords } from '../ports.js'
+import type { Run } from './account-run.js'
+import { recordCredentialPlan } from './credential-record.js'
+
+export interface CredentialPassInput {
+  accountId: string
+  settings: HubConfig
+  intent: SweepIntent
+  listing: AccountListing
+  /** The account's first enforce sweep: what it announces is its onboarding. */
+  onboarding: boolean
+}
+
+export async function passCredentials(
+  run: Run & { iam: AccountIam },
+  input: CredentialPassInput,
+): Promise<CredentialNotes | undefined> {
+  const { settings } = input
+  if (settings.credentials === 'off') return undefined
+  const now = run.now()
+  try {
+    const report = await run.iam.credentialReport()
+    // Read again after the users' denies were recorded: the tags honoured today are in the rows.
+    const records = await run.store.users.loadAccount(input.accountId)
+    const surveyed = survey({
+      report,
+      users: input.listing.users,
+      rows: records.credentials,
+      windowDays: settings.credentialWindowDays,
+      now,
+    })
+    const plans = await planLooked(run, input, records, surveyed.lookAt)
+    for (const plan of plans) logEvents(run, plan)
+    const held = holdMassChange(run, input.intent, plans, surveyed.active, settings)
+    if (input.intent.mode === 'enforce')
+      for (const plan of plans) await recordCredentialPlan(run, input, plan)
+    return notesOf({ plans, records, users: input.listing.users, settings, held }, surveyed)
+  } catch (error) {
+    const reason = errorMessage(error)
+    run.log.error({ event: 'alert.credentials-failed', reason }, 'credentials left as they are')
+    return { scheduled: [], deactivated: [], reactivated: [], unknown: 0, failed: reason, totals: zero() }
+  }
+}
+
+const zero = () => ({ scheduled: 0, deactivated: 0, reactivated: 0 })
+
+/** Each credential's news, under the user's name; one put back outside the project is an alert. */
+function logEvents(run: Run, plan: CredentialUserPlan): void {
+  const log = run.log.child({ userName: plan.user.name })
+  for (const { event, credential } of plan.history) {
+    const fields = {
+      credential: credentialLabel(credential),
+      ...(credential.on ? { on: credential.on } : {}),
+    }
+    if (event === 'credential-reactivated')
+      log.error(
+        { event: 'alert.credential-reactivated', ...fields },
+        'a credential the project deactivated is back in use',
+      )
+    else if (event !== 'credential-deactivated')
+      log.info(
+        { event: event.replace('credential-', 'credential.'), ...fields, reason: credential.detail },
+        'credential',
+      )
+  }
+}
+
+/** Each looked-at user's credentials, live, and their plan; a user whose read fails is left as they are. */
+async function planLooked(
+  run: Run & { iam: AccountIam },
+  input: CredentialPassInput,
+  records: AccountRecords,
+  users: readonly IamUser[],
+): Promise<CredentialUserPlan[]> {
+  const { settings } = input
+  const now = run.now()
+  const limit = pLimit(settings.userConcurrency)
+  const plans = await Promise.all(
+    users.map((user) =>
+      limit(async () => {
+        let live: LiveCredential[]
+        try {
+          live = await run.iam.liveCredentials(user)
+        } catch (error) {
+          const log = run.log.child({ userName: user.name })
+          log.warn({ event: 'alert.user-error', reason: errorMessage(error) }, 'credentials left as they are')
+          return undefined
+        }
+        const rows = records.credentials.filter((r) => r.userId === user.id)
+        const rules = { exemptTags: settings.exemptTags, neverDeactivate: settings.neverDeactivateUsers }
+        return planUserCredentials(
+          {
+            accountId: input.accountId,
+            user: { name: user.name, id: user.id, arn: user.arn },
+            live,
+            rows,
+            exempt: credentialsExempt(user, records, rules, rows, now),
+          },
+          {
+            windowDays: settings.credentialWindowDays,
+            noticeDays: settings.noticeDays,
+            mode: input.intent.mode,
+            onboarding: input.onboarding,
+          },
+          { now, sweepId: input.intent.sweepId },
+        )
+      }),
+    ),
+  )
+  return plans.filter((p): p is CredentialUserPlan => p !== undefined)
+}
+
+/**
+ * The brake on credentials: deactivations carried out as the account's onboarding were announced whole,
+ * on purpose, and are not judged. When it holds, every deactivation of the pass waits (the schedules
+ * stand) and the operator is alerted.
+ */
+function holdMassChange(
+  run: Run,
+  intent: SweepIntent,
+  plans: CredentialUserPlan[],
+  active: number,
+  settings: HubConfig,
+): string | undefined {
+  const deactivating = (p: CredentialUserPlan) => p.put.filter((r) => r.status === 'deactivated')
+  const deactivations = plans.reduce((n, p) => n + deactivating(p).filter((r) => !r.onboarding).length, 0)
+  const held = intent.confirmLargeChange
+    ? undefined
+    : credentialBrake({ deactivations, active }, settings.brake)
+  if (!held) return undefined
+  run.log.error({ event: 'alert.credential-brake', reason: held }, 'credential deactivations held back')
+  // A schedule made today stays announced; one already on record stays as it is.
+  for (const plan of plans) {
+    plan.ops = []
+    plan.put = plan.put.filter((r) => r.status !== 'deactivated')
+    plan.history = plan.history.filter((h) => h.event !== 'credential-deactivated')
+  }
+  return held
+}
+
+function notesOf(
+  pass: {
+    plans: readonly CredentialUserPlan[]
+    records: AccountRecords
+    users: readonly IamUser[]
+    settings: HubConfig
+    held: string | undefined
+  },
+  surveyed: { unknown: number; compliance: CredentialNotes['compliance'] },
+): CredentialNotes {
+  const { plans, users, settings } = pass
+  const events = (event: string) =>
+    plans.flatMap((p) =>
+      p.history
+        .filter((h) => h.event === event)
+        .map((h) => ({ userName: p.user.name, credential: credentialLabel(h.credential) })),
+    )
+  // Every announced change still pending once the pass is done: the rows on record, as the pass left them.
+  const final = new Map(pass.records.credentials.map((r) => [keyOf(r), r]))
+  for (const plan of plans) {
+    for (const row of plan.drop) final.delete(keyOf(row))
+    for (const row of plan.put) final.set(keyOf(row), row)
+  }
+  const scheduled = [...final.values()]
+    .filter((r) => r.status === 'scheduled')
+    .sort((a, b) => (a.on ?? '').localeCompare(b.on ?? '') || a.userName.localeCompare(b.userName))
+    .map((r) => {
+      const owner = ownerOf(users.find((u) => u.id === r.userId)?.tags ?? {}, settings.ownerSlackTag)
+      return {
+        userName: r.userName,
+        credential: credentialLabel(r),
+        on: r.on ?? '',
+        ...(owner && 'memberId' in owner ? { owner: owner.memberId } : {}),
+      }
+    })
+  const deactivated = events('credential-deactivated')
+  const reactivated = events('credential-reactivated')
+  return {
+    scheduled: scheduled.slice(0, NOTABLE_LIMIT),
+    deactivated: deactivated.slice(0, NOTABLE_LIMIT),
+    reactivated: reactivated.slice(0, NOTABLE_LIMIT),
+    unknown: surveyed.unknown,
+    ...(pass.held ? { held: pass.held } : {}),
+    ...(surveyed.compliance ? { compliance: surveyed.compliance } : {}),
+    totals: { scheduled: scheduled.length, deactivated: deactivated.length, reactivated: reactivated.length },
+  }
+}
+
+const keyOf = (r: Pick<CredentialState, 'userId' | 'credentialId'>) => `${r.userId}#${r.credentialId}`
