@@ -12,7 +12,16 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
   expect(stdout).toMatch(
     /IAM writes: 0; DynamoDB writes: 16 \(sweep records, account locks, and the reports read again\)/,
   )
-  expect(stdout).toMatch(/10 IAM calls \(0 throttled\); 22 Access Advisor reads skipped/)
+  // Two calls a swept account for its credential report, and nothing else on an unchanged day.
+  expect(stdout).toMatch(/16 IAM calls \(0 throttled\); 22 Access Advisor reads skipped/)
+  // ci-deploy's old key, unused 200 days, is deactivated by the first enforce sweep (the onboarding,
+  // with NOTICE_DAYS=0), listed by `audit credentials`, and put back by `restore`.
+  expect(stdout).toMatch(/111111111111 │ braked +│ 4 +│ [^│]+│ 0 +│ 0 +│ 1 deactivated │/)
+  expect(stdout).toMatch(/│ 111111111111 │ ci-deploy │ key (AKIA\w+) │ deactivated │/)
+  const key = /ci-deploy's old key (AKIA\w+) in IAM: Inactive/.exec(stdout)?.[1]
+  expect(key).toBeDefined()
+  expect(stdout).toContain(`ci-deploy: restored: key ${key}`)
+  expect(stdout).toContain(`ci-deploy's old key ${key} in IAM: Active`)
   // An administrator who only self-serves loses the power to make a principal, and keeps their own.
   expect(stdout).toMatch(
     /ops-admin: \d+ actions of iam and s3 denied one by one, among them: iam:CreateUser, iam:AttachUserPolicy, iam:CreateRole, s3:PutBucketPolicy, s3:DeleteBucket/,

@@ -67,6 +67,27 @@ try {
   )
   await adminStep(DEMO_ACCOUNTS.management, 'ops-admin')
   await cli(
+    "8c. Credentials the project deactivated: ci-deploy's old key, unused 200 days",
+    'audit',
+    'credentials',
+  )
+  const oldKey = emulator.state.accounts.get(DEMO_ACCOUNTS.management)?.users.get('ci-deploy')?.accessKeys[1]
+  console.log(`ci-deploy's old key ${oldKey?.id} in IAM: ${oldKey?.status}`)
+  await cli(
+    '8d. The release pipeline still needs it: an operator restores it (its unused window starts again)',
+    'restore',
+    '--account',
+    DEMO_ACCOUNTS.management,
+    '--user',
+    'ci-deploy',
+    '--key',
+    oldKey?.id ?? '',
+    '--reason',
+    'demo: the old pipeline runs once a year',
+    '--enforce',
+  )
+  console.log(`ci-deploy's old key ${oldKey?.id} in IAM: ${oldKey?.status}`)
+  await cli(
     '9. Exempt bob from s3 denies for 7 days',
     'exempt',
     '--account',
