@@ -91,7 +91,11 @@ function credentialsText(c: AccountOutcome['credentials'], mode: string): string
     ...(c.unknown ? [`${c.unknown} unknown`] : []),
     ...(c.held ? ['held by the brake'] : []),
   ]
-  return mode === 'plan' && counts.length > 0 ? `would be: ${text.join(', ')}` : text.join(', ')
+  const shown = mode === 'plan' && counts.length > 0 ? `would be: ${text.join(', ')}` : text.join(', ')
+  const met = c.compliance
+    ? `IAM.8 ${c.compliance.iam8}/${c.compliance.users}, IAM.22 ${c.compliance.iam22}/${c.compliance.users}`
+    : ''
+  return [shown, met].filter(Boolean).join('; ')
 }
 
 export function sweepTable(report: SweepReport): string {

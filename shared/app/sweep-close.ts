@@ -125,6 +125,12 @@ function completed(sweep: SweepSummary, done: readonly AccountOutcome[], finishe
     iamCalls: done.reduce((n, r) => n + (r.iamCalls ?? 0), 0),
     iamThrottled: done.reduce((n, r) => n + (r.iamThrottled ?? 0), 0),
     readsSkipped: done.reduce((n, r) => n + (r.readsSkipped ?? 0), 0),
+    credentials: {
+      scheduled: done.reduce((n, r) => n + (r.credentials?.totals.scheduled ?? 0), 0),
+      deactivated: done.reduce((n, r) => n + (r.credentials?.totals.deactivated ?? 0), 0),
+      reactivated: done.reduce((n, r) => n + (r.credentials?.totals.reactivated ?? 0), 0),
+      accountsHeld: done.filter((r) => r.credentials?.held || r.credentials?.failed).length,
+    },
   }
 }
 

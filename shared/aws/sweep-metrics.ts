@@ -23,6 +23,11 @@ export async function publishSweepMetrics(summary: CompletedSweep): Promise<void
   metrics.putMetric('IamCalls', summary.iamCalls ?? 0, Unit.Count)
   metrics.putMetric('IamThrottled', summary.iamThrottled ?? 0, Unit.Count)
   metrics.putMetric('ReadsSkipped', summary.readsSkipped ?? 0, Unit.Count)
+  const credentials = summary.credentials
+  metrics.putMetric('Credentials.scheduled', credentials?.scheduled ?? 0, Unit.Count)
+  metrics.putMetric('Credentials.deactivated', credentials?.deactivated ?? 0, Unit.Count)
+  metrics.putMetric('Credentials.reactivated', credentials?.reactivated ?? 0, Unit.Count)
+  metrics.putMetric('Credentials.accountsHeld', credentials?.accountsHeld ?? 0, Unit.Count)
   // One per completed sweep: the template's silence alarm fires when a day passes without one.
   metrics.putMetric('SweepsCompleted', 1, Unit.Count)
   metrics.putMetric('Invocations', summary.invocations, Unit.Count)

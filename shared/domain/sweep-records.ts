@@ -133,6 +133,18 @@ export const completedSweep = z.object({
   iamThrottled: z.number().optional(),
   /** Users planned on their stored report, with no Access Advisor read. */
   readsSkipped: z.number().optional(),
+  /**
+   * Credentials announced (pending once the sweep is done), deactivated and found put back by others,
+   * over every account; accounts whose credentials were held by the brake or not judged.
+   */
+  credentials: z
+    .object({
+      scheduled: z.number(),
+      deactivated: z.number(),
+      reactivated: z.number(),
+      accountsHeld: z.number(),
+    })
+    .optional(),
 })
 export const sweepSummary = z.discriminatedUnion('status', [runningSweep, stalledSweep, completedSweep])
 export type RunningSweep = z.infer<typeof runningSweep>

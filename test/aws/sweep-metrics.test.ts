@@ -11,6 +11,7 @@ async function publishedLine(): Promise<Record<string, unknown>> {
       accountCount: 3, invocations: 2, status: 'completed', finishedAt: '2026-11-25T06:10:00.000Z',
       durationMs: 600000, counts: { enforced: 4, unchanged: 10 }, accountsSwept: 2,
       accountsUnreachable: 1, accountsFailed: 0, accountsBraked: 0, iamCalls: 52, iamThrottled: 1,
+      credentials: { scheduled: 3, deactivated: 2, reactivated: 1, accountsHeld: 0 },
     })`
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -21,7 +22,7 @@ async function publishedLine(): Promise<Record<string, unknown>> {
 }
 
 describe('sweep metrics', () => {
-  it('are one CloudWatch embedded-metric line on stdout in Lambda: users by status, accounts, IAM calls, duration', async () => {
+  it('are one CloudWatch embedded-metric line on stdout in Lambda: users by status, accounts, credentials, IAM calls, duration', async () => {
     const line = await publishedLine()
     expect(line).toMatchObject({
       _aws: { CloudWatchMetrics: [{ Namespace: 'IamLeastPrivilege', Dimensions: [['Mode']] }] },
@@ -35,6 +36,10 @@ describe('sweep metrics', () => {
       'Accounts.failed': 0,
       IamCalls: 52,
       IamThrottled: 1,
+      'Credentials.scheduled': 3,
+      'Credentials.deactivated': 2,
+      'Credentials.reactivated': 1,
+      'Credentials.accountsHeld': 0,
       SweepsCompleted: 1,
       Invocations: 2,
       Duration: 600000,

@@ -97,7 +97,15 @@ describe('unused credentials', () => {
     expect(await history(w.id, 'ann')).toEqual(
       expect.arrayContaining(['credential-scheduled', 'credential-deactivated']),
     )
-    expect(JSON.stringify(slack.messages.at(-1)?.blocks)).toContain('Credentials deactivated')
+    const digest = JSON.stringify(slack.messages.at(-1)?.blocks)
+    expect(digest).toContain('Credentials deactivated: 1')
+    expect(digest).toContain(
+      `least-privilege restore --account ${w.id} --user ann --key ${w.key('ann', 1).id}`,
+    )
+    // Security Hub's controls as the sweep found the account: the old key failed both until it went off.
+    expect(carried.accounts[0]?.credentials?.compliance).toEqual({ users: 1, iam8: 0, iam22: 0 })
+    const after = await w.sweep(8)
+    expect(after.accounts[0]?.credentials?.compliance).toEqual({ users: 1, iam8: 1, iam22: 1 })
   })
 
   it('removes a password never used since it was made, after its notice, keeping what it was', async () => {

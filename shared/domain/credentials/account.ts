@@ -51,7 +51,12 @@ export function survey(input: {
   for (const user of input.users) {
     const row = reported.get(user.id)
     const ours = input.rows.filter((r) => r.userId === user.id)
-    const creds = row ? activeOf(row) : []
+    // A report made before our change still lists the credential active: it is not, since.
+    const changed = (c: ReportCredential) =>
+      ours.some(
+        (r) => r.status === 'deactivated' && r.since > input.report.generatedAt && sameCredential(r, c),
+      )
+    const creds = row ? activeOf(row).filter((c) => !changed(c)) : []
     active += creds.length
     if (row) {
       compliance.users++
