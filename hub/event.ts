@@ -4,7 +4,7 @@ import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { credentialId, denyKey, exemption, userDecision } from '../shared/domain/records.js'
+import { accessKeyId, denyKey, exemption, userDecision } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
@@ -67,7 +67,7 @@ const restoreRequest = z
     userName: iamUserNameSchema,
     target: z.union([
       z.object({ all: z.literal(true) }).strict(),
-      z.object({ keys: z.array(credentialId).max(2), password: z.boolean() }).strict(),
+      z.object({ keys: z.array(accessKeyId).max(2), password: z.boolean() }).strict(),
     ]),
     reason: z.string().min(1).max(1000),
   })

@@ -68,7 +68,8 @@ export const engineConfigSchema = z
     /** Whether unused access keys and console passwords are deactivated (credentials/). */
     credentials: z.enum(['on', 'off']).default('on'),
     /** A credential unused (or never used since its creation) this many days is deactivated: 90 for CIS 1.2, 45 for CIS 1.4+. */
-    credentialWindowDays: z.number().int().min(1).max(400).default(90),
+    // At least 30: a key used monthly (a month-end job) is in use.
+    credentialWindowDays: z.number().int().min(30).max(400).default(90),
     /** Users whose credentials are never deactivated (break-glass users), matched ignoring case. */
     neverDeactivateUsers: z.array(iamUserNameSchema).default([]),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */

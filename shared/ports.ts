@@ -70,8 +70,11 @@ export interface AccountIam {
   purge(policy: ManagedPolicy): Promise<void>
   /** The account's credential report: as of when IAM made it, up to 4 hours ago. */
   credentialReport(): Promise<CredentialReport>
-  /** The user's access keys and console password as IAM shows them now. */
-  liveCredentials(user: { name: string }): Promise<LiveCredential[]>
+  /**
+   * The user's access keys and console password as IAM shows them now; with `proxied`, their SSH keys
+   * and service-specific credentials too.
+   */
+  liveCredentials(user: { name: string; id: string }, proxied?: boolean): Promise<LiveCredential[]>
   /** One credential change (a key's status, or removing a password). */
   changeCredential(user: { name: string }, op: CredentialOp): Promise<void>
   readonly meter: CallMeter

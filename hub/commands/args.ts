@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
-import { SERVICE_NAMESPACE } from '../../shared/domain/records.js'
+import { ACCESS_KEY_ID, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {
@@ -63,6 +63,6 @@ export function isoDate(value: string): string {
 
 /** An access key ID as IAM issues them (AKIA… for a user's key). */
 export function accessKeyIds(value: string, previous: string[] = []): string[] {
-  if (!/^[A-Z0-9]{16,128}$/.test(value)) throw new InvalidArgumentError(`${value} is not an access key ID`)
+  if (!ACCESS_KEY_ID.test(value)) throw new InvalidArgumentError(`${value} is not an access key ID`)
   return [...previous, value]
 }

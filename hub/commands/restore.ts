@@ -27,7 +27,11 @@ export function addRestoreCommand(program: Command, cli: CliContext): void {
     )
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name', userName)
-    .option('--key <id>', 'an access key to reactivate or keep (repeatable)', accessKeyIds)
+    .option(
+      '--key <id>',
+      'an access key, SSH key or service-specific credential to reactivate or keep (repeatable)',
+      accessKeyIds,
+    )
     .option('--password', 'the console password: approve a new one (an administrator of the account sets it)')
     .option('--all', "every credential of the user's the project deactivated or announced")
     .option('--reason <text>', 'why, for the audit trail (required)')
@@ -48,10 +52,9 @@ export function addRestoreCommand(program: Command, cli: CliContext): void {
             })
       // Made here, shown once, never sent to the hub nor logged: the hub may not set passwords.
       const password = result.mode === 'enforce' && result.passwordApproved ? oneTimePassword() : undefined
-      cli.print(
-        o.json,
-        { ...result, ...(password ? { newPasswordCommand: passwordCommand(o, password) } : {}) },
-        () => restoreText(result, password ? passwordCommand(o, password) : undefined),
+      const command = password ? passwordCommand(result.userName, password) : undefined
+      cli.print(o.json, { ...result, ...(command ? { newPasswordCommand: command } : {}) }, () =>
+        restoreText(result, command),
       )
     })
 }
@@ -76,8 +79,8 @@ function restoreText(result: RestoreResult, command: string | undefined): string
   return lines.join('\n')
 }
 
-function passwordCommand(o: RestoreFlags, password: string): string {
-  return `aws iam create-login-profile --user-name ${o.user} --password-reset-required --password '${password}'`
+function passwordCommand(userName: string, password: string): string {
+  return `aws iam create-login-profile --user-name ${userName} --password-reset-required --password '${password}'`
 }
 
 const PASSWORD_SETS = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!@#%^*()-_=+']

@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit'
 import type { HubConfig } from '../config.js'
-import { credentialBrake, credentialsExempt, survey } from '../domain/credentials/account.js'
+import { credentialBrake, credentialsExempt, survey, withServiceUse } from '../domain/credentials/account.js'
 import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
 import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
 import { NOTABLE_LIMIT } from '../domain/notable.js'
@@ -42,14 +42,20 @@ export async function passCredentials(
       report,
       users: input.listing.users,
       rows: records.credentials,
+      reports: records.reports,
+      sweepId: input.intent.sweepId,
       windowDays: settings.credentialWindowDays,
       now,
     })
-    const plans = await planLooked(run, input, records, surveyed.lookAt)
+    const plans = await planLooked(run, input, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
     const held = holdMassChange(run, input.intent, plans, surveyed.active, settings)
     if (input.intent.mode === 'enforce')
-      for (const plan of plans) await recordCredentialPlan(run, input, plan)
+      for (const plan of plans) {
+        // Time short or the lock lost: the users left are the next sweep's (nothing of theirs changed).
+        if (run.budget.stopping()) break
+        await recordCredentialPlan(run, input, plan)
+      }
     return notesOf({ plans, records, users: input.listing.users, settings, held }, surveyed)
   } catch (error) {
     const reason = errorMessage(error)
@@ -86,17 +92,18 @@ async function planLooked(
   run: Run & { iam: AccountIam },
   input: CredentialPassInput,
   records: AccountRecords,
-  users: readonly IamUser[],
+  surveyed: { lookAt: readonly IamUser[]; proxied: ReadonlySet<string> },
 ): Promise<CredentialUserPlan[]> {
   const { settings } = input
   const now = run.now()
   const limit = pLimit(settings.userConcurrency)
   const plans = await Promise.all(
-    users.map((user) =>
+    surveyed.lookAt.map((user) =>
       limit(async () => {
         let live: LiveCredential[]
         try {
-          live = await run.iam.liveCredentials(user)
+          const read = await run.iam.liveCredentials(user, surveyed.proxied.has(user.id))
+          live = withServiceUse(read, records.reports.get(user.id), input.intent.sweepId)
         } catch (error) {
           const log = run.log.child({ userName: user.name })
           log.warn({ event: 'alert.user-error', reason: errorMessage(error) }, 'credentials left as they are')

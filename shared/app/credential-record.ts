@@ -1,17 +1,17 @@
 /**
- * One user's credential changes, carried out and recorded right after: each change in IAM first, then
- * its row and history. A change that fails stops the user's others; what was done before it is recorded,
- * and the rest is planned again by the next sweep from what IAM then shows.
+ * One user's credential changes, each recorded before it is made in IAM and confirmed after: a run that
+ * stops in between (time, a lost lock, a crash) leaves a row that says so, and the next sweep finishes
+ * the change instead of taking it for someone else's. A change that fails is put back on record as it
+ * was, and stops the user's others; the next sweep plans them again from what IAM then shows.
  */
 import type { CredentialOp, CredentialUserPlan } from '../domain/credentials/plan.js'
 import type { Mode } from '../domain/decision.js'
-import type { ChangeRecord } from '../domain/records.js'
+import type { ChangeRecord, CredentialState } from '../domain/records.js'
 import { errorMessage } from '../errors.js'
 import type { AccountIam } from '../ports.js'
 import type { Run } from './account-run.js'
 
-export const opCredential = (op: CredentialOp): string =>
-  op.kind === 'deactivate-key' || op.kind === 'reactivate-key' ? op.id : 'password'
+export const opCredential = (op: CredentialOp): string => (op.kind === 'remove-password' ? 'password' : op.id)
 
 export interface CredentialRecordContext {
   accountId: string
@@ -36,40 +36,64 @@ export async function recordCredentialPlan(
   const undone = new Set<string>()
   let failed: string | undefined
   for (const op of plan.ops) {
-    if (failed !== undefined) {
-      undone.add(opCredential(op))
+    const id = opCredential(op)
+    if (failed !== undefined || run.budget.lost()) {
+      undone.add(id)
       continue
     }
+    const after = plan.put.findLast((r) => r.credentialId === id)
+    if (after) await run.store.users.saveCredential({ ...after, unconfirmed: true })
     try {
       await run.iam.changeCredential(plan.user, op)
-      log.info({ event: `credential.${op.kind}`, credential: opCredential(op) }, 'credential changed')
+      log.info({ event: `credential.${op.kind}`, credential: id }, 'credential changed')
     } catch (error) {
       failed = errorMessage(error)
-      undone.add(opCredential(op))
+      undone.add(id)
       log.warn({ event: 'alert.user-error', reason: failed }, 'credential change failed; the rest wait')
+      await putBack(run, plan, after, id)
     }
   }
-  const at = run.now().toISOString()
+  // The lock is another writer's now: what was changed stays marked unconfirmed, for the next sweep.
+  if (run.budget.lost()) return { failed: failed ?? 'the account lock was lost' }
   for (const row of plan.drop) if (!undone.has(row.credentialId)) await run.store.users.forgetCredential(row)
   for (const row of plan.put) if (!undone.has(row.credentialId)) await run.store.users.saveCredential(row)
-  for (const entry of plan.history) {
-    if (undone.has(entry.credential.credentialId)) continue
-    const change: ChangeRecord = {
-      accountId: ctx.accountId,
-      userName: plan.user.name,
-      userId: plan.user.id,
-      at,
-      sweepId: ctx.runId,
-      mode: ctx.mode,
-      status: entry.event,
-      added: [],
-      removed: [],
-      denied: [],
-      reason: ctx.reason ?? entry.credential.detail ?? '',
-      credential: entry.credential,
-      ...(ctx.actor ? { actor: ctx.actor } : {}),
-    }
-    await run.store.users.appendHistory(change)
-  }
+  for (const entry of plan.history)
+    if (!undone.has(entry.credential.credentialId))
+      await run.store.users.appendHistory(historyRow(ctx, plan, entry, run.now()))
   return failed ? { failed } : {}
+}
+
+/** A change that failed: its row as it was on record, or none if it had none. */
+async function putBack(
+  run: Run,
+  plan: CredentialUserPlan,
+  written: CredentialState | undefined,
+  id: string,
+): Promise<void> {
+  const before = plan.before.find((r) => r.credentialId === id)
+  if (before) await run.store.users.saveCredential(before)
+  else if (written) await run.store.users.forgetCredential(written)
+}
+
+function historyRow(
+  ctx: CredentialRecordContext,
+  plan: CredentialUserPlan,
+  entry: CredentialUserPlan['history'][number],
+  at: Date,
+): ChangeRecord {
+  return {
+    accountId: ctx.accountId,
+    userName: plan.user.name,
+    userId: plan.user.id,
+    at: at.toISOString(),
+    sweepId: ctx.runId,
+    mode: ctx.mode,
+    status: entry.event,
+    added: [],
+    removed: [],
+    denied: [],
+    reason: ctx.reason ?? entry.credential.detail ?? '',
+    credential: entry.credential,
+    ...(ctx.actor ? { actor: ctx.actor } : {}),
+  }
 }

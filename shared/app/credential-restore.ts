@@ -10,13 +10,17 @@ import { recordCredentialPlan } from './credential-record.js'
 export async function restoreIn(run: Run, account: Account, intent: RestoreIntent): Promise<AccountRun> {
   const user = account.listing.users.find((u) => u.name.toLowerCase() === intent.userName.toLowerCase())
   if (!user) return { kind: 'refused', reason: `no IAM user ${intent.userName} in ${account.accountId}` }
-  const live = await account.iam.liveCredentials(user)
+  const rows = account.records.credentials.filter((r) => r.userId === user.id)
+  const live = await account.iam.liveCredentials(
+    user,
+    rows.some((r) => r.service !== undefined),
+  )
   const plan = planRestore(
     {
       accountId: account.accountId,
       user: { name: user.name, id: user.id, arn: user.arn },
       live,
-      rows: account.records.credentials.filter((r) => r.userId === user.id),
+      rows,
     },
     intent.target,
     { now: run.now(), runId: intent.runId, mode: intent.mode },

@@ -84,7 +84,7 @@ function accountIam(
     apply: (user, ops) => executeWrites(iam, user, settings.policyPath, ops, sleep),
     purge: (policy) => purgePolicy(iam, policy),
     credentialReport: () => readCredentialReport(iam, sleep),
-    liveCredentials: (user) => readLiveCredentials(iam, user.name),
+    liveCredentials: (user, proxied) => readLiveCredentials(iam, user, proxied),
     changeCredential: (user, op) => changeCredential(iam, user.name, op),
     close: () => iam.destroy(),
   }

@@ -13,9 +13,13 @@ import {
   GetUserCommand,
   type IAMClient,
   ListAccessKeysCommand,
+  ListServiceSpecificCredentialsCommand,
+  ListSSHPublicKeysCommand,
   UpdateAccessKeyCommand,
+  UpdateServiceSpecificCredentialCommand,
+  UpdateSSHPublicKeyCommand,
 } from '@aws-sdk/client-iam'
-import type { LiveCredential } from '../domain/credentials/judge.js'
+import { CREDENTIAL_SERVICES, type LiveCredential, SSH_KEY_SERVICE } from '../domain/credentials/judge.js'
 import type { CredentialOp } from '../domain/credentials/plan.js'
 import { type CredentialReport, parseCredentialReport } from '../domain/credentials/report.js'
 import { UnexpectedReplyError } from '../errors.js'
@@ -58,10 +62,66 @@ export async function readCredentialReport(iam: IAMClient, sleep: Sleep): Promis
   throw new UnexpectedReplyError('the credential report was not ready after 40 seconds')
 }
 
-/** The user's access keys and console password as IAM shows them now. */
-export async function readLiveCredentials(iam: IAMClient, userName: string): Promise<LiveCredential[]> {
-  const [keys, password] = await Promise.all([liveKeys(iam, userName), livePassword(iam, userName)])
-  return password ? [...keys, password] : keys
+/**
+ * The user's access keys and console password as IAM shows them now (and, when asked, their SSH keys
+ * and service-specific credentials), after checking that the name still names the user listed (by
+ * UserId): a rename since the listing must not pin another user's credentials on them.
+ */
+export async function readLiveCredentials(
+  iam: IAMClient,
+  who: { name: string; id: string },
+  proxied = false,
+): Promise<LiveCredential[]> {
+  const user = await iam.send(new GetUserCommand({ UserName: who.name }))
+  if (user.User?.UserId !== who.id)
+    throw new UnexpectedReplyError(
+      `${who.name} is now ${user.User?.UserId ?? 'nobody'}, not ${who.id}: renamed since the listing`,
+    )
+  const lastUsed = user.User.PasswordLastUsed
+  const [keys, password, others] = await Promise.all([
+    liveKeys(iam, who.name),
+    livePassword(iam, who.name, lastUsed),
+    proxied ? liveProxied(iam, who.name) : [],
+  ])
+  return [...keys, ...(password ? [password] : []), ...others]
+}
+
+/** SSH public keys and service-specific credentials: their status and creation; no last use of their own. */
+async function liveProxied(iam: IAMClient, userName: string): Promise<LiveCredential[]> {
+  const [ssh, service] = await Promise.all([
+    iam.send(new ListSSHPublicKeysCommand({ UserName: userName, MaxItems: 1000 })),
+    iam.send(new ListServiceSpecificCredentialsCommand({ UserName: userName })),
+  ])
+  if (ssh.IsTruncated) throw new UnexpectedReplyError(`SSH keys of ${userName} came back truncated`)
+  const status = (value: string | undefined, what: string) => {
+    if (value !== 'Active' && value !== 'Inactive') throw new UnexpectedReplyError(`${what} has no status`)
+    return value === 'Active'
+  }
+  const keys = (ssh.SSHPublicKeys ?? []).map((k): LiveCredential => {
+    if (!k.SSHPublicKeyId) throw new UnexpectedReplyError(`an SSH key of ${userName} has no ID`)
+    return {
+      kind: 'ssh-key',
+      id: k.SSHPublicKeyId,
+      active: status(k.Status, `SSH key ${k.SSHPublicKeyId}`),
+      createdAt: time(k.UploadDate, `SSH key ${k.SSHPublicKeyId}`),
+      service: SSH_KEY_SERVICE,
+    }
+  })
+  // A credential for a service this code does not know is never judged: nothing tells its use.
+  const credentials = (service.ServiceSpecificCredentials ?? []).flatMap((c): LiveCredential[] => {
+    const ns = CREDENTIAL_SERVICES[c.ServiceName ?? '']
+    if (!c.ServiceSpecificCredentialId || !ns) return []
+    return [
+      {
+        kind: 'service-credential',
+        id: c.ServiceSpecificCredentialId,
+        active: status(c.Status, `credential ${c.ServiceSpecificCredentialId}`),
+        createdAt: time(c.CreateDate, `credential ${c.ServiceSpecificCredentialId}`),
+        service: ns,
+      },
+    ]
+  })
+  return [...keys, ...credentials]
 }
 
 async function liveKeys(iam: IAMClient, userName: string): Promise<LiveCredential[]> {
@@ -74,30 +134,35 @@ async function liveKeys(iam: IAMClient, userName: string): Promise<LiveCredentia
       if (!id || (key.Status !== 'Active' && key.Status !== 'Inactive'))
         throw new UnexpectedReplyError(`an access key of ${userName} has no ID or status`)
       const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: id }))
-      if (used.UserName !== undefined && used.UserName !== userName)
-        throw new UnexpectedReplyError(`key ${id} belongs to ${used.UserName}, not ${userName}`)
-      const lastUsed = used.AccessKeyLastUsed?.LastUsedDate
+      if (used.UserName !== userName)
+        throw new UnexpectedReplyError(`key ${id} belongs to ${used.UserName ?? 'nobody'}, not ${userName}`)
+      const usage = used.AccessKeyLastUsed
+      // Never used is said in so many words (service and region N/A); a reply without it says nothing.
+      if (!usage || (!usage.LastUsedDate && usage.ServiceName !== 'N/A'))
+        throw new UnexpectedReplyError(`the last use of key ${id} came back without a time or N/A`)
       return {
         kind: 'access-key',
         id,
         active: key.Status === 'Active',
         createdAt: time(key.CreateDate, `access key ${id}`),
-        ...(lastUsed ? { lastUsed: time(lastUsed, `last use of ${id}`) } : {}),
+        ...(usage.LastUsedDate ? { lastUsed: time(usage.LastUsedDate, `last use of ${id}`) } : {}),
       }
     }),
   )
 }
 
-async function livePassword(iam: IAMClient, userName: string): Promise<LiveCredential | undefined> {
+async function livePassword(
+  iam: IAMClient,
+  userName: string,
+  lastUsed: Date | undefined,
+): Promise<LiveCredential | undefined> {
   let profile: GetLoginProfileCommandOutput
   try {
     profile = await iam.send(new GetLoginProfileCommand({ UserName: userName }))
   } catch (error) {
-    if (awsErrorKind(error) === 'not-found') return undefined
+    if (noLoginProfile(error)) return undefined
     throw error
   }
-  const user = await iam.send(new GetUserCommand({ UserName: userName }))
-  const lastUsed = user.User?.PasswordLastUsed
   return {
     kind: 'password',
     id: 'password',
@@ -108,25 +173,38 @@ async function livePassword(iam: IAMClient, userName: string): Promise<LiveCrede
   }
 }
 
+/** NoSuchEntity about the login profile itself, not about the user (gone, or renamed meanwhile). */
+function noLoginProfile(error: unknown): boolean {
+  return awsErrorKind(error) === 'not-found' && /login ?profile/i.test(String((error as Error).message))
+}
+
 /** Carries out one credential change. The project never sets a password (see planRestore). */
 export async function changeCredential(iam: IAMClient, userName: string, op: CredentialOp): Promise<void> {
-  switch (op.kind) {
-    case 'deactivate-key':
-    case 'reactivate-key':
+  if (op.kind === 'remove-password') {
+    try {
+      await iam.send(new DeleteLoginProfileCommand({ UserName: userName }))
+    } catch (error) {
+      // Removed meanwhile by someone else: what this op wants is already so.
+      if (!noLoginProfile(error)) throw error
+    }
+    return
+  }
+  const Status = op.kind === 'deactivate' ? 'Inactive' : 'Active'
+  switch (op.credential) {
+    case 'access-key':
+      await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: op.id, Status }))
+      return
+    case 'ssh-key':
+      await iam.send(new UpdateSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: op.id, Status }))
+      return
+    case 'service-credential':
       await iam.send(
-        new UpdateAccessKeyCommand({
+        new UpdateServiceSpecificCredentialCommand({
           UserName: userName,
-          AccessKeyId: op.id,
-          Status: op.kind === 'deactivate-key' ? 'Inactive' : 'Active',
+          ServiceSpecificCredentialId: op.id,
+          Status,
         }),
       )
       return
-    case 'remove-password':
-      try {
-        await iam.send(new DeleteLoginProfileCommand({ UserName: userName }))
-      } catch (error) {
-        // Removed meanwhile by someone else: what this op wants is already so.
-        if (awsErrorKind(error) !== 'not-found') throw error
-      }
   }
 }

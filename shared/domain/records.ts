@@ -206,10 +206,16 @@ export const HISTORY_EVENTS = [
   'credential-reactivated',
 ] as const
 
-/** What the project does to a user's credentials, each judged on its own (credentials/judge.ts). */
-export const CREDENTIAL_KINDS = ['access-key', 'password'] as const
+/**
+ * What the project does to a user's credentials, each judged on its own (credentials/judge.ts): access
+ * keys and the console password by their own last use; SSH public keys and service-specific credentials
+ * (CodeCommit, Keyspaces, Bedrock), which IAM keeps no last use of, by their service's (Access Advisor).
+ */
+export const CREDENTIAL_KINDS = ['access-key', 'password', 'ssh-key', 'service-credential'] as const
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number]
 /** An access key ID, or `password` for the user's console password (one per user). */
+export const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/
+export const accessKeyId = z.string().regex(ACCESS_KEY_ID, 'an access key ID')
 export const credentialId = z.string().regex(/^(password|[A-Z0-9]{16,128})$/, 'an access key ID, or password')
 
 /**
@@ -227,6 +233,8 @@ export const credentialState = z.object({
   userArn: z.string(),
   kind: z.enum(CREDENTIAL_KINDS),
   credentialId,
+  /** The service an SSH key or a service-specific credential is for, whose last use is its own. */
+  service: namespace.optional(),
   status: z.enum(CREDENTIAL_STATUSES),
   /** When the status began (ISO). */
   since: instant,
@@ -241,6 +249,11 @@ export const credentialState = z.object({
   windowFrom: instant.optional(),
   /** The removed login profile's setting, so a restore can put it back as it was asked for. */
   passwordResetRequired: z.boolean().optional(),
+  /**
+   * Written before the change in IAM, and cleared once it is made: a run that stopped in between leaves
+   * it, and the next sweep makes the change again (or finds it made), instead of taking it for another's.
+   */
+  unconfirmed: z.literal(true).optional(),
   sweepId: z.string(),
   updatedAt: instant,
 })
@@ -250,6 +263,7 @@ export type CredentialState = z.infer<typeof credentialState>
 export const credentialChange = z.object({
   kind: z.enum(CREDENTIAL_KINDS),
   credentialId,
+  service: namespace.optional(),
   on: day.optional(),
   lastUsed: instant.optional(),
   createdAt: instant.optional(),

@@ -1,6 +1,11 @@
 /** The credential rules, pure: the report read, each credential judged, whom to look at, restore, brake. */
 import { describe, expect, it } from 'vitest'
-import { credentialBrake, credentialsExempt, survey } from '../../shared/domain/credentials/account.js'
+import {
+  credentialBrake,
+  credentialsExempt,
+  survey,
+  withServiceUse,
+} from '../../shared/domain/credentials/account.js'
 import { judge } from '../../shared/domain/credentials/judge.js'
 import { planRestore } from '../../shared/domain/credentials/plan.js'
 import { parseCredentialReport } from '../../shared/domain/credentials/report.js'
@@ -41,6 +46,7 @@ describe('the credential report', () => {
     )
     expect(rows).toEqual([
       {
+        head: 'ann,arn:aws:iam::123456789012:user/ann',
         user: 'ann',
         arn: 'arn:aws:iam::123456789012:user/ann',
         userCreatedAt: '2020-01-01T00:00:00.000Z',
@@ -58,9 +64,14 @@ describe('the credential report', () => {
     ])
   })
 
-  it('reads a user name with commas, which the report does not quote, whole', () => {
+  it('keeps the user and ARN text whole, commas in names and paths included (the report does not quote them)', () => {
     const [row] = parseCredentialReport([HEADER, line('a,b,c')].join('\n'))
-    expect(row).toMatchObject({ user: 'a,b,c', arn: 'arn:aws:iam::123456789012:user/a,b,c' })
+    expect(row).toMatchObject({ head: 'a,b,c,arn:aws:iam::123456789012:user/a,b,c', user: 'a,b,c' })
+    // A path may hold commas too: the row is still read, and matched only against a listed user's text.
+    const odd = line('n').replace('user/n', 'user/x,arn:y/n')
+    expect(parseCredentialReport([HEADER, odd].join('\n'))[0]?.head).toBe(
+      'n,arn:aws:iam::123456789012:user/x,arn:y/n',
+    )
   })
 
   it.each([
@@ -157,12 +168,30 @@ describe('whom a sweep looks at live', () => {
   })
   const [ann, ben] = [user('ann'), user('ben')]
   const look = (report: ReturnType<typeof reportOf>, rows: CredentialState[] = []) =>
-    survey({ report, users: [ann, ben], rows, windowDays: 90, now: NOW }).lookAt.map((u) => u.name)
+    survey({
+      report,
+      users: [ann, ben],
+      rows,
+      reports: new Map(),
+      sweepId: 's',
+      windowDays: 90,
+      now: NOW,
+    }).lookAt.map((u) => u.name)
 
   it('only users with a credential quiet for the window', () => {
     const report = reportOf(ago(0), line('ann', { key1: quiet }), line('ben', { key1: busy }))
     expect(look(report)).toEqual(['ann'])
-    expect(survey({ report, users: [ann, ben], rows: [], windowDays: 90, now: NOW })).toMatchObject({
+    expect(
+      survey({
+        report,
+        users: [ann, ben],
+        rows: [],
+        reports: new Map(),
+        sweepId: 's',
+        windowDays: 90,
+        now: NOW,
+      }),
+    ).toMatchObject({
       active: 2,
       compliance: { users: 2, iam8: 1, iam22: 1 },
     })
@@ -188,7 +217,36 @@ describe('whom a sweep looks at live', () => {
   it('not a user the report lists under a reused name (created after the report says)', () => {
     const report = reportOf(ago(0), line('ann', { key1: quiet }))
     const again = user('ann', { createDate: new Date('2025-06-01T00:00:00.000Z') })
-    expect(survey({ report, users: [again], rows: [], windowDays: 90, now: NOW }).lookAt).toEqual([])
+    expect(
+      survey({ report, users: [again], rows: [], reports: new Map(), sweepId: 's', windowDays: 90, now: NOW })
+        .lookAt,
+    ).toEqual([])
+  })
+})
+
+describe("an SSH key's or service credential's use", () => {
+  const ssh = {
+    kind: 'ssh-key' as const,
+    id: 'APKAAAAAAAAAAAAAAAAA',
+    active: true,
+    createdAt: ago(300),
+    service: 'codecommit',
+  }
+  const report = (sweepId: string, lastAuthenticated?: string) => ({
+    userId: 'u',
+    sweepId,
+    readAt: ago(0),
+    services: [{ namespace: 'codecommit', ...(lastAuthenticated ? { lastAuthenticated } : {}) }],
+  })
+  it("is the user's last use of its service, from a report read in this sweep", () => {
+    expect(withServiceUse([ssh], report('today', ago(120)), 'today')).toEqual([
+      { ...ssh, lastUsed: ago(120) },
+    ])
+    expect(withServiceUse([ssh], report('today'), 'today')).toEqual([ssh])
+  })
+  it('is unknown on an older report, or when the service is not in it (not granted): left as it is', () => {
+    expect(withServiceUse([ssh], report('yesterday', ago(120)), 'today')[0]?.unjudged).toBe(true)
+    expect(withServiceUse([{ ...ssh, service: 'bedrock' }], report('today'), 'today')[0]?.unjudged).toBe(true)
   })
 })
 
@@ -255,7 +313,7 @@ describe('a restore', () => {
       at,
     )
     expect(plan).toMatchObject({
-      ops: [{ kind: 'reactivate-key', id: key }],
+      ops: [{ kind: 'reactivate', credential: 'access-key', id: key }],
       put: [
         { credentialId: key, status: 'restarted', windowFrom: NOW.toISOString() },
         { credentialId: 'AKIABBBBBBBBBBBBBBBB', status: 'restarted' },

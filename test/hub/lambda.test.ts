@@ -199,7 +199,7 @@ describe('the Lambda handler', () => {
         target: { keys: ['not-a-key'], password: false },
         reason: 'x',
       }),
-      /operator.request.target.keys.0: an access key ID, or password/,
+      /operator.request.target.keys.0: an access key ID/,
     ],
     [
       asRequest({

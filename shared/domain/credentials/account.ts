@@ -6,9 +6,9 @@
 
 import { activeExemptions, type ExemptionTag, exemptionFor, recordedStateOf } from '../exemption.js'
 import { dayOf } from '../notice.js'
-import type { CredentialState, Exemption, UserState } from '../records.js'
+import type { CredentialState, Exemption, StoredReport, UserState } from '../records.js'
 import type { IamUser } from '../types.js'
-import { judge, quietSince } from './judge.js'
+import { CREDENTIAL_SERVICES, judge, type LiveCredential, quietSince, SSH_KEY_SERVICE } from './judge.js'
 import type { CredentialReport, ReportRow } from './report.js'
 
 const DAY_MS = 86_400_000
@@ -16,6 +16,8 @@ const DAY_MS = 86_400_000
 export interface CredentialSurvey {
   /** Users whose credentials are read live and judged. */
   lookAt: IamUser[]
+  /** Those of them whose SSH keys and service-specific credentials are listed too (by UserId). */
+  proxied: Set<string>
   /** Active keys and passwords in the account: the brake's measure. */
   active: number
   /** Active credentials quiet across a tracking gap: never judged unused, left to a person. */
@@ -25,10 +27,10 @@ export interface CredentialSurvey {
 
 /** The report's row of a listed user: by ARN, and only if it is that user (a re-created one is not). */
 function rowsByUser(report: readonly ReportRow[], users: readonly IamUser[]): Map<string, ReportRow> {
-  const byArn = new Map(report.map((r) => [r.arn, r]))
+  const byHead = new Map(report.map((r) => [r.head, r]))
   const rows = new Map<string, ReportRow>()
   for (const user of users) {
-    const row = byArn.get(user.arn)
+    const row = byHead.get(`${user.name},${user.arn}`)
     if (row && Math.abs(Date.parse(row.userCreatedAt) - user.createDate.getTime()) < 1_000)
       rows.set(user.id, row)
   }
@@ -39,12 +41,16 @@ export function survey(input: {
   report: CredentialReport
   users: readonly IamUser[]
   rows: readonly CredentialState[]
+  /** Each user's last Access Advisor report, and the sweep's id: SSH keys and service credentials go by it. */
+  reports: ReadonlyMap<string, StoredReport>
+  sweepId: string
   windowDays: number
   now: Date
 }): CredentialSurvey {
   const { now, windowDays } = input
   const reported = rowsByUser(input.report.rows, input.users)
   const lookAt: IamUser[] = []
+  const proxied = new Set<string>()
   let active = 0
   let unknown = 0
   const compliance = { users: 0, iam8: 0, iam22: 0 }
@@ -74,9 +80,63 @@ export function survey(input: {
     })
     unknown += verdicts.filter((v) => v === 'unknown').length
     const quiet = verdicts.includes('unused')
-    if (quiet || ours.some((r) => needsLook(r, creds, input.report.generatedAt, now))) lookAt.push(user)
+    const others = listsOthers(ours, input.reports.get(user.id), input)
+    if (others) proxied.add(user.id)
+    if (others || quiet || ours.some((r) => needsLook(r, creds, input.report.generatedAt, now)))
+      lookAt.push(user)
   }
-  return { lookAt, active, unknown, compliance }
+  return { lookAt, proxied, active, unknown, compliance }
+}
+
+/**
+ * Whether a user's SSH keys and service-specific credentials are listed today: when their Access Advisor
+ * report, read in this sweep, shows a service such credentials are for granted and quiet for the window,
+ * or shows it at all while one of theirs is on record; and whenever one of ours is due or unconfirmed.
+ * Two calls for the few users it concerns, instead of two for every user every day.
+ */
+function listsOthers(
+  ours: readonly CredentialState[],
+  report: StoredReport | undefined,
+  at: { sweepId: string; windowDays: number; now: Date },
+): boolean {
+  const mine = ours.filter((r) => r.service !== undefined)
+  if (
+    mine.some(
+      (r) => r.unconfirmed || (r.status === 'scheduled' && r.on !== undefined && r.on <= dayOf(at.now)),
+    )
+  )
+    return true
+  if (report?.sweepId !== at.sweepId) return false
+  const start = at.now.getTime() - at.windowDays * DAY_MS
+  return report.services.some(
+    (s) =>
+      PROXIED_SERVICES.has(s.namespace) &&
+      (mine.length > 0 || Date.parse(s.lastAuthenticated ?? '1970-01-01T00:00:00Z') <= start),
+  )
+}
+
+const PROXIED_SERVICES: ReadonlySet<string> = new Set([
+  ...Object.values(CREDENTIAL_SERVICES),
+  SSH_KEY_SERVICE,
+])
+
+/**
+ * An SSH key's or service-specific credential's last use is the user's last use of its service, from
+ * their Access Advisor report read in this sweep (a request made with it is the user's, on that service).
+ * Without such a report, or a row for the service (not granted), nothing tells: it is left unjudged.
+ */
+export function withServiceUse(
+  live: readonly LiveCredential[],
+  report: StoredReport | undefined,
+  sweepId: string,
+): LiveCredential[] {
+  return live.map((c) => {
+    if (!c.service) return c
+    const row =
+      report?.sweepId === sweepId ? report.services.find((s) => s.namespace === c.service) : undefined
+    if (!row) return { ...c, unjudged: true as const }
+    return row.lastAuthenticated ? { ...c, lastUsed: row.lastAuthenticated } : c
+  })
 }
 
 type ReportCredential = { kind: 'access-key' | 'password'; createdAt: string; lastUsed?: string }
@@ -90,7 +150,9 @@ function activeOf(row: ReportRow): ReportCredential[] {
       ...(k.lastUsed ? { lastUsed: k.lastUsed } : {}),
     }))
   if (!row.password) return keys
-  const createdAt = row.password.changedAt ?? row.userCreatedAt
+  // The report has no creation time for a password (`password_last_changed` moves with every change,
+  // which needs no sign-in): the user's own creation stands in, so the report never hides a quiet one.
+  const createdAt = row.userCreatedAt
   const lastUsed = row.password.lastUsed
   return [...keys, { kind: 'password', createdAt, ...(lastUsed ? { lastUsed } : {}) }]
 }
@@ -110,6 +172,7 @@ function needsLook(
   generatedAt: string,
   now: Date,
 ): boolean {
+  if (row.unconfirmed) return true
   if (row.status === 'restarted') return false
   const fresh = generatedAt > row.since
   const seen = active.find((c) => sameCredential(row, c))

@@ -17,6 +17,13 @@ export interface LiveCredential {
   lastUsed?: string
   /** A login profile's setting (passwords only). */
   passwordResetRequired?: boolean
+  /** An SSH key's or service-specific credential's service: its last use is the user's of that service. */
+  service?: string
+  /**
+   * Nothing tells this credential's last use today (an SSH key or service-specific credential whose user's
+   * Access Advisor report was not read in this sweep): it is left as it is.
+   */
+  unjudged?: true
 }
 
 /**
@@ -24,7 +31,11 @@ export interface LiveCredential {
  * "Getting credential reports"): passwords from 20 Oct 2014, with no data 3 to 23 May 2018; access
  * keys from 22 Apr 2015.
  */
+// An SSH key's or service credential's last use is its service's in Access Advisor, which covers the last
+// 400 days (the longest window): no use there is no use within any window.
 const TRACKING: Record<CredentialKind, { since: string; gaps: readonly (readonly [string, string])[] }> = {
+  'ssh-key': { since: '', gaps: [] },
+  'service-credential': { since: '', gaps: [] },
   password: {
     since: '2014-10-20T00:00:00.000Z',
     gaps: [['2018-05-03T00:00:00.000Z', '2018-05-24T00:00:00.000Z']],
@@ -72,6 +83,30 @@ export function judge(
 }
 
 /** How the digest and the CLI name a credential. */
-export function credentialLabel(credential: { kind: CredentialKind; credentialId: string }): string {
-  return credential.kind === 'password' ? 'password' : `key ${credential.credentialId}`
+export function credentialLabel(credential: {
+  kind: CredentialKind
+  credentialId: string
+  service?: string | undefined
+}): string {
+  switch (credential.kind) {
+    case 'password':
+      return 'password'
+    case 'access-key':
+      return `key ${credential.credentialId}`
+    case 'ssh-key':
+      return `SSH key ${credential.credentialId}`
+    case 'service-credential':
+      return `${credential.service ?? 'service'} credential ${credential.credentialId}`
+  }
 }
+
+/**
+ * The services whose service-specific credentials IAM issues, by the ServiceName IAM gives them, and the
+ * service SSH public keys are for (CodeCommit).
+ */
+export const CREDENTIAL_SERVICES: Readonly<Record<string, string>> = {
+  'codecommit.amazonaws.com': 'codecommit',
+  'cassandra.amazonaws.com': 'cassandra',
+  'bedrock.amazonaws.com': 'bedrock',
+}
+export const SSH_KEY_SERVICE = 'codecommit'

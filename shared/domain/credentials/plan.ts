@@ -5,14 +5,22 @@
  */
 
 import type { Mode } from '../decision.js'
-import { daysAfter, isDue } from '../notice.js'
-import type { CredentialChange, CredentialState, HISTORY_EVENTS } from '../records.js'
-import { judge, type LiveCredential } from './judge.js'
+import { asOnboarding, daysAfter, isDue } from '../notice.js'
+import type { CredentialChange, CredentialKind, CredentialState, HISTORY_EVENTS } from '../records.js'
+import { credentialLabel, judge, type LiveCredential } from './judge.js'
 
+/** A key, SSH key or service-specific credential set Inactive or Active; a password removed. */
 export type CredentialOp =
-  | { kind: 'deactivate-key'; id: string }
+  | { kind: 'deactivate' | 'reactivate'; credential: Exclude<CredentialKind, 'password'>; id: string }
   | { kind: 'remove-password' }
-  | { kind: 'reactivate-key'; id: string }
+
+/** The op that sets a credential's status (a password cannot be set Inactive: it is removed). */
+function statusOp(
+  kind: 'deactivate' | 'reactivate',
+  live: { kind: CredentialKind; id: string },
+): CredentialOp {
+  return live.kind === 'password' ? { kind: 'remove-password' } : { kind, credential: live.kind, id: live.id }
+}
 
 export type CredentialEvent = Extract<(typeof HISTORY_EVENTS)[number], `credential-${string}`>
 
@@ -20,6 +28,8 @@ export interface CredentialUserPlan {
   user: { name: string; id: string; arn: string }
   /** IAM changes, in order; none in plan mode. */
   ops: CredentialOp[]
+  /** The user's rows as they were on record: what a change that fails is put back to. */
+  before: readonly CredentialState[]
   /** Rows to write, in order (a later one of the same credential replaces an earlier), and to remove. */
   put: CredentialState[]
   drop: CredentialState[]
@@ -71,7 +81,7 @@ export function planUserCredentials(
     one(ctx, step, { live, row, exempt: who.exempt })
   }
   if (settings.mode === 'plan') step.ops = []
-  return { user: who.user, ...step }
+  return { user: who.user, before: who.rows, ...step }
 }
 
 function one(
@@ -80,15 +90,23 @@ function one(
   c: { live: LiveCredential | undefined; row: CredentialState | undefined; exempt: boolean },
 ): void {
   const { live, row } = c
+  // Nothing tells its use today: as it is, row and all.
+  if (live?.unjudged) return
   if (!live?.active) {
+    // A change a run made and could not confirm: it was made.
+    if (row?.status === 'deactivated' && row.unconfirmed && live) {
+      deactivated(ctx, step, row, live)
+      return
+    }
     // Gone, or made inactive by someone else: nothing left to announce. Ours stays on record, but a
     // deleted key, which nobody can put back.
     if (row?.status === 'scheduled') cancel(step, row, live ? 'made inactive by someone else' : 'gone')
-    else if (row?.status === 'restarted' || (row?.kind === 'access-key' && !live)) step.drop.push(row)
+    else if (row?.status === 'restarted' || (row && row.kind !== 'password' && !live)) step.drop.push(row)
     return
   }
   if (row?.status === 'deactivated') {
-    reactivated(ctx, step, live)
+    if (row.unconfirmed) deactivate(ctx, step, row, live)
+    else reactivated(ctx, step, row, live, c.exempt)
     return
   }
   if (c.exempt) {
@@ -122,6 +140,7 @@ function base(ctx: Context, live: LiveCredential): Omit<CredentialState, 'status
     userArn: ctx.user.arn,
     kind: live.kind,
     credentialId: live.id,
+    ...(live.service ? { service: live.service } : {}),
     createdAt: live.createdAt,
     ...(live.lastUsed ? { lastUsed: live.lastUsed } : {}),
     sweepId: ctx.sweepId,
@@ -130,11 +149,12 @@ function base(ctx: Context, live: LiveCredential): Omit<CredentialState, 'status
 }
 
 function change(
-  row: Pick<CredentialState, 'kind' | 'credentialId' | 'lastUsed' | 'createdAt'>,
+  row: Pick<CredentialState, 'kind' | 'credentialId' | 'service' | 'lastUsed' | 'createdAt'>,
 ): CredentialChange {
   return {
     kind: row.kind,
     credentialId: row.credentialId,
+    ...(row.service ? { service: row.service } : {}),
     createdAt: row.createdAt,
     ...(row.lastUsed ? { lastUsed: row.lastUsed } : {}),
   }
@@ -159,35 +179,66 @@ function schedule(ctx: Context, step: Step, live: LiveCredential): CredentialSta
   return next
 }
 
-function deactivate(ctx: Context, step: Step, scheduled: CredentialState, live: LiveCredential): void {
-  step.ops.push(
-    live.kind === 'password' ? { kind: 'remove-password' } : { kind: 'deactivate-key', id: live.id },
-  )
+function deactivate(
+  ctx: Context,
+  step: Step,
+  scheduled: CredentialState,
+  live: LiveCredential,
+  detail?: string,
+): void {
+  step.ops.push(statusOp('deactivate', live))
+  deactivated(ctx, step, scheduled, live, detail)
+}
+
+/** The row and history of a deactivation (made now, or found made by a run that could not confirm it). */
+function deactivated(
+  ctx: Context,
+  step: Step,
+  scheduled: CredentialState,
+  live: LiveCredential,
+  detail?: string,
+): void {
+  // Carried out as the account's onboarding only on its day or just after (as denies are).
+  const onboarding =
+    scheduled.status === 'scheduled' && scheduled.on
+      ? asOnboarding({ on: scheduled.on, since: scheduled.since, onboarding: scheduled.onboarding }, ctx.now)
+      : scheduled.onboarding === true
   const next: CredentialState = {
     ...base(ctx, live),
     status: 'deactivated',
     since: ctx.now.toISOString(),
-    ...(scheduled.onboarding ? { onboarding: true as const } : {}),
-    ...(live.kind === 'password' ? { passwordResetRequired: live.passwordResetRequired === true } : {}),
+    ...(onboarding ? { onboarding: true as const } : {}),
+    ...(live.kind === 'password'
+      ? { passwordResetRequired: live.passwordResetRequired ?? scheduled.passwordResetRequired === true }
+      : {}),
   }
   // After its schedule, if made today: rows are written in order, and the brake may hold this one back.
   step.put.push(next)
-  step.history.push({ event: 'credential-deactivated', credential: change(next) })
+  step.history.push({
+    event: 'credential-deactivated',
+    credential: { ...change(next), ...(detail ? { detail } : {}) },
+  })
 }
 
-/** Put back outside the project (a member administrator): told, and its window starts again now. */
-function reactivated(ctx: Context, step: Step, live: LiveCredential): void {
-  const next: CredentialState = {
-    ...base(ctx, live),
-    status: 'restarted',
-    since: ctx.now.toISOString(),
-    windowFrom: ctx.now.toISOString(),
-  }
-  step.put.push(next)
+/**
+ * Put back outside the project (a member administrator, or the user through self-service): told. Only an
+ * operator's restore restarts a window: a credential still unused by its own last use is deactivated
+ * again at once (it was announced before); one used since it came back is in use, and starts over.
+ */
+function reactivated(
+  ctx: Context,
+  step: Step,
+  row: CredentialState,
+  live: LiveCredential,
+  exempt: boolean,
+): void {
   step.history.push({
     event: 'credential-reactivated',
-    credential: { ...change(next), detail: 'put back outside the project' },
+    credential: { ...change(base(ctx, live)), detail: 'put back outside the project' },
   })
+  if (!exempt && judge(live, ctx.windowDays, ctx.now).kind === 'unused')
+    deactivate(ctx, step, row, live, 'again: put back outside the project, and still unused')
+  else step.drop.push(row)
 }
 
 /** What an operator puts back: given keys, the password, or every credential of ours the user has. */
@@ -227,8 +278,8 @@ export function planRestore(
   const step: Step = { ops: [], put: [], drop: [], history: [] }
   for (const row of chosen as CredentialState[]) {
     const live = who.live.find((c) => c.id === row.credentialId)
-    if (row.status === 'deactivated' && row.kind === 'access-key' && !live)
-      return { refused: `key ${row.credentialId} of ${who.user.name} was deleted: it cannot be put back` }
+    if (row.status === 'deactivated' && row.kind !== 'password' && !live)
+      return { refused: `${credentialLabel(row)} of ${who.user.name} was deleted: it cannot be put back` }
     const now = at.now.toISOString()
     const { on: _day, onboarding: _onboarding, ...kept } = row
     const restarted: CredentialState = {
@@ -246,11 +297,11 @@ export function planRestore(
       detail = 'approved: an administrator of the account sets a new password'
     } else {
       if (row.status === 'deactivated' && !live?.active)
-        step.ops.push({ kind: 'reactivate-key', id: row.credentialId })
+        step.ops.push(statusOp('reactivate', { kind: row.kind, id: row.credentialId }))
       step.put.push(restarted)
     }
     step.history.push({ event: 'credential-restored', credential: { ...change(row), detail } })
   }
   if (at.mode === 'plan') step.ops = []
-  return { user: who.user, ...step }
+  return { user: who.user, before: who.rows, ...step }
 }

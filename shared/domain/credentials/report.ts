@@ -16,6 +16,8 @@ export interface ReportKey {
 }
 
 export interface ReportRow {
+  /** The row's `user,arn` text as it came: what a listed user is matched by (see splitRow). */
+  head: string
   user: string
   arn: string
   userCreatedAt: string
@@ -60,35 +62,35 @@ export function parseCredentialReport(csv: string): ReportRow[] {
     const fields = splitRow(line, header.length, n + 2)
     const get = (c: Column) => fields[at.get(c) ?? -1] ?? ''
     if (get('user') === '<root_account>') return []
-    return [rowOf(get, n + 2)]
+    return [{ head: fields.at(-1) ?? '', ...rowOf(get, n + 2) }]
   })
 }
 
 /**
- * IAM user names may hold commas, and the report does not quote them: the name's commas appear in both
- * the `user` and the `arn` column, so the extra fields of a row are split evenly between those two
- * (every later column is a fixed format without commas). A generic CSV reader would misread such rows.
+ * IAM user names and paths may hold commas, and the report does not quote them: a row's `user` and `arn`
+ * cannot always be told apart. Every later column is a fixed format without commas, so the row is read
+ * from its end, and the `user,arn` text before is kept whole: a listed user is matched against it
+ * (`name,arn` exactly), never the other way round. A generic CSV reader would misread such rows.
  */
 function splitRow(line: string, columns: number, lineNo: number): string[] {
   const fields = line.split(',')
-  const extra = fields.length - columns
-  if (extra < 0 || extra % 2 !== 0)
+  const head = fields.length - (columns - 2)
+  if (head < 2)
     throw new UnexpectedReplyError(
       `credential report line ${lineNo} has ${fields.length} fields, not ${columns}`,
     )
-  const k = extra / 2
-  return [
-    fields.slice(0, k + 1).join(','),
-    fields.slice(k + 1, 2 * k + 2).join(','),
-    ...fields.slice(2 * k + 2),
-  ]
+  const before = fields.slice(0, head)
+  // The likeliest reading (the name's commas in both columns), for display only.
+  const k = (head - 2) / 2
+  const [user, arn] = Number.isInteger(k)
+    ? [before.slice(0, k + 1).join(','), before.slice(k + 1).join(',')]
+    : [before.join(','), '']
+  return [user, arn, ...fields.slice(head), before.join(',')]
 }
 
-function rowOf(get: (c: Column) => string, lineNo: number): ReportRow {
+function rowOf(get: (c: Column) => string, lineNo: number): Omit<ReportRow, 'head'> {
   const user = get('user')
   const arn = get('arn')
-  if (!arn.startsWith('arn:') || !arn.endsWith(`/${user}`))
-    throw new UnexpectedReplyError(`credential report line ${lineNo}: ${arn} is not the ARN of user ${user}`)
   const time = (c: Column, optional: boolean): string | undefined => {
     const value = get(c)
     if (NONE.has(value)) {

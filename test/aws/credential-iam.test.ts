@@ -1,0 +1,50 @@
+/** The credential adapter on the emulator: who a name names now, and what a reply must say. */
+import { describe, expect, it } from 'vitest'
+import { readCredentialReport, readLiveCredentials } from '../../shared/aws/credential-iam.js'
+import { seededUserId } from '../emulator/seed.js'
+import { freshAccountId } from '../support/fixtures.js'
+import { startHarness } from '../support/harness.js'
+
+const A = freshAccountId()
+const h = await startHarness({
+  accounts: [
+    {
+      id: A,
+      users: [
+        {
+          name: 'ann',
+          accessKeys: [{ lastUsedDaysAgo: 3 }, { createdDaysAgo: 200 }],
+          password: { lastUsedDaysAgo: 1 },
+        },
+        { name: 'commas,in,name', path: '/team,a/', accessKeys: [{ createdDaysAgo: 100 }] },
+      ],
+    },
+  ],
+})
+const iam = h.iamFor(A)
+
+describe('credentials read from IAM', () => {
+  it("gives each key's and the password's creation and last use, a never-used key without one", async () => {
+    const live = await readLiveCredentials(iam, { name: 'ann', id: seededUserId(A, 'ann') })
+    expect(live.map((c) => [c.kind, c.active, c.lastUsed !== undefined])).toEqual([
+      ['access-key', true, true],
+      ['access-key', true, false],
+      ['password', true, true],
+    ])
+  })
+
+  it('refuses a name that no longer names the user listed (renamed since, or another one)', async () => {
+    await expect(readLiveCredentials(iam, { name: 'ann', id: 'AIDAOTHERUSER0000000' })).rejects.toThrow(
+      /ann is now AIDA\w+, not AIDAOTHERUSER0000000: renamed since the listing/,
+    )
+  })
+
+  it('reads the credential report as IAM made it, a user with commas in name and path matched whole', async () => {
+    const report = await readCredentialReport(iam, async () => undefined)
+    expect(Date.parse(report.generatedAt)).toBeGreaterThan(0)
+    const odd = report.rows.find(
+      (r) => r.head === `commas,in,name,arn:aws:iam::${A}:user/team,a/commas,in,name`,
+    )
+    expect(odd?.keys).toHaveLength(1)
+  })
+})
