@@ -92,6 +92,10 @@ const SPOKE_REQUESTS: Record<string, { resource: string; context?: Record<string
   'iam:GetLoginProfile': { resource: BOB },
   'iam:GetUser': { resource: BOB },
   'iam:UpdateAccessKey': { resource: BOB },
+  'iam:ListSSHPublicKeys': { resource: BOB },
+  'iam:ListServiceSpecificCredentials': { resource: BOB },
+  'iam:UpdateSSHPublicKey': { resource: BOB },
+  'iam:UpdateServiceSpecificCredential': { resource: BOB },
   'iam:DeleteLoginProfile': { resource: BOB },
   'iam:CreatePolicy': { resource: OUR_POLICY },
   'iam:TagPolicy': { resource: OUR_POLICY },
@@ -226,6 +230,14 @@ describe('the spoke role grants exactly what the engine calls', () => {
     ['creating access keys', 'iam:CreateAccessKey', BOB, {}],
     ['creating login profiles', 'iam:CreateLoginProfile', BOB, {}],
     ["setting a user's password", 'iam:UpdateLoginProfile', BOB, {}],
+    [
+      'resetting a service-specific credential (its new password comes back)',
+      'iam:ResetServiceSpecificCredential',
+      BOB,
+      {},
+    ],
+    ['creating service-specific credentials', 'iam:CreateServiceSpecificCredential', BOB, {}],
+    ['uploading SSH keys', 'iam:UploadSSHPublicKey', BOB, {}],
     ['deleting access keys (deactivating is reversible)', 'iam:DeleteAccessKey', BOB, {}],
     ['deactivating MFA devices', 'iam:DeactivateMFADevice', BOB, {}],
     [
@@ -401,6 +413,8 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     'iam:GetUser',
     'iam:ListAccessKeys',
     'iam:ListEntitiesForPolicy',
+    'iam:ListSSHPublicKeys',
+    'iam:ListServiceSpecificCredentials',
   ]
 
   it('lists the calls the CLI makes, no more, no fewer', () => {

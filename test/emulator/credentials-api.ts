@@ -67,6 +67,13 @@ function reportLine(u: EmUser): string {
   ].join(',')
 }
 
+function statusOf(p: URLSearchParams): 'Active' | 'Inactive' {
+  const status = required(p, 'Status')
+  if (status !== 'Active' && status !== 'Inactive')
+    throw new AwsFault('ValidationError', `Status ${status} is not Active or Inactive.`)
+  return status
+}
+
 function keyOf(u: EmUser, id: string): EmAccessKey {
   const key = u.accessKeys.find((k) => k.id === id)
   if (!key) throw new AwsFault('NoSuchEntity', `The Access Key with id ${id} cannot be found.`)
@@ -127,10 +134,7 @@ export const credentialHandlers: Record<string, Handler> = {
 
   UpdateAccessKey: (ctx, p) => {
     const u = user(ctx, required(p, 'UserName'))
-    const status = required(p, 'Status')
-    if (status !== 'Active' && status !== 'Inactive')
-      throw new AwsFault('ValidationError', `Status ${status} is not Active or Inactive.`)
-    keyOf(u, required(p, 'AccessKeyId')).status = status
+    keyOf(u, required(p, 'AccessKeyId')).status = statusOf(p)
     return undefined
   },
 
@@ -145,6 +149,49 @@ export const credentialHandlers: Record<string, Handler> = {
     }
     u.accessKeys.push(key)
     return { AccessKey: { UserName: u.name, AccessKeyId: key.id, Status: key.status, SecretAccessKey: 'x' } }
+  },
+
+  ListSSHPublicKeys: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    return {
+      SSHPublicKeys: u.sshKeys.map((k) => ({
+        UserName: u.name,
+        SSHPublicKeyId: k.id,
+        Status: k.status,
+        UploadDate: k.uploadDate,
+      })),
+      IsTruncated: false,
+    }
+  },
+
+  UpdateSSHPublicKey: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    const key = u.sshKeys.find((k) => k.id === required(p, 'SSHPublicKeyId'))
+    if (!key) throw new AwsFault('NoSuchEntity', 'The Public Key with id cannot be found.')
+    key.status = statusOf(p)
+    return undefined
+  },
+
+  ListServiceSpecificCredentials: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    return {
+      ServiceSpecificCredentials: u.serviceCredentials.map((c) => ({
+        UserName: u.name,
+        ServiceSpecificCredentialId: c.id,
+        ServiceName: c.serviceName,
+        ServiceUserName: `${u.name}-at-${ctx.account.id}`,
+        Status: c.status,
+        CreateDate: c.createDate,
+      })),
+    }
+  },
+
+  UpdateServiceSpecificCredential: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    const credential = u.serviceCredentials.find((c) => c.id === required(p, 'ServiceSpecificCredentialId'))
+    if (!credential) throw new AwsFault('NoSuchEntity', 'No such credential.')
+    credential.status = statusOf(p)
+    return undefined
   },
 
   GetUser: (ctx, p) => {

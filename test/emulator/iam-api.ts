@@ -442,6 +442,8 @@ const handlers: Record<string, Handler> = {
       groups: [],
       lastUsed: {},
       accessKeys: [],
+      sshKeys: [],
+      serviceCredentials: [],
       accessAdvisorFails: false,
       accessAdvisorOddRows: [],
     }
@@ -547,6 +549,8 @@ export const IAM_WRITE_ACTIONS = new Set([
   'TagUser',
   'UntagUser',
   'UpdateAccessKey',
+  'UpdateSSHPublicKey',
+  'UpdateServiceSpecificCredential',
   'DeleteLoginProfile',
   'CreateLoginProfile',
   'CreateAccessKey',

@@ -38,6 +38,9 @@ export interface EmUser {
   /** When each service was last used; absent means not used within the tracking period. */
   lastUsed: Record<string, Date>
   accessKeys: EmAccessKey[]
+  /** SSH public keys (CodeCommit) and service-specific credentials: no last use of their own in IAM. */
+  sshKeys: { id: string; status: 'Active' | 'Inactive'; uploadDate: Date }[]
+  serviceCredentials: { id: string; serviceName: string; status: 'Active' | 'Inactive'; createDate: Date }[]
   /** The console password, when the user has one. */
   loginProfile?: { createDate: Date; passwordResetRequired: boolean } | undefined
   passwordLastUsed?: Date | undefined

@@ -33,6 +33,10 @@ export interface UserSeed {
     lastUsedDaysAgo?: number
     status?: 'Active' | 'Inactive'
   }[]
+  /** SSH public keys, uploaded so many days ago. */
+  sshKeys?: { createdDaysAgo?: number; status?: 'Active' | 'Inactive' }[]
+  /** Service-specific credentials (`codecommit.amazonaws.com`, ...), made so many days ago. */
+  serviceCredentials?: { serviceName: string; createdDaysAgo?: number }[]
   /** A console password, created and last used so many days ago (never used when absent). */
   password?: { createdDaysAgo?: number; lastUsedDaysAgo?: number; resetRequired?: boolean }
   accessAdvisorFails?: boolean
@@ -243,7 +247,7 @@ function seededCredentials(
   u: UserSeed,
   accountId: string,
   now: Date,
-): Pick<EmUser, 'accessKeys' | 'loginProfile' | 'passwordLastUsed'> {
+): Pick<EmUser, 'accessKeys' | 'loginProfile' | 'passwordLastUsed' | 'sshKeys' | 'serviceCredentials'> {
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS)
   const lastActive = Math.min(...Object.values(u.lastUsedDaysAgo ?? {}))
   const accessKeys = (u.accessKeys ?? []).map((k, i) => {
@@ -257,8 +261,21 @@ function seededCredentials(
     }
   })
   const password = u.password
+  const id = (prefix: string, i: number) =>
+    `${prefix}${createHash('sha256').update(`${accountId}/${u.name}/${prefix}${i}`).digest('hex').slice(0, 16).toUpperCase()}`
   return {
     accessKeys,
+    sshKeys: (u.sshKeys ?? []).map((k, i) => ({
+      id: id('APKA', i),
+      status: k.status ?? ('Active' as const),
+      uploadDate: ago(k.createdDaysAgo ?? 365),
+    })),
+    serviceCredentials: (u.serviceCredentials ?? []).map((c, i) => ({
+      id: id('ACCA', i),
+      serviceName: c.serviceName,
+      status: 'Active' as const,
+      createDate: ago(c.createdDaysAgo ?? 365),
+    })),
     ...(password
       ? {
           loginProfile: {

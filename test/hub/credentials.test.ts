@@ -178,21 +178,72 @@ describe('unused credentials', () => {
     )
   })
 
-  it('reports a key put back by someone else, and gives it a new window', async () => {
-    const w = givenAccount([user('eve', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] })])
+  it('reports a key put back by someone else, and deactivates it again while it stays unused', async () => {
+    const w = givenAccount([
+      user('eve', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] }),
+      user('fin', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] }),
+    ])
     await w.sweep(0)
     await w.sweep(7)
+    // Both users set their own key Active again (self-service); fin also uses his.
     w.key('eve').status = 'Active'
+    w.key('fin').status = 'Active'
+    w.key('fin').lastUsed = { at: day(7.5), region: 'us-east-1', service: 's3' }
     w.newReport(8)
     const next = await w.sweep(8)
     expect(next.accounts[0]?.credentials?.reactivated).toEqual([
       { userName: 'eve', credential: `key ${w.key('eve').id}` },
+      { userName: 'fin', credential: `key ${w.key('fin').id}` },
     ])
     expect(h.logs.lines().some((l) => l.event === 'alert.credential-reactivated')).toBe(true)
-    expect(w.key('eve').status).toBe('Active')
-    w.newReport(20)
-    const later = await w.sweep(20)
-    expect(later.accounts[0]?.credentials?.totals.scheduled).toBe(0)
+    // Putting a key back restarts nothing: eve's, still unused, is off again; fin's is in use.
+    expect(w.key('eve').status).toBe('Inactive')
+    expect(w.key('fin').status).toBe('Active')
+    const again = await h.store.audit.history(w.id, { name: 'eve' }, 2)
+    expect(again).toContainEqual(
+      expect.objectContaining({
+        status: 'credential-deactivated',
+        credential: expect.objectContaining({ detail: expect.stringMatching(/^again/) }),
+      }),
+    )
+    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([
+      expect.objectContaining({ userName: 'eve' }),
+    ])
+  })
+
+  it('puts a change that IAM refused back on record as it was, and makes it the next day', async () => {
+    const w = givenAccount([user('gil', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] })])
+    await w.sweep(0)
+    h.emulator.injectFault({ action: 'UpdateAccessKey', account: w.id, times: 1, code: 'AccessDenied' })
+    await w.sweep(7)
+    expect(w.key('gil').status).toBe('Active')
+    expect(await h.store.audit.credentials('scheduled', w.id)).toEqual([
+      expect.objectContaining({ userName: 'gil' }),
+    ])
+    await w.sweep(8)
+    expect(w.key('gil').status).toBe('Inactive')
+    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([
+      expect.not.objectContaining({ unconfirmed: true }),
+    ])
+  })
+
+  it("finishes a change a run made and could not confirm, without calling it anyone else's", async () => {
+    const w = givenAccount([user('hap', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] })])
+    await w.sweep(0)
+    // As a run that stopped right after IAM's change leaves it: the row marked, the key off.
+    const [row] = await h.store.audit.credentials('scheduled', w.id)
+    await h.store.users.saveCredential({
+      ...must(row, 'row'),
+      status: 'deactivated',
+      since: day(7).toISOString(),
+      unconfirmed: true,
+    })
+    w.key('hap').status = 'Inactive'
+    const next = await w.sweep(8)
+    expect(next.accounts[0]?.credentials?.reactivated).toEqual([])
+    const [done] = await h.store.audit.credentials('deactivated', w.id)
+    expect(done?.unconfirmed).toBeUndefined()
+    expect((await h.store.audit.history(w.id, { name: 'hap' }, 1))[0]?.status).toBe('credential-deactivated')
   })
 
   it('holds a mass deactivation with the brake until an operator confirms it', async () => {
@@ -216,6 +267,40 @@ describe('unused credentials', () => {
     w.member('kim').tags.push({ Key: 'least-privilege-exempt', Value: 'true' })
     await w.sweep(7)
     expect(w.key('kim').status).toBe('Inactive')
+  })
+
+  it("judges SSH keys and CodeCommit credentials by the user's use of CodeCommit, from a report read that day", async () => {
+    const codecommit = (name: string, daysAgo: number): UserSeed =>
+      user(name, {
+        inline: [
+          {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: ['codecommit:*', 's3:*'], Resource: '*' }],
+          },
+        ],
+        policies: [],
+        lastUsedDaysAgo: { s3: 1, codecommit: daysAgo },
+        sshKeys: [{ createdDaysAgo: 300 }],
+        serviceCredentials: [{ serviceName: 'codecommit.amazonaws.com', createdDaysAgo: 300 }],
+      })
+    const w = givenAccount([codecommit('kai', 120), codecommit('lee', 1)])
+    const first = await w.sweep(0)
+    expect(
+      first.accounts[0]?.credentials?.scheduled.map((c) => [c.userName, c.credential.split(' ')[0]]),
+    ).toEqual([
+      ['kai', 'codecommit'],
+      ['kai', 'SSH'],
+    ])
+    await w.sweep(7)
+    expect(w.member('kai').sshKeys[0]?.status).toBe('Inactive')
+    expect(w.member('kai').serviceCredentials[0]?.status).toBe('Inactive')
+    expect(w.member('lee').sshKeys[0]?.status).toBe('Active')
+    const restored = await w.restore(8, 'kai', { all: true })
+    expect(restored.restored).toEqual([
+      expect.stringMatching(/^codecommit credential ACCA/),
+      expect.stringMatching(/^SSH key APKA/),
+    ])
+    expect(w.member('kai').sshKeys[0]?.status).toBe('Active')
   })
 
   it('never judges a key quiet since before IAM tracked key use, nor a break-glass user', async () => {
