@@ -80,6 +80,12 @@ export const SETTINGS: readonly Setting[] = [
     help: '`on`: access keys and console passwords unused for `CREDENTIAL_WINDOW_DAYS` are announced `NOTICE_DAYS` ahead, then deactivated (a key set Inactive, a password removed); `off`: credentials are left alone',
   },
   {
+    key: 'credentialsByService',
+    env: 'CREDENTIALS_BY_SERVICE',
+    kind: 'string',
+    help: '`on`: SSH public keys and service-specific credentials (CodeCommit, Keyspaces, Bedrock) are judged by the user\'s last use of their service in Access Advisor, which AWS does not document for git over SSH, CQL or API keys (see "Unused credentials"); `off`: left alone',
+  },
+  {
     key: 'credentialWindowDays',
     env: 'CREDENTIAL_WINDOW_DAYS',
     kind: 'number',

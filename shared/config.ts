@@ -68,6 +68,12 @@ export const engineConfigSchema = z
     /** Whether unused access keys and console passwords are deactivated (credentials/). */
     credentials: z.enum(['on', 'off']).default('on'),
     /** A credential unused (or never used since its creation) this many days is deactivated: 90 for CIS 1.2, 45 for CIS 1.4+. */
+    /**
+     * Whether SSH keys and service-specific credentials are judged by their service's last use in Access
+     * Advisor. Off by default: AWS does not document that git over SSH, CQL logins or Bedrock API keys
+     * show in Access Advisor, so check it in your organization first (README, "Unused credentials").
+     */
+    credentialsByService: z.enum(['on', 'off']).default('off'),
     // At least 30: a key used monthly (a month-end job) is in use.
     credentialWindowDays: z.number().int().min(30).max(400).default(90),
     /** Users whose credentials are never deactivated (break-glass users), matched ignoring case. */

@@ -238,7 +238,7 @@ export function credentialsTable(rows: readonly CredentialState[]): string {
       r.accountId,
       r.userName,
       credentialLabel(r),
-      r.status,
+      r.unconfirmed ? `${r.status} (unconfirmed: the next sweep finishes it)` : r.status,
       r.on ?? '',
       r.since,
       r.lastUsed ?? 'never',

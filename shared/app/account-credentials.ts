@@ -44,12 +44,13 @@ export async function passCredentials(
       rows: records.credentials,
       reports: records.reports,
       sweepId: input.intent.sweepId,
+      byService: settings.credentialsByService === 'on',
       windowDays: settings.credentialWindowDays,
       now,
     })
-    const plans = await planLooked(run, input, records, surveyed)
+    const { plans, othersActive } = await planLooked(run, input, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
-    const held = holdMassChange(run, input.intent, plans, surveyed.active, settings)
+    const held = holdMassChange(run, input.intent, plans, surveyed.active + othersActive, settings)
     if (input.intent.mode === 'enforce')
       for (const plan of plans) {
         // Time short or the lock lost: the users left are the next sweep's (nothing of theirs changed).
@@ -93,10 +94,11 @@ async function planLooked(
   input: CredentialPassInput,
   records: AccountRecords,
   surveyed: { lookAt: readonly IamUser[]; proxied: ReadonlySet<string> },
-): Promise<CredentialUserPlan[]> {
+): Promise<{ plans: CredentialUserPlan[]; othersActive: number }> {
   const { settings } = input
   const now = run.now()
   const limit = pLimit(settings.userConcurrency)
+  let othersActive = 0
   const plans = await Promise.all(
     surveyed.lookAt.map((user) =>
       limit(async () => {
@@ -104,12 +106,16 @@ async function planLooked(
         try {
           const read = await run.iam.liveCredentials(user, surveyed.proxied.has(user.id))
           live = withServiceUse(read, records.reports.get(user.id), input.intent.sweepId)
+          // The report counts no SSH key or service credential: the brake's measure gets those listed.
+          othersActive += read.filter((c) => c.service !== undefined && c.active).length
         } catch (error) {
           const log = run.log.child({ userName: user.name })
           log.warn({ event: 'alert.user-error', reason: errorMessage(error) }, 'credentials left as they are')
           return undefined
         }
-        const rows = records.credentials.filter((r) => r.userId === user.id)
+        // Credentials not listed today are not judged: their rows stay as they are.
+        const listed = surveyed.proxied.has(user.id)
+        const rows = records.credentials.filter((r) => r.userId === user.id && (listed || !r.service))
         const rules = { exemptTags: settings.exemptTags, neverDeactivate: settings.neverDeactivateUsers }
         return planUserCredentials(
           {
@@ -130,7 +136,7 @@ async function planLooked(
       }),
     ),
   )
-  return plans.filter((p): p is CredentialUserPlan => p !== undefined)
+  return { plans: plans.filter((p): p is CredentialUserPlan => p !== undefined), othersActive }
 }
 
 /**

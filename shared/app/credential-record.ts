@@ -4,6 +4,8 @@
  * the change instead of taking it for someone else's. A change that fails is put back on record as it
  * was, and stops the user's others; the next sweep plans them again from what IAM then shows.
  */
+
+import { awsErrorKind } from '../aws/aws-errors.js'
 import type { CredentialOp, CredentialUserPlan } from '../domain/credentials/plan.js'
 import type { Mode } from '../domain/decision.js'
 import type { ChangeRecord, CredentialState } from '../domain/records.js'
@@ -50,7 +52,9 @@ export async function recordCredentialPlan(
       failed = errorMessage(error)
       undone.add(id)
       log.warn({ event: 'alert.user-error', reason: failed }, 'credential change failed; the rest wait')
-      await putBack(run, plan, after, id)
+      // Only a refusal says nothing was made; after a timeout or a 5xx it may have been, and the mark
+      // stays for the next sweep to find out.
+      if (refused(error)) await putBack(run, plan, after, id)
     }
   }
   // The lock is another writer's now: what was changed stays marked unconfirmed, for the next sweep.
@@ -61,6 +65,16 @@ export async function recordCredentialPlan(
     if (!undone.has(entry.credential.credentialId))
       await run.store.users.appendHistory(historyRow(ctx, plan, entry, run.now()))
   return failed ? { failed } : {}
+}
+
+function refused(error: unknown): boolean {
+  const kind = awsErrorKind(error)
+  return (
+    kind === 'access-denied' ||
+    kind === 'not-found' ||
+    kind === 'limit-exceeded' ||
+    /Validation|InvalidInput/.test(String((error as Error).name))
+  )
 }
 
 /** A change that failed: its row as it was on record, or none if it had none. */

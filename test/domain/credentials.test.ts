@@ -6,8 +6,8 @@ import {
   survey,
   withServiceUse,
 } from '../../shared/domain/credentials/account.js'
-import { judge } from '../../shared/domain/credentials/judge.js'
-import { planRestore } from '../../shared/domain/credentials/plan.js'
+import { judge, type LiveCredential } from '../../shared/domain/credentials/judge.js'
+import { planRestore, planUserCredentials } from '../../shared/domain/credentials/plan.js'
 import { parseCredentialReport } from '../../shared/domain/credentials/report.js'
 import type { CredentialState, UserState } from '../../shared/domain/records.js'
 import type { IamUser } from '../../shared/domain/types.js'
@@ -174,6 +174,7 @@ describe('whom a sweep looks at live', () => {
       rows,
       reports: new Map(),
       sweepId: 's',
+      byService: false,
       windowDays: 90,
       now: NOW,
     }).lookAt.map((u) => u.name)
@@ -188,6 +189,7 @@ describe('whom a sweep looks at live', () => {
         rows: [],
         reports: new Map(),
         sweepId: 's',
+        byService: false,
         windowDays: 90,
         now: NOW,
       }),
@@ -218,8 +220,16 @@ describe('whom a sweep looks at live', () => {
     const report = reportOf(ago(0), line('ann', { key1: quiet }))
     const again = user('ann', { createDate: new Date('2025-06-01T00:00:00.000Z') })
     expect(
-      survey({ report, users: [again], rows: [], reports: new Map(), sweepId: 's', windowDays: 90, now: NOW })
-        .lookAt,
+      survey({
+        report,
+        users: [again],
+        rows: [],
+        reports: new Map(),
+        sweepId: 's',
+        byService: false,
+        windowDays: 90,
+        now: NOW,
+      }).lookAt,
     ).toEqual([])
   })
 })
@@ -286,6 +296,63 @@ describe('who is left alone', () => {
       ],
     }
     expect(credentialsExempt(tagged, exempted, rules, [], NOW)).toBe(true)
+  })
+})
+
+describe('a change a run recorded and could not confirm', () => {
+  const dee = user('dee')
+  const key = 'AKIAAAAAAAAAAAAAAAAA'
+  const plan = (row: CredentialState, live: LiveCredential[]) =>
+    planUserCredentials(
+      {
+        accountId: '123456789012',
+        user: { name: dee.name, id: dee.id, arn: dee.arn },
+        live,
+        rows: [row],
+        exempt: false,
+      },
+      { windowDays: 90, noticeDays: 7, mode: 'enforce', onboarding: false },
+      { now: NOW, sweepId: 'sweep-2' },
+    )
+  const liveKey = (extra: Partial<LiveCredential>): LiveCredential => ({
+    kind: 'access-key',
+    id: key,
+    active: true,
+    createdAt: ago(400),
+    ...extra,
+  })
+  const marked = (extra: Partial<CredentialState>) =>
+    row(dee, { status: 'deactivated', unconfirmed: true, ...extra })
+
+  it('is finished when IAM shows it made, a removed password included', () => {
+    expect(plan(marked({}), [liveKey({ active: false })])).toMatchObject({
+      ops: [],
+      put: [{ status: 'deactivated' }],
+    })
+    const password = plan(marked({ kind: 'password', credentialId: 'password' }), [])
+    expect(password.put).toEqual([expect.objectContaining({ status: 'deactivated', kind: 'password' })])
+    expect(password.put[0]?.unconfirmed).toBeUndefined()
+    expect(password.history.map((h) => h.event)).toEqual(['credential-deactivated'])
+  })
+
+  it('is judged again when IAM shows it not made: made if still unused, dropped if used since', () => {
+    expect(plan(marked({}), [liveKey({ lastUsed: ago(200) })]).ops).toEqual([
+      { kind: 'deactivate', credential: 'access-key', id: key },
+    ])
+    const used = plan(marked({}), [liveKey({ lastUsed: ago(1) })])
+    expect(used).toMatchObject({ ops: [], drop: [{ credentialId: key }] })
+  })
+
+  it("is an operator's restore put back as it was when IAM does not show it made", () => {
+    const restart = row(dee, { status: 'restarted', unconfirmed: true, windowFrom: ago(0) })
+    expect(plan(restart, [liveKey({ active: false })]).put).toEqual([
+      expect.objectContaining({ status: 'deactivated', credentialId: key }),
+    ])
+  })
+
+  it('is never carried out as an onboarding, whatever the row it came from said', () => {
+    const again = plan(marked({ onboarding: true }), [liveKey({ lastUsed: ago(200) })])
+    expect(again.put[0]?.onboarding).toBeUndefined()
   })
 })
 

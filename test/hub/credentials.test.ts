@@ -283,15 +283,19 @@ describe('unused credentials', () => {
         sshKeys: [{ createdDaysAgo: 300 }],
         serviceCredentials: [{ serviceName: 'codecommit.amazonaws.com', createdDaysAgo: 300 }],
       })
+    // Off by default (AWS does not document git over SSH in Access Advisor): nothing is judged.
+    const off = givenAccount([codecommit('kai', 120)])
+    expect((await off.sweep(0)).accounts[0]?.credentials?.totals.scheduled).toBe(0)
     const w = givenAccount([codecommit('kai', 120), codecommit('lee', 1)])
-    const first = await w.sweep(0)
+    const on = { credentialsByService: 'on' as const }
+    const first = await w.sweep(0, on)
     expect(
       first.accounts[0]?.credentials?.scheduled.map((c) => [c.userName, c.credential.split(' ')[0]]),
     ).toEqual([
       ['kai', 'codecommit'],
       ['kai', 'SSH'],
     ])
-    await w.sweep(7)
+    await w.sweep(7, on)
     expect(w.member('kai').sshKeys[0]?.status).toBe('Inactive')
     expect(w.member('kai').serviceCredentials[0]?.status).toBe('Inactive')
     expect(w.member('lee').sshKeys[0]?.status).toBe('Active')

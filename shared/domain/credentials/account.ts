@@ -44,6 +44,8 @@ export function survey(input: {
   /** Each user's last Access Advisor report, and the sweep's id: SSH keys and service credentials go by it. */
   reports: ReadonlyMap<string, StoredReport>
   sweepId: string
+  /** CREDENTIALS_BY_SERVICE: new SSH keys and service credentials are judged (ours are followed anyway). */
+  byService: boolean
   windowDays: number
   now: Date
 }): CredentialSurvey {
@@ -91,27 +93,21 @@ export function survey(input: {
 /**
  * Whether a user's SSH keys and service-specific credentials are listed today: when their Access Advisor
  * report, read in this sweep, shows a service such credentials are for granted and quiet for the window,
- * or shows it at all while one of theirs is on record; and whenever one of ours is due or unconfirmed.
- * Two calls for the few users it concerns, instead of two for every user every day.
+ * and whenever one of theirs is on record. Two calls for the few users it concerns, instead of two for
+ * every user every day.
  */
 function listsOthers(
   ours: readonly CredentialState[],
   report: StoredReport | undefined,
-  at: { sweepId: string; windowDays: number; now: Date },
+  at: { sweepId: string; byService: boolean; windowDays: number; now: Date },
 ): boolean {
-  const mine = ours.filter((r) => r.service !== undefined)
-  if (
-    mine.some(
-      (r) => r.unconfirmed || (r.status === 'scheduled' && r.on !== undefined && r.on <= dayOf(at.now)),
-    )
-  )
-    return true
-  if (report?.sweepId !== at.sweepId) return false
+  // One of ours on record is always followed: unlisted, it would look deleted.
+  if (ours.some((r) => r.service !== undefined)) return true
+  if (!at.byService || report?.sweepId !== at.sweepId) return false
   const start = at.now.getTime() - at.windowDays * DAY_MS
   return report.services.some(
     (s) =>
-      PROXIED_SERVICES.has(s.namespace) &&
-      (mine.length > 0 || Date.parse(s.lastAuthenticated ?? '1970-01-01T00:00:00Z') <= start),
+      PROXIED_SERVICES.has(s.namespace) && Date.parse(s.lastAuthenticated ?? '1970-01-01T00:00:00Z') <= start,
   )
 }
 
@@ -213,7 +209,8 @@ export function credentialBrake(
   changes: { deactivations: number; active: number },
   settings: { maxCredentialShare: number; minCredentials: number },
 ): string | undefined {
-  const share = changes.active ? changes.deactivations / changes.active : 0
+  // None active on the record (every one an SSH key, say) and some to deactivate: all of them.
+  const share = changes.active ? changes.deactivations / changes.active : changes.deactivations > 0 ? 1 : 0
   if (changes.deactivations < settings.minCredentials || share <= settings.maxCredentialShare)
     return undefined
   return `${changes.deactivations} of ${changes.active} active credentials (${Math.round(share * 100)}%) would be deactivated at once, above ${Math.round(settings.maxCredentialShare * 100)}%`

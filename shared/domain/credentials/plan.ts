@@ -92,12 +92,11 @@ function one(
   const { live, row } = c
   // Nothing tells its use today: as it is, row and all.
   if (live?.unjudged) return
+  if (row?.unconfirmed) {
+    unfinished(ctx, step, { row, live, exempt: c.exempt })
+    return
+  }
   if (!live?.active) {
-    // A change a run made and could not confirm: it was made.
-    if (row?.status === 'deactivated' && row.unconfirmed && live) {
-      deactivated(ctx, step, row, live)
-      return
-    }
     // Gone, or made inactive by someone else: nothing left to announce. Ours stays on record, but a
     // deleted key, which nobody can put back.
     if (row?.status === 'scheduled') cancel(step, row, live ? 'made inactive by someone else' : 'gone')
@@ -105,8 +104,7 @@ function one(
     return
   }
   if (row?.status === 'deactivated') {
-    if (row.unconfirmed) deactivate(ctx, step, row, live)
-    else reactivated(ctx, step, row, live, c.exempt)
+    reactivated(ctx, step, row, live, c.exempt)
     return
   }
   if (c.exempt) {
@@ -130,6 +128,49 @@ function one(
   const scheduled = row?.status === 'scheduled' ? row : schedule(ctx, step, live)
   if (scheduled.on && isDue({ on: scheduled.on, since: scheduled.since }, ctx.now))
     deactivate(ctx, step, scheduled, live)
+}
+
+/**
+ * A change a run recorded and could not confirm (it stopped, or IAM's answer left it unknown): finished
+ * if IAM shows it made; else judged again as a due schedule is, and made or dropped. An operator's
+ * restore IAM does not show made is put back as it was: the operator runs it again.
+ */
+function unfinished(
+  ctx: Context,
+  step: Step,
+  c: { row: CredentialState; live: LiveCredential | undefined; exempt: boolean },
+): void {
+  const { unconfirmed: _mark, windowFrom: _from, ...row } = c.row
+  const { live } = c
+  if (row.status === 'restarted') {
+    step.put.push(
+      live?.active
+        ? { ...row, windowFrom: c.row.windowFrom ?? row.since }
+        : { ...row, status: 'deactivated' },
+    )
+    return
+  }
+  if (!live?.active) {
+    // A removed password leaves nothing to list: its absence is the change made.
+    if (live || row.kind === 'password') deactivated(ctx, step, row, live ?? asLive(row))
+    else step.drop.push(c.row)
+    return
+  }
+  if (!c.exempt && judge(live, ctx.windowDays, ctx.now).kind === 'unused') deactivate(ctx, step, row, live)
+  else cancel(step, c.row, c.exempt ? 'exempt' : 'used')
+}
+
+/** A credential as its row last saw it, for one IAM no longer lists (a removed password). */
+function asLive(row: CredentialState): LiveCredential {
+  return {
+    kind: row.kind,
+    id: row.credentialId,
+    active: false,
+    createdAt: row.createdAt,
+    ...(row.lastUsed ? { lastUsed: row.lastUsed } : {}),
+    ...(row.service ? { service: row.service } : {}),
+    ...(row.passwordResetRequired !== undefined ? { passwordResetRequired: row.passwordResetRequired } : {}),
+  }
 }
 
 function base(ctx: Context, live: LiveCredential): Omit<CredentialState, 'status' | 'since'> {
@@ -199,10 +240,11 @@ function deactivated(
   detail?: string,
 ): void {
   // Carried out as the account's onboarding only on its day or just after (as denies are).
+  // A deactivation made again (put back by someone, or unconfirmed) is never the onboarding's.
   const onboarding =
-    scheduled.status === 'scheduled' && scheduled.on
-      ? asOnboarding({ on: scheduled.on, since: scheduled.since, onboarding: scheduled.onboarding }, ctx.now)
-      : scheduled.onboarding === true
+    scheduled.status === 'scheduled' &&
+    scheduled.on !== undefined &&
+    asOnboarding({ on: scheduled.on, since: scheduled.since, onboarding: scheduled.onboarding }, ctx.now)
   const next: CredentialState = {
     ...base(ctx, live),
     status: 'deactivated',
