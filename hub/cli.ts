@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
 import { callerArn as callerArnOf, functionNameOf, proveCaller, requestDigest } from '../shared/aws/caller.js'
 import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
-import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
+import { ConfigError, errorMessage, IncompleteSweepError, LeastPrivilegeError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import type { StateStore } from '../shared/ports.js'
 import { number } from './commands/args.js'
@@ -58,9 +58,10 @@ function addGlobalOptions(program: Command, io: CliIo): void {
   }
   program
     .addOption(
-      new Option('--log-level <level>', 'pino level of the logs on stderr')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-        .default('warn'),
+      new Option(
+        '--log-level <level>',
+        'pino level of the logs on stderr (else LOG_LEVEL, else warn)',
+      ).choices(LOG_LEVELS),
     )
     .addOption(
       new Option('--log-format <format>', 'sentences on a terminal, else JSON lines').choices([
@@ -79,10 +80,15 @@ function addGlobalOptions(program: Command, io: CliIo): void {
     .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
 /** What every command gets: its I/O, the configuration from flags and environment, and the ports. */
 function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
   const log = () => {
-    const { logLevel, logFormat } = program.opts<{ logLevel: string; logFormat?: string }>()
+    const { logLevel: flag, logFormat } = program.opts<{ logLevel?: string; logFormat?: string }>()
+    const logLevel = flag ?? io.env.LOG_LEVEL ?? 'warn'
+    if (!LOG_LEVELS.includes(logLevel))
+      throw new ConfigError(`LOG_LEVEL: ${logLevel} is not one of ${LOG_LEVELS.join(', ')}`)
     const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
     return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
   }
@@ -147,7 +153,8 @@ export async function runCli(argv: string[], io: CliIo, wiring: CliWiring = {}):
   } catch (error) {
     // Commander's own errors are bad usage (2); its help and version exits are successes (0).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
-    io.stderr.write(`error: ${errorMessage(error)}\n`)
+    // The project's own errors are said in words; a class name is for a bug's report.
+    io.stderr.write(`error: ${error instanceof LeastPrivilegeError ? error.message : errorMessage(error)}\n`)
     if (error instanceof IncompleteSweepError) return 3
     return error instanceof ConfigError ? 2 : 1
   }

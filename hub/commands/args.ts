@@ -58,6 +58,14 @@ export function actions(value: string, previous: string[] = []): string[] {
 export function isoDate(value: string): string {
   const time = Date.parse(value)
   if (Number.isNaN(time)) throw new InvalidArgumentError(`${value} is not a date such as 2026-11-01`)
+  // Date.parse rolls 2027-02-30 over to 2 March: a day the calendar does not have is bad input.
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value)
+  if (day) {
+    const [, y, m, d] = day.map(Number)
+    const check = new Date(Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 0))
+    if (check.getUTCMonth() !== (m ?? 1) - 1 || check.getUTCDate() !== d)
+      throw new InvalidArgumentError(`${value} is not a day of the calendar`)
+  }
   return new Date(time).toISOString()
 }
 

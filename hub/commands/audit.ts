@@ -53,7 +53,11 @@ function auditHistory(audit: Command, cli: CliContext): void {
     .action(async (o: { account: string; user?: string; userId?: string; limit: number; json?: boolean }) => {
       const who = o.userId ? { id: o.userId } : o.user ? { name: o.user } : undefined
       if (!who) throw new ConfigError('user: give --user NAME or --user-id ID')
-      const history = await cli.store().audit.history(o.account, who, o.limit)
+      const audit = cli.store().audit
+      const history = await audit.history(o.account, who, o.limit)
+      // Nothing recorded and no such user: a mistyped name or account, told as `audit user` tells it.
+      if (history.length === 0 && 'name' in who && !(await audit.user(o.account, who.name)))
+        throw new ConfigError(`user: no recorded state for ${who.name} in ${o.account}`)
       cli.print(o.json, history, () => out.historyTable(history))
     })
 }

@@ -72,14 +72,22 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
     .requiredOption('--user <name>', 'IAM user name', userName)
     .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
     .option('--action <service:Action>', 'the action exemption to lift', (v: string) => actions(v)[0])
-    .action(async (o: { account: string; user: string; service?: string; action?: string }) => {
-      if (o.service && o.action)
-        throw new ConfigError('exemptions revoke: give --service or --action, not both')
-      const only = o.service ?? o.action
-      const what = { accountId: o.account, userName: o.user, ...(only ? { service: only } : {}) }
-      const hub = cli.hubConfig().hubFunctionName
-      if (hub) await inHub(cli, hub, { action: 'revoke', ...what }, exemptionsReply)
-      else await revokeExemption(cli.store(), { ...what, now: new Date(), actor: await cli.callerArn() })
-      cli.io.stdout(`revoked the exemption of ${o.user}${only ? ` from ${only}` : ''} in ${o.account}`)
-    })
+    .option('--json', 'JSON output: the exemption rows lifted')
+    .action(
+      async (o: { account: string; user: string; service?: string; action?: string; json?: boolean }) => {
+        if (o.service && o.action)
+          throw new ConfigError('exemptions revoke: give --service or --action, not both')
+        const only = o.service ?? o.action
+        const what = { accountId: o.account, userName: o.user, ...(only ? { service: only } : {}) }
+        const hub = cli.hubConfig().hubFunctionName
+        const revoked = hub
+          ? await inHub(cli, hub, { action: 'revoke', ...what }, exemptionsReply)
+          : await revokeExemption(cli.store(), { ...what, now: new Date(), actor: await cli.callerArn() })
+        cli.print(
+          o.json,
+          revoked,
+          () => `revoked the exemption of ${o.user}${only ? ` from ${only}` : ''} in ${o.account}`,
+        )
+      },
+    )
 }

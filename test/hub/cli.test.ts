@@ -143,10 +143,33 @@ describe('the command-line tool', () => {
     [['sweep', '--window-days', '0'], /windowDays \(--window-days\): Too small/],
     [['frobnicate'], /unknown command/],
     [['--log-level', 'loud', 'audit', 'sweeps'], /Allowed choices are fatal, error, warn/],
+    [['audit', 'history', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],
+    [
+      ['rollback', '--account', '222222222222', '--user', 'bob', '--exempt-until', '2027-02-30'],
+      /2027-02-30 is not a day of the calendar/,
+    ],
+    [
+      ['restore', '--account', '222222222222', '--user', 'bob', '--key', 'not-a-key', '--reason', 'x'],
+      /not-a-key is not an access key ID/,
+    ],
+    [['restore', '--account', '222222222222', '--user', 'bob', '--all'], /restore: give --reason/],
+    [
+      ['restore', '--account', '222222222222', '--user', 'bob', '--reason', 'x'],
+      /give --key ID, --password or --all/,
+    ],
   ])('%j fails with a clear message', async (argv, message) => {
     const cli = await givenDemoOrg()
     const { code, stderr } = await cli(...argv)
-    expect(code).toBeGreaterThan(0)
+    // A usage error (2), said in words: no class name before it.
+    expect(code).toBe(2)
     expect(stderr).toMatch(message)
+    expect(stderr).not.toMatch(/(Config|LeastPrivilege)Error:/)
+  })
+
+  it('honours LOG_LEVEL, and names it when it is not a level', async () => {
+    await startDynamoHarness(demoOrg(), {}, 'test')
+    const bad = await cliRunner({ ...process.env, ...hubTestEnv(), LOG_LEVEL: 'loud' })('audit', 'sweeps')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/LOG_LEVEL: loud is not one of fatal, error, warn/)
   })
 })
