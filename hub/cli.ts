@@ -9,7 +9,7 @@ import { number } from './commands/args.js'
 import { addAuditCommands } from './commands/audit.js'
 import type { CliContext, CliIo } from './commands/context.js'
 import { addExemptCommand } from './commands/exempt.js'
-import { setTableWidth } from './commands/output.js'
+import { setTableWidth, textLines } from './commands/output.js'
 import { addReleaseCommand } from './commands/release.js'
 import { addRestoreCommand } from './commands/restore.js'
 import { addRollbackCommand } from './commands/rollback.js'
@@ -69,6 +69,14 @@ function addGlobalOptions(program: Command, io: CliIo): void {
         'json',
       ]),
     )
+    .addOption(
+      new Option(
+        '--output <format>',
+        'json: the records; table: for people; text: tab-separated, one record a line, nothing cut (--json is json)',
+      )
+        .choices(['json', 'table', 'text'])
+        .default('table'),
+    )
     .option('--profile <name>', 'AWS profile (for example one with role_arn: the operator role)')
     .option('--region <region>', "AWS region of the state table (else AWS_REGION, else the profile's)")
     .addHelpText(
@@ -82,16 +90,19 @@ function addGlobalOptions(program: Command, io: CliIo): void {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
+/** Logs on stderr at --log-level, else LOG_LEVEL, else warn: sentences on a terminal, else JSON lines. */
+function loggerOf(program: Command, io: CliIo) {
+  const { logLevel: flag, logFormat } = program.opts<{ logLevel?: string; logFormat?: string }>()
+  const logLevel = flag ?? io.env.LOG_LEVEL ?? 'warn'
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL: ${logLevel} is not one of ${LOG_LEVELS.join(', ')}`)
+  const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
+  return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
+}
+
 /** What every command gets: its I/O, the configuration from flags and environment, and the ports. */
 function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
-  const log = () => {
-    const { logLevel: flag, logFormat } = program.opts<{ logLevel?: string; logFormat?: string }>()
-    const logLevel = flag ?? io.env.LOG_LEVEL ?? 'warn'
-    if (!LOG_LEVELS.includes(logLevel))
-      throw new ConfigError(`LOG_LEVEL: ${logLevel} is not one of ${LOG_LEVELS.join(', ')}`)
-    const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
-    return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
-  }
+  const log = () => loggerOf(program, io)
   /** The configuration flags given, keyed by setting path. */
   const flags = (): Overrides<HubConfig> => {
     const given = program.opts<Record<string, unknown>>()
@@ -137,7 +148,11 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
       const { config, runtime: r } = runtime()
       return { config, runtime: r, deps: (extra) => r.sweepDeps({ ...extra, ...given }) }
     },
-    print: (json, data, text) => io.stdout(json ? JSON.stringify(data, null, 2) : text()),
+    print: (json, data, text) => {
+      const { output } = program.opts<{ output: 'json' | 'table' | 'text' }>()
+      if (json || output === 'json') io.stdout(JSON.stringify(data, null, 2))
+      else io.stdout(output === 'text' ? textLines(data) : text())
+    },
   }
 }
 

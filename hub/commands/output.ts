@@ -33,20 +33,52 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 /**
- * Column widths that fit the terminal: every column as wide as its content, but the widest ones give
- * way (wrapping) down to a common cap, the largest that fits. Nothing is set off a terminal, where lines
- * are for other programs.
+ * Column widths that fit the terminal: every column as wide as its content, but the widest prose columns
+ * give way (wrapping at spaces) down to a common cap, the largest that fits. A column of words without
+ * spaces (IDs, account ids, names, times, numbers) is never narrowed: a cut ID cannot be copied, and a
+ * line too wide is better than one that lies. Nothing is set off a terminal, where lines are for programs.
  */
 function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
   const width = terminalWidth
   if (!width) return {}
   const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
+  const prose = head.map((_h, i) => cells.some((r) => /\s/.test((r[i] ?? '').trim())))
+  // A column of IDs narrows no further than its longest cell (its heading wraps, word by word).
+  const floor = head.map(
+    (h, i) => Math.max(...h.split(' ').map((w) => w.length), ...cells.map((r) => (r[i] ?? '').length)) + 2,
+  )
   const borders = head.length + 1
-  const fits = (cap: number) => natural.reduce((n, w) => n + Math.min(w, cap), 0) + borders <= width
+  const capped = (cap: number) =>
+    natural.map((w, i) => (prose[i] ? Math.min(w, cap) : Math.max(Math.min(w, cap), floor[i] ?? w)))
+  const fits = (cap: number) => capped(cap).reduce((n, w) => n + w, 0) + borders <= width
   if (fits(Number.POSITIVE_INFINITY)) return {}
   let cap = Math.max(...natural)
   while (cap > 8 && !fits(cap)) cap--
-  return { colWidths: natural.map((w) => Math.min(w, cap)) }
+  return { colWidths: capped(cap) }
+}
+
+/**
+ * `--output text`: tab-separated, one record a line, nothing cut, as the AWS CLI's text output. A list
+ * gives a line per record, its fields in order (nested ones as JSON); a record, a line per field.
+ */
+export function textLines(data: unknown): string {
+  const cell = (value: unknown) =>
+    value === undefined || value === null
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value).replace(/[\t\n]/g, ' ')
+  if (Array.isArray(data))
+    return data
+      .map((row) =>
+        row !== null && typeof row === 'object' ? Object.values(row).map(cell).join('\t') : cell(row),
+      )
+      .join('\n')
+  if (data !== null && typeof data === 'object')
+    return Object.entries(data)
+      .map(([key, value]) => `${key}\t${cell(value)}`)
+      .join('\n')
+  return cell(data)
 }
 
 const list = (items: readonly string[], max = 8) =>

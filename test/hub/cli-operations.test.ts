@@ -316,6 +316,24 @@ describe('the command-line tool, as operators expect', () => {
   })
 })
 
+describe('output people can use', () => {
+  it('never cuts an ID at 80 columns, and --output text gives whole records, tab-separated', async () => {
+    const { cli } = await givenDemoOrg({ columns: 80 })
+    await cli('sweep', '--account', DEMO_ACCOUNTS.production)
+    const [sweep] = JSON.parse((await cli('audit', 'sweeps', '--output', 'json')).stdout) as {
+      sweepId: string
+    }[]
+    const sweepId = must(sweep, 'a sweep').sweepId
+    const table = await cli('audit', 'sweeps')
+    expect(table.stdout).toContain(sweepId)
+    const text = (await cli('audit', 'sweeps', '--output', 'text')).stdout.trim().split('\n')
+    expect(text).toHaveLength(1)
+    expect(text[0]?.split('\t').slice(0, 2)).toEqual([sweepId, 'plan'])
+    // --json stays, as the records themselves.
+    expect(JSON.parse((await cli('audit', 'sweeps', '--json')).stdout)[0]).toMatchObject({ sweepId })
+  })
+})
+
 /** The store as the operator role reaches it: any write is refused, as the table's policy refuses it. */
 function refusingWrites(store: StateStore): StateStore {
   const reads =
