@@ -1,5 +1,6 @@
 /** How a sweep begins: recorded with its accounts, resumed when the same trigger comes again, handed on. */
 import { randomBytes } from 'node:crypto'
+import { awsErrorKind } from '../aws/aws-errors.js'
 import type { HubConfig } from '../config.js'
 import type { RunningSweep, SweepSummary } from '../domain/records.js'
 import { ConfigError, errorMessage, LeastPrivilegeError } from '../errors.js'
@@ -66,9 +67,44 @@ export async function beginSweep(
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(request.fullReads ? { fullReads: true } : {}),
   }
+  await reachSomeSpoke(deps, config, accounts, summary.sweepId)
   if (await deps.store.sweeps.start(summary, accounts)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
   return resume(deps, { sweepId: summary.sweepId })
+}
+
+/** Accounts tried, in order, before a sweep with every one refused is called misconfigured. */
+const SPOKE_PROBES = 10
+
+/**
+ * A wrong ExternalId or role name makes every AssumeRole refused, and a sweep would mark every account
+ * unreachable in the shared table. So before anything is recorded, the spoke role is assumed in the
+ * first accounts until one answers; if every one tried refuses, the sweep stops, naming the likely cause.
+ * Any other failure is the sweep's to meet and record, account by account.
+ */
+async function reachSomeSpoke(
+  deps: SweepDeps,
+  config: HubConfig,
+  accounts: readonly string[],
+  runId: string,
+): Promise<void> {
+  const tried = accounts.slice(0, SPOKE_PROBES)
+  for (const accountId of tried) {
+    try {
+      ;(await deps.spokes.open({ accountId, runId })).close()
+      return
+    } catch (error) {
+      if (awsErrorKind(error) !== 'access-denied') return
+    }
+  }
+  if (tried.length === 0) return
+  const which =
+    accounts.length > tried.length
+      ? `the first ${tried.length} of ${accounts.length} accounts`
+      : `${tried.length === 1 ? 'account' : 'every account'} ${tried.join(', ')}`
+  throw new ConfigError(
+    `spokeRoleName: no spoke role could be assumed in ${which}: check EXTERNAL_ID and SPOKE_ROLE_NAME (${config.spokeRoleName}) against the StackSet's, and that the StackSet reached them; nothing was recorded`,
+  )
 }
 
 export async function resume(deps: SweepDeps, request: { sweepId: string }): Promise<SweepSummary> {

@@ -102,8 +102,9 @@ describe('the Lambda handler', () => {
   })
 
   it('continues in a fresh asynchronous invocation when time runs short', async () => {
-    // Time runs short inside the second account: it stops at a user boundary and is carried on.
-    const first = await handler(await operatorSweep({ mode: 'plan' }), context(1))
+    // Time runs short inside the second account: it stops at a user boundary and is carried on. (The
+    // first AssumeRole is the sweep's check, before it is recorded, that a spoke role answers.)
+    const first = await handler(await operatorSweep({ mode: 'plan' }), context(2))
     expect(first.status).toBe('continued')
     expect(first.accounts).toHaveLength(1)
     expect(first.deferred).toBe(3)
