@@ -44,6 +44,6 @@ export interface CliContext {
     runtime: Runtime
     deps: (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>) => SweepDeps
   }
-  /** Prints the records as JSON with `--json`, else as text. */
+  /** Prints the records as JSON with `--json` (or `--output json`), tab-separated with `--output text`, else as `text`. */
   print: (json: boolean | undefined, data: unknown, text: () => string) => void
 }

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander'
 import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
+import { webhookUrlFromSecret } from '../../shared/slack/webhook.js'
 import { type OperatorRequest, sweepStarted } from '../event.js'
 import { slackNotifier } from '../runtime.js'
 import { accountIds, userName } from './args.js'
@@ -81,8 +82,16 @@ async function startHubSweep(cli: CliContext, o: SweepFlags, functionName: strin
 
 async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
   const { config, runtime, deps } = cli.sweeper()
-  // The CLI posts only to a webhook URL it is given: the hub's secret is the hub's to read.
+  // The CLI posts only to a webhook URL it is given: the hub's secret is the hub's to read. A URL that
+  // is none is said before the sweep, not after it (never echoing it: it is the secret).
   const webhookUrl = o.slackWebhookUrl ?? cli.io.env.SLACK_WEBHOOK_URL
+  if (webhookUrl) {
+    try {
+      webhookUrlFromSecret(webhookUrl)
+    } catch {
+      throw new ConfigError('slack-webhook-url (SLACK_WEBHOOK_URL): not an https URL; nothing was swept')
+    }
+  }
   const notifier = slackNotifier(runtime, { webhookUrl })
   const bar =
     cli.io.stderr.isTTY && !o.json

@@ -1,13 +1,19 @@
-/**
- * `npm run emulator -- [--port 4566] [--dynamo-port 4567] [--latency-ms 0] [--job-latency-ms 500]`
- * Starts the seeded demo organization and dynalite with the state table, and prints the standard SDK
- * settings that point the CLI at them. Stops on Ctrl-C.
- */
+/** `npm run emulator -- --help`: the demo organization and dynalite, for driving the CLI by hand. */
 import { parseArgs } from 'node:util'
 import { startDynalite } from '../support/dynalite.js'
 import { DEMO_ACCOUNTS, demoOrg, PATH, PREFIX } from '../support/fixtures.js'
 import { TABLE } from '../support/local-aws.js'
 import { credentialsFor, EMULATOR_EXTERNAL_ID, startEmulator } from './server.js'
+
+const HELP = `npm run emulator -- [options]
+Starts the seeded demo organization (IAM, STS, Organizations) and dynalite with the state table on
+127.0.0.1, and prints the SDK settings that point the CLI at them. Ctrl-C stops both.
+
+  --port N            the emulator's port (default 4566)
+  --dynamo-port N     dynalite's port (default 4567)
+  --latency-ms N      added to every emulated AWS request (default 0)
+  --job-latency-ms N  how long an Access Advisor job stays IN_PROGRESS (default 500)
+  --help              this text`
 
 const { values } = parseArgs({
   options: {
@@ -15,20 +21,40 @@ const { values } = parseArgs({
     'dynamo-port': { type: 'string', default: '4567' },
     'latency-ms': { type: 'string', default: '0' },
     'job-latency-ms': { type: 'string', default: '500' },
+    help: { type: 'boolean', default: false },
   },
 })
-const number = (name: keyof typeof values) => {
+if (values.help) {
+  console.log(HELP)
+  process.exit(0)
+}
+const number = (name: Exclude<keyof typeof values, 'help'>) => {
   const n = Number(values[name])
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`)
   return n
 }
 
-const emulator = await startEmulator(demoOrg(), {
-  port: number('port'),
-  latencyMs: number('latency-ms'),
-  accessAdvisorLatencyMs: number('job-latency-ms'),
-})
-const dynamo = await startDynalite(number('dynamo-port'))
+/** A port someone else holds is said as such, with the flag that picks another. */
+async function listening<T>(what: string, flag: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    console.error(
+      `${what}: port ${values[flag as 'port']} is in use (another emulator?); stop it, or pick another with --${flag} N`,
+    )
+    process.exit(2)
+  }
+}
+
+const emulator = await listening('emulator', 'port', () =>
+  startEmulator(demoOrg(), {
+    port: number('port'),
+    latencyMs: number('latency-ms'),
+    accessAdvisorLatencyMs: number('job-latency-ms'),
+  }),
+)
+const dynamo = await listening('dynalite', 'dynamo-port', () => startDynalite(number('dynamo-port')))
 await dynamo.createTable(TABLE)
 const hub = credentialsFor(DEMO_ACCOUNTS.management)
 console.log(`Emulated organization on ${emulator.url} (IAM, STS, Organizations), DynamoDB on ${dynamo.url}.

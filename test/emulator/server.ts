@@ -111,7 +111,10 @@ export class Emulator {
     })
     // Node's agent drops a socket 1 s before the server's keep-alive ends: leave room, as AWS does.
     this.server.keepAliveTimeout = 60_000
-    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject)
+      this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve)
+    })
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
     return this
   }

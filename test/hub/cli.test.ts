@@ -154,6 +154,10 @@ describe('the command-line tool', () => {
     ],
     [['restore', '--account', '222222222222', '--user', 'bob', '--all'], /restore: give --reason/],
     [
+      ['sweep', '--slack-webhook-url', 'hooks.slack.com/x'],
+      /slack-webhook-url \(SLACK_WEBHOOK_URL\): not an https URL; nothing was swept/,
+    ],
+    [
       ['restore', '--account', '222222222222', '--user', 'bob', '--reason', 'x'],
       /give --key ID, --password or --all/,
     ],
@@ -164,6 +168,22 @@ describe('the command-line tool', () => {
     expect(code).toBe(2)
     expect(stderr).toMatch(message)
     expect(stderr).not.toMatch(/(Config|LeastPrivilege)Error:/)
+  })
+
+  it.each([
+    ['a wrong ExternalId', { EXTERNAL_ID: 'not-the-stacksets' }],
+    ['a wrong role name', { SPOKE_ROLE_NAME: 'NoSuchRole' }],
+  ])('with %s, a sweep writes nothing and says what to check (exit 2)', async (_what, wrong) => {
+    await startDynamoHarness(demoOrg(), {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv(), ...wrong })
+    const run = await cli('sweep', '--plan')
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(
+      /no spoke role could be assumed in every account .*: check EXTERNAL_ID and SPOKE_ROLE_NAME/,
+    )
+    const audit = cliRunner({ ...process.env, ...hubTestEnv() })
+    expect(JSON.parse((await audit('audit', 'sweeps', '--json')).stdout)).toEqual([])
+    expect(JSON.parse((await audit('audit', 'accounts', '--json')).stdout)).toEqual([])
   })
 
   it('honours LOG_LEVEL, and names it when it is not a level', async () => {

@@ -33,7 +33,10 @@ export async function startDynalite(port = 0): Promise<LocalDynamo> {
     const target = req.headers['x-amz-target']
     if (typeof target === 'string') operations.push(target.split('.').pop() ?? target)
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     url,
