@@ -168,9 +168,30 @@ export async function runCli(argv: string[], io: CliIo, wiring: CliWiring = {}):
   } catch (error) {
     // Commander's own errors are bad usage (2); its help and version exits are successes (0).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
+    const setup = awsSetupProblem(error, program.opts<{ profile?: string }>().profile ?? io.env.AWS_PROFILE)
+    if (setup) {
+      io.stderr.write(`error: ${setup}\n`)
+      return 2
+    }
     // The project's own errors are said in words; a class name is for a bug's report.
     io.stderr.write(`error: ${error instanceof LeastPrivilegeError ? error.message : errorMessage(error)}\n`)
     if (error instanceof IncompleteSweepError) return 3
     return error instanceof ConfigError ? 2 : 1
   }
+}
+
+/**
+ * The SDK's words for a machine not set up (no region, no credentials) name neither the profile nor the
+ * flag to fix: said here in those terms, as bad input (2).
+ */
+function awsSetupProblem(error: unknown, profile: string | undefined): string | undefined {
+  const { name, message } = error instanceof Error ? error : { name: '', message: String(error) }
+  const named = profile ? ` profile ${profile}` : ''
+  if (message === 'Region is missing')
+    return `region: none set: give --region or AWS_REGION${profile ? `, or a region in${named} (~/.aws/config)` : ''}`
+  if (name === 'CredentialsProviderError')
+    return profile
+      ? `profile: no credentials from${named}: is it in ~/.aws/config or ~/.aws/credentials, and its session current (aws sso login)?`
+      : 'credentials: none found: give --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID'
+  return undefined
 }

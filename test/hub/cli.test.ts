@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
@@ -184,6 +184,36 @@ describe('the command-line tool', () => {
     const audit = cliRunner({ ...process.env, ...hubTestEnv() })
     expect(JSON.parse((await audit('audit', 'sweeps', '--json')).stdout)).toEqual([])
     expect(JSON.parse((await audit('audit', 'accounts', '--json')).stdout)).toEqual([])
+  })
+
+  it('names the profile or the region to fix when the machine is not set up for AWS (exit 2)', async () => {
+    const saved = { ...process.env }
+    onTestFinished(() => {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+    })
+    // No credentials or region anywhere but what the command is given.
+    for (const key of [
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_PROFILE',
+    ])
+      delete process.env[key]
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    })
+    const cli = cliRunner({ PATH: process.env.PATH, TABLE_NAME: 'least-privilege-state', EXTERNAL_ID: 'xx' })
+    const region = await cli('--profile', 'nosuch', 'audit', 'sweeps')
+    expect(region.code).toBe(2)
+    expect(region.stderr).toMatch(
+      /region: none set: give --region or AWS_REGION, or a region in profile nosuch/,
+    )
+    const profile = await cli('--profile', 'nosuch', '--region', 'us-east-1', 'audit', 'sweeps')
+    expect(profile.code).toBe(2)
+    expect(profile.stderr).toMatch(/profile: no credentials from profile nosuch/)
   })
 
   it('honours LOG_LEVEL, and names it when it is not a level', async () => {
