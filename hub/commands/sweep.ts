@@ -2,7 +2,7 @@ import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
 import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
-import { ConfigError, IncompleteSweepError } from '../../shared/errors.js'
+import { ConfigError, IncompleteSweepError, LeastPrivilegeError } from '../../shared/errors.js'
 import { webhookUrlFromSecret } from '../../shared/slack/webhook.js'
 import { type OperatorRequest, sweepStarted } from '../event.js'
 import { slackNotifier } from '../runtime.js'
@@ -97,9 +97,20 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
     cli.io.stderr.isTTY && !o.json
       ? new Bar({ format: 'accounts {bar} {value}/{total}', stream: cli.io.stderr }, Presets.shades_classic)
       : undefined
+  // Ctrl-C: no new account or user starts, those in flight finish theirs and give the locks back, and
+  // the sweep ends stalled ("interrupted"). A second Ctrl-C quits at once, as Node does.
+  let interrupted = false
+  const onInterrupt = () => {
+    interrupted = true
+    cli.io.stderr.write(
+      '\ninterrupted: the users in flight finish, then the locks are given back (Ctrl-C again quits at once)\n',
+    )
+  }
+  process.once('SIGINT', onInterrupt)
   const report = await runSweep(
     deps({
-      remainingMs: () => Number.POSITIVE_INFINITY,
+      remainingMs: () => (interrupted ? 0 : Number.POSITIVE_INFINITY),
+      interrupted: () => interrupted,
       ...(notifier ? { notifier } : {}),
       onSweepStart: (total) => bar?.start(total, 0),
       onAccountDone: () => bar?.increment(),
@@ -113,9 +124,13 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
       ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
       ...(o.full ? { fullReads: true } : {}),
     },
-  )
+  ).finally(() => process.off('SIGINT', onInterrupt))
   bar?.stop()
   cli.print(o.json, report, () => out.sweepTable(report))
+  if (report.status === 'stalled')
+    throw new LeastPrivilegeError(
+      `sweep ${report.sweepId} ${interrupted ? 'interrupted' : 'stalled'}: ${report.deferred} account(s) not swept; the next sweep covers every account again`,
+    )
   const s = report.summary
   const unclean = s ? s.accountsBraked + s.accountsUnreachable + s.accountsFailed : 0
   if (s && unclean > 0) {

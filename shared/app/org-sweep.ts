@@ -27,6 +27,8 @@ export interface SweepDeps {
   now: () => Date
   /** Time left in this invocation; Infinity outside Lambda. */
   remainingMs: () => number
+  /** True once the operator stopped the run (Ctrl-C): time is then short, and the sweep ends stalled. */
+  interrupted?: () => boolean
   /** Hands the rest of the sweep to a fresh invocation (Lambda only). */
   continueWith?: (next: Continuation) => Promise<void>
   /** Posts the sweep's digest (Slack); absent when no webhook is configured. */
@@ -116,6 +118,12 @@ export async function runSweep(
   deps.onSweepStart?.(targets.length)
   const { left, outcomes, durations } = await invocation(deps, config, { sweep, targets, log, beat: hop > 0 })
   if (left.length > 0 && timeShort(deps, config)) {
+    // Stopped by the operator: the accounts in flight stopped at a user boundary and gave their locks
+    // back; the sweep ends here, stalled with why, for the next to cover every account again.
+    if (deps.interrupted?.()) {
+      await stall(deps, sweep, 'interrupted by the operator', left.length, log)
+      return report('stalled', outcomes, left.length)
+    }
     if (!deps.continueWith)
       throw new LeastPrivilegeError('time budget ran out and this runner cannot continue')
     await deps.store.sweeps.recordDurations(sweep.sweepId, durations.snapshot())

@@ -316,6 +316,26 @@ describe('the command-line tool, as operators expect', () => {
   })
 })
 
+describe('Ctrl-C', () => {
+  it('stops the sweep at user boundaries, gives every lock back, and records it interrupted', async () => {
+    // Slow Access Advisor jobs: the sweep is still at work when the operator presses Ctrl-C.
+    const h = await startOrgHarness(demoOrg(), { accessAdvisorLatencyMs: 300 }, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() }, undefined, { store: h.store })
+    const listeners = process.listenerCount('SIGINT')
+    const running = cli('sweep', '--plan')
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    process.emit('SIGINT')
+    const run = await running
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/interrupted: the users in flight finish, then the locks are given back/)
+    expect(run.stderr).toMatch(/sweep \S+ interrupted: \d+ account\(s\) not swept/)
+    const [sweep] = await h.store.sweeps.recent(1)
+    expect(sweep).toMatchObject({ status: 'stalled', reason: 'interrupted by the operator' })
+    for (const id of Object.values(DEMO_ACCOUNTS)) expect(await h.store.locks.holderOf(id)).toBeUndefined()
+    expect(process.listenerCount('SIGINT')).toBe(listeners)
+  })
+})
+
 describe('output people can use', () => {
   it('never cuts an ID at 80 columns, and --output text gives whole records, tab-separated', async () => {
     const { cli } = await givenDemoOrg({ columns: 80 })
