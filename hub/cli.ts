@@ -188,7 +188,7 @@ function awsSetupProblem(error: unknown, profile: string | undefined): string | 
   const { name, message } = error instanceof Error ? error : { name: '', message: String(error) }
   const named = profile ? ` profile ${profile}` : ''
   if (message === 'Region is missing')
-    return `region: none set: give --region or AWS_REGION${profile ? `, or a region in${named} (~/.aws/config)` : ''}`
+    return `region: none set: give --region or AWS_REGION${profile ? `, or a region in${named} in ~/.aws/config (is the profile there?)` : ''}`
   if (name === 'CredentialsProviderError')
     return profile
       ? `profile: no credentials from${named}: is it in ~/.aws/config or ~/.aws/credentials, and its session current (aws sso login)?`

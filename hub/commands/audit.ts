@@ -141,7 +141,7 @@ function auditCredentials(audit: Command, cli: CliContext): void {
       const statuses: readonly CredentialStatus[] = o.status ? [o.status] : ['scheduled', 'deactivated']
       const audit = cli.store().audit
       const rows = (await Promise.all(statuses.map((s) => audit.credentials(s, o.account)))).flat()
-      cli.print(o.json, rows, () => out.credentialsTable(rows))
+      cli.print(o.json, rows, () => out.credentialsTable(rows, statuses))
     })
 }
 

@@ -27,7 +27,14 @@ export function setTableWidth(columns: number | undefined): void {
 /** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String))
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, ...widths(head, cells) })
+  // Words longer than a narrowed column break across lines rather than end in a cut.
+  const t = new Table({
+    head,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    ...widths(head, cells),
+  })
   t.push(...cells)
   return t.toString()
 }
@@ -81,6 +88,9 @@ export function textLines(data: unknown): string {
   return cell(data)
 }
 
+/** Text cut to `max` characters says so, with an ellipsis. */
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+
 const list = (items: readonly string[], max = 8) =>
   items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
 
@@ -96,7 +106,7 @@ function accountRows(accounts: readonly AccountOutcome[], mode: string): string 
       a.writes,
       a.usersScheduled ?? 0,
       credentialsText(a.credentials, mode),
-      (a.brake ? `brake: ${a.brake}` : a.reason).slice(0, 120),
+      cut(a.brake ? `brake: ${a.brake}` : a.reason, 160),
     ])
   return table(
     [
@@ -116,7 +126,7 @@ function accountRows(accounts: readonly AccountOutcome[], mode: string): string 
 /** `1 scheduled, 2 deactivated`, or why the account's credentials were left as they are. */
 function credentialsText(c: AccountOutcome['credentials'], mode: string): string {
   if (!c) return ''
-  if (c.failed) return `not judged: ${c.failed.slice(0, 60)}`
+  if (c.failed) return `not judged: ${cut(c.failed, 60)}`
   const counts = Object.entries(c.totals).flatMap(([k, n]) => (n ? [`${n} ${k}`] : []))
   const text = [
     ...counts,
@@ -198,7 +208,7 @@ export function usersTable(users: readonly UserState[]): string {
       u.nextScheduled
         ? `${u.nextScheduled}: ${list(Object.keys(u.scheduled ?? {}).filter((ns) => u.scheduled?.[ns]?.on === u.nextScheduled))}`
         : '',
-      u.reason.slice(0, 70),
+      cut(u.reason, 70),
       u.updatedAt,
     ]),
   )
@@ -220,20 +230,29 @@ export function scheduledTable(rows: readonly ScheduledRow[]): string {
     services: group.map((r) => r.service),
   }))
   const overview = table(
-    ['on', 'account', 'user', 'services', 'scheduled'],
+    ['on', 'account', 'user', 'count', 'services', 'scheduled'],
     users.map(({ first, services }) => [
       first.on,
       first.accountId,
       first.userName,
-      services.join(' '),
+      services.length,
+      list(services, 6),
       `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
     ]),
   )
-  const commands = users.flatMap(({ first, services }) => [
-    `# ${first.userName} in ${first.accountId}, on ${first.on}: hold the denies off for 30 days, or lift them (their clocks restart)`,
-    exemptCommand(first.accountId, first.userName, ...services),
-    releaseCommand(first.accountId, first.userName, ...services),
-  ])
+  // A few services are named; more (an action-level wave is hundreds) are one short command for all.
+  const commands = users.flatMap(({ first, services }) =>
+    services.length <= 3
+      ? [
+          `# ${first.userName} in ${first.accountId}, on ${first.on}: hold the denies off for 30 days, or lift them (their clocks restart)`,
+          exemptCommand(first.accountId, first.userName, ...services),
+          releaseCommand(first.accountId, first.userName, ...services),
+        ]
+      : [
+          `# ${first.userName} in ${first.accountId}, on ${first.on}: cancel all ${services.length} (their clocks restart)`,
+          `least-privilege release --account ${first.accountId} --user ${first.userName} --scheduled --reason "..." --enforce`,
+        ],
+  )
   return `${overview}\n\nTo keep the services:\n${commands.join('\n')}`
 }
 
@@ -256,20 +275,21 @@ export function historyTable(changes: readonly ChangeRecord[]): string {
         ...c.removed.map((r) => r.namespace),
         ...(c.cancelled ?? []).map((x) => `${x.namespace} (${x.reason})`),
       ]),
-      c.reason.slice(0, 60),
+      cut(c.reason, 60),
     ]),
   )
 }
 
 /** Credentials of the project's, with when each is due or changed, and the evidence it was judged on. */
-export function credentialsTable(rows: readonly CredentialState[]): string {
-  if (rows.length === 0) return 'no credentials of the project in that status'
+export function credentialsTable(rows: readonly CredentialState[], statuses: readonly string[]): string {
+  if (rows.length === 0) return `no credential of the project is ${statuses.join(' or ')}`
   return table(
-    ['account', 'user', 'credential', 'status', 'due', 'since', 'last used', 'created'],
+    ['account', 'user', 'credential', 'id', 'status', 'due', 'since', 'last used', 'created'],
     rows.map((r) => [
       r.accountId,
       r.userName,
-      credentialLabel(r),
+      credentialLabel(r).replace(` ${r.credentialId}`, ''),
+      r.credentialId,
       r.unconfirmed ? `${r.status} (unconfirmed: the next sweep finishes it)` : r.status,
       r.on ?? '',
       r.since,
@@ -282,7 +302,7 @@ export function credentialsTable(rows: readonly CredentialState[]): string {
 export function accountsTable(accounts: readonly AccountState[]): string {
   return table(
     ['account', 'status', 'reason', 'since sweep', 'updated'],
-    accounts.map((a) => [a.accountId, a.status, a.reason.slice(0, 90), a.sweepId, a.updatedAt]),
+    accounts.map((a) => [a.accountId, a.status, cut(a.reason, 90), a.sweepId, a.updatedAt]),
   )
 }
 

@@ -69,7 +69,12 @@ function targetOf(o: RestoreFlags): RestoreTarget {
 
 function restoreText(result: RestoreResult, command: string | undefined): string {
   const verb = result.mode === 'enforce' ? 'restored' : 'would restore (add --enforce to carry it out)'
-  const lines = [`${result.userName}: ${verb}: ${result.restored.join(', ')}`, `recorded for ${result.actor}`]
+  const lines = [
+    `${result.userName}: ${verb}: ${result.restored.join(', ')}`,
+    result.mode === 'enforce'
+      ? `recorded for ${result.actor}`
+      : `as ${result.actor}; nothing was changed or recorded`,
+  ]
   if (command)
     lines.push(
       'The project never sets a password (a role that can, can become any user). An administrator of the',

@@ -103,7 +103,7 @@ async function reachSomeSpoke(
       ? `the first ${tried.length} of ${accounts.length} accounts`
       : `${tried.length === 1 ? 'account' : 'every account'} ${tried.join(', ')}`
   throw new ConfigError(
-    `spokeRoleName: no spoke role could be assumed in ${which}: check EXTERNAL_ID and SPOKE_ROLE_NAME (${config.spokeRoleName}) against the StackSet's, and that the StackSet reached them; nothing was recorded`,
+    `externalId (EXTERNAL_ID) or spokeRoleName (SPOKE_ROLE_NAME): no spoke role could be assumed in ${which}: check EXTERNAL_ID and SPOKE_ROLE_NAME (${config.spokeRoleName}) against the StackSet's, and that the StackSet reached them; nothing was recorded`,
   )
 }
 

@@ -63,7 +63,9 @@ Point the CLI at them with the SDK's standard settings:
 export AWS_ENDPOINT_URL=${emulator.url} AWS_ENDPOINT_URL_DYNAMODB=${dynamo.url} AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=${hub.accessKeyId} AWS_SECRET_ACCESS_KEY=${hub.secretAccessKey}
 export TABLE_NAME=${TABLE} EXTERNAL_ID=${EMULATOR_EXTERNAL_ID} POLICY_PATH=${PATH} POLICY_NAME_PREFIX=${PREFIX}
-npm run cli -- sweep --plan
+# as the demo: every status on the day (leave it out to see denies announced a week ahead)
+export NOTICE_DAYS=0
+npm run -s cli -- sweep --plan
 
 Ctrl-C stops both.`)
 const stop = async () => {
