@@ -12,6 +12,7 @@ interface ReleaseFlags {
   user: string
   service?: string[]
   action?: string[]
+  scheduled?: boolean
   reason: string
   enforce?: boolean
   json?: boolean
@@ -33,12 +34,14 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
       'a denied action to release, such as iam:CreateUser (repeatable)',
       actions,
     )
+    .option('--scheduled', "every deny scheduled for the user: cancels the user's whole schedule")
     .option('--reason <text>', 'why, for the audit trail', 'not given')
     .option('--enforce', 'apply it (default: show the plan only)')
     .option('--json', 'JSON output')
     .action(async (o: ReleaseFlags) => {
-      const services = [...(o.service ?? []), ...(o.action ?? [])]
-      if (services.length === 0) throw new ConfigError('release: give --service or --action')
+      const scheduled = o.scheduled ? await scheduledOf(cli, o.account, o.user) : []
+      const services = [...new Set([...(o.service ?? []), ...(o.action ?? []), ...scheduled])]
+      if (services.length === 0) throw new ConfigError('release: give --service, --action or --scheduled')
       const { config, deps } = cli.operator()
       const request = { accountId: o.account, userName: o.user, services, reason: o.reason }
       // A deployed organization's denies are written by the hub alone: the release is its to carry out,
@@ -53,4 +56,12 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
             })
       cli.print(o.json, result, () => out.releaseText(result))
     })
+}
+
+/** The user's scheduled denies as recorded; none is bad input (a mistyped name, or nothing to cancel). */
+async function scheduledOf(cli: CliContext, accountId: string, userName: string): Promise<string[]> {
+  const state = await cli.store().audit.user(accountId, userName)
+  const keys = Object.keys(state?.scheduled ?? {})
+  if (keys.length === 0) throw new ConfigError(`scheduled: no deny scheduled for ${userName} in ${accountId}`)
+  return keys
 }

@@ -93,7 +93,7 @@ describe('notice before a new deny', () => {
       onboarding: true,
     })
     const table = await cli('audit', 'scheduled', '--account', w.id)
-    expect(table.stdout).toMatch(new RegExp(`${due}.*${w.id}.*ann.*s3`))
+    expect(table.stdout).toMatch(new RegExp(`${due}.*${w.id}.*ann.*1.*s3`))
     expect((await h.store.audit.user(w.id, 'ann'))?.nextScheduled).toBe(due)
     const history = await h.store.audit.history(w.id, { name: 'ann' }, 10)
     expect(history[0]).toMatchObject({ status: 'scheduled', scheduled: [{ namespace: 's3', on: due }] })
@@ -250,5 +250,28 @@ describe('notice before a new deny', () => {
     expect(plan.code).toBe(0)
     expect(plan.stdout).toMatch(new RegExp(`schedule.*s3.*deny on ${daysAfter(new Date(), 7)}`))
     expect(await h.store.audit.user(w.id, 'kim')).toBeUndefined()
+  })
+
+  it('cancels a whole schedule in one short command (release --scheduled), and says when there is none', async () => {
+    const w = givenAccount([user('gil', 200), user('hal', 200)])
+    await w.sweep(0)
+    expect((await h.store.audit.user(w.id, 'gil'))?.nextScheduled).toBe(daysAfter(T0, 7))
+    const cancel = await cli(
+      'release',
+      '--account',
+      w.id,
+      '--user',
+      'gil',
+      '--scheduled',
+      '--reason',
+      'keeps S3',
+      '--enforce',
+    )
+    expect(cancel.code).toBe(0)
+    expect((await h.store.audit.user(w.id, 'gil'))?.nextScheduled).toBeUndefined()
+    expect((await h.store.audit.user(w.id, 'hal'))?.nextScheduled).toBe(daysAfter(T0, 7))
+    const none = await cli('release', '--account', w.id, '--user', 'gil', '--scheduled', '--enforce')
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/scheduled: no deny scheduled for gil in \d{12}/)
   })
 })
