@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { shownDefault } from '../../hub/config.js'
 import { SETTINGS } from '../../hub/settings.js'
 import { DECISION_STATUSES } from '../../shared/domain/decision.js'
+import { fixedSettings, parameterRows } from '../support/template-docs.js'
 
 const readme = readFileSync('README.md', 'utf8')
 
@@ -30,6 +31,19 @@ describe('the README', () => {
   it('lists every setting with its variable, its default from the schema, and its meaning', () => {
     const rows = SETTINGS.map((s) => `| \`${s.env}\` | ${shownDefault(s)} | ${s.help} |`)
     expect(tableAfter('| variable | default | meaning |')).toEqual(rows)
+  })
+
+  it('lists every parameter of the hub template, with its default and meaning, as the template has them', () => {
+    expect(tableAfter('| parameter | default | meaning |')).toEqual(parameterRows())
+    expect(parameterRows().every((row) => !row.endsWith('|  |'))).toBe(true) // each one explained
+  })
+
+  it('names the settings the template leaves at their defaults, and only those', () => {
+    const sentence =
+      /The template leaves these settings at their defaults \(see Configuration\): ([^.]+)\./.exec(
+        readme.replace(/\n/g, ' '),
+      )
+    expect(sentence?.[1]?.split(', ').map((s) => s.replace(/`/g, ''))).toEqual(fixedSettings())
   })
 
   it('tells operators every alert the code raises, in its alerts table', () => {
