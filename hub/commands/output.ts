@@ -362,7 +362,15 @@ export function userPlanText(d: UserDecision): string {
   ]
   const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'
   const waiting = Object.entries(d.scheduled ?? {}).map(([ns, s]) => `${ns} on ${s.on}`)
-  return `${d.userName} in ${d.accountId}: ${d.status}; ${d.reason}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
+  // The header counts what the rows below say, whatever the status word.
+  const counts = [
+    [d.added.length, 'to deny'],
+    [d.removed.length, 'to release'],
+    [d.newlyScheduled?.length ?? 0, 'to schedule'],
+    [d.cancelled?.length ?? 0, 'to drop from the schedule'],
+  ].flatMap(([n, what]) => (n ? [`${n} ${what}`] : []))
+  const head = `${d.userName} in ${d.accountId}: ${counts.join(', ') || 'no change'} (${d.status}; ${d.reason})`
+  return `${head}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
 }
 
 export function releaseText(result: ReleaseResult): string {

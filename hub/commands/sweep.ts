@@ -60,6 +60,9 @@ async function previewOne(cli: CliContext, o: SweepFlags, userName: string): Pro
   const { config, deps } = cli.operator()
   const decision = await previewUser(deps, config, o.account[0] ?? '', userName)
   cli.print(o.json, decision, () => out.userPlanText(decision))
+  // A plan made without the user's report is no plan: said, and the exit code says it too.
+  if (decision.status === 'error')
+    throw new LeastPrivilegeError(`no plan for ${decision.userName}: ${decision.reason}`)
 }
 
 async function startHubSweep(cli: CliContext, o: SweepFlags, functionName: string): Promise<void> {

@@ -253,7 +253,7 @@ describe('the command-line tool, as operators expect', () => {
     const writes = h.store.writeCount
     const plan = await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
     expect(plan.code).toBe(0)
-    expect(plan.stdout).toMatch(/bob in 222222222222: planned/)
+    expect(plan.stdout).toMatch(/bob in 222222222222: \d+ to deny \(planned; /)
     expect(plan.stdout).toMatch(/deny .*ec2 .*unused/)
     expect(h.store.writeCount).toBe(writes)
     expect(h.emulator.count({ writes: true })).toBe(0)

@@ -216,6 +216,16 @@ describe('the command-line tool', () => {
     expect(profile.stderr).toMatch(/profile: no credentials from profile nosuch/)
   })
 
+  it("a one-user plan counts in its header what its rows say, and fails when the user's report did", async () => {
+    const cli = await givenDemoOrg()
+    const plan = await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
+    expect(plan.code).toBe(0)
+    expect(plan.stdout).toMatch(/^bob in 222222222222: \d+ to deny \(planned; /)
+    const failed = await cli('sweep', '--plan', '--account', DEMO_ACCOUNTS.production, '--user', 'frank')
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toMatch(/error: no plan for frank: .*FAILED/)
+  })
+
   it('honours LOG_LEVEL, and names it when it is not a level', async () => {
     await startDynamoHarness(demoOrg(), {}, 'test')
     const bad = await cliRunner({ ...process.env, ...hubTestEnv(), LOG_LEVEL: 'loud' })('audit', 'sweeps')
