@@ -83,7 +83,8 @@ function addGlobalOptions(program: Command, io: CliIo): void {
       'after',
       `\nEnvironment variables: ${SETTINGS.map((s) => s.env).join(', ')}; AWS settings from the SDK's standard ones.`,
     )
-    .showHelpAfterError()
+    // The error stays on screen: the usage is one command away, not printed after it.
+    .showHelpAfterError('(least-privilege --help, or COMMAND --help, for the usage)')
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout(t.trimEnd()), writeErr: (t) => io.stderr.write(t) })
 }

@@ -15,22 +15,34 @@ Starts the seeded demo organization (IAM, STS, Organizations) and dynalite with 
   --job-latency-ms N  how long an Access Advisor job stays IN_PROGRESS (default 500)
   --help              this text`
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '4566' },
-    'dynamo-port': { type: 'string', default: '4567' },
-    'latency-ms': { type: 'string', default: '0' },
-    'job-latency-ms': { type: 'string', default: '500' },
-    help: { type: 'boolean', default: false },
-  },
-})
+const values = (() => {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '4566' },
+        'dynamo-port': { type: 'string', default: '4567' },
+        'latency-ms': { type: 'string', default: '0' },
+        'job-latency-ms': { type: 'string', default: '500' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values
+  } catch (error) {
+    // An unknown flag is bad usage (2), said with the usage.
+    console.error(`${(error as Error).message}\n\n${HELP}`)
+    process.exit(2)
+  }
+})()
 if (values.help) {
   console.log(HELP)
   process.exit(0)
 }
+/** A flag's value that is no whole number is bad usage (2), said with the usage. */
 const number = (name: Exclude<keyof typeof values, 'help'>) => {
   const n = Number(values[name])
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`)
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a whole number, not ${values[name]}\n\n${HELP}`)
+    process.exit(2)
+  }
   return n
 }
 
