@@ -1,4 +1,5 @@
 /** The credential adapter on the emulator: who a name names now, and what a reply must say. */
+import type { IAMClient } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
 import { readCredentialReport, readLiveCredentials } from '../../shared/aws/credential-iam.js'
 import { seededUserId } from '../emulator/seed.js'
@@ -46,5 +47,34 @@ describe('credentials read from IAM', () => {
       (r) => r.head === `commas,in,name,arn:aws:iam::${A}:user/team,a/commas,in,name`,
     )
     expect(odd?.keys).toHaveLength(1)
+  })
+
+  it.each([
+    ['no last-use record at all', undefined],
+    ['no time, and not N/A either', { ServiceName: 's3', Region: 'us-east-1' }],
+  ])("refuses a key's last use with %s: missing data is never 'never used'", async (_what, usage) => {
+    // A reply as a broken or wrong server could give it: the rest of it well formed.
+    const replies: Record<string, unknown> = {
+      GetUserCommand: { User: { UserName: 'ann', UserId: 'AIDAANN' } },
+      ListAccessKeysCommand: {
+        AccessKeyMetadata: [
+          { AccessKeyId: 'AKIAAAAAAAAAAAAAAAAA', Status: 'Active', CreateDate: new Date('2020-01-01') },
+        ],
+      },
+      GetAccessKeyLastUsedCommand: { UserName: 'ann', ...(usage ? { AccessKeyLastUsed: usage } : {}) },
+    }
+    const fake = {
+      send: async (command: { constructor: { name: string } }) => {
+        const name = command.constructor.name
+        if (name === 'GetLoginProfileCommand')
+          throw Object.assign(new Error('Login Profile for User ann cannot be found.'), {
+            name: 'NoSuchEntity',
+          })
+        return replies[name]
+      },
+    } as unknown as IAMClient
+    await expect(readLiveCredentials(fake, { name: 'ann', id: 'AIDAANN' })).rejects.toThrow(
+      /the last use of key AKIAAAAAAAAAAAAAAAAA came back without a time or N\/A/,
+    )
   })
 })

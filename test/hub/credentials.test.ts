@@ -307,6 +307,27 @@ describe('unused credentials', () => {
     expect(w.member('kai').sshKeys[0]?.status).toBe('Active')
   })
 
+  it('leaves every credential as it is, and alerts, when the credential report cannot be had', async () => {
+    const w = givenAccount([user('jay', { accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 150 }] })])
+    h.emulator.injectFault({
+      action: 'GenerateCredentialReport',
+      account: w.id,
+      times: Number.POSITIVE_INFINITY,
+      code: 'AccessDenied',
+    })
+    const run = await w.sweep(0, { noticeDays: 0 })
+    expect(run.accounts[0]?.outcome).toBe('swept') // the denies' work stands
+    expect(run.accounts[0]?.credentials).toMatchObject({
+      failed: expect.stringMatching(/AccessDenied|injected/),
+      totals: { scheduled: 0 },
+    })
+    expect(w.key('jay').status).toBe('Active')
+    expect(await h.store.audit.credentials('scheduled', w.id)).toEqual([])
+    expect(h.logs.lines().some((l) => l.event === 'alert.credentials-failed' && l.accountId === w.id)).toBe(
+      true,
+    )
+  })
+
   it('never judges a key quiet since before IAM tracked key use, nor a break-glass user', async () => {
     const w = givenAccount([
       // Neither has used anything: their keys were never used.
