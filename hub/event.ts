@@ -55,7 +55,7 @@ const releaseRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
     services: z.array(denyKey).min(1),
-    reason: z.string().max(1000),
+    reason: z.string().min(1).max(1000),
   })
   .strict()
 
@@ -81,7 +81,7 @@ const exemptRequest = z
     userName: iamUserNameSchema,
     services: z.array(denyKey).min(1).optional(),
     days: z.number().int().min(1).max(365),
-    reason: z.string().max(1000),
+    reason: z.string().min(1).max(1000),
   })
   .strict()
 
@@ -92,6 +92,7 @@ const revokeRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
     service: denyKey.optional(),
+    reason: z.string().min(1).max(1000),
   })
   .strict()
 
@@ -102,6 +103,7 @@ const rollbackRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema.optional(),
     exemptUntil: z.iso.datetime().optional(),
+    reason: z.string().min(1).max(1000),
   })
   .strict()
 

@@ -108,10 +108,11 @@ async function carryOut(
       return revokeExemption(deps.store, { ...what, ...(service ? { service } : {}), now, actor })
     }
     case 'rollback': {
-      const { action: _, userName, exemptUntil, accountId } = request
+      const { action: _, userName, exemptUntil, accountId, reason } = request
       return rollback(deps, config, {
         accountId,
         actor,
+        reason,
         ...(userName !== undefined ? { userName } : {}),
         ...(exemptUntil ? { exemptUntil } : {}),
       })

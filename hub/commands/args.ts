@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
 import { ACCESS_KEY_ID, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
+import { ConfigError } from '../../shared/errors.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {
@@ -73,4 +74,17 @@ export function isoDate(value: string): string {
 export function accessKeyIds(value: string, previous: string[] = []): string[] {
   if (!ACCESS_KEY_ID.test(value)) throw new InvalidArgumentError(`${value} is not an access key ID`)
   return [...previous, value]
+}
+
+/**
+ * Why a change is made, recorded with it: a command told to change something (`--enforce`) without
+ * `--reason` is bad input, said before anything is read or written. A preview needs none.
+ */
+export function reasonFor(command: string, o: { enforce?: boolean; reason?: string }): string {
+  const reason = o.reason?.trim() ?? ''
+  if (o.enforce && reason === '')
+    throw new ConfigError(
+      `reason: ${command} --enforce is recorded with why: give --reason TEXT (who asked, the ticket)`,
+    )
+  return reason || 'not given'
 }

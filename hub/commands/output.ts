@@ -10,6 +10,7 @@ import type {
   AccountState,
   ChangeRecord,
   CredentialState,
+  Exemption,
   StoredReport,
   SweepAccountRow,
   SweepSummary,
@@ -75,12 +76,21 @@ export function textLines(data: unknown): string {
       : typeof value === 'object'
         ? JSON.stringify(value)
         : String(value).replace(/[\t\n]/g, ' ')
-  if (Array.isArray(data))
+  if (Array.isArray(data)) {
+    // Every line has the same columns: the fields of all the records, in the order first seen, an absent
+    // one an empty cell, so that `cut -f3` means the same field on every line.
+    const records = data.filter(
+      (row): row is Record<string, unknown> => row !== null && typeof row === 'object',
+    )
+    const keys = [...new Set(records.flatMap((row) => Object.keys(row)))]
     return data
       .map((row) =>
-        row !== null && typeof row === 'object' ? Object.values(row).map(cell).join('\t') : cell(row),
+        row !== null && typeof row === 'object'
+          ? keys.map((k) => cell((row as Record<string, unknown>)[k])).join('\t')
+          : cell(row),
       )
       .join('\n')
+  }
   if (data !== null && typeof data === 'object')
     return Object.entries(data)
       .map(([key, value]) => `${key}\t${cell(value)}`)
@@ -319,6 +329,21 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
       s.accountCount,
       s.status === 'completed' ? s.accountsUnreachable : '',
       s.status === 'completed' ? countsText(s.counts) : '',
+    ]),
+  )
+}
+
+export function exemptionsTable(rows: readonly Exemption[]): string {
+  if (rows.length === 0) return 'no exemption in force'
+  return table(
+    ['account', 'user', 'of', 'until', 'granted at', 'reason'],
+    rows.map((e) => [
+      e.accountId,
+      e.userName,
+      e.service ?? 'every deny',
+      e.until,
+      e.createdAt,
+      cut(e.reason, 200),
     ]),
   )
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { type ReleaseResult, releaseDeny } from '../../shared/app/operator.js'
 import { ConfigError } from '../../shared/errors.js'
 import { releaseReply } from '../event.js'
-import { accountId, actions, namespaces, userName } from './args.js'
+import { accountId, actions, namespaces, reasonFor, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 import * as out from './output.js'
@@ -13,7 +13,7 @@ interface ReleaseFlags {
   service?: string[]
   action?: string[]
   scheduled?: boolean
-  reason: string
+  reason?: string
   enforce?: boolean
   json?: boolean
 }
@@ -35,15 +35,16 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
       actions,
     )
     .option('--scheduled', "every deny scheduled for the user: cancels the user's whole schedule")
-    .option('--reason <text>', 'why, for the audit trail', 'not given')
+    .option('--reason <text>', 'why, recorded with it (needed with --enforce)')
     .option('--enforce', 'apply it (default: show the plan only)')
     .option('--json', 'JSON output')
     .action(async (o: ReleaseFlags) => {
+      const reason = reasonFor('release', o)
       const scheduled = o.scheduled ? await scheduledOf(cli, o.account, o.user) : []
       const services = [...new Set([...(o.service ?? []), ...(o.action ?? []), ...scheduled])]
       if (services.length === 0) throw new ConfigError('release: give --service, --action or --scheduled')
       const { config, deps } = cli.operator()
-      const request = { accountId: o.account, userName: o.user, services, reason: o.reason }
+      const request = { accountId: o.account, userName: o.user, services, reason }
       // A deployed organization's denies are written by the hub alone: the release is its to carry out,
       // for the operator STS names from the request's signed proof.
       const result: ReleaseResult =

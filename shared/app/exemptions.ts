@@ -1,30 +1,31 @@
 import { ACCOUNT_ID, IAM_USER_NAME } from '../config.js'
 import { DENY_KEY, serviceOf } from '../domain/actions/keys.js'
 import { isExemptionOf } from '../domain/exemption.js'
-import type { Exemption, UserState } from '../domain/records.js'
+import { ACCOUNT_STATUSES, type Exemption, type UserState } from '../domain/records.js'
 import { ConfigError } from '../errors.js'
 import type { StateStore } from '../ports.js'
 
+/** A temporary exemption asked for: of the whole user, or of some services or actions (one row each). */
+export interface ExemptionGrant {
+  accountId: string
+  userName: string
+  /** Absent or empty: the whole user. */
+  services?: readonly string[]
+  days: number
+  reason: string
+  now: Date
+}
+
 /**
- * Records a temporary exemption, of the whole user or of some services (one row each); sweeps honour it
- * until it expires, with no further step. It is granted to the UserId the user's recorded state names,
- * so it follows a rename and a reused name gets nothing; each service must be one the user was granted
- * at the last sweep, and all are checked before any is written.
+ * The exemption rows a grant would record: what `exempt` previews, and what `addExemption` writes. It is
+ * granted to the UserId the user's recorded state names, so it follows a rename and a reused name gets
+ * nothing; each service must be one the user was granted at the last sweep, and all are checked before
+ * any is written. Sweeps honour it until it expires, with no further step.
  */
-export async function addExemption(
+export async function exemptionsFor(
   store: StateStore,
-  input: {
-    accountId: string
-    userName: string
-    /** Absent or empty: the whole user. */
-    services?: readonly string[]
-    days: number
-    reason: string
-    now: Date
-    /** Who grants it (sts:GetCallerIdentity), kept in the user's history. */
-    actor: string
-  },
-): Promise<Exemption[]> {
+  input: ExemptionGrant,
+): Promise<{ user: UserState; exemptions: Exemption[] }> {
   if (!ACCOUNT_ID.test(input.accountId))
     throw new ConfigError(`account: ${input.accountId} is not a 12-digit account id`)
   if (!IAM_USER_NAME.test(input.userName))
@@ -54,6 +55,18 @@ export async function addExemption(
     reason: input.reason,
     createdAt: input.now.toISOString(),
   }))
+  return { user, exemptions }
+}
+
+/** Records a grant (`exemptionsFor`), with its history row naming the operator. */
+export async function addExemption(
+  store: StateStore,
+  /** `actor`: who grants it (sts:GetCallerIdentity), kept in the user's history. */
+  input: ExemptionGrant & { actor: string },
+): Promise<Exemption[]> {
+  const { user, exemptions } = await exemptionsFor(store, input)
+  const services = input.services ?? []
+  const until = exemptions[0]?.until
   for (const exemption of exemptions) await store.users.putExemption(exemption)
   await store.users.appendHistory({
     ...historyBase(user, input.now, input.actor),
@@ -94,15 +107,22 @@ function historyBase(user: UserState, now: Date, actor: string) {
   }
 }
 
+export interface Revocation {
+  accountId: string
+  userName: string
+  /** Absent: the whole-user exemption. */
+  service?: string
+}
+
 /**
- * Lifts a user's exemption before its end: the whole-user one, or one service's. The user is found as
+ * The exemption rows a revocation would lift: the whole-user one, or one service's. The user is found as
  * IAM spells it or by the UserId its recorded state names, so a rename does not hide the exemption.
  * Fails, naming the user, when there is none to lift.
  */
-export async function revokeExemption(
+export async function revocable(
   store: StateStore,
-  input: { accountId: string; userName: string; service?: string; now: Date; actor: string },
-): Promise<Exemption[]> {
+  input: Revocation,
+): Promise<{ user: UserState | undefined; matches: Exemption[] }> {
   const past = await store.users.loadAccount(input.accountId)
   const name = input.userName.toLowerCase()
   const user = [...past.users.values()].find((u) => u.userName.toLowerCase() === name)
@@ -116,20 +136,50 @@ export async function revokeExemption(
     const what = input.service ? ` from ${input.service}` : ''
     throw new ConfigError(`user: no exemption of ${input.userName}${what} in ${input.accountId}`)
   }
+  return { user, matches }
+}
+
+/** Lifts a user's exemption before its end (`revocable`), recorded with the operator and why. */
+export async function revokeExemption(
+  store: StateStore,
+  input: Revocation & { now: Date; actor: string; reason: string },
+): Promise<Exemption[]> {
+  const { user, matches } = await revocable(store, input)
   for (const exemption of matches) await store.users.deleteExemption(exemption)
   if (user) {
     await store.users.appendHistory({
       ...historyBase(user, input.now, input.actor),
       status: 'exemption-revoked',
-      reason: `exemption from ${input.service ?? 'every deny'} revoked before ${matches[0]?.until}`,
+      reason: `exemption from ${input.service ?? 'every deny'} revoked before ${matches[0]?.until}: ${input.reason}`,
     })
   }
   return matches
 }
 
-/** The exemptions of an account in force: not expired, and not a name-only row the sweep refuses. */
-export async function listExemptions(store: StateStore, accountId: string, now: Date): Promise<Exemption[]> {
-  const { exemptions, account } = await store.users.loadAccount(accountId)
-  const refused = (e: Exemption) => !e.userId && account?.legacyResolvedAt !== undefined
-  return exemptions.filter((e) => !refused(e) && Date.parse(e.until) > now.getTime())
+/**
+ * The exemptions in force of an account, or of every account the sweeps recorded: not expired, and not a
+ * name-only row the sweep refuses. By account, then soonest end first.
+ */
+export async function listExemptions(
+  store: StateStore,
+  accountId: string | undefined,
+  now: Date,
+): Promise<Exemption[]> {
+  const accounts = accountId ? [accountId] : await recordedAccounts(store)
+  const found: Exemption[] = []
+  for (const id of accounts) {
+    const { exemptions, account } = await store.users.loadAccount(id)
+    const refused = (e: Exemption) => !e.userId && account?.legacyResolvedAt !== undefined
+    found.push(
+      ...exemptions
+        .filter((e) => !refused(e) && Date.parse(e.until) > now.getTime())
+        .sort((a, b) => a.until.localeCompare(b.until)),
+    )
+  }
+  return found
+}
+
+async function recordedAccounts(store: StateStore): Promise<string[]> {
+  const byStatus = await Promise.all(ACCOUNT_STATUSES.map((s) => store.audit.accountsByStatus(s)))
+  return [...new Set(byStatus.flat().map((a) => a.accountId))].sort()
 }

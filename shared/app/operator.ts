@@ -78,10 +78,21 @@ export async function releaseDeny(
  * rollback-plan.ts). A whole account leaves nothing of ours: policies under the path that no current
  * user owns (a deleted user's, or planted ones) are detached from every holder and deleted too.
  */
+/** The row of a rollback's result that holds the policies no current user owns. */
+export const NO_CURRENT_USER = '(no current user)'
+
 export async function rollback(
   deps: OperatorDeps,
   config: HubConfig,
-  target: { accountId: string; userName?: string; dryRun?: boolean; exemptUntil?: string; actor?: string },
+  target: {
+    accountId: string
+    userName?: string
+    dryRun?: boolean
+    exemptUntil?: string
+    actor?: string
+    /** Why, recorded with the rollback and its exemption. */
+    reason?: string
+  },
 ): Promise<RollbackResult[]> {
   if (target.exemptUntil && Date.parse(target.exemptUntil) <= deps.now().getTime())
     throw new ConfigError(`exempt-until: ${target.exemptUntil} is not in the future`)
@@ -93,6 +104,7 @@ export async function rollback(
     exemptUntil: target.exemptUntil ?? UNTIL_LIFTED,
     ...(target.userName !== undefined ? { userName: target.userName } : {}),
     ...(target.actor ? { actor: target.actor } : {}),
+    ...(target.reason ? { reason: target.reason } : {}),
   }
   const run = await runAccount(
     { ...deps, log: deps.log.child({ sweepId: runId }) },
@@ -120,7 +132,7 @@ export async function rollback(
   const strays = run.kind === 'done' ? run.strays.filter((s) => s.kind !== 'posing') : []
   if (strays.length > 0)
     results.push({
-      userName: '(no current user)',
+      userName: NO_CURRENT_USER,
       removedPolicies: strays.map((s) => s.policy.arn),
       released: [],
       cancelled: [],

@@ -207,12 +207,12 @@ export function releaseCommand(accountId: string, userName: string, ...namespace
  */
 export function exemptCommand(accountId: string, userName: string, ...namespaces: string[]): string {
   const services = namespaces.map(keyFlag).join(' ')
-  return `least-privilege exempt --account ${accountId} --user ${userName} ${services} --days 30 --reason "..."`
+  return `least-privilege exempt --account ${accountId} --user ${userName} ${services} --days 30 --reason "..." --enforce`
 }
 
 /** The exact command that grants a whole-user exemption for a while, recorded with the operator. */
 export function grantCommand(accountId: string, userName: string): string {
-  return `least-privilege exempt --account ${accountId} --user ${userName} --days 30 --reason "..."`
+  return `least-privilege exempt --account ${accountId} --user ${userName} --days 30 --reason "..." --enforce`
 }
 
 /** One user's scheduled denies, their owner, and the two ways to keep the services. */

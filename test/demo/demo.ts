@@ -100,6 +100,7 @@ try {
     '7',
     '--reason',
     'demo',
+    '--enforce',
   )
   const bob = emulator.state.accounts.get(DEMO_ACCOUNTS.production)?.users.get('bob')
   if (bob) bob.lastUsed.ec2 = new Date() // someone with bob's keys tries EC2
@@ -126,11 +127,10 @@ try {
     '--enforce',
   )
   await cli(
-    '13. Rollback preview for the production account',
+    '13. Rollback preview for the production account (without --enforce, nothing is removed)',
     'rollback',
     '--account',
     DEMO_ACCOUNTS.production,
-    '--dry-run',
   )
   emulator.addAccount({
     id: NEW_ACCOUNT,

@@ -90,6 +90,8 @@ describe('the command-line tool, as operators expect', () => {
       'nobody',
       '--service',
       'ec2',
+      '--reason',
+      'ticket 9',
       '--enforce',
     )
     expect(refused.code).toBe(1)
@@ -98,13 +100,23 @@ describe('the command-line tool, as operators expect', () => {
     // Exemptions and rollbacks record: the hub carries them out too, for the operator STS names.
     const invokes = h.emulator.count({ action: 'Invoke' })
     const account = ['--account', DEMO_ACCOUNTS.production, '--user', 'bob']
-    const exempted = await cli('exempt', ...account, '--days', '2', '--reason', 'incident 7', '--json')
+    const exempted = await cli(
+      'exempt',
+      ...account,
+      '--days',
+      '2',
+      '--reason',
+      'incident 7',
+      '--enforce',
+      '--json',
+    )
     expect(exempted.code).toBe(0)
     expect(JSON.parse(exempted.stdout)).toEqual([
       expect.objectContaining({ userName: 'bob', reason: 'incident 7' }),
     ])
-    expect((await cli('exemptions', 'revoke', ...account)).code).toBe(0)
-    const rolledBack = await cli('rollback', ...account, '--json')
+    const changed = ['--reason', 'incident 7 over', '--enforce']
+    expect((await cli('exemptions', 'revoke', ...account, ...changed)).code).toBe(0)
+    const rolledBack = await cli('rollback', ...account, ...changed, '--json')
     expect(rolledBack.code).toBe(0)
     expect(JSON.parse(rolledBack.stdout)).toMatchObject({ users: [{ userName: 'bob' }] })
     expect(h.emulator.count({ action: 'Invoke' })).toBe(invokes + 3)
@@ -136,9 +148,12 @@ describe('the command-line tool, as operators expect', () => {
     const account = ['--account', DEMO_ACCOUNTS.production]
     for (const argv of [
       ['release', ...account, '--user', 'bob', '--service', 'ec2'],
-      ['rollback', ...account, '--user', 'bob', '--dry-run'],
+      ['rollback', ...account, '--user', 'bob'],
+      ['rollback', ...account],
+      ['exempt', ...account, '--user', 'bob', '--days', '2'],
       ['sweep', '--plan', ...account, '--user', 'bob'],
       ['exemptions', 'list', ...account],
+      ['exemptions', 'list'],
     ]) {
       const run = await readOnly(...argv, '--json')
       expect(run.stderr, argv.join(' ')).toBe('')
@@ -200,28 +215,37 @@ describe('the command-line tool, as operators expect', () => {
     expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ status: 'completed', accountCount: 1 })])
   })
 
-  it('rolls back a whole account only with --yes off a terminal, and asks on one', async () => {
+  it('rolls back a whole account only with --yes off a terminal, and asks on one with the counts', async () => {
     const { cli, h } = await givenDemoOrg()
     await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
-    const refused = await cli('rollback', '--account', DEMO_ACCOUNTS.production)
+    const enforce = ['--reason', 'incident 12', '--enforce']
+    const refused = await cli('rollback', '--account', DEMO_ACCOUNTS.production, ...enforce)
     expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(/needs --yes when not run from a terminal/)
-    const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--dry-run')
+    const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production)
+    expect(preview.code).toBe(0)
     expect(preview.stdout).toMatch(/^Preview, nothing removed/)
+    expect(preview.stdout).toMatch(/--reason "..." --enforce/)
+    const unexplained = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--enforce', '--yes')
+    expect(unexplained.code).toBe(2)
+    expect(unexplained.stderr).toMatch(/give --reason TEXT/)
+    expect((await h.store.audit.user(DEMO_ACCOUNTS.production, 'bob'))?.status).toBe('enforced')
 
     const wiring = { store: h.store }
     const declined = await cliRunner(
       { ...process.env, ...hubTestEnv() },
       { columns: 120, answers: ['n'] },
       wiring,
-    )('rollback', '--account', DEMO_ACCOUNTS.production)
+    )('rollback', '--account', DEMO_ACCOUNTS.production, ...enforce)
     expect(declined.code).toBe(2)
-    expect(declined.stderr).toMatch(/Remove every deny of every user of 222222222222[\s\S]*not confirmed/)
+    expect(declined.stderr).toMatch(
+      /Remove [1-9]\d* denies \([1-9]\d* policies\) from [1-9]\d* users of 222222222222, and exempt them\?[\s\S]*not confirmed/,
+    )
     const confirmed = await cliRunner(
       { ...process.env, ...hubTestEnv() },
       { columns: 120, answers: ['y'] },
       wiring,
-    )('rollback', '--account', DEMO_ACCOUNTS.production, '--json')
+    )('rollback', '--account', DEMO_ACCOUNTS.production, ...enforce, '--json')
     expect(confirmed.code).toBe(0)
     expect(JSON.parse(confirmed.stdout)).toMatchObject({
       preview: false,
@@ -281,9 +305,20 @@ describe('the command-line tool, as operators expect', () => {
       '1',
       '--reason',
       'incident 42',
+      '--enforce',
     )
     expect(exempt.code).toBe(0)
-    await cli('exemptions', 'revoke', '--account', DEMO_ACCOUNTS.production, '--user', 'bob')
+    await cli(
+      'exemptions',
+      'revoke',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--user',
+      'bob',
+      '--reason',
+      'incident 42 closed',
+      '--enforce',
+    )
     const history = JSON.parse(
       (await cli('audit', 'history', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json'))
         .stdout,
@@ -296,7 +331,11 @@ describe('the command-line tool, as operators expect', () => {
           reason: expect.stringMatching(/incident 42/),
           actor: operator,
         }),
-        expect.objectContaining({ status: 'exemption-revoked', actor: operator }),
+        expect.objectContaining({
+          status: 'exemption-revoked',
+          actor: operator,
+          reason: expect.stringMatching(/incident 42 closed/),
+        }),
       ]),
     )
   })

@@ -1,4 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
+import type { ChangeRecord } from '../../shared/domain/records.js'
 import { cliRunner } from '../support/cli-runner.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
@@ -56,7 +57,7 @@ describe('the command-line tool', () => {
   it('exempts and rolls back through the same code as the Lambda', async () => {
     const cli = await givenDemoOrg()
     await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
-    const exempt = await cli(
+    const exempt = [
       'exempt',
       '--account',
       DEMO_ACCOUNTS.production,
@@ -67,26 +68,31 @@ describe('the command-line tool', () => {
       '--days',
       '3',
       '--json',
-    )
-    expect(JSON.parse(exempt.stdout)).toMatchObject([{ userName: 'bob', service: 'ec2' }])
-    const preview = await cli(
-      'rollback',
-      '--account',
-      DEMO_ACCOUNTS.production,
-      '--user',
-      'bob',
-      '--dry-run',
-      '--json',
-    )
+    ]
+    // Without --enforce, an exemption is shown, checked, and not recorded.
+    const shown = JSON.parse((await cli(...exempt)).stdout)
+    expect(shown).toMatchObject({ preview: true, exemptions: [{ userName: 'bob', service: 'ec2' }] })
+    expect((await cli('exemptions', 'list', '--json')).stdout.trim()).toBe('[]')
+    const granted = await cli(...exempt, '--reason', 'incident 3', '--enforce')
+    expect(JSON.parse(granted.stdout)).toMatchObject([
+      { userName: 'bob', service: 'ec2', reason: 'incident 3' },
+    ])
+    const listed = await cli('exemptions', 'list')
+    expect(listed.stdout).toMatch(/222222222222 .*bob .*ec2 .*incident 3/)
+    const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
     expect(JSON.parse(preview.stdout)).toEqual({
       preview: true,
       accountId: DEMO_ACCOUNTS.production,
       users: [expect.objectContaining({ userName: 'bob' })],
     })
-    const done = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
+    const user = ['--account', DEMO_ACCOUNTS.production, '--user', 'bob']
+    expect((await cli('audit', 'user', ...user, '--json')).stdout).toMatch(/"status": "enforced"/)
+    const done = await cli('rollback', ...user, '--reason', 'incident 3', '--enforce', '--json')
     expect(done.code).toBe(0)
-    const after = await cli('audit', 'user', '--account', DEMO_ACCOUNTS.production, '--user', 'bob', '--json')
+    const after = await cli('audit', 'user', ...user, '--json')
     expect(JSON.parse(after.stdout)).toMatchObject({ status: 'rolled-back' })
+    const history = JSON.parse((await cli('audit', 'history', ...user, '--json')).stdout) as ChangeRecord[]
+    expect(history[0]).toMatchObject({ status: 'rolled-back', reason: expect.stringMatching(/incident 3$/) })
   })
 
   it('prints its version', async () => {
@@ -114,8 +120,8 @@ describe('the command-line tool', () => {
         ['sweep', '--enforce', ...account, '--user', user],
         ['sweep', '--plan', ...account, '--user', user],
         ['release', ...account, '--user', user, '--service', 'ec2', '--enforce'],
-        ['rollback', ...account, '--user', user, '--yes'],
-        ['exempt', ...account, '--user', user, '--days', '2'],
+        ['rollback', ...account, '--user', user, '--reason', 'x', '--enforce'],
+        ['exempt', ...account, '--user', user, '--days', '2', '--reason', 'x', '--enforce'],
         ['audit', 'user', ...account, '--user', user],
       ]) {
         const run = await cli(...argv)
@@ -153,6 +159,18 @@ describe('the command-line tool', () => {
       /not-a-key is not an access key ID/,
     ],
     [['restore', '--account', '222222222222', '--user', 'bob', '--all'], /restore: give --reason/],
+    [
+      ['exempt', '--account', '222222222222', '--user', 'bob', '--days', '2', '--enforce'],
+      /exempt --enforce is recorded with why: give --reason TEXT/,
+    ],
+    [
+      ['exemptions', 'revoke', '--account', '222222222222', '--user', 'bob', '--enforce'],
+      /exemptions revoke --enforce is recorded with why/,
+    ],
+    [
+      ['release', '--account', '222222222222', '--user', 'bob', '--service', 'ec2', '--enforce'],
+      /release --enforce is recorded with why/,
+    ],
     [
       ['sweep', '--slack-webhook-url', 'hooks.slack.com/x'],
       /slack-webhook-url \(SLACK_WEBHOOK_URL\): not an https URL; nothing was swept/,

@@ -23,7 +23,7 @@ import { StateConflictError } from '../../shared/errors.js'
 import type { AccountSeed, UserSeed } from '../emulator/seed.js'
 import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
-import { freshAccountId, must, ourPolicyArn, PATH, PREFIX } from '../support/fixtures.js'
+import { ENFORCE, freshAccountId, must, ourPolicyArn, PATH, PREFIX } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
@@ -184,7 +184,18 @@ describe('denies that hold', () => {
 
   it('release names what is wrong: a service that is not denied, an unknown user', async () => {
     const { id } = await givenEnforced([s3User('rel2')])
-    const notDenied = await cli('release', '--account', id, '--user', 'rel2', '--service', 's3', '--enforce')
+    const notDenied = await cli(
+      'release',
+      '--account',
+      id,
+      '--user',
+      'rel2',
+      '--service',
+      's3',
+      '--reason',
+      'x',
+      '--enforce',
+    )
     expect(notDenied.code).toBe(2)
     expect(notDenied.stderr).toMatch(/service: s3 is neither denied nor scheduled for rel2/)
     const ghost = await cli('release', '--account', id, '--user', 'ghost', '--service', 'ec2')
@@ -413,14 +424,16 @@ describe('denies that hold', () => {
     expect(notGranted.stderr).toMatch(/known was not granted sagemaker/)
 
     expect(
-      (await cli('exempt', '--account', id, '--user', 'known', '--service', 'ec2', '--days', '2')).code,
+      (await cli('exempt', '--account', id, '--user', 'known', '--service', 'ec2', '--days', '2', ...ENFORCE))
+        .code,
     ).toBe(0)
     const listed = await cli('exemptions', 'list', '--account', id, '--json')
     expect(JSON.parse(listed.stdout)).toEqual([
       expect.objectContaining({ userName: 'known', service: 'ec2' }),
     ])
     expect(
-      (await cli('exemptions', 'revoke', '--account', id, '--user', 'known', '--service', 'ec2')).code,
+      (await cli('exemptions', 'revoke', '--account', id, '--user', 'known', '--service', 'ec2', ...ENFORCE))
+        .code,
     ).toBe(0)
     expect(JSON.parse((await cli('exemptions', 'list', '--account', id, '--json')).stdout)).toEqual([])
   })

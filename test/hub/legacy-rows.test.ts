@@ -75,6 +75,7 @@ describe('rows from before the UserId was kept', () => {
       userName: 'carol',
       now: new Date(),
       actor: 'arn:aws:iam::111111111111:role/least-privilege-operator',
+      reason: 'the old row is refused',
     })
     expect(revoked).toHaveLength(1)
     expect((await h.store.users.loadAccount(id)).exemptions).toEqual([])

@@ -10,7 +10,7 @@ import { runSweep } from '../../shared/app/org-sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { cliRunner } from '../support/cli-runner.js'
-import { freshAccountId, must, PATH } from '../support/fixtures.js'
+import { ENFORCE, freshAccountId, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
@@ -176,7 +176,7 @@ describe('notice before a new deny', () => {
     // An administrator detached and deleted our policy.
     w.member('wes').attached = w.member('wes').attached.filter((a) => a !== arn)
     w.account.policies.delete(arn)
-    const rolled = await cli('rollback', '--account', w.id, '--user', 'wes', '--json')
+    const rolled = await cli('rollback', '--account', w.id, '--user', 'wes', ...ENFORCE, '--json')
     expect(rolled.code).toBe(0)
     expect(JSON.parse(rolled.stdout).users).toEqual([
       expect.objectContaining({ userName: 'wes', released: ['s3'] }),
@@ -189,7 +189,7 @@ describe('notice before a new deny', () => {
   it('a rollback during the notice drops the scheduled denies: nothing lands on the day', async () => {
     const w = givenAccount(['pam', 'quin', 'ray'].map((name) => user(name, 200)))
     await w.sweep(0)
-    const rolled = await cli('rollback', '--account', w.id, '--yes', '--json')
+    const rolled = await cli('rollback', '--account', w.id, ...ENFORCE, '--yes', '--json')
     expect(rolled.code).toBe(0)
     expect(JSON.parse(rolled.stdout).users).toEqual(
       expect.arrayContaining([
@@ -270,7 +270,7 @@ describe('notice before a new deny', () => {
     expect(cancel.code).toBe(0)
     expect((await h.store.audit.user(w.id, 'gil'))?.nextScheduled).toBeUndefined()
     expect((await h.store.audit.user(w.id, 'hal'))?.nextScheduled).toBe(daysAfter(T0, 7))
-    const none = await cli('release', '--account', w.id, '--user', 'gil', '--scheduled', '--enforce')
+    const none = await cli('release', '--account', w.id, '--user', 'gil', '--scheduled', ...ENFORCE)
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/scheduled: no deny scheduled for gil in \d{12}/)
   })

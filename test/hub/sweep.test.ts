@@ -182,7 +182,13 @@ describe('the org-wide sweep', () => {
     await enforceMember()
     expect(await h.store.audit.user(MEMBER, 'bob')).toMatchObject({ status: 'exempt', denied: [] })
     expect(account?.policies.has(ourPolicyArn(MEMBER, 'bob'))).toBe(false)
-    await revokeExemption(h.store, { accountId: MEMBER, userName: 'BOB', now: new Date(), actor: OPERATOR }) // as an operator may spell it
+    await revokeExemption(h.store, {
+      accountId: MEMBER,
+      userName: 'BOB',
+      now: new Date(),
+      actor: OPERATOR,
+      reason: 'test',
+    }) // as an operator may spell it
     await enforceMember(new Date(Date.now() + 91 * 86_400_000)) // each clock restarted at the rollback
     expect((await h.store.audit.user(MEMBER, 'bob'))?.denied).toContain('ec2')
   })

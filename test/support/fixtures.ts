@@ -185,3 +185,6 @@ export function must<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`missing fixture: ${what}`)
   return value
 }
+
+/** The flags that make a changing command act, as an operator gives them: with why, and --enforce. */
+export const ENFORCE = ['--reason', 'ticket 1', '--enforce'] as const

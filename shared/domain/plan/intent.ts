@@ -52,6 +52,8 @@ export interface RollbackIntent {
   exemptUntil: string
   /** The operator (absent on a preview). */
   actor?: string
+  /** Why (absent on a preview). */
+  reason?: string
 }
 
 /** An operator puts back credentials the project deactivated (or keeps announced ones) for one user. */

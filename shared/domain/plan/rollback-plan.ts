@@ -50,7 +50,7 @@ export function planRollback(
     firstSeen: lift.firstSeen,
     scheduled: lift.scheduled,
     cancelled: lift.cancelled,
-    reason: `rolled back by an operator; ${parts.length} policies removed${dropped}`,
+    reason: `rolled back by an operator; ${parts.length} policies removed${dropped}${ctx.intent.reason ? `: ${ctx.intent.reason}` : ''}`,
     writes: ops.length,
   }
   const { runId, actor, exemptUntil } = ctx.intent
@@ -71,7 +71,7 @@ export function planRollback(
       userName: user.name,
       userId: user.id,
       until: exemptUntil,
-      reason: `rolled back (${runId}) by ${actor}`,
+      reason: `rolled back (${runId}) by ${actor}${ctx.intent.reason ? `: ${ctx.intent.reason}` : ''}`,
       createdAt: ctx.now.toISOString(),
     },
   }
