@@ -19,6 +19,7 @@ import type {
   CredentialState,
   CredentialStatus,
   Exemption,
+  PlannedUser,
   RunningSweep,
   StalledSweep,
   StoredReport,
@@ -143,6 +144,10 @@ export interface SweepLedger {
   /** False when the sweep is no longer running: there is nothing left to keep alive. */
   heartbeat(sweepId: string, at: Date, handedOn?: boolean): Promise<boolean>
   recordDurations(sweepId: string, jobDurationsMs: number[]): Promise<void>
+  /** A plan sweep's users it would change, kept for review (a user kept again replaces the first). */
+  keepPlans(sweep: SweepRef, plans: readonly PlannedUser[]): Promise<void>
+  /** What a plan sweep would change, by account and user (of one account when given). */
+  plans(sweepId: string, accountId?: string): Promise<PlannedUser[]>
   /** Only the first caller succeeds, so the digest goes out once. */
   finish(summary: CompletedSweep): Promise<boolean>
   /** False when the sweep finished or stalled meanwhile. */

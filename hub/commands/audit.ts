@@ -7,6 +7,7 @@ import { ConfigError } from '../../shared/errors.js'
 import { accountId, int, isoDate, userName } from './args.js'
 import type { CliContext } from './context.js'
 import * as out from './output.js'
+import { planReview } from './plan-output.js'
 
 /** The audit views: DynamoDB only, no other AWS call. */
 export function addAuditCommands(program: Command, cli: CliContext): void {
@@ -21,6 +22,36 @@ export function addAuditCommands(program: Command, cli: CliContext): void {
   auditAccounts(audit, cli)
   auditSweeps(audit, cli)
   auditSweep(audit, cli)
+  auditPlan(audit, cli)
+}
+
+function auditPlan(audit: Command, cli: CliContext): void {
+  audit
+    .command('plan')
+    .argument('[sweepId]', 'a plan sweep (default: the last plan sweep)')
+    .description(
+      'what a plan sweep would change, per user: denies now and on their day, releases, each service with its last use',
+    )
+    .option('--account <id>', 'only this account', accountId)
+    .option('--json', 'JSON output')
+    .action(async (sweepId: string | undefined, o: { account?: string; json?: boolean }) => {
+      const sweeps = cli.store().sweeps
+      const sweep = sweepId
+        ? await sweeps.get(sweepId)
+        : (await sweeps.recent(50)).find((s) => s.mode === 'plan')
+      if (!sweep)
+        throw new ConfigError(
+          sweepId
+            ? `sweep: no sweep ${sweepId}`
+            : 'sweep: no plan sweep recorded; run least-privilege sweep --plan',
+        )
+      if (sweep.mode !== 'plan')
+        throw new ConfigError(
+          `sweep: ${sweep.sweepId} is an enforce sweep; audit sweep ${sweep.sweepId} shows it`,
+        )
+      const plans = await sweeps.plans(sweep.sweepId, o.account)
+      cli.print(o.json, plans, () => planReview(sweep, plans))
+    })
 }
 
 function auditUser(audit: Command, cli: CliContext): void {

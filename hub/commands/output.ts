@@ -1,5 +1,3 @@
-import Table from 'cli-table3'
-import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
 import type { SweepReport } from '../../shared/app/org-sweep.js'
 import { serviceOf } from '../../shared/domain/actions/keys.js'
 import { credentialLabel } from '../../shared/domain/credentials/judge.js'
@@ -14,95 +12,10 @@ import type {
   StoredReport,
   SweepAccountRow,
   SweepSummary,
-  UserDecision,
   UserState,
 } from '../../shared/domain/records.js'
 
-let terminalWidth: number | undefined
-
-/** Tables printed to a terminal this wide wrap their last column to fit it. */
-export function setTableWidth(columns: number | undefined): void {
-  terminalWidth = columns
-}
-
-/** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
-function table(head: string[], rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map(String))
-  // Words longer than a narrowed column break across lines rather than end in a cut.
-  const t = new Table({
-    head,
-    style: { head: [], border: [] },
-    wordWrap: true,
-    wrapOnWordBoundary: false,
-    ...widths(head, cells),
-  })
-  t.push(...cells)
-  return t.toString()
-}
-
-/**
- * Column widths that fit the terminal: every column as wide as its content, but the widest prose columns
- * give way (wrapping at spaces) down to a common cap, the largest that fits. A column of words without
- * spaces (IDs, account ids, names, times, numbers) is never narrowed: a cut ID cannot be copied, and a
- * line too wide is better than one that lies. Nothing is set off a terminal, where lines are for programs.
- */
-function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
-  const width = terminalWidth
-  if (!width) return {}
-  const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
-  const prose = head.map((_h, i) => cells.some((r) => /\s/.test((r[i] ?? '').trim())))
-  // A column of IDs narrows no further than its longest cell (its heading wraps, word by word).
-  const floor = head.map(
-    (h, i) => Math.max(...h.split(' ').map((w) => w.length), ...cells.map((r) => (r[i] ?? '').length)) + 2,
-  )
-  const borders = head.length + 1
-  const capped = (cap: number) =>
-    natural.map((w, i) => (prose[i] ? Math.min(w, cap) : Math.max(Math.min(w, cap), floor[i] ?? w)))
-  const fits = (cap: number) => capped(cap).reduce((n, w) => n + w, 0) + borders <= width
-  if (fits(Number.POSITIVE_INFINITY)) return {}
-  let cap = Math.max(...natural)
-  while (cap > 8 && !fits(cap)) cap--
-  return { colWidths: capped(cap) }
-}
-
-/**
- * `--output text`: tab-separated, one record a line, nothing cut, as the AWS CLI's text output. A list
- * gives a line per record, its fields in order (nested ones as JSON); a record, a line per field.
- */
-export function textLines(data: unknown): string {
-  const cell = (value: unknown) =>
-    value === undefined || value === null
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value).replace(/[\t\n]/g, ' ')
-  if (Array.isArray(data)) {
-    // Every line has the same columns: the fields of all the records, in the order first seen, an absent
-    // one an empty cell, so that `cut -f3` means the same field on every line.
-    const records = data.filter(
-      (row): row is Record<string, unknown> => row !== null && typeof row === 'object',
-    )
-    const keys = [...new Set(records.flatMap((row) => Object.keys(row)))]
-    return data
-      .map((row) =>
-        row !== null && typeof row === 'object'
-          ? keys.map((k) => cell((row as Record<string, unknown>)[k])).join('\t')
-          : cell(row),
-      )
-      .join('\n')
-  }
-  if (data !== null && typeof data === 'object')
-    return Object.entries(data)
-      .map(([key, value]) => `${key}\t${cell(value)}`)
-      .join('\n')
-  return cell(data)
-}
-
-/** Text cut to `max` characters says so, with an ellipsis. */
-const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
-
-const list = (items: readonly string[], max = 8) =>
-  items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
+import { cut, list, table } from './table.js'
 
 /** One row per account: a braked account says why, a failed or unreachable one its reason. */
 function accountRows(accounts: readonly AccountOutcome[], mode: string): string {
@@ -348,13 +261,6 @@ export function exemptionsTable(rows: readonly Exemption[]): string {
   )
 }
 
-export function rollbackTable(results: readonly RollbackResult[]): string {
-  return table(
-    ['user', 'policies removed', 'services released', 'scheduled denies dropped'],
-    results.map((r) => [r.userName, r.removedPolicies.length, list(r.released), list(r.cancelled)]),
-  )
-}
-
 export function attemptsTable(attempts: readonly ChangeRecord[]): string {
   return table(
     ['attempt at', 'account', 'user', 'service', 'region', 'recorded by sweep'],
@@ -375,38 +281,4 @@ export function requestsTable(requests: readonly ChangeRecord[]): string {
   const rows = requests.map((r) => [r.at, r.accountId, r.userName, r.reason.split(' while ')[0] ?? ''])
   const commands = [...new Set(requests.map((r) => grantCommand(r.accountId, r.userName)))]
   return `${table(['seen at', 'account', 'user', 'request'], rows)}\nTo grant one (recorded with you as its operator):\n${commands.join('\n')}`
-}
-
-/** One user's plan, service by service: what would be denied or released, why, and its last use. */
-export function userPlanText(d: UserDecision): string {
-  const rows = [
-    ...d.added.map((c) => ['deny', c.namespace, c.reason, c.lastUsed ?? 'never (in the tracking period)']),
-    ...d.removed.map((c) => ['release', c.namespace, c.reason, c.lastUsed ?? '']),
-    ...(d.newlyScheduled ?? []).map((ns) => ['schedule', ns, `deny on ${d.scheduled?.[ns]?.on}`, '']),
-    ...(d.cancelled ?? []).map((c) => ['cancel', c.namespace, `scheduled deny dropped: ${c.reason}`, '']),
-  ]
-  const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'
-  const waiting = Object.entries(d.scheduled ?? {}).map(([ns, s]) => `${ns} on ${s.on}`)
-  // The header counts what the rows below say, whatever the status word.
-  const counts = [
-    [d.added.length, 'to deny'],
-    [d.removed.length, 'to release'],
-    [d.newlyScheduled?.length ?? 0, 'to schedule'],
-    [d.cancelled?.length ?? 0, 'to drop from the schedule'],
-  ].flatMap(([n, what]) => (n ? [`${n} ${what}`] : []))
-  const head = `${d.userName} in ${d.accountId}: ${counts.join(', ') || 'no change'} (${d.status}; ${d.reason})`
-  return `${head}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
-}
-
-export function releaseText(result: ReleaseResult): string {
-  const d = result.decision
-  const released = [
-    ...d.removed.map((r) => r.namespace),
-    ...(d.cancelled ?? []).map((c) => c.namespace),
-  ].join(', ')
-  const head =
-    result.mode === 'enforce' && d.status === 'released'
-      ? `released ${released} for ${d.userName} in ${d.accountId}`
-      : `would release ${released} for ${d.userName} in ${d.accountId} (plan: add --enforce to apply)`
-  return `${head}\nstill denied: ${list(d.denied) || 'nothing'}\nstatus: ${d.status}; ${d.reason}`
 }

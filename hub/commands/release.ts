@@ -5,7 +5,7 @@ import { releaseReply } from '../event.js'
 import { accountId, actions, namespaces, reasonFor, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
-import * as out from './output.js'
+import { releaseText } from './plan-output.js'
 
 interface ReleaseFlags {
   account: string
@@ -55,7 +55,7 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
               enforce: o.enforce === true,
               actor: await cli.callerArn(),
             })
-      cli.print(o.json, result, () => out.releaseText(result))
+      cli.print(o.json, result, () => releaseText(result))
     })
 }
 

@@ -5,7 +5,7 @@ import { rollbackReply } from '../event.js'
 import { accountId, isoDate, reasonFor, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
-import * as out from './output.js'
+import { rollbackTable } from './plan-output.js'
 
 interface RollbackFlags {
   account: string
@@ -77,7 +77,7 @@ function show(cli: CliContext, o: RollbackFlags, results: RollbackResult[]): voi
   const enforce = `least-privilege rollback --account ${o.account}${o.user ? ` --user ${o.user}` : ''} --reason "..." --enforce`
   cli.print(o.json, { preview: !o.enforce, accountId: o.account, users: results }, () =>
     o.enforce
-      ? `${out.rollbackTable(results)}\nEach user is exempt ${until}; then each service's clock restarts: it is denied again only after a full window without use.`
-      : `Preview, nothing removed:\n${out.rollbackTable(results)}\nTo remove them, recorded with why: ${enforce}`,
+      ? `${rollbackTable(results)}\nEach user is exempt ${until}; then each service's clock restarts: it is denied again only after a full window without use.`
+      : `Preview, nothing removed:\n${rollbackTable(results)}\nTo remove them, recorded with why: ${enforce}`,
   )
 }

@@ -10,6 +10,7 @@ import { accountIds, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 import * as out from './output.js'
+import { userPlanText } from './plan-output.js'
 
 interface SweepFlags {
   plan?: boolean
@@ -59,7 +60,7 @@ async function previewOne(cli: CliContext, o: SweepFlags, userName: string): Pro
     throw new ConfigError('user: --user shows one plan: give it with --plan and exactly one --account')
   const { config, deps } = cli.operator()
   const decision = await previewUser(deps, config, o.account[0] ?? '', userName)
-  cli.print(o.json, decision, () => out.userPlanText(decision))
+  cli.print(o.json, decision, () => userPlanText(decision))
   // A plan made without the user's report is no plan: said, and the exit code says it too.
   if (decision.status === 'error')
     throw new LeastPrivilegeError(`no plan for ${decision.userName}: ${decision.reason}`)

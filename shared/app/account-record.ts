@@ -10,6 +10,7 @@ import { mergeNotable, notableOf } from '../domain/notable.js'
 import type { Stray } from '../domain/ownership.js'
 import type { AccountPlan } from '../domain/plan/account-plan.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
+import { plannedUsers } from '../domain/plan/review.js'
 import type {
   AccountOutcome,
   AccountProgress,
@@ -44,11 +45,11 @@ export async function recordSweptAccount(
     return carryOn(run, account, progressOf(account, { decisions: [], strays: [], onboarding: false }))
   }
   const { plan, acted } = result
-  const progress = progressOf(account, {
-    decisions: acted.done.map((d) => d.decision),
-    strays: acted.strays,
-    onboarding: plan.onboarding,
-  })
+  const decisions = acted.done.map((d) => d.decision)
+  const progress = progressOf(account, { decisions, strays: acted.strays, onboarding: plan.onboarding })
+  // A plan sweep keeps what it would change, user by user, for review before enforcing (`audit plan`).
+  if (account.intent.mode === 'plan' && !run.budget.lost())
+    await run.store.sweeps.keepPlans(account.intent, plannedUsers(decisions))
   if (acted.unfinished) {
     run.log.info(
       { event: 'account.unfinished', decided: acted.done.length },

@@ -180,6 +180,7 @@ function judgeService(
         on: daysAfter(input.now, input.noticeDays),
         since: input.now.toISOString(),
         ...(input.onboarding ? { onboarding: true as const } : {}),
+        ...(used ? { lastUsed: used.toISOString() } : {}),
       }
       plan.newlyScheduled.push(ns)
     }

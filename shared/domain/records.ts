@@ -69,6 +69,8 @@ export const scheduledDeny = z.object({
    * confirmation, since the whole account was announced at once on purpose (see the brake).
    */
   onboarding: z.literal(true).optional(),
+  /** The service's last use when it was scheduled (absent: never used in the tracking period). */
+  lastUsed: z.string().optional(),
 })
 export type ScheduledDeny = z.infer<typeof scheduledDeny>
 
@@ -147,6 +149,24 @@ export const userDecision = z.object({
   owner: owner.optional(),
 })
 export type UserDecision = z.infer<typeof userDecision>
+
+/**
+ * What a plan sweep would do to one user, kept with the sweep for review before enforcing (`audit plan`):
+ * the denies it would add now, those it would announce for a day (each with its last use), and what it
+ * would lift or drop from a schedule.
+ */
+export const plannedUser = z.object({
+  accountId: z.string(),
+  userName: z.string(),
+  userId: z.string(),
+  status: decisionStatus,
+  reason: z.string(),
+  added: z.array(serviceChange),
+  removed: z.array(serviceChange),
+  scheduled: z.array(z.object({ key: denyKey, on: day, lastUsed: z.string().optional() })),
+  cancelled: z.array(cancelled),
+})
+export type PlannedUser = z.infer<typeof plannedUser>
 
 /** The current state kept per user between sweeps (the audit's "where does this user stand"). */
 export const userState = z.object({

@@ -34,6 +34,13 @@ try {
   await cli('1. Plan sweep: what would change (no write call)', 'sweep', '--plan')
   console.log(`IAM writes during the plan sweep: ${emulator.count({ writes: true })}`)
   await cli(
+    '1b. The go/no-go: per user, what the plan sweep would deny, each service with its last use',
+    'audit',
+    'plan',
+    '--account',
+    DEMO_ACCOUNTS.production,
+  )
+  await cli(
     '2. Enforce sweep: the first one restricts most users, so the blast-radius brake holds it back',
     'sweep',
     '--enforce',

@@ -252,6 +252,36 @@ describe('notice before a new deny', () => {
     expect(await h.store.audit.user(w.id, 'kim')).toBeUndefined()
   })
 
+  it("keeps a plan sweep's per-user plan for review: audit plan lists each deny's day and each last use", async () => {
+    const w = givenAccount([user('lou', 200), user('max', 10)])
+    const plan = await cli('sweep', '--plan', '--account', w.id, '--notice-days', '7', '--json')
+    expect(plan.code, plan.stderr).toBe(0)
+    const { sweepId } = JSON.parse(plan.stdout) as { sweepId: string }
+    const review = await cli('audit', 'plan', sweepId)
+    expect(review.code, review.stderr).toBe(0)
+    const lastUse = new Date(T0.getTime() - 200 * DAY).toISOString().slice(0, 10)
+    expect(review.stdout).toMatch(/: 1 users would change/)
+    expect(review.stdout).toMatch(
+      new RegExp(`${w.id} .*lou .*deny on ${daysAfter(new Date(), 7)} .*1 .*s3 \\(${lastUse}\\)`),
+    )
+    expect(review.stdout).not.toMatch(/max/) // uses S3 within the window: nothing would change
+    const json = JSON.parse((await cli('audit', 'plan', sweepId, '--account', w.id, '--json')).stdout)
+    expect(json).toEqual([
+      expect.objectContaining({
+        userName: 'lou',
+        added: [],
+        scheduled: [expect.objectContaining({ key: 's3' })],
+      }),
+    ])
+    // A plan announces nothing: the enforce sweep that follows schedules as if no plan had been made.
+    expect((await h.store.audit.user(w.id, 'lou'))?.scheduled).toBeUndefined()
+    const enforced = await cli('sweep', '--enforce', '--account', w.id, '--notice-days', '7', '--json')
+    const enforceId = (JSON.parse(enforced.stdout) as { sweepId: string }).sweepId
+    const refused = await cli('audit', 'plan', enforceId)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/is an enforce sweep; audit sweep/)
+  })
+
   it('cancels a whole schedule in one short command (release --scheduled), and says when there is none', async () => {
     const w = givenAccount([user('gil', 200), user('hal', 200)])
     await w.sweep(0)

@@ -5,6 +5,7 @@ import type {
   ChangeRecord,
   CompletedSweep,
   Exemption,
+  PlannedUser,
   RunningSweep,
   StoredReport,
   UserState,
@@ -148,6 +149,33 @@ describe.each(STORES)('the state store on %s', (_kind, storeOf) => {
       expect(await store.sweeps.progress('c', '111111111111')).toEqual(progress)
       await store.sweeps.saveProgress(sweep, '111111111111', { ...progress, userIds: [] })
       expect((await store.sweeps.progress('c', '111111111111'))?.userIds).toEqual([])
+    })
+
+    it("keeps a plan sweep's users it would change, by account, a user kept again replacing the first", async () => {
+      const store = await storeOf()
+      const sweep = { sweepId: 'p', startedAt: '2026-12-01T06:00:00.000Z' }
+      await store.sweeps.start(running('p'), ['111111111111', '222222222222'])
+      const planned = (accountId: string, userId: string, on: string): PlannedUser => ({
+        accountId,
+        userName: `user-${userId}`,
+        userId,
+        status: 'unchanged',
+        reason: '',
+        added: [{ namespace: 'ec2', reason: 'unused', lastUsed: '2026-01-02T00:00:00.000Z' }],
+        removed: [],
+        scheduled: [{ key: 's3', on, lastUsed: '2026-03-04T00:00:00.000Z' }],
+        cancelled: [],
+      })
+      const many = Array.from({ length: 30 }, (_, i) =>
+        planned('222222222222', `AIDA${i + 100}`, '2026-12-08'),
+      )
+      await store.sweeps.keepPlans(sweep, [planned('111111111111', 'AIDA1', '2026-12-08'), ...many])
+      await store.sweeps.keepPlans(sweep, [planned('111111111111', 'AIDA1', '2026-12-09')])
+      expect(await store.sweeps.plans('p', '111111111111')).toEqual([
+        planned('111111111111', 'AIDA1', '2026-12-09'),
+      ])
+      expect(await store.sweeps.plans('p')).toHaveLength(31)
+      expect(await store.sweeps.plans('other')).toEqual([])
     })
 
     it('beats and counts invocations only while running; finishes and stalls once', async () => {

@@ -13,6 +13,7 @@ import type {
   CredentialState,
   CredentialStatus,
   Exemption,
+  PlannedUser,
   RunningSweep,
   StalledSweep,
   StoredReport,
@@ -45,6 +46,7 @@ class MemoryLedger implements SweepLedger {
   private readonly targetLists = new Map<string, string[]>()
   private readonly outcomes = new Map<string, Map<string, SweepAccountRow>>()
   private readonly progresses = new Map<string, AccountProgress>()
+  private readonly planned = new Map<string, PlannedUser>()
 
   constructor(private readonly counter: Counter) {}
 
@@ -100,6 +102,19 @@ class MemoryLedger implements SweepLedger {
     summary.heartbeatAt = at.toISOString()
     if (handedOn) summary.invocations++
     return true
+  }
+
+  async keepPlans(sweep: SweepRef, plans: readonly PlannedUser[]): Promise<void> {
+    this.counter.writes += Math.ceil(plans.length / 25)
+    for (const p of plans) this.planned.set(`${sweep.sweepId}/${p.accountId}/${p.userId}`, copy(p))
+  }
+
+  async plans(sweepId: string, accountId?: string): Promise<PlannedUser[]> {
+    const prefix = `${sweepId}/${accountId ?? ''}`
+    return [...this.planned]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, p]) => copy(p))
   }
 
   async recordDurations(sweepId: string, jobDurationsMs: number[]): Promise<void> {

@@ -2,6 +2,8 @@ import {
   type AccountOutcome,
   type AccountProgress,
   type CompletedSweep,
+  type PlannedUser,
+  plannedUser,
   type RunningSweep,
   type StalledSweep,
   type SweepAccountRow,
@@ -133,6 +135,31 @@ export class SweepLedger implements Ledger {
           ...(handedOn ? { ':one': 1 } : {}),
         },
       },
+    )
+  }
+
+  keepPlans(sweep: SweepRef, plans: readonly PlannedUser[]): Promise<void> {
+    return this.table.putAll(
+      plans.map((p) => ({
+        pk: keys.sweep(sweep.sweepId),
+        sk: keys.sweepPlan(p.accountId, p.userId),
+        ...p,
+        ...this.ttl(sweep.startedAt),
+      })),
+    )
+  }
+
+  /** Every row is read: a plan with a user left out would pass for one that changes nothing there. */
+  plans(sweepId: string, accountId?: string): Promise<PlannedUser[]> {
+    return this.table.queryWhole(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: {
+          ':pk': keys.sweep(sweepId),
+          ':sk': accountId ? keys.sweepPlan(accountId) : keys.sweepPlans,
+        },
+      },
+      plannedUser,
     )
   }
 

@@ -30,6 +30,9 @@ export const keys = {
   summary: 'SUMMARY',
   sweepAccount: (accountId: string) => `ACCOUNT#${accountId}`,
   sweepProgress: (accountId: string) => `PROGRESS#${accountId}`,
+  /** A plan sweep's user it would change; without the user, the prefix of the account's such rows. */
+  sweepPlan: (accountId: string, userId = '') => `PLAN#${accountId}#${userId}`,
+  sweepPlans: 'PLAN#',
   sweepTargets: (chunk: number) => `TARGETS#${String(chunk).padStart(4, '0')}`,
   /** A user's last Access Advisor report, beside the account's other rows. */
   report: (userId: string) => `REPORT#${userId}`,

@@ -1,0 +1,71 @@
+import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
+import type { PlannedUser, SweepSummary, UserDecision } from '../../shared/domain/records.js'
+import { list, table } from './table.js'
+
+export function rollbackTable(results: readonly RollbackResult[]): string {
+  return table(
+    ['user', 'policies removed', 'services released', 'scheduled denies dropped'],
+    results.map((r) => [r.userName, r.removedPolicies.length, list(r.released), list(r.cancelled)]),
+  )
+}
+
+/** One user's plan, service by service: what would be denied or released, why, and its last use. */
+export function userPlanText(d: UserDecision): string {
+  const rows = [
+    ...d.added.map((c) => ['deny', c.namespace, c.reason, c.lastUsed ?? 'never (in the tracking period)']),
+    ...d.removed.map((c) => ['release', c.namespace, c.reason, c.lastUsed ?? '']),
+    ...(d.newlyScheduled ?? []).map((ns) => ['schedule', ns, `deny on ${d.scheduled?.[ns]?.on}`, '']),
+    ...(d.cancelled ?? []).map((c) => ['cancel', c.namespace, `scheduled deny dropped: ${c.reason}`, '']),
+  ]
+  const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'
+  const waiting = Object.entries(d.scheduled ?? {}).map(([ns, s]) => `${ns} on ${s.on}`)
+  // The header counts what the rows below say, whatever the status word.
+  const counts = [
+    [d.added.length, 'to deny'],
+    [d.removed.length, 'to release'],
+    [d.newlyScheduled?.length ?? 0, 'to schedule'],
+    [d.cancelled?.length ?? 0, 'to drop from the schedule'],
+  ].flatMap(([n, what]) => (n ? [`${n} ${what}`] : []))
+  const head = `${d.userName} in ${d.accountId}: ${counts.join(', ') || 'no change'} (${d.status}; ${d.reason})`
+  return `${head}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
+}
+
+export function releaseText(result: ReleaseResult): string {
+  const d = result.decision
+  const released = [
+    ...d.removed.map((r) => r.namespace),
+    ...(d.cancelled ?? []).map((c) => c.namespace),
+  ].join(', ')
+  const head =
+    result.mode === 'enforce' && d.status === 'released'
+      ? `released ${released} for ${d.userName} in ${d.accountId}`
+      : `would release ${released} for ${d.userName} in ${d.accountId} (plan: add --enforce to apply)`
+  return `${head}\nstill denied: ${list(d.denied) || 'nothing'}\nstatus: ${d.status}; ${d.reason}`
+}
+
+const day = (time: string | undefined) => time?.slice(0, 10) ?? 'never'
+
+/**
+ * A plan sweep's review: a line per user and change (deny now, deny on a day, release, drop from the
+ * schedule), each service with its last use, so that the go/no-go is read before an enforce.
+ */
+export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): string {
+  const rows = plans.flatMap((p) => {
+    const byDay = new Map<string, string[]>()
+    for (const s of p.scheduled)
+      byDay.set(s.on, [...(byDay.get(s.on) ?? []), `${s.key} (${day(s.lastUsed)})`])
+    const lines: [string, string[]][] = [
+      ['deny now', p.added.map((c) => `${c.namespace} (${day(c.lastUsed)})`)],
+      ...[...byDay].sort().map(([on, keys]): [string, string[]] => [`deny on ${on}`, keys]),
+      ['release', p.removed.map((c) => `${c.namespace} (${c.reason})`)],
+      ['drop from schedule', p.cancelled.map((c) => `${c.namespace} (${c.reason})`)],
+    ]
+    return lines
+      .filter(([, keys]) => keys.length > 0)
+      .map(([change, keys]) => [p.accountId, p.userName, change, keys.length, list(keys, 6)])
+  })
+  const users = new Set(plans.map((p) => `${p.accountId}/${p.userId}`)).size
+  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status}, started ${sweep.startedAt}): ${users} users would change`
+  if (rows.length === 0) return `${head}\nnothing would change`
+  return `${head}\n${table(['account', 'user', 'change', 'count', 'services (last used)'], rows)}`
+}

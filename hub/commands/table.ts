@@ -1,0 +1,87 @@
+import Table from 'cli-table3'
+
+let terminalWidth: number | undefined
+
+/** Tables printed to a terminal this wide wrap their last column to fit it. */
+export function setTableWidth(columns: number | undefined): void {
+  terminalWidth = columns
+}
+
+/** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String))
+  // Words longer than a narrowed column break across lines rather than end in a cut.
+  const t = new Table({
+    head,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    ...widths(head, cells),
+  })
+  t.push(...cells)
+  return t.toString()
+}
+
+/**
+ * Column widths that fit the terminal: every column as wide as its content, but the widest prose columns
+ * give way (wrapping at spaces) down to a common cap, the largest that fits. A column of words without
+ * spaces (IDs, account ids, names, times, numbers) is never narrowed: a cut ID cannot be copied, and a
+ * line too wide is better than one that lies. Nothing is set off a terminal, where lines are for programs.
+ */
+function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
+  const width = terminalWidth
+  if (!width) return {}
+  const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
+  const prose = head.map((_h, i) => cells.some((r) => /\s/.test((r[i] ?? '').trim())))
+  // A column of IDs narrows no further than its longest cell (its heading wraps, word by word).
+  const floor = head.map(
+    (h, i) => Math.max(...h.split(' ').map((w) => w.length), ...cells.map((r) => (r[i] ?? '').length)) + 2,
+  )
+  const borders = head.length + 1
+  const capped = (cap: number) =>
+    natural.map((w, i) => (prose[i] ? Math.min(w, cap) : Math.max(Math.min(w, cap), floor[i] ?? w)))
+  const fits = (cap: number) => capped(cap).reduce((n, w) => n + w, 0) + borders <= width
+  if (fits(Number.POSITIVE_INFINITY)) return {}
+  let cap = Math.max(...natural)
+  while (cap > 8 && !fits(cap)) cap--
+  return { colWidths: capped(cap) }
+}
+
+/**
+ * `--output text`: tab-separated, one record a line, nothing cut, as the AWS CLI's text output. A list
+ * gives a line per record, its fields in order (nested ones as JSON); a record, a line per field.
+ */
+export function textLines(data: unknown): string {
+  const cell = (value: unknown) =>
+    value === undefined || value === null
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value).replace(/[\t\n]/g, ' ')
+  if (Array.isArray(data)) {
+    // Every line has the same columns: the fields of all the records, in the order first seen, an absent
+    // one an empty cell, so that `cut -f3` means the same field on every line.
+    const records = data.filter(
+      (row): row is Record<string, unknown> => row !== null && typeof row === 'object',
+    )
+    const keys = [...new Set(records.flatMap((row) => Object.keys(row)))]
+    return data
+      .map((row) =>
+        row !== null && typeof row === 'object'
+          ? keys.map((k) => cell((row as Record<string, unknown>)[k])).join('\t')
+          : cell(row),
+      )
+      .join('\n')
+  }
+  if (data !== null && typeof data === 'object')
+    return Object.entries(data)
+      .map(([key, value]) => `${key}\t${cell(value)}`)
+      .join('\n')
+  return cell(data)
+}
+
+/** Text cut to `max` characters says so, with an ellipsis. */
+export const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+
+export const list = (items: readonly string[], max = 8) =>
+  items.length > max ? `${items.slice(0, max).join(' ')} … (+${items.length - max})` : items.join(' ')
