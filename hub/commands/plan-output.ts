@@ -45,18 +45,26 @@ export function releaseText(result: ReleaseResult): string {
 
 const day = (time: string | undefined) => time?.slice(0, 10) ?? 'never'
 
+/** Services with their last use, the most recently used first: those are the ones to look at. */
+const byLastUse = (items: readonly { key: string; lastUsed?: string | undefined }[]) =>
+  [...items]
+    .sort((a, b) => (b.lastUsed ?? '').localeCompare(a.lastUsed ?? '') || a.key.localeCompare(b.key))
+    .map((i) => `${i.key} (${day(i.lastUsed)})`)
+
 /**
  * A plan sweep's review: a line per user and change (deny now, deny on a day, release, drop from the
  * schedule), each service with its last use, so that the go/no-go is read before an enforce.
  */
 export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): string {
-  const rows = plans.flatMap((p) => {
-    const byDay = new Map<string, string[]>()
-    for (const s of p.scheduled)
-      byDay.set(s.on, [...(byDay.get(s.on) ?? []), `${s.key} (${day(s.lastUsed)})`])
+  const sorted = [...plans].sort(
+    (a, b) => a.accountId.localeCompare(b.accountId) || a.userName.localeCompare(b.userName),
+  )
+  const rows = sorted.flatMap((p) => {
+    const byDay = new Map<string, PlannedUser['scheduled']>()
+    for (const s of p.scheduled) byDay.set(s.on, [...(byDay.get(s.on) ?? []), s])
     const lines: [string, string[]][] = [
-      ['deny now', p.added.map((c) => `${c.namespace} (${day(c.lastUsed)})`)],
-      ...[...byDay].sort().map(([on, keys]): [string, string[]] => [`deny on ${on}`, keys]),
+      ['deny now', byLastUse(p.added.map((c) => ({ key: c.namespace, lastUsed: c.lastUsed })))],
+      ...[...byDay].sort().map(([on, keys]): [string, string[]] => [`deny on ${on}`, byLastUse(keys)]),
       ['release', p.removed.map((c) => `${c.namespace} (${c.reason})`)],
       ['drop from schedule', p.cancelled.map((c) => `${c.namespace} (${c.reason})`)],
     ]
