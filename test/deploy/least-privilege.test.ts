@@ -50,12 +50,14 @@ const SLACK_SECRET = `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:lea
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
 const FAILED_QUEUE = `arn:aws:sqs:us-east-1:${HUB_ACCOUNT}:${STACK}-failed-invocations`
+const STACK_ID = `arn:aws:cloudformation:us-east-1:${HUB_ACCOUNT}:stack/${STACK}/0f1e2d3c-aaaa-bbbb-cccc-123456789012`
 /** What CloudFormation substitutes in the hub template for a stack named least-privilege. */
 const HUB_VALUES = {
   'AWS::Partition': 'aws',
   'AWS::AccountId': HUB_ACCOUNT,
   'AWS::Region': 'us-east-1',
   'AWS::StackName': STACK,
+  'AWS::StackId': STACK_ID,
   SpokeRoleName: SPOKE,
   'StateTable.Arn': TABLE_ARN,
   'HubLogGroup.Arn': `arn:aws:logs:us-east-1:${HUB_ACCOUNT}:log-group:/aws/lambda/${STACK}-hub`,
@@ -392,7 +394,8 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
   const operatorSpoke = `arn:aws:iam::${MEMBER}:role/${SPOKE}Operator`
   const PARAMETER = `arn:aws:ssm:us-east-1:${HUB_ACCOUNT}:parameter/${STACK}/external-id`
   // What the CLI calls with the operator role: the hub's calls but its Slack secret (the CLI posts only
-  // to a URL it is given); plus reading the ExternalId the README fetches with the AWS CLI.
+  // to a URL it is given); plus what the README reads with the AWS CLI: the ExternalId, and the stack's
+  // outputs (the names of the table, the function and the parameter).
   // Of the table, reads only: what records, the hub carries out for the operator.
   const OPERATOR_REQUESTS: Record<string, string> = {
     'organizations:ListAccounts': '*',
@@ -401,6 +404,7 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
     'dynamodb:Query': `${TABLE_ARN}/index/status-index`,
     'lambda:InvokeFunction': FUNCTION_ARN,
     'ssm:GetParameter': PARAMETER,
+    'cloudformation:DescribeStacks': STACK_ID,
   }
   /** The IAM calls the CLI makes in a spoke account: reads only (removals are the hub's, recorded). */
   const OPERATOR_SPOKE_ACTIONS = [
@@ -430,6 +434,16 @@ describe('the operator role (the CLI) can do what the README says, and nothing m
       expect(await verdict(operatorPolicy, operatorPrincipal, 'dynamodb:Query', resource)).toBe('Allowed')
     },
   )
+
+  it("reads this stack's outputs, and no other stack's", async () => {
+    const other = `arn:aws:cloudformation:us-east-1:${HUB_ACCOUNT}:stack/payments/11111111-2222-3333-4444-555555555555`
+    expect(await verdict(operatorPolicy, operatorPrincipal, 'cloudformation:DescribeStacks', STACK_ID)).toBe(
+      'Allowed',
+    )
+    expect(await verdict(operatorPolicy, operatorPrincipal, 'cloudformation:DescribeStacks', other)).not.toBe(
+      'Allowed',
+    )
+  })
 
   it.each(Object.entries(OPERATOR_REQUESTS))('allows %s', async (action, resource) => {
     const assume = action === 'sts:AssumeRole'

@@ -141,7 +141,7 @@ describe('hub template', () => {
   const hub = TEMPLATES['hub/template.yaml'] as Template
   const props = (name: string) => hub.Resources[name]?.Properties ?? {}
 
-  it('declares the state table exactly as the code uses it, with PITR, deletion protection and TTL', () => {
+  it('declares the state table exactly as the code uses it, with PITR and TTL, kept unless its own creation fails', () => {
     const table = props('StateTable') as Record<string, unknown>
     expect(table.KeySchema).toEqual([
       { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
@@ -158,9 +158,15 @@ describe('hub template', () => {
         }),
       ),
     )
+    // Kept when the stack goes, but taken back by a failed first deployment, which can then be retried:
+    // a deletion protection would fail that rollback (the resource policy guards DeleteTable instead).
+    expect(hub.Resources.StateTable).toMatchObject({
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    })
+    expect(table.DeletionProtectionEnabled).toBeUndefined()
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
-      DeletionProtectionEnabled: true,
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
     })
@@ -202,10 +208,12 @@ describe('hub template', () => {
     expect(hub.Parameters?.SweepMode?.Default).toBe('plan')
   })
 
-  it('onboards new accounts through a service-managed StackSet with auto-deployment', () => {
+  it('onboards new accounts through a service-managed StackSet with auto-deployment, and keeps the spoke of one that leaves', () => {
+    // An account moved out of the target OUs keeps its spoke roles, so that its denies stay lifted only
+    // by an operator (rollback), never stranded with nobody able to remove them.
     expect(props('SpokeStackSet')).toMatchObject({
       PermissionModel: 'SERVICE_MANAGED',
-      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: true },
       Capabilities: ['CAPABILITY_NAMED_IAM'],
     })
   })
