@@ -14,7 +14,7 @@ import { addRestoreCommand } from './commands/restore.js'
 import { addRollbackCommand } from './commands/rollback.js'
 import { addSweepCommand } from './commands/sweep.js'
 import { setTableWidth, textLines } from './commands/table.js'
-import { sentenceDestination } from './commands/terminal.js'
+import { Screen, sentenceDestination } from './commands/terminal.js'
 import { type HubConfig, loadHubConfig, loadStoreConfig, type Overrides } from './config.js'
 import { signedPart } from './event.js'
 import { createRuntime, createStore } from './runtime.js'
@@ -92,18 +92,19 @@ function addGlobalOptions(program: Command, io: CliIo): void {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Logs on stderr at --log-level, else LOG_LEVEL, else warn: sentences on a terminal, else JSON lines. */
-function loggerOf(program: Command, io: CliIo) {
+function loggerOf(program: Command, io: CliIo, screen: Screen) {
   const { logLevel: flag, logFormat } = program.opts<{ logLevel?: string; logFormat?: string }>()
   const logLevel = flag ?? io.env.LOG_LEVEL ?? 'warn'
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`LOG_LEVEL: ${logLevel} is not one of ${LOG_LEVELS.join(', ')}`)
   const text = logFormat ? logFormat === 'text' : io.stderr.isTTY === true
-  return createLogger({ level: logLevel, destination: text ? sentenceDestination(io.stderr) : io.stderr })
+  return createLogger({ level: logLevel, destination: text ? sentenceDestination(screen) : io.stderr })
 }
 
 /** What every command gets: its I/O, the configuration from flags and environment, and the ports. */
 function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
-  const log = () => loggerOf(program, io)
+  const screen = new Screen(io.stderr)
+  const log = () => loggerOf(program, io, screen)
   /** The configuration flags given, keyed by setting path. */
   const flags = (): Overrides<HubConfig> => {
     const given = program.opts<Record<string, unknown>>()
@@ -125,6 +126,7 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
   }
   return {
     io,
+    screen,
     log,
     hubConfig,
     storeConfig,

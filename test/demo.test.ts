@@ -9,7 +9,9 @@ it('npm run demo: exits 0, enforces, then makes no IAM write on the steady-state
   })
   expect(stdout).toMatch(/IAM writes during the plan sweep: 0/)
   // The plan is kept for review, each service with its last use (or never).
-  expect(stdout).toMatch(/│ 222222222222 │ bob +│ deny now +│ \d+ +│ [a-z0-9-]+ \((never|\d{4}-\d{2}-\d{2})\)/)
+  expect(stdout).toMatch(
+    /│ 222222222222 │ bob +│ deny now +│ \d+ +│ [a-z0-9-]+ \((never|\d{4}-\d{2}-\d{2})\)/,
+  )
   expect(stdout).toMatch(/\(enforce\): completed/)
   expect(stdout).toMatch(
     /IAM writes: 0; DynamoDB writes: 16 \(sweep records, account locks, and the reports read again\)/,

@@ -7,6 +7,7 @@ import type { StateStore } from '../../shared/ports.js'
 import type { HubConfig, StoreConfig } from '../config.js'
 import type { OperatorEvent, OperatorRequest } from '../event.js'
 import type { Runtime } from '../runtime.js'
+import type { Screen } from './terminal.js'
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -21,6 +22,8 @@ export interface CliIo {
 /** What every command gets from the program: its I/O, and configuration read from flags and environment. */
 export interface CliContext {
   io: CliIo
+  /** Where lines for a person go: above the progress bar while one is shown. */
+  screen: Screen
   log: () => Logger
   hubConfig: () => HubConfig
   store: () => StateStore

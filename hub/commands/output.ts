@@ -243,6 +243,8 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
       s.status === 'completed' ? s.accountsUnreachable : '',
       s.status === 'completed' ? countsText(s.counts) : '',
     ]),
+    // The sweep id holds its start time; the rest is in `audit sweep ID`.
+    ['trigger', 'duration ms', 'unreachable', 'accounts', 'mode', 'started'],
   )
 }
 

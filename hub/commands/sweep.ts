@@ -1,4 +1,3 @@
-import { Bar, Presets } from 'cli-progress'
 import { type Command, Option } from 'commander'
 import { previewUser } from '../../shared/app/operator.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
@@ -11,6 +10,7 @@ import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 import * as out from './output.js'
 import { userPlanText } from './plan-output.js'
+import { SweepBar } from './progress.js'
 
 interface SweepFlags {
   plan?: boolean
@@ -97,17 +97,15 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
     }
   }
   const notifier = slackNotifier(runtime, { webhookUrl })
-  const bar =
-    cli.io.stderr.isTTY && !o.json
-      ? new Bar({ format: 'accounts {bar} {value}/{total}', stream: cli.io.stderr }, Presets.shades_classic)
-      : undefined
+  const bar = cli.io.stderr.isTTY && !o.json ? new SweepBar(cli.io.stderr) : undefined
+  if (bar) cli.screen.show(bar)
   // Ctrl-C: no new account or user starts, those in flight finish theirs and give the locks back, and
   // the sweep ends stalled ("interrupted"). A second Ctrl-C quits at once, as Node does.
   let interrupted = false
   const onInterrupt = () => {
     interrupted = true
-    cli.io.stderr.write(
-      '\ninterrupted: the users in flight finish, then the locks are given back (Ctrl-C again quits at once)\n',
+    cli.screen.write(
+      'interrupted: the users in flight finish, then the locks are given back (Ctrl-C again quits at once)\n',
     )
   }
   process.once('SIGINT', onInterrupt)
@@ -116,8 +114,7 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
       remainingMs: () => (interrupted ? 0 : Number.POSITIVE_INFINITY),
       interrupted: () => interrupted,
       ...(notifier ? { notifier } : {}),
-      onSweepStart: (total) => bar?.start(total, 0),
-      onAccountDone: () => bar?.increment(),
+      ...(bar ? { progress: bar } : {}),
     }),
     config,
     {
@@ -128,8 +125,11 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
       ...(o.confirmLargeChange ? { confirmLargeChange: true } : {}),
       ...(o.full ? { fullReads: true } : {}),
     },
-  ).finally(() => process.off('SIGINT', onInterrupt))
-  bar?.stop()
+  ).finally(() => {
+    process.off('SIGINT', onInterrupt)
+    bar?.stop()
+    cli.screen.hide()
+  })
   cli.print(o.json, report, () => out.sweepTable(report))
   if (report.status === 'stalled')
     throw new LeastPrivilegeError(

@@ -7,19 +7,37 @@ export function setTableWidth(columns: number | undefined): void {
   terminalWidth = columns
 }
 
-/** Human-readable tables for the CLI; `--json` prints the records themselves instead. */
-export function table(head: string[], rows: (string | number)[][]): string {
+/**
+ * Human-readable tables for the CLI; `--json` prints the records themselves instead. `optional` names the
+ * columns that may be left out, in that order, when the table cannot fit the terminal otherwise (a
+ * footnote says which): the IDs stay whole, and what is left out is one `--output text` away.
+ */
+export function table(head: string[], rows: (string | number)[][], optional: readonly string[] = []): string {
   const cells = rows.map((r) => r.map(String))
+  let shown = head.map((_h, i) => i)
+  let fit = widths(head, cells)
+  const left: string[] = []
+  for (const name of optional) {
+    if (fit.fits || !terminalWidth) break
+    shown = shown.filter((i) => head[i] !== name)
+    left.push(name)
+    fit = widths(
+      shown.map((i) => head[i] ?? ''),
+      cells.map((r) => shown.map((i) => r[i] ?? '')),
+    )
+  }
   // Words longer than a narrowed column break across lines rather than end in a cut.
   const t = new Table({
-    head,
+    head: shown.map((i) => head[i] ?? ''),
     style: { head: [], border: [] },
     wordWrap: true,
     wrapOnWordBoundary: false,
-    ...widths(head, cells),
+    ...(fit.colWidths ? { colWidths: fit.colWidths } : {}),
   })
-  t.push(...cells)
-  return t.toString()
+  t.push(...cells.map((r) => shown.map((i) => r[i] ?? '')))
+  const note =
+    left.length > 0 ? `\nleft out at this width (--output text shows them):\n${left.join(', ')}` : ''
+  return `${t.toString()}${note}`
 }
 
 /**
@@ -28,9 +46,9 @@ export function table(head: string[], rows: (string | number)[][]): string {
  * spaces (IDs, account ids, names, times, numbers) is never narrowed: a cut ID cannot be copied, and a
  * line too wide is better than one that lies. Nothing is set off a terminal, where lines are for programs.
  */
-function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
+function widths(head: string[], cells: string[][]): { colWidths?: number[]; fits: boolean } {
   const width = terminalWidth
-  if (!width) return {}
+  if (!width) return { fits: true }
   const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
   const prose = head.map((_h, i) => cells.some((r) => /\s/.test((r[i] ?? '').trim())))
   // A column of IDs narrows no further than its longest cell (its heading wraps, word by word).
@@ -41,10 +59,10 @@ function widths(head: string[], cells: string[][]): { colWidths?: number[] } {
   const capped = (cap: number) =>
     natural.map((w, i) => (prose[i] ? Math.min(w, cap) : Math.max(Math.min(w, cap), floor[i] ?? w)))
   const fits = (cap: number) => capped(cap).reduce((n, w) => n + w, 0) + borders <= width
-  if (fits(Number.POSITIVE_INFINITY)) return {}
+  if (fits(Number.POSITIVE_INFINITY)) return { fits: true }
   let cap = Math.max(...natural)
   while (cap > 8 && !fits(cap)) cap--
-  return { colWidths: capped(cap) }
+  return { colWidths: capped(cap), fits: fits(cap) }
 }
 
 /**

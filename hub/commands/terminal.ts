@@ -10,18 +10,42 @@ const LEVELS: Record<number, string> = {
 }
 
 /**
- * Log lines as sentences, for a person at a terminal: "warning: account unreachable (account 2222…):
- * reason". Each starts by clearing the line, so it lands above the progress bar, which redraws below it.
- * The JSON lines stay the format in Lambda, off a terminal, and with --log-format json.
+ * Where lines for a person go on a terminal: above the progress bar while one is shown (whole, never
+ * drawn over), else straight to stderr.
  */
-export function sentenceDestination(stream: NodeJS.WritableStream): DestinationStream {
+export class Screen {
+  private bar: { log(line: string): void } | undefined
+
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+
+  /** Lines go above this bar until `hide`. */
+  show(bar: { log(line: string): void }): void {
+    this.bar = bar
+  }
+
+  hide(): void {
+    this.bar = undefined
+  }
+
+  write(line: string): void {
+    if (this.bar) this.bar.log(line)
+    else this.stream.write(line)
+  }
+}
+
+/**
+ * Log lines as sentences, for a person at a terminal: "warning: account unreachable (account 2222…):
+ * reason", printed whole above the progress bar while there is one. The JSON lines stay the format in
+ * Lambda, off a terminal, and with --log-format json.
+ */
+export function sentenceDestination(screen: Screen): DestinationStream {
   return {
     write(line: string) {
       let entry: Record<string, unknown>
       try {
         entry = JSON.parse(line) as Record<string, unknown>
       } catch {
-        stream.write(line)
+        screen.write(line)
         return
       }
       const where = [
@@ -30,8 +54,8 @@ export function sentenceDestination(stream: NodeJS.WritableStream): DestinationS
       ].filter(Boolean)
       const reason = typeof entry.reason === 'string' && entry.reason ? `: ${entry.reason}` : ''
       const level = LEVELS[Number(entry.level)] ?? 'log'
-      stream.write(
-        `\r\x1b[K${level}: ${String(entry.msg ?? entry.event ?? '')}${where.length ? ` (${where.join(', ')})` : ''}${reason}\n`,
+      screen.write(
+        `${level}: ${String(entry.msg ?? entry.event ?? '')}${where.length ? ` (${where.join(', ')})` : ''}${reason}\n`,
       )
     },
   }

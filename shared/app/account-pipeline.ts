@@ -26,7 +26,7 @@ import {
 import { holdLock } from './account-lock.js'
 import { readReports } from './account-reads.js'
 import { recordSweptAccount, sweepAccountFailed } from './account-record.js'
-import type { Account, AccountRun, Run, Scope } from './account-run.js'
+import type { Account, AccountRun, Run, Scope, UserProgress } from './account-run.js'
 import { type Acted, actOn, logEvent, removeStrays } from './account-writes.js'
 import { restoreIn } from './credential-restore.js'
 
@@ -42,6 +42,7 @@ export interface PipelineDeps {
   timeShort?: () => boolean
   /** Access Advisor job durations seen so far in the run, shared across its accounts. */
   durations?: JobDurations
+  progress?: UserProgress
 }
 
 /** Carries one account through the run its intent describes; one account's failure is its outcome. */
@@ -89,6 +90,7 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
   )
   if (gathered.kind === 'skipped') return gathered
   if (gathered.kind !== 'facts') return unreached(run, { ...scope, now, started }, gathered)
+  run.progress?.listed(scope.accountId, gathered.listing.users.length)
   for (const row of gathered.records.unreadable)
     run.log.error(
       { event: 'alert.row-unreadable', key: row.key, reason: row.reason },

@@ -5,6 +5,7 @@ import type { IamUser } from '../domain/types.js'
 import { AccessAdvisorError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { AccountIam, Budget, StateStore } from '../ports.js'
+import type { UserProgress } from './account-run.js'
 import { logFailure } from './account-writes.js'
 
 /**
@@ -14,7 +15,14 @@ import { logFailure } from './account-writes.js'
  * finds it (and an account split across invocations is read once).
  */
 export async function readReports(
-  run: { iam: AccountIam; store: StateStore; log: Logger; now: () => Date; budget: Budget },
+  run: {
+    iam: AccountIam
+    store: StateStore
+    log: Logger
+    now: () => Date
+    budget: Budget
+    progress?: UserProgress
+  },
   read: {
     accountId: string
     sweepId: string
@@ -48,6 +56,7 @@ export async function readReports(
           logFailure(run.log.child({ userName: user.name }), error)
           reads.set(user.id, { kind: 'failed', reason: errorMessage(error) })
         }
+        run.progress?.read(read.accountId)
       }),
     ),
   )

@@ -14,6 +14,14 @@ export interface Run {
   log: Logger
   now: () => Date
   budget: Budget
+  progress?: UserProgress
+}
+
+/** How far a run has gone in its accounts: their users listed, and each user's report read. */
+export interface UserProgress {
+  listed(accountId: string, users: number): void
+  /** A user's report read (or its read failed): one user further. */
+  read(accountId: string): void
 }
 
 export type AccountRun =

@@ -16,6 +16,7 @@ import { LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Notifier, Organization, Spokes, StateStore } from '../ports.js'
 import { type AccountRun, runAccount } from './account-pipeline.js'
+import type { UserProgress } from './account-run.js'
 import { beginSweep, resume } from './sweep-begin.js'
 import { asSeen, finishSweep, previousDurations, stall } from './sweep-close.js'
 
@@ -35,15 +36,21 @@ export interface SweepDeps {
   notifier?: Notifier
   /** Publishes a completed sweep's figures (CloudWatch metrics, in Lambda). */
   publishMetrics?: (summary: CompletedSweep) => Promise<void>
-  /** Called once the accounts to sweep are known, then as each is done (the CLI's progress bar). */
-  onSweepStart?: (total: number) => void
-  onAccountDone?: (outcome: AccountOutcome, total: number) => void
+  /** Told as the sweep goes: the CLI's progress bar. */
+  progress?: SweepProgress
   sleep?: Sleep
   /**
    * The most a sweep may do here: the hub's configured mode. Under `plan` an enforce sweep is not
    * carried on (one begun before the switch, or a forged continuation), it is stalled with the reason.
    */
   modeCeiling?: Mode
+}
+
+/** How far a sweep has gone, told as it goes: accounts, and within each account its users. */
+export interface SweepProgress extends UserProgress {
+  /** The accounts this invocation sweeps are known. */
+  started(accounts: number): void
+  accountDone(outcome: AccountOutcome): void
 }
 
 /** What a continuation carries: the sweep, and how many invocations came before it. */
@@ -115,7 +122,7 @@ export async function runSweep(
     return report('stalled')
   }
   log.info({ event: 'sweep.invocation', mode: sweep.mode, hop, accounts: targets.length }, 'sweeping')
-  deps.onSweepStart?.(targets.length)
+  deps.progress?.started(targets.length)
   const { left, outcomes, durations } = await invocation(deps, config, { sweep, targets, log, beat: hop > 0 })
   if (left.length > 0 && timeShort(deps, config)) {
     // Stopped by the operator: the accounts in flight stopped at a user boundary and gave their locks
@@ -184,7 +191,7 @@ async function invocation(
   config: HubConfig,
   run: { sweep: SweepSummary; targets: readonly string[]; log: Logger; beat: boolean },
 ) {
-  const { sweep, targets } = run
+  const { sweep } = run
   const durations = new JobDurations(sweep.jobDurationsMs ?? (await previousDurations(deps.store)))
   const outcomes: AccountOutcome[] = []
   if (run.beat) await deps.store.sweeps.heartbeat(sweep.sweepId, deps.now())
@@ -195,7 +202,7 @@ async function invocation(
   try {
     const left = await sweepPending(deps, config, { ...run, durations }, (outcome) => {
       outcomes.push(outcome)
-      deps.onAccountDone?.(outcome, targets.length)
+      deps.progress?.accountDone(outcome)
     })
     return { left, outcomes, durations }
   } finally {
@@ -225,6 +232,7 @@ async function sweepPending(
     now: deps.now,
     timeShort: () => timeShort(deps, config),
     durations: run.durations,
+    ...(deps.progress ? { progress: deps.progress } : {}),
   }
   for (let waited = false; ; waited = true) {
     const done = new Set((await deps.store.sweeps.accounts(sweep.sweepId)).map((r) => r.accountId))

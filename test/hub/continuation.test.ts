@@ -19,9 +19,17 @@ const sweepsPerAccount = () =>
   IDS.map((id) => h.emulator.count({ action: 'GetAccountAuthorizationDetails', account: id }))
 
 /** Time runs short once `n` accounts are done in this invocation. */
-function budget(n: number): Pick<SweepDeps, 'remainingMs' | 'onAccountDone'> {
+function budget(n: number): Pick<SweepDeps, 'remainingMs' | 'progress'> {
   let done = 0
-  return { remainingMs: () => (done >= n ? 1_000 : 600_000), onAccountDone: () => void done++ }
+  return {
+    remainingMs: () => (done >= n ? 1_000 : 600_000),
+    progress: {
+      started: () => undefined,
+      listed: () => undefined,
+      read: () => undefined,
+      accountDone: () => void done++,
+    },
+  }
 }
 const noWait = async () => undefined
 

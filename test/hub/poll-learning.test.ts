@@ -43,7 +43,12 @@ describe('Access Advisor polling learns job durations', () => {
     const first = await runSweep(
       h.deps({
         remainingMs: () => (done < 1 ? 600_000 : 1_000),
-        onAccountDone: () => void done++,
+        progress: {
+          started: () => undefined,
+          listed: () => undefined,
+          read: () => undefined,
+          accountDone: () => void done++,
+        },
         continueWith: async (next) => void handedOn.push(next),
       }),
       h.config({

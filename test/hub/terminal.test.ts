@@ -1,0 +1,53 @@
+/**
+ * The CLI as an operator sees it, through a real pseudo-terminal (util-linux `script`) 80 columns wide:
+ * the progress bar, the warnings above it, and tables whose IDs are whole.
+ */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
+import { hubTestEnv } from '../support/local-aws.js'
+import { startDynamoHarness } from '../support/org-harness.js'
+
+/** Runs the CLI's bin in a pseudo-terminal of 80 columns; everything it wrote, as the terminal got it. */
+async function atTerminal(
+  env: NodeJS.ProcessEnv,
+  ...argv: string[]
+): Promise<{ code: number; screen: string }> {
+  const command = `stty cols 80 rows 40; node_modules/.bin/tsx hub/bin.ts ${argv.join(' ')}`
+  try {
+    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], {
+      env,
+      timeout: 60_000,
+    })
+    return { code: 0, screen: stdout }
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string }
+    return { code: failed.code ?? -1, screen: failed.stdout ?? '' }
+  }
+}
+
+describe('at an 80-column terminal', () => {
+  it('shows users done, accounts and an estimate, prints every warning whole above the bar, and cuts no ID', async () => {
+    await startDynamoHarness(demoOrg(), {}, 'test')
+    const env = { ...process.env, ...hubTestEnv(), LOG_LEVEL: 'warn' }
+    const sweep = await atTerminal(env, 'sweep', '--enforce', '--confirm-large-change')
+    expect(sweep.code, sweep.screen).toBe(3) // the sandbox account has no spoke role
+    // The bar counts users (the demo organization's, listed account by account), then accounts, with an ETA.
+    expect(sweep.screen).toMatch(/\d+\/\d+ users \| \d\/4 accounts \| \d+s \| ETA /)
+    expect(sweep.screen).toMatch(/█+ (\d+)\/\1 users \| 4\/4 accounts/)
+    // The terminal keeps wrapping: a log line longer than the line is whole on screen, never cut at its edge.
+    expect(sweep.screen).not.toContain('\x1b[?7l')
+    const warning = /error: account unreachable \(account 444444444444\): [^\r\n]+/.exec(sweep.screen)?.[0]
+    expect(warning?.length).toBeGreaterThan(80)
+    // The result comes after the bar's last state, not over it.
+    expect(sweep.screen.lastIndexOf('4/4 accounts')).toBeLessThan(sweep.screen.indexOf('│ account'))
+    const { suspended: _, ...active } = DEMO_ACCOUNTS
+    for (const id of Object.values(active)) expect(sweep.screen).toMatch(new RegExp(`│ ${id} +│`))
+
+    const sweeps = await atTerminal(env, 'audit', 'sweeps')
+    expect(sweeps.code, sweeps.screen).toBe(0)
+    expect(sweeps.screen).toMatch(/│ \d{8}T\d{9}Z-[0-9a-f]{6} +│/)
+    for (const line of sweeps.screen.split('\r\n')) expect(line.length, line).toBeLessThanOrEqual(80)
+  })
+})
