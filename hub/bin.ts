@@ -6,6 +6,22 @@ import { runCli } from './cli.js'
 // the place (the Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
+// A reader that stops early (`| head`) closes the pipe: that ends the output, and is no failure. Results
+// are printed last, so stdout ends the run; logs on a closed stderr are dropped while a sweep finishes
+// and gives its locks back.
+const closedPipe = (then: () => void) => (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+  then()
+}
+process.stdout.on(
+  'error',
+  closedPipe(() => process.exit(process.exitCode ?? 0)),
+)
+process.stderr.on(
+  'error',
+  closedPipe(() => undefined),
+)
+
 /** A yes/no question on the terminal; default no. */
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr })

@@ -51,3 +51,27 @@ describe('at an 80-column terminal', () => {
     for (const line of sweeps.screen.split('\r\n')) expect(line.length, line).toBeLessThanOrEqual(80)
   })
 })
+
+describe('through a pipe', () => {
+  it('ends quietly with exit 0 when the reader stops early (| head)', async () => {
+    await startDynamoHarness(demoOrg(), {}, 'test')
+    const env = { ...process.env, ...hubTestEnv(), LOG_LEVEL: 'silent' }
+    const bin = 'node_modules/.bin/tsx hub/bin.ts'
+    await promisify(execFile)(
+      'bash',
+      ['-c', `${bin} sweep --account ${DEMO_ACCOUNTS.production} >/dev/null`],
+      {
+        env,
+      },
+    )
+    // alice's stored report holds hundreds of services: far more than a pipe's buffer.
+    const user = `audit user --account ${DEMO_ACCOUNTS.production} --user alice --json`
+    const { stdout, stderr } = await promisify(execFile)(
+      'bash',
+      ['-c', `${bin} ${user} | head -c 100 >/dev/null; echo "exit \${PIPESTATUS[0]}"`],
+      { env },
+    )
+    expect(stdout.trim()).toBe('exit 0')
+    expect(stderr).not.toMatch(/EPIPE|Error/)
+  })
+})
