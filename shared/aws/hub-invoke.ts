@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import type { z } from 'zod'
-import { LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
+import { ConfigError, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
 
 /**
  * Starts an asynchronous invocation of the hub function (a continuation, or a sweep an operator starts).
@@ -34,13 +34,22 @@ export async function askHub<S extends z.ZodType>(
   request: { functionName: string; event: unknown; reply: S },
 ): Promise<z.output<S>> {
   const { functionName, event } = request
-  const reply = await lambda.send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      InvocationType: 'RequestResponse',
-      Payload: new TextEncoder().encode(JSON.stringify(event)),
-    }),
-  )
+  const reply = await lambda
+    .send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(event)),
+      }),
+    )
+    .catch(async (error: unknown) => {
+      // A name that is no function is bad input, said in the setting's words, not Lambda's.
+      if (error instanceof Error && error.name === 'ResourceNotFoundException')
+        throw new ConfigError(
+          `hub-function (HUB_FUNCTION_NAME): no function ${functionName} in ${await lambda.config.region()}; the hub stack's HubFunctionName output names it`,
+        )
+      throw error
+    })
   const text = reply.Payload ? new TextDecoder().decode(reply.Payload) : ''
   let payload: unknown
   try {

@@ -160,6 +160,10 @@ describe('the command-line tool', () => {
     ],
     [['restore', '--account', '222222222222', '--user', 'bob', '--all'], /restore: give --reason/],
     [
+      ['--hub-function', 'no-such-function', 'sweep', '--plan'],
+      /hub-function \(HUB_FUNCTION_NAME\): no function no-such-function in us-east-1; the hub stack's HubFunctionName output/,
+    ],
+    [
       ['exempt', '--account', '222222222222', '--user', 'bob', '--days', '2', '--enforce'],
       /exempt --enforce is recorded with why: give --reason TEXT/,
     ],
