@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { readFile, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
@@ -26,6 +28,16 @@ describe('npm run package', () => {
       }
       expect(manifest.license ?? '', name).not.toMatch(/GPL/)
     }
+  })
+
+  it('builds the package bin as one executable file that answers as the CLI, so least-privilege works once installed', async () => {
+    const manifest = JSON.parse(await readFile('package.json', 'utf8')) as { bin: Record<string, string> }
+    expect(resolve(manifest.bin['least-privilege'] ?? '')).toBe(resolve(built.cliPath))
+    expect((await stat(built.cliPath)).mode & 0o111).not.toBe(0)
+    const { stdout } = await promisify(execFile)(built.cliPath, ['--version'], { env: process.env })
+    expect(stdout.trim()).toBe(
+      (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version,
+    )
   })
 
   it("starts: the bundled handler checks an operator's proof and sweeps the emulated organization", async () => {
