@@ -110,7 +110,7 @@ describe('configuration', () => {
     // A release, a rollback or an exemption only lifts: the README's removal rolls back in plan mode.
     const lifts = [
       { action: 'release', accountId: '222222222222', userName: 'bob', services: ['ec2'], reason: 'x' },
-      { action: 'rollback', accountId: '222222222222' },
+      { action: 'rollback', accountId: '222222222222', reason: 'x' },
       { action: 'exempt', accountId: '222222222222', userName: 'bob', days: 3, reason: 'x' },
       { action: 'restore', accountId: '222222222222', userName: 'bob', target: { all: true }, reason: 'x' },
     ]

@@ -140,9 +140,11 @@ describe('notice before a new deny', () => {
     expect(announced.accounts[0]?.brake).toBeUndefined()
     expect(lastDigest()).not.toContain('onboarded')
     const due = daysAfter(day(6), 7)
+    // Announced with its day, and the last use it was judged on (kept for audit scheduled and audit plan).
     expect((await h.store.audit.user(w.id, 'gus'))?.scheduled?.s3).toEqual({
       on: due,
       since: day(6).toISOString(),
+      lastUsed: expect.any(String),
     })
 
     const braked = await w.sweep(13)
