@@ -17,33 +17,27 @@ import type {
 
 import { cut, list, table } from './table.js'
 
-/** One row per account: a braked account says why, a failed or unreachable one its reason. */
+/**
+ * One row per account, then why each braked, failed or unreachable one is so, on lines of their own
+ * under the table: a reason holds ARNs, which no column narrow enough for a terminal could keep whole.
+ */
 function accountRows(accounts: readonly AccountOutcome[], mode: string): string {
-  const rows = [...accounts]
-    .sort((a, b) => a.accountId.localeCompare(b.accountId))
-    .map((a) => [
-      a.accountId,
-      a.brake ? 'braked' : a.outcome,
-      a.users,
-      countsText(a.counts),
-      a.writes,
-      a.usersScheduled ?? 0,
-      credentialsText(a.credentials, mode),
-      cut(a.brake ? `brake: ${a.brake}` : a.reason, 160),
-    ])
-  return table(
-    [
-      'account',
-      'outcome',
-      'users',
-      'decisions',
-      'IAM writes',
-      'users with denies scheduled',
-      'credentials',
-      'reason',
-    ],
-    rows,
-  )
+  const sorted = [...accounts].sort((a, b) => a.accountId.localeCompare(b.accountId))
+  const rows = sorted.map((a) => [
+    a.accountId,
+    a.brake ? 'braked' : a.outcome,
+    a.users,
+    countsText(a.counts),
+    a.writes,
+    a.usersScheduled ?? 0,
+    credentialsText(a.credentials, mode),
+  ])
+  const reasons = sorted.flatMap((a) => {
+    const why = a.brake ? `brake: ${a.brake}` : a.reason
+    return why ? [`${a.accountId} ${a.brake ? 'braked' : a.outcome}: ${why}`] : []
+  })
+  const heads = ['account', 'outcome', 'users', 'decisions', 'IAM writes', 'users scheduled', 'credentials']
+  return [table(heads, rows), ...reasons].join('\n')
 }
 
 /** `1 scheduled, 2 deactivated`, or why the account's credentials were left as they are. */
@@ -66,7 +60,7 @@ function credentialsText(c: AccountOutcome['credentials'], mode: string): string
 export function sweepTable(report: SweepReport): string {
   const head = `sweep ${report.sweepId} (${report.mode}): ${report.status}`
   const totals = report.summary
-    ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms — ${countsText(report.summary.counts)}\n${report.summary.iamCalls ?? 0} IAM calls (${report.summary.iamThrottled ?? 0} throttled); ${report.summary.readsSkipped ?? 0} Access Advisor reads skipped (stored reports)`
+    ? `\n${report.summary.accountsSwept} swept, ${report.summary.accountsUnreachable} unreachable, ${report.summary.accountsFailed} failed in ${report.summary.durationMs} ms${Object.keys(report.summary.counts).length > 0 ? ` — ${countsText(report.summary.counts)}` : ''}\n${report.summary.iamCalls ?? 0} IAM calls (${report.summary.iamThrottled ?? 0} throttled); ${report.summary.readsSkipped ?? 0} Access Advisor reads skipped (stored reports)`
     : ''
   return `${head}\n${accountRows(report.accounts, report.mode)}${totals}`
 }

@@ -26,12 +26,12 @@ export function table(head: string[], rows: (string | number)[][], optional: rea
       cells.map((r) => shown.map((i) => r[i] ?? '')),
     )
   }
-  // Words longer than a narrowed column break across lines rather than end in a cut.
+  // Narrowed columns wrap between words; no column is narrower than its longest word (see widths).
   const t = new Table({
     head: shown.map((i) => head[i] ?? ''),
     style: { head: [], border: [] },
     wordWrap: true,
-    wrapOnWordBoundary: false,
+    wrapOnWordBoundary: true,
     ...(fit.colWidths ? { colWidths: fit.colWidths } : {}),
   })
   t.push(...cells.map((r) => shown.map((i) => r[i] ?? '')))
@@ -41,23 +41,20 @@ export function table(head: string[], rows: (string | number)[][], optional: rea
 }
 
 /**
- * Column widths that fit the terminal: every column as wide as its content, but the widest prose columns
- * give way (wrapping at spaces) down to a common cap, the largest that fits. A column of words without
- * spaces (IDs, account ids, names, times, numbers) is never narrowed: a cut ID cannot be copied, and a
- * line too wide is better than one that lies. Nothing is set off a terminal, where lines are for programs.
+ * Column widths that fit the terminal: every column as wide as its content, but the widest give way
+ * (wrapping between words) down to a common cap, the largest that fits. No column is narrowed below its
+ * longest word, heading included: an ID, a name, a time or a count is never broken or cut (a cut ID
+ * cannot be copied, and a line too wide is better than one that lies). Nothing is set off a terminal,
+ * where lines are for programs.
  */
 function widths(head: string[], cells: string[][]): { colWidths?: number[]; fits: boolean } {
   const width = terminalWidth
   if (!width) return { fits: true }
   const natural = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)) + 2)
-  const prose = head.map((_h, i) => cells.some((r) => /\s/.test((r[i] ?? '').trim())))
-  // A column of IDs narrows no further than its longest cell (its heading wraps, word by word).
-  const floor = head.map(
-    (h, i) => Math.max(...h.split(' ').map((w) => w.length), ...cells.map((r) => (r[i] ?? '').length)) + 2,
-  )
+  const longestWord = (text: string) => Math.max(0, ...text.split(/\s+/).map((w) => w.length))
+  const floor = head.map((h, i) => Math.max(longestWord(h), ...cells.map((r) => longestWord(r[i] ?? ''))) + 2)
   const borders = head.length + 1
-  const capped = (cap: number) =>
-    natural.map((w, i) => (prose[i] ? Math.min(w, cap) : Math.max(Math.min(w, cap), floor[i] ?? w)))
+  const capped = (cap: number) => natural.map((w, i) => Math.max(Math.min(w, cap), floor[i] ?? w))
   const fits = (cap: number) => capped(cap).reduce((n, w) => n + w, 0) + borders <= width
   if (fits(Number.POSITIVE_INFINITY)) return { fits: true }
   let cap = Math.max(...natural)
