@@ -73,14 +73,15 @@ export async function beginSweep(
   return resume(deps, { sweepId: summary.sweepId })
 }
 
-/** Accounts tried, in order, before a sweep with every one refused is called misconfigured. */
+/** Accounts tried at once while looking for one whose spoke role answers. */
 const SPOKE_PROBES = 10
 
 /**
  * A wrong ExternalId or role name makes every AssumeRole refused, and a sweep would mark every account
- * unreachable in the shared table. So before anything is recorded, the spoke role is assumed in the
- * first accounts until one answers; if every one tried refuses, the sweep stops, naming the likely cause.
- * Any other failure is the sweep's to meet and record, account by account.
+ * unreachable in the shared table. So before anything is recorded, the spoke role is assumed until one
+ * account answers: those a sweep reached before first, then the others, ten at a time, as far as every
+ * account (a pilot's target OU may hold only a few, anywhere in the list). If every one refuses, the
+ * sweep stops, naming the likely cause. Any other failure is the sweep's to meet and record.
  */
 async function reachSomeSpoke(
   deps: SweepDeps,
@@ -88,20 +89,21 @@ async function reachSomeSpoke(
   accounts: readonly string[],
   runId: string,
 ): Promise<void> {
-  const tried = accounts.slice(0, SPOKE_PROBES)
-  for (const accountId of tried) {
+  const reached = new Set((await deps.store.audit.accountsByStatus('reachable')).map((a) => a.accountId))
+  const order = [...accounts.filter((a) => reached.has(a)), ...accounts.filter((a) => !reached.has(a))]
+  const answers = async (accountId: string) => {
     try {
       ;(await deps.spokes.open({ accountId, runId })).close()
-      return
+      return true
     } catch (error) {
-      if (awsErrorKind(error) !== 'access-denied') return
+      return awsErrorKind(error) !== 'access-denied'
     }
   }
-  if (tried.length === 0) return
+  for (let i = 0; i < order.length; i += SPOKE_PROBES)
+    if ((await Promise.all(order.slice(i, i + SPOKE_PROBES).map(answers))).some(Boolean)) return
+  if (order.length === 0) return
   const which =
-    accounts.length > tried.length
-      ? `the first ${tried.length} of ${accounts.length} accounts`
-      : `${tried.length === 1 ? 'account' : 'every account'} ${tried.join(', ')}`
+    order.length > 1 ? `any of the ${order.length} accounts` : `account ${order.join(', ')}`
   throw new ConfigError(
     `externalId (EXTERNAL_ID) or spokeRoleName (SPOKE_ROLE_NAME): no spoke role could be assumed in ${which}: check EXTERNAL_ID and SPOKE_ROLE_NAME (${config.spokeRoleName}) against the StackSet's, and that the StackSet reached them; nothing was recorded`,
   )

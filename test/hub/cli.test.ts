@@ -192,6 +192,25 @@ describe('the command-line tool', () => {
     expect(stderr).not.toMatch(/(Config|LeastPrivilege)Error:/)
   })
 
+  it("sweeps a pilot whose target OU holds only accounts far down the organization's list", async () => {
+    // Twelve accounts the StackSet never reached come first; the pilot's one account is the last.
+    const outside = Array.from({ length: 12 }, (_, i) => ({
+      id: String(100_000_000_001 + i),
+      users: [],
+      spokeRole: false,
+    }))
+    const pilot = {
+      id: '999999999999',
+      users: [{ name: 'pia', createdDaysAgo: 400, policies: ['aws:AmazonS3FullAccess'] }],
+    }
+    await startDynamoHarness({ accounts: [...outside, pilot] }, {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+    const run = await cli('sweep', '--plan', '--json')
+    expect(run.code).toBe(3) // completed, with the accounts outside the pilot unreachable
+    const report = JSON.parse(run.stdout) as { accounts: { accountId: string; outcome: string }[] }
+    expect(report.accounts).toContainEqual(expect.objectContaining({ accountId: pilot.id, outcome: 'swept' }))
+  })
+
   it.each([
     ['a wrong ExternalId', { EXTERNAL_ID: 'not-the-stacksets' }],
     ['a wrong role name', { SPOKE_ROLE_NAME: 'NoSuchRole' }],
@@ -201,7 +220,7 @@ describe('the command-line tool', () => {
     const run = await cli('sweep', '--plan')
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(
-      /no spoke role could be assumed in every account .*: check EXTERNAL_ID and SPOKE_ROLE_NAME/,
+      /no spoke role could be assumed in any of the \d+ accounts: check EXTERNAL_ID and SPOKE_ROLE_NAME/,
     )
     const audit = cliRunner({ ...process.env, ...hubTestEnv() })
     expect(JSON.parse((await audit('audit', 'sweeps', '--json')).stdout)).toEqual([])
