@@ -74,10 +74,12 @@ async function confirmWhole(cli: CliContext, account: string, preview: RollbackR
 
 function show(cli: CliContext, o: RollbackFlags, results: RollbackResult[]): void {
   const until = o.exemptUntil ? `until ${o.exemptUntil}` : 'until lifted (least-privilege exemptions revoke)'
-  const enforce = `least-privilege rollback --account ${o.account}${o.user ? ` --user ${o.user}` : ''} --reason "..." --enforce`
+  const enforce = `least-privilege rollback --account ${o.account}${o.user ? ` --user ${o.user}` : ''} --reason "..." --enforce${o.user ? '' : ' --yes'}`
   cli.print(o.json, { preview: !o.enforce, accountId: o.account, users: results }, () =>
-    o.enforce
-      ? `${rollbackTable(results)}\nEach user is exempt ${until}; then each service's clock restarts: it is denied again only after a full window without use.`
-      : `Preview, nothing removed:\n${rollbackTable(results)}\nTo remove them, recorded with why: ${enforce}`,
+    results.length === 0
+      ? `nothing of the project's to remove in ${o.account}${o.user ? ` for ${o.user}` : ''}`
+      : o.enforce
+        ? `${rollbackTable(results)}\nEach user is exempt ${until}; then each service's clock restarts: it is denied again only after a full window without use.`
+        : `Preview, nothing removed:\n${rollbackTable(results)}\nTo remove them, recorded with why: ${enforce}`,
   )
 }

@@ -3,6 +3,7 @@
  * sweep: a one-user preview, a release, a rollback. The operator is named as AWS authenticated them.
  */
 import { z } from 'zod'
+import { awsErrorKind } from '../aws/aws-errors.js'
 import type { HubConfig } from '../config.js'
 import { credentialLabel } from '../domain/credentials/judge.js'
 import type { RestoreTarget } from '../domain/credentials/plan.js'
@@ -112,6 +113,7 @@ export async function rollback(
     target.accountId,
     intent,
   )
+  if (await neverReached(deps, run, target.accountId)) return []
   const users = usersOf(run, intent, target.accountId)
   // It went user by user and stopped at the first failure: the users before it are rolled back.
   const failed = users.find((u) => u.decision.status === 'error')
@@ -211,6 +213,21 @@ export async function previewUser(
 }
 
 /** The users an operator's run decided; every other outcome is the operator's error, naming why. */
+/**
+ * An account whose spoke role refuses and where nothing of ours was ever recorded (outside the StackSet's
+ * targets since before the first sweep): there is nothing to roll back, rather than a failure that a
+ * removal loop would list forever. One with a policy of ours on record stays a failure: those are
+ * stranded, and the operator is told.
+ */
+async function neverReached(deps: OperatorDeps, run: AccountRun, accountId: string): Promise<boolean> {
+  if (run.kind !== 'done' || run.outcome.outcome !== 'unreachable') return false
+  if (awsErrorKind(run.error) !== 'access-denied') return false
+  const { users } = await deps.store.users.loadAccount(accountId)
+  return [...users.values()].every(
+    (u) => u.policyArns.length === 0 && Object.keys(u.scheduled ?? {}).length === 0,
+  )
+}
+
 function usersOf(run: AccountRun, intent: Intent, accountId: string): DoneUser[] {
   switch (run.kind) {
     case 'done': {

@@ -102,8 +102,7 @@ async function reachSomeSpoke(
   for (let i = 0; i < order.length; i += SPOKE_PROBES)
     if ((await Promise.all(order.slice(i, i + SPOKE_PROBES).map(answers))).some(Boolean)) return
   if (order.length === 0) return
-  const which =
-    order.length > 1 ? `any of the ${order.length} accounts` : `account ${order.join(', ')}`
+  const which = order.length > 1 ? `any of the ${order.length} accounts` : `account ${order.join(', ')}`
   throw new ConfigError(
     `externalId (EXTERNAL_ID) or spokeRoleName (SPOKE_ROLE_NAME): no spoke role could be assumed in ${which}: check EXTERNAL_ID and SPOKE_ROLE_NAME (${config.spokeRoleName}) against the StackSet's, and that the StackSet reached them; nothing was recorded`,
   )
