@@ -253,7 +253,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'CLI only: the webhook URL itself',
     shownDefault: '(none)',
   },
-  { env: 'LOG_LEVEL', kind: 'string', help: 'pino level', shownDefault: '`info`' },
+  {
+    env: 'LOG_LEVEL',
+    kind: 'string',
+    help: "pino level (the hub's; the CLI's default is warn)",
+    shownDefault: '`info`',
+  },
   {
     key: 'accessAdvisor.initialDelayMs',
     env: 'ACCESS_ADVISOR_INITIAL_DELAY_MS',
