@@ -47,6 +47,18 @@ export function buildProgram(io: CliIo, wiring: CliWiring = {}): Command {
   addRestoreCommand(program, cli)
   addRollbackCommand(program, cli)
   addExemptCommand(program, cli)
+  // Two formats asked for is bad input, said before the command reads or changes anything.
+  program.hook('preAction', (_program, action) => {
+    const { output } = program.opts<{ output: string }>()
+    if (
+      action.opts<{ json?: boolean }>().json &&
+      program.getOptionValueSource('output') === 'cli' &&
+      output !== 'json'
+    )
+      throw new ConfigError(
+        `output: --json is --output json; give one or the other, not --output ${output} with it`,
+      )
+  })
   return program
 }
 
@@ -177,7 +189,7 @@ export async function runCli(argv: string[], io: CliIo, wiring: CliWiring = {}):
       return 2
     }
     // The project's own errors are said in words; a class name is for a bug's report.
-    io.stderr.write(`error: ${error instanceof LeastPrivilegeError ? error.message : errorMessage(error)}\n`)
+    io.stderr.write(`error: ${errorMessage(error)}\n`)
     if (error instanceof IncompleteSweepError) return 3
     return error instanceof ConfigError ? 2 : 1
   }

@@ -24,6 +24,8 @@ export class PolicyLayoutError extends LeastPrivilegeError {
 }
 
 export function errorMessage(error: unknown): string {
+  // The project's own errors are said in words; an AWS error keeps its code (AccessDenied: ...).
+  if (error instanceof LeastPrivilegeError) return error.message
   if (error instanceof Error)
     return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message
   return String(error)

@@ -89,6 +89,8 @@ function auditHistory(audit: Command, cli: CliContext): void {
       // Nothing recorded and no such user: a mistyped name or account, told as `audit user` tells it.
       if (history.length === 0 && 'name' in who && !(await audit.user(o.account, who.name)))
         throw new ConfigError(`user: no recorded state for ${who.name} in ${o.account}`)
+      if (history.length === 0 && 'id' in who)
+        throw new ConfigError(`user-id: nothing recorded for ${who.id} in ${o.account}`)
       cli.print(o.json, history, () => out.historyTable(history))
     })
 }

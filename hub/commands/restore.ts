@@ -4,7 +4,7 @@ import { type RestoreResult, restoreCredentials } from '../../shared/app/operato
 import type { RestoreTarget } from '../../shared/domain/credentials/plan.js'
 import { ConfigError } from '../../shared/errors.js'
 import { restoreReply } from '../event.js'
-import { accessKeyIds, accountId, userName } from './args.js'
+import { accessKeyIds, accountId, reasonFor, userName } from './args.js'
 import type { CliContext } from './context.js'
 import { inHub } from './in-hub.js'
 
@@ -34,14 +34,14 @@ export function addRestoreCommand(program: Command, cli: CliContext): void {
     )
     .option('--password', 'the console password: approve a new one (an administrator of the account sets it)')
     .option('--all', "every credential of the user's the project deactivated or announced")
-    .option('--reason <text>', 'why, for the audit trail (required)')
+    .option('--reason <text>', 'why, recorded with it (needed with --enforce)')
     .option('--enforce', 'carry it out (default: show what would be restored)')
     .option('--json', 'JSON output')
     .action(async (o: RestoreFlags) => {
       const target = targetOf(o)
-      if (!o.reason?.trim()) throw new ConfigError('restore: give --reason, for the audit trail')
+      const reason = reasonFor('restore', o)
       const { config, deps } = cli.operator()
-      const request = { accountId: o.account, userName: o.user, target, reason: o.reason }
+      const request = { accountId: o.account, userName: o.user, target, reason }
       const result: RestoreResult =
         config.hubFunctionName && o.enforce
           ? await inHub(cli, config.hubFunctionName, { action: 'restore', ...request }, restoreReply)

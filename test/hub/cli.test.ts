@@ -146,7 +146,7 @@ describe('the command-line tool', () => {
     [['audit', 'status', 'happy'], /Allowed choices are/],
     [['audit', 'user', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],
     [['rollback', '--account', '222222222222', '--user', 'nobody'], /no IAM user nobody/],
-    [['sweep', '--window-days', '0'], /windowDays \(--window-days\): Too small/],
+    [['sweep', '--window-days', '0'], /windowDays \(--window-days\): must be 1 or more/],
     [['frobnicate'], /unknown command/],
     [['--log-level', 'loud', 'audit', 'sweeps'], /Allowed choices are fatal, error, warn/],
     [['audit', 'history', '--account', '222222222222', '--user', 'nobody'], /no recorded state for nobody/],
@@ -158,7 +158,12 @@ describe('the command-line tool', () => {
       ['restore', '--account', '222222222222', '--user', 'bob', '--key', 'not-a-key', '--reason', 'x'],
       /not-a-key is not an access key ID/,
     ],
-    [['restore', '--account', '222222222222', '--user', 'bob', '--all'], /restore: give --reason/],
+    [
+      ['restore', '--account', '222222222222', '--user', 'bob', '--all', '--enforce'],
+      /restore --enforce is recorded with why: give --reason/,
+    ],
+    [['--output', 'table', 'audit', 'sweeps', '--json'], /--json is --output json; give one or the other/],
+    [['audit', 'history', '--account', '222222222222', '--user-id', 'AIDANOPE'], /user-id: nothing recorded/],
     [
       ['--hub-function', 'no-such-function', 'sweep', '--plan'],
       /hub-function \(HUB_FUNCTION_NAME\): no function no-such-function in us-east-1; the hub stack's HubFunctionName output/,
