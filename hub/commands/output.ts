@@ -101,17 +101,20 @@ export function usageTable(user: UserState, report: StoredReport | undefined): s
     const notice = user.scheduled?.[key]
     return notice ? `scheduled for ${notice.on}` : 'kept'
   }
-  const rows = [...keys]
-    .sort()
-    .map((key) => [
-      key,
-      lastUse.get(key) ?? (report ? 'not within 400 days' : 'no report read'),
-      user.firstSeen?.[key] ?? user.firstSeen?.[serviceOf(key)] ?? '',
-      standing(key),
-      user.lastAttempts?.[key] ?? '',
-    ])
+  // Kept and never used says nothing about this user's standing: counted, not listed (--json has them).
+  const quiet = (key: string) => standing(key) === 'kept' && !lastUse.has(key) && !user.lastAttempts?.[key]
+  const shown = [...keys].sort().filter((key) => !quiet(key))
+  const rows = shown.map((key) => [
+    key,
+    lastUse.get(key) ?? (report ? 'not within 400 days' : 'no report read'),
+    user.firstSeen?.[key] ?? user.firstSeen?.[serviceOf(key)] ?? '',
+    standing(key),
+    user.lastAttempts?.[key] ?? '',
+  ])
+  const left = keys.size - shown.length
   const read = report ? `last report read ${report.readAt}` : 'no report read yet'
-  return `${table(['service or action', 'last use', 'first seen', 'standing', 'last attempt'], rows)}\n${read}`
+  const more = left > 0 ? `; ${left} more kept and not used within 400 days (--json lists them)` : ''
+  return `${table(['service or action', 'last use', 'first seen', 'standing', 'last attempt'], rows)}\n${read}${more}`
 }
 
 export function usersTable(users: readonly UserState[]): string {
@@ -258,6 +261,7 @@ export function exemptionsTable(rows: readonly Exemption[]): string {
 }
 
 export function attemptsTable(attempts: readonly ChangeRecord[]): string {
+  if (attempts.length === 0) return 'no attempt on a denied service since then'
   return table(
     ['attempt at', 'account', 'user', 'service', 'region', 'recorded by sweep'],
     attempts.map((a) => [

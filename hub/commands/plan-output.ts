@@ -36,11 +36,13 @@ export function releaseText(result: ReleaseResult): string {
     ...d.removed.map((r) => r.namespace),
     ...(d.cancelled ?? []).map((c) => c.namespace),
   ].join(', ')
-  const head =
-    result.mode === 'enforce' && d.status === 'released'
-      ? `released ${released} for ${d.userName} in ${d.accountId}`
-      : `would release ${released} for ${d.userName} in ${d.accountId} (plan: add --enforce to apply)`
-  return `${head}\nstill denied: ${list(d.denied) || 'nothing'}\nstatus: ${d.status}; ${d.reason}`
+  const done = result.mode === 'enforce' && d.status === 'released'
+  if (done)
+    return `released ${released} for ${d.userName} in ${d.accountId}\nstill denied: ${list(d.denied) || 'nothing'}\nstatus: ${d.status}; ${d.reason}`
+  // A preview's decision still holds what is live: what stays is what is denied less what it releases.
+  const lifted = new Set(d.removed.map((r) => r.namespace))
+  const stays = d.denied.filter((k) => !lifted.has(k) && !lifted.has(k.split(':')[0] ?? ''))
+  return `would release ${released} for ${d.userName} in ${d.accountId} (a preview: add --reason "..." --enforce to apply)\nwould stay denied: ${list(stays) || 'nothing'}`
 }
 
 const day = (time: string | undefined) => time?.slice(0, 10) ?? 'never'
@@ -73,7 +75,7 @@ export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): 
       .map(([change, keys]) => [p.accountId, p.userName, change, keys.length, list(keys, 6)])
   })
   const users = new Set(plans.map((p) => `${p.accountId}/${p.userId}`)).size
-  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status}, started ${sweep.startedAt}): ${users} users would change`
+  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status}, started ${sweep.startedAt}): ${users} ${users === 1 ? 'user' : 'users'} would change`
   if (rows.length === 0) return `${head}\nnothing would change`
   return `${head}\n${table(['account', 'user', 'change', 'count', 'services (last used)'], rows)}`
 }

@@ -95,14 +95,14 @@ try {
   )
   console.log(`ci-deploy's old key ${oldKey?.id} in IAM: ${oldKey?.status}`)
   await cli(
-    '9. Exempt bob from s3 denies for 7 days',
+    '9. Exempt bob from his elasticloadbalancing deny for 7 days (the next sweep lifts it)',
     'exempt',
     '--account',
     DEMO_ACCOUNTS.production,
     '--user',
     'bob',
     '--service',
-    's3',
+    'elasticloadbalancing',
     '--days',
     '7',
     '--reason',
