@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import packageJson from '../package.json' with { type: 'json' }
 import { callerArn as callerArnOf, functionNameOf, proveCaller, requestDigest } from '../shared/aws/caller.js'
 import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
-import { ConfigError, errorMessage, IncompleteSweepError, LeastPrivilegeError } from '../shared/errors.js'
+import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import type { StateStore } from '../shared/ports.js'
 import { number } from './commands/args.js'
