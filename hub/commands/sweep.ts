@@ -99,28 +99,11 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
   const notifier = slackNotifier(runtime, { webhookUrl })
   const bar = cli.io.stderr.isTTY && !o.json ? new SweepBar(cli.io.stderr) : undefined
   if (bar) cli.screen.show(bar)
-  // Ctrl-C: no new account or user starts, those in flight finish theirs and give the locks back, and
-  // the sweep ends stalled ("interrupted"). A second Ctrl-C quits at once, as Node does.
-  let interrupted = false
-  let firstAt = 0
-  const onInterrupt = () => {
-    // A wrapper (npm run, tsx) may relay the same Ctrl-C the terminal sent the whole process group:
-    // a second signal within a second is that one press; a later one quits at once, as promised.
-    if (interrupted) {
-      if (Date.now() - firstAt > 1_000) process.exit(130)
-      return
-    }
-    interrupted = true
-    firstAt = Date.now()
-    cli.screen.write(
-      'interrupted: the users in flight finish, then the locks are given back (Ctrl-C again quits at once)\n',
-    )
-  }
-  process.on('SIGINT', onInterrupt)
+  const ctrlC = onCtrlC(cli)
   const report = await runSweep(
     deps({
-      remainingMs: () => (interrupted ? 0 : Number.POSITIVE_INFINITY),
-      interrupted: () => interrupted,
+      remainingMs: () => (ctrlC.pressed() ? 0 : Number.POSITIVE_INFINITY),
+      interrupted: ctrlC.pressed,
       ...(notifier ? { notifier } : {}),
       ...(bar ? { progress: bar } : {}),
     }),
@@ -134,14 +117,14 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
       ...(o.full ? { fullReads: true } : {}),
     },
   ).finally(() => {
-    process.off('SIGINT', onInterrupt)
+    ctrlC.stop()
     bar?.stop()
     cli.screen.hide()
   })
   cli.print(o.json, report, () => out.sweepTable(report))
   if (report.status === 'stalled')
     throw new LeastPrivilegeError(
-      `sweep ${report.sweepId} ${interrupted ? 'interrupted' : 'stalled'}: ${report.deferred} account(s) not swept; the next sweep covers every account again`,
+      `sweep ${report.sweepId} ${ctrlC.pressed() ? 'interrupted' : 'stalled'}: ${report.deferred} account(s) not swept; the next sweep covers every account again`,
     )
   const s = report.summary
   const unclean = s ? s.accountsBraked + s.accountsUnreachable + s.accountsFailed : 0
@@ -150,4 +133,26 @@ async function sweepHere(cli: CliContext, o: SweepFlags): Promise<void> {
       `${unclean} account(s) not swept cleanly: ${s.accountsBraked} braked, ${s.accountsUnreachable} unreachable, ${s.accountsFailed} failed`,
     )
   }
+}
+
+/**
+ * Ctrl-C during a sweep here: no new account or user starts, those in flight finish theirs and give the
+ * locks back, and the sweep ends stalled ("interrupted"). A wrapper (npm run, tsx) may relay the same
+ * press the terminal sent the whole process group: a second signal within a second is that one press;
+ * a later one quits at once, as promised.
+ */
+function onCtrlC(cli: CliContext): { pressed: () => boolean; stop: () => void } {
+  let firstAt: number | undefined
+  const listener = () => {
+    if (firstAt !== undefined) {
+      if (Date.now() - firstAt > 1_000) process.exit(130)
+      return
+    }
+    firstAt = Date.now()
+    cli.screen.write(
+      'interrupted: the users in flight finish, then the locks are given back (Ctrl-C again quits at once)\n',
+    )
+  }
+  process.on('SIGINT', listener)
+  return { pressed: () => firstAt !== undefined, stop: () => process.off('SIGINT', listener) }
 }
