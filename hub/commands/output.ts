@@ -37,7 +37,7 @@ function accountRows(accounts: readonly AccountOutcome[], mode: string): string 
     return why ? [`${a.accountId} ${a.brake ? 'braked' : a.outcome}: ${why}`] : []
   })
   const heads = ['account', 'outcome', 'users', 'decisions', 'IAM writes', 'users scheduled', 'credentials']
-  return [table(heads, rows), ...reasons].join('\n')
+  return [table(heads, rows, ['users scheduled', 'IAM writes', 'credentials']), ...reasons].join('\n')
 }
 
 /** `1 scheduled, 2 deactivated`, or why the account's credentials were left as they are. */
@@ -73,7 +73,14 @@ export function sweepDetail(sweep: SweepSummary, accounts: readonly SweepAccount
       : sweep.status === 'stalled'
         ? `stalled at ${sweep.stalledAt}: ${sweep.reason}`
         : `running, last sign of life ${sweep.heartbeatAt ?? sweep.startedAt}`
-  return `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.trigger}), started ${sweep.startedAt}, ${sweep.invocations} invocation(s): ${state}\n${accounts.length} of ${sweep.accountCount} accounts done\n${accountRows(accounts, sweep.mode)}`
+  // Short lines: a terminal must not wrap through an ID or a time.
+  return [
+    `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.trigger})`,
+    `started ${sweep.startedAt}, ${sweep.invocations} invocation(s)`,
+    state,
+    `${accounts.length} of ${sweep.accountCount} accounts done`,
+    accountRows(accounts, sweep.mode),
+  ].join('\n')
 }
 
 /** When each granted service was first seen: the start of its window. */
@@ -114,7 +121,8 @@ export function usageTable(user: UserState, report: StoredReport | undefined): s
   const left = keys.size - shown.length
   const read = report ? `last report read ${report.readAt}` : 'no report read yet'
   const more = left > 0 ? `; ${left} more kept and not used within 400 days (--json lists them)` : ''
-  return `${table(['service or action', 'last use', 'first seen', 'standing', 'last attempt'], rows)}\n${read}${more}`
+  const heads = ['service or action', 'last use', 'first seen', 'standing', 'last attempt']
+  return `${table(heads, rows, ['first seen', 'last attempt'])}\n${read}${more}`
 }
 
 export function usersTable(users: readonly UserState[]): string {
@@ -131,6 +139,7 @@ export function usersTable(users: readonly UserState[]): string {
       cut(u.reason, 70),
       u.updatedAt,
     ]),
+    ['updated', 'next deny', 'reason'],
   )
 }
 
@@ -159,6 +168,7 @@ export function scheduledTable(rows: readonly ScheduledRow[]): string {
       list(services, 6),
       `${first.since}${first.onboarding ? ' (onboarding)' : ''}`,
     ]),
+    ['scheduled'],
   )
   // A few services are named; more (an action-level wave is hundreds) are one short command for all.
   const commands = users.flatMap(({ first, services }) =>
@@ -197,6 +207,7 @@ export function historyTable(changes: readonly ChangeRecord[]): string {
       ]),
       cut(c.reason, 60),
     ]),
+    ['sweep', 'mode', 'removed'],
   )
 }
 
@@ -216,14 +227,21 @@ export function credentialsTable(rows: readonly CredentialState[], statuses: rea
       r.lastUsed ?? 'never',
       r.createdAt,
     ]),
+    ['created', 'since', 'last used'],
   )
 }
 
+/** Accounts by reachability; each one's reason (it holds ARNs) on a line of its own under the table. */
 export function accountsTable(accounts: readonly AccountState[]): string {
-  return table(
-    ['account', 'status', 'reason', 'since sweep', 'updated'],
-    accounts.map((a) => [a.accountId, a.status, cut(a.reason, 90), a.sweepId, a.updatedAt]),
-  )
+  const reasons = accounts.flatMap((a) => (a.reason ? [`${a.accountId} ${a.status}: ${a.reason}`] : []))
+  return [
+    table(
+      ['account', 'status', 'since sweep', 'updated'],
+      accounts.map((a) => [a.accountId, a.status, a.sweepId, a.updatedAt]),
+      ['updated'],
+    ),
+    ...reasons,
+  ].join('\n')
 }
 
 export function sweepsTable(sweeps: readonly SweepSummary[]): string {
@@ -241,7 +259,7 @@ export function sweepsTable(sweeps: readonly SweepSummary[]): string {
       s.status === 'completed' ? countsText(s.counts) : '',
     ]),
     // The sweep id holds its start time; the rest is in `audit sweep ID`.
-    ['trigger', 'duration ms', 'unreachable', 'accounts', 'mode', 'started'],
+    ['trigger', 'duration ms', 'unreachable', 'accounts', 'started'],
   )
 }
 
@@ -257,6 +275,7 @@ export function exemptionsTable(rows: readonly Exemption[]): string {
       e.createdAt,
       cut(e.reason, 200),
     ]),
+    ['granted at'],
   )
 }
 
@@ -272,6 +291,7 @@ export function attemptsTable(attempts: readonly ChangeRecord[]): string {
       a.attempt?.region ?? '',
       a.sweepId,
     ]),
+    ['recorded by sweep', 'region'],
   )
 }
 

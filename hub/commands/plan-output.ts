@@ -75,7 +75,8 @@ export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): 
       .map(([change, keys]) => [p.accountId, p.userName, change, keys.length, list(keys, 6)])
   })
   const users = new Set(plans.map((p) => `${p.accountId}/${p.userId}`)).size
-  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status}, started ${sweep.startedAt}): ${users} ${users === 1 ? 'user' : 'users'} would change`
+  // Short lines: a terminal must not wrap through an ID or a time.
+  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status})\nstarted ${sweep.startedAt}: ${users} ${users === 1 ? 'user' : 'users'} would change`
   if (rows.length === 0) return `${head}\nnothing would change`
   return `${head}\n${table(['account', 'user', 'change', 'count', 'services (last used)'], rows)}`
 }

@@ -22,8 +22,10 @@ export class SweepBar implements SweepProgress {
     this.multi = new MultiBar(
       {
         stream,
+        // Fits 80 columns with 5,000-user counts: the bar is cut to the terminal's width, ETA last.
         format:
           '{bar} {value}/{total} users | {accountsDone}/{accounts} accounts | {duration_formatted} | ETA {eta_formatted}',
+        barsize: 16,
         // The terminal keeps wrapping, so that lines printed above the bar are whole; the bar itself is
         // cut to the terminal's width.
         linewrap: true,

@@ -68,7 +68,10 @@ function targetOf(o: RestoreFlags): RestoreTarget {
 }
 
 function restoreText(result: RestoreResult, command: string | undefined): string {
-  const verb = result.mode === 'enforce' ? 'restored' : 'would restore (add --enforce to carry it out)'
+  const verb =
+    result.mode === 'enforce'
+      ? 'restored'
+      : 'would restore (a preview: add --reason "..." --enforce to carry it out)'
   const lines = [
     `${result.userName}: ${verb}: ${result.restored.join(', ')}`,
     result.mode === 'enforce'

@@ -10,7 +10,9 @@ export function setTableWidth(columns: number | undefined): void {
 /**
  * Human-readable tables for the CLI; `--json` prints the records themselves instead. `optional` names the
  * columns that may be left out, in that order, when the table cannot fit the terminal otherwise (a
- * footnote says which): the IDs stay whole, and what is left out is one `--output text` away.
+ * footnote says which): the IDs stay whole, and what is left out is one `--output text` away. A table
+ * that still cannot fit (a value longer than the terminal allows beside the others) is printed as
+ * records, a field a line, every field whole.
  */
 export function table(head: string[], rows: (string | number)[][], optional: readonly string[] = []): string {
   const cells = rows.map((r) => r.map(String))
@@ -26,6 +28,7 @@ export function table(head: string[], rows: (string | number)[][], optional: rea
       cells.map((r) => shown.map((i) => r[i] ?? '')),
     )
   }
+  if (!fit.fits) return records(head, cells)
   // Narrowed columns wrap between words; no column is narrower than its longest word (see widths).
   const t = new Table({
     head: shown.map((i) => head[i] ?? ''),
@@ -38,6 +41,14 @@ export function table(head: string[], rows: (string | number)[][], optional: rea
   const note =
     left.length > 0 ? `\nleft out at this width (--output text shows them):\n${left.join(', ')}` : ''
   return `${t.toString()}${note}`
+}
+
+/** Each row as lines of `heading: value`, a blank line between rows. */
+function records(head: readonly string[], cells: readonly string[][]): string {
+  const label = Math.max(...head.map((h) => h.length)) + 1
+  return cells
+    .map((r) => head.map((h, i) => `${`${h}:`.padEnd(label)} ${r[i] ?? ''}`.trimEnd()).join('\n'))
+    .join('\n\n')
 }
 
 /**

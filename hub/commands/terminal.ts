@@ -53,7 +53,10 @@ export function sentenceDestination(screen: Screen): DestinationStream {
         entry.userName ? `user ${String(entry.userName)}` : '',
       ].filter(Boolean)
       const reason = typeof entry.reason === 'string' && entry.reason ? `: ${entry.reason}` : ''
-      const level = LEVELS[Number(entry.level)] ?? 'log'
+      // An alert is said as one, whatever level carries it to the alarm.
+      const level = String(entry.event ?? '').startsWith('alert.')
+        ? 'alert'
+        : (LEVELS[Number(entry.level)] ?? 'log')
       screen.write(
         `${level}: ${String(entry.msg ?? entry.event ?? '')}${where.length ? ` (${where.join(', ')})` : ''}${reason}\n`,
       )

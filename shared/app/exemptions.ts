@@ -133,8 +133,13 @@ export async function revocable(
     (e) => isExemptionOf(e, { name: input.userName, id: userId }) && e.service === input.service,
   )
   if (matches.length === 0) {
-    const what = input.service ? ` from ${input.service}` : ''
-    throw new ConfigError(`user: no exemption of ${input.userName}${what} in ${input.accountId}`)
+    const what = input.service ? ` from ${input.service}` : ' of the whole user'
+    // The ones in force are named, so that the operator sees which to give.
+    const held = past.exemptions
+      .filter((e) => isExemptionOf(e, { name: input.userName, id: userId }))
+      .map((e) => (e.service ? `--service ${e.service}` : 'the whole user (no --service)'))
+    const hint = held.length > 0 ? `; in force: ${held.join(', ')}` : ''
+    throw new ConfigError(`user: no exemption${what} for ${input.userName} in ${input.accountId}${hint}`)
   }
   return { user, matches }
 }

@@ -58,7 +58,7 @@ export async function stall(
 ): Promise<StalledSweep | undefined> {
   const summary: StalledSweep = { ...sweep, status: 'stalled', stalledAt: deps.now().toISOString(), reason }
   if (!(await deps.store.sweeps.markStalled(summary))) return undefined
-  log.error({ event: 'alert.sweep-stalled', reason, accountsLeft }, `the sweep stalled: ${reason}`)
+  log.error({ event: 'alert.sweep-stalled', reason, accountsLeft }, 'the sweep stalled')
   await post(deps, stalledMessage(sweep.sweepId, reason, accountsLeft), log, 'the stall could not be posted')
   return summary
 }

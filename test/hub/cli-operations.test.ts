@@ -344,7 +344,7 @@ describe('the command-line tool, as operators expect', () => {
     const { cli } = await givenDemoOrg({ columns: 90 })
     // The flag over LOG_LEVEL, whatever another test left in the environment.
     const sweep = await cli('--log-level', 'warn', 'sweep')
-    expect(sweep.stderr).toMatch(/error: account unreachable \(account 444444444444\): /)
+    expect(sweep.stderr).toMatch(/alert: account unreachable \(account 444444444444\): /)
     expect(sweep.stderr).not.toMatch(/"level"/)
     const tableLines = sweep.stdout.split('\n').filter((l) => /^[│┌└├]/.test(l))
     expect(tableLines.length).toBeGreaterThan(4)

@@ -38,7 +38,7 @@ describe('at an 80-column terminal', () => {
     expect(sweep.screen).toMatch(/█+ (\d+)\/\1 users \| 4\/4 accounts/)
     // The terminal keeps wrapping: a log line longer than the line is whole on screen, never cut at its edge.
     expect(sweep.screen).not.toContain('\x1b[?7l')
-    const warning = /error: account unreachable \(account 444444444444\): [^\r\n]+/.exec(sweep.screen)?.[0]
+    const warning = /alert: account unreachable \(account 444444444444\): [^\r\n]+/.exec(sweep.screen)?.[0]
     expect(warning?.length).toBeGreaterThan(80)
     // The result comes after the bar's last state, not over it.
     expect(sweep.screen.lastIndexOf('4/4 accounts')).toBeLessThan(sweep.screen.indexOf('│ account'))
@@ -47,8 +47,28 @@ describe('at an 80-column terminal', () => {
 
     const sweeps = await atTerminal(env, 'audit', 'sweeps')
     expect(sweeps.code, sweeps.screen).toBe(0)
-    expect(sweeps.screen).toMatch(/│ \d{8}T\d{9}Z-[0-9a-f]{6} +│/)
-    for (const line of sweeps.screen.split('\r\n')) expect(line.length, line).toBeLessThanOrEqual(80)
+    expect(sweeps.screen).toMatch(/│ \d{8}T\d{9}Z-[0-9a-f]{6} +│ enforce/)
+    const sweepId = /\d{8}T\d{9}Z-[0-9a-f]{6}/.exec(sweeps.screen)?.[0] ?? ''
+    const bob = ['--account', DEMO_ACCOUNTS.production, '--user', 'bob']
+    // Every view fits the terminal: what cannot is left out (named under the table), or the rows become
+    // records, a field a line; never a table wider than the terminal, wrapped through its IDs.
+    for (const argv of [
+      ['audit', 'sweeps'],
+      ['audit', 'sweep', sweepId],
+      ['audit', 'user', ...bob],
+      ['audit', 'history', ...bob],
+      ['audit', 'accounts'],
+      ['audit', 'credentials'],
+    ]) {
+      const view = argv[1] === 'sweeps' ? sweeps : await atTerminal(env, ...argv)
+      expect(view.code, view.screen).toBe(0)
+      const tableLines = view.screen.split('\r\n').filter((line) => /^[│┌├└]/.test(line))
+      for (const line of tableLines) expect(line.length, `${argv.join(' ')}: ${line}`).toBeLessThanOrEqual(80)
+    }
+    // audit history of bob does not fit as a table (a sweep id, a time and prose side by side): records.
+    const history = await atTerminal(env, 'audit', 'history', ...bob)
+    expect(history.screen).toMatch(/^at: +\d{4}-\d{2}-\d{2}T[\d:.]+Z\r?$/m)
+    expect(history.screen).toMatch(/^sweep: +\d{8}T\d{9}Z-[0-9a-f]{6}\r?$/m)
   })
 })
 
