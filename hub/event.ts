@@ -48,6 +48,16 @@ const continuation = z
 
 export type ContinuationEvent = z.infer<typeof continuation>
 
+/**
+ * Why an operator changes something, as recorded and later shown in a terminal: words, not blanks, and
+ * no control character (an escape sequence in a reason could hide or fake lines of an audit).
+ */
+const reasonText = z
+  .string()
+  .max(1000)
+  .refine((t) => t.trim().length > 0, 'a reason in words, not blank')
+  .refine((t) => !/\p{Cc}/u.test(t), 'no control characters')
+
 /** An operator's release, carried out by the hub (the only writer of denies in a deployed organization). */
 const releaseRequest = z
   .object({
@@ -55,7 +65,7 @@ const releaseRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
     services: z.array(denyKey).min(1),
-    reason: z.string().min(1).max(1000),
+    reason: reasonText,
   })
   .strict()
 
@@ -69,7 +79,7 @@ const restoreRequest = z
       z.object({ all: z.literal(true) }).strict(),
       z.object({ keys: z.array(accessKeyId).max(2), password: z.boolean() }).strict(),
     ]),
-    reason: z.string().min(1).max(1000),
+    reason: reasonText,
   })
   .strict()
 
@@ -81,7 +91,7 @@ const exemptRequest = z
     userName: iamUserNameSchema,
     services: z.array(denyKey).min(1).optional(),
     days: z.number().int().min(1).max(365),
-    reason: z.string().min(1).max(1000),
+    reason: reasonText,
   })
   .strict()
 
@@ -92,7 +102,7 @@ const revokeRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema,
     service: denyKey.optional(),
-    reason: z.string().min(1).max(1000),
+    reason: reasonText,
   })
   .strict()
 
@@ -103,7 +113,7 @@ const rollbackRequest = z
     accountId: accountIdSchema,
     userName: iamUserNameSchema.optional(),
     exemptUntil: z.iso.datetime().optional(),
-    reason: z.string().min(1).max(1000),
+    reason: reasonText,
   })
   .strict()
 

@@ -82,6 +82,8 @@ export function accessKeyIds(value: string, previous: string[] = []): string[] {
  */
 export function reasonFor(command: string, o: { enforce?: boolean; reason?: string }): string {
   const reason = o.reason?.trim() ?? ''
+  // Shown later in terminals: an escape sequence could hide or fake lines of the audit.
+  if (/\p{Cc}/u.test(reason)) throw new ConfigError('reason: no control characters (newlines, escapes)')
   if (o.enforce && reason === '')
     throw new ConfigError(
       `reason: ${command} --enforce is recorded with why: give --reason TEXT (who asked, the ticket)`,

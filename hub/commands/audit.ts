@@ -49,8 +49,11 @@ function auditPlan(audit: Command, cli: CliContext): void {
         throw new ConfigError(
           `sweep: ${sweep.sweepId} is an enforce sweep; audit sweep ${sweep.sweepId} shows it`,
         )
-      const plans = await sweeps.plans(sweep.sweepId, o.account)
-      cli.print(o.json, plans, () => planReview(sweep, plans))
+      const [plans, accounts] = await Promise.all([
+        sweeps.plans(sweep.sweepId, o.account),
+        sweeps.accounts(sweep.sweepId),
+      ])
+      cli.print(o.json, plans, () => planReview(sweep, plans, accounts))
     })
 }
 

@@ -1,5 +1,5 @@
 import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
-import type { PlannedUser, SweepSummary, UserDecision } from '../../shared/domain/records.js'
+import type { PlannedUser, SweepAccountRow, SweepSummary, UserDecision } from '../../shared/domain/records.js'
 import { list, table } from './table.js'
 
 export function rollbackTable(results: readonly RollbackResult[]): string {
@@ -57,7 +57,11 @@ const byLastUse = (items: readonly { key: string; lastUsed?: string | undefined 
  * A plan sweep's review: a line per user and change (deny now, deny on a day, release, drop from the
  * schedule), each service with its last use, so that the go/no-go is read before an enforce.
  */
-export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): string {
+export function planReview(
+  sweep: SweepSummary,
+  plans: readonly PlannedUser[],
+  accounts: readonly SweepAccountRow[],
+): string {
   const sorted = [...plans].sort(
     (a, b) => a.accountId.localeCompare(b.accountId) || a.userName.localeCompare(b.userName),
   )
@@ -75,8 +79,31 @@ export function planReview(sweep: SweepSummary, plans: readonly PlannedUser[]): 
       .map(([change, keys]) => [p.accountId, p.userName, change, keys.length, list(keys, 6)])
   })
   const users = new Set(plans.map((p) => `${p.accountId}/${p.userId}`)).size
-  // Short lines: a terminal must not wrap through an ID or a time.
-  const head = `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status})\nstarted ${sweep.startedAt}: ${users} ${users === 1 ? 'user' : 'users'} would change`
+  // Short lines: a terminal must not wrap through an ID or a time. What the plan does not cover is said
+  // first: "nothing would change" over half the organization is no go-ahead.
+  const head = [
+    `sweep ${sweep.sweepId} (${sweep.mode}, ${sweep.status})`,
+    `started ${sweep.startedAt}`,
+    coverage(sweep, accounts),
+    `${users} ${users === 1 ? 'user' : 'users'} would change`,
+  ].join('\n')
   if (rows.length === 0) return `${head}\nnothing would change`
   return `${head}\n${table(['account', 'user', 'change', 'count', 'services (last used)'], rows)}`
+}
+
+/** How much of the organization a plan covers: accounts swept, and those it could not judge. */
+function coverage(sweep: SweepSummary, accounts: readonly SweepAccountRow[]): string {
+  const not = (['unreachable', 'failed'] as const).flatMap((kind) => {
+    const n = accounts.filter((a) => a.outcome === kind).length
+    return n > 0 ? [`${n} ${kind}`] : []
+  })
+  const braked = accounts.filter((a) => a.brake).length
+  const swept = accounts.length - not.reduce((n, t) => n + Number.parseInt(t, 10), 0)
+  const left = sweep.accountCount - accounts.length
+  return [
+    `covers ${swept} of the ${sweep.accountCount} accounts it targeted`,
+    ...not,
+    ...(braked > 0 ? [`${braked} braked`] : []),
+    ...(left > 0 ? [`${left} not done (the sweep is ${sweep.status})`] : []),
+  ].join('; ')
 }

@@ -214,17 +214,21 @@ export async function previewUser(
 
 /** The users an operator's run decided; every other outcome is the operator's error, naming why. */
 /**
- * An account whose spoke role refuses and where nothing of ours was ever recorded (outside the StackSet's
- * targets since before the first sweep): there is nothing to roll back, rather than a failure that a
- * removal loop would list forever. One with a policy of ours on record stays a failure: those are
- * stranded, and the operator is told.
+ * An account whose spoke role refuses and that no sweep ever reached (no user, report, credential or
+ * unreadable row on record: outside the StackSet's targets since before the first sweep) holds nothing
+ * of ours, so there is nothing to roll back, rather than a failure a removal loop would list forever.
+ * One a sweep ever reached stays a failure, whatever its rows say: a deny attached but never recorded, or
+ * a policy planted under the path, may be there, and the operator is told.
  */
 async function neverReached(deps: OperatorDeps, run: AccountRun, accountId: string): Promise<boolean> {
   if (run.kind !== 'done' || run.outcome.outcome !== 'unreachable') return false
   if (awsErrorKind(run.error) !== 'access-denied') return false
-  const { users } = await deps.store.users.loadAccount(accountId)
-  return [...users.values()].every(
-    (u) => u.policyArns.length === 0 && Object.keys(u.scheduled ?? {}).length === 0,
+  const records = await deps.store.users.loadAccount(accountId)
+  return (
+    records.users.size === 0 &&
+    records.reports.size === 0 &&
+    records.credentials.length === 0 &&
+    records.unreadable.length === 0
   )
 }
 

@@ -70,4 +70,23 @@ describe("the README's removal sequence", () => {
     }
     expect(ours()).toEqual([])
   })
+
+  it('still fails, and says so, for an account a sweep reached whose spoke role now refuses', async () => {
+    // Its denies may be stranded there (the role removed by hand): never "nothing to remove".
+    const h = await startDynamoHarness(demoOrg(), {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+    await cli('sweep', '--enforce', '--confirm-large-change', '--account', DEMO_ACCOUNTS.production)
+    must(h.emulator.state.accounts.get(DEMO_ACCOUNTS.production), 'production').spokeRole = false
+    const run = await cli(
+      'rollback',
+      '--account',
+      DEMO_ACCOUNTS.production,
+      '--reason',
+      'uninstall',
+      '--enforce',
+      '--yes',
+    )
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/AccessDenied/)
+  })
 })

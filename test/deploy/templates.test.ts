@@ -204,6 +204,11 @@ describe('hub template', () => {
     })
   })
 
+  it('starts nothing that records before the StackSet is in place: a failed first deployment takes back an empty table', () => {
+    for (const name of ['DailySchedule', 'ScheduleMayInvokeHub', 'OperatorRole'])
+      expect(hub.Resources[name]?.DependsOn, name).toBe('SpokeStackSet')
+  })
+
   it('defaults to plan mode', () => {
     expect(hub.Parameters?.SweepMode?.Default).toBe('plan')
   })

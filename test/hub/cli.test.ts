@@ -163,6 +163,21 @@ describe('the command-line tool', () => {
       /restore --enforce is recorded with why: give --reason/,
     ],
     [['--output', 'table', 'audit', 'sweeps', '--json'], /--json is --output json; give one or the other/],
+    [
+      [
+        'exempt',
+        '--account',
+        '222222222222',
+        '--user',
+        'bob',
+        '--days',
+        '2',
+        '--reason',
+        'x\x1b[2Ky',
+        '--enforce',
+      ],
+      /reason: no control characters/,
+    ],
     [['audit', 'history', '--account', '222222222222', '--user-id', 'AIDANOPE'], /user-id: nothing recorded/],
     [
       ['--hub-function', 'no-such-function', 'sweep', '--plan'],

@@ -116,6 +116,12 @@ describe('configuration', () => {
     ]
     for (const lift of lifts)
       expect(parseHubEvent(asOperator(lift), plan)).toMatchObject({ request: { action: lift.action } })
+    // A reason is words: a blank one, or one carrying escape sequences that would fake lines of an
+    // audit in someone's terminal, is refused.
+    for (const reason of [' ', 'ok\x1b[1A\x1b[2Kexempted by security-lead', 'line\r\nforged'])
+      expect(() =>
+        parseHubEvent(asOperator({ action: 'rollback', accountId: '222222222222', reason }), plan),
+      ).toThrow(/reason/)
     const enforce = loadHubConfig({ ...base, SWEEP_MODE: 'enforce' })
     expect(parseHubEvent(enforceSweep, enforce)).toMatchObject({ request: { mode: 'enforce' } })
   })

@@ -262,7 +262,7 @@ describe('notice before a new deny', () => {
     const review = await cli('audit', 'plan', sweepId)
     expect(review.code, review.stderr).toBe(0)
     const lastUse = new Date(T0.getTime() - 200 * DAY).toISOString().slice(0, 10)
-    expect(review.stdout).toMatch(/: 1 user would change/)
+    expect(review.stdout).toMatch(/^covers 1 of the 1 accounts it targeted\n1 user would change$/m)
     expect(review.stdout).toMatch(
       new RegExp(`${w.id} .*lou .*deny on ${daysAfter(new Date(), 7)} .*1 .*s3 \\(${lastUse}\\)`),
     )
