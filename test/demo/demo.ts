@@ -10,6 +10,9 @@ import { startDynalite } from '../support/dynalite.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv, pointSdkAt, TABLE } from '../support/local-aws.js'
 
+// The SDK warns on Node 20 that its next majors need Node 22, as the CLI's bin keeps quiet about too.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 const started = Date.now()
 const emulator = await startEmulator(demoOrg(), { accessAdvisorLatencyMs: 200 })
 const dynamo = await startDynalite()

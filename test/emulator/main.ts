@@ -5,6 +5,9 @@ import { DEMO_ACCOUNTS, demoOrg, PATH, PREFIX } from '../support/fixtures.js'
 import { TABLE } from '../support/local-aws.js'
 import { credentialsFor, EMULATOR_EXTERNAL_ID, startEmulator } from './server.js'
 
+// The SDK warns on Node 20 that its next majors need Node 22, as the CLI's bin keeps quiet about too.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 const HELP = `npm run emulator -- [options]
 Starts the seeded demo organization (IAM, STS, Organizations) and dynalite with the state table on
 127.0.0.1, and prints the SDK settings that point the CLI at them. Ctrl-C stops both.
