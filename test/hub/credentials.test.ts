@@ -4,13 +4,12 @@
  * operator's restore; the brake, exemption requests and tracking gaps. Each test adds accounts of its own.
  */
 import { describe, expect, it } from 'vitest'
-import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { restoreCredentials } from '../../shared/app/operator.js'
-import { runSweep } from '../../shared/app/org-sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
 import { makeCredentialReport } from '../emulator/credentials-api.js'
 import type { UserSeed } from '../emulator/seed.js'
+import { accountOnDays, day, T0 } from '../support/day-by-day.js'
 import { freshAccountId, must } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
@@ -18,9 +17,6 @@ import { startSlackStandIn } from '../support/slack-server.js'
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
 const slack = await startSlackStandIn()
 const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
-const DAY = 86_400_000
-const T0 = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000) // noon today
-const day = (n: number) => new Date(T0.getTime() + n * DAY)
 const OPERATOR = 'arn:aws:sts::111111111111:assumed-role/operator/alice'
 
 /** A user who uses S3 daily, so that their denies stay out of the way. */
@@ -33,21 +29,7 @@ const user = (name: string, extra: Partial<UserSeed> = {}): UserSeed => ({
 })
 
 function givenAccount(users: UserSeed[]) {
-  const id = freshAccountId()
-  const account = h.emulator.addAccount({ id, users }, T0)
-  const sweep = (n: number, config: Partial<HubConfig> = {}, confirm = false) =>
-    runSweep(
-      h.deps({ now: () => day(n), sleep: async () => undefined, notifier }),
-      h.config({ noticeDays: 7, ...config }),
-      {
-        kind: 'new',
-        mode: 'enforce',
-        trigger: 'test',
-        accounts: [id],
-        ...(confirm ? { confirmLargeChange: true } : {}),
-      },
-    )
-  const member = (name: string) => must(account.users.get(name), name)
+  const { id, account, sweep, member } = accountOnDays(h, users, { notifier })
   const key = (name: string, i = 0) => must(member(name).accessKeys[i], `${name}'s key ${i}`)
   const restore = (n: number, userName: string, target: Parameters<typeof restoreCredentials>[2]['target']) =>
     restoreCredentials(h.operator({ now: () => day(n) }), h.config(), {

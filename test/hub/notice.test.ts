@@ -4,12 +4,11 @@
  * its day only on that day's complete report. Each test adds accounts of its own.
  */
 import { describe, expect, it } from 'vitest'
-import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
-import { runSweep } from '../../shared/app/org-sweep.js'
 import { daysAfter } from '../../shared/domain/notice.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { cliRunner } from '../support/cli-runner.js'
+import { accountOnDays, DAY, day, T0 } from '../support/day-by-day.js'
 import { ENFORCE, freshAccountId, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
@@ -19,9 +18,6 @@ const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }
 const slack = await startSlackStandIn()
 const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
 const cli = cliRunner({ ...process.env, ...hubTestEnv() }, undefined, { store: h.store })
-const DAY = 86_400_000
-const T0 = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000) // noon today
-const day = (n: number) => new Date(T0.getTime() + n * DAY)
 const OWNER_TAG = 'slack-member-id'
 
 /** Holds S3 (and its object-lambda side, used daily); S3 itself last used `s3DaysAgo` before T0. */
@@ -34,23 +30,9 @@ const user = (name: string, s3DaysAgo: number, extra: Partial<UserSeed> = {}): U
 })
 
 function givenAccount(users: UserSeed[]) {
-  const id = freshAccountId()
-  const account = h.emulator.addAccount({ id, users }, T0)
-  const sweep = (n: number, config: Partial<HubConfig> = {}, confirm = false) =>
-    runSweep(
-      h.deps({ now: () => day(n), sleep: async () => undefined, notifier }),
-      h.config({ noticeDays: 7, ownerSlackTag: OWNER_TAG, ...config }),
-      {
-        kind: 'new',
-        mode: 'enforce',
-        trigger: 'test',
-        accounts: [id],
-        ...(confirm ? { confirmLargeChange: true } : {}),
-      },
-    )
-  const denied = async (name: string) => (await h.store.audit.user(id, name))?.denied ?? []
-  const member = (name: string) => must(account.users.get(name), name)
-  return { id, account, sweep, denied, member }
+  const world = accountOnDays(h, users, { notifier, config: { ownerSlackTag: OWNER_TAG } })
+  const denied = async (name: string) => (await h.store.audit.user(world.id, name))?.denied ?? []
+  return { ...world, denied }
 }
 
 const lastDigest = () => JSON.stringify(slack.messages.at(-1)?.blocks ?? [])
