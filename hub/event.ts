@@ -52,11 +52,11 @@ export type ContinuationEvent = z.infer<typeof continuation>
  * Why an operator changes something, as recorded and later shown in a terminal: words, not blanks, and
  * no control character (an escape sequence in a reason could hide or fake lines of an audit).
  */
-const reasonText = z
+export const reasonText = z
   .string()
   .max(1000)
   .refine((t) => t.trim().length > 0, 'a reason in words, not blank')
-  .refine((t) => !/\p{Cc}/u.test(t), 'no control characters')
+  .refine((t) => !/\p{Cc}/u.test(t), 'no control characters (newlines, escapes)')
 
 /** An operator's release, carried out by the hub (the only writer of denies in a deployed organization). */
 const releaseRequest = z

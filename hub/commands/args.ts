@@ -3,6 +3,7 @@ import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
 import { ACCESS_KEY_ID, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 import { ConfigError } from '../../shared/errors.js'
+import { reasonText } from '../event.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {
@@ -82,11 +83,16 @@ export function accessKeyIds(value: string, previous: string[] = []): string[] {
  */
 export function reasonFor(command: string, o: { enforce?: boolean; reason?: string }): string {
   const reason = o.reason?.trim() ?? ''
-  // Shown later in terminals: an escape sequence could hide or fake lines of the audit.
-  if (/\p{Cc}/u.test(reason)) throw new ConfigError('reason: no control characters (newlines, escapes)')
-  if (o.enforce && reason === '')
-    throw new ConfigError(
-      `reason: ${command} --enforce is recorded with why: give --reason TEXT (who asked, the ticket)`,
-    )
-  return reason || 'not given'
+  if (reason === '') {
+    if (o.enforce)
+      throw new ConfigError(
+        `reason: ${command} --enforce is recorded with why: give --reason TEXT (who asked, the ticket)`,
+      )
+    return 'not given'
+  }
+  // The hub's own rule for a reason, said here before anything is read or sent.
+  const checked = reasonText.safeParse(reason)
+  if (!checked.success)
+    throw new ConfigError(`reason: ${checked.error.issues.map((i) => i.message).join('; ')}`)
+  return checked.data
 }
