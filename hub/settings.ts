@@ -306,14 +306,18 @@ export function loadSettings<T extends z.ZodObject>(
   }
   const result = schema.safeParse(raw)
   if (result.success) return result.data
-  const problems = result.error.issues.map((issue) => `${describe(issue.path, source)}: ${said(issue)}`)
+  const problems = result.error.issues.map((issue) => `${describe(issue.path, source)}: ${said(issue, raw)}`)
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
 }
 
 /** A setting's problem in an operator's words: what to give, rather than what the schema expected. */
-function said(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message))
-    return 'not set, and required'
+function said(issue: z.core.$ZodIssue, given: Record<string, unknown>): string {
+  const value = issue.path.reduce<unknown>(
+    (at, key) =>
+      at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined,
+    given,
+  )
+  if (issue.code === 'invalid_type' && value === undefined) return 'not set, and required'
   const unit = (origin: string) => (origin === 'string' ? ' characters' : origin === 'array' ? ' items' : '')
   if (issue.code === 'too_small') return `must be ${String(issue.minimum)}${unit(issue.origin)} or more`
   if (issue.code === 'too_big') return `must be ${String(issue.maximum)}${unit(issue.origin)} or less`

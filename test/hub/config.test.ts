@@ -18,6 +18,15 @@ describe('configuration', () => {
     })
   })
 
+  it("says what to set in an operator's words: a required setting missing, a number out of range", () => {
+    expect(() => loadHubConfig({ TABLE_NAME: 'state' })).toThrow(
+      /externalId \(EXTERNAL_ID\): not set, and required/,
+    )
+    expect(() => loadHubConfig({ ...base, WINDOW_DAYS: '0' })).toThrow(
+      /windowDays \(WINDOW_DAYS\): must be 1 or more/,
+    )
+  })
+
   it('reads the brake thresholds into the engine settings', () => {
     expect(loadHubConfig({ ...base, BRAKE_MAX_USER_SHARE: '0.5' }).brake).toEqual({
       maxUserShare: 0.5,
