@@ -217,6 +217,8 @@ export interface AuditViews {
   /** Credentials of the project in one status across the organization (or one account), by account and user. */
   credentials(status: CredentialStatus, accountId?: string): Promise<CredentialState[]>
   accountsByStatus(status: AccountStatus): Promise<AccountState[]>
+  /** An account's exemption rows and its own row (which says whether name-only rows are refused). */
+  exemptions(accountId: string): Promise<{ exemptions: Exemption[]; account?: AccountState }>
 }
 
 export interface StateStore {

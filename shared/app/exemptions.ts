@@ -173,7 +173,7 @@ export async function listExemptions(
   const accounts = accountId ? [accountId] : await recordedAccounts(store)
   const found: Exemption[] = []
   for (const id of accounts) {
-    const { exemptions, account } = await store.users.loadAccount(id)
+    const { exemptions, account } = await store.audit.exemptions(id)
     const refused = (e: Exemption) => !e.userId && account?.legacyResolvedAt !== undefined
     found.push(
       ...exemptions

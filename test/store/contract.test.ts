@@ -279,6 +279,11 @@ describe.each(STORES)('the state store on %s', (_kind, storeOf) => {
       expect(records.exemptions).toHaveLength(2)
       expect(records.reports.get('AIDABOB')).toEqual(report)
       expect(records.account).toMatchObject({ status: 'reachable', enforcedSince: T0 })
+      // The audit's view of the same exemptions, without the users and reports around them.
+      const view = await store.audit.exemptions(id)
+      expect(view.exemptions.map((e) => e.service ?? '*').sort()).toEqual(['*', 'ec2'])
+      expect(view.account).toMatchObject({ status: 'reachable' })
+      expect(await store.audit.exemptions(freshAccountId())).toEqual({ exemptions: [] })
       await store.users.forgetReport(id, 'AIDAOTHER')
       await store.users.forgetUser(id, 'legacy')
       expect(await store.users.deleteExemption(exemption)).toBe(true)

@@ -301,6 +301,14 @@ class MemoryAudit implements AuditViews {
     return user && copy(user)
   }
 
+  async exemptions(accountId: string): Promise<{ exemptions: Exemption[]; account?: AccountState }> {
+    const rows = this.accounts.accounts.get(accountId)
+    return {
+      exemptions: [...(rows?.exemptions.values() ?? [])].map(copy),
+      ...(rows?.account ? { account: copy(rows.account) } : {}),
+    }
+  }
+
   async report(accountId: string, userId: string): Promise<StoredReport | undefined> {
     const report = this.accounts.accounts.get(accountId)?.reports.get(userId)
     return report && copy(report)

@@ -9,6 +9,8 @@ import {
   type CredentialStatus,
   changeRecord,
   credentialState,
+  type Exemption,
+  exemption,
   type StoredReport,
   storedReport,
   type UserState,
@@ -24,6 +26,21 @@ export class AuditQueries implements AuditViews {
 
   user(accountId: string, userName: string): Promise<UserState | undefined> {
     return this.table.get({ pk: keys.account(accountId), sk: keys.user(userName) }, userState)
+  }
+
+  /** Two small reads, not the account's whole partition (its users and their reports). */
+  async exemptions(accountId: string): Promise<{ exemptions: Exemption[]; account?: AccountState }> {
+    const [exemptions, account] = await Promise.all([
+      this.table.queryWhole(
+        {
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+          ExpressionAttributeValues: { ':pk': keys.account(accountId), ':sk': 'EXEMPTION#' },
+        },
+        exemption,
+      ),
+      this.table.get({ pk: keys.account(accountId), sk: keys.accountRow }, accountState),
+    ])
+    return { exemptions, ...(account ? { account } : {}) }
   }
 
   report(accountId: string, userId: string): Promise<StoredReport | undefined> {
