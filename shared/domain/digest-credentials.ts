@@ -1,5 +1,5 @@
 /** The digest's credential sections: what was put back by others, what is announced, what was deactivated. */
-import type { DigestAccount, DigestInput, Section } from './digest.js'
+import type { DigestAccount, DigestInput, Section } from './digest-section.js'
 import type { CredentialNotes } from './records.js'
 import { escapeText as e } from './slack-message.js'
 

@@ -2,29 +2,9 @@ import { compactText, keyFlag } from './actions/keys.js'
 /** One digest per sweep, in Block Kit: what happened, and the exact commands that act on it. */
 import { DECISION_STATUS_NAMES } from './decision.js'
 import { credentialSections } from './digest-credentials.js'
-import type { CredentialNotes, Notable, ScheduledEntry, StatusCounts } from './records.js'
+import type { DigestAccount, DigestInput, Section } from './digest-section.js'
+import type { Notable, ScheduledEntry, StatusCounts } from './records.js'
 import { escapeText as e, oneSection, type SlackMessage, sectionedMessage } from './slack-message.js'
-
-export interface DigestAccount {
-  accountId: string
-  outcome: string
-  reason: string
-  brake?: string
-  notable?: Notable
-  credentials?: CredentialNotes
-}
-
-export interface DigestInput {
-  sweepId: string
-  mode: string
-  /** NOTICE_DAYS: how far ahead denies are announced. */
-  noticeDays: number
-  durationMs: number
-  counts: StatusCounts
-  accounts: readonly DigestAccount[]
-}
-
-export type Section = (input: DigestInput) => string[][]
 
 /** A section of one heading and the lines of every account, or nothing when no account has a line. */
 export const listed =

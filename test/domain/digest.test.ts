@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildDigest, type DigestAccount, type DigestInput } from '../../shared/domain/digest.js'
+import { buildDigest } from '../../shared/domain/digest.js'
+import type { DigestAccount, DigestInput } from '../../shared/domain/digest-section.js'
 import { NOTABLE_LIMIT, notableOf } from '../../shared/domain/notable.js'
 import type { UserDecision } from '../../shared/domain/records.js'
 import { clampLines, SLACK_LIMITS } from '../../shared/domain/slack-message.js'
