@@ -93,16 +93,14 @@ export function planReview(
 
 /** How much of the organization a plan covers: accounts swept, and those it could not judge. */
 function coverage(sweep: SweepSummary, accounts: readonly SweepAccountRow[]): string {
-  const not = (['unreachable', 'failed'] as const).flatMap((kind) => {
-    const n = accounts.filter((a) => a.outcome === kind).length
-    return n > 0 ? [`${n} ${kind}`] : []
-  })
+  const count = (kind: string) => accounts.filter((a) => a.outcome === kind).length
+  const [unreachable, failed] = [count('unreachable'), count('failed')]
   const braked = accounts.filter((a) => a.brake).length
-  const swept = accounts.length - not.reduce((n, t) => n + Number.parseInt(t, 10), 0)
   const left = sweep.accountCount - accounts.length
   return [
-    `covers ${swept} of the ${sweep.accountCount} accounts it targeted`,
-    ...not,
+    `covers ${accounts.length - unreachable - failed} of the ${sweep.accountCount} accounts it targeted`,
+    ...(unreachable > 0 ? [`${unreachable} unreachable`] : []),
+    ...(failed > 0 ? [`${failed} failed`] : []),
     ...(braked > 0 ? [`${braked} braked`] : []),
     ...(left > 0 ? [`${left} not done (the sweep is ${sweep.status})`] : []),
   ].join('; ')
