@@ -28,17 +28,20 @@ export class AuditQueries implements AuditViews {
     return this.table.get({ pk: keys.account(accountId), sk: keys.user(userName) }, userState)
   }
 
-  /** Two small reads, not the account's whole partition (its users and their reports). */
+  /**
+   * Two small reads, not the account's whole partition (its users and their reports). A row that cannot
+   * be read is left out and told, as the account's loading does: one bad row hides no other.
+   */
   async exemptions(accountId: string): Promise<{ exemptions: Exemption[]; account?: AccountState }> {
     const [exemptions, account] = await Promise.all([
-      this.table.queryWhole(
+      this.table.queryParsed(
         {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
           ExpressionAttributeValues: { ':pk': keys.account(accountId), ':sk': 'EXEMPTION#' },
         },
         exemption,
       ),
-      this.table.get({ pk: keys.account(accountId), sk: keys.accountRow }, accountState),
+      this.table.find({ pk: keys.account(accountId), sk: keys.accountRow }, accountState),
     ])
     return { exemptions, ...(account ? { account } : {}) }
   }
