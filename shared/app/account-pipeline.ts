@@ -6,14 +6,17 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { HubConfig } from '../config.js'
+import { marksByUser, quietUsers } from '../domain/credentials/quiet.js'
+import type { CredentialReport } from '../domain/credentials/report.js'
 import { refusedLegacy, resolveLegacy } from '../domain/legacy.js'
 import type { Stray } from '../domain/ownership.js'
 import { type AccountPlan, planAccount } from '../domain/plan/account-plan.js'
 import { holderOf, type Intent, onlyLooks, runIdOf } from '../domain/plan/intent.js'
 import type { JobDurations } from '../domain/poll-schedule.js'
 import type { AccountOutcome, CredentialNotes } from '../domain/records.js'
+import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { AccountListing, AccountRecords, Budget, Spokes, StateStore } from '../ports.js'
+import type { AccountIam, AccountListing, AccountRecords, Budget, Spokes, StateStore } from '../ports.js'
 import { passCredentials } from './account-credentials.js'
 import {
   closeSession,
@@ -98,7 +101,8 @@ async function underLock(run: Run, scope: Scope, session: Promise<Session>): Pro
     )
   try {
     const records = await resolveOldRows(run, scope, gathered)
-    const account: Account = { ...scope, ...gathered, records, now, started }
+    const iam = readingReportOnce(gathered.iam)
+    const account: Account = { ...scope, ...gathered, iam, records, now, started }
     if (scope.intent.kind === 'restore') return await restoreIn(run, account, scope.intent)
     const plan = await planWithReads(run, account)
     if (plan.kind === 'refused') return plan
@@ -188,18 +192,50 @@ async function planWithReads(run: Run, account: Account): Promise<AccountPlan> {
   }
   const first = planAccount(request)
   if (first.kind !== 'needs-reads') return first
+  // Only a sweep keeps reports, and only a kept report can be proven current later.
+  const report = intent.kind === 'sweep' ? await credentialReportOf(run, account) : undefined
+  const users = account.listing.users
+  const quiet = report ? quietUsers({ report, users, reports: account.records.reports }) : new Set<string>()
+  const skips = first.reads.filter(
+    (r) => quiet.has(r.user.id) && (r.why === 'refresh-day' || r.why === 'stale'),
+  )
+  const facts = { ...request.facts, quiet }
+  const second = skips.length > 0 ? planAccount({ ...request, facts, earlier: first.steps }) : first
+  if (second.kind !== 'needs-reads') return second
+  if (skips.length > 0)
+    run.log.info({ event: 'reads.quiet', skipped: skips.length }, 'refresh reads skipped: nothing used since')
   const reads = await readReports(
     { ...run, iam: account.iam },
     {
       accountId: account.accountId,
       sweepId: runIdOf(intent),
-      users: first.reads.map((r) => r.user),
+      users: second.reads.map((r) => r.user),
       concurrency: settings.userConcurrency,
       // A preview keeps nothing: the reports it reads are for its plan alone.
       keep: intent.kind === 'sweep',
+      ...(report ? { credentials: marksByUser(report, users) } : {}),
     },
   )
-  return planAccount({ ...request, reads, earlier: first.steps })
+  return planAccount({ ...request, facts, reads, earlier: second.steps })
+}
+
+/** The account's credential report, read once in the run for the reads and the credential pass both. */
+function readingReportOnce(iam: AccountIam): AccountIam {
+  let report: Promise<CredentialReport> | undefined
+  return { ...iam, credentialReport: () => (report ??= iam.credentialReport()) }
+}
+
+/** The credential report, for proving stored reports current; one that cannot be read proves nothing. */
+async function credentialReportOf(run: Run, account: Account): Promise<CredentialReport | undefined> {
+  try {
+    return await account.iam.credentialReport()
+  } catch (error) {
+    run.log.warn(
+      { event: 'credential-report.unread', reason: errorMessage(error) },
+      'credential report not read: reads due are made',
+    )
+    return undefined
+  }
 }
 
 /** Each user's writes and record, then the policies no current user owns. */

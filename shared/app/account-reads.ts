@@ -30,6 +30,8 @@ export async function readReports(
     concurrency: number
     /** A preview keeps nothing: the reports it reads are for its plan alone. */
     keep: boolean
+    /** What each user could sign with, by the credential report (credentials/quiet.ts), kept with the report. */
+    credentials?: ReadonlyMap<string, string[]>
   },
 ): Promise<Map<string, UsageRead>> {
   const limit = pLimit(read.concurrency)
@@ -49,6 +51,7 @@ export async function readReports(
             sweepId: read.sweepId,
             readAt: run.now().toISOString(),
             grantsDigest: user.grantsDigest,
+            ...(read.credentials?.has(user.id) ? { credentials: read.credentials.get(user.id) } : {}),
             services: storedServices(services),
           })
         } catch (error) {

@@ -364,6 +364,11 @@ export const storedReport = z.object({
   readAt: instant,
   /** What granted the user permissions when it was read (IamUser.grantsDigest). */
   grantsDigest: z.string().optional(),
+  /**
+   * What the user could sign with then, from the credential report read in the same sweep
+   * (credentials/quiet.ts): absent when none was read, and then the report is never proven current.
+   */
+  credentials: z.array(z.string()).optional(),
   services: z.array(
     z.object({
       namespace,

@@ -30,6 +30,13 @@ export type ReadReason =
 const DAY_MS = 86_400_000
 
 /**
+ * A user the credential report shows quiet since the read (credentials/quiet.ts) is still read this many
+ * REFRESH_DAYS apart: a grant the digest cannot see (an AWS managed policy's new version) shows only in a
+ * fresh report.
+ */
+export const QUIET_REFRESH_CYCLES = 4
+
+/**
  * The day of each REFRESH_DAYS cycle on which a user's report is read again: spread by UserId, so that
  * an organization read all at once (its first sweep) is not read all at once again a cycle later.
  */
@@ -49,6 +56,8 @@ export function readNeeded(input: {
   full: boolean
   /** Actions are judged: a report read at service level cannot say which are unused. */
   actionLevel?: boolean
+  /** The credential report shows nothing used since the read: a fresh one would say the same. */
+  quiet?: boolean
 }): ReadReason | undefined {
   const { stored } = input
   if (!stored) return 'no-report'
@@ -60,6 +69,7 @@ export function readNeeded(input: {
   // Ages in calendar days (UTC): a report kept minutes after yesterday's sweep began is a day old today.
   const today = Math.floor(input.now.getTime() / DAY_MS)
   const age = today - Math.floor(stored.readAt.getTime() / DAY_MS)
+  if (input.quiet && age < input.refreshDays * QUIET_REFRESH_CYCLES) return undefined
   if (age >= input.refreshDays) return 'stale'
   if (age >= 1 && today % input.refreshDays === refreshSlot(input.userId, input.refreshDays))
     return 'refresh-day'

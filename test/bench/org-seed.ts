@@ -136,6 +136,10 @@ export interface WeekOrg {
   habits: Map<string, Map<string, Habit[]>>
 }
 
+/** Whether the week's user number `u` works in the console (with a password) rather than with a key. */
+export const signsIn = (u: number) => u % 4 === 1
+const lastActive = (lastUsedDaysAgo: Record<string, number>) => Math.min(...Object.values(lastUsedDaysAgo))
+
 /**
  * The simulated week's organization: every user holds 20 services (one inline policy) with habits:
  * regular ones (30%) used most active days, occasional ones (45%) now and then, abandoned ones (5%) last
@@ -187,6 +191,15 @@ export function weekOrg(accounts: number, usersPerAccount: number): WeekOrg {
                   ],
                 }),
             lastUsedDaysAgo: byAction(lastUsedDaysAgo),
+            // Every user signs their requests with something that keeps its last use: one in four signs in
+            // to the console, the others use an access key (last used when they last used a service).
+            ...(signsIn(u)
+              ? {
+                  password: Number.isFinite(lastActive(lastUsedDaysAgo))
+                    ? { lastUsedDaysAgo: lastActive(lastUsedDaysAgo) }
+                    : {},
+                }
+              : { accessKeys: [{}] }),
           }
         }),
       }

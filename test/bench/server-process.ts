@@ -4,7 +4,9 @@
  * is its own, and apart from dynalite (dynamo-process.ts).
  */
 
+import { makeCredentialReport } from '../emulator/credentials-api.js'
 import { startEmulator } from '../emulator/server.js'
+import { use } from '../support/use.js'
 import { benchOrg, dayOfUse, usedKeys, weekOrg } from './org-seed.js'
 
 export interface ServerSettings {
@@ -69,9 +71,13 @@ process.on('message', async (message: ServerCommand) => {
       dayOfUse(week.habits, message.day, (accountId, userName, namespace) => {
         const user = emulator.state.accounts.get(accountId)?.users.get(userName)
         if (!user) return
-        for (const key of usedKeys(namespace)) user.lastUsed[key] = at
+        // What signed the requests shows the use too, as IAM's credential report would.
+        for (const key of usedKeys(namespace)) use(user, key, at)
         uses++
       })
+    // The day's credential report, made an hour before the sweep (IAM serves one up to 4 hours old).
+    const made = new Date(settings.t0 + message.day * DAY_MS - 3_600_000)
+    for (const account of emulator.state.accounts.values()) makeCredentialReport(account, made)
     process.send?.({ uses })
   } else if (message.cmd === 'reset') {
     emulator.resetCounts()

@@ -60,6 +60,7 @@ describe('the credential report', () => {
           },
           { slot: 2, active: false, createdAt: '2022-01-01T00:00:00.000Z' },
         ],
+        certificates: false,
       },
     ])
   })

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type DenyPlan, planDenySet } from '../../shared/domain/planner.js'
-import { readNeeded, refreshSlot } from '../../shared/domain/report-reuse.js'
+import { QUIET_REFRESH_CYCLES, readNeeded, refreshSlot } from '../../shared/domain/report-reuse.js'
 import type { ServiceUsage } from '../../shared/domain/types.js'
 
 const DAY = 86_400_000
@@ -195,6 +195,21 @@ describe('incremental Access Advisor reads', () => {
       readNeeded({ ...base, stored: { ...stored, actionLevel: true }, now: at(2), actionLevel: true }),
     ).toBeUndefined()
     expect(readNeeded({ ...base, stored, now: at(2), actionLevel: false })).toBeUndefined()
+  })
+
+  it('skips the refresh read of a user the credential report shows quiet, up to a few cycles', () => {
+    const userId = userOnSlot(slotToday(REFRESH))
+    const base = { userId, grantsDigest: 'g', refreshDays: REFRESH, full: false, quiet: true }
+    const stored = { readAt: at(0), grantsDigest: 'g' }
+    expect(readNeeded({ ...base, quiet: false, stored, now: at(REFRESH) })).toBe('stale')
+    expect(readNeeded({ ...base, stored, now: at(REFRESH) })).toBeUndefined()
+    const last = REFRESH * QUIET_REFRESH_CYCLES
+    expect(readNeeded({ ...base, stored, now: at(last - 1) })).toBeUndefined()
+    expect(readNeeded({ ...base, stored, now: at(last) })).toBe('stale')
+    // Quiet says nothing of grants, actions or a full sweep's ask.
+    expect(readNeeded({ ...base, stored, grantsDigest: 'h', now: at(1) })).toBe('grants-changed')
+    expect(readNeeded({ ...base, stored, now: at(1), actionLevel: true })).toBe('action-level')
+    expect(readNeeded({ ...base, stored, now: at(1), full: true })).toBe('full-sweep')
   })
 
   it("reads each user again on their own day of the cycle, so an organization's reads spread over the week", () => {

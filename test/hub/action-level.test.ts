@@ -11,6 +11,7 @@ import { findPolicy } from '../emulator/model.js'
 import { must } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { simulate, type Verdict } from '../support/simulate.js'
+import { use } from '../support/use.js'
 
 const ACCOUNT = '300000000001'
 const ADA = `arn:aws:iam::${ACCOUNT}:user/ada`
@@ -29,6 +30,7 @@ async function adminWhoOnlySelfServes(settings: { noticeDays?: number } = {}) {
             {
               name: 'ada',
               policies: ['aws:AdministratorAccess'],
+              accessKeys: [{}],
               lastUsedDaysAgo: {
                 'iam:GetUser': 1,
                 'iam:ChangePassword': 2,
@@ -115,7 +117,7 @@ describe('action-level denies', () => {
     await sweep()
     const ada = must(h.emulator.state.accounts.get(ACCOUNT)?.users.get('ada'), 'ada')
     const tried = new Date(Date.now() + 3_600_000) // a stolen key tries to make a helper user
-    ada.lastUsed['iam:CreateUser'] = tried
+    use(ada, 'iam:CreateUser', tried)
     await sweep(new Date(Date.now() + 8 * 86_400_000)) // a week on: the report is read again
     const attempts = await h.store.audit.attemptsSince(new Date(0).toISOString(), ACCOUNT)
     expect(attempts).toEqual([

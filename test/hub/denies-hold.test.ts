@@ -27,6 +27,7 @@ import { ENFORCE, freshAccountId, must, ourPolicyArn, PATH, PREFIX } from '../su
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
+import { use } from '../support/use.js'
 
 const OPERATOR = 'arn:aws:iam::111111111111:role/least-privilege-operator'
 
@@ -44,6 +45,7 @@ const s3User = (name: string, extra: Partial<UserSeed> = {}): UserSeed => ({
   name,
   policies: ['aws:AmazonS3FullAccess', 'aws:AmazonEC2FullAccess'],
   lastUsedDaysAgo: { s3: 1, ec2: 200 },
+  accessKeys: [{}],
   ...extra,
 })
 
@@ -99,7 +101,7 @@ describe('denies that hold', () => {
       denied: expect.arrayContaining(['ec2']),
     })
     const tried = new Date(T0.getTime() + 3_600_000) // a stolen key tries EC2 an hour after the deny
-    user('mallory').lastUsed.ec2 = tried
+    use(user('mallory'), 'ec2', tried)
 
     h.emulator.resetCounts()
     await enforce(id, day(1))

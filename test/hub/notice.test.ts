@@ -13,6 +13,7 @@ import { ENFORCE, freshAccountId, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
+import { use } from '../support/use.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
 const slack = await startSlackStandIn()
@@ -42,7 +43,7 @@ describe('notice before a new deny', () => {
     const w = givenAccount([
       user('ann', 200, { tags: { [OWNER_TAG]: 'U0ANN1234' } }),
       user('ben', 200, { tags: { [OWNER_TAG]: '<!channel>' } }),
-      user('cid', 200),
+      user('cid', 200, { accessKeys: [{}] }),
       user('dee', 200),
       user('eve', 200),
       user('fay', 200),
@@ -81,7 +82,7 @@ describe('notice before a new deny', () => {
     expect(history[0]).toMatchObject({ status: 'scheduled', scheduled: [{ namespace: 's3', on: due }] })
 
     // During the notice cid uses S3 again; nothing is denied before the day.
-    w.member('cid').lastUsed.s3 = day(3)
+    use(w.member('cid'), 's3', day(3))
     for (let n = 1; n <= 6; n++) {
       const daily = await w.sweep(n)
       expect(daily.accounts[0]?.counts.enforced ?? 0).toBe(0)

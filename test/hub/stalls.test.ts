@@ -128,6 +128,7 @@ describe('sweeps that never stall silently', () => {
     // The first invocation freezes for good after a few IAM calls, as a killed one does.
     const killedDeps: Partial<SweepDeps> & SessionOptions = {
       now: () => new Date(t0),
+      sleep: async () => undefined,
       iamClient: (credentials) => {
         const iam = createIamClient({ credentials, maxAttempts: 1 })
         let calls = 0

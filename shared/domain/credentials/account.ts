@@ -26,7 +26,7 @@ export interface CredentialSurvey {
 }
 
 /** The report's row of a listed user: by ARN, and only if it is that user (a re-created one is not). */
-function rowsByUser(report: readonly ReportRow[], users: readonly IamUser[]): Map<string, ReportRow> {
+export function rowsByUser(report: readonly ReportRow[], users: readonly IamUser[]): Map<string, ReportRow> {
   const byHead = new Map(report.map((r) => [r.head, r]))
   const rows = new Map<string, ReportRow>()
   for (const user of users) {

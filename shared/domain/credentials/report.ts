@@ -22,7 +22,14 @@ export interface ReportRow {
   arn: string
   userCreatedAt: string
   password?: { lastUsed?: string; changedAt?: string }
+  /** The password's last use, kept by IAM after the password is deleted (absent: none tracked). */
+  lastSignIn?: string
   keys: ReportKey[]
+  /**
+   * Whether an X.509 signing certificate is active: IAM tracks no last use of one. Absent when the report
+   * has no certificate columns (unknown).
+   */
+  certificates?: boolean
 }
 
 /** The report as IAM made it: its rows, and when it was made (what it can know of). */
@@ -45,7 +52,9 @@ const COLUMNS = [
   'access_key_2_last_rotated',
   'access_key_2_last_used_date',
 ] as const
-type Column = (typeof COLUMNS)[number]
+/** Reports have carried them for years; a reply without them only leaves the certificates unknown. */
+const CERTIFICATE_COLUMNS = ['cert_1_active', 'cert_2_active'] as const
+type Column = (typeof COLUMNS)[number] | (typeof CERTIFICATE_COLUMNS)[number]
 
 /** Values that mean "nothing here": no password or key, never used, or not since tracking began. */
 const NONE = new Set(['N/A', 'no_information', 'not_supported', ''])
@@ -62,7 +71,8 @@ export function parseCredentialReport(csv: string): ReportRow[] {
     const fields = splitRow(line, header.length, n + 2)
     const get = (c: Column) => fields[at.get(c) ?? -1] ?? ''
     if (get('user') === '<root_account>') return []
-    return [{ head: fields.at(-1) ?? '', ...rowOf(get, n + 2) }]
+    const certificates = CERTIFICATE_COLUMNS.every((c) => at.has(c))
+    return [{ head: fields.at(-1) ?? '', ...rowOf(get, n + 2, certificates) }]
   })
 }
 
@@ -88,7 +98,7 @@ function splitRow(line: string, columns: number, lineNo: number): string[] {
   return [user, arn, ...fields.slice(head), before.join(',')]
 }
 
-function rowOf(get: (c: Column) => string, lineNo: number): Omit<ReportRow, 'head'> {
+function rowOf(get: (c: Column) => string, lineNo: number, certificates: boolean): Omit<ReportRow, 'head'> {
   const user = get('user')
   const arn = get('arn')
   const time = (c: Column, optional: boolean): string | undefined => {
@@ -122,6 +132,8 @@ function rowOf(get: (c: Column) => string, lineNo: number): Omit<ReportRow, 'hea
     ...(flag('password_enabled')
       ? { password: { ...(lastUsed ? { lastUsed } : {}), ...(changedAt ? { changedAt } : {}) } }
       : {}),
+    ...(lastUsed ? { lastSignIn: lastUsed } : {}),
     keys,
+    ...(certificates ? { certificates: CERTIFICATE_COLUMNS.some(flag) } : {}),
   }
 }

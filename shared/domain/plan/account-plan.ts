@@ -43,6 +43,7 @@ export function planAccount(request: PlanRequest): AccountPlan {
     policies: policies.forUser(user),
     prior: priorUserOf(facts.records, user, facts.now, lostRowsOf(facts.records.unreadable, user)),
     ...knownReport(request, user),
+    ...(facts.quiet?.has(user.id) ? { quiet: true } : {}),
   })
   if (intent.kind === 'rollback') return planAccountRollback({ ...ctx, intent }, users.map(factsOf), policies)
   const steps = users.map((user, i) => {

@@ -20,6 +20,8 @@ export interface AccountFacts {
   decidedEarlier: ReadonlySet<string>
   /** Random per run (see user-plan.ts, policy names). */
   nameSalt: string
+  /** Users the credential report shows quiet since their stored report (credentials/quiet.ts), by UserId. */
+  quiet?: ReadonlySet<string>
 }
 
 export interface PlanRequest {

@@ -49,6 +49,7 @@ export function reportFor(ctx: AccountContext, facts: UserFacts, standing: Stand
     refreshDays: ctx.settings.refreshDays,
     full: readsFresh(ctx.intent),
     actionLevel: ctx.settings.actionLevel === 'on',
+    ...(facts.quiet ? { quiet: true } : {}),
   })
   // A deny is never added on an old report: when the stored one would add any, a fresh read decides.
   // Adds the policy budget leaves out (action-budget.ts) would not be written: they call for no read,

@@ -47,6 +47,8 @@ export interface UserFacts {
   prior: PriorUser
   stored?: KnownReport
   read?: UsageRead
+  /** The credential report shows the user quiet since the stored report was read (credentials/quiet.ts). */
+  quiet?: boolean
 }
 
 /** What one user's plan is, before anything is written. */
