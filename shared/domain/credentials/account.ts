@@ -111,7 +111,8 @@ function listsOthers(
   )
 }
 
-const PROXIED_SERVICES: ReadonlySet<string> = new Set([
+/** The services SSH keys and service-specific credentials sign in to: the credential report shows neither. */
+export const PROXIED_SERVICES: ReadonlySet<string> = new Set([
   ...Object.values(CREDENTIAL_SERVICES),
   SSH_KEY_SERVICE,
 ])

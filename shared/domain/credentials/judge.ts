@@ -108,5 +108,6 @@ export const CREDENTIAL_SERVICES: Readonly<Record<string, string>> = {
   'codecommit.amazonaws.com': 'codecommit',
   'cassandra.amazonaws.com': 'cassandra',
   'bedrock.amazonaws.com': 'bedrock',
+  'logs.amazonaws.com': 'logs',
 }
 export const SSH_KEY_SERVICE = 'codecommit'

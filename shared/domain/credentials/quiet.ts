@@ -19,7 +19,7 @@
  */
 import type { StoredReport } from '../records.js'
 import type { IamUser } from '../types.js'
-import { rowsByUser } from './account.js'
+import { PROXIED_SERVICES, rowsByUser } from './account.js'
 import type { CredentialReport, ReportRow } from './report.js'
 
 const HOUR_MS = 3_600_000
@@ -27,14 +27,6 @@ export const ADVISOR_LAG_MS = 4 * HOUR_MS
 export const KEY_SESSION_MS = 36 * HOUR_MS
 export const CONSOLE_SESSION_MS = 12 * HOUR_MS
 export const RECORDING_GRAIN_MS = HOUR_MS / 4
-
-/** Namespaces of the services whose SSH keys or service-specific credentials the report leaves out. */
-export const UNREPORTED_CREDENTIAL_SERVICES: ReadonlySet<string> = new Set([
-  'bedrock',
-  'cassandra',
-  'codecommit',
-  'logs',
-])
 
 /**
  * What the user could sign with, as the report lists it: each access key by its creation, and the
@@ -74,7 +66,7 @@ function quietSinceRead(row: ReportRow, stored: StoredReport, generatedAt: strin
   if (!stored.credentials || row.certificates !== false) return false
   const now = new Set(credentialMarks(row))
   if (!stored.credentials.every((mark) => now.has(mark))) return false
-  if (stored.services.some((s) => UNREPORTED_CREDENTIAL_SERVICES.has(s.namespace))) return false
+  if (stored.services.some((s) => PROXIED_SERVICES.has(s.namespace))) return false
   const before = (at: string | undefined, margin: number) =>
     at === undefined || Date.parse(at) < readAt - margin
   return (
