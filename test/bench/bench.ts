@@ -12,7 +12,8 @@
  * Then a simulated week (`--week-accounts`, time ÷ `--scale`): two copies of an organization whose users
  * keep using services, swept once a day for `--days` days with the clock advanced a day each time, one
  * copy incrementally (the default sweep), the other with every report read afresh; the decisions of the
- * two are compared every day. `--week-notice-days N` runs it with a notice before each deny.
+ * two are compared every day. `--week-notice-days N` runs it with a notice before each deny;
+ * `--week-dormant-share S` makes that share of its users dormant (idle through the week).
  *
  *   npm run bench                                                         # about 35 minutes
  *   npm run bench -- --sizes 5,20 --naive-accounts 5 --week-accounts 5 --out /tmp/quick.json  # a quick look
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     'week-accounts': { type: 'string', default: '100' },
     days: { type: 'string', default: '8' },
     'week-notice-days': { type: 'string', default: '0' },
+    'week-dormant-share': { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench-results.json' },
   },
 })
@@ -48,6 +50,7 @@ const naiveScale = Number(values['naive-scale'])
 const weekAccounts = Number(values['week-accounts'])
 const days = Number(values.days)
 const weekNoticeDays = Number(values['week-notice-days'])
+const weekDormantShare = Number(values['week-dormant-share'])
 const DAY_MS = 86_400_000
 /** The week's first day; the organization's dates are relative to it. */
 const T0 = Math.floor(Date.now() / DAY_MS) * DAY_MS + 6 * 3_600_000
@@ -152,7 +155,14 @@ async function withServer<T>(
   run: (servers: Servers, env: Record<string, string>) => Promise<T>,
   org: ServerSettings['org'] = 'bench',
 ): Promise<T> {
-  const settings: ServerSettings = { org, t0: T0, accounts, usersPerAccount, ...scaled }
+  const settings: ServerSettings = {
+    org,
+    t0: T0,
+    accounts,
+    usersPerAccount,
+    ...scaled,
+    ...(org === 'week' ? { dormantShare: weekDormantShare } : {}),
+  }
   const iam = child('server-process.ts', { BENCH_SERVER: JSON.stringify(settings) })
   const dynamo = child('dynamo-process.ts', { BENCH_TABLE: TABLE })
   const servers = new Servers(iam, dynamo)

@@ -144,9 +144,11 @@ const lastActive = (lastUsedDaysAgo: Record<string, number>) => Math.min(...Obje
  * The simulated week's organization: every user holds 20 services (one inline policy) with habits:
  * regular ones (30%) used most active days, occasional ones (45%) now and then, abandoned ones (5%) last
  * used 80 to 100 days ago, so that some drift past a 90-day window during the week, and 20% never used.
- * Each account's administrator holds every service and uses a few.
+ * Each account's administrator holds every service and uses a few. A `dormantShare` of the other users
+ * (spread evenly, whatever the random draws) is dormant: last active two weeks or more before the week,
+ * and idle through it, as leavers and forgotten service users are.
  */
-export function weekOrg(accounts: number, usersPerAccount: number): WeekOrg {
+export function weekOrg(accounts: number, usersPerAccount: number, dormantShare = 0): WeekOrg {
   const rand = random(7)
   const habits = new Map<string, Map<string, Habit[]>>()
   const ids = Array.from({ length: accounts }, (_, i) => String(900000000000 + i))
@@ -176,7 +178,11 @@ export function weekOrg(accounts: number, usersPerAccount: number): WeekOrg {
               lastUsedDaysAgo[ns] = 80 + Math.floor(rand() * 21)
             } // else never used
           }
-          byUser.set(name, mine)
+          const dormant = u !== 0 && (u * 0.618_033_988_75) % 1 < dormantShare
+          if (dormant)
+            for (const ns of Object.keys(lastUsedDaysAgo))
+              lastUsedDaysAgo[ns] = (lastUsedDaysAgo[ns] ?? 0) + 14
+          byUser.set(name, dormant ? [] : mine)
           return {
             name,
             createdDaysAgo: 300 + Math.floor(rand() * 500),

@@ -12,6 +12,8 @@ import { benchOrg, dayOfUse, usedKeys, weekOrg } from './org-seed.js'
 export interface ServerSettings {
   /** `week`: the simulated week's organization, whose users use services day by day. */
   org: 'bench' | 'week'
+  /** The week's share of dormant users (org-seed.ts weekOrg). */
+  dormantShare?: number
   /** The clock the seed's relative dates are taken from (ms); day n of the week is n days later. */
   t0: number
   accounts: number
@@ -49,7 +51,10 @@ function largestDenySet(): { policies: number; characters: number } {
   return largest
 }
 const settings = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSettings
-const week = settings.org === 'week' ? weekOrg(settings.accounts, settings.usersPerAccount) : undefined
+const week =
+  settings.org === 'week'
+    ? weekOrg(settings.accounts, settings.usersPerAccount, settings.dormantShare)
+    : undefined
 const emulator = await startEmulator(week?.seed ?? benchOrg(settings.accounts, settings.usersPerAccount), {
   now: new Date(settings.t0),
   latencyMs: settings.latencyMs,
