@@ -195,7 +195,9 @@ async function planWithReads(run: Run, account: Account): Promise<AccountPlan> {
   // Only a sweep keeps reports, and only a kept report can be proven current later.
   const report = intent.kind === 'sweep' ? await credentialReportOf(run, account) : undefined
   const users = account.listing.users
-  const quiet = report ? quietUsers({ report, users, reports: account.records.reports }) : new Set<string>()
+  const quiet = report
+    ? quietUsers({ report, users, reports: account.records.reports, now: account.now })
+    : new Set<string>()
   const skips = first.reads.filter(
     (r) => quiet.has(r.user.id) && (r.why === 'refresh-day' || r.why === 'stale'),
   )
@@ -219,10 +221,20 @@ async function planWithReads(run: Run, account: Account): Promise<AccountPlan> {
   return planAccount({ ...request, facts, reads, earlier: second.steps })
 }
 
-/** The account's credential report, read once in the run for the reads and the credential pass both. */
+/**
+ * The account's credential report, read once in the run for the reads and the credential pass both; a
+ * read that failed is tried again by the next that asks.
+ */
 function readingReportOnce(iam: AccountIam): AccountIam {
   let report: Promise<CredentialReport> | undefined
-  return { ...iam, credentialReport: () => (report ??= iam.credentialReport()) }
+  const read = () => {
+    const reading = iam.credentialReport()
+    reading.catch(() => {
+      if (report === reading) report = undefined
+    })
+    return reading
+  }
+  return { ...iam, credentialReport: () => (report ??= read()) }
 }
 
 /** The credential report, for proving stored reports current; one that cannot be read proves nothing. */

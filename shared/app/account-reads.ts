@@ -41,6 +41,8 @@ export async function readReports(
     read.users.map((user) =>
       limit(async () => {
         if (run.budget.stopping()) return
+        // The report is as of its job's start, not its end: dated then, it never looks fresher than it is.
+        const readAt = run.now().toISOString()
         try {
           const services = await run.iam.usage(user)
           const ahead = usedAhead(services, run.now())
@@ -49,7 +51,7 @@ export async function readReports(
           sink?.keep({
             userId: user.id,
             sweepId: read.sweepId,
-            readAt: run.now().toISOString(),
+            readAt,
             grantsDigest: user.grantsDigest,
             ...(read.credentials?.has(user.id) ? { credentials: read.credentials.get(user.id) } : {}),
             services: storedServices(services),

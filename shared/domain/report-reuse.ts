@@ -34,7 +34,7 @@ const DAY_MS = 86_400_000
  * REFRESH_DAYS apart: a grant the digest cannot see (an AWS managed policy's new version) shows only in a
  * fresh report.
  */
-export const QUIET_REFRESH_CYCLES = 4
+export const QUIET_REFRESH_CYCLES = 2
 
 /**
  * The day of each REFRESH_DAYS cycle on which a user's report is read again: spread by UserId, so that

@@ -4,9 +4,9 @@
  * would say what the stored one says. Such a user's refresh read is skipped (report-reuse.ts); a read the
  * plan calls for (a deny to add, grants changed) is never skipped.
  *
- * The margins (README, "Fewer reads from the credential report", has the sources):
- * - Access Advisor shows activity up to 4 hours late, so a use up to 4 hours before the read may be
- *   missing from it.
+ * The margins (README, "Fewer Access Advisor reads, from the same report", has the sources):
+ * - Access Advisor shows activity "usually" within 4 hours: a day is allowed, since a use missing from
+ *   the stored report is exactly what a skipped read would have found.
  * - A key's last use is the last request it signed. AWS does not say that requests made with session
  *   credentials it obtained (GetSessionToken, GetFederationToken) count, and such sessions last up to
  *   36 hours.
@@ -15,7 +15,8 @@
  *
  * What the report cannot show keeps a user from being quiet: an active signing certificate (no last use in
  * IAM), a grant of a service that takes SSH keys or service-specific credentials (they are not in the
- * report), and a key or password on record at the read that is gone now (used, then deleted).
+ * report), a key or password on record at the read that is gone or replaced now (used, then deleted), and
+ * a report that lists the user twice, is dated ahead of the sweep, or is hours old.
  */
 import type { StoredReport } from '../records.js'
 import type { IamUser } from '../types.js'
@@ -23,17 +24,22 @@ import { PROXIED_SERVICES, rowsByUser } from './account.js'
 import type { CredentialReport, ReportRow } from './report.js'
 
 const HOUR_MS = 3_600_000
-export const ADVISOR_LAG_MS = 4 * HOUR_MS
+export const ADVISOR_LAG_MS = 24 * HOUR_MS
 export const KEY_SESSION_MS = 36 * HOUR_MS
 export const CONSOLE_SESSION_MS = 12 * HOUR_MS
 export const RECORDING_GRAIN_MS = HOUR_MS / 4
+/** How far ahead of the sweep's clock a report may be dated (clock skew), and how old it may be. */
+const SKEW_MS = HOUR_MS / 4
+const REPORT_MAX_AGE_MS = 5 * HOUR_MS
 
 /**
- * What the user could sign with, as the report lists it: each access key by its creation, and the
- * password. Kept with a stored report; one gone by the next report may have been used before it went.
+ * What the user could sign with, as the report lists it: each access key and the password, by their
+ * creation (a password's last change: a new one is a new mark). Kept with a stored report; one gone by
+ * the next report may have been used before it went.
  */
 export function credentialMarks(row: ReportRow): string[] {
-  return [...row.keys.map((k) => `key:${k.createdAt}`), ...(row.password ? ['password'] : [])]
+  const password = row.password ? [`password:${row.password.changedAt ?? 'unknown'}`] : []
+  return [...row.keys.map((k) => `key:${k.createdAt}`), ...password]
 }
 
 /** Each listed user's marks in the report, by UserId (users the report does not show are left out). */
@@ -47,13 +53,21 @@ export function quietUsers(input: {
   report: CredentialReport
   users: readonly IamUser[]
   reports: ReadonlyMap<string, StoredReport>
+  now: Date
 }): Set<string> {
-  const rows = rowsByUser(input.report.rows, input.users)
   const quiet = new Set<string>()
+  // A report dated ahead of the sweep is no report of IAM's; one much older leaves too many hours unseen.
+  const age = input.now.getTime() - Date.parse(input.report.generatedAt)
+  if (!(age >= -SKEW_MS && age <= REPORT_MAX_AGE_MS)) return quiet
+  const rows = rowsByUser(input.report.rows, input.users)
+  // Two rows under one user's name and ARN: which one is theirs cannot be told.
+  const heads = new Map<string, number>()
+  for (const r of input.report.rows) heads.set(r.head, (heads.get(r.head) ?? 0) + 1)
   for (const user of input.users) {
     const row = rows.get(user.id)
     const stored = input.reports.get(user.id)
-    if (row && stored && quietSinceRead(row, stored, input.report.generatedAt)) quiet.add(user.id)
+    if (!row || !stored || heads.get(row.head) !== 1) continue
+    if (quietSinceRead(row, stored, input.report.generatedAt)) quiet.add(user.id)
   }
   return quiet
 }
@@ -64,7 +78,9 @@ function quietSinceRead(row: ReportRow, stored: StoredReport, generatedAt: strin
   if (!(Date.parse(generatedAt) > readAt)) return false
   // Missing data never means quiet: a report kept without marks, or a report that cannot tell certificates.
   if (!stored.credentials || row.certificates !== false) return false
-  const now = new Set(credentialMarks(row))
+  const marks = credentialMarks(row)
+  if (marks.includes('password:unknown')) return false
+  const now = new Set(marks)
   if (!stored.credentials.every((mark) => now.has(mark))) return false
   if (stored.services.some((s) => PROXIED_SERVICES.has(s.namespace))) return false
   const before = (at: string | undefined, margin: number) =>

@@ -22,7 +22,7 @@ export interface ReportRow {
   arn: string
   userCreatedAt: string
   password?: { lastUsed?: string; changedAt?: string }
-  /** The password's last use, kept by IAM after the password is deleted (absent: none tracked). */
+  /** The password's last use (absent: never, not tracked, or no password: the report shows none then). */
   lastSignIn?: string
   keys: ReportKey[]
   /**
