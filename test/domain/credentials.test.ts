@@ -60,7 +60,7 @@ describe('the credential report', () => {
           },
           { slot: 2, active: false, createdAt: '2022-01-01T00:00:00.000Z' },
         ],
-        certificates: false,
+        certificates: 0,
       },
     ])
   })
@@ -198,6 +198,24 @@ describe('whom a sweep looks at live', () => {
       active: 2,
       compliance: { users: 2, iam8: 1, iam22: 1 },
     })
+  })
+
+  it('never a signing certificate, which IAM keeps no last use of: each active one is counted unknown', () => {
+    const certified = line('ann').replace(
+      /false,N\/A,false,N\/A$/,
+      'true,2020-01-01T00:00:00+00:00,false,N/A',
+    )
+    const surveyed = survey({
+      report: reportOf(ago(0), certified, line('ben', { key1: busy })),
+      users: [ann, ben],
+      rows: [],
+      reports: new Map(),
+      sweepId: 's',
+      byService: false,
+      windowDays: 90,
+      now: NOW,
+    })
+    expect(surveyed).toMatchObject({ lookAt: [], unknown: 1 })
   })
 
   it('not a credential of ours on a report made before our row, nor one announced and not due', () => {

@@ -29,7 +29,7 @@ function rowOf(extra: Partial<ReportRow> = {}): ReportRow {
     arn: ann.arn,
     userCreatedAt: '2020-01-01T00:00:00.000Z',
     keys: [{ slot: 1, active: true, createdAt: KEY, lastUsed: hours(-72) }],
-    certificates: false,
+    certificates: 0,
     ...extra,
   }
 }
@@ -121,7 +121,7 @@ describe('a user proven quiet since their report was read', () => {
   })
 
   it('is not one with an active signing certificate, or whose report cannot tell', () => {
-    expect(isQuiet(rowOf({ certificates: true }))).toBe(false)
+    expect(isQuiet(rowOf({ certificates: 1 }))).toBe(false)
     const { certificates: _unknown, ...untold } = rowOf()
     expect(isQuiet(untold)).toBe(false)
   })
@@ -148,7 +148,7 @@ describe("a user's credentials, as kept with their report", () => {
       `ann,${ann.arn},2020-01-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,2020-02-01T00:00:00+00:00,true,2021-01-01T00:00:00+00:00,N/A,false,N/A,N/A,false,true`,
     ].join('\n')
     const rows = parseCredentialReport(csv)
-    expect(rows[0]).toMatchObject({ lastSignIn: '2026-11-01T00:00:00.000Z', certificates: true })
+    expect(rows[0]).toMatchObject({ lastSignIn: '2026-11-01T00:00:00.000Z', certificates: 1 })
     expect(marksByUser({ generatedAt: hours(0), rows }, [ann]).get(ann.id)).toEqual([
       `key:${KEY}`,
       'password:2020-02-01T00:00:00.000Z',

@@ -80,7 +80,8 @@ export function survey(input: {
       if (mine && mine.status !== 'restarted') return 'ours'
       return judge(c, windowDays, now, mine?.windowFrom).kind
     })
-    unknown += verdicts.filter((v) => v === 'unknown').length
+    // A signing certificate has no last use anywhere in IAM: never judged, always told as unknown.
+    unknown += verdicts.filter((v) => v === 'unknown').length + (row?.certificates ?? 0)
     const quiet = verdicts.includes('unused')
     const others = listsOthers(ours, input.reports.get(user.id), input)
     if (others) proxied.add(user.id)

@@ -77,7 +77,7 @@ function quietSinceRead(row: ReportRow, stored: StoredReport, generatedAt: strin
   // A report made before the read knows nothing of what came after it.
   if (!(Date.parse(generatedAt) > readAt)) return false
   // Missing data never means quiet: a report kept without marks, or a report that cannot tell certificates.
-  if (!stored.credentials || row.certificates !== false) return false
+  if (!stored.credentials || row.certificates !== 0) return false
   const marks = credentialMarks(row)
   if (marks.includes('password:unknown')) return false
   const now = new Set(marks)

@@ -26,10 +26,10 @@ export interface ReportRow {
   lastSignIn?: string
   keys: ReportKey[]
   /**
-   * Whether an X.509 signing certificate is active: IAM tracks no last use of one. Absent when the report
+   * How many X.509 signing certificates are active: IAM tracks no last use of one. Absent when the report
    * has no certificate columns (unknown).
    */
-  certificates?: boolean
+  certificates?: number
 }
 
 /** The report as IAM made it: its rows, and when it was made (what it can know of). */
@@ -134,6 +134,6 @@ function rowOf(get: (c: Column) => string, lineNo: number, certificates: boolean
       : {}),
     ...(lastUsed ? { lastSignIn: lastUsed } : {}),
     keys,
-    ...(certificates ? { certificates: CERTIFICATE_COLUMNS.some(flag) } : {}),
+    ...(certificates ? { certificates: CERTIFICATE_COLUMNS.filter(flag).length } : {}),
   }
 }
