@@ -168,7 +168,7 @@ describe('whom a sweep looks at live', () => {
     rows: parseCredentialReport([HEADER, ...lines].join('\n')),
   })
   const [ann, ben] = [user('ann'), user('ben')]
-  const look = (report: ReturnType<typeof reportOf>, rows: CredentialState[] = []) =>
+  const surveyOf = (report: ReturnType<typeof reportOf>, rows: CredentialState[] = []) =>
     survey({
       report,
       users: [ann, ben],
@@ -178,23 +178,14 @@ describe('whom a sweep looks at live', () => {
       byService: false,
       windowDays: 90,
       now: NOW,
-    }).lookAt.map((u) => u.name)
+    })
+  const look = (report: ReturnType<typeof reportOf>, rows: CredentialState[] = []) =>
+    surveyOf(report, rows).lookAt.map((u) => u.name)
 
   it('only users with a credential quiet for the window', () => {
     const report = reportOf(ago(0), line('ann', { key1: quiet }), line('ben', { key1: busy }))
     expect(look(report)).toEqual(['ann'])
-    expect(
-      survey({
-        report,
-        users: [ann, ben],
-        rows: [],
-        reports: new Map(),
-        sweepId: 's',
-        byService: false,
-        windowDays: 90,
-        now: NOW,
-      }),
-    ).toMatchObject({
+    expect(surveyOf(report)).toMatchObject({
       active: 2,
       compliance: { users: 2, iam8: 1, iam22: 1 },
     })
@@ -205,16 +196,7 @@ describe('whom a sweep looks at live', () => {
       /false,N\/A,false,N\/A$/,
       'true,2020-01-01T00:00:00+00:00,false,N/A',
     )
-    const surveyed = survey({
-      report: reportOf(ago(0), certified, line('ben', { key1: busy })),
-      users: [ann, ben],
-      rows: [],
-      reports: new Map(),
-      sweepId: 's',
-      byService: false,
-      windowDays: 90,
-      now: NOW,
-    })
+    const surveyed = surveyOf(reportOf(ago(0), certified, line('ben', { key1: busy })))
     expect(surveyed).toMatchObject({ lookAt: [], unknown: 1 })
   })
 
