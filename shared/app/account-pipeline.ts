@@ -198,14 +198,15 @@ async function planWithReads(run: Run, account: Account): Promise<AccountPlan> {
   const quiet = report
     ? quietUsers({ report, users, reports: account.records.reports, now: account.now })
     : new Set<string>()
-  const skips = first.reads.filter(
-    (r) => quiet.has(r.user.id) && (r.why === 'refresh-day' || r.why === 'stale'),
-  )
+  // Which reads a quiet user may go without is report-reuse.ts's to say: the users asked for are planned again.
   const facts = { ...request.facts, quiet }
-  const second = skips.length > 0 ? planAccount({ ...request, facts, earlier: first.steps }) : first
+  const second = first.reads.some((r) => quiet.has(r.user.id))
+    ? planAccount({ ...request, facts, earlier: first.steps })
+    : first
+  const skipped = first.reads.length - (second.kind === 'needs-reads' ? second.reads.length : 0)
+  if (skipped > 0)
+    run.log.info({ event: 'reads.quiet', skipped }, 'refresh reads skipped: nothing used since')
   if (second.kind !== 'needs-reads') return second
-  if (skips.length > 0)
-    run.log.info({ event: 'reads.quiet', skipped: skips.length }, 'refresh reads skipped: nothing used since')
   const reads = await readReports(
     { ...run, iam: account.iam },
     {
