@@ -5,7 +5,7 @@ import { type AwsTarget, createHubClients } from '../shared/aws/clients.js'
 import { ConfigError, errorMessage, IncompleteSweepError } from '../shared/errors.js'
 import { createLogger } from '../shared/logger.js'
 import type { StateStore } from '../shared/ports.js'
-import { number } from './commands/args.js'
+import { enforceLine, number } from './commands/args.js'
 import { addAuditCommands } from './commands/audit.js'
 import type { CliContext, CliIo } from './commands/context.js'
 import { addExemptCommand } from './commands/exempt.js'
@@ -34,13 +34,13 @@ const camel = (flag: string) => flag.replace(/-(\w)/g, (_m, c: string) => c.toUp
  * The command-line tool. Every command runs the same code as the Lambda; options fall back to the
  * environment variables the Lambda reads (see `least-privilege --help`).
  */
-export function buildProgram(io: CliIo, wiring: CliWiring = {}): Command {
+export function buildProgram(io: CliIo, wiring: CliWiring = {}, argv: readonly string[] = []): Command {
   const program = new Command('least-privilege')
     .description('Keeps every IAM user in an AWS Organization at least privilege.')
     .version(packageJson.version)
   addGlobalOptions(program, io)
   setTableWidth(io.columns)
-  const cli = contextOf(program, io, wiring)
+  const cli = contextOf(program, io, wiring, argv)
   addSweepCommand(program, cli)
   addAuditCommands(program, cli)
   addReleaseCommand(program, cli)
@@ -114,7 +114,7 @@ function loggerOf(program: Command, io: CliIo, screen: Screen) {
 }
 
 /** What every command gets: its I/O, the configuration from flags and environment, and the ports. */
-function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
+function contextOf(program: Command, io: CliIo, wiring: CliWiring, argv: readonly string[]): CliContext {
   const screen = new Screen(io.stderr)
   const log = () => loggerOf(program, io, screen)
   /** The configuration flags given, keyed by setting path. */
@@ -163,6 +163,7 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
       const { config, runtime: r } = runtime()
       return { config, runtime: r, deps: (extra) => r.sweepDeps({ ...extra, ...given }) }
     },
+    enforceLine: () => enforceLine(argv),
     print: (json, data, text) => {
       const { output } = program.opts<{ output: 'json' | 'table' | 'text' }>()
       if (json || output === 'json') io.stdout(JSON.stringify(data, null, 2))
@@ -176,7 +177,7 @@ function contextOf(program: Command, io: CliIo, wiring: CliWiring): CliContext {
  * with braked, unreachable or failed accounts.
  */
 export async function runCli(argv: string[], io: CliIo, wiring: CliWiring = {}): Promise<number> {
-  const program = buildProgram(io, wiring)
+  const program = buildProgram(io, wiring, argv)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return 0

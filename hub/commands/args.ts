@@ -81,6 +81,20 @@ export function accessKeyIds(value: string, previous: string[] = []): string[] {
  * Why a change is made, recorded with it: a command told to change something (`--enforce`) without
  * `--reason` is bad input, said before anything is read or written. A preview needs none.
  */
+/**
+ * What carries out a preview: the command as it was run, every flag kept (--profile, --exempt-until...),
+ * with a reason unless one was given, and --enforce.
+ */
+export function enforceLine(argv: readonly string[]): string {
+  const reasoned = argv.some((a) => a === '--reason' || a.startsWith('--reason='))
+  const words = [...argv.map(shellWord), ...(reasoned ? [] : ['--reason', '"..."']), '--enforce']
+  return ['least-privilege', ...words].join(' ')
+}
+
+/** A word as a POSIX shell reads it back: quoted unless it holds only characters the shell leaves alone. */
+const shellWord = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+
 export function reasonFor(command: string, o: { enforce?: boolean; reason?: string }): string {
   const reason = o.reason?.trim() ?? ''
   if (reason === '') {

@@ -10,6 +10,9 @@ import * as out from './output.js'
 import { planReview } from './plan-output.js'
 
 /** The audit views: DynamoDB only, no other AWS call. */
+
+/** How far back `audit plan` looks for the last plan sweep when none is named. */
+const RECENT = 50
 export function addAuditCommands(program: Command, cli: CliContext): void {
   const audit = program.command('audit').description('query the recorded state (no AWS call but DynamoDB)')
   auditUser(audit, cli)
@@ -38,12 +41,12 @@ function auditPlan(audit: Command, cli: CliContext): void {
       const sweeps = cli.store().sweeps
       const sweep = sweepId
         ? await sweeps.get(sweepId)
-        : (await sweeps.recent(50)).find((s) => s.mode === 'plan')
+        : (await sweeps.recent(RECENT)).find((s) => s.mode === 'plan')
       if (!sweep)
         throw new ConfigError(
           sweepId
             ? `sweep: no sweep ${sweepId}`
-            : 'sweep: no plan sweep recorded; run least-privilege sweep --plan',
+            : `sweep: no plan sweep among the last ${RECENT} sweeps; give its id (audit sweeps --limit N lists more), or run least-privilege sweep --plan`,
         )
       if (sweep.mode !== 'plan')
         throw new ConfigError(

@@ -47,6 +47,8 @@ export interface CliContext {
     runtime: Runtime
     deps: (extra: Pick<SweepDeps, 'remainingMs'> & Partial<SweepDeps>) => SweepDeps
   }
+  /** The command as it was run, with --reason and --enforce: what carries out what it previewed. */
+  enforceLine: () => string
   /** Prints the records as JSON with `--json` (or `--output json`), tab-separated with `--output text`, else as `text`. */
   print: (json: boolean | undefined, data: unknown, text: () => string) => void
 }

@@ -55,7 +55,7 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
         return cli.print(o.json, { preview: true, exemptions }, () =>
           [
             `Preview, nothing recorded: would exempt ${what} until ${exemptions[0]?.until}`,
-            `To record it, with why: ${enforceCommand(o)}`,
+            `To record it, with why: ${cli.enforceLine()}`,
           ].join('\n'),
         )
       }
@@ -71,17 +71,6 @@ export function addExemptCommand(program: Command, cli: CliContext): void {
       )
     })
   addExemptionsCommands(program, cli)
-}
-
-/** The command that records what a preview showed: the same flags, with --reason and --enforce. */
-function enforceCommand(o: ExemptFlags): string {
-  const only = [
-    ...(o.service ?? []).map((s) => `--service ${s}`),
-    ...(o.action ?? []).map((a) => `--action ${a}`),
-  ]
-  return ['least-privilege exempt', `--account ${o.account}`, `--user ${o.user}`, ...only, `--days ${o.days}`]
-    .concat('--reason "..." --enforce')
-    .join(' ')
 }
 
 function addExemptionsCommands(program: Command, cli: CliContext): void {
@@ -102,7 +91,11 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
     )
     .requiredOption('--account <id>', 'account id', accountId)
     .requiredOption('--user <name>', 'IAM user name', userName)
-    .option('--service <namespace>', 'the service exemption to lift (default: the whole-user one)')
+    .option(
+      '--service <namespace>',
+      'the service exemption to lift (default: the whole-user one)',
+      (v: string) => namespaces(v)[0],
+    )
     .option('--action <service:Action>', 'the action exemption to lift', (v: string) => actions(v)[0])
     .option('--reason <text>', 'why, recorded with it (needed with --enforce)')
     .option('--enforce', 'lift it (default: show what would be lifted; nothing is changed)')
@@ -118,7 +111,7 @@ function addExemptionsCommands(program: Command, cli: CliContext): void {
         return cli.print(o.json, { preview: true, exemptions: matches }, () =>
           [
             `Preview, nothing lifted:\n${out.exemptionsTable(matches)}`,
-            `To lift it, with why: least-privilege exemptions revoke --account ${o.account} --user ${o.user}${o.service ? ` --service ${o.service}` : ''}${o.action ? ` --action ${o.action}` : ''} --reason "..." --enforce`,
+            `To lift it, with why: ${cli.enforceLine()}`,
           ].join('\n'),
         )
       }

@@ -30,7 +30,7 @@ export function userPlanText(d: UserDecision): string {
   return `${head}\n${changes}\nstill denied: ${list(d.denied, 40) || 'nothing'}\nscheduled: ${list(waiting, 40) || 'nothing'}`
 }
 
-export function releaseText(result: ReleaseResult): string {
+export function releaseText(result: ReleaseResult, enforce: string): string {
   const d = result.decision
   const released = [
     ...d.removed.map((r) => r.namespace),
@@ -42,7 +42,7 @@ export function releaseText(result: ReleaseResult): string {
   // A preview's decision still holds what is live: what stays is what is denied less what it releases.
   const lifted = new Set(d.removed.map((r) => r.namespace))
   const stays = d.denied.filter((k) => !lifted.has(k) && !lifted.has(k.split(':')[0] ?? ''))
-  return `would release ${released} for ${d.userName} in ${d.accountId} (a preview: add --reason "..." --enforce to apply)\nwould stay denied: ${list(stays) || 'nothing'}`
+  return `would release ${released} for ${d.userName} in ${d.accountId} (a preview; to apply it: ${enforce})\nwould stay denied: ${list(stays) || 'nothing'}`
 }
 
 const day = (time: string | undefined) => time?.slice(0, 10) ?? 'never'

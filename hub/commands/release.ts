@@ -55,7 +55,7 @@ export function addReleaseCommand(program: Command, cli: CliContext): void {
               enforce: o.enforce === true,
               actor: await cli.callerArn(),
             })
-      cli.print(o.json, result, () => releaseText(result))
+      cli.print(o.json, result, () => releaseText(result, cli.enforceLine()))
     })
 }
 

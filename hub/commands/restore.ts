@@ -54,7 +54,7 @@ export function addRestoreCommand(program: Command, cli: CliContext): void {
       const password = result.mode === 'enforce' && result.passwordApproved ? oneTimePassword() : undefined
       const command = password ? passwordCommand(result.userName, password) : undefined
       cli.print(o.json, { ...result, ...(command ? { newPasswordCommand: command } : {}) }, () =>
-        restoreText(result, command),
+        restoreText(result, command, cli.enforceLine()),
       )
     })
 }
@@ -67,11 +67,9 @@ function targetOf(o: RestoreFlags): RestoreTarget {
   return { keys: o.key ?? [], password: o.password === true }
 }
 
-function restoreText(result: RestoreResult, command: string | undefined): string {
+function restoreText(result: RestoreResult, command: string | undefined, enforce: string): string {
   const verb =
-    result.mode === 'enforce'
-      ? 'restored'
-      : 'would restore (a preview: add --reason "..." --enforce to carry it out)'
+    result.mode === 'enforce' ? 'restored' : `would restore (a preview; to carry it out: ${enforce})`
   const lines = [
     `${result.userName}: ${verb}: ${result.restored.join(', ')}`,
     result.mode === 'enforce'

@@ -39,6 +39,13 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
     .option('--json', 'JSON output')
     .action(async (o: RollbackFlags) => {
       const reason = reasonFor('rollback', o)
+      if (o.yes && (!o.enforce || o.user !== undefined))
+        throw new ConfigError(
+          'yes: --yes answers for a whole account with --enforce; without both it means nothing',
+        )
+      const asks = o.enforce && o.user === undefined && !o.yes
+      // Off a terminal nobody can answer: said before the preview reads every user of the account.
+      if (asks && !cli.io.confirm) throw new ConfigError(noAnswer(o.account))
       const target = {
         accountId: o.account,
         ...(o.user !== undefined ? { userName: o.user } : {}),
@@ -48,7 +55,7 @@ export function addRollbackCommand(program: Command, cli: CliContext): void {
       // A preview writes nothing and runs here, through the operator's read-only spoke role.
       const preview = () => rollback(deps, config, { ...target, dryRun: true })
       if (!o.enforce) return show(cli, o, await preview())
-      if (o.user === undefined && !o.yes) await confirmWhole(cli, o.account, await preview())
+      if (asks) await confirmWhole(cli, o.account, await preview())
       // A rollback records, so the hub carries it out when there is one.
       const hub = config.hubFunctionName
       const results = hub
@@ -65,21 +72,20 @@ async function confirmWhole(cli: CliContext, account: string, preview: RollbackR
   const policies = preview.reduce((n, r) => n + r.removedPolicies.length, 0)
   const question = `Remove ${denies} denies (${policies} policies) from ${users.length} users of ${account}, and exempt them? [y/N] `
   const confirmed = cli.io.confirm ? await cli.io.confirm(question) : undefined
-  if (confirmed === undefined)
-    throw new ConfigError(
-      `yes: rolling back every user of ${account} needs --yes when not run from a terminal`,
-    )
+  if (confirmed === undefined) throw new ConfigError(noAnswer(account))
   if (!confirmed) throw new ConfigError('yes: not confirmed; nothing was changed')
 }
 
+const noAnswer = (account: string) =>
+  `yes: rolling back every user of ${account} needs --yes when not run from a terminal`
+
 function show(cli: CliContext, o: RollbackFlags, results: RollbackResult[]): void {
   const until = o.exemptUntil ? `until ${o.exemptUntil}` : 'until lifted (least-privilege exemptions revoke)'
-  const enforce = `least-privilege rollback --account ${o.account}${o.user ? ` --user ${o.user}` : ''} --reason "..." --enforce${o.user ? '' : ' --yes'}`
   cli.print(o.json, { preview: !o.enforce, accountId: o.account, users: results }, () =>
     results.length === 0
       ? `nothing of the project's to remove in ${o.account}${o.user ? ` for ${o.user}` : ''}`
       : o.enforce
         ? `${rollbackTable(results)}\nEach user is exempt ${until}; then each service's clock restarts: it is denied again only after a full window without use.`
-        : `Preview, nothing removed:\n${rollbackTable(results)}\nTo remove them, recorded with why: ${enforce}`,
+        : `Preview, nothing removed:\n${rollbackTable(results)}\nTo remove them, recorded with why: ${cli.enforceLine()}`,
   )
 }

@@ -223,10 +223,16 @@ describe('the command-line tool, as operators expect', () => {
     const refused = await cli('rollback', '--account', DEMO_ACCOUNTS.production, ...enforce)
     expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(/needs --yes when not run from a terminal/)
+    const idle = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--yes')
+    expect(idle.code).toBe(2)
+    expect(idle.stderr).toMatch(/--yes answers for a whole account with --enforce/)
     const preview = await cli('rollback', '--account', DEMO_ACCOUNTS.production)
     expect(preview.code).toBe(0)
     expect(preview.stdout).toMatch(/^Preview, nothing removed/)
     expect(preview.stdout).toMatch(/--reason "..." --enforce/)
+    expect(preview.stdout).toContain(
+      `least-privilege rollback --account ${DEMO_ACCOUNTS.production} --reason "..." --enforce`,
+    )
     const unexplained = await cli('rollback', '--account', DEMO_ACCOUNTS.production, '--enforce', '--yes')
     expect(unexplained.code).toBe(2)
     expect(unexplained.stderr).toMatch(/give --reason TEXT/)
