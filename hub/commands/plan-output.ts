@@ -1,4 +1,5 @@
 import type { ReleaseResult, RollbackResult } from '../../shared/app/operator.js'
+import { newNotices } from '../../shared/domain/notice.js'
 import type { PlannedUser, SweepAccountRow, SweepSummary, UserDecision } from '../../shared/domain/records.js'
 import { list, table } from './table.js'
 
@@ -14,7 +15,7 @@ export function userPlanText(d: UserDecision): string {
   const rows = [
     ...d.added.map((c) => ['deny', c.namespace, c.reason, c.lastUsed ?? 'never (in the tracking period)']),
     ...d.removed.map((c) => ['release', c.namespace, c.reason, c.lastUsed ?? '']),
-    ...(d.newlyScheduled ?? []).map((ns) => ['schedule', ns, `deny on ${d.scheduled?.[ns]?.on}`, '']),
+    ...newNotices(d.newlyScheduled, d.scheduled).map((n) => ['schedule', n.key, `deny on ${n.on}`, '']),
     ...(d.cancelled ?? []).map((c) => ['cancel', c.namespace, `scheduled deny dropped: ${c.reason}`, '']),
   ]
   const changes = rows.length > 0 ? table(['change', 'service', 'reason', 'last used'], rows) : 'no change'

@@ -1,5 +1,7 @@
 /** The short lists an account's sweep leaves for the digest, cut to a size worth keeping in a row. */
+
 import { compactKeys, compactText } from './actions/keys.js'
+import { newNotices } from './notice.js'
 import type { Notable, ScheduledEntry, UserDecision } from './records.js'
 
 /** Entries kept per list and account, and services per user: enough for a digest, small enough to keep. */
@@ -36,7 +38,7 @@ function scheduledOf(decisions: readonly UserDecision[]): ScheduledEntry[] {
 
 /** An account's first enforce sweep: its users, and the denies it scheduled for which day. */
 function onboardedOf(decisions: readonly UserDecision[]): Pick<Notable, 'onboarded'> {
-  const days = decisions.flatMap((d) => (d.newlyScheduled ?? []).map((ns) => d.scheduled?.[ns]?.on ?? ''))
+  const days = decisions.flatMap((d) => newNotices(d.newlyScheduled, d.scheduled).map((n) => n.on))
   return { onboarded: { users: decisions.length, denies: days.length, on: days.sort()[0] ?? '' } }
 }
 

@@ -25,6 +25,21 @@ export function daysAfter(at: Date, days: number): string {
  */
 export const ONBOARDING_GRACE_DAYS = 2
 
+/**
+ * The denies a decision newly announces, each with its day and the last use it was judged on. A key
+ * announced with no notice is a planner's fault, said here instead of recorded as a day that is none.
+ */
+export function newNotices(
+  newly: readonly string[] | undefined,
+  scheduled: Readonly<Record<string, ScheduledDeny>> | undefined,
+): { key: string; on: string; lastUsed?: string }[] {
+  return (newly ?? []).map((key) => {
+    const notice = scheduled?.[key]
+    if (!notice) throw new Error(`${key} is announced with no notice on record`)
+    return { key, on: notice.on, ...(notice.lastUsed ? { lastUsed: notice.lastUsed } : {}) }
+  })
+}
+
 /** Whether a deny carried out now counts as the account's onboarding: on its day, or just after. */
 export function asOnboarding(scheduled: ScheduledDeny, now: Date): boolean {
   return (

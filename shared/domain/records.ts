@@ -70,7 +70,7 @@ export const scheduledDeny = z.object({
    */
   onboarding: z.literal(true).optional(),
   /** The service's last use when it was scheduled (absent: never used in the tracking period). */
-  lastUsed: z.string().optional(),
+  lastUsed: instant.optional(),
 })
 export type ScheduledDeny = z.infer<typeof scheduledDeny>
 
@@ -163,7 +163,7 @@ export const plannedUser = z.object({
   reason: z.string(),
   added: z.array(serviceChange),
   removed: z.array(serviceChange),
-  scheduled: z.array(z.object({ key: denyKey, on: day, lastUsed: z.string().optional() })),
+  scheduled: z.array(z.object({ key: denyKey, on: day, lastUsed: instant.optional() })),
   cancelled: z.array(cancelled),
 })
 export type PlannedUser = z.infer<typeof plannedUser>

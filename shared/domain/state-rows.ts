@@ -1,4 +1,5 @@
 import type { Mode } from './decision.js'
+import { newNotices } from './notice.js'
 import type { ChangeRecord, UserDecision, UserState } from './records.js'
 import { isChange, nextUserState, stateChanged } from './user-state.js'
 
@@ -116,7 +117,7 @@ function noticeRows(
   const rows: ChangeRecord[] = []
   const newly = decision.newlyScheduled ?? []
   if (newly.length > 0) {
-    const scheduled = newly.map((namespace) => ({ namespace, on: next.scheduled?.[namespace]?.on ?? '' }))
+    const scheduled = newNotices(newly, next.scheduled).map(({ key, on }) => ({ namespace: key, on }))
     rows.push(
       row({
         status: 'scheduled',
