@@ -9,6 +9,7 @@ import { credentialLabel } from '../domain/credentials/judge.js'
 import type { RestoreTarget } from '../domain/credentials/plan.js'
 import { UNTIL_LIFTED } from '../domain/exemption.js'
 import { type Intent, recordsDecision } from '../domain/plan/intent.js'
+import { reachedBySweep } from '../domain/plan/rollback-plan.js'
 import type { UserDecision } from '../domain/records.js'
 import { ConfigError, LeastPrivilegeError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -74,14 +75,14 @@ export async function releaseDeny(
   return { actor: request.actor, mode, decision: done.decision }
 }
 
+/** The row of a rollback's result that holds the policies no current user owns. */
+export const NO_CURRENT_USER = '(no current user)'
+
 /**
  * Removes the project's deny policies from one user or every user of an account, and records it (see
  * rollback-plan.ts). A whole account leaves nothing of ours: policies under the path that no current
  * user owns (a deleted user's, or planted ones) are detached from every holder and deleted too.
  */
-/** The row of a rollback's result that holds the policies no current user owns. */
-export const NO_CURRENT_USER = '(no current user)'
-
 export async function rollback(
   deps: OperatorDeps,
   config: HubConfig,
@@ -212,26 +213,22 @@ export async function previewUser(
   return done.decision
 }
 
-/** The users an operator's run decided; every other outcome is the operator's error, naming why. */
 /**
- * An account whose spoke role refuses and that no sweep ever reached (no user, report, credential or
- * unreadable row on record: outside the StackSet's targets since before the first sweep) holds nothing
- * of ours, so there is nothing to roll back, rather than a failure a removal loop would list forever.
- * One a sweep ever reached stays a failure, whatever its rows say: a deny attached but never recorded, or
- * a policy planted under the path, may be there, and the operator is told.
+ * An account whose spoke role refuses, that sweeps targeted (its row is on record: an id typed wrong has
+ * none) and that no sweep ever reached (outside the StackSet's targets since before the first sweep)
+ * holds nothing of ours, so there is nothing to roll back, rather than a
+ * failure a removal loop would list forever. One a sweep ever reached stays a failure, whatever its rows
+ * say: a deny attached but never recorded, or a policy planted under the path, may be there, and the
+ * operator is told.
  */
 async function neverReached(deps: OperatorDeps, run: AccountRun, accountId: string): Promise<boolean> {
   if (run.kind !== 'done' || run.outcome.outcome !== 'unreachable') return false
   if (awsErrorKind(run.error) !== 'access-denied') return false
   const records = await deps.store.users.loadAccount(accountId)
-  return (
-    records.users.size === 0 &&
-    records.reports.size === 0 &&
-    records.credentials.length === 0 &&
-    records.unreadable.length === 0
-  )
+  return records.account !== undefined && !reachedBySweep(records)
 }
 
+/** The users an operator's run decided; every other outcome is the operator's error, naming why. */
 function usersOf(run: AccountRun, intent: Intent, accountId: string): DoneUser[] {
   switch (run.kind) {
     case 'done': {

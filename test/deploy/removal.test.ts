@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { credentialsFor } from '../emulator/server.js'
 import { cliRunner } from '../support/cli-runner.js'
-import { DEMO_ACCOUNTS, demoOrg, must, PATH } from '../support/fixtures.js'
+import { DEMO_ACCOUNTS, demoOrg, freshAccountId, must, PATH } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startDynamoHarness } from '../support/org-harness.js'
 
@@ -88,5 +88,22 @@ describe("the README's removal sequence", () => {
     )
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/AccessDenied/)
+  })
+
+  it('still fails for an account a sweep reached with no user (a policy may be planted there), or one no sweep knows', async () => {
+    const h = await startDynamoHarness(demoOrg(), {}, 'test')
+    const cli = cliRunner({ ...process.env, ...hubTestEnv() })
+    const empty = freshAccountId()
+    const account = h.emulator.addAccount({ id: empty, users: [] })
+    await cli('sweep', '--enforce', '--account', empty)
+    account.spokeRole = false
+    const rollback = (id: string) =>
+      cli('rollback', '--account', id, '--reason', 'uninstall', '--enforce', '--yes')
+    const reached = await rollback(empty)
+    expect(reached.code, reached.stdout).toBe(1)
+    expect(reached.stderr).toMatch(/AccessDenied/)
+    // A mistyped id: no sweep ever targeted it, so nothing says it holds nothing of ours.
+    const unknown = await rollback('999999999999')
+    expect(unknown.code, unknown.stdout).not.toBe(0)
   })
 })

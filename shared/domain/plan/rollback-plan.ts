@@ -5,6 +5,7 @@
  * exemption recorded first, so that no later failure lets the next sweep undo it.
  */
 
+import type { AccountRecords } from '../../ports.js'
 import { measureBlastRadius } from '../brake.js'
 import type { PlanEvent } from '../events.js'
 import { type classifyPolicies, straysOf } from '../ownership.js'
@@ -78,6 +79,20 @@ export function planRollback(
 }
 
 /** A rollback of the users named (or all), and of every stray policy when the whole account is rolled back. */
+/**
+ * Whether a sweep ever reached the account: its first reach is recorded and never cleared
+ * (`legacyResolvedAt`), and any row of a user, report or credential says so too.
+ */
+export function reachedBySweep(records: AccountRecords): boolean {
+  return (
+    records.account?.legacyResolvedAt !== undefined ||
+    records.users.size > 0 ||
+    records.reports.size > 0 ||
+    records.credentials.length > 0 ||
+    records.unreadable.length > 0
+  )
+}
+
 export function planAccountRollback(
   ctx: AccountContext & { intent: Extract<Intent, { kind: 'rollback' }> },
   users: UserFacts[],
