@@ -4,7 +4,7 @@ import type { SweepRequest } from '../shared/app/org-sweep.js'
 import { type CallerProof, callerProof, requestDigest } from '../shared/aws/caller.js'
 import { accountIdSchema, iamUserNameSchema, parseWith } from '../shared/config.js'
 import { MODES } from '../shared/domain/decision.js'
-import { accessKeyId, denyKey, exemption, userDecision } from '../shared/domain/records.js'
+import { accessKeyId, denyKey, exemption, reasonText, userDecision } from '../shared/domain/records.js'
 import { ConfigError } from '../shared/errors.js'
 import type { HubConfig } from './config.js'
 
@@ -47,16 +47,6 @@ const continuation = z
   .strict()
 
 export type ContinuationEvent = z.infer<typeof continuation>
-
-/**
- * Why an operator changes something, as recorded and later shown in a terminal: words, not blanks, and
- * no control character (an escape sequence in a reason could hide or fake lines of an audit).
- */
-export const reasonText = z
-  .string()
-  .max(1000)
-  .refine((t) => t.trim().length > 0, 'a reason in words, not blank')
-  .refine((t) => !/\p{Cc}/u.test(t), 'no control characters (newlines, escapes)')
 
 /** An operator's release, carried out by the hub (the only writer of denies in a deployed organization). */
 const releaseRequest = z

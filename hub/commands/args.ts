@@ -1,9 +1,8 @@
 import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
-import { ACCESS_KEY_ID, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
+import { ACCESS_KEY_ID, reasonText, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 import { ConfigError } from '../../shared/errors.js'
-import { reasonText } from '../event.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */
 export function number(value: string): number {

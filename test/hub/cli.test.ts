@@ -178,6 +178,21 @@ describe('the command-line tool', () => {
       ],
       /reason: no control characters/,
     ],
+    [
+      [
+        'exempt',
+        '--account',
+        '222222222222',
+        '--user',
+        'bob',
+        '--days',
+        '2',
+        '--reason',
+        'SEC-\u202e321',
+        '--enforce',
+      ],
+      /reason: no control characters, nor formatting ones/,
+    ],
     [['audit', 'history', '--account', '222222222222', '--user-id', 'AIDANOPE'], /user-id: nothing recorded/],
     [
       ['--hub-function', 'no-such-function', 'sweep', '--plan'],
