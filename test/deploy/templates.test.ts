@@ -205,8 +205,33 @@ describe('hub template', () => {
   })
 
   it('starts nothing that records before the StackSet is in place: a failed first deployment takes back an empty table', () => {
-    for (const name of ['DailySchedule', 'ScheduleMayInvokeHub', 'OperatorRole'])
+    for (const name of ['HubFunction', 'DailySchedule', 'ScheduleMayInvokeHub', 'OperatorRole'])
       expect(hub.Resources[name]?.DependsOn, name).toBe('SpokeStackSet')
+  })
+
+  it('orders its resources without a circle, DependsOn included (CloudFormation refuses one)', () => {
+    const resources = hub.Resources
+    const edges = (name: string): string[] => {
+      const r = resources[name]
+      const found = references(r?.Properties ?? {})
+      const named = [
+        ...found.ref,
+        ...found.getAtt.map((a) => a[0] ?? ''),
+        ...found.sub.map((s) => s.split('.')[0] ?? ''),
+      ]
+      const dependsOn = r?.DependsOn === undefined ? [] : [r.DependsOn].flat()
+      return [...named, ...dependsOn].filter((n) => n in resources)
+    }
+    const state = new Map<string, 'open' | 'done'>()
+    const visit = (name: string, path: string[]): void => {
+      state.set(name, 'open')
+      for (const next of edges(name)) {
+        expect(state.get(next), `${[...path, next].join(' -> ')}`).not.toBe('open')
+        if (!state.has(next)) visit(next, [...path, next])
+      }
+      state.set(name, 'done')
+    }
+    for (const name of Object.keys(resources)) if (!state.has(name)) visit(name, [name])
   })
 
   it('defaults to plan mode', () => {
