@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type BundleResult, buildAll } from '../../hub/bundle.js'
+import { testEnv } from '../support/env.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { operatorArn, operatorEvent } from '../support/operator.js'
@@ -41,11 +42,7 @@ describe('npm run package', () => {
   })
 
   it("starts: the bundled handler checks an operator's proof and sweeps the emulated organization", async () => {
-    Object.assign(process.env, {
-      ...hubTestEnv(),
-      OPERATOR_ARNS: operatorArn(DEMO_ACCOUNTS.management),
-      LOG_LEVEL: 'silent',
-    })
+    testEnv({ ...hubTestEnv(), OPERATOR_ARNS: operatorArn(DEMO_ACCOUNTS.management), LOG_LEVEL: 'silent' })
     const bundle = (await import(pathToFileURL(join(built.zipPath, '..', 'lambda', 'index.mjs')).href)) as {
       handler: (
         event: unknown,

@@ -7,6 +7,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { handler } from '../../hub/lambda.js'
 import type { StateStore } from '../../shared/ports.js'
 import { cliRunner, type Terminal } from '../support/cli-runner.js'
+import { testEnv } from '../support/env.js'
 import { DEMO_ACCOUNTS, demoOrg, must } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startOrgHarness } from '../support/org-harness.js'
@@ -30,11 +31,8 @@ describe('the command-line tool, as operators expect', () => {
     const { h, env } = await givenDemoOrg(undefined, 'dynamo')
     // The CLI here signs with the management account's administrator keys: the hub's one operator.
     const operators = `arn:aws:iam::${DEMO_ACCOUNTS.management}:user/administrator`
-    Object.assign(process.env, hubTestEnv(), {
-      LOG_LEVEL: 'silent',
-      SWEEP_MODE: 'enforce',
-      OPERATOR_ARNS: operators,
-    })
+    // The handler reads its configuration from the process, as in Lambda: for this test only.
+    testEnv({ ...hubTestEnv(), LOG_LEVEL: 'silent', SWEEP_MODE: 'enforce', OPERATOR_ARNS: operators })
     const context = (awsRequestId: string) => ({
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:least-privilege-hub',
       awsRequestId,

@@ -1,6 +1,7 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ChangeRecord } from '../../shared/domain/records.js'
 import { cliRunner } from '../support/cli-runner.js'
+import { testEnv } from '../support/env.js'
 import { DEMO_ACCOUNTS, demoOrg } from '../support/fixtures.js'
 import { hubTestEnv } from '../support/local-aws.js'
 import { startDynamoHarness, startOrgHarness } from '../support/org-harness.js'
@@ -263,24 +264,14 @@ describe('the command-line tool', () => {
   })
 
   it('names the profile or the region to fix when the machine is not set up for AWS (exit 2)', async () => {
-    const saved = { ...process.env }
-    onTestFinished(() => {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
-      Object.assign(process.env, saved)
-    })
     // No credentials or region anywhere but what the command is given.
-    for (const key of [
+    testEnv({ AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }, [
       'AWS_REGION',
       'AWS_DEFAULT_REGION',
       'AWS_ACCESS_KEY_ID',
       'AWS_SECRET_ACCESS_KEY',
       'AWS_PROFILE',
     ])
-      delete process.env[key]
-    Object.assign(process.env, {
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-    })
     const cli = cliRunner({ PATH: process.env.PATH, TABLE_NAME: 'least-privilege-state', EXTERNAL_ID: 'xx' })
     const region = await cli('--profile', 'nosuch', 'audit', 'sweeps')
     expect(region.code).toBe(2)
