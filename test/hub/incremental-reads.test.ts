@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import { createIamClient } from '../../shared/aws/clients.js'
 import { refreshSlot } from '../../shared/domain/report-reuse.js'
+import { makeCredentialReport } from '../emulator/credentials-api.js'
 import { credentialsFor } from '../emulator/server.js'
+import { DAY, day, T0 } from '../support/day-by-day.js'
 import { freshAccountId, must } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
-const DAY = 86_400_000
-const T0 = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000) // noon today
-const day = (n: number) => new Date(T0.getTime() + n * DAY)
 /**
  * UserIds whose refresh day of the 7-day cycle is day 0's (and so day 7's): between, only what the
  * tests do calls for a read.
@@ -37,6 +36,7 @@ function givenAccount(steady = 4) {
           createdDaysAgo: 400,
           policies: ['aws:AmazonS3FullAccess'],
           lastUsedDaysAgo: { s3: 1, 's3-object-lambda': 1 },
+          accessKeys: [{}], // used with their last use: none is quiet (quiet-reads.test.ts)
         })),
         {
           name: 'carol',
@@ -44,6 +44,7 @@ function givenAccount(steady = 4) {
           createdDaysAgo: 400,
           policies: ['aws:AmazonS3FullAccess'],
           lastUsedDaysAgo: { s3: 85, 's3-object-lambda': 1 },
+          accessKeys: [{}],
         },
       ],
     },
@@ -113,6 +114,8 @@ describe('incremental Access Advisor reads', () => {
     )
     await w.sweep(1)
     expect(w.reads()).toBe(6) // dev0 only
+    // Day 7's credential report: every user's key was used within 60 hours of their read, so none is quiet.
+    makeCredentialReport(w.account, new Date(day(7).getTime() - 3_600_000))
     await w.sweep(7)
     // Everyone: four reports are 7 days old, and dev0's (read on day 1) is read on its refresh day.
     expect(w.reads()).toBe(11)

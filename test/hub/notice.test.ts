@@ -38,6 +38,9 @@ function givenAccount(users: UserSeed[]) {
 
 const lastDigest = () => JSON.stringify(slack.messages.at(-1)?.blocks ?? [])
 
+/** A notice day for a sweep the CLI ran at the real time since `started`: either day, should midnight pass. */
+const weekAfter = (started: Date) => `(${daysAfter(started, 7)}|${daysAfter(new Date(), 7)})`
+
 describe('notice before a new deny', () => {
   it('onboards a new account: announces every deny with its owner, then carries them out on the day', async () => {
     const w = givenAccount([
@@ -231,14 +234,16 @@ describe('notice before a new deny', () => {
 
   it('plan mode shows what would be scheduled, and when, without announcing anything', async () => {
     const w = givenAccount([user('kim', 200)])
+    const started = new Date()
     const plan = await cli('sweep', '--plan', '--account', w.id, '--user', 'kim', '--notice-days', '7')
     expect(plan.code).toBe(0)
-    expect(plan.stdout).toMatch(new RegExp(`schedule.*s3.*deny on ${daysAfter(new Date(), 7)}`))
+    expect(plan.stdout).toMatch(new RegExp(`schedule.*s3.*deny on ${weekAfter(started)}`))
     expect(await h.store.audit.user(w.id, 'kim')).toBeUndefined()
   })
 
   it("keeps a plan sweep's per-user plan for review: audit plan lists each deny's day and each last use", async () => {
     const w = givenAccount([user('lou', 200), user('max', 10)])
+    const started = new Date()
     const plan = await cli('sweep', '--plan', '--account', w.id, '--notice-days', '7', '--json')
     expect(plan.code, plan.stderr).toBe(0)
     const { sweepId } = JSON.parse(plan.stdout) as { sweepId: string }
@@ -247,7 +252,7 @@ describe('notice before a new deny', () => {
     const lastUse = new Date(T0.getTime() - 200 * DAY).toISOString().slice(0, 10)
     expect(review.stdout).toMatch(/^covers 1 of the 1 accounts it targeted\n1 user would change$/m)
     expect(review.stdout).toMatch(
-      new RegExp(`${w.id} .*lou .*deny on ${daysAfter(new Date(), 7)} .*1 .*s3 \\(${lastUse}\\)`),
+      new RegExp(`${w.id} .*lou .*deny on ${weekAfter(started)} .*1 .*s3 \\(${lastUse}\\)`),
     )
     expect(review.stdout).not.toMatch(/max/) // uses S3 within the window: nothing would change
     const json = JSON.parse((await cli('audit', 'plan', sweepId, '--account', w.id, '--json')).stdout)

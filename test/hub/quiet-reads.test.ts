@@ -9,6 +9,7 @@ import type { UserSeed } from '../emulator/seed.js'
 import { accountOnDays, day } from '../support/day-by-day.js'
 import { freshAccountId, must } from '../support/fixtures.js'
 import { startOrgHarness } from '../support/org-harness.js'
+import { use } from '../support/use.js'
 
 const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
 const HOUR = 3_600_000
@@ -57,9 +58,7 @@ describe('refresh reads and the credential report', () => {
   it("skips the read of a user whose keys show no use since their report, and reads the others'", async () => {
     const { swept, readOn } = await givenWeekOld((w) => {
       // max used S3 on day 5 with his key: his stored report does not know it.
-      const max = w.member('max')
-      max.lastUsed.s3 = day(5)
-      must(max.accessKeys[0], 'key').lastUsed = { at: day(5), region: 'us-east-1', service: 's3' }
+      use(w.member('max'), 's3', day(5))
     })
     expect(readOn('ivy')).toBe(day(0).toISOString())
     expect(readOn('max')).toBe(day(7).toISOString())
@@ -82,8 +81,16 @@ describe('refresh reads and the credential report', () => {
   })
 
   it('keeps with each report what the user could sign with, so the next sweep can tell', async () => {
-    const { records, w } = await givenWeekOld()
+    const { records, w } = await givenWeekOld((w) => {
+      // max rotated his key on day 3: the day-0 read kept the old one, so he is read, and keeps the new.
+      const max = w.member('max')
+      max.accessKeys = [{ id: 'AKIAMAXROTATED000001', status: 'Active', createDate: day(3) }]
+    })
+    expect(records.reports.get(w.member('ivy').id)?.credentials).toEqual([
+      `key:${must(w.member('ivy').accessKeys[0], 'key').createDate.toISOString()}`,
+    ])
     const key = must(w.member('max').accessKeys[0], 'key')
+    expect(key.createDate).toEqual(day(3))
     expect(records.reports.get(w.member('max').id)?.credentials).toEqual([
       `key:${key.createDate.toISOString()}`,
     ])
