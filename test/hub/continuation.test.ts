@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type Continuation, runSweep, type SweepDeps } from '../../shared/app/org-sweep.js'
 import { startSweep } from '../../shared/app/sweep-begin.js'
 import type { AccountSeed } from '../emulator/seed.js'
+import { budget } from '../support/budget.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const account = (id: string): AccountSeed => ({
@@ -18,19 +19,6 @@ const config = h.config({ accountConcurrency: 1, continuationThresholdMs: 60_000
 const sweepsPerAccount = () =>
   IDS.map((id) => h.emulator.count({ action: 'GetAccountAuthorizationDetails', account: id }))
 
-/** Time runs short once `n` accounts are done in this invocation. */
-function budget(n: number): Pick<SweepDeps, 'remainingMs' | 'progress'> {
-  let done = 0
-  return {
-    remainingMs: () => (done >= n ? 1_000 : 600_000),
-    progress: {
-      started: () => undefined,
-      listed: () => undefined,
-      read: () => undefined,
-      accountDone: () => void done++,
-    },
-  }
-}
 const noWait = async () => undefined
 
 describe('continuation across invocations', () => {

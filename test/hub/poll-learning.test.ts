@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Continuation } from '../../shared/app/org-sweep.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
 import type { AccountSeed } from '../emulator/seed.js'
+import { budget } from '../support/budget.js'
 import { startOrgHarness } from '../support/org-harness.js'
 
 const account = (id: string): AccountSeed => ({
@@ -38,17 +39,10 @@ describe('Access Advisor polling learns job durations', () => {
 
   it('a continuation starts from the durations its first invocation saw', async () => {
     // Time runs short once the first account is done: its jobs were read, the second account's not.
-    let done = 0
     const handedOn: Continuation[] = []
     const first = await runSweep(
       h.deps({
-        remainingMs: () => (done < 1 ? 600_000 : 1_000),
-        progress: {
-          started: () => undefined,
-          listed: () => undefined,
-          read: () => undefined,
-          accountDone: () => void done++,
-        },
+        ...budget(1),
         continueWith: async (next) => void handedOn.push(next),
       }),
       h.config({
