@@ -100,8 +100,13 @@ async function reachSomeSpoke(
     }
   }
   // One first (nearly always the answer: an account reached before), then ten at a time.
-  for (let i = 0; i < order.length; i += i === 0 ? 1 : SPOKE_PROBES)
-    if ((await Promise.all(order.slice(i, i === 0 ? 1 : i + SPOKE_PROBES).map(answers))).some(Boolean)) return
+  const rest = order.slice(1)
+  const rounds = [order.slice(0, 1)]
+  for (let i = 0; i < rest.length; i += SPOKE_PROBES) rounds.push(rest.slice(i, i + SPOKE_PROBES))
+  for (const round of rounds) {
+    const replies = await Promise.all(round.map(answers))
+    if (replies.some(Boolean)) return
+  }
   if (order.length === 0) return
   const which = order.length > 1 ? `any of the ${order.length} accounts` : `account ${order.join(', ')}`
   throw new ConfigError(

@@ -14,6 +14,8 @@ const KINDS: Record<string, AwsErrorKind> = {
   RequestLimitExceeded: 'throttled',
   NoSuchEntity: 'not-found',
   NoSuchEntityException: 'not-found',
+  // DynamoDB's and Lambda's: no such table, no such function.
+  ResourceNotFoundException: 'not-found',
   AccessDenied: 'access-denied',
   AccessDeniedException: 'access-denied',
   LimitExceeded: 'limit-exceeded',

@@ -7,6 +7,7 @@ import { STSClient } from '@aws-sdk/client-sts'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import pThrottle from 'p-throttle'
 import { ConfigError } from '../errors.js'
+import { awsErrorKind } from './aws-errors.js'
 
 /** Where the SDK's default chain is pointed: a named profile and a region (CLI flags), else its own. */
 export interface AwsTarget {
@@ -117,7 +118,7 @@ export function createHubClients(maxAttempts: number, aws: AwsTarget = {}) {
       try {
         return await next(args)
       } catch (error) {
-        if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+        if (awsErrorKind(error) === 'not-found') {
           const table = (args.input as { TableName?: string }).TableName ?? '(none)'
           const region = await dynamo.config.region()
           throw new ConfigError(

@@ -1,6 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import type { z } from 'zod'
 import { ConfigError, LeastPrivilegeError, UnexpectedReplyError } from '../errors.js'
+import { awsErrorKind } from './aws-errors.js'
 
 /**
  * Starts an asynchronous invocation of the hub function (a continuation, or a sweep an operator starts).
@@ -44,7 +45,7 @@ export async function askHub<S extends z.ZodType>(
     )
     .catch(async (error: unknown) => {
       // A name that is no function is bad input, said in the setting's words, not Lambda's.
-      if (error instanceof Error && error.name === 'ResourceNotFoundException')
+      if (awsErrorKind(error) === 'not-found')
         throw new ConfigError(
           `hub-function (HUB_FUNCTION_NAME): no function ${functionName} in ${await lambda.config.region()}; the hub stack's HubFunctionName output names it`,
         )

@@ -24,10 +24,10 @@ import { PROXIED_SERVICES, rowsByUser } from './account.js'
 import type { CredentialReport, ReportRow } from './report.js'
 
 const HOUR_MS = 3_600_000
-export const ADVISOR_LAG_MS = 24 * HOUR_MS
-export const KEY_SESSION_MS = 36 * HOUR_MS
-export const CONSOLE_SESSION_MS = 12 * HOUR_MS
-export const RECORDING_GRAIN_MS = HOUR_MS / 4
+const ADVISOR_LAG_MS = 24 * HOUR_MS
+const KEY_SESSION_MS = 36 * HOUR_MS
+const CONSOLE_SESSION_MS = 12 * HOUR_MS
+const RECORDING_GRAIN_MS = HOUR_MS / 4
 /** How far ahead of the sweep's clock a report may be dated (clock skew), and how old it may be. */
 const SKEW_MS = HOUR_MS / 4
 const REPORT_MAX_AGE_MS = 5 * HOUR_MS
@@ -37,7 +37,7 @@ const REPORT_MAX_AGE_MS = 5 * HOUR_MS
  * creation (a password's last change: a new one is a new mark). Kept with a stored report; one gone by
  * the next report may have been used before it went.
  */
-export function credentialMarks(row: ReportRow): string[] {
+function credentialMarks(row: ReportRow): string[] {
   const password = row.password ? [`password:${row.password.changedAt ?? 'unknown'}`] : []
   return [...row.keys.map((k) => `key:${k.createdAt}`), ...password]
 }
