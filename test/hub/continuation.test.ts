@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Continuation, runSweep, type SweepDeps } from '../../shared/app/org-sweep.js'
+import { type Continuation, runSweep } from '../../shared/app/org-sweep.js'
 import { startSweep } from '../../shared/app/sweep-begin.js'
 import type { AccountSeed } from '../emulator/seed.js'
 import { budget } from '../support/budget.js'
