@@ -320,6 +320,7 @@ async function simulatedWeek() {
           await Promise.all([ask(incremental), ask(full)])
           const perDay: Record<string, number | string>[] = []
           let mismatches = 0
+          const callsByOperation: Record<string, number> = {}
           for (let day = 1; day <= days; day++) {
             await Promise.all([serverA.day(day), serverB.day(day)])
             const now = T0 + day * DAY_MS
@@ -331,6 +332,10 @@ async function simulatedWeek() {
               snapshot: true,
             })
             const countsA = await serverA.counts()
+            // Day 1 is the first sweep; the breakdown is of the days after it, as the mean is.
+            if (day > 1)
+              for (const [operation, share] of Object.entries(breakdown(countsA, users)))
+                callsByOperation[operation] = (callsByOperation[operation] ?? 0) + share / (days - 1)
             const b = await ask<SweepMeasurement>(full, {
               cmd: 'ours',
               mode: 'enforce',
@@ -364,6 +369,9 @@ async function simulatedWeek() {
           return {
             weekIamCallsPerUserPerDay: mean('iamCallsPerUser'),
             weekReadsSkippedShare: mean('readsSkippedShare'),
+            weekCallsPerUserPerDayByOperation: Object.fromEntries(
+              Object.entries(callsByOperation).map(([k, v]) => [k, Number(v.toFixed(3))]),
+            ),
             weekThrottled: steadyDays.reduce((n, d) => n + Number(d.throttled), 0),
             decisionMismatches: mismatches,
             perDay,
@@ -390,6 +398,7 @@ const results = {
   steadyThrottled: largest.steadyThrottled,
   weekIamCallsPerUserPerDay: week.weekIamCallsPerUserPerDay,
   weekReadsSkippedShare: week.weekReadsSkippedShare,
+  weekCallsPerUserPerDayByOperation: week.weekCallsPerUserPerDayByOperation,
   decisionMismatches: week.decisionMismatches,
   speedupVsNaive: comparison.speedup,
   peakRssMb: Math.max(...rows.map((r) => Number(r.peakRssMb))),
