@@ -92,6 +92,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'a credential whose last use, or creation if never used, is older than this many days is deactivated: 90 matches CIS 1.2 (Security Hub IAM.8), 45 matches CIS 1.4 and later (IAM.22)',
   },
   {
+    key: 'credentialDeleteAfterDays',
+    env: 'CREDENTIAL_DELETE_AFTER_DAYS',
+    kind: 'string',
+    help: '`off`, or days (30 or more) an access key the project deactivated must stay inactive and unused before it is deleted; a deleted key cannot be restored. Set through the hub stack\'s `CredentialDeleteAfterDays`, which also grants the spoke role `iam:DeleteAccessKey` (see "Deleting keys nobody took back")',
+  },
+  {
     key: 'neverDeactivateUsers',
     env: 'NEVER_DEACTIVATE_USERS',
     kind: 'list',

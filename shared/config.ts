@@ -76,6 +76,20 @@ export const engineConfigSchema = z
     credentialsByService: z.enum(['on', 'off']).default('off'),
     // At least 30: a key used monthly (a month-end job) is in use.
     credentialWindowDays: z.number().int().min(30).max(400).default(90),
+    /**
+     * `off`, or days an access key the project deactivated stays inactive (and unused) before it is
+     * deleted. At least 30: whoever needs the key has a month to ask for its restore, which a deletion
+     * ends. Needs the spoke role's `iam:DeleteAccessKey`, granted only when the hub stack turns this on.
+     */
+    credentialDeleteAfterDays: z
+      .preprocess(
+        // The environment's text, or a number already read.
+        (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+        z.union([z.literal('off'), z.number().int().min(30).max(9999)], {
+          error: 'off, or a whole number of days from 30 to 9999',
+        }),
+      )
+      .default('off'),
     /** Users whose credentials are never deactivated (break-glass users), matched ignoring case. */
     neverDeactivateUsers: z.array(iamUserNameSchema).default([]),
     /** Users carrying one of these tags are left alone (and any deny of ours is lifted). */

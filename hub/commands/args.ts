@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from 'commander'
 import { ACCOUNT_ID, IAM_USER_NAME } from '../../shared/config.js'
 import { CATALOG } from '../../shared/domain/actions/catalog.js'
-import { ACCESS_KEY_ID, reasonText, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
+import { reasonText } from '../../shared/domain/reason.js'
+import { ACCESS_KEY_ID, SERVICE_NAMESPACE } from '../../shared/domain/records.js'
 import { ConfigError } from '../../shared/errors.js'
 
 /** Option parsers: a bad value is a usage error naming the flag (exit code 2). */

@@ -167,7 +167,7 @@ function auditCredentials(audit: Command, cli: CliContext): void {
   audit
     .command('credentials')
     .description(
-      'access keys and passwords the project announced, deactivated or restarted, by account and user',
+      'access keys and passwords the project announced, deactivated, restarted or deleted, by account and user',
     )
     .option('--account <id>', 'only this account', accountId)
     .addOption(

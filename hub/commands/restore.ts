@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { Command } from 'commander'
 import { type RestoreResult, restoreCredentials } from '../../shared/app/operator.js'
-import type { RestoreTarget } from '../../shared/domain/credentials/plan.js'
+import type { RestoreTarget } from '../../shared/domain/credentials/restore.js'
 import { ConfigError } from '../../shared/errors.js'
 import { restoreReply } from '../event.js'
 import { accessKeyIds, accountId, reasonFor, userName } from './args.js'

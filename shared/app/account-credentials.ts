@@ -8,6 +8,7 @@ import type { HubConfig } from '../config.js'
 import { credentialBrake, credentialsExempt, survey, withServiceUse } from '../domain/credentials/account.js'
 import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
 import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
+import { type CredentialReport, reportIsCurrent } from '../domain/credentials/report.js'
 import { NOTABLE_LIMIT } from '../domain/notable.js'
 import { ownerOf } from '../domain/notice.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
@@ -36,6 +37,7 @@ export async function passCredentials(
   const now = run.now()
   try {
     const report = await run.iam.credentialReport()
+    const deleteAfterDays = deletionToday(run, settings, report, now)
     // Read again after the users' denies were recorded: the tags honoured today are in the rows.
     const records = await run.store.users.loadAccount(input.accountId)
     const surveyed = survey({
@@ -46,9 +48,10 @@ export async function passCredentials(
       sweepId: input.intent.sweepId,
       byService: settings.credentialsByService === 'on',
       windowDays: settings.credentialWindowDays,
+      deleteAfterDays,
       now,
     })
-    const { plans, othersActive } = await planLooked(run, input, records, surveyed)
+    const { plans, othersActive } = await planLooked(run, { ...input, deleteAfterDays }, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
     const held = holdMassChange(run, input.intent, plans, surveyed.active + othersActive, settings)
     if (input.intent.mode === 'enforce')
@@ -61,11 +64,39 @@ export async function passCredentials(
   } catch (error) {
     const reason = errorMessage(error)
     run.log.error({ event: 'alert.credentials-failed', reason }, 'credentials left as they are')
-    return { scheduled: [], deactivated: [], reactivated: [], unknown: 0, failed: reason, totals: zero() }
+    return {
+      scheduled: [],
+      deactivated: [],
+      reactivated: [],
+      deleted: [],
+      unknown: 0,
+      failed: reason,
+      totals: zero(),
+    }
   }
 }
 
-const zero = () => ({ scheduled: 0, deactivated: 0, reactivated: 0 })
+const zero = () => ({ scheduled: 0, deactivated: 0, reactivated: 0, deleted: 0 })
+
+/**
+ * CREDENTIAL_DELETE_AFTER_DAYS, if keys may be deleted today: only while the sweep's clock agrees with
+ * the date AWS put on today's credential report. A deletion cannot be undone, so a wrong clock (which
+ * would make every second period look run) deletes nothing.
+ */
+function deletionToday(
+  run: Run,
+  settings: HubConfig,
+  report: CredentialReport,
+  now: Date,
+): number | undefined {
+  if (settings.credentialDeleteAfterDays === 'off') return undefined
+  if (reportIsCurrent(report, now)) return settings.credentialDeleteAfterDays
+  run.log.error(
+    { event: 'alert.clock', reportGeneratedAt: report.generatedAt, now: now.toISOString() },
+    "no key is deleted today: the credential report's date and the sweep's clock disagree",
+  )
+  return undefined
+}
 
 /** Each credential's news, under the user's name; one put back outside the project is an alert. */
 function logEvents(run: Run, plan: CredentialUserPlan): void {
@@ -91,7 +122,7 @@ function logEvents(run: Run, plan: CredentialUserPlan): void {
 /** Each looked-at user's credentials, live, and their plan; a user whose read fails is left as they are. */
 async function planLooked(
   run: Run & { iam: AccountIam },
-  input: CredentialPassInput,
+  input: CredentialPassInput & { deleteAfterDays: number | undefined },
   records: AccountRecords,
   surveyed: { lookAt: readonly IamUser[]; proxied: ReadonlySet<string> },
 ): Promise<{ plans: CredentialUserPlan[]; othersActive: number }> {
@@ -130,6 +161,7 @@ async function planLooked(
             noticeDays: settings.noticeDays,
             mode: input.intent.mode,
             onboarding: input.onboarding,
+            deleteAfterDays: input.deleteAfterDays,
           },
           { now, sweepId: input.intent.sweepId },
         )
@@ -141,8 +173,8 @@ async function planLooked(
 
 /**
  * The brake on credentials: deactivations carried out as the account's onboarding were announced whole,
- * on purpose, and are not judged. When it holds, every deactivation of the pass waits (the schedules
- * stand) and the operator is alerted.
+ * on purpose, and are not judged. Deletions always are: they cannot be undone. When it holds, every
+ * deactivation and deletion of the pass waits (the schedules stand) and the operator is alerted.
  */
 function holdMassChange(
   run: Run,
@@ -153,16 +185,19 @@ function holdMassChange(
 ): string | undefined {
   const deactivating = (p: CredentialUserPlan) => p.put.filter((r) => r.status === 'deactivated')
   const deactivations = plans.reduce((n, p) => n + deactivating(p).filter((r) => !r.onboarding).length, 0)
+  const deletions = plans.reduce((n, p) => n + p.ops.filter((o) => o.kind === 'delete-key').length, 0)
   const held = intent.confirmLargeChange
     ? undefined
-    : credentialBrake({ deactivations, active }, settings.brake)
+    : credentialBrake({ deactivations, deletions, active }, settings.brake)
   if (!held) return undefined
   run.log.error({ event: 'alert.credential-brake', reason: held }, 'credential deactivations held back')
   // A schedule made today stays announced; one already on record stays as it is.
   for (const plan of plans) {
     plan.ops = []
-    plan.put = plan.put.filter((r) => r.status !== 'deactivated')
-    plan.history = plan.history.filter((h) => h.event !== 'credential-deactivated')
+    plan.put = plan.put.filter((r) => r.status !== 'deactivated' && r.status !== 'deleted')
+    plan.history = plan.history.filter(
+      (h) => h.event !== 'credential-deactivated' && h.event !== 'credential-deleted',
+    )
   }
   return held
 }
@@ -204,14 +239,21 @@ function notesOf(
     })
   const deactivated = events('credential-deactivated')
   const reactivated = events('credential-reactivated')
+  const deleted = events('credential-deleted')
   return {
     scheduled: scheduled.slice(0, NOTABLE_LIMIT),
     deactivated: deactivated.slice(0, NOTABLE_LIMIT),
     reactivated: reactivated.slice(0, NOTABLE_LIMIT),
+    deleted: deleted.slice(0, NOTABLE_LIMIT),
     unknown: surveyed.unknown,
     ...(pass.held ? { held: pass.held } : {}),
     ...(surveyed.compliance ? { compliance: surveyed.compliance } : {}),
-    totals: { scheduled: scheduled.length, deactivated: deactivated.length, reactivated: reactivated.length },
+    totals: {
+      scheduled: scheduled.length,
+      deactivated: deactivated.length,
+      reactivated: reactivated.length,
+      deleted: deleted.length,
+    },
   }
 }
 

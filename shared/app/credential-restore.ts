@@ -2,7 +2,7 @@
  * An operator's restore in one account, under its lock: the user's credentials of ours as IAM shows them
  * now, the restore planned from them (credentials/plan.ts), carried out and recorded with the operator.
  */
-import { planRestore } from '../domain/credentials/plan.js'
+import { planRestore } from '../domain/credentials/restore.js'
 import type { RestoreIntent } from '../domain/plan/intent.js'
 import type { Account, AccountRun, Run } from './account-run.js'
 import { recordCredentialPlan } from './credential-record.js'

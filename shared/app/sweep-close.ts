@@ -129,6 +129,7 @@ function completed(sweep: SweepSummary, done: readonly AccountOutcome[], finishe
       scheduled: done.reduce((n, r) => n + (r.credentials?.totals.scheduled ?? 0), 0),
       deactivated: done.reduce((n, r) => n + (r.credentials?.totals.deactivated ?? 0), 0),
       reactivated: done.reduce((n, r) => n + (r.credentials?.totals.reactivated ?? 0), 0),
+      deleted: done.reduce((n, r) => n + (r.credentials?.totals.deleted ?? 0), 0),
       accountsHeld: done.filter((r) => r.credentials?.held || r.credentials?.failed).length,
     },
   }

@@ -4,6 +4,7 @@
  * trusted: a key without an ID or a creation time is an unexpected reply, never "unused".
  */
 import {
+  DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
   GenerateCredentialReportCommand,
   GetAccessKeyLastUsedCommand,
@@ -187,6 +188,11 @@ export async function changeCredential(iam: IAMClient, userName: string, op: Cre
       // Removed meanwhile by someone else: what this op wants is already so.
       if (!noLoginProfile(error)) throw error
     }
+    return
+  }
+  // A key gone meanwhile (or a name that now names someone else) is refused: the next sweep looks again.
+  if (op.kind === 'delete-key') {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: op.id }))
     return
   }
   const Status = op.kind === 'deactivate' ? 'Inactive' : 'Active'

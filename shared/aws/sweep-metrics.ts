@@ -27,6 +27,7 @@ export async function publishSweepMetrics(summary: CompletedSweep): Promise<void
   metrics.putMetric('Credentials.scheduled', credentials?.scheduled ?? 0, Unit.Count)
   metrics.putMetric('Credentials.deactivated', credentials?.deactivated ?? 0, Unit.Count)
   metrics.putMetric('Credentials.reactivated', credentials?.reactivated ?? 0, Unit.Count)
+  metrics.putMetric('Credentials.deleted', credentials?.deleted ?? 0, Unit.Count)
   metrics.putMetric('Credentials.accountsHeld', credentials?.accountsHeld ?? 0, Unit.Count)
   // One per completed sweep: the template's silence alarm fires when a day passes without one.
   metrics.putMetric('SweepsCompleted', 1, Unit.Count)

@@ -1,4 +1,7 @@
-/** The digest's credential sections: what was put back by others, what is announced, what was deactivated. */
+/**
+ * The digest's credential sections: what was put back by others, what is announced, what was deactivated,
+ * and which inactive keys were deleted.
+ */
 import type { DigestAccount, DigestInput, Section } from './digest-section.js'
 import type { CredentialNotes } from './records.js'
 import { escapeText as e } from './slack-message.js'
@@ -82,6 +85,15 @@ const deactivated = section(
   (n) => n.totals.deactivated,
 )
 
+// Nothing to put back: a deleted key is gone; the user's administrators can make a new one.
+const deleted = section(
+  (input) =>
+    `:wastebasket: *Inactive access keys ${input.mode === 'enforce' ? 'deleted' : 'that would be deleted (plan mode)'}: ${total(input, (n) => n.totals.deleted)}.* Each was deactivated by the project and stayed inactive and unused since; it cannot be restored.`,
+  (a) =>
+    (a.credentials?.deleted ?? []).map((c) => `• ${e(a.accountId)} ${e(c.userName)}: ${e(c.credential)}`),
+  (n) => n.totals.deleted,
+)
+
 /** Security Hub's two controls on unused credentials, across the accounts swept, as they stood today. */
 const hygiene: Section = (input) => {
   const all = input.accounts.flatMap((a) => (a.credentials?.compliance ? [a.credentials.compliance] : []))
@@ -101,5 +113,6 @@ export const credentialSections: readonly Section[] = [
   reactivated,
   scheduled,
   deactivated,
+  deleted,
   hygiene,
 ]

@@ -168,20 +168,6 @@ export const plannedUser = z.object({
 })
 export type PlannedUser = z.infer<typeof plannedUser>
 
-/**
- * Why an operator changes something, as recorded and later shown in a terminal: words, not blanks, and
- * nothing that moves or hides text (an escape sequence, a bidirectional override, a zero-width or line
- * separator could fake, reorder or hide what an auditor reads). The CLI and the hub's events both check it.
- */
-export const reasonText = z
-  .string()
-  .max(1000)
-  .refine((t) => t.trim().length > 0, 'a reason in words, not blank')
-  .refine(
-    (t) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(t),
-    'no control characters, nor formatting ones (newlines, escapes, direction overrides, zero-width)',
-  )
-
 /** The current state kept per user between sweeps (the audit's "where does this user stand"). */
 export const userState = z.object({
   accountId: z.string(),
@@ -238,6 +224,7 @@ export const HISTORY_EVENTS = [
   'credential-deactivated',
   'credential-restored',
   'credential-reactivated',
+  'credential-deleted',
 ] as const
 
 /**
@@ -255,9 +242,11 @@ export const credentialId = z.string().regex(/^(password|[A-Z0-9]{16,128})$/, 'a
 /**
  * A credential the project acts on: `scheduled`, announced and not changed yet; `deactivated`, a key set
  * Inactive or a password removed by the project; `restarted`, put back (by an operator, or by someone
- * outside the project) with its unused window starting again then.
+ * outside the project) with its unused window starting again then; `deleted`, an access key the project
+ * deactivated and deleted once it stayed inactive `CREDENTIAL_DELETE_AFTER_DAYS` (kept on record for good:
+ * nothing can put it back).
  */
-export const CREDENTIAL_STATUSES = ['scheduled', 'deactivated', 'restarted'] as const
+export const CREDENTIAL_STATUSES = ['scheduled', 'deactivated', 'restarted', 'deleted'] as const
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number]
 
 export const credentialState = z.object({
@@ -281,6 +270,8 @@ export const credentialState = z.object({
   lastUsed: instant.optional(),
   /** When its unused window starts again, whatever its last use (a `restarted` credential). */
   windowFrom: instant.optional(),
+  /** A deleted key's deactivation by the project: its second, inactive period ran from then. */
+  deactivatedAt: instant.optional(),
   /** The removed login profile's setting, so a restore can put it back as it was asked for. */
   passwordResetRequired: z.boolean().optional(),
   /**

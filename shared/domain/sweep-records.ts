@@ -77,6 +77,8 @@ export const credentialNotes = z.object({
   deactivated: z.array(credentialLine),
   /** Put back by someone outside the project: alerted, and their window starts again. */
   reactivated: z.array(credentialLine),
+  /** Access keys of ours deleted after their second period (absent in records kept before deletion). */
+  deleted: z.array(credentialLine).default([]),
   /** Credentials whose silence falls in a tracking gap: never judged unused (left to a person). */
   unknown: z.number(),
   /** Why the brake held back every change of the pass. */
@@ -85,7 +87,12 @@ export const credentialNotes = z.object({
   failed: z.string().optional(),
   /** Users with no active credential unused 90 days (Security Hub IAM.8) and 45 days (IAM.22). */
   compliance: z.object({ users: z.number(), iam8: z.number(), iam22: z.number() }).optional(),
-  totals: z.object({ scheduled: z.number(), deactivated: z.number(), reactivated: z.number() }),
+  totals: z.object({
+    scheduled: z.number(),
+    deactivated: z.number(),
+    reactivated: z.number(),
+    deleted: z.number().default(0),
+  }),
 })
 export type CredentialNotes = z.infer<typeof credentialNotes>
 
@@ -142,6 +149,7 @@ export const completedSweep = z.object({
       scheduled: z.number(),
       deactivated: z.number(),
       reactivated: z.number(),
+      deleted: z.number().default(0),
       accountsHeld: z.number(),
     })
     .optional(),

@@ -36,16 +36,26 @@ function rolePolicy(
 const actionsOf = (policy: Policy) =>
   policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort()
 
-const spokePolicy = rolePolicy(loadTemplate('spoke-role-template/spoke-role.yaml'), 'SpokeRole', {
-  'AWS::Partition': 'aws',
-  'AWS::AccountId': MEMBER,
-  HubAccountId: HUB_ACCOUNT,
-  HubRoleName: `${STACK}-hub`,
-  OperatorRoleName: `${STACK}-operator`,
-  RoleName: SPOKE,
-  ExternalId: 'external-id',
-  PolicyPath: PATH,
-})
+const spokeWith = (deletesInactiveKeys: boolean) =>
+  rolePolicy(
+    loadTemplate('spoke-role-template/spoke-role.yaml'),
+    'SpokeRole',
+    {
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': MEMBER,
+      HubAccountId: HUB_ACCOUNT,
+      HubRoleName: `${STACK}-hub`,
+      OperatorRoleName: `${STACK}-operator`,
+      RoleName: SPOKE,
+      ExternalId: 'external-id',
+      PolicyPath: PATH,
+    },
+    { DeletesInactiveKeys: deletesInactiveKeys },
+  )
+/** As deployed by default: CREDENTIAL_DELETE_AFTER_DAYS off. */
+const spokePolicy = spokeWith(false)
+/** The one call the code makes only when the operator turned key deletion on. */
+const DELETION = 'iam:DeleteAccessKey'
 const SLACK_SECRET = `arn:aws:secretsmanager:us-east-1:${HUB_ACCOUNT}:secret:least-privilege/slack-AbCdEf`
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${HUB_ACCOUNT}:table/${STACK}-state`
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${HUB_ACCOUNT}:function:${STACK}-hub`
@@ -183,9 +193,30 @@ async function verdict(
 }
 
 describe('the spoke role grants exactly what the engine calls', () => {
-  it('lists the same IAM actions as the code calls, no more, no fewer', () => {
-    expect(actionsOf(spokePolicy)).toEqual(iamCalls)
-    expect(Object.keys(SPOKE_REQUESTS).sort()).toEqual(iamCalls)
+  it('lists the same IAM actions as the code calls, no more, no fewer; deletion only when turned on', () => {
+    expect(iamCalls).toContain(DELETION)
+    expect(actionsOf(spokePolicy)).toEqual(iamCalls.filter((a) => a !== DELETION))
+    expect(actionsOf(spokeWith(true))).toEqual(iamCalls)
+    expect(Object.keys(SPOKE_REQUESTS).sort()).toEqual(iamCalls.filter((a) => a !== DELETION))
+  })
+
+  it("deletes a user's access key only when key deletion is turned on, and only this account's", async () => {
+    expect(await verdict(spokePolicy, spokePrincipal, DELETION, BOB)).not.toBe('Allowed')
+    const deleting = spokeWith(true)
+    expect(await verdict(deleting, spokePrincipal, DELETION, BOB)).toBe('Allowed')
+    expect(await verdict(deleting, spokePrincipal, DELETION, 'arn:aws:iam::999999999999:user/bob')).not.toBe(
+      'Allowed',
+    )
+    // Turning deletion on grants nothing else.
+    expect(actionsOf(deleting).filter((a) => !actionsOf(spokePolicy).includes(a))).toEqual([DELETION])
+    for (const [action, resource] of [
+      ['iam:CreateAccessKey', BOB],
+      ['iam:DeleteUser', BOB],
+      ['iam:DeleteSSHPublicKey', BOB],
+      ['iam:DeleteServiceSpecificCredential', BOB],
+      ['iam:DeleteSigningCertificate', BOB],
+    ] as const)
+      expect(await verdict(deleting, spokePrincipal, action, resource)).not.toBe('Allowed')
   })
 
   it.each(Object.entries(SPOKE_REQUESTS))('allows %s', async (action, request) => {

@@ -257,6 +257,26 @@ describe('hub template', () => {
     expect(stackSetParams).toEqual(spokeParams)
   })
 
+  it('grants the spoke roles key deletion exactly when the hub function deletes keys', () => {
+    expect(hub.Conditions?.DeletesInactiveKeys).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CredentialDeleteAfterDays' }, 'off'] }],
+    })
+    const choice = { 'Fn::If': ['DeletesInactiveKeys', 'true', 'false'] }
+    const stackSet = props('SpokeStackSet').Parameters as { ParameterKey: string; ParameterValue: unknown }[]
+    expect(stackSet.find((p) => p.ParameterKey === 'DeleteInactiveAccessKeys')?.ParameterValue).toEqual(
+      choice,
+    )
+    expect(
+      (props('ManagementAccountSpoke').Parameters as Record<string, unknown>).DeleteInactiveAccessKeys,
+    ).toEqual(choice)
+    const env = (props('HubFunction').Environment as { Variables: Record<string, unknown> }).Variables
+    expect(env.CREDENTIAL_DELETE_AFTER_DAYS).toEqual({ Ref: 'CredentialDeleteAfterDays' })
+    // The stack refuses what the hub's configuration would: off, or 30 days and more.
+    const pattern = new RegExp(String(hub.Parameters?.CredentialDeleteAfterDays?.AllowedPattern))
+    expect(['off', '30', '99', '100', '9999'].filter((v) => !pattern.test(v))).toEqual([])
+    expect(['', '0', '29', '7', 'on', '030', '36500'].filter((v) => pattern.test(v))).toEqual([])
+  })
+
   it('runs from a delegated administrator account too: StackSets called as one, no local spoke there', () => {
     expect(hub.Parameters?.HubAccountKind).toMatchObject({
       Default: 'management',

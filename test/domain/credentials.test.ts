@@ -7,8 +7,9 @@ import {
   withServiceUse,
 } from '../../shared/domain/credentials/account.js'
 import { judge, type LiveCredential } from '../../shared/domain/credentials/judge.js'
-import { planRestore, planUserCredentials } from '../../shared/domain/credentials/plan.js'
+import { planUserCredentials } from '../../shared/domain/credentials/plan.js'
 import { parseCredentialReport } from '../../shared/domain/credentials/report.js'
+import { planRestore } from '../../shared/domain/credentials/restore.js'
 import type { CredentialState, UserState } from '../../shared/domain/records.js'
 import type { IamUser } from '../../shared/domain/types.js'
 
@@ -425,7 +426,23 @@ describe('the credential brake', () => {
     [5, 20, undefined],
     [7, 20, /7 of 20 active credentials \(35%\) would be deactivated at once, above 30%/],
   ])('%i of %i deactivated at once', (deactivations, active, verdict) => {
-    const held = credentialBrake({ deactivations, active }, settings)
+    const held = credentialBrake({ deactivations, deletions: 0, active }, settings)
+    if (verdict) expect(held).toMatch(verdict)
+    else expect(held).toBeUndefined()
+  })
+
+  it.each([
+    [0, 4, 20, undefined],
+    // The keys to delete are counted among those taken away, and among those they are taken from.
+    [
+      2,
+      6,
+      20,
+      /8 of 26 credentials \(31%\) would be taken away at once \(6 inactive keys deleted\), above 30%/,
+    ],
+    [0, 5, 0, /5 of 5 credentials \(100%\)/],
+  ])('%i deactivated and %i deleted of %i active at once', (deactivations, deletions, active, verdict) => {
+    const held = credentialBrake({ deactivations, deletions, active }, settings)
     if (verdict) expect(held).toMatch(verdict)
     else expect(held).toBeUndefined()
   })

@@ -138,6 +138,15 @@ export const credentialHandlers: Record<string, Handler> = {
     return undefined
   },
 
+  DeleteAccessKey: (ctx, p) => {
+    const u = user(ctx, required(p, 'UserName'))
+    const id = required(p, 'AccessKeyId')
+    if (!u.accessKeys.some((k) => k.id === id))
+      throw new AwsFault('NoSuchEntity', `The Access Key with id ${id} cannot be found.`)
+    u.accessKeys = u.accessKeys.filter((k) => k.id !== id)
+    return undefined
+  },
+
   CreateAccessKey: (ctx, p) => {
     const u = user(ctx, required(p, 'UserName'))
     if (u.accessKeys.length >= 2)

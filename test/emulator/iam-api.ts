@@ -549,6 +549,7 @@ export const IAM_WRITE_ACTIONS = new Set([
   'TagUser',
   'UntagUser',
   'UpdateAccessKey',
+  'DeleteAccessKey',
   'UpdateSSHPublicKey',
   'UpdateServiceSpecificCredential',
   'DeleteLoginProfile',

@@ -89,9 +89,25 @@ describe('configuration', () => {
       { ...base, SLACK_WEBHOOK_SECRET_ARN: 'https://hooks.slack.com/x' },
       'slackWebhookSecretArn (SLACK_WEBHOOK_SECRET_ARN)',
     ],
+    [
+      { ...base, CREDENTIAL_DELETE_AFTER_DAYS: '7' },
+      'credentialDeleteAfterDays (CREDENTIAL_DELETE_AFTER_DAYS): must be 30 or more',
+    ],
+    [
+      { ...base, CREDENTIAL_DELETE_AFTER_DAYS: 'soon' },
+      'credentialDeleteAfterDays (CREDENTIAL_DELETE_AFTER_DAYS): off, or a whole number',
+    ],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadHubConfig(env)).toThrow(ConfigError)
     expect(() => loadHubConfig(env)).toThrow(message)
+  })
+
+  it('reads key deletion as off, or a number of days', () => {
+    expect(loadHubConfig(base).credentialDeleteAfterDays).toBe('off')
+    expect(loadHubConfig({ ...base, CREDENTIAL_DELETE_AFTER_DAYS: 'off' }).credentialDeleteAfterDays).toBe(
+      'off',
+    )
+    expect(loadHubConfig({ ...base, CREDENTIAL_DELETE_AFTER_DAYS: '45' }).credentialDeleteAfterDays).toBe(45)
   })
 
   it('rejects unknown engine settings', () => {

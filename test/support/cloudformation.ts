@@ -40,7 +40,7 @@ function toJs(value: unknown): unknown {
 
 export interface Template {
   Conditions?: Record<string, unknown>
-  Parameters?: Record<string, { Type: string; Default?: unknown }>
+  Parameters?: Record<string, { Type: string; Default?: unknown; AllowedPattern?: string }>
   Resources: Record<
     string,
     { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] }

@@ -47,6 +47,8 @@ export function survey(input: {
   /** CREDENTIALS_BY_SERVICE: new SSH keys and service credentials are judged (ours are followed anyway). */
   byService: boolean
   windowDays: number
+  /** CREDENTIAL_DELETE_AFTER_DAYS, if keys may be deleted today: keys of ours due are looked at. */
+  deleteAfterDays?: number | undefined
   now: Date
 }): CredentialSurvey {
   const { now, windowDays } = input
@@ -85,7 +87,8 @@ export function survey(input: {
     const quiet = verdicts.includes('unused')
     const others = listsOthers(ours, input.reports.get(user.id), input)
     if (others) proxied.add(user.id)
-    if (others || quiet || ours.some((r) => needsLook(r, creds, input.report.generatedAt, now)))
+    const due = (r: CredentialState) => deletionDue(r, input.deleteAfterDays, now)
+    if (others || quiet || ours.some((r) => due(r) || needsLook(r, creds, input.report.generatedAt, now)))
       lookAt.push(user)
   }
   return { lookAt, proxied, active, unknown, compliance }
@@ -171,12 +174,22 @@ function needsLook(
   now: Date,
 ): boolean {
   if (row.unconfirmed) return true
-  if (row.status === 'restarted') return false
+  if (row.status === 'restarted' || row.status === 'deleted') return false
   const fresh = generatedAt > row.since
   const seen = active.find((c) => sameCredential(row, c))
   if (row.status === 'deactivated') return fresh && seen !== undefined
   if (row.on !== undefined && row.on <= dayOf(now)) return true
   return fresh && (!seen || (seen.lastUsed ?? '') > row.since)
+}
+
+/** An access key of ours whose second, inactive period has run: looked at live, and deleted if still so. */
+export function deletionDue(row: CredentialState, deleteAfterDays: number | undefined, now: Date): boolean {
+  return (
+    deleteAfterDays !== undefined &&
+    row.status === 'deactivated' &&
+    row.kind === 'access-key' &&
+    Date.parse(row.since) <= now.getTime() - deleteAfterDays * DAY_MS
+  )
 }
 
 /**
@@ -199,7 +212,8 @@ export function credentialsExempt(
   if (activeExemptions(user, records, now).exemptUntil) return true
   if (rules.neverDeactivate.some((n) => n.toLowerCase() === user.name.toLowerCase())) return true
   const tag = exemptionFor(user, rules.exemptTags)
-  if (!tag || ours.some((r) => r.status !== 'restarted')) return false
+  // A key we deleted is history: it leaves nothing of ours for a tag to ask about.
+  if (!tag || ours.some((r) => r.status !== 'restarted' && r.status !== 'deleted')) return false
   return recordedStateOf(records, user)?.honouredTag === tag
 }
 
@@ -208,12 +222,18 @@ export function credentialsExempt(
  * wrong clock, a wrong reply, or a compromised hub. It is held until an operator confirms.
  */
 export function credentialBrake(
-  changes: { deactivations: number; active: number },
+  changes: { deactivations: number; deletions: number; active: number },
   settings: { maxCredentialShare: number; minCredentials: number },
 ): string | undefined {
+  // A deleted key is one more credential taken away, out of those it is taken from.
+  const taken = changes.deactivations + changes.deletions
+  const of = changes.active + changes.deletions
   // None active on the record (every one an SSH key, say) and some to deactivate: all of them.
-  const share = changes.active ? changes.deactivations / changes.active : changes.deactivations > 0 ? 1 : 0
-  if (changes.deactivations < settings.minCredentials || share <= settings.maxCredentialShare)
-    return undefined
-  return `${changes.deactivations} of ${changes.active} active credentials (${Math.round(share * 100)}%) would be deactivated at once, above ${Math.round(settings.maxCredentialShare * 100)}%`
+  const share = of ? taken / of : taken > 0 ? 1 : 0
+  if (taken < settings.minCredentials || share <= settings.maxCredentialShare) return undefined
+  const percent = `(${Math.round(share * 100)}%)`
+  const what = changes.deletions
+    ? `credentials ${percent} would be taken away at once (${changes.deletions} inactive keys deleted)`
+    : `active credentials ${percent} would be deactivated at once`
+  return `${taken} of ${of} ${what}, above ${Math.round(settings.maxCredentialShare * 100)}%`
 }

@@ -2,20 +2,25 @@
  * One user's credentials in a sweep: each judged on its own, announced NOTICE_DAYS ahead, changed on its
  * day only if its live state still shows it unused. A credential put back by someone outside the project
  * is reported and starts a new window; one the project changed stays changed until an operator restores it.
+ * When deletion is on, an access key the project deactivated and that stayed inactive and unused for
+ * CREDENTIAL_DELETE_AFTER_DAYS is deleted.
  */
 
 import type { Mode } from '../decision.js'
 import { asOnboarding, daysAfter, isDue } from '../notice.js'
 import type { CredentialChange, CredentialKind, CredentialState, HISTORY_EVENTS } from '../records.js'
-import { credentialLabel, judge, type LiveCredential } from './judge.js'
+import { judge, type LiveCredential } from './judge.js'
 
-/** A key, SSH key or service-specific credential set Inactive or Active; a password removed. */
+const DAY_MS = 86_400_000
+
+/** A key, SSH key or service-specific credential set Inactive or Active; a password removed; a key deleted. */
 export type CredentialOp =
   | { kind: 'deactivate' | 'reactivate'; credential: Exclude<CredentialKind, 'password'>; id: string }
   | { kind: 'remove-password' }
+  | { kind: 'delete-key'; id: string }
 
 /** The op that sets a credential's status (a password cannot be set Inactive: it is removed). */
-function statusOp(
+export function statusOp(
   kind: 'deactivate' | 'reactivate',
   live: { kind: CredentialKind; id: string },
 ): CredentialOp {
@@ -42,6 +47,11 @@ export interface CredentialSettings {
   mode: Mode
   /** The account's first enforce sweep: what it announces is its onboarding. */
   onboarding: boolean
+  /**
+   * CREDENTIAL_DELETE_AFTER_DAYS, when deletion is on and today's sweep may delete (credentials/deletion.ts):
+   * an access key of ours inactive and unused this long after its deactivation is deleted.
+   */
+  deleteAfterDays?: number | undefined
 }
 
 export interface CredentialUser {
@@ -53,7 +63,7 @@ export interface CredentialUser {
   exempt: boolean
 }
 
-interface Step {
+export interface Step {
   ops: CredentialOp[]
   put: CredentialState[]
   drop: CredentialState[]
@@ -94,6 +104,12 @@ function one(
   if (live?.unjudged) return
   if (row?.unconfirmed) {
     unfinished(ctx, step, { row, live, exempt: c.exempt })
+    return
+  }
+  // Gone for good, by our hand: the row is the record.
+  if (row?.status === 'deleted') return
+  if (row?.status === 'deactivated' && row.kind === 'access-key' && live && !live.active) {
+    inactive(ctx, step, row, live)
     return
   }
   if (!live?.active) {
@@ -142,6 +158,19 @@ function unfinished(
 ): void {
   const { unconfirmed: _mark, windowFrom: _from, ...row } = c.row
   const { live } = c
+  if (row.status === 'deleted') {
+    if (!live) deleted(step, row)
+    // Not made: judged again as the deactivated key it still is.
+    else {
+      const { deactivatedAt, ...kept } = row
+      one(ctx, step, {
+        live,
+        row: { ...kept, status: 'deactivated', since: deactivatedAt ?? row.since },
+        exempt: c.exempt,
+      })
+    }
+    return
+  }
   if (row.status === 'restarted') {
     step.put.push(
       live?.active
@@ -189,7 +218,7 @@ function base(ctx: Context, live: LiveCredential): Omit<CredentialState, 'status
   }
 }
 
-function change(
+export function change(
   row: Pick<CredentialState, 'kind' | 'credentialId' | 'service' | 'lastUsed' | 'createdAt'>,
 ): CredentialChange {
   return {
@@ -263,6 +292,46 @@ function deactivated(
 }
 
 /**
+ * An access key of ours, still inactive: deleted once deletion is on and its second period has run, if
+ * IAM shows the same last use as at its deactivation. Used after we deactivated it, someone put it back and
+ * made it inactive again in between: it is theirs now, reported as put back, and never deleted by us.
+ */
+function inactive(ctx: Context, step: Step, row: CredentialState, live: LiveCredential): void {
+  if (live.lastUsed !== undefined && live.lastUsed > row.since) {
+    step.drop.push(row)
+    step.history.push({
+      event: 'credential-reactivated',
+      credential: {
+        ...change(base(ctx, live)),
+        detail: 'put back and used outside the project, then made inactive again: not deleted',
+      },
+    })
+    return
+  }
+  if (ctx.deleteAfterDays === undefined) return
+  if (Date.parse(row.since) > ctx.now.getTime() - ctx.deleteAfterDays * DAY_MS) return
+  // IAM must show the last use we recorded at the deactivation: none where we saw one, or an earlier one,
+  // is a reply that cannot be trusted with what cannot be undone.
+  if ((live.lastUsed ?? '') !== (row.lastUsed ?? '')) return
+  step.ops.push({ kind: 'delete-key', id: row.credentialId })
+  deleted(step, {
+    ...base(ctx, live),
+    status: 'deleted',
+    since: ctx.now.toISOString(),
+    deactivatedAt: row.since,
+  })
+}
+
+/** The row and history of a deletion (made now, or found made by a run that could not confirm it). */
+function deleted(step: Step, row: CredentialState): void {
+  step.put.push(row)
+  step.history.push({
+    event: 'credential-deleted',
+    credential: { ...change(row), detail: `inactive since ${row.deactivatedAt ?? 'its deactivation'}` },
+  })
+}
+
+/**
  * Put back outside the project (a member administrator, or the user through self-service): told. Only an
  * operator's restore restarts a window: a credential still unused by its own last use is deactivated
  * again at once (it was announced before); one used since it came back is in use, and starts over.
@@ -281,69 +350,4 @@ function reactivated(
   if (!exempt && judge(live, ctx.windowDays, ctx.now).kind === 'unused')
     deactivate(ctx, step, row, live, 'again: put back outside the project, and still unused')
   else step.drop.push(row)
-}
-
-/** What an operator puts back: given keys, the password, or every credential of ours the user has. */
-export type RestoreTarget = { keys: string[]; password: boolean } | { all: true }
-
-/**
- * An operator's restore: each chosen key the project deactivated is reactivated, and a credential still
- * only announced is kept; either way its unused window starts again now. A removed password is not set
- * again here: whoever can set a password can become the user, so that stays with the account's
- * administrators (the CLI gives them the command); the restore records the decision, and the new password
- * starts a full window from its creation. Refused, naming why, when a chosen one is not ours to restore.
- */
-export function planRestore(
-  who: {
-    accountId: string
-    user: CredentialUser['user']
-    live: readonly LiveCredential[]
-    rows: readonly CredentialState[]
-  },
-  target: RestoreTarget,
-  at: { now: Date; runId: string; mode: Mode },
-): CredentialUserPlan | { refused: string } {
-  const open = who.rows.filter((r) => r.status !== 'restarted')
-  const chosen =
-    'all' in target
-      ? open
-      : [...target.keys, ...(target.password ? ['password'] : [])].map(
-          (id) => open.find((r) => r.credentialId === id) ?? id,
-        )
-  const missing = chosen.filter((c): c is string => typeof c === 'string')
-  if (missing.length > 0 || chosen.length === 0) {
-    const ours = open.map((r) => r.credentialId).join(', ') || 'none'
-    return {
-      refused: `${who.user.name} has no ${missing.join(', ') || 'credential'} deactivated or announced by the project (theirs: ${ours})`,
-    }
-  }
-  const step: Step = { ops: [], put: [], drop: [], history: [] }
-  for (const row of chosen as CredentialState[]) {
-    const live = who.live.find((c) => c.id === row.credentialId)
-    if (row.status === 'deactivated' && row.kind !== 'password' && !live)
-      return { refused: `${credentialLabel(row)} of ${who.user.name} was deleted: it cannot be put back` }
-    const now = at.now.toISOString()
-    const { on: _day, onboarding: _onboarding, ...kept } = row
-    const restarted: CredentialState = {
-      ...kept,
-      status: 'restarted',
-      since: now,
-      windowFrom: now,
-      sweepId: at.runId,
-      updatedAt: now,
-    }
-    let detail = row.status === 'scheduled' ? 'kept before its day' : 'put back'
-    if (row.status === 'deactivated' && row.kind === 'password') {
-      // Gone from the record: a password an administrator sets is a new credential, not one put back outside.
-      step.drop.push(row)
-      detail = 'approved: an administrator of the account sets a new password'
-    } else {
-      if (row.status === 'deactivated' && !live?.active)
-        step.ops.push(statusOp('reactivate', { kind: row.kind, id: row.credentialId }))
-      step.put.push(restarted)
-    }
-    step.history.push({ event: 'credential-restored', credential: { ...change(row), detail } })
-  }
-  if (at.mode === 'plan') step.ops = []
-  return { user: who.user, before: who.rows, ...step }
 }

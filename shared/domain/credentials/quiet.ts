@@ -21,16 +21,13 @@
 import type { StoredReport } from '../records.js'
 import type { IamUser } from '../types.js'
 import { PROXIED_SERVICES, rowsByUser } from './account.js'
-import type { CredentialReport, ReportRow } from './report.js'
+import { type CredentialReport, type ReportRow, reportIsCurrent } from './report.js'
 
 const HOUR_MS = 3_600_000
 const ADVISOR_LAG_MS = 24 * HOUR_MS
 const KEY_SESSION_MS = 36 * HOUR_MS
 const CONSOLE_SESSION_MS = 12 * HOUR_MS
 const RECORDING_GRAIN_MS = HOUR_MS / 4
-/** How far ahead of the sweep's clock a report may be dated (clock skew), and how old it may be. */
-const SKEW_MS = HOUR_MS / 4
-const REPORT_MAX_AGE_MS = 5 * HOUR_MS
 
 /**
  * What the user could sign with, as the report lists it: each access key and the password, by their
@@ -57,8 +54,7 @@ export function quietUsers(input: {
 }): Set<string> {
   const quiet = new Set<string>()
   // A report dated ahead of the sweep is no report of IAM's; one much older leaves too many hours unseen.
-  const age = input.now.getTime() - Date.parse(input.report.generatedAt)
-  if (!(age >= -SKEW_MS && age <= REPORT_MAX_AGE_MS)) return quiet
+  if (!reportIsCurrent(input.report, input.now)) return quiet
   const rows = rowsByUser(input.report.rows, input.users)
   // Two rows under one user's name and ARN: which one is theirs cannot be told.
   const heads = new Map<string, number>()

@@ -38,6 +38,21 @@ export interface CredentialReport {
   rows: ReportRow[]
 }
 
+const HOUR_MS = 3_600_000
+/** How far ahead of the sweep's clock a report may be dated (clock skew), and how old it may be. */
+const SKEW_MS = HOUR_MS / 4
+const REPORT_MAX_AGE_MS = 5 * HOUR_MS
+
+/**
+ * Whether the report is today's, by the sweep's clock: IAM makes one at most every 4 hours, so it is
+ * dated at most that long before the sweep, and never after it. Any other date means a report that says
+ * too little of the last hours, or a sweep whose clock disagrees with AWS's.
+ */
+export function reportIsCurrent(report: Pick<CredentialReport, 'generatedAt'>, now: Date): boolean {
+  const age = now.getTime() - Date.parse(report.generatedAt)
+  return age >= -SKEW_MS && age <= REPORT_MAX_AGE_MS
+}
+
 const COLUMNS = [
   'user',
   'arn',

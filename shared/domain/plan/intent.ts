@@ -3,7 +3,7 @@
  * touches, whether reads are made, whether the blast-radius brake judges it, what is written and what
  * is recorded (see account-plan.ts and the pipeline).
  */
-import type { RestoreTarget } from '../credentials/plan.js'
+import type { RestoreTarget } from '../credentials/restore.js'
 import type { Mode } from '../decision.js'
 
 /** One account of an org-wide sweep: every user, read as needed, judged by the brake, recorded. */

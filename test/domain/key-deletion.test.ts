@@ -1,0 +1,224 @@
+/** Deleting access keys of ours, pure: when one is due, what a run that could not confirm it finds, restore. */
+import { describe, expect, it } from 'vitest'
+import { credentialsExempt, deletionDue, survey } from '../../shared/domain/credentials/account.js'
+import type { LiveCredential } from '../../shared/domain/credentials/judge.js'
+import { type CredentialSettings, planUserCredentials } from '../../shared/domain/credentials/plan.js'
+import { reportIsCurrent } from '../../shared/domain/credentials/report.js'
+import { planRestore } from '../../shared/domain/credentials/restore.js'
+import type { CredentialState } from '../../shared/domain/records.js'
+import type { IamUser } from '../../shared/domain/types.js'
+
+const NOW = new Date('2026-12-02T12:00:00.000Z')
+const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString()
+const KEY = 'AKIAAAAAAAAAAAAAAAAA'
+const dee = {
+  name: 'dee',
+  id: 'AIDADEEXXXXXXXXXXXXXX',
+  arn: 'arn:aws:iam::123456789012:user/dee',
+  createDate: new Date('2020-01-01T00:00:00.000Z'),
+  tags: {},
+} as unknown as IamUser
+
+/** A key the project deactivated `days` ago. */
+const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialState => ({
+  accountId: '123456789012',
+  userName: dee.name,
+  userId: dee.id,
+  userArn: dee.arn,
+  kind: 'access-key',
+  credentialId: KEY,
+  status: 'deactivated',
+  since: ago(days),
+  createdAt: ago(900),
+  lastUsed: ago(600),
+  sweepId: 's',
+  updatedAt: ago(days),
+  ...extra,
+})
+const inactiveKey = (extra: Partial<LiveCredential> = {}): LiveCredential => ({
+  kind: 'access-key',
+  id: KEY,
+  active: false,
+  createdAt: ago(900),
+  lastUsed: ago(600),
+  ...extra,
+})
+const DELETING: CredentialSettings = {
+  windowDays: 90,
+  noticeDays: 7,
+  mode: 'enforce',
+  onboarding: false,
+  deleteAfterDays: 30,
+}
+const plan = (row: CredentialState, live: LiveCredential[], settings: Partial<CredentialSettings> = {}) =>
+  planUserCredentials(
+    {
+      accountId: '123456789012',
+      user: { name: dee.name, id: dee.id, arn: dee.arn },
+      live,
+      rows: [row],
+      exempt: false,
+    },
+    { ...DELETING, ...settings },
+    { now: NOW, sweepId: 'sweep-9' },
+  )
+
+describe('a key of ours, still inactive', () => {
+  it('is deleted once its second period has run, its deactivation kept on the record', () => {
+    const due = plan(ours(30), [inactiveKey()])
+    expect(due.ops).toEqual([{ kind: 'delete-key', id: KEY }])
+    expect(due.put).toEqual([
+      expect.objectContaining({ status: 'deleted', since: NOW.toISOString(), deactivatedAt: ago(30) }),
+    ])
+    expect(due.history).toEqual([
+      { event: 'credential-deleted', credential: expect.objectContaining({ credentialId: KEY }) },
+    ])
+  })
+
+  it.each([
+    ['before its second period has run', ours(29), inactiveKey(), {}],
+    ['while deletion is off', ours(300), inactiveKey(), { deleteAfterDays: undefined }],
+    ['in plan mode (nothing is changed)', ours(300), inactiveKey(), { mode: 'plan' as const }],
+  ])('is left as it is %s', (_when, row, live, settings) => {
+    const left = plan(row, [live], settings)
+    expect(left.ops).toEqual([])
+    if ((settings as Partial<CredentialSettings>).mode !== 'plan')
+      expect(left).toMatchObject({ put: [], drop: [], history: [] })
+  })
+
+  it.each([
+    ['a removed password', ours(300, { kind: 'password', credentialId: 'password' }), []],
+    [
+      'an SSH key',
+      ours(300, { kind: 'ssh-key', credentialId: 'APKAAAAAAAAAAAAAAAAA', service: 'codecommit' }),
+      [inactiveKey({ kind: 'ssh-key', id: 'APKAAAAAAAAAAAAAAAAA', service: 'codecommit' })],
+    ],
+  ])('is never %s: only access keys are deleted', (_what, row, live) => {
+    expect(plan(row, live).ops).toEqual([])
+  })
+
+  it('is not ours any more once used after our deactivation: put back and used, then made inactive again', () => {
+    const theirs = plan(ours(300), [inactiveKey({ lastUsed: ago(100) })])
+    expect(theirs).toMatchObject({ ops: [], put: [], drop: [{ credentialId: KEY }] })
+    expect(theirs.history.map((h) => h.event)).toEqual(['credential-reactivated'])
+  })
+
+  it.each([
+    ['no last use where one was recorded', (({ lastUsed: _seen, ...never }) => never)(inactiveKey())],
+    ['an earlier last use than recorded', inactiveKey({ lastUsed: ago(700) })],
+  ])('is left as it is when IAM shows %s: a reply that cannot be trusted with a deletion', (_what, live) => {
+    expect(plan(ours(300), [live])).toMatchObject({ ops: [], put: [], drop: [], history: [] })
+  })
+
+  it('stays on record once deleted: nothing is planned for it again', () => {
+    expect(plan(ours(1, { status: 'deleted', deactivatedAt: ago(31) }), [])).toMatchObject({
+      ops: [],
+      put: [],
+      drop: [],
+      history: [],
+    })
+  })
+})
+
+describe('a deletion a run recorded and could not confirm', () => {
+  const marked = ours(0, { status: 'deleted', deactivatedAt: ago(31), unconfirmed: true })
+
+  it('is finished when IAM no longer lists the key', () => {
+    const finished = plan(marked, [])
+    expect(finished.ops).toEqual([])
+    expect(finished.put).toEqual([expect.objectContaining({ status: 'deleted', deactivatedAt: ago(31) })])
+    expect(finished.put[0]?.unconfirmed).toBeUndefined()
+    expect(finished.history.map((h) => h.event)).toEqual(['credential-deleted'])
+  })
+
+  it('is made again while the key is still inactive and unused; judged as the deactivated key it is otherwise', () => {
+    expect(plan(marked, [inactiveKey()]).ops).toEqual([{ kind: 'delete-key', id: KEY }])
+    // Set Active meanwhile and still unused: put back outside the project, deactivated again at once.
+    const back = plan(marked, [inactiveKey({ active: true })])
+    expect(back.ops).toEqual([{ kind: 'deactivate', credential: 'access-key', id: KEY }])
+    expect(back.history.map((h) => h.event)).toEqual(['credential-reactivated', 'credential-deactivated'])
+    // Deletion turned off meanwhile: the key stays, deactivated, as it was before the run.
+    const off = plan(marked, [inactiveKey()], { deleteAfterDays: undefined })
+    expect(off.ops).toEqual([])
+  })
+})
+
+describe('whom a sweep looks at for deletion', () => {
+  it('a key of ours whose second period has run, and only while deletion is on', () => {
+    expect(deletionDue(ours(30), 30, NOW)).toBe(true)
+    expect(deletionDue(ours(29), 30, NOW)).toBe(false)
+    expect(deletionDue(ours(300), undefined, NOW)).toBe(false)
+    expect(deletionDue(ours(300, { kind: 'password', credentialId: 'password' }), 30, NOW)).toBe(false)
+    expect(deletionDue(ours(300, { status: 'deleted' }), 30, NOW)).toBe(false)
+  })
+
+  it('is looked at live through the survey, and a deleted one is not', () => {
+    const look = (rows: CredentialState[], deleteAfterDays?: number) =>
+      survey({
+        report: { generatedAt: NOW.toISOString(), rows: [] },
+        users: [dee],
+        rows,
+        reports: new Map(),
+        sweepId: 's',
+        byService: false,
+        windowDays: 90,
+        deleteAfterDays,
+        now: NOW,
+      }).lookAt.map((u) => u.name)
+    expect(look([ours(30)], 30)).toEqual(['dee'])
+    expect(look([ours(30)])).toEqual([])
+    expect(look([ours(300, { status: 'deleted' })], 30)).toEqual([])
+  })
+
+  it('leaves a user whose only row of ours is a deleted key free to be exempted by an honoured tag', () => {
+    const tagged = { ...dee, tags: { 'least-privilege-exempt': 'true' } } as IamUser
+    const records = {
+      users: new Map(),
+      usersById: new Map([[dee.id, { userId: dee.id, honouredTag: 'least-privilege-exempt=true' } as never]]),
+      exemptions: [],
+    }
+    const rules = { exemptTags: [{ key: 'least-privilege-exempt', values: ['true'] }], neverDeactivate: [] }
+    expect(credentialsExempt(tagged, records, rules, [ours(1, { status: 'deleted' })], NOW)).toBe(true)
+    expect(credentialsExempt(tagged, records, rules, [ours(1)], NOW)).toBe(false)
+  })
+})
+
+describe("the sweep's clock, against the date AWS put on the credential report", () => {
+  it.each([
+    [ago(0), true],
+    [new Date(NOW.getTime() - 4 * 3_600_000).toISOString(), true],
+    [new Date(NOW.getTime() + 10 * 60_000).toISOString(), true],
+    [new Date(NOW.getTime() - 6 * 3_600_000).toISOString(), false],
+    [new Date(NOW.getTime() + 3_600_000).toISOString(), false],
+    [ago(30), false],
+  ])('a report made %s agrees: %s', (generatedAt, agrees) => {
+    expect(reportIsCurrent({ generatedAt }, NOW)).toBe(agrees)
+  })
+})
+
+describe('a restore of a deleted key', () => {
+  const who = (rows: CredentialState[]) => ({
+    accountId: '123456789012',
+    user: { name: dee.name, id: dee.id, arn: dee.arn },
+    rows,
+    live: [],
+  })
+  const at = { now: NOW, runId: 'restore-1', mode: 'enforce' as const }
+  const deleted = ours(2, { status: 'deleted', deactivatedAt: ago(32) })
+
+  it('is refused, saying when it was deleted and what can be done instead', () => {
+    const refused = planRestore(who([deleted]), { keys: [KEY], password: false }, at)
+    expect('refused' in refused && refused.refused).toMatch(
+      /key AKIA\S+ of dee was deleted by the project on 2026-11-30, inactive since 2026-10-31: it cannot be put back; an administrator of the account can make the user a new key/,
+    )
+    const all = planRestore(who([deleted]), { all: true }, at)
+    expect('refused' in all && all.refused).toMatch(/was deleted by the project/)
+  })
+
+  it('is passed over by --all, which restores what can be', () => {
+    const password = ours(5, { kind: 'password', credentialId: 'password' })
+    const plan = planRestore(who([deleted, password]), { all: true }, at)
+    expect('refused' in plan).toBe(false)
+    if (!('refused' in plan)) expect(plan.history.map((h) => h.credential.credentialId)).toEqual(['password'])
+  })
+})

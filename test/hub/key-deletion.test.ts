@@ -1,0 +1,143 @@
+/**
+ * Deleting access keys nobody took back (CREDENTIAL_DELETE_AFTER_DAYS), end to end on the emulated
+ * organization, day by day: a key the project deactivated and that stayed inactive and unused is deleted
+ * after its second period, and only then; never when deletion is off, when the sweep's clock disagrees
+ * with AWS's, or when someone put the key back and used it meanwhile; a mass deletion waits for the brake.
+ */
+import { describe, expect, it } from 'vitest'
+import { slackNotifier } from '../../hub/runtime.js'
+import { restoreCredentials } from '../../shared/app/operator.js'
+import { makeCredentialReport } from '../emulator/credentials-api.js'
+import type { UserSeed } from '../emulator/seed.js'
+import { accountOnDays, day } from '../support/day-by-day.js'
+import { freshAccountId, must } from '../support/fixtures.js'
+import { startOrgHarness } from '../support/org-harness.js'
+import { startSlackStandIn } from '../support/slack-server.js'
+import { use } from '../support/use.js'
+
+const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }] })
+const slack = await startSlackStandIn()
+const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
+const DELETING = { credentialDeleteAfterDays: 30 } as const
+
+/** A user who uses S3 daily, with one key unused for 120 days: announced on day 0, inactive from day 7. */
+const idle = (name: string): UserSeed => ({
+  name,
+  createdDaysAgo: 400,
+  policies: ['aws:AmazonS3FullAccess'],
+  lastUsedDaysAgo: { s3: 1, 's3-object-lambda': 1 },
+  accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 120 }],
+})
+
+async function deactivatedOnDay7(names: string[]) {
+  const { id, account, sweep, member } = accountOnDays(h, names.map(idle), { notifier })
+  await sweep(0)
+  await sweep(7)
+  const keyOf = (name: string) => member(name).accessKeys[0]
+  for (const name of names) expect(keyOf(name)?.status).toBe('Inactive')
+  const keyIds = new Map(names.map((n) => [n, must(keyOf(n), `${n}'s key`).id]))
+  // The credential report of day n, as IAM would date it: the emulator's own is dated by the wall clock.
+  const sweepWithReport = (
+    n: number,
+    ...rest: Parameters<typeof sweep> extends [number, ...infer R] ? R : never
+  ) => {
+    makeCredentialReport(account, day(n))
+    return sweep(n, ...rest)
+  }
+  return { id, sweep, sweepWithReport, keyOf, keyIds, member }
+}
+
+const deletedRows = (accountId: string) => h.store.audit.credentials('deleted', accountId)
+
+describe('deleting keys nobody took back', () => {
+  it('deletes a key of ours still inactive and unused once its second period has run, and keeps the record', async () => {
+    const w = await deactivatedOnDay7(['ann'])
+    await w.sweepWithReport(36, DELETING)
+    expect(w.keyOf('ann')?.status).toBe('Inactive')
+    const done = await w.sweepWithReport(37, DELETING)
+    expect(w.member('ann').accessKeys).toEqual([])
+    const id = w.keyIds.get('ann')
+    expect(done.accounts[0]?.credentials).toMatchObject({
+      deleted: [{ userName: 'ann', credential: `key ${id}` }],
+      totals: { deleted: 1 },
+    })
+    expect(await deletedRows(w.id)).toEqual([
+      expect.objectContaining({
+        credentialId: id,
+        status: 'deleted',
+        deactivatedAt: day(7).toISOString(),
+        since: day(37).toISOString(),
+      }),
+    ])
+    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([])
+    const history = await h.store.audit.history(w.id, { name: 'ann' }, 10)
+    expect(history[0]).toMatchObject({ status: 'credential-deleted', credential: { credentialId: id } })
+    expect(JSON.stringify(slack.messages.at(-1)?.blocks)).toContain('Inactive access keys deleted')
+
+    // Nothing brings it back, and the restore says so rather than pretending.
+    await expect(
+      restoreCredentials(h.operator({ now: () => day(38) }), h.config(), {
+        accountId: w.id,
+        userName: 'ann',
+        target: { keys: [must(id, 'key id')], password: false },
+        reason: 'needed for the quarterly export',
+        enforce: true,
+        actor: 'arn:aws:sts::111111111111:assumed-role/operator/alice',
+      }),
+    ).rejects.toThrow(/was deleted by the project on .* inactive since .*: it cannot be put back/)
+    // The next sweeps leave the record as it is.
+    await w.sweepWithReport(38, DELETING)
+    expect(await deletedRows(w.id)).toHaveLength(1)
+  })
+
+  it('deletes nothing while deletion is off (the default)', async () => {
+    const w = await deactivatedOnDay7(['bea'])
+    await w.sweepWithReport(60)
+    expect(w.keyOf('bea')?.status).toBe('Inactive')
+    expect(await deletedRows(w.id)).toEqual([])
+  })
+
+  it("deletes nothing while the sweep's clock disagrees with the date AWS put on the credential report", async () => {
+    const w = await deactivatedOnDay7(['cal'])
+    // No report of day 60: IAM's is the one made hours ago by the wall clock, 53 days before the sweep's.
+    await w.sweep(60, DELETING)
+    expect(w.keyOf('cal')?.status).toBe('Inactive')
+    expect(h.logs.lines().some((l) => l.event === 'alert.clock' && l.accountId === w.id)).toBe(true)
+    await w.sweepWithReport(61, DELETING)
+    expect(w.member('cal').accessKeys).toEqual([])
+  })
+
+  it('never deletes a key someone put back and used, then made inactive again: it is theirs now', async () => {
+    const w = await deactivatedOnDay7(['dan'])
+    const key = must(w.keyOf('dan'), "dan's key")
+    // Between two sweeps: put back, used, and made inactive again.
+    key.status = 'Active'
+    use(w.member('dan'), 's3:GetObject', day(10))
+    key.status = 'Inactive'
+    const after = await w.sweepWithReport(40, DELETING)
+    expect(w.keyOf('dan')?.status).toBe('Inactive')
+    expect(after.accounts[0]?.credentials?.reactivated).toEqual([
+      { userName: 'dan', credential: `key ${key.id}` },
+    ])
+    expect(
+      h.logs.lines().some((l) => l.event === 'alert.credential-reactivated' && l.accountId === w.id),
+    ).toBe(true)
+    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([])
+    await w.sweepWithReport(80, DELETING)
+    expect(w.keyOf('dan')?.status).toBe('Inactive')
+  })
+
+  it('holds a mass deletion with the brake, even of keys deactivated as the onboarding, until confirmed', async () => {
+    const names = ['eve', 'fox', 'gil', 'hue', 'ivy']
+    const w = await deactivatedOnDay7(names)
+    const held = await w.sweepWithReport(37, DELETING)
+    expect(held.accounts[0]?.credentials?.held).toMatch(
+      /5 of 5 credentials \(100%\) would be taken away at once/,
+    )
+    for (const n of names) expect(w.keyOf(n)?.status).toBe('Inactive')
+    expect(await deletedRows(w.id)).toEqual([])
+    await w.sweepWithReport(38, DELETING, true)
+    for (const n of names) expect(w.member(n).accessKeys).toEqual([])
+    expect(await deletedRows(w.id)).toHaveLength(5)
+  })
+})
