@@ -31,7 +31,10 @@ export function errorMessage(error: unknown): string {
   return String(error)
 }
 
-/** A state row changed under us (another writer): it is left as that writer made it. */
+/**
+ * Something changed under us since it was read (a state row by another writer, a credential in IAM): it
+ * is left as that writer made it, and nothing was changed.
+ */
 export class StateConflictError extends LeastPrivilegeError {
   override name = 'StateConflictError'
 }

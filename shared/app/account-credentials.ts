@@ -9,14 +9,13 @@ import { credentialBrake, credentialsExempt, survey, withServiceUse } from '../d
 import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
 import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
 import { type CredentialReport, reportIsCurrent } from '../domain/credentials/report.js'
-import { NOTABLE_LIMIT } from '../domain/notable.js'
-import { ownerOf } from '../domain/notice.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
-import type { CredentialNotes, CredentialState } from '../domain/records.js'
+import type { CredentialNotes } from '../domain/records.js'
 import type { IamUser } from '../domain/types.js'
 import { errorMessage } from '../errors.js'
 import type { AccountIam, AccountListing, AccountRecords } from '../ports.js'
 import type { Run } from './account-run.js'
+import { notesOf } from './credential-notes.js'
 import { recordCredentialPlan } from './credential-record.js'
 
 export interface CredentialPassInput {
@@ -54,13 +53,8 @@ export async function passCredentials(
     const { plans, othersActive } = await planLooked(run, { ...input, deleteAfterDays }, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
     const held = holdMassChange(run, input.intent, plans, surveyed.active + othersActive, settings)
-    if (input.intent.mode === 'enforce')
-      for (const plan of plans) {
-        // Time short or the lock lost: the users left are the next sweep's (nothing of theirs changed).
-        if (run.budget.stopping()) break
-        await recordCredentialPlan(run, input, plan)
-      }
-    return notesOf({ plans, records, users: input.listing.users, settings, held }, surveyed)
+    const made = input.intent.mode === 'enforce' ? await recordPlans(run, input, plans) : plans
+    return notesOf({ plans: made, records, users: input.listing.users, settings, held, now }, surveyed)
   } catch (error) {
     const reason = errorMessage(error)
     run.log.error({ event: 'alert.credentials-failed', reason }, 'credentials left as they are')
@@ -69,6 +63,7 @@ export async function passCredentials(
       deactivated: [],
       reactivated: [],
       deleted: [],
+      deleting: [],
       unknown: 0,
       failed: reason,
       totals: zero(),
@@ -76,7 +71,32 @@ export async function passCredentials(
   }
 }
 
-const zero = () => ({ scheduled: 0, deactivated: 0, reactivated: 0, deleted: 0 })
+/**
+ * Carries out each user's plan in turn. What the notes (digest, metrics) tell is what was made: a change
+ * refused or left unconfirmed, and the users left when time ran short, are the next sweep's.
+ */
+async function recordPlans(
+  run: Run & { iam: AccountIam },
+  input: CredentialPassInput,
+  plans: readonly CredentialUserPlan[],
+): Promise<CredentialUserPlan[]> {
+  const made: CredentialUserPlan[] = []
+  for (const plan of plans) {
+    // Time short or the lock lost: the users left are the next sweep's (nothing of theirs changed).
+    if (run.budget.stopping()) break
+    const { undone } = await recordCredentialPlan(run, input, plan)
+    const kept = (id: string) => !undone.has(id)
+    made.push({
+      ...plan,
+      put: plan.put.filter((r) => kept(r.credentialId)),
+      drop: plan.drop.filter((r) => kept(r.credentialId)),
+      history: plan.history.filter((h) => kept(h.credential.credentialId)),
+    })
+  }
+  return made
+}
+
+const zero = () => ({ scheduled: 0, deactivated: 0, reactivated: 0, deleted: 0, deleting: 0 })
 
 /**
  * CREDENTIAL_DELETE_AFTER_DAYS, if keys may be deleted today: only while the sweep's clock agrees with
@@ -201,60 +221,3 @@ function holdMassChange(
   }
   return held
 }
-
-function notesOf(
-  pass: {
-    plans: readonly CredentialUserPlan[]
-    records: AccountRecords
-    users: readonly IamUser[]
-    settings: HubConfig
-    held: string | undefined
-  },
-  surveyed: { unknown: number; compliance: CredentialNotes['compliance'] },
-): CredentialNotes {
-  const { plans, users, settings } = pass
-  const events = (event: string) =>
-    plans.flatMap((p) =>
-      p.history
-        .filter((h) => h.event === event)
-        .map((h) => ({ userName: p.user.name, credential: credentialLabel(h.credential) })),
-    )
-  // Every announced change still pending once the pass is done: the rows on record, as the pass left them.
-  const final = new Map(pass.records.credentials.map((r) => [keyOf(r), r]))
-  for (const plan of plans) {
-    for (const row of plan.drop) final.delete(keyOf(row))
-    for (const row of plan.put) final.set(keyOf(row), row)
-  }
-  const scheduled = [...final.values()]
-    .filter((r) => r.status === 'scheduled')
-    .sort((a, b) => (a.on ?? '').localeCompare(b.on ?? '') || a.userName.localeCompare(b.userName))
-    .map((r) => {
-      const owner = ownerOf(users.find((u) => u.id === r.userId)?.tags ?? {}, settings.ownerSlackTag)
-      return {
-        userName: r.userName,
-        credential: credentialLabel(r),
-        on: r.on ?? '',
-        ...(owner && 'memberId' in owner ? { owner: owner.memberId } : {}),
-      }
-    })
-  const deactivated = events('credential-deactivated')
-  const reactivated = events('credential-reactivated')
-  const deleted = events('credential-deleted')
-  return {
-    scheduled: scheduled.slice(0, NOTABLE_LIMIT),
-    deactivated: deactivated.slice(0, NOTABLE_LIMIT),
-    reactivated: reactivated.slice(0, NOTABLE_LIMIT),
-    deleted: deleted.slice(0, NOTABLE_LIMIT),
-    unknown: surveyed.unknown,
-    ...(pass.held ? { held: pass.held } : {}),
-    ...(surveyed.compliance ? { compliance: surveyed.compliance } : {}),
-    totals: {
-      scheduled: scheduled.length,
-      deactivated: deactivated.length,
-      reactivated: reactivated.length,
-      deleted: deleted.length,
-    },
-  }
-}
-
-const keyOf = (r: Pick<CredentialState, 'userId' | 'credentialId'>) => `${r.userId}#${r.credentialId}`

@@ -9,7 +9,7 @@ import { awsErrorKind } from '../aws/aws-errors.js'
 import type { CredentialOp, CredentialUserPlan } from '../domain/credentials/plan.js'
 import type { Mode } from '../domain/decision.js'
 import type { ChangeRecord, CredentialState } from '../domain/records.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, StateConflictError } from '../errors.js'
 import type { AccountIam } from '../ports.js'
 import type { Run } from './account-run.js'
 
@@ -24,12 +24,15 @@ export interface CredentialRecordContext {
   reason?: string
 }
 
-/** Carries out the plan's changes in order, then records them; returns why one failed, if one did. */
+/**
+ * Carries out the plan's changes in order, then records them; returns why one failed, if one did, and
+ * the credentials whose change was not made or not recorded (the next sweep's).
+ */
 export async function recordCredentialPlan(
   run: Run & { iam: AccountIam },
   context: { accountId: string; intent: { sweepId: string; mode: Mode } } | CredentialRecordContext,
   plan: CredentialUserPlan,
-): Promise<{ failed?: string }> {
+): Promise<{ failed?: string; undone: ReadonlySet<string> }> {
   const ctx: CredentialRecordContext =
     'intent' in context
       ? { accountId: context.accountId, runId: context.intent.sweepId, mode: context.intent.mode }
@@ -58,18 +61,22 @@ export async function recordCredentialPlan(
     }
   }
   // The lock is another writer's now: what was changed stays marked unconfirmed, for the next sweep.
-  if (run.budget.lost()) return { failed: failed ?? 'the account lock was lost' }
+  if (run.budget.lost()) {
+    const all = [...plan.put, ...plan.drop].map((r) => r.credentialId)
+    return { failed: failed ?? 'the account lock was lost', undone: new Set([...all, ...undone]) }
+  }
   for (const row of plan.drop) if (!undone.has(row.credentialId)) await run.store.users.forgetCredential(row)
   for (const row of plan.put) if (!undone.has(row.credentialId)) await run.store.users.saveCredential(row)
   for (const entry of plan.history)
     if (!undone.has(entry.credential.credentialId))
       await run.store.users.appendHistory(historyRow(ctx, plan, entry, run.now()))
-  return failed ? { failed } : {}
+  return failed ? { failed, undone } : { undone }
 }
 
 function refused(error: unknown): boolean {
   const kind = awsErrorKind(error)
   return (
+    error instanceof StateConflictError ||
     kind === 'access-denied' ||
     kind === 'not-found' ||
     kind === 'limit-exceeded' ||

@@ -27,7 +27,7 @@ export async function restoreIn(run: Run, account: Account, intent: RestoreInten
   )
   if ('refused' in plan) return { kind: 'refused', reason: plan.refused }
   if (intent.mode === 'plan') return { kind: 'restored', plan }
-  const done = await recordCredentialPlan(
+  const { failed } = await recordCredentialPlan(
     { ...run, iam: account.iam },
     {
       accountId: account.accountId,
@@ -38,5 +38,5 @@ export async function restoreIn(run: Run, account: Account, intent: RestoreInten
     },
     plan,
   )
-  return { kind: 'restored', plan, ...done }
+  return { kind: 'restored', plan, ...(failed ? { failed } : {}) }
 }

@@ -23,7 +23,7 @@ import {
 import { CREDENTIAL_SERVICES, type LiveCredential, SSH_KEY_SERVICE } from '../domain/credentials/judge.js'
 import type { CredentialOp } from '../domain/credentials/plan.js'
 import { type CredentialReport, parseCredentialReport } from '../domain/credentials/report.js'
-import { UnexpectedReplyError } from '../errors.js'
+import { StateConflictError, UnexpectedReplyError } from '../errors.js'
 import type { Sleep } from './access-advisor.js'
 import { awsErrorKind } from './aws-errors.js'
 
@@ -179,6 +179,32 @@ function noLoginProfile(error: unknown): boolean {
   return awsErrorKind(error) === 'not-found' && /login ?profile/i.test(String((error as Error).message))
 }
 
+/**
+ * Deletes a key only as the sweep read it: still listed for the user, Inactive, with the same last use.
+ * The read was seconds or minutes ago, and a deletion cannot be undone, so it is checked again first.
+ */
+async function deleteKeyAsRead(
+  iam: IAMClient,
+  userName: string,
+  op: { id: string; lastUsed?: string },
+): Promise<void> {
+  const listed = await iam.send(new ListAccessKeysCommand({ UserName: userName }))
+  const key = listed.AccessKeyMetadata?.find((k) => k.AccessKeyId === op.id)
+  if (key?.Status !== 'Inactive')
+    throw new StateConflictError(`key ${op.id} of ${userName} is ${key?.Status ?? 'gone'} now: not deleted`)
+  const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: op.id }))
+  const lastUsed = used.AccessKeyLastUsed?.LastUsedDate
+  if ((lastUsed ? time(lastUsed, `last use of key ${op.id}`) : '') !== (op.lastUsed ?? ''))
+    throw new StateConflictError(`key ${op.id} of ${userName} was used since it was read: not deleted`)
+  try {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: op.id }))
+  } catch (error) {
+    // Listed a moment ago: gone now is the SDK's retry after a first try that timed out and was made.
+    if (!(awsErrorKind(error) === 'not-found' && /access key/i.test(String((error as Error).message))))
+      throw error
+  }
+}
+
 /** Carries out one credential change. The project never sets a password (see planRestore). */
 export async function changeCredential(iam: IAMClient, userName: string, op: CredentialOp): Promise<void> {
   if (op.kind === 'remove-password') {
@@ -190,9 +216,8 @@ export async function changeCredential(iam: IAMClient, userName: string, op: Cre
     }
     return
   }
-  // A key gone meanwhile (or a name that now names someone else) is refused: the next sweep looks again.
   if (op.kind === 'delete-key') {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: op.id }))
+    await deleteKeyAsRead(iam, userName, op)
     return
   }
   const Status = op.kind === 'deactivate' ? 'Inactive' : 'Active'

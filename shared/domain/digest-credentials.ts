@@ -85,6 +85,21 @@ const deactivated = section(
   (n) => n.totals.deactivated,
 )
 
+// Announced NOTICE_DAYS ahead, as a deactivation is: a restore before the day keeps the key.
+const deleting = section(
+  (input) =>
+    `:hourglass: *Inactive access keys to be deleted: ${total(input, (n) => n.totals.deleting)}.* Each was deactivated by the project and has stayed inactive and unused since; a restore before its day keeps it.`,
+  (a, input) =>
+    (a.credentials?.deleting ?? []).map((c) => {
+      const keep =
+        input.mode === 'enforce'
+          ? `. Keep: \`${e(restoreCommand(a.accountId, c.userName, c.credential))}\``
+          : ''
+      return `• ${e(a.accountId)} ${e(c.userName)}: ${e(c.credential)} on ${e(c.on)}${keep}`
+    }),
+  (n) => n.totals.deleting,
+)
+
 // Nothing to put back: a deleted key is gone; the user's administrators can make a new one.
 const deleted = section(
   (input) =>
@@ -113,6 +128,7 @@ export const credentialSections: readonly Section[] = [
   reactivated,
   scheduled,
   deactivated,
+  deleting,
   deleted,
   hygiene,
 ]

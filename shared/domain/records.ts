@@ -270,8 +270,13 @@ export const credentialState = z.object({
   lastUsed: instant.optional(),
   /** When its unused window starts again, whatever its last use (a `restarted` credential). */
   windowFrom: instant.optional(),
-  /** A deleted key's deactivation by the project: its second, inactive period ran from then. */
+  /** A deleted key's deactivation by the project. */
   deactivatedAt: instant.optional(),
+  /**
+   * A key of ours first found inactive by a sweep that may delete (deletion on, its clock agreeing with
+   * AWS's): the second period runs from then, never from a date an unchecked clock wrote.
+   */
+  inactiveFrom: instant.optional(),
   /** The removed login profile's setting, so a restore can put it back as it was asked for. */
   passwordResetRequired: z.boolean().optional(),
   /**

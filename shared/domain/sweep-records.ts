@@ -79,6 +79,8 @@ export const credentialNotes = z.object({
   reactivated: z.array(credentialLine),
   /** Access keys of ours deleted after their second period (absent in records kept before deletion). */
   deleted: z.array(credentialLine).default([]),
+  /** Access keys of ours whose deletion comes within the notice, with its day. */
+  deleting: z.array(credentialLine.extend({ on: z.string() })).default([]),
   /** Credentials whose silence falls in a tracking gap: never judged unused (left to a person). */
   unknown: z.number(),
   /** Why the brake held back every change of the pass. */
@@ -92,6 +94,7 @@ export const credentialNotes = z.object({
     deactivated: z.number(),
     reactivated: z.number(),
     deleted: z.number().default(0),
+    deleting: z.number().default(0),
   }),
 })
 export type CredentialNotes = z.infer<typeof credentialNotes>

@@ -1,7 +1,11 @@
 /** The credential adapter on the emulator: who a name names now, and what a reply must say. */
 import type { IAMClient } from '@aws-sdk/client-iam'
 import { describe, expect, it } from 'vitest'
-import { readCredentialReport, readLiveCredentials } from '../../shared/aws/credential-iam.js'
+import {
+  changeCredential,
+  readCredentialReport,
+  readLiveCredentials,
+} from '../../shared/aws/credential-iam.js'
 import { seededUserId } from '../emulator/seed.js'
 import { freshAccountId } from '../support/fixtures.js'
 import { startHarness } from '../support/harness.js'
@@ -76,5 +80,46 @@ describe('credentials read from IAM', () => {
     await expect(readLiveCredentials(fake, { name: 'ann', id: 'AIDAANN' })).rejects.toThrow(
       /the last use of key AKIAAAAAAAAAAAAAAAAA came back without a time or N\/A/,
     )
+  })
+})
+
+describe('deleting a key', () => {
+  /** A user of their own with one inactive key, last used 200 days ago, as the sweep read it. */
+  const inactiveUser = () => {
+    const account = h.emulator.addAccount({
+      id: freshAccountId(),
+      users: [{ name: 'kit', accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 200 }] }],
+    })
+    const user = account.users.get('kit')
+    const key = user?.accessKeys[0]
+    if (!user || !key) throw new Error('no key seeded')
+    key.status = 'Inactive'
+    const op = { kind: 'delete-key' as const, id: key.id, lastUsed: key.lastUsed?.at.toISOString() ?? '' }
+    return { iam: h.iamFor(account.id), user, key, op }
+  }
+
+  it('deletes it when IAM still shows it as read: inactive, with the same last use', async () => {
+    const w = inactiveUser()
+    await changeCredential(w.iam, 'kit', w.op)
+    expect(w.user.accessKeys).toEqual([])
+  })
+
+  it.each([
+    [
+      'set Active again since the read',
+      (k: { status: string }) => Object.assign(k, { status: 'Active' }),
+      /is Active now: not deleted/,
+    ],
+    [
+      'used since the read',
+      (k: { lastUsed?: { at: Date } }) =>
+        Object.assign(k, { lastUsed: { at: new Date(), region: 'us-east-1', service: 's3' } }),
+      /was used since it was read: not deleted/,
+    ],
+  ])('refuses to delete a key %s, and changes nothing', async (_what, change, message) => {
+    const w = inactiveUser()
+    change(w.key as never)
+    await expect(changeCredential(w.iam, 'kit', w.op)).rejects.toThrow(message)
+    expect(w.user.accessKeys).toHaveLength(1)
   })
 })

@@ -259,7 +259,10 @@ describe('hub template', () => {
 
   it('grants the spoke roles key deletion exactly when the hub function deletes keys', () => {
     expect(hub.Conditions?.DeletesInactiveKeys).toEqual({
-      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CredentialDeleteAfterDays' }, 'off'] }],
+      'Fn::And': [
+        { 'Fn::Equals': [{ Ref: 'Credentials' }, 'on'] },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CredentialDeleteAfterDays' }, 'off'] }] },
+      ],
     })
     const choice = { 'Fn::If': ['DeletesInactiveKeys', 'true', 'false'] }
     const stackSet = props('SpokeStackSet').Parameters as { ParameterKey: string; ParameterValue: unknown }[]

@@ -19,7 +19,7 @@ const dee = {
   tags: {},
 } as unknown as IamUser
 
-/** A key the project deactivated `days` ago. */
+/** A key the project deactivated `days` ago, by a sweep that may delete (its second period began then). */
 const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialState => ({
   accountId: '123456789012',
   userName: dee.name,
@@ -29,6 +29,7 @@ const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialSta
   credentialId: KEY,
   status: 'deactivated',
   since: ago(days),
+  inactiveFrom: ago(days),
   createdAt: ago(900),
   lastUsed: ago(600),
   sweepId: 's',
@@ -66,13 +67,51 @@ const plan = (row: CredentialState, live: LiveCredential[], settings: Partial<Cr
 describe('a key of ours, still inactive', () => {
   it('is deleted once its second period has run, its deactivation kept on the record', () => {
     const due = plan(ours(30), [inactiveKey()])
-    expect(due.ops).toEqual([{ kind: 'delete-key', id: KEY }])
+    // IAM is asked to delete it only as read: inactive, with this last use.
+    expect(due.ops).toEqual([{ kind: 'delete-key', id: KEY, lastUsed: ago(600) }])
     expect(due.put).toEqual([
       expect.objectContaining({ status: 'deleted', since: NOW.toISOString(), deactivatedAt: ago(30) }),
     ])
     expect(due.history).toEqual([
       { event: 'credential-deleted', credential: expect.objectContaining({ credentialId: KEY }) },
     ])
+  })
+
+  it('starts its second period when a sweep that may delete first finds it inactive, never from before', () => {
+    const { inactiveFrom: _from, ...unstarted } = ours(300)
+    const started = plan(unstarted, [inactiveKey()])
+    expect(started).toMatchObject({ ops: [], drop: [], history: [] })
+    expect(started.put).toEqual([
+      expect.objectContaining({ status: 'deactivated', inactiveFrom: NOW.toISOString() }),
+    ])
+    // Deactivated by a sweep that may delete: started at once.
+    const fresh = planUserCredentials(
+      {
+        accountId: '123456789012',
+        user: { name: dee.name, id: dee.id, arn: dee.arn },
+        live: [inactiveKey({ active: true })],
+        rows: [ours(0, { status: 'scheduled', on: '2026-12-02' })],
+        exempt: false,
+      },
+      DELETING,
+      { now: NOW, sweepId: 'sweep-9' },
+    )
+    expect(fresh.put.at(-1)).toMatchObject({ status: 'deactivated', inactiveFrom: NOW.toISOString() })
+  })
+
+  it('is never deleted while its user is left alone (exempt, or a never-deactivate name)', () => {
+    const exempt = planUserCredentials(
+      {
+        accountId: '123456789012',
+        user: { name: dee.name, id: dee.id, arn: dee.arn },
+        live: [inactiveKey()],
+        rows: [ours(300)],
+        exempt: true,
+      },
+      DELETING,
+      { now: NOW, sweepId: 'sweep-9' },
+    )
+    expect(exempt).toMatchObject({ ops: [], put: [], drop: [], history: [] })
   })
 
   it.each([
@@ -121,7 +160,12 @@ describe('a key of ours, still inactive', () => {
 })
 
 describe('a deletion a run recorded and could not confirm', () => {
-  const marked = ours(0, { status: 'deleted', deactivatedAt: ago(31), unconfirmed: true })
+  const marked = ours(0, {
+    status: 'deleted',
+    deactivatedAt: ago(31),
+    inactiveFrom: ago(31),
+    unconfirmed: true,
+  })
 
   it('is finished when IAM no longer lists the key', () => {
     const finished = plan(marked, [])
@@ -132,14 +176,19 @@ describe('a deletion a run recorded and could not confirm', () => {
   })
 
   it('is made again while the key is still inactive and unused; judged as the deactivated key it is otherwise', () => {
-    expect(plan(marked, [inactiveKey()]).ops).toEqual([{ kind: 'delete-key', id: KEY }])
+    expect(plan(marked, [inactiveKey()]).ops).toEqual([{ kind: 'delete-key', id: KEY, lastUsed: ago(600) }])
     // Set Active meanwhile and still unused: put back outside the project, deactivated again at once.
     const back = plan(marked, [inactiveKey({ active: true })])
     expect(back.ops).toEqual([{ kind: 'deactivate', credential: 'access-key', id: KEY }])
     expect(back.history.map((h) => h.event)).toEqual(['credential-reactivated', 'credential-deactivated'])
-    // Deletion turned off meanwhile: the key stays, deactivated, as it was before the run.
+    // Deletion turned off meanwhile (or the clock disagrees today): the key stays, and so does its
+    // record as deactivated, as it was before the run; never a deleted key a restore would refuse.
     const off = plan(marked, [inactiveKey()], { deleteAfterDays: undefined })
     expect(off.ops).toEqual([])
+    expect(off.put).toEqual([
+      expect.objectContaining({ status: 'deactivated', since: ago(31), inactiveFrom: ago(31) }),
+    ])
+    expect(off.put[0]?.unconfirmed).toBeUndefined()
   })
 })
 
@@ -147,6 +196,9 @@ describe('whom a sweep looks at for deletion', () => {
   it('a key of ours whose second period has run, and only while deletion is on', () => {
     expect(deletionDue(ours(30), 30, NOW)).toBe(true)
     expect(deletionDue(ours(29), 30, NOW)).toBe(false)
+    // Its second period not started yet: looked at once, to start it.
+    const { inactiveFrom: _from, ...unstarted } = ours(1)
+    expect(deletionDue(unstarted, 30, NOW)).toBe(true)
     expect(deletionDue(ours(300), undefined, NOW)).toBe(false)
     expect(deletionDue(ours(300, { kind: 'password', credentialId: 'password' }), 30, NOW)).toBe(false)
     expect(deletionDue(ours(300, { status: 'deleted' }), 30, NOW)).toBe(false)
@@ -168,6 +220,33 @@ describe('whom a sweep looks at for deletion', () => {
     expect(look([ours(30)], 30)).toEqual(['dee'])
     expect(look([ours(30)])).toEqual([])
     expect(look([ours(300, { status: 'deleted' })], 30)).toEqual([])
+  })
+
+  it('never takes a deleted key of ours for a sibling made in the same second: the sibling is judged', () => {
+    const report = {
+      generatedAt: NOW.toISOString(),
+      rows: [
+        {
+          head: `dee,${dee.arn}`,
+          user: 'dee',
+          arn: dee.arn,
+          userCreatedAt: '2020-01-01T00:00:00.000Z',
+          keys: [{ slot: 1 as const, active: true, createdAt: ago(900), lastUsed: ago(200) }],
+          certificates: 0,
+        },
+      ],
+    }
+    const surveyed = survey({
+      report,
+      users: [dee],
+      rows: [ours(1, { status: 'deleted' })],
+      reports: new Map(),
+      sweepId: 's',
+      byService: false,
+      windowDays: 90,
+      now: NOW,
+    })
+    expect(surveyed.lookAt.map((u) => u.name)).toEqual(['dee'])
   })
 
   it('leaves a user whose only row of ours is a deleted key free to be exempted by an honoured tag', () => {

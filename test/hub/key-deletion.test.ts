@@ -5,6 +5,7 @@
  * with AWS's, or when someone put the key back and used it meanwhile; a mass deletion waits for the brake.
  */
 import { describe, expect, it } from 'vitest'
+import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { restoreCredentials } from '../../shared/app/operator.js'
 import { makeCredentialReport } from '../emulator/credentials-api.js'
@@ -29,21 +30,22 @@ const idle = (name: string): UserSeed => ({
   accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 120 }],
 })
 
-async function deactivatedOnDay7(names: string[]) {
+/**
+ * An account whose users' keys were announced on day 0 and deactivated on day 7, swept with `config`
+ * (deletion on or off then). `sweepWithReport` gives each sweep the credential report IAM would have made
+ * that day: the emulator's own is dated by the wall clock, which a day-n sweep's clock disagrees with.
+ */
+async function deactivatedOnDay7(names: string[], config: Partial<HubConfig> = {}) {
   const { id, account, sweep, member } = accountOnDays(h, names.map(idle), { notifier })
-  await sweep(0)
-  await sweep(7)
+  const sweepWithReport = (n: number, settings: Partial<HubConfig> = {}, confirm = false) => {
+    makeCredentialReport(account, day(n))
+    return sweep(n, settings, confirm)
+  }
+  await sweepWithReport(0, config)
+  await sweepWithReport(7, config)
   const keyOf = (name: string) => member(name).accessKeys[0]
   for (const name of names) expect(keyOf(name)?.status).toBe('Inactive')
   const keyIds = new Map(names.map((n) => [n, must(keyOf(n), `${n}'s key`).id]))
-  // The credential report of day n, as IAM would date it: the emulator's own is dated by the wall clock.
-  const sweepWithReport = (
-    n: number,
-    ...rest: Parameters<typeof sweep> extends [number, ...infer R] ? R : never
-  ) => {
-    makeCredentialReport(account, day(n))
-    return sweep(n, ...rest)
-  }
   return { id, sweep, sweepWithReport, keyOf, keyIds, member }
 }
 
@@ -51,7 +53,13 @@ const deletedRows = (accountId: string) => h.store.audit.credentials('deleted', 
 
 describe('deleting keys nobody took back', () => {
   it('deletes a key of ours still inactive and unused once its second period has run, and keeps the record', async () => {
-    const w = await deactivatedOnDay7(['ann'])
+    const w = await deactivatedOnDay7(['ann'], DELETING)
+    // Announced NOTICE_DAYS (7) ahead, with the restore that keeps it.
+    const announced = await w.sweepWithReport(30, DELETING)
+    expect(announced.accounts[0]?.credentials?.deleting).toEqual([
+      { userName: 'ann', credential: `key ${w.keyIds.get('ann')}`, on: day(37).toISOString().slice(0, 10) },
+    ])
+    expect(JSON.stringify(slack.messages.at(-1)?.blocks)).toContain('Inactive access keys to be deleted')
     await w.sweepWithReport(36, DELETING)
     expect(w.keyOf('ann')?.status).toBe('Inactive')
     const done = await w.sweepWithReport(37, DELETING)
@@ -66,6 +74,7 @@ describe('deleting keys nobody took back', () => {
         credentialId: id,
         status: 'deleted',
         deactivatedAt: day(7).toISOString(),
+        inactiveFrom: day(7).toISOString(),
         since: day(37).toISOString(),
       }),
     ])
@@ -90,15 +99,43 @@ describe('deleting keys nobody took back', () => {
     expect(await deletedRows(w.id)).toHaveLength(1)
   })
 
-  it('deletes nothing while deletion is off (the default)', async () => {
+  it('deletes nothing while deletion is off (the default); turned on, it counts from that day', async () => {
     const w = await deactivatedOnDay7(['bea'])
     await w.sweepWithReport(60)
     expect(w.keyOf('bea')?.status).toBe('Inactive')
     expect(await deletedRows(w.id)).toEqual([])
+    // Turned on on day 61: the key deactivated on day 7 is not due at once, but 30 days from then.
+    await w.sweepWithReport(61, DELETING)
+    await w.sweepWithReport(90, DELETING)
+    expect(w.keyOf('bea')?.status).toBe('Inactive')
+    await w.sweepWithReport(91, DELETING)
+    expect(w.member('bea').accessKeys).toEqual([])
+  })
+
+  it('tells a deletion IAM refused (a spoke role not yet granted it) as not made, and tries again the next day', async () => {
+    const w = await deactivatedOnDay7(['jay'], DELETING)
+    h.emulator.injectFault({ action: 'DeleteAccessKey', account: w.id, times: 1, code: 'AccessDenied' })
+    const refused = await w.sweepWithReport(37, DELETING)
+    expect(refused.accounts[0]?.credentials).toMatchObject({ deleted: [], totals: { deleted: 0 } })
+    expect(w.keyOf('jay')?.status).toBe('Inactive')
+    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([
+      expect.objectContaining({ userName: 'jay', inactiveFrom: day(7).toISOString() }),
+    ])
+    expect(h.logs.lines().some((l) => l.event === 'alert.user-error' && l.accountId === w.id)).toBe(true)
+    const again = await w.sweepWithReport(38, DELETING)
+    expect(again.accounts[0]?.credentials?.totals.deleted).toBe(1)
+    expect(w.member('jay').accessKeys).toEqual([])
+  })
+
+  it('never deletes the key of a user left alone (a break-glass name) after it was deactivated', async () => {
+    const w = await deactivatedOnDay7(['zed'], DELETING)
+    await w.sweepWithReport(40, { ...DELETING, neverDeactivateUsers: ['zed'] })
+    expect(w.keyOf('zed')?.status).toBe('Inactive')
+    expect(await deletedRows(w.id)).toEqual([])
   })
 
   it("deletes nothing while the sweep's clock disagrees with the date AWS put on the credential report", async () => {
-    const w = await deactivatedOnDay7(['cal'])
+    const w = await deactivatedOnDay7(['cal'], DELETING)
     // No report of day 60: IAM's is the one made hours ago by the wall clock, 53 days before the sweep's.
     await w.sweep(60, DELETING)
     expect(w.keyOf('cal')?.status).toBe('Inactive')
@@ -108,7 +145,7 @@ describe('deleting keys nobody took back', () => {
   })
 
   it('never deletes a key someone put back and used, then made inactive again: it is theirs now', async () => {
-    const w = await deactivatedOnDay7(['dan'])
+    const w = await deactivatedOnDay7(['dan'], DELETING)
     const key = must(w.keyOf('dan'), "dan's key")
     // Between two sweeps: put back, used, and made inactive again.
     key.status = 'Active'
@@ -129,7 +166,7 @@ describe('deleting keys nobody took back', () => {
 
   it('holds a mass deletion with the brake, even of keys deactivated as the onboarding, until confirmed', async () => {
     const names = ['eve', 'fox', 'gil', 'hue', 'ivy']
-    const w = await deactivatedOnDay7(names)
+    const w = await deactivatedOnDay7(names, DELETING)
     const held = await w.sweepWithReport(37, DELETING)
     expect(held.accounts[0]?.credentials?.held).toMatch(
       /5 of 5 credentials \(100%\) would be taken away at once/,

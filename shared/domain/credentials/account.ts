@@ -60,7 +60,9 @@ export function survey(input: {
   const compliance = { users: 0, iam8: 0, iam22: 0 }
   for (const user of input.users) {
     const row = reported.get(user.id)
-    const ours = input.rows.filter((r) => r.userId === user.id)
+    // A key we deleted is gone from IAM: matched by its creation, it could stand for a sibling made that
+    // second. One whose deletion is unconfirmed is still looked at.
+    const ours = input.rows.filter((r) => r.userId === user.id && (r.status !== 'deleted' || r.unconfirmed))
     // A report made before our change still lists the credential active: it is not, since.
     const changed = (c: ReportCredential) =>
       ours.some(
@@ -182,14 +184,13 @@ function needsLook(
   return fresh && (!seen || (seen.lastUsed ?? '') > row.since)
 }
 
-/** An access key of ours whose second, inactive period has run: looked at live, and deleted if still so. */
+/**
+ * An access key of ours looked at live for its deletion: once, to start its second period (inactiveFrom),
+ * and when that period has run, to delete it if still inactive and unused.
+ */
 export function deletionDue(row: CredentialState, deleteAfterDays: number | undefined, now: Date): boolean {
-  return (
-    deleteAfterDays !== undefined &&
-    row.status === 'deactivated' &&
-    row.kind === 'access-key' &&
-    Date.parse(row.since) <= now.getTime() - deleteAfterDays * DAY_MS
-  )
+  if (deleteAfterDays === undefined || row.status !== 'deactivated' || row.kind !== 'access-key') return false
+  return !row.inactiveFrom || Date.parse(row.inactiveFrom) <= now.getTime() - deleteAfterDays * DAY_MS
 }
 
 /**

@@ -17,7 +17,8 @@ const DAY_MS = 86_400_000
 export type CredentialOp =
   | { kind: 'deactivate' | 'reactivate'; credential: Exclude<CredentialKind, 'password'>; id: string }
   | { kind: 'remove-password' }
-  | { kind: 'delete-key'; id: string }
+  /** Deleted only if IAM still shows it inactive with this last use (absent: never used). */
+  | { kind: 'delete-key'; id: string; lastUsed?: string }
 
 /** The op that sets a credential's status (a password cannot be set Inactive: it is removed). */
 export function statusOp(
@@ -109,7 +110,7 @@ function one(
   // Gone for good, by our hand: the row is the record.
   if (row?.status === 'deleted') return
   if (row?.status === 'deactivated' && row.kind === 'access-key' && live && !live.active) {
-    inactive(ctx, step, row, live)
+    inactive(ctx, step, { row, live, exempt: c.exempt })
     return
   }
   if (!live?.active) {
@@ -159,16 +160,16 @@ function unfinished(
   const { unconfirmed: _mark, windowFrom: _from, ...row } = c.row
   const { live } = c
   if (row.status === 'deleted') {
-    if (!live) deleted(step, row)
-    // Not made: judged again as the deactivated key it still is.
-    else {
-      const { deactivatedAt, ...kept } = row
-      one(ctx, step, {
-        live,
-        row: { ...kept, status: 'deactivated', since: deactivatedAt ?? row.since },
-        exempt: c.exempt,
-      })
+    if (!live) {
+      deleted(step, row)
+      return
     }
+    // Not made: the deactivated key it still is, judged again (and kept so if nothing is due today).
+    const { deactivatedAt, ...kept } = row
+    const back: CredentialState = { ...kept, status: 'deactivated', since: deactivatedAt ?? row.since }
+    const before = step.put.length + step.drop.length
+    one(ctx, step, { live, row: back, exempt: c.exempt })
+    if (step.put.length + step.drop.length === before) step.put.push(back)
     return
   }
   if (row.status === 'restarted') {
@@ -282,6 +283,10 @@ function deactivated(
     ...(live.kind === 'password'
       ? { passwordResetRequired: live.passwordResetRequired ?? scheduled.passwordResetRequired === true }
       : {}),
+    // Deactivated by a sweep that may delete: its second period starts now.
+    ...(live.kind === 'access-key' && ctx.deleteAfterDays !== undefined
+      ? { inactiveFrom: ctx.now.toISOString() }
+      : {}),
   }
   // After its schedule, if made today: rows are written in order, and the brake may hold this one back.
   step.put.push(next)
@@ -296,7 +301,12 @@ function deactivated(
  * IAM shows the same last use as at its deactivation. Used after we deactivated it, someone put it back and
  * made it inactive again in between: it is theirs now, reported as put back, and never deleted by us.
  */
-function inactive(ctx: Context, step: Step, row: CredentialState, live: LiveCredential): void {
+function inactive(
+  ctx: Context,
+  step: Step,
+  c: { row: CredentialState; live: LiveCredential; exempt: boolean },
+): void {
+  const { row, live } = c
   if (live.lastUsed !== undefined && live.lastUsed > row.since) {
     step.drop.push(row)
     step.history.push({
@@ -308,17 +318,26 @@ function inactive(ctx: Context, step: Step, row: CredentialState, live: LiveCred
     })
     return
   }
-  if (ctx.deleteAfterDays === undefined) return
-  if (Date.parse(row.since) > ctx.now.getTime() - ctx.deleteAfterDays * DAY_MS) return
+  if (c.exempt || ctx.deleteAfterDays === undefined) return
   // IAM must show the last use we recorded at the deactivation: none where we saw one, or an earlier one,
   // is a reply that cannot be trusted with what cannot be undone.
   if ((live.lastUsed ?? '') !== (row.lastUsed ?? '')) return
-  step.ops.push({ kind: 'delete-key', id: row.credentialId })
+  if (!row.inactiveFrom) {
+    step.put.push({ ...row, inactiveFrom: ctx.now.toISOString(), updatedAt: ctx.now.toISOString() })
+    return
+  }
+  if (Date.parse(row.inactiveFrom) > ctx.now.getTime() - ctx.deleteAfterDays * DAY_MS) return
+  step.ops.push({
+    kind: 'delete-key',
+    id: row.credentialId,
+    ...(live.lastUsed ? { lastUsed: live.lastUsed } : {}),
+  })
   deleted(step, {
     ...base(ctx, live),
     status: 'deleted',
     since: ctx.now.toISOString(),
     deactivatedAt: row.since,
+    inactiveFrom: row.inactiveFrom,
   })
 }
 

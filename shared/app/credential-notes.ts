@@ -1,0 +1,97 @@
+/**
+ * What an account's credential pass tells (the sweep's outcome, the digest, the metrics): what it made,
+ * what stays announced once it is done, and the keys of ours whose deletion comes within the notice.
+ */
+import type { HubConfig } from '../config.js'
+import { credentialLabel } from '../domain/credentials/judge.js'
+import type { CredentialUserPlan } from '../domain/credentials/plan.js'
+import { NOTABLE_LIMIT } from '../domain/notable.js'
+import { daysAfter, ownerOf } from '../domain/notice.js'
+import type { CredentialNotes, CredentialState } from '../domain/records.js'
+import type { IamUser } from '../domain/types.js'
+import type { AccountRecords } from '../ports.js'
+
+export function notesOf(
+  pass: {
+    plans: readonly CredentialUserPlan[]
+    records: AccountRecords
+    users: readonly IamUser[]
+    settings: HubConfig
+    held: string | undefined
+    now: Date
+  },
+  surveyed: { unknown: number; compliance: CredentialNotes['compliance'] },
+): CredentialNotes {
+  const { plans, users, settings, now } = pass
+  const events = (event: string) =>
+    plans.flatMap((p) =>
+      p.history
+        .filter((h) => h.event === event)
+        .map((h) => ({ userName: p.user.name, credential: credentialLabel(h.credential) })),
+    )
+  // Every announced change still pending once the pass is done: the rows on record, as the pass left them.
+  const final = new Map(pass.records.credentials.map((r) => [keyOf(r), r]))
+  for (const plan of plans) {
+    for (const row of plan.drop) final.delete(keyOf(row))
+    for (const row of plan.put) final.set(keyOf(row), row)
+  }
+  const scheduled = [...final.values()]
+    .filter((r) => r.status === 'scheduled')
+    .sort((a, b) => (a.on ?? '').localeCompare(b.on ?? '') || a.userName.localeCompare(b.userName))
+    .map((r) => {
+      const owner = ownerOf(users.find((u) => u.id === r.userId)?.tags ?? {}, settings.ownerSlackTag)
+      return {
+        userName: r.userName,
+        credential: credentialLabel(r),
+        on: r.on ?? '',
+        ...(owner && 'memberId' in owner ? { owner: owner.memberId } : {}),
+      }
+    })
+  const deactivated = events('credential-deactivated')
+  const reactivated = events('credential-reactivated')
+  const deleted = events('credential-deleted')
+  const deleting = deletingSoon([...final.values()], settings, now)
+  return {
+    scheduled: scheduled.slice(0, NOTABLE_LIMIT),
+    deactivated: deactivated.slice(0, NOTABLE_LIMIT),
+    reactivated: reactivated.slice(0, NOTABLE_LIMIT),
+    deleted: deleted.slice(0, NOTABLE_LIMIT),
+    deleting: deleting.slice(0, NOTABLE_LIMIT),
+    unknown: surveyed.unknown,
+    ...(pass.held ? { held: pass.held } : {}),
+    ...(surveyed.compliance ? { compliance: surveyed.compliance } : {}),
+    totals: {
+      scheduled: scheduled.length,
+      deactivated: deactivated.length,
+      reactivated: reactivated.length,
+      deleted: deleted.length,
+      deleting: deleting.length,
+    },
+  }
+}
+
+const keyOf = (r: Pick<CredentialState, 'userId' | 'credentialId'>) => `${r.userId}#${r.credentialId}`
+
+/**
+ * Keys of ours whose second period ends within NOTICE_DAYS, by day: announced each day until deleted, with
+ * the restore that keeps them. A key not yet found inactive by a sweep that may delete has no day yet.
+ */
+function deletingSoon(rows: readonly CredentialState[], settings: HubConfig, now: Date) {
+  const after = settings.credentialDeleteAfterDays
+  if (after === 'off') return []
+  const last = daysAfter(now, settings.noticeDays)
+  return rows
+    .flatMap((r) =>
+      r.status === 'deactivated' && r.kind === 'access-key' && r.inactiveFrom
+        ? [
+            {
+              userName: r.userName,
+              credential: credentialLabel(r),
+              on: daysAfter(new Date(r.inactiveFrom), after),
+            },
+          ]
+        : [],
+    )
+    .filter((r) => r.on <= last)
+    .sort((a, b) => a.on.localeCompare(b.on) || a.userName.localeCompare(b.userName))
+}
