@@ -222,7 +222,8 @@ export function credentialsTable(rows: readonly CredentialState[], statuses: rea
       credentialLabel(r).replace(` ${r.credentialId}`, ''),
       r.credentialId,
       r.unconfirmed ? `${r.status} (unconfirmed: the next sweep finishes it)` : r.status,
-      r.on ?? '',
+      // A schedule's day, or the day a deactivated key's deletion was announced for.
+      r.on ?? r.deleteOn ?? '',
       r.since,
       r.lastUsed ?? 'never',
       r.createdAt,

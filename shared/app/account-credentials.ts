@@ -6,6 +6,7 @@
 import pLimit from 'p-limit'
 import type { HubConfig } from '../config.js'
 import { credentialBrake, credentialsExempt, survey, withServiceUse } from '../domain/credentials/account.js'
+import { forgetDeletion } from '../domain/credentials/deletion.js'
 import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
 import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
 import { type CredentialReport, reportIsCurrent } from '../domain/credentials/report.js'
@@ -16,7 +17,7 @@ import { errorMessage } from '../errors.js'
 import type { AccountIam, AccountListing, AccountRecords } from '../ports.js'
 import type { Run } from './account-run.js'
 import { notesOf } from './credential-notes.js'
-import { recordCredentialPlan } from './credential-record.js'
+import { opCredential, recordCredentialPlan } from './credential-record.js'
 
 export interface CredentialPassInput {
   accountId: string
@@ -39,6 +40,8 @@ export async function passCredentials(
     const deleteAfterDays = deletionToday(run, settings, report, now)
     // Read again after the users' denies were recorded: the tags honoured today are in the rows.
     const records = await run.store.users.loadAccount(input.accountId)
+    if (settings.credentialDeleteAfterDays === 'off' && input.intent.mode === 'enforce')
+      await forgetDeletions(run, records)
     const surveyed = survey({
       report,
       users: input.listing.users,
@@ -47,14 +50,14 @@ export async function passCredentials(
       sweepId: input.intent.sweepId,
       byService: settings.credentialsByService === 'on',
       windowDays: settings.credentialWindowDays,
-      deleteAfterDays,
+      deletion: { deleteAfterDays, noticeDays: settings.noticeDays },
       now,
     })
     const { plans, othersActive } = await planLooked(run, { ...input, deleteAfterDays }, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
     const held = holdMassChange(run, input.intent, plans, surveyed.active + othersActive, settings)
     const made = input.intent.mode === 'enforce' ? await recordPlans(run, input, plans) : plans
-    return notesOf({ plans: made, records, users: input.listing.users, settings, held, now }, surveyed)
+    return notesOf({ plans: made, records, users: input.listing.users, settings, held }, surveyed)
   } catch (error) {
     const reason = errorMessage(error)
     run.log.error({ event: 'alert.credentials-failed', reason }, 'credentials left as they are')
@@ -68,6 +71,16 @@ export async function passCredentials(
       failed: reason,
       totals: zero(),
     }
+  }
+}
+
+/** Deletion turned off: every key's period and notice is forgotten, so turning it on again starts anew. */
+async function forgetDeletions(run: Run, records: AccountRecords): Promise<void> {
+  for (const [i, row] of records.credentials.entries()) {
+    const forgotten = forgetDeletion(row)
+    if (!forgotten) continue
+    await run.store.users.saveCredential(forgotten)
+    records.credentials[i] = forgotten
   }
 }
 
@@ -203,8 +216,15 @@ function holdMassChange(
   active: number,
   settings: HubConfig,
 ): string | undefined {
-  const deactivating = (p: CredentialUserPlan) => p.put.filter((r) => r.status === 'deactivated')
-  const deactivations = plans.reduce((n, p) => n + deactivating(p).filter((r) => !r.onboarding).length, 0)
+  // What the pass changes in IAM: a row written without a change (a deletion's period started, one found
+  // made by an earlier run) takes nothing away today.
+  const changing = (p: CredentialUserPlan) => new Set(p.ops.map(opCredential))
+  const deactivations = plans.reduce((n, p) => {
+    const ids = changing(p)
+    return (
+      n + p.put.filter((r) => r.status === 'deactivated' && !r.onboarding && ids.has(r.credentialId)).length
+    )
+  }, 0)
   const deletions = plans.reduce((n, p) => n + p.ops.filter((o) => o.kind === 'delete-key').length, 0)
   const held = intent.confirmLargeChange
     ? undefined
@@ -213,10 +233,13 @@ function holdMassChange(
   run.log.error({ event: 'alert.credential-brake', reason: held }, 'credential deactivations held back')
   // A schedule made today stays announced; one already on record stays as it is.
   for (const plan of plans) {
+    const ids = changing(plan)
+    const held = (id: string, status: string) =>
+      ids.has(id) && (status === 'deactivated' || status === 'deleted')
     plan.ops = []
-    plan.put = plan.put.filter((r) => r.status !== 'deactivated' && r.status !== 'deleted')
+    plan.put = plan.put.filter((r) => !held(r.credentialId, r.status))
     plan.history = plan.history.filter(
-      (h) => h.event !== 'credential-deactivated' && h.event !== 'credential-deleted',
+      (h) => !held(h.credential.credentialId, h.event.replace('credential-', '')),
     )
   }
   return held

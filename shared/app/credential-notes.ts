@@ -3,10 +3,11 @@
  * what stays announced once it is done, and the keys of ours whose deletion comes within the notice.
  */
 import type { HubConfig } from '../config.js'
+import { deletionDay } from '../domain/credentials/deletion.js'
 import { credentialLabel } from '../domain/credentials/judge.js'
 import type { CredentialUserPlan } from '../domain/credentials/plan.js'
 import { NOTABLE_LIMIT } from '../domain/notable.js'
-import { daysAfter, ownerOf } from '../domain/notice.js'
+import { ownerOf } from '../domain/notice.js'
 import type { CredentialNotes, CredentialState } from '../domain/records.js'
 import type { IamUser } from '../domain/types.js'
 import type { AccountRecords } from '../ports.js'
@@ -18,11 +19,10 @@ export function notesOf(
     users: readonly IamUser[]
     settings: HubConfig
     held: string | undefined
-    now: Date
   },
   surveyed: { unknown: number; compliance: CredentialNotes['compliance'] },
 ): CredentialNotes {
-  const { plans, users, settings, now } = pass
+  const { plans, users, settings } = pass
   const events = (event: string) =>
     plans.flatMap((p) =>
       p.history
@@ -50,7 +50,7 @@ export function notesOf(
   const deactivated = events('credential-deactivated')
   const reactivated = events('credential-reactivated')
   const deleted = events('credential-deleted')
-  const deleting = deletingSoon([...final.values()], settings, now)
+  const deleting = deletingSoon([...final.values()], settings)
   return {
     scheduled: scheduled.slice(0, NOTABLE_LIMIT),
     deactivated: deactivated.slice(0, NOTABLE_LIMIT),
@@ -73,25 +73,16 @@ export function notesOf(
 const keyOf = (r: Pick<CredentialState, 'userId' | 'credentialId'>) => `${r.userId}#${r.credentialId}`
 
 /**
- * Keys of ours whose second period ends within NOTICE_DAYS, by day: announced each day until deleted, with
- * the restore that keeps them. A key not yet found inactive by a sweep that may delete has no day yet.
+ * Keys of ours whose deletion is announced (deletion.ts), by day: told each day until deleted, with the
+ * restore that keeps them. A key of a user left alone since has its notice forgotten when looked at.
  */
-function deletingSoon(rows: readonly CredentialState[], settings: HubConfig, now: Date) {
+function deletingSoon(rows: readonly CredentialState[], settings: HubConfig) {
   const after = settings.credentialDeleteAfterDays
   if (after === 'off') return []
-  const last = daysAfter(now, settings.noticeDays)
   return rows
-    .flatMap((r) =>
-      r.status === 'deactivated' && r.kind === 'access-key' && r.inactiveFrom
-        ? [
-            {
-              userName: r.userName,
-              credential: credentialLabel(r),
-              on: daysAfter(new Date(r.inactiveFrom), after),
-            },
-          ]
-        : [],
-    )
-    .filter((r) => r.on <= last)
+    .flatMap((r) => {
+      const on = r.status === 'deactivated' ? deletionDay(r, after) : undefined
+      return on ? [{ userName: r.userName, credential: credentialLabel(r), on }] : []
+    })
     .sort((a, b) => a.on.localeCompare(b.on) || a.userName.localeCompare(b.userName))
 }

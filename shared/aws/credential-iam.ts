@@ -193,7 +193,12 @@ async function deleteKeyAsRead(
   if (key?.Status !== 'Inactive')
     throw new StateConflictError(`key ${op.id} of ${userName} is ${key?.Status ?? 'gone'} now: not deleted`)
   const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: op.id }))
-  const lastUsed = used.AccessKeyLastUsed?.LastUsedDate
+  // As in liveKeys: a reply without a last-use record, or about another user, is no answer.
+  if (!used.AccessKeyLastUsed || used.UserName !== userName)
+    throw new UnexpectedReplyError(
+      `the last use of key ${op.id} came back without a record, or for another user`,
+    )
+  const lastUsed = used.AccessKeyLastUsed.LastUsedDate
   if ((lastUsed ? time(lastUsed, `last use of key ${op.id}`) : '') !== (op.lastUsed ?? ''))
     throw new StateConflictError(`key ${op.id} of ${userName} was used since it was read: not deleted`)
   try {

@@ -272,11 +272,9 @@ export const credentialState = z.object({
   windowFrom: instant.optional(),
   /** A deleted key's deactivation by the project. */
   deactivatedAt: instant.optional(),
-  /**
-   * A key of ours first found inactive by a sweep that may delete (deletion on, its clock agreeing with
-   * AWS's): the second period runs from then, never from a date an unchecked clock wrote.
-   */
+  /** A key of ours: when its second period began, and the day its deletion was announced for (deletion.ts). */
   inactiveFrom: instant.optional(),
+  deleteOn: day.optional(),
   /** The removed login profile's setting, so a restore can put it back as it was asked for. */
   passwordResetRequired: z.boolean().optional(),
   /**

@@ -122,4 +122,17 @@ describe('deleting a key', () => {
     await expect(changeCredential(w.iam, 'kit', w.op)).rejects.toThrow(message)
     expect(w.user.accessKeys).toHaveLength(1)
   })
+
+  it('refuses to delete on a last-use reply without a record: missing data is never "never used"', async () => {
+    const w = inactiveUser()
+    // The rest of IAM as it is; only the last-use reply comes back bare.
+    const fake = {
+      send: async (command: { constructor: { name: string } }) =>
+        command.constructor.name === 'GetAccessKeyLastUsedCommand'
+          ? { UserName: 'kit' }
+          : w.iam.send(command as never),
+    } as unknown as IAMClient
+    await expect(changeCredential(fake, 'kit', { ...w.op, lastUsed: '' })).rejects.toThrow(/without a record/)
+    expect(w.user.accessKeys).toHaveLength(1)
+  })
 })

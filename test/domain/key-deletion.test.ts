@@ -1,6 +1,7 @@
 /** Deleting access keys of ours, pure: when one is due, what a run that could not confirm it finds, restore. */
 import { describe, expect, it } from 'vitest'
-import { credentialsExempt, deletionDue, survey } from '../../shared/domain/credentials/account.js'
+import { credentialsExempt, survey } from '../../shared/domain/credentials/account.js'
+import { deletionDay, deletionDue, forgetDeletion } from '../../shared/domain/credentials/deletion.js'
 import type { LiveCredential } from '../../shared/domain/credentials/judge.js'
 import { type CredentialSettings, planUserCredentials } from '../../shared/domain/credentials/plan.js'
 import { reportIsCurrent } from '../../shared/domain/credentials/report.js'
@@ -19,7 +20,12 @@ const dee = {
   tags: {},
 } as unknown as IamUser
 
-/** A key the project deactivated `days` ago, by a sweep that may delete (its second period began then). */
+/** The UTC day `days` from NOW (negative: before). */
+const dayIn = (days: number) => new Date(NOW.getTime() + days * 86_400_000).toISOString().slice(0, 10)
+/**
+ * A key the project deactivated `days` ago, by a sweep that may delete: its 30-day second period began
+ * then, and its deletion was announced for the day that period ends.
+ */
 const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialState => ({
   accountId: '123456789012',
   userName: dee.name,
@@ -30,6 +36,7 @@ const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialSta
   status: 'deactivated',
   since: ago(days),
   inactiveFrom: ago(days),
+  deleteOn: dayIn(30 - days),
   createdAt: ago(900),
   lastUsed: ago(600),
   sweepId: 's',
@@ -78,12 +85,13 @@ describe('a key of ours, still inactive', () => {
   })
 
   it('starts its second period when a sweep that may delete first finds it inactive, never from before', () => {
-    const { inactiveFrom: _from, ...unstarted } = ours(300)
+    const { inactiveFrom: _from, deleteOn: _on, ...unstarted } = ours(300)
     const started = plan(unstarted, [inactiveKey()])
     expect(started).toMatchObject({ ops: [], drop: [], history: [] })
     expect(started.put).toEqual([
       expect.objectContaining({ status: 'deactivated', inactiveFrom: NOW.toISOString() }),
     ])
+    expect(started.put[0]?.deleteOn).toBeUndefined()
     // Deactivated by a sweep that may delete: started at once.
     const fresh = planUserCredentials(
       {
@@ -99,6 +107,36 @@ describe('a key of ours, still inactive', () => {
     expect(fresh.put.at(-1)).toMatchObject({ status: 'deactivated', inactiveFrom: NOW.toISOString() })
   })
 
+  it('is announced NOTICE_DAYS ahead once its period ends within them, and deleted on that day, not before', () => {
+    const { deleteOn: _on, ...unannounced } = ours(23)
+    const announced = plan(unannounced, [inactiveKey()])
+    expect(announced.ops).toEqual([])
+    expect(announced.put).toEqual([expect.objectContaining({ deleteOn: dayIn(7), inactiveFrom: ago(23) })])
+    expect(plan(ours(22, { deleteOn: dayIn(7) }), [inactiveKey()]).ops).toEqual([])
+    // Its period long over (deletion turned on late, or its days lowered): still NOTICE_DAYS of notice.
+    const { deleteOn: _late, ...overdue } = ours(300)
+    expect(plan(overdue, [inactiveKey()]).put).toEqual([expect.objectContaining({ deleteOn: dayIn(7) })])
+    expect(plan(overdue, [inactiveKey()]).ops).toEqual([])
+  })
+
+  it('keeps its announced day when the period is shortened, and moves it later when lengthened', () => {
+    const announced = ours(10, { deleteOn: dayIn(5) })
+    expect(deletionDay(announced, 30)).toBe(dayIn(20))
+    expect(deletionDay(announced, 12)).toBe(dayIn(5))
+    expect(plan(announced, [inactiveKey()], { deleteAfterDays: 12 }).ops).toEqual([])
+    const { deleteOn: _on, ...unannounced } = announced
+    expect(deletionDay(unannounced, 30)).toBeUndefined()
+  })
+
+  it('forgets its period and notice when deletion is turned off, so turning it on again starts anew', () => {
+    const forgotten = forgetDeletion(ours(300))
+    expect(forgotten?.inactiveFrom).toBeUndefined()
+    expect(forgotten?.deleteOn).toBeUndefined()
+    expect(forgotten).toMatchObject({ status: 'deactivated', credentialId: KEY })
+    const { inactiveFrom: _from, deleteOn: _on, ...plain } = ours(300)
+    expect(forgetDeletion(plain)).toBeUndefined()
+  })
+
   it('is never deleted while its user is left alone (exempt, or a never-deactivate name)', () => {
     const exempt = planUserCredentials(
       {
@@ -111,11 +149,15 @@ describe('a key of ours, still inactive', () => {
       DELETING,
       { now: NOW, sweepId: 'sweep-9' },
     )
-    expect(exempt).toMatchObject({ ops: [], put: [], drop: [], history: [] })
+    // Its announced deletion is withdrawn: not told any more, and no day is kept for later.
+    expect(exempt).toMatchObject({ ops: [], drop: [], history: [] })
+    expect(exempt.put).toEqual([expect.objectContaining({ status: 'deactivated' })])
+    expect(exempt.put[0]?.deleteOn).toBeUndefined()
+    expect(exempt.put[0]?.inactiveFrom).toBeUndefined()
   })
 
   it.each([
-    ['before its second period has run', ours(29), inactiveKey(), {}],
+    ['before its announced day', ours(29), inactiveKey(), {}],
     ['while deletion is off', ours(300), inactiveKey(), { deleteAfterDays: undefined }],
     ['in plan mode (nothing is changed)', ours(300), inactiveKey(), { mode: 'plan' as const }],
   ])('is left as it is %s', (_when, row, live, settings) => {
@@ -164,6 +206,7 @@ describe('a deletion a run recorded and could not confirm', () => {
     status: 'deleted',
     deactivatedAt: ago(31),
     inactiveFrom: ago(31),
+    deleteOn: dayIn(-1),
     unconfirmed: true,
   })
 
@@ -194,14 +237,22 @@ describe('a deletion a run recorded and could not confirm', () => {
 
 describe('whom a sweep looks at for deletion', () => {
   it('a key of ours whose second period has run, and only while deletion is on', () => {
-    expect(deletionDue(ours(30), 30, NOW)).toBe(true)
-    expect(deletionDue(ours(29), 30, NOW)).toBe(false)
-    // Its second period not started yet: looked at once, to start it.
-    const { inactiveFrom: _from, ...unstarted } = ours(1)
-    expect(deletionDue(unstarted, 30, NOW)).toBe(true)
-    expect(deletionDue(ours(300), undefined, NOW)).toBe(false)
-    expect(deletionDue(ours(300, { kind: 'password', credentialId: 'password' }), 30, NOW)).toBe(false)
-    expect(deletionDue(ours(300, { status: 'deleted' }), 30, NOW)).toBe(false)
+    const rule = { deleteAfterDays: 30, noticeDays: 7, now: NOW }
+    const plain = (days: number) => {
+      const { deleteOn: _on, ...row } = ours(days)
+      return row
+    }
+    // Announced: looked at every day (a user left alone since has it withdrawn), and on its day.
+    expect(deletionDue(ours(29), rule)).toBe(true)
+    // To announce it: its period ends within the notice; not before.
+    expect(deletionDue(plain(23), rule)).toBe(true)
+    expect(deletionDue(plain(22), rule)).toBe(false)
+    // Its period not started yet: looked at once, to start it.
+    const { inactiveFrom: _from, ...unstarted } = plain(1)
+    expect(deletionDue(unstarted, rule)).toBe(true)
+    expect(deletionDue(ours(300), { ...rule, deleteAfterDays: undefined })).toBe(false)
+    expect(deletionDue(ours(300, { kind: 'password', credentialId: 'password' }), rule)).toBe(false)
+    expect(deletionDue(ours(300, { status: 'deleted' }), rule)).toBe(false)
   })
 
   it('is looked at live through the survey, and a deleted one is not', () => {
@@ -214,7 +265,7 @@ describe('whom a sweep looks at for deletion', () => {
         sweepId: 's',
         byService: false,
         windowDays: 90,
-        deleteAfterDays,
+        ...(deleteAfterDays ? { deletion: { deleteAfterDays, noticeDays: 7 } } : {}),
         now: NOW,
       }).lookAt.map((u) => u.name)
     expect(look([ours(30)], 30)).toEqual(['dee'])
@@ -292,6 +343,19 @@ describe('a restore of a deleted key', () => {
     )
     const all = planRestore(who([deleted]), { all: true }, at)
     expect('refused' in all && all.refused).toMatch(/was deleted by the project/)
+  })
+
+  it('of a key still inactive ends its period and notice: a restore IAM did not make cannot leave an old day', () => {
+    const kept = planRestore(
+      { ...who([ours(25)]), live: [inactiveKey()] },
+      { keys: [KEY], password: false },
+      at,
+    )
+    expect('refused' in kept).toBe(false)
+    if ('refused' in kept) return
+    expect(kept.put[0]).toMatchObject({ status: 'restarted' })
+    expect(kept.put[0]?.inactiveFrom).toBeUndefined()
+    expect(kept.put[0]?.deleteOn).toBeUndefined()
   })
 
   it('is passed over by --all, which restores what can be', () => {

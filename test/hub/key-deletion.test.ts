@@ -75,6 +75,7 @@ describe('deleting keys nobody took back', () => {
         status: 'deleted',
         deactivatedAt: day(7).toISOString(),
         inactiveFrom: day(7).toISOString(),
+        deleteOn: day(37).toISOString().slice(0, 10),
         since: day(37).toISOString(),
       }),
     ])
@@ -104,16 +105,61 @@ describe('deleting keys nobody took back', () => {
     await w.sweepWithReport(60)
     expect(w.keyOf('bea')?.status).toBe('Inactive')
     expect(await deletedRows(w.id)).toEqual([])
-    // Turned on on day 61: the key deactivated on day 7 is not due at once, but 30 days from then.
+    // Turned on on day 61: the key deactivated on day 7 is not due at once, but 30 days from then,
+    // announced 7 days ahead.
     await w.sweepWithReport(61, DELETING)
+    const announced = await w.sweepWithReport(84, DELETING)
+    expect(announced.accounts[0]?.credentials?.deleting).toEqual([
+      expect.objectContaining({ userName: 'bea', on: day(91).toISOString().slice(0, 10) }),
+    ])
     await w.sweepWithReport(90, DELETING)
     expect(w.keyOf('bea')?.status).toBe('Inactive')
     await w.sweepWithReport(91, DELETING)
     expect(w.member('bea').accessKeys).toEqual([])
   })
 
+  it('turned off and on again, starts anew: nothing announced before is deleted without a new period', async () => {
+    const w = await deactivatedOnDay7(['ona'], DELETING)
+    await w.sweepWithReport(30, DELETING)
+    expect((await h.store.audit.credentials('deactivated', w.id))[0]?.deleteOn).toBe(
+      day(37).toISOString().slice(0, 10),
+    )
+    await w.sweepWithReport(31)
+    const forgotten = (await h.store.audit.credentials('deactivated', w.id))[0]
+    expect(forgotten?.deleteOn).toBeUndefined()
+    expect(forgotten?.inactiveFrom).toBeUndefined()
+    // On again on day 100, long past the day once announced: a new period from then.
+    await w.sweepWithReport(100, DELETING)
+    expect(w.keyOf('ona')?.status).toBe('Inactive')
+    await w.sweepWithReport(123, DELETING)
+    await w.sweepWithReport(129, DELETING)
+    expect(w.keyOf('ona')?.status).toBe('Inactive')
+    await w.sweepWithReport(130, DELETING)
+    expect(w.member('ona').accessKeys).toEqual([])
+  })
+
+  it('turned on, never trips the brake by starting periods: only what a sweep takes away is judged', async () => {
+    // Keys in use when the account was reached, crossing the window together later: deactivated on a
+    // confirmed sweep (not as the onboarding), six at once.
+    const names = ['kai', 'lou', 'max', 'ned', 'oli', 'pam']
+    const users = names.map((n) => ({
+      ...idle(n),
+      accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 85 }],
+    }))
+    const { id, account, sweep } = accountOnDays(h, users, { notifier })
+    await sweep(0)
+    await sweep(10, { noticeDays: 0 }, true)
+    expect(await h.store.audit.credentials('deactivated', id)).toHaveLength(6)
+    makeCredentialReport(account, day(20))
+    const on = await sweep(20, DELETING)
+    expect(on.accounts[0]?.credentials?.held).toBeUndefined()
+    const rows = await h.store.audit.credentials('deactivated', id)
+    expect(rows.map((r) => r.inactiveFrom)).toEqual(names.map(() => day(20).toISOString()))
+  })
+
   it('tells a deletion IAM refused (a spoke role not yet granted it) as not made, and tries again the next day', async () => {
     const w = await deactivatedOnDay7(['jay'], DELETING)
+    await w.sweepWithReport(30, DELETING)
     h.emulator.injectFault({ action: 'DeleteAccessKey', account: w.id, times: 1, code: 'AccessDenied' })
     const refused = await w.sweepWithReport(37, DELETING)
     expect(refused.accounts[0]?.credentials).toMatchObject({ deleted: [], totals: { deleted: 0 } })
@@ -129,7 +175,12 @@ describe('deleting keys nobody took back', () => {
 
   it('never deletes the key of a user left alone (a break-glass name) after it was deactivated', async () => {
     const w = await deactivatedOnDay7(['zed'], DELETING)
-    await w.sweepWithReport(40, { ...DELETING, neverDeactivateUsers: ['zed'] })
+    await w.sweepWithReport(30, DELETING)
+    const alone = { ...DELETING, neverDeactivateUsers: ['zed'] }
+    // Its announced deletion is withdrawn the first day its user is left alone.
+    const withdrawn = await w.sweepWithReport(31, alone)
+    expect(withdrawn.accounts[0]?.credentials?.deleting).toEqual([])
+    await w.sweepWithReport(40, alone)
     expect(w.keyOf('zed')?.status).toBe('Inactive')
     expect(await deletedRows(w.id)).toEqual([])
   })
@@ -140,7 +191,10 @@ describe('deleting keys nobody took back', () => {
     await w.sweep(60, DELETING)
     expect(w.keyOf('cal')?.status).toBe('Inactive')
     expect(h.logs.lines().some((l) => l.event === 'alert.clock' && l.accountId === w.id)).toBe(true)
+    // With a report of its own day, the key (its period long run) is announced, and deleted 7 days on.
     await w.sweepWithReport(61, DELETING)
+    expect(w.keyOf('cal')?.status).toBe('Inactive')
+    await w.sweepWithReport(68, DELETING)
     expect(w.member('cal').accessKeys).toEqual([])
   })
 
@@ -167,6 +221,7 @@ describe('deleting keys nobody took back', () => {
   it('holds a mass deletion with the brake, even of keys deactivated as the onboarding, until confirmed', async () => {
     const names = ['eve', 'fox', 'gil', 'hue', 'ivy']
     const w = await deactivatedOnDay7(names, DELETING)
+    await w.sweepWithReport(30, DELETING)
     const held = await w.sweepWithReport(37, DELETING)
     expect(held.accounts[0]?.credentials?.held).toMatch(
       /5 of 5 credentials \(100%\) would be taken away at once/,

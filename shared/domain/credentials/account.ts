@@ -8,6 +8,7 @@ import { activeExemptions, type ExemptionTag, exemptionFor, recordedStateOf } fr
 import { dayOf } from '../notice.js'
 import type { CredentialState, Exemption, StoredReport, UserState } from '../records.js'
 import type { IamUser } from '../types.js'
+import { type DeletionRule, deletionDue } from './deletion.js'
 import { CREDENTIAL_SERVICES, judge, type LiveCredential, quietSince, SSH_KEY_SERVICE } from './judge.js'
 import type { CredentialReport, ReportRow } from './report.js'
 
@@ -47,8 +48,8 @@ export function survey(input: {
   /** CREDENTIALS_BY_SERVICE: new SSH keys and service credentials are judged (ours are followed anyway). */
   byService: boolean
   windowDays: number
-  /** CREDENTIAL_DELETE_AFTER_DAYS, if keys may be deleted today: keys of ours due are looked at. */
-  deleteAfterDays?: number | undefined
+  /** Deletion as the sweep may do it today (deletion.ts): keys of ours it concerns are looked at. */
+  deletion?: Omit<DeletionRule, 'now'>
   now: Date
 }): CredentialSurvey {
   const { now, windowDays } = input
@@ -89,7 +90,8 @@ export function survey(input: {
     const quiet = verdicts.includes('unused')
     const others = listsOthers(ours, input.reports.get(user.id), input)
     if (others) proxied.add(user.id)
-    const due = (r: CredentialState) => deletionDue(r, input.deleteAfterDays, now)
+    const due = (r: CredentialState) =>
+      input.deletion !== undefined && deletionDue(r, { ...input.deletion, now })
     if (others || quiet || ours.some((r) => due(r) || needsLook(r, creds, input.report.generatedAt, now)))
       lookAt.push(user)
   }
@@ -182,15 +184,6 @@ function needsLook(
   if (row.status === 'deactivated') return fresh && seen !== undefined
   if (row.on !== undefined && row.on <= dayOf(now)) return true
   return fresh && (!seen || (seen.lastUsed ?? '') > row.since)
-}
-
-/**
- * An access key of ours looked at live for its deletion: once, to start its second period (inactiveFrom),
- * and when that period has run, to delete it if still inactive and unused.
- */
-export function deletionDue(row: CredentialState, deleteAfterDays: number | undefined, now: Date): boolean {
-  if (deleteAfterDays === undefined || row.status !== 'deactivated' || row.kind !== 'access-key') return false
-  return !row.inactiveFrom || Date.parse(row.inactiveFrom) <= now.getTime() - deleteAfterDays * DAY_MS
 }
 
 /**

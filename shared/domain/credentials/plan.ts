@@ -9,9 +9,8 @@
 import type { Mode } from '../decision.js'
 import { asOnboarding, daysAfter, isDue } from '../notice.js'
 import type { CredentialChange, CredentialKind, CredentialState, HISTORY_EVENTS } from '../records.js'
+import { deletionStep } from './deletion.js'
 import { judge, type LiveCredential } from './judge.js'
-
-const DAY_MS = 86_400_000
 
 /** A key, SSH key or service-specific credential set Inactive or Active; a password removed; a key deleted. */
 export type CredentialOp =
@@ -296,18 +295,16 @@ function deactivated(
   })
 }
 
-/**
- * An access key of ours, still inactive: deleted once deletion is on and its second period has run, if
- * IAM shows the same last use as at its deactivation. Used after we deactivated it, someone put it back and
- * made it inactive again in between: it is theirs now, reported as put back, and never deleted by us.
- */
+/** An access key of ours, still inactive: its second period, notice and deletion (deletion.ts). */
 function inactive(
   ctx: Context,
   step: Step,
   c: { row: CredentialState; live: LiveCredential; exempt: boolean },
 ): void {
   const { row, live } = c
-  if (live.lastUsed !== undefined && live.lastUsed > row.since) {
+  const next = deletionStep(row, live, { ...ctx, exempt: c.exempt })
+  const now = ctx.now.toISOString()
+  if (next.kind === 'theirs') {
     step.drop.push(row)
     step.history.push({
       event: 'credential-reactivated',
@@ -316,29 +313,28 @@ function inactive(
         detail: 'put back and used outside the project, then made inactive again: not deleted',
       },
     })
-    return
+  } else if (next.kind === 'forget') {
+    const { inactiveFrom: _from, deleteOn: _on, ...kept } = row
+    step.put.push({ ...kept, updatedAt: now })
+  } else if (next.kind === 'mark') {
+    const { kind: _kind, ...marks } = next
+    step.put.push({ ...row, ...marks, updatedAt: now })
+  } else if (next.kind === 'delete') {
+    step.ops.push({
+      kind: 'delete-key',
+      id: row.credentialId,
+      ...(live.lastUsed ? { lastUsed: live.lastUsed } : {}),
+    })
+    const { on: _on, deleteOn: _announced, ...kept } = base(ctx, live) as CredentialState
+    deleted(step, {
+      ...kept,
+      status: 'deleted',
+      since: now,
+      deactivatedAt: row.since,
+      ...(row.inactiveFrom ? { inactiveFrom: row.inactiveFrom } : {}),
+      ...(row.deleteOn ? { deleteOn: row.deleteOn } : {}),
+    })
   }
-  if (c.exempt || ctx.deleteAfterDays === undefined) return
-  // IAM must show the last use we recorded at the deactivation: none where we saw one, or an earlier one,
-  // is a reply that cannot be trusted with what cannot be undone.
-  if ((live.lastUsed ?? '') !== (row.lastUsed ?? '')) return
-  if (!row.inactiveFrom) {
-    step.put.push({ ...row, inactiveFrom: ctx.now.toISOString(), updatedAt: ctx.now.toISOString() })
-    return
-  }
-  if (Date.parse(row.inactiveFrom) > ctx.now.getTime() - ctx.deleteAfterDays * DAY_MS) return
-  step.ops.push({
-    kind: 'delete-key',
-    id: row.credentialId,
-    ...(live.lastUsed ? { lastUsed: live.lastUsed } : {}),
-  })
-  deleted(step, {
-    ...base(ctx, live),
-    status: 'deleted',
-    since: ctx.now.toISOString(),
-    deactivatedAt: row.since,
-    inactiveFrom: row.inactiveFrom,
-  })
 }
 
 /** The row and history of a deletion (made now, or found made by a run that could not confirm it). */

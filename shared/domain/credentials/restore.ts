@@ -30,7 +30,8 @@ export function planRestore(
     if (row.status === 'deactivated' && row.kind !== 'password' && !live)
       return { refused: `${credentialLabel(row)} of ${who.user.name} was deleted: it cannot be put back` }
     const now = at.now.toISOString()
-    const { on: _day, onboarding: _onboarding, ...kept } = row
+    // Kept by an operator: any period and notice of its deletion end here.
+    const { on: _day, onboarding: _onboarding, inactiveFrom: _from, deleteOn: _deleteOn, ...kept } = row
     const restarted: CredentialState = {
       ...kept,
       status: 'restarted',

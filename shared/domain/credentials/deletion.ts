@@ -1,0 +1,80 @@
+/**
+ * An access key the project deactivated, still inactive, when deletion is on (CREDENTIAL_DELETE_AFTER_DAYS):
+ * its second period, the notice of its deletion, and the deletion. Each date comes from a sweep whose clock
+ * agreed with AWS's (deletion is off on any other day), never from one an unchecked clock wrote:
+ * - `inactiveFrom`: when such a sweep deactivated it, or first found it inactive; its period runs from then;
+ * - `deleteOn`: the day announced for its deletion, given NOTICE_DAYS ahead. Once announced, a shorter
+ *   period never brings it forward; a longer one puts it back.
+ * Turning deletion off forgets both (forgetDeletion), so turning it on again starts every key anew.
+ */
+import { dayOf, daysAfter } from '../notice.js'
+import type { CredentialState } from '../records.js'
+import type { LiveCredential } from './judge.js'
+
+/** Deletion as a sweep may do it today: undefined when off, or when its clock disagrees with AWS's. */
+export interface DeletionRule {
+  deleteAfterDays?: number | undefined
+  noticeDays: number
+  now: Date
+}
+
+export type DeletionStep =
+  /** Used after our deactivation: someone put it back and made it inactive again. Theirs now. */
+  | { kind: 'theirs' }
+  /** Its user is left alone now (exempt, never-deactivate): any period or notice is dropped. */
+  | { kind: 'forget' }
+  /** Its period starts, or its deletion is announced: the row is written with these. */
+  | { kind: 'mark'; inactiveFrom: string; deleteOn?: string }
+  | { kind: 'delete' }
+  | { kind: 'none' }
+
+/** The day a key's period ends, once started. */
+const periodEnd = (inactiveFrom: string, days: number) => daysAfter(new Date(inactiveFrom), days)
+
+/** The day an announced key is deleted: its announced day, or its period's end if that is later. */
+export function deletionDay(row: CredentialState, deleteAfterDays: number): string | undefined {
+  if (!row.deleteOn || !row.inactiveFrom) return undefined
+  const end = periodEnd(row.inactiveFrom, deleteAfterDays)
+  return [end, row.deleteOn].sort()[1]
+}
+
+export function deletionStep(
+  row: CredentialState,
+  live: LiveCredential,
+  rule: DeletionRule & { exempt: boolean },
+): DeletionStep {
+  if (live.lastUsed !== undefined && live.lastUsed > row.since) return { kind: 'theirs' }
+  if (rule.exempt) return row.inactiveFrom || row.deleteOn ? { kind: 'forget' } : { kind: 'none' }
+  const days = rule.deleteAfterDays
+  if (days === undefined) return { kind: 'none' }
+  // IAM must show the last use we recorded at the deactivation: none where we saw one, or an earlier one,
+  // is a reply that cannot be trusted with what cannot be undone. Left as it is, looked at again.
+  if ((live.lastUsed ?? '') !== (row.lastUsed ?? '')) return { kind: 'none' }
+  const inactiveFrom = row.inactiveFrom ?? rule.now.toISOString()
+  // A notice given today allows a deletion NOTICE_DAYS from now, and not before.
+  const noticed = daysAfter(rule.now, rule.noticeDays)
+  const deleteOn = row.deleteOn ?? (periodEnd(inactiveFrom, days) <= noticed ? noticed : undefined)
+  const marked = { ...row, inactiveFrom, ...(deleteOn ? { deleteOn } : {}) }
+  const day = deletionDay(marked, days)
+  if (day !== undefined && day <= dayOf(rule.now)) return { kind: 'delete' }
+  if (inactiveFrom === row.inactiveFrom && deleteOn === row.deleteOn) return { kind: 'none' }
+  return { kind: 'mark', inactiveFrom, ...(deleteOn ? { deleteOn } : {}) }
+}
+
+/**
+ * Whether a sweep that may delete looks at the key live today: to start its period, to announce it,
+ * every day once announced (a user left alone since has it forgotten), and on its day.
+ */
+export function deletionDue(row: CredentialState, rule: DeletionRule): boolean {
+  const days = rule.deleteAfterDays
+  if (days === undefined || row.status !== 'deactivated' || row.kind !== 'access-key') return false
+  if (!row.inactiveFrom || row.deleteOn) return true
+  return periodEnd(row.inactiveFrom, days) <= daysAfter(rule.now, rule.noticeDays)
+}
+
+/** A row with no period and no notice of deletion: deletion was turned off. */
+export function forgetDeletion(row: CredentialState): CredentialState | undefined {
+  if (!row.inactiveFrom && !row.deleteOn) return undefined
+  const { inactiveFrom: _from, deleteOn: _on, ...rest } = row
+  return rest
+}
