@@ -6,9 +6,12 @@
 import pLimit from 'p-limit'
 import type { HubConfig } from '../config.js'
 import { credentialBrake, credentialsExempt, survey, withServiceUse } from '../domain/credentials/account.js'
-import { forgetDeletion } from '../domain/credentials/deletion.js'
 import { credentialLabel, type LiveCredential } from '../domain/credentials/judge.js'
-import { type CredentialUserPlan, planUserCredentials } from '../domain/credentials/plan.js'
+import {
+  type CredentialOp,
+  type CredentialUserPlan,
+  planUserCredentials,
+} from '../domain/credentials/plan.js'
 import { type CredentialReport, reportIsCurrent } from '../domain/credentials/report.js'
 import type { SweepIntent } from '../domain/plan/intent.js'
 import type { CredentialNotes } from '../domain/records.js'
@@ -37,11 +40,11 @@ export async function passCredentials(
   const now = run.now()
   try {
     const report = await run.iam.credentialReport()
-    const deleteAfterDays = deletionToday(run, settings, report, now)
+    const epoch = input.intent.keyDeletionEpoch
+    const deleteAfterDays = epoch ? deletionToday(run, settings, report, now) : undefined
+    const deletion = { deleteAfterDays, epoch, noticeDays: settings.noticeDays }
     // Read again after the users' denies were recorded: the tags honoured today are in the rows.
     const records = await run.store.users.loadAccount(input.accountId)
-    if (settings.credentialDeleteAfterDays === 'off' && input.intent.mode === 'enforce')
-      await forgetDeletions(run, records)
     const surveyed = survey({
       report,
       users: input.listing.users,
@@ -50,14 +53,14 @@ export async function passCredentials(
       sweepId: input.intent.sweepId,
       byService: settings.credentialsByService === 'on',
       windowDays: settings.credentialWindowDays,
-      deletion: { deleteAfterDays, noticeDays: settings.noticeDays },
+      deletion,
       now,
     })
     const { plans, othersActive } = await planLooked(run, { ...input, deleteAfterDays }, records, surveyed)
     for (const plan of plans) logEvents(run, plan)
     const held = holdMassChange(run, input.intent, plans, surveyed.active + othersActive, settings)
     const made = input.intent.mode === 'enforce' ? await recordPlans(run, input, plans) : plans
-    return notesOf({ plans: made, records, users: input.listing.users, settings, held }, surveyed)
+    return notesOf({ plans: made, records, users: input.listing.users, settings, held, deletion }, surveyed)
   } catch (error) {
     const reason = errorMessage(error)
     run.log.error({ event: 'alert.credentials-failed', reason }, 'credentials left as they are')
@@ -71,16 +74,6 @@ export async function passCredentials(
       failed: reason,
       totals: zero(),
     }
-  }
-}
-
-/** Deletion turned off: every key's period and notice is forgotten, so turning it on again starts anew. */
-async function forgetDeletions(run: Run, records: AccountRecords): Promise<void> {
-  for (const [i, row] of records.credentials.entries()) {
-    const forgotten = forgetDeletion(row)
-    if (!forgotten) continue
-    await run.store.users.saveCredential(forgotten)
-    records.credentials[i] = forgotten
   }
 }
 
@@ -195,6 +188,7 @@ async function planLooked(
             mode: input.intent.mode,
             onboarding: input.onboarding,
             deleteAfterDays: input.deleteAfterDays,
+            deletionEpoch: input.intent.keyDeletionEpoch,
           },
           { now, sweepId: input.intent.sweepId },
         )
@@ -216,30 +210,35 @@ function holdMassChange(
   active: number,
   settings: HubConfig,
 ): string | undefined {
-  // What the pass changes in IAM: a row written without a change (a deletion's period started, one found
-  // made by an earlier run) takes nothing away today.
-  const changing = (p: CredentialUserPlan) => new Set(p.ops.map(opCredential))
-  const deactivations = plans.reduce((n, p) => {
-    const ids = changing(p)
-    return (
-      n + p.put.filter((r) => r.status === 'deactivated' && !r.onboarding && ids.has(r.credentialId)).length
-    )
-  }, 0)
+  // What the pass changes in IAM, each change's row being the last written for its credential: a row
+  // written without a change (a deletion's period started, one found made by an earlier run) takes
+  // nothing away today.
+  const result = (p: CredentialUserPlan, op: CredentialOp) =>
+    p.put.findLast((r) => r.credentialId === opCredential(op))
+  const taking = (p: CredentialUserPlan) => p.ops.filter((o) => o.kind !== 'reactivate')
+  const deactivations = plans.reduce(
+    (n, p) => n + taking(p).filter((o) => o.kind !== 'delete-key' && !result(p, o)?.onboarding).length,
+    0,
+  )
   const deletions = plans.reduce((n, p) => n + p.ops.filter((o) => o.kind === 'delete-key').length, 0)
   const held = intent.confirmLargeChange
     ? undefined
     : credentialBrake({ deactivations, deletions, active }, settings.brake)
   if (!held) return undefined
   run.log.error({ event: 'alert.credential-brake', reason: held }, 'credential deactivations held back')
-  // A schedule made today stays announced; one already on record stays as it is.
+  // Each change waits: its row and its news. A schedule made today stays announced, and a row written
+  // before the change (a deletion not made, back to deactivated) stays as it is.
   for (const plan of plans) {
-    const ids = changing(plan)
-    const held = (id: string, status: string) =>
-      ids.has(id) && (status === 'deactivated' || status === 'deleted')
+    const waiting = new Set(taking(plan).map((o) => result(plan, o)))
+    const ids = new Set(taking(plan).map(opCredential))
     plan.ops = []
-    plan.put = plan.put.filter((r) => !held(r.credentialId, r.status))
+    plan.put = plan.put.filter((r) => !waiting.has(r))
     plan.history = plan.history.filter(
-      (h) => !held(h.credential.credentialId, h.event.replace('credential-', '')),
+      (h) =>
+        !(
+          ids.has(h.credential.credentialId) &&
+          (h.event === 'credential-deactivated' || h.event === 'credential-deleted')
+        ),
     )
   }
   return held

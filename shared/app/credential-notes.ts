@@ -3,7 +3,7 @@
  * what stays announced once it is done, and the keys of ours whose deletion comes within the notice.
  */
 import type { HubConfig } from '../config.js'
-import { deletionDay } from '../domain/credentials/deletion.js'
+import { type DeletionRule, deletionDay } from '../domain/credentials/deletion.js'
 import { credentialLabel } from '../domain/credentials/judge.js'
 import type { CredentialUserPlan } from '../domain/credentials/plan.js'
 import { NOTABLE_LIMIT } from '../domain/notable.js'
@@ -19,6 +19,8 @@ export function notesOf(
     users: readonly IamUser[]
     settings: HubConfig
     held: string | undefined
+    /** Deletion as the sweep did it today: a key's announced day counts only then. */
+    deletion: Pick<DeletionRule, 'deleteAfterDays' | 'epoch'>
   },
   surveyed: { unknown: number; compliance: CredentialNotes['compliance'] },
 ): CredentialNotes {
@@ -50,7 +52,7 @@ export function notesOf(
   const deactivated = events('credential-deactivated')
   const reactivated = events('credential-reactivated')
   const deleted = events('credential-deleted')
-  const deleting = deletingSoon([...final.values()], settings)
+  const deleting = deletingSoon([...final.values()], pass.deletion, users)
   return {
     scheduled: scheduled.slice(0, NOTABLE_LIMIT),
     deactivated: deactivated.slice(0, NOTABLE_LIMIT),
@@ -74,14 +76,17 @@ const keyOf = (r: Pick<CredentialState, 'userId' | 'credentialId'>) => `${r.user
 
 /**
  * Keys of ours whose deletion is announced (deletion.ts), by day: told each day until deleted, with the
- * restore that keeps them. A key of a user left alone since has its notice forgotten when looked at.
+ * restore that keeps them; only for users IAM still lists (a user deleted since keeps no promise).
  */
-function deletingSoon(rows: readonly CredentialState[], settings: HubConfig) {
-  const after = settings.credentialDeleteAfterDays
-  if (after === 'off') return []
+function deletingSoon(
+  rows: readonly CredentialState[],
+  rule: Pick<DeletionRule, 'deleteAfterDays' | 'epoch'>,
+  users: readonly IamUser[],
+) {
+  const listed = new Set(users.map((u) => u.id))
   return rows
     .flatMap((r) => {
-      const on = r.status === 'deactivated' ? deletionDay(r, after) : undefined
+      const on = r.status === 'deactivated' && listed.has(r.userId) ? deletionDay(r, rule) : undefined
       return on ? [{ userName: r.userName, credential: credentialLabel(r), on }] : []
     })
     .sort((a, b) => a.on.localeCompare(b.on) || a.userName.localeCompare(b.userName))

@@ -280,6 +280,7 @@ function intentOf(sweep: SweepSummary): SweepIntent {
     holder: `${sweep.sweepId}#${randomBytes(4).toString('hex')}`,
     confirmLargeChange: sweep.confirmLargeChange === true,
     fullReads: sweep.fullReads === true,
+    ...(sweep.keyDeletionEpoch ? { keyDeletionEpoch: sweep.keyDeletionEpoch } : {}),
   }
 }
 

@@ -54,8 +54,10 @@ export async function beginSweep(
   const accounts = request.accounts ? [...new Set(request.accounts)] : active
   accounts.sort()
   const now = deps.now()
+  const sweepId = request.sweepId ?? newSweepId(now)
+  const keyDeletionEpoch = await keyDeletionStretch(deps, config, sweepId)
   const summary: RunningSweep = {
-    sweepId: request.sweepId ?? newSweepId(now),
+    sweepId,
     mode: request.mode,
     trigger: request.trigger,
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
@@ -66,11 +68,26 @@ export async function beginSweep(
     heartbeatAt: now.toISOString(),
     ...(request.confirmLargeChange ? { confirmLargeChange: true } : {}),
     ...(request.fullReads ? { fullReads: true } : {}),
+    ...(keyDeletionEpoch ? { keyDeletionEpoch } : {}),
   }
   await reachSomeSpoke(deps, config, accounts, summary.sweepId)
   if (await deps.store.sweeps.start(summary, accounts)) return summary
   // The same trigger delivered twice: carry on with the sweep already recorded.
   return resume(deps, { sweepId: summary.sweepId })
+}
+
+/**
+ * Key deletion's stretch: the last sweep's, while deletion stays on; a new one (this sweep's id) when it
+ * was off then. A sweep with deletion off, whatever it reached, ends the stretch for every account.
+ */
+async function keyDeletionStretch(
+  deps: SweepDeps,
+  config: HubConfig,
+  sweepId: string,
+): Promise<string | undefined> {
+  if (config.credentials === 'off' || config.credentialDeleteAfterDays === 'off') return undefined
+  const [last] = await deps.store.sweeps.recent(1)
+  return last?.keyDeletionEpoch ?? sweepId
 }
 
 /** Accounts tried at once while looking for one whose spoke role answers. */

@@ -275,6 +275,8 @@ export const credentialState = z.object({
   /** A key of ours: when its second period began, and the day its deletion was announced for (deletion.ts). */
   inactiveFrom: instant.optional(),
   deleteOn: day.optional(),
+  /** The stretch of sweeps with deletion on that set them: from another, they do not count. */
+  deletionEpoch: z.string().optional(),
   /** The removed login profile's setting, so a restore can put it back as it was asked for. */
   passwordResetRequired: z.boolean().optional(),
   /**

@@ -117,6 +117,11 @@ const sweepBase = {
   fullReads: z.boolean().optional(),
   /** Access Advisor job durations seen (ms), to start the next sweep or invocation with. */
   jobDurationsMs: z.array(z.number()).optional(),
+  /**
+   * Key deletion on in this sweep and every one since the sweep with this id, without a break: a key's
+   * period and notice count only within it (credentials/deletion.ts). Absent: deletion off.
+   */
+  keyDeletionEpoch: z.string().optional(),
 }
 
 export const runningSweep = z.object({ ...sweepBase, status: z.literal('running') })

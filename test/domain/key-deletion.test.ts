@@ -1,7 +1,7 @@
 /** Deleting access keys of ours, pure: when one is due, what a run that could not confirm it finds, restore. */
 import { describe, expect, it } from 'vitest'
 import { credentialsExempt, survey } from '../../shared/domain/credentials/account.js'
-import { deletionDay, deletionDue, forgetDeletion } from '../../shared/domain/credentials/deletion.js'
+import { deletionDay, deletionDue } from '../../shared/domain/credentials/deletion.js'
 import type { LiveCredential } from '../../shared/domain/credentials/judge.js'
 import { type CredentialSettings, planUserCredentials } from '../../shared/domain/credentials/plan.js'
 import { reportIsCurrent } from '../../shared/domain/credentials/report.js'
@@ -12,6 +12,8 @@ import type { IamUser } from '../../shared/domain/types.js'
 const NOW = new Date('2026-12-02T12:00:00.000Z')
 const ago = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString()
 const KEY = 'AKIAAAAAAAAAAAAAAAAA'
+/** The stretch of sweeps with deletion on that these tests run in. */
+const EPOCH = '20261001T120000000Z-aaaaaa'
 const dee = {
   name: 'dee',
   id: 'AIDADEEXXXXXXXXXXXXXX',
@@ -37,6 +39,7 @@ const ours = (days: number, extra: Partial<CredentialState> = {}): CredentialSta
   since: ago(days),
   inactiveFrom: ago(days),
   deleteOn: dayIn(30 - days),
+  deletionEpoch: EPOCH,
   createdAt: ago(900),
   lastUsed: ago(600),
   sweepId: 's',
@@ -57,6 +60,7 @@ const DELETING: CredentialSettings = {
   mode: 'enforce',
   onboarding: false,
   deleteAfterDays: 30,
+  deletionEpoch: EPOCH,
 }
 const plan = (row: CredentialState, live: LiveCredential[], settings: Partial<CredentialSettings> = {}) =>
   planUserCredentials(
@@ -121,20 +125,26 @@ describe('a key of ours, still inactive', () => {
 
   it('keeps its announced day when the period is shortened, and moves it later when lengthened', () => {
     const announced = ours(10, { deleteOn: dayIn(5) })
-    expect(deletionDay(announced, 30)).toBe(dayIn(20))
-    expect(deletionDay(announced, 12)).toBe(dayIn(5))
+    const rule = (deleteAfterDays: number) => ({ deleteAfterDays, epoch: EPOCH })
+    expect(deletionDay(announced, rule(30))).toBe(dayIn(20))
+    expect(deletionDay(announced, rule(12))).toBe(dayIn(5))
     expect(plan(announced, [inactiveKey()], { deleteAfterDays: 12 }).ops).toEqual([])
     const { deleteOn: _on, ...unannounced } = announced
-    expect(deletionDay(unannounced, 30)).toBeUndefined()
+    expect(deletionDay(unannounced, rule(30))).toBeUndefined()
   })
 
-  it('forgets its period and notice when deletion is turned off, so turning it on again starts anew', () => {
-    const forgotten = forgetDeletion(ours(300))
-    expect(forgotten?.inactiveFrom).toBeUndefined()
-    expect(forgotten?.deleteOn).toBeUndefined()
-    expect(forgotten).toMatchObject({ status: 'deactivated', credentialId: KEY })
-    const { inactiveFrom: _from, deleteOn: _on, ...plain } = ours(300)
-    expect(forgetDeletion(plain)).toBeUndefined()
+  it('counts a period and notice only within the stretch of sweeps that set them: turned off and on, anew', () => {
+    const other = { deletionEpoch: '20260101T000000000Z-bbbbbb' }
+    // Announced long ago in an earlier stretch: not deleted, its period starts again now.
+    const anew = plan(ours(300, other), [inactiveKey()])
+    expect(anew.ops).toEqual([])
+    expect(anew.put).toEqual([
+      expect.objectContaining({ inactiveFrom: NOW.toISOString(), deletionEpoch: EPOCH }),
+    ])
+    expect(anew.put[0]?.deleteOn).toBeUndefined()
+    expect(deletionDay(ours(300, other), { deleteAfterDays: 30, epoch: EPOCH })).toBeUndefined()
+    // No stretch at all (deletion off for this sweep): nothing is due, nothing is marked.
+    expect(plan(ours(300), [inactiveKey()], { deletionEpoch: undefined })).toMatchObject({ ops: [], put: [] })
   })
 
   it('is never deleted while its user is left alone (exempt, or a never-deactivate name)', () => {
@@ -220,6 +230,9 @@ describe('a deletion a run recorded and could not confirm', () => {
 
   it('is made again while the key is still inactive and unused; judged as the deactivated key it is otherwise', () => {
     expect(plan(marked, [inactiveKey()]).ops).toEqual([{ kind: 'delete-key', id: KEY, lastUsed: ago(600) }])
+    // Written back as deactivated before the deletion is tried again: a brake holding the deletion
+    // leaves the key's record as the key is.
+    expect(plan(marked, [inactiveKey()]).put.map((r) => r.status)).toEqual(['deactivated', 'deleted'])
     // Set Active meanwhile and still unused: put back outside the project, deactivated again at once.
     const back = plan(marked, [inactiveKey({ active: true })])
     expect(back.ops).toEqual([{ kind: 'deactivate', credential: 'access-key', id: KEY }])
@@ -237,7 +250,7 @@ describe('a deletion a run recorded and could not confirm', () => {
 
 describe('whom a sweep looks at for deletion', () => {
   it('a key of ours whose second period has run, and only while deletion is on', () => {
-    const rule = { deleteAfterDays: 30, noticeDays: 7, now: NOW }
+    const rule = { deleteAfterDays: 30, epoch: EPOCH, noticeDays: 7, now: NOW }
     const plain = (days: number) => {
       const { deleteOn: _on, ...row } = ours(days)
       return row
@@ -265,7 +278,7 @@ describe('whom a sweep looks at for deletion', () => {
         sweepId: 's',
         byService: false,
         windowDays: 90,
-        ...(deleteAfterDays ? { deletion: { deleteAfterDays, noticeDays: 7 } } : {}),
+        ...(deleteAfterDays ? { deletion: { deleteAfterDays, epoch: EPOCH, noticeDays: 7 } } : {}),
         now: NOW,
       }).lookAt.map((u) => u.name)
     expect(look([ours(30)], 30)).toEqual(['dee'])
@@ -356,6 +369,18 @@ describe('a restore of a deleted key', () => {
     expect(kept.put[0]).toMatchObject({ status: 'restarted' })
     expect(kept.put[0]?.inactiveFrom).toBeUndefined()
     expect(kept.put[0]?.deleteOn).toBeUndefined()
+  })
+
+  it('recorded and not confirmed, of a key IAM still lists, is put back as the deactivated key it is', () => {
+    const unconfirmed = ours(0, { status: 'deleted', deactivatedAt: ago(40), unconfirmed: true })
+    const back = planRestore(
+      { ...who([unconfirmed]), live: [inactiveKey()] },
+      { keys: [KEY], password: false },
+      at,
+    )
+    expect('refused' in back).toBe(false)
+    if (!('refused' in back))
+      expect(back.ops).toEqual([{ kind: 'reactivate', credential: 'access-key', id: KEY }])
   })
 
   it('is passed over by --all, which restores what can be', () => {

@@ -4,7 +4,7 @@
  * after its second period, and only then; never when deletion is off, when the sweep's clock disagrees
  * with AWS's, or when someone put the key back and used it meanwhile; a mass deletion waits for the brake.
  */
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { HubConfig } from '../../hub/config.js'
 import { slackNotifier } from '../../hub/runtime.js'
 import { restoreCredentials } from '../../shared/app/operator.js'
@@ -12,6 +12,7 @@ import { makeCredentialReport } from '../emulator/credentials-api.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { accountOnDays, day } from '../support/day-by-day.js'
 import { freshAccountId, must } from '../support/fixtures.js'
+import { MemoryStateStore } from '../support/memory-store.js'
 import { startOrgHarness } from '../support/org-harness.js'
 import { startSlackStandIn } from '../support/slack-server.js'
 import { use } from '../support/use.js'
@@ -20,6 +21,15 @@ const h = await startOrgHarness({ accounts: [{ id: freshAccountId(), users: [] }
 const slack = await startSlackStandIn()
 const notifier = must(slackNotifier(h.runtime, { webhookUrl: slack.url }), 'Slack notifier')
 const DELETING = { credentialDeleteAfterDays: 30 } as const
+/**
+ * Each test's own state table: deletion's stretch of sweeps is the organization's (the last sweep's,
+ * whichever account it reached), so stories on other days must not share one ledger.
+ */
+let ledger = new MemoryStateStore()
+beforeEach(() => {
+  ledger = new MemoryStateStore()
+})
+const store = () => ledger
 
 /** A user who uses S3 daily, with one key unused for 120 days: announced on day 0, inactive from day 7. */
 const idle = (name: string): UserSeed => ({
@@ -36,7 +46,7 @@ const idle = (name: string): UserSeed => ({
  * that day: the emulator's own is dated by the wall clock, which a day-n sweep's clock disagrees with.
  */
 async function deactivatedOnDay7(names: string[], config: Partial<HubConfig> = {}) {
-  const { id, account, sweep, member } = accountOnDays(h, names.map(idle), { notifier })
+  const { id, account, sweep, member } = accountOnDays(h, names.map(idle), { notifier, store: store() })
   const sweepWithReport = (n: number, settings: Partial<HubConfig> = {}, confirm = false) => {
     makeCredentialReport(account, day(n))
     return sweep(n, settings, confirm)
@@ -46,10 +56,10 @@ async function deactivatedOnDay7(names: string[], config: Partial<HubConfig> = {
   const keyOf = (name: string) => member(name).accessKeys[0]
   for (const name of names) expect(keyOf(name)?.status).toBe('Inactive')
   const keyIds = new Map(names.map((n) => [n, must(keyOf(n), `${n}'s key`).id]))
-  return { id, sweep, sweepWithReport, keyOf, keyIds, member }
+  return { id, account, sweep, sweepWithReport, keyOf, keyIds, member }
 }
 
-const deletedRows = (accountId: string) => h.store.audit.credentials('deleted', accountId)
+const deletedRows = (accountId: string) => store().audit.credentials('deleted', accountId)
 
 describe('deleting keys nobody took back', () => {
   it('deletes a key of ours still inactive and unused once its second period has run, and keeps the record', async () => {
@@ -79,14 +89,14 @@ describe('deleting keys nobody took back', () => {
         since: day(37).toISOString(),
       }),
     ])
-    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([])
-    const history = await h.store.audit.history(w.id, { name: 'ann' }, 10)
+    expect(await store().audit.credentials('deactivated', w.id)).toEqual([])
+    const history = await store().audit.history(w.id, { name: 'ann' }, 10)
     expect(history[0]).toMatchObject({ status: 'credential-deleted', credential: { credentialId: id } })
     expect(JSON.stringify(slack.messages.at(-1)?.blocks)).toContain('Inactive access keys deleted')
 
     // Nothing brings it back, and the restore says so rather than pretending.
     await expect(
-      restoreCredentials(h.operator({ now: () => day(38) }), h.config(), {
+      restoreCredentials(h.operator({ now: () => day(38), store: store() }), h.config(), {
         accountId: w.id,
         userName: 'ann',
         target: { keys: [must(id, 'key id')], password: false },
@@ -118,24 +128,41 @@ describe('deleting keys nobody took back', () => {
     expect(w.member('bea').accessKeys).toEqual([])
   })
 
-  it('turned off and on again, starts anew: nothing announced before is deleted without a new period', async () => {
-    const w = await deactivatedOnDay7(['ona'], DELETING)
-    await w.sweepWithReport(30, DELETING)
-    expect((await h.store.audit.credentials('deactivated', w.id))[0]?.deleteOn).toBe(
-      day(37).toISOString().slice(0, 10),
-    )
-    await w.sweepWithReport(31)
-    const forgotten = (await h.store.audit.credentials('deactivated', w.id))[0]
-    expect(forgotten?.deleteOn).toBeUndefined()
-    expect(forgotten?.inactiveFrom).toBeUndefined()
-    // On again on day 100, long past the day once announced: a new period from then.
-    await w.sweepWithReport(100, DELETING)
-    expect(w.keyOf('ona')?.status).toBe('Inactive')
-    await w.sweepWithReport(123, DELETING)
-    await w.sweepWithReport(129, DELETING)
-    expect(w.keyOf('ona')?.status).toBe('Inactive')
-    await w.sweepWithReport(130, DELETING)
-    expect(w.member('ona').accessKeys).toEqual([])
+  it.each([
+    ['deletion off', { credentialDeleteAfterDays: 'off' as const }],
+    // Credentials off: the account's credentials are not even looked at, and the stretch ends all the same.
+    ['credentials off', { credentials: 'off' as const }],
+  ])(
+    'turned off (%s) and on again, starts anew: nothing announced before is deleted without a new period',
+    async (_how, off) => {
+      const w = await deactivatedOnDay7(['ona'], DELETING)
+      await w.sweepWithReport(30, DELETING)
+      expect((await store().audit.credentials('deactivated', w.id))[0]?.deleteOn).toBe(
+        day(37).toISOString().slice(0, 10),
+      )
+      await w.sweepWithReport(31, { ...DELETING, ...off })
+      // On again on day 100, long past the day once announced: a new period from then, a new notice.
+      const again = await w.sweepWithReport(100, DELETING)
+      expect(again.accounts[0]?.credentials?.deleting).toEqual([])
+      expect(w.keyOf('ona')?.status).toBe('Inactive')
+      const announced = await w.sweepWithReport(123, DELETING)
+      expect(announced.accounts[0]?.credentials?.deleting).toEqual([
+        expect.objectContaining({ userName: 'ona', on: day(130).toISOString().slice(0, 10) }),
+      ])
+      await w.sweepWithReport(129, DELETING)
+      expect(w.keyOf('ona')?.status).toBe('Inactive')
+      await w.sweepWithReport(130, DELETING)
+      expect(w.member('ona').accessKeys).toEqual([])
+    },
+  )
+
+  it('promises nothing for a user deleted outside the project after their key was announced', async () => {
+    const w = await deactivatedOnDay7(['uma'], DELETING)
+    const announced = await w.sweepWithReport(30, DELETING)
+    expect(announced.accounts[0]?.credentials?.deleting).toHaveLength(1)
+    w.account.users.delete('uma')
+    const after = await w.sweepWithReport(31, DELETING)
+    expect(after.accounts[0]?.credentials?.deleting).toEqual([])
   })
 
   it('turned on, never trips the brake by starting periods: only what a sweep takes away is judged', async () => {
@@ -146,14 +173,14 @@ describe('deleting keys nobody took back', () => {
       ...idle(n),
       accessKeys: [{ createdDaysAgo: 300, lastUsedDaysAgo: 85 }],
     }))
-    const { id, account, sweep } = accountOnDays(h, users, { notifier })
+    const { id, account, sweep } = accountOnDays(h, users, { notifier, store: store() })
     await sweep(0)
     await sweep(10, { noticeDays: 0 }, true)
-    expect(await h.store.audit.credentials('deactivated', id)).toHaveLength(6)
+    expect(await store().audit.credentials('deactivated', id)).toHaveLength(6)
     makeCredentialReport(account, day(20))
     const on = await sweep(20, DELETING)
     expect(on.accounts[0]?.credentials?.held).toBeUndefined()
-    const rows = await h.store.audit.credentials('deactivated', id)
+    const rows = await store().audit.credentials('deactivated', id)
     expect(rows.map((r) => r.inactiveFrom)).toEqual(names.map(() => day(20).toISOString()))
   })
 
@@ -164,7 +191,7 @@ describe('deleting keys nobody took back', () => {
     const refused = await w.sweepWithReport(37, DELETING)
     expect(refused.accounts[0]?.credentials).toMatchObject({ deleted: [], totals: { deleted: 0 } })
     expect(w.keyOf('jay')?.status).toBe('Inactive')
-    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([
+    expect(await store().audit.credentials('deactivated', w.id)).toEqual([
       expect.objectContaining({ userName: 'jay', inactiveFrom: day(7).toISOString() }),
     ])
     expect(h.logs.lines().some((l) => l.event === 'alert.user-error' && l.accountId === w.id)).toBe(true)
@@ -213,7 +240,7 @@ describe('deleting keys nobody took back', () => {
     expect(
       h.logs.lines().some((l) => l.event === 'alert.credential-reactivated' && l.accountId === w.id),
     ).toBe(true)
-    expect(await h.store.audit.credentials('deactivated', w.id)).toEqual([])
+    expect(await store().audit.credentials('deactivated', w.id)).toEqual([])
     await w.sweepWithReport(80, DELETING)
     expect(w.keyOf('dan')?.status).toBe('Inactive')
   })

@@ -4,7 +4,7 @@
  */
 import type { HubConfig } from '../../hub/config.js'
 import { runSweep } from '../../shared/app/org-sweep.js'
-import type { Notifier } from '../../shared/ports.js'
+import type { Notifier, StateStore } from '../../shared/ports.js'
 import type { UserSeed } from '../emulator/seed.js'
 import { freshAccountId, must } from './fixtures.js'
 import type { startOrgHarness } from './org-harness.js'
@@ -19,7 +19,8 @@ type Harness = Awaited<ReturnType<typeof startOrgHarness>>
 export function accountOnDays(
   h: Harness,
   users: UserSeed[],
-  base: { notifier?: Notifier; config?: Partial<HubConfig> } = {},
+  /** `store`: a ledger of the test's own, for stories across sweeps of the whole organization. */
+  base: { notifier?: Notifier; config?: Partial<HubConfig>; store?: StateStore } = {},
 ) {
   const id = freshAccountId()
   const account = h.emulator.addAccount({ id, users }, T0)
@@ -29,6 +30,7 @@ export function accountOnDays(
         now: () => day(n),
         sleep: async () => undefined,
         ...(base.notifier ? { notifier: base.notifier } : {}),
+        ...(base.store ? { store: base.store } : {}),
       }),
       h.config({ noticeDays: 7, ...base.config, ...config }),
       {

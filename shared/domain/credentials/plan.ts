@@ -52,6 +52,8 @@ export interface CredentialSettings {
    * an access key of ours inactive and unused this long after its deactivation is deleted.
    */
   deleteAfterDays?: number | undefined
+  /** The stretch of sweeps with deletion on (deletion.ts): a key's period from another does not count. */
+  deletionEpoch?: string | undefined
 }
 
 export interface CredentialUser {
@@ -163,12 +165,17 @@ function unfinished(
       deleted(step, row)
       return
     }
-    // Not made: the deactivated key it still is, judged again (and kept so if nothing is due today).
+    // Not made: the deactivated key it still is, on record first (so that a brake holding today's
+    // deletion leaves it so), then judged again; unless it is someone else's now.
     const { deactivatedAt, ...kept } = row
     const back: CredentialState = { ...kept, status: 'deactivated', since: deactivatedAt ?? row.since }
-    const before = step.put.length + step.drop.length
-    one(ctx, step, { live, row: back, exempt: c.exempt })
-    if (step.put.length + step.drop.length === before) step.put.push(back)
+    const again: Step = { ops: [], put: [], drop: [], history: [] }
+    one(ctx, again, { live, row: back, exempt: c.exempt })
+    if (!again.drop.some((r) => r.credentialId === back.credentialId)) step.put.push(back)
+    step.ops.push(...again.ops)
+    step.put.push(...again.put)
+    step.drop.push(...again.drop)
+    step.history.push(...again.history)
     return
   }
   if (row.status === 'restarted') {
@@ -283,8 +290,8 @@ function deactivated(
       ? { passwordResetRequired: live.passwordResetRequired ?? scheduled.passwordResetRequired === true }
       : {}),
     // Deactivated by a sweep that may delete: its second period starts now.
-    ...(live.kind === 'access-key' && ctx.deleteAfterDays !== undefined
-      ? { inactiveFrom: ctx.now.toISOString() }
+    ...(live.kind === 'access-key' && ctx.deleteAfterDays !== undefined && ctx.deletionEpoch !== undefined
+      ? { inactiveFrom: ctx.now.toISOString(), deletionEpoch: ctx.deletionEpoch }
       : {}),
   }
   // After its schedule, if made today: rows are written in order, and the brake may hold this one back.
@@ -302,7 +309,13 @@ function inactive(
   c: { row: CredentialState; live: LiveCredential; exempt: boolean },
 ): void {
   const { row, live } = c
-  const next = deletionStep(row, live, { ...ctx, exempt: c.exempt })
+  const next = deletionStep(row, live, {
+    deleteAfterDays: ctx.deleteAfterDays,
+    epoch: ctx.deletionEpoch,
+    noticeDays: ctx.noticeDays,
+    now: ctx.now,
+    exempt: c.exempt,
+  })
   const now = ctx.now.toISOString()
   if (next.kind === 'theirs') {
     step.drop.push(row)
@@ -314,11 +327,13 @@ function inactive(
       },
     })
   } else if (next.kind === 'forget') {
-    const { inactiveFrom: _from, deleteOn: _on, ...kept } = row
+    const { inactiveFrom: _from, deleteOn: _on, deletionEpoch: _epoch, ...kept } = row
     step.put.push({ ...kept, updatedAt: now })
   } else if (next.kind === 'mark') {
+    // The marks replace whatever an earlier stretch left.
     const { kind: _kind, ...marks } = next
-    step.put.push({ ...row, ...marks, updatedAt: now })
+    const { deleteOn: _stale, ...kept } = row
+    step.put.push({ ...kept, ...marks, updatedAt: now })
   } else if (next.kind === 'delete') {
     step.ops.push({
       kind: 'delete-key',
@@ -333,6 +348,7 @@ function inactive(
       deactivatedAt: row.since,
       ...(row.inactiveFrom ? { inactiveFrom: row.inactiveFrom } : {}),
       ...(row.deleteOn ? { deleteOn: row.deleteOn } : {}),
+      ...(row.deletionEpoch ? { deletionEpoch: row.deletionEpoch } : {}),
     })
   }
 }

@@ -71,7 +71,7 @@ function chosenRows(
   who: RestoreWho,
   target: RestoreTarget,
 ): { rows: CredentialState[] } | { refused: string } {
-  const open = who.rows.filter((r) => r.status !== 'restarted')
+  const open = who.rows.filter((r) => r.status !== 'restarted').map(undeleted)
   const chosen =
     'all' in target
       ? open.filter((r) => r.status !== 'deleted')
@@ -93,4 +93,14 @@ function chosenRows(
     }
   }
   return { rows: chosen as CredentialState[] }
+}
+
+/**
+ * A deletion a run recorded and could not confirm is the deactivated key it was until IAM shows it gone:
+ * restored as such (refused as deleted if IAM no longer lists it).
+ */
+function undeleted(row: CredentialState): CredentialState {
+  if (row.status !== 'deleted' || !row.unconfirmed) return row
+  const { unconfirmed: _mark, deactivatedAt, ...kept } = row
+  return { ...kept, status: 'deactivated', since: deactivatedAt ?? row.since }
 }

@@ -19,6 +19,8 @@ export interface SweepIntent {
   confirmLargeChange: boolean
   /** Every user gets a fresh Access Advisor read, whatever their stored report (`sweep --full`). */
   fullReads: boolean
+  /** Key deletion's stretch of sweeps (SweepSummary.keyDeletionEpoch); absent: no key is deleted. */
+  keyDeletionEpoch?: string | undefined
 }
 
 /** One user's plan as a sweep would make it today: nothing is written or recorded. */
