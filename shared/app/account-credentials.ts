@@ -215,9 +215,8 @@ function holdMassChange(
   // nothing away today.
   const result = (p: CredentialUserPlan, op: CredentialOp) =>
     p.put.findLast((r) => r.credentialId === opCredential(op))
-  const taking = (p: CredentialUserPlan) => p.ops.filter((o) => o.kind !== 'reactivate')
   const deactivations = plans.reduce(
-    (n, p) => n + taking(p).filter((o) => o.kind !== 'delete-key' && !result(p, o)?.onboarding).length,
+    (n, p) => n + p.ops.filter((o) => o.kind !== 'delete-key' && !result(p, o)?.onboarding).length,
     0,
   )
   const deletions = plans.reduce((n, p) => n + p.ops.filter((o) => o.kind === 'delete-key').length, 0)
@@ -229,8 +228,8 @@ function holdMassChange(
   // Each change waits: its row and its news. A schedule made today stays announced, and a row written
   // before the change (a deletion not made, back to deactivated) stays as it is.
   for (const plan of plans) {
-    const waiting = new Set(taking(plan).map((o) => result(plan, o)))
-    const ids = new Set(taking(plan).map(opCredential))
+    const waiting = new Set(plan.ops.map((o) => result(plan, o)))
+    const ids = new Set(plan.ops.map(opCredential))
     plan.ops = []
     plan.put = plan.put.filter((r) => !waiting.has(r))
     plan.history = plan.history.filter(
